@@ -1,0 +1,79 @@
+# forkpool -- see README.md.
+
+PREFIX ?=	/usr/local
+BINDIR ?=	$(PREFIX)/bin
+MANDIR ?=	$(PREFIX)/share/man
+BASHCOMPDIR ?=	$(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?=	$(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?=	$(PREFIX)/share/fish/vendor_completions.d
+
+CC ?=		cc
+CFLAGS ?=	-O2 -g
+WARNINGS =	-std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+		-Wmissing-prototypes -Wformat=2
+PKG_CONFIG ?=	pkg-config
+BSD_CFLAGS !=	$(PKG_CONFIG) --cflags libbsd-overlay 2>/dev/null || true
+BSD_LIBS !=	$(PKG_CONFIG) --libs libbsd-overlay 2>/dev/null || echo -lbsd
+ALL_CFLAGS =	$(WARNINGS) -D_GNU_SOURCE $(BSD_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+
+SRCS =		src/builder.c src/input.c src/job.c src/main.c src/opts.c \
+		src/output.c src/runner.c src/spawn.c src/template.c src/util.c
+OBJS =		$(SRCS:.c=.o)
+HDRS =		$(wildcard src/*.h)
+
+# Debian packages the build and the tests need; "make deps" installs the
+# missing ones and does nothing when all are present.
+DEPS =		gcc make pkg-config libbsd-dev bats bats-support bats-assert \
+		bats-file mandoc parallel findutils bash zsh fish
+
+.PHONY: all deps check check-werror clean install uninstall
+
+all: forkpool
+
+forkpool: $(OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(BSD_LIBS) $(LDLIBS)
+
+src/%.o: src/%.c $(HDRS)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+deps:
+	@missing=; for p in $(DEPS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		    grep -q '^install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		    --no-install-recommends $$missing; \
+	fi
+
+# The suite runs against a build with warnings as errors.
+check: check-werror
+	bats --jobs 2 tests 2>/dev/null || bats tests
+
+check-werror:
+	$(MAKE) clean
+	$(MAKE) CFLAGS="$(CFLAGS) -Werror" forkpool
+
+install: forkpool
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+	    $(DESTDIR)$(FISHCOMPDIR)
+	install -m 755 forkpool $(DESTDIR)$(BINDIR)/forkpool
+	install -m 644 man/forkpool.1 $(DESTDIR)$(MANDIR)/man1/forkpool.1
+	install -m 644 completions/forkpool.bash \
+	    $(DESTDIR)$(BASHCOMPDIR)/forkpool
+	install -m 644 completions/_forkpool $(DESTDIR)$(ZSHCOMPDIR)/_forkpool
+	install -m 644 completions/forkpool.fish \
+	    $(DESTDIR)$(FISHCOMPDIR)/forkpool.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/forkpool \
+	    $(DESTDIR)$(MANDIR)/man1/forkpool.1 \
+	    $(DESTDIR)$(BASHCOMPDIR)/forkpool \
+	    $(DESTDIR)$(ZSHCOMPDIR)/_forkpool \
+	    $(DESTDIR)$(FISHCOMPDIR)/forkpool.fish
+
+clean:
+	rm -f forkpool $(OBJS)

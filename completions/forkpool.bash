@@ -1,0 +1,186 @@
+# bash completion for forkpool                             -*- shell-script -*-
+#
+# Source this file, or install it as
+# $(pkg-config --variable=completionsdir bash-completion)/forkpool.
+# It needs nothing but bash itself.
+
+_forkpool_long_opts='--arg-file --null --delimiter --colsep --no-run-if-empty
+--link --max-args --max-replace-args --xargs --max-chars --shell --exec-mode
+--jobs --group --keep-order --line-buffer --ungroup --tag --tagstring --tmpdir
+--dry-run --verbose --help --version'
+
+_forkpool_short_opts='-a -0 -d -r -I -n -N -X -s -j -k -u -v -t -h -V'
+
+# Options whose argument is the next word.
+_forkpool_opt_takes_arg()
+{
+    case $1 in
+        -a | --arg-file | -d | --delimiter | --colsep | -I | -n | --max-args | \
+        -N | --max-replace-args | -s | --max-chars | --shell | --exec-mode | \
+        -j | --jobs | --tagstring | --tmpdir)
+            return 0 ;;
+    esac
+    return 1
+}
+
+# Fill COMPREPLY with the lines of compgen's output (names may hold blanks).
+_forkpool_compgen()
+{
+    local line
+    COMPREPLY=()
+    while IFS= read -r line; do
+        COMPREPLY+=("$line")
+    done < <(compgen "$@")
+}
+
+_forkpool_files()
+{
+    _forkpool_compgen -f -- "$1"
+    compopt -o filenames 2>/dev/null
+}
+
+_forkpool_dirs()
+{
+    _forkpool_compgen -d -- "$1"
+    compopt -o filenames 2>/dev/null
+}
+
+_forkpool_shells()
+{
+    local line shells=()
+    if [[ -r /etc/shells ]]; then
+        while IFS= read -r line; do
+            case $line in /*) shells+=("$line") ;; esac
+        done < /etc/shells
+    fi
+    _forkpool_compgen -W "${shells[*]}" -- "$1"
+    # Not a listed shell: complete any path.
+    if [[ ${#COMPREPLY[@]} -eq 0 ]]; then
+        _forkpool_files "$1"
+    fi
+}
+
+# Complete the argument of option $1, the current word being $2.
+_forkpool_opt_arg()
+{
+    case $1 in
+        -a | --arg-file)
+            _forkpool_files "$2" ;;
+        --tmpdir)
+            _forkpool_dirs "$2" ;;
+        --shell)
+            _forkpool_shells "$2" ;;
+        --exec-mode)
+            _forkpool_compgen -W 'auto shell direct' -- "$2" ;;
+        -j | --jobs)
+            _forkpool_compgen -W '0 1 2 4 8 +0 -1 50% 100%' -- "$2" ;;
+        *)
+            COMPREPLY=() ;;
+    esac
+}
+
+_forkpool()
+{
+    local cword=${COMP_CWORD:-0}
+    local cur=${COMP_WORDS[cword]-}
+    local i j word ch
+    COMPREPLY=()
+
+    # Walk the words before the current one: options first, then the
+    # command template, then input sources after ::: :::: :::+ ::::+.
+    local state=opts        # opts, argof, command or source
+    local argof=            # the option that waits for its argument
+    local eq=0              # 1 if argof is a long option ("--opt=value")
+    for (( i = 1; i < cword; i++ )); do
+        word=${COMP_WORDS[i]}
+        case $state in
+            argof)
+                # "--opt=value" is split by readline into --opt, =, value.
+                if [[ $eq == 1 && $word == = ]]; then
+                    eq=0
+                    continue
+                fi
+                state=opts ;;
+            opts)
+                case $word in
+                    --)
+                        state=command ;;
+                    :::|::::|:::+|::::+)
+                        state=source ;;
+                    --*=*)
+                        ;;
+                    --?*)
+                        if _forkpool_opt_takes_arg "$word"; then
+                            state=argof argof=$word eq=1
+                        fi ;;
+                    -?*)
+                        # A cluster of short options, as in -kj4 or -kj 4.
+                        for (( j = 1; j < ${#word}; j++ )); do
+                            ch=${word:j:1}
+                            if _forkpool_opt_takes_arg "-$ch"; then
+                                if (( j == ${#word} - 1 )); then
+                                    state=argof argof=-$ch eq=0
+                                fi
+                                break
+                            fi
+                        done ;;
+                    *)
+                        state=command ;;
+                esac ;;
+            command)
+                case $word in
+                    :::|::::|:::+|::::+)
+                        state=source ;;
+                esac ;;
+        esac
+    done
+
+    case $state in
+        argof)
+            if [[ $eq == 1 && $cur == = ]]; then
+                cur=
+            fi
+            _forkpool_opt_arg "$argof" "$cur" ;;
+        opts)
+            if [[ $cur == --*=* ]]; then
+                # "--opt=value" kept as one word.
+                local opt=${cur%%=*} k
+                if _forkpool_opt_takes_arg "$opt"; then
+                    _forkpool_opt_arg "$opt" "${cur#*=}"
+                    for k in "${!COMPREPLY[@]}"; do
+                        COMPREPLY[k]=$opt=${COMPREPLY[k]}
+                    done
+                fi
+            elif [[ $cur == --* ]]; then
+                _forkpool_compgen -W "$_forkpool_long_opts" -- "$cur"
+            elif [[ $cur == -* ]]; then
+                _forkpool_compgen -W "$_forkpool_long_opts $_forkpool_short_opts" -- "$cur"
+            elif [[ $cur == :* ]]; then
+                _forkpool_compgen -W '::: :::: :::+ ::::+' -- "$cur"
+            elif [[ $cur == */* ]]; then
+                # The command, given as a path.
+                _forkpool_files "$cur"
+            else
+                # The first non-option word: the command.
+                _forkpool_compgen -c -- "$cur"
+                local -A seen=()
+                local c uniq=()
+                for c in "${COMPREPLY[@]}"; do
+                    [[ -n ${seen[$c]-} ]] && continue
+                    seen[$c]=1
+                    uniq+=("$c")
+                done
+                COMPREPLY=("${uniq[@]}")
+            fi ;;
+        command | source)
+            if [[ $cur == :* ]]; then
+                _forkpool_compgen -W '::: :::: :::+ ::::+' -- "$cur"
+            else
+                # Arguments of the command, ::: values and :::: files.
+                _forkpool_files "$cur"
+            fi ;;
+    esac
+    return 0
+}
+
+complete -F _forkpool forkpool

@@ -1,0 +1,125 @@
+# fish completion for forkpool
+
+# Print where the word being completed stands: "opts" while options may
+# still be given, "optarg" for the argument of an option, "command" for the
+# command after --, "template" for the rest of the command, "source" after
+# ::: :::: :::+ or ::::+.
+function __fish_forkpool_state
+    set -l tokens (commandline -opc)
+    set -e tokens[1]
+    set -l state opts
+    set -l skip 0
+    for t in $tokens
+        if test $skip -eq 1
+            set skip 0
+            continue
+        end
+        switch $state
+            case opts
+                switch $t
+                    case ':::' '::::' ':::+' '::::+'
+                        set state source
+                    case '--'
+                        set state command
+                    case '--*=*'
+                    case '--*'
+                        if contains -- $t --arg-file --delimiter --colsep --max-args \
+                                --max-replace-args --max-chars --shell --exec-mode \
+                                --jobs --tagstring --tmpdir
+                            set skip 1
+                        end
+                    case '-?*'
+                        # A cluster of short options ending with one that
+                        # takes an argument, as in -j or -kj.
+                        if string match -qr -- '^-[0rXkuvthV]*[adInNsj]$' $t
+                            set skip 1
+                        end
+                    case '*'
+                        set state template
+                end
+            case command template
+                set state template
+                switch $t
+                    case ':::' '::::' ':::+' '::::+'
+                        set state source
+                end
+        end
+    end
+    if test $skip -eq 1
+        # The argument of an option.
+        set state optarg
+    end
+    echo $state
+end
+
+# True before the command, including at the argument of an option.
+function __fish_forkpool_in_options
+    set -l s (__fish_forkpool_state)
+    test $s = opts; or test $s = optarg
+end
+
+function __fish_forkpool_needs_command
+    set -l s (__fish_forkpool_state)
+    test $s = opts; or test $s = command
+end
+
+function __fish_forkpool_after_command
+    set -l s (__fish_forkpool_state)
+    test $s = template; or test $s = source
+end
+
+function __fish_forkpool_shells
+    if test -r /etc/shells
+        string match -r '^/.*' </etc/shells
+    end
+end
+
+complete -c forkpool -e
+
+# The command (first non-option word), then files for its arguments and for
+# input sources.
+complete -c forkpool -n __fish_forkpool_needs_command -x -a '(__fish_complete_command)'
+complete -c forkpool -n '__fish_forkpool_after_command; and string match -q -- ":*" (commandline -ct)' \
+    -f -a ':::' -d 'values on the command line form one source'
+complete -c forkpool -n '__fish_forkpool_after_command; and string match -q -- ":*" (commandline -ct)' \
+    -f -a '::::' -d 'each file is one source'
+complete -c forkpool -n '__fish_forkpool_after_command; and string match -q -- ":*" (commandline -ct)' \
+    -f -a ':::+' -d 'values linked to the previous source'
+complete -c forkpool -n '__fish_forkpool_after_command; and string match -q -- ":*" (commandline -ct)' \
+    -f -a '::::+' -d 'files linked to the previous source'
+
+# Input
+complete -c forkpool -n __fish_forkpool_in_options -s a -l arg-file -r -F -d 'Read records from FILE (- is stdin); one source per file'
+complete -c forkpool -n __fish_forkpool_in_options -s 0 -l null -d 'Records end with a NUL byte'
+complete -c forkpool -n __fish_forkpool_in_options -s d -l delimiter -x -d 'Records end with CHAR (\n \t \0 \\\\ \xHH accepted)'
+complete -c forkpool -n __fish_forkpool_in_options -l colsep -x -d 'Split records into columns {1}..{n} on an extended regex'
+complete -c forkpool -n __fish_forkpool_in_options -s r -l no-run-if-empty -d 'Do not run jobs for empty or blank records'
+complete -c forkpool -n __fish_forkpool_in_options -l link -d 'Link sources pairwise instead of the cartesian product'
+
+# Command
+complete -c forkpool -n __fish_forkpool_in_options -s I -x -d 'Use STR instead of {} as the replacement string'
+complete -c forkpool -n __fish_forkpool_in_options -s n -l max-args -x -d 'Up to N records per job, as separate arguments'
+complete -c forkpool -n __fish_forkpool_in_options -s N -l max-replace-args -x -d 'Exactly N records per job, as {1}..{N}'
+complete -c forkpool -n __fish_forkpool_in_options -s X -l xargs -d 'As many records per job as fit the command line limit'
+complete -c forkpool -n __fish_forkpool_in_options -s s -l max-chars -x -d 'A command line is at most MAX bytes'
+complete -c forkpool -n __fish_forkpool_in_options -l shell -x -a '(__fish_forkpool_shells)' -d 'Shell for templates that need one'
+complete -c forkpool -n __fish_forkpool_in_options -l exec-mode -x -a 'auto shell direct' -d 'Run jobs directly when possible, always via the shell, or never'
+
+# Scheduling
+complete -c forkpool -n __fish_forkpool_in_options -s j -l jobs -x -d 'Run N jobs at once (N, +N, -N, N%, 0)'
+
+# Output
+complete -c forkpool -n __fish_forkpool_in_options -l group -d 'Print each job\'s output whole when it finishes (default)'
+complete -c forkpool -n __fish_forkpool_in_options -s k -l keep-order -d 'Print output in input order'
+complete -c forkpool -n __fish_forkpool_in_options -l line-buffer -d 'Print whole lines as soon as they arrive'
+complete -c forkpool -n __fish_forkpool_in_options -s u -l ungroup -d 'Pass output straight through (-k has no effect)'
+complete -c forkpool -n __fish_forkpool_in_options -l tag -d 'Prefix output lines with the job\'s arguments and a TAB'
+complete -c forkpool -n __fish_forkpool_in_options -l tagstring -x -d 'Prefix output lines with STR and a TAB'
+complete -c forkpool -n __fish_forkpool_in_options -l tmpdir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Directory for held output spilled to disk'
+complete -c forkpool -n __fish_forkpool_in_options -l dry-run -d 'Print each command instead of running it'
+complete -c forkpool -n __fish_forkpool_in_options -s v -d 'Print each command on stdout before running it'
+complete -c forkpool -n __fish_forkpool_in_options -s t -l verbose -d 'Print each command on stderr when it starts'
+
+# Other
+complete -c forkpool -n __fish_forkpool_in_options -s h -l help -d 'Print the help and exit'
+complete -c forkpool -n __fish_forkpool_in_options -s V -l version -d 'Print the version and exit'

@@ -1,0 +1,288 @@
+#include <err.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "builder.h"
+#include "input.h"
+#include "job.h"
+#include "opts.h"
+#include "template.h"
+#include "util.h"
+
+/*
+ * Linux refuses a single argument over 32 pages (MAX_ARG_STRLEN), and a
+ * shell command line is one argument; xargs uses the same 128 KiB.
+ */
+#define LINE_LIMIT	(128 * 1024)
+
+extern char **environ;
+
+struct builder {
+	struct input		*in;
+	const struct template	*cmd;
+	const struct template	*tag;		/* --tagstring or NULL */
+	int			 tag_args;	/* --tag */
+	size_t			 per_job;	/* most records in one job */
+	int			 exact;		/* -N: no size packing */
+	size_t			 limit;		/* most bytes of a command line */
+	size_t			 base;		/* bytes with no values */
+	struct record		**recs;		/* read, not yet in a job */
+	size_t			*cost;		/* what each adds to a line */
+	size_t			 nrecs;
+	size_t			 caprecs;
+	int			 eof;
+	int			 error;
+	unsigned long long	 seq;
+	unsigned long long	 rejected;
+	char			**vals;		/* scratch for template_args */
+	size_t			*lens;
+	size_t			 capvals;
+};
+
+/* The most bytes an exec'd command line may have here. */
+static size_t
+system_limit(void)
+{
+	long	 argmax = sysconf(_SC_ARG_MAX);
+	size_t	 env = 0, lim;
+	char	**e;
+
+	for (e = environ; *e != NULL; e++)
+		env += strlen(*e) + 1 + sizeof(*e);
+	if (argmax <= 0)
+		argmax = 4096 * 32;
+	lim = (size_t)argmax > env + 2048 ? (size_t)argmax - env - 2048 : 4096;
+	return lim < LINE_LIMIT ? lim : LINE_LIMIT;
+}
+
+/* Make a builder for the given template(s). */
+struct builder *
+builder_new(const struct opts *o, struct input *in, const struct template *cmd,
+    const struct template *tag)
+{
+	struct builder	*b;
+	size_t		 sys = system_limit();
+
+	b = xcalloc(1, sizeof(*b));
+	b->in = in;
+	b->cmd = cmd;
+	b->tag = tag;
+	b->tag_args = o->tag && tag == NULL;
+	if (o->max_args > 0)
+		b->per_job = o->max_args;
+	else if (o->max_replace_args > 0) {
+		b->per_job = o->max_replace_args;
+		b->exact = 1;
+	} else
+		b->per_job = o->xargs ? SIZE_MAX : 1;
+	if (o->max_chars > 0) {
+		b->limit = o->max_chars;
+		if (b->limit > sys) {
+			warnx("-s %zu: lowered to %zu, the system's limit",
+			    b->limit, sys);
+			b->limit = sys;
+		}
+	} else
+		b->limit = o->xargs || o->max_args > 0 ? sys : SIZE_MAX;
+	b->base = template_base_cost(cmd);
+	return b;
+}
+
+/* Release the builder and the records it holds. */
+void
+builder_free(struct builder *b)
+{
+	size_t	 i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->nrecs; i++)
+		record_free(b->recs[i]);
+	free(b->recs);
+	free(b->cost);
+	free(b->vals);
+	free(b->lens);
+	free(b);
+}
+
+/* The fd to poll after BUILD_WAIT. */
+int
+builder_fd(const struct builder *b)
+{
+	return input_fd(b->in);
+}
+
+/* Records that were reported instead of run. */
+unsigned long long
+builder_rejected(const struct builder *b)
+{
+	return b->rejected;
+}
+
+/* Drop the first k held records. */
+static void
+drop_records(struct builder *b, size_t k)
+{
+	size_t	 i;
+
+	for (i = 0; i < k; i++)
+		record_free(b->recs[i]);
+	memmove(b->recs, b->recs + k, (b->nrecs - k) * sizeof(*b->recs));
+	memmove(b->cost, b->cost + k, (b->nrecs - k) * sizeof(*b->cost));
+	b->nrecs -= k;
+}
+
+/* Report record r and count it as a failed job. */
+static void
+reject(struct builder *b, const struct record *r, const char *why)
+{
+	warnx("input record %llu: %s", r->num, why);
+	b->rejected++;
+}
+
+/* Hold a record with its cost. */
+static void
+hold(struct builder *b, struct record *r)
+{
+	size_t	 i, c = 0;
+
+	if (b->nrecs == b->caprecs) {
+		b->caprecs = b->caprecs == 0 ? 16 : b->caprecs * 2;
+		b->recs = xreallocarray(b->recs, b->caprecs, sizeof(*b->recs));
+		b->cost = xreallocarray(b->cost, b->caprecs, sizeof(*b->cost));
+	}
+	for (i = 0; i < r->nfields; i++)
+		c += template_value_cost(b->cmd, r->fields[i], r->lens[i]);
+	b->recs[b->nrecs] = r;
+	b->cost[b->nrecs++] = c;
+}
+
+/*
+ * Read records until a job's worth is held: per_job records, or more
+ * than fit the limit, or the end.  Returns 0, or BUILD_WAIT.
+ */
+static int
+fill(struct builder *b)
+{
+	struct record		*r;
+	enum input_status	 st;
+	size_t			 total = b->base, i;
+
+	for (i = 0; i < b->nrecs; i++)
+		total += b->cost[i];
+	while (!b->eof && !b->error && b->nrecs < b->per_job &&
+	    (b->nrecs == 0 || b->exact || total <= b->limit)) {
+		st = input_next(b->in, &r);
+		if (st == INPUT_WAIT)
+			return BUILD_WAIT;
+		if (st == INPUT_EOF) {
+			b->eof = 1;
+			break;
+		}
+		if (st == INPUT_ERROR) {
+			b->error = 1;
+			break;
+		}
+		if (r->bad) {
+			reject(b, r, "contains a NUL byte");
+			record_free(r);
+			continue;
+		}
+		hold(b, r);
+		total += b->cost[b->nrecs - 1];
+	}
+	return 0;
+}
+
+/* Expand the first k held records into job j; returns the line's bytes. */
+static size_t
+expand(struct builder *b, struct job *j, size_t k)
+{
+	struct template_args	 a = { 0 };
+	struct buf		 t = { 0 };
+	size_t			 i, f, n = 0, argc, bytes;
+
+	for (i = 0; i < k; i++)
+		n += b->recs[i]->nfields;
+	if (n > b->capvals) {
+		b->capvals = n;
+		b->vals = xreallocarray(b->vals, n, sizeof(*b->vals));
+		b->lens = xreallocarray(b->lens, n, sizeof(*b->lens));
+	}
+	for (i = 0, n = 0; i < k; i++)
+		for (f = 0; f < b->recs[i]->nfields; f++) {
+			b->vals[n] = b->recs[i]->fields[f];
+			b->lens[n++] = b->recs[i]->lens[f];
+		}
+	a.v = b->vals;
+	a.len = b->lens;
+	a.n = n;
+	a.seq = j->seq;
+	a.slot = j->slot;
+	argc = template_expand(b->cmd, &a, &j->cmd);
+	if (template_uses_shell(b->cmd)) {
+		job_set_argv(j, 1, template_shell(b->cmd));
+		bytes = strlen(template_shell(b->cmd)) + 4 + j->cmd.len + 1;
+	} else {
+		job_set_argv(j, argc, NULL);
+		bytes = j->cmd.len;
+	}
+	free(j->tag);
+	j->tag = NULL;
+	if (b->tag != NULL) {
+		template_expand(b->tag, &a, &t);
+		buf_addc(&t, '\t');
+		j->tag = t.data;
+	} else if (b->tag_args) {
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				buf_addc(&t, ' ');
+			buf_add(&t, b->vals[i], b->lens[i]);
+		}
+		buf_addc(&t, '\t');
+		j->tag = t.data;
+	}
+	return bytes;
+}
+
+/* The next job; see enum build_status. */
+enum build_status
+builder_next(struct builder *b, unsigned int slot, struct job **jobp)
+{
+	struct job	*j;
+	size_t		 k, i, total, bytes;
+	char		 msg[80];
+
+	for (;;) {
+		if (fill(b) == BUILD_WAIT)
+			return BUILD_WAIT;
+		if (b->nrecs == 0)
+			return b->error ? BUILD_ERROR : BUILD_DONE;
+		/* Take as many as the estimate says fit, at least one. */
+		total = b->base;
+		for (k = 0; k < b->nrecs && k < b->per_job; k++) {
+			if (k > 0 && !b->exact && total + b->cost[k] > b->limit)
+				break;
+			total += b->cost[k];
+		}
+		j = job_new(b->seq + 1, slot);
+		bytes = expand(b, j, k);
+		while (bytes > b->limit && k > 1 && !b->exact)
+			bytes = expand(b, j, --k);
+		if (bytes > b->limit) {
+			snprintf(msg, sizeof(msg), "too long for a command "
+			    "line of %zu bytes", b->limit);
+			for (i = 0; i < k; i++)
+				reject(b, b->recs[i], msg);
+			job_free(j);
+			drop_records(b, k);
+			continue;
+		}
+		drop_records(b, k);
+		b->seq++;
+		*jobp = j;
+		return BUILD_JOB;
+	}
+}

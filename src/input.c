@@ -1,0 +1,582 @@
+#include <sys/types.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "input.h"
+#include "opts.h"
+#include "util.h"
+
+/* Large reads keep the per-record cost down; a record may grow past it. */
+#define READ_SIZE	(64 * 1024)
+
+/* Reads delimited records from one fd. */
+struct reader {
+	int		 fd;
+	int		 close_fd;	/* we opened it */
+	int		 eof;
+	char		 delim;
+	const char	*name;		/* for messages */
+	char		*buf;
+	size_t		 start;		/* first byte of the next record */
+	size_t		 scan;		/* bytes before it hold no delimiter */
+	size_t		 end;
+	size_t		 cap;
+};
+
+/* One value of a source. */
+struct value {
+	char	*s;			/* NUL-terminated */
+	size_t	 len;
+	int	 bad;			/* holds a NUL byte */
+};
+
+/* A source read whole. */
+struct source {
+	struct value	*values;
+	size_t		 n;
+	int		 owns;		/* values[].s were allocated */
+};
+
+/* Sources consumed in lockstep: :::+ links or --link. */
+struct group {
+	size_t		*src;		/* indices into input->sources */
+	size_t		 nsrc;
+	size_t		 count;		/* tuples in the group */
+	int		 wrap;		/* --link: shorter sources wrap around */
+};
+
+struct input {
+	struct reader	*stream;	/* group 0 when streamed, else NULL */
+	struct source	*sources;
+	size_t		 nsources;
+	struct group	*groups;
+	size_t		 ngroups;
+	size_t		*odometer;	/* position in each group */
+	int		 need_first;	/* group 0 must step to its next tuple */
+	int		 started;	/* group 0 in memory: odometer[0] is valid */
+	struct buf	 first;		/* streamed group 0's current value */
+	int		 first_bad;
+	int		 done;
+	regex_t		 colsep;
+	int		 has_colsep;
+	int		 skip_blank;
+	unsigned long long num;
+};
+
+enum reader_status { READER_OK, READER_WAIT, READER_EOF, READER_ERROR };
+
+/* Open a reader on path ("-" is stdin); NULL after a message. */
+static struct reader *
+reader_open(const char *path, char delim)
+{
+	struct reader	*r;
+	int		 fd;
+
+	if (strcmp(path, "-") == 0)
+		fd = STDIN_FILENO;
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		warn("%s", path);
+		return NULL;
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->fd = fd;
+	r->close_fd = fd != STDIN_FILENO;
+	r->delim = delim;
+	r->name = strcmp(path, "-") == 0 ? "stdin" : path;
+	r->cap = READ_SIZE;
+	r->buf = xmalloc(r->cap);
+	return r;
+}
+
+/* Close a reader. */
+static void
+reader_free(struct reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->close_fd)
+		close(r->fd);
+	free(r->buf);
+	free(r);
+}
+
+/* Whether a read() would not block now. */
+static int
+reader_ready(const struct reader *r)
+{
+	struct pollfd	 pfd = { .fd = r->fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) != 0;
+}
+
+/*
+ * The next record into *p and *len (valid until the next call).  With block
+ * unset, returns READER_WAIT rather than block in read().
+ */
+static enum reader_status
+reader_next(struct reader *r, int block, char **p, size_t *len)
+{
+	char	*d;
+	ssize_t	 n;
+
+	for (;;) {
+		d = memchr(r->buf + r->scan, r->delim, r->end - r->scan);
+		if (d != NULL) {
+			*p = r->buf + r->start;
+			*len = (size_t)(d - *p);
+			*d = '\0';
+			r->start = r->scan = (size_t)(d - r->buf) + 1;
+			return READER_OK;
+		}
+		r->scan = r->end;
+		if (r->eof) {
+			if (r->start == r->end)
+				return READER_EOF;
+			/* A last record without its delimiter still counts. */
+			*p = r->buf + r->start;
+			*len = r->end - r->start;
+			(*p)[*len] = '\0';
+			r->start = r->scan = r->end;
+			return READER_OK;
+		}
+		if (!block && !reader_ready(r))
+			return READER_WAIT;
+		if (r->start > 0) {
+			memmove(r->buf, r->buf + r->start, r->end - r->start);
+			r->end -= r->start;
+			r->scan -= r->start;
+			r->start = 0;
+		}
+		/* Keep one byte spare for the NUL of a last partial record. */
+		if (r->cap - r->end < READ_SIZE / 2 + 1) {
+			r->cap *= 2;
+			r->buf = xreallocarray(r->buf, r->cap, 1);
+		}
+		n = read(r->fd, r->buf + r->end, r->cap - r->end - 1);
+		if (n == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			warn("%s", r->name);
+			return READER_ERROR;
+		}
+		if (n == 0)
+			r->eof = 1;
+		r->end += (size_t)n;
+	}
+}
+
+/* Append a value to a source. */
+static void
+source_add(struct source *s, const char *p, size_t len, int bad)
+{
+	struct value	*v;
+
+	s->values = xreallocarray(s->values, s->n + 1, sizeof(*s->values));
+	v = &s->values[s->n++];
+	v->s = xmalloc(len + 1);
+	memcpy(v->s, p, len);
+	v->s[len] = '\0';
+	v->len = len;
+	v->bad = bad;
+}
+
+/* Read a whole source; -1 after a message. */
+static int
+source_load(struct source *s, const struct source_spec *spec, char delim)
+{
+	struct reader		*r;
+	enum reader_status	 st;
+	char			*p;
+	size_t			 len, i;
+
+	if (spec->kind == SOURCE_VALUES) {
+		s->values = xcalloc(spec->nvalues, sizeof(*s->values));
+		for (i = 0; i < spec->nvalues; i++) {
+			s->values[i].s = spec->values[i];
+			s->values[i].len = strlen(spec->values[i]);
+		}
+		s->n = spec->nvalues;
+		return 0;
+	}
+	s->owns = 1;
+	if ((r = reader_open(spec->path, delim)) == NULL)
+		return -1;
+	while ((st = reader_next(r, 1, &p, &len)) == READER_OK)
+		source_add(s, p, len, delim != '\0' &&
+		    memchr(p, '\0', len) != NULL);
+	reader_free(r);
+	return st == READER_EOF ? 0 : -1;
+}
+
+/* Arrange the sources in groups: a new group at every unlinked source. */
+static void
+make_groups(struct input *in, const struct opts *o)
+{
+	struct group	*g = NULL;
+	size_t		 i;
+
+	for (i = 0; i < o->nsources; i++) {
+		if (g == NULL || (!o->link && !o->sources[i].linked)) {
+			in->groups = xreallocarray(in->groups, in->ngroups + 1,
+			    sizeof(*in->groups));
+			g = &in->groups[in->ngroups++];
+			memset(g, 0, sizeof(*g));
+			g->wrap = o->link;
+		}
+		g->src = xreallocarray(g->src, g->nsrc + 1, sizeof(*g->src));
+		g->src[g->nsrc++] = i;
+	}
+}
+
+/* Count the tuples of each group once its sources are loaded. */
+static void
+count_groups(struct input *in)
+{
+	struct group	*g;
+	size_t		 i, k, n;
+
+	for (i = 0; i < in->ngroups; i++) {
+		g = &in->groups[i];
+		for (k = 0; k < g->nsrc; k++) {
+			n = in->sources[g->src[k]].n;
+			if (k == 0 || (g->wrap ? n > g->count : n < g->count))
+				g->count = n;
+		}
+		/* A wrapped group with an empty source has nothing to pair. */
+		for (k = 0; g->wrap && k < g->nsrc; k++)
+			if (in->sources[g->src[k]].n == 0)
+				g->count = 0;
+		if (g->count == 0 && !(i == 0 && in->stream != NULL))
+			in->done = 1;
+	}
+}
+
+/* Open and preload the sources. */
+struct input *
+input_new(const struct opts *o)
+{
+	static struct source_spec	 stdin_spec = {
+		.kind = SOURCE_FILE, .path = "-"
+	};
+	struct opts			 copy;
+	struct input			*in;
+	char				 msg[256];
+	size_t				 i;
+	int				 rc;
+
+	in = xcalloc(1, sizeof(*in));
+	in->skip_blank = o->no_run_if_empty;
+	in->need_first = 1;
+	if (o->colsep != NULL) {
+		if ((rc = regcomp(&in->colsep, o->colsep, REG_EXTENDED)) != 0) {
+			regerror(rc, &in->colsep, msg, sizeof(msg));
+			warnx("--colsep %s: %s", o->colsep, msg);
+			free(in);
+			return NULL;
+		}
+		in->has_colsep = 1;
+	}
+	copy = *o;
+	if (copy.nsources == 0) {
+		copy.sources = &stdin_spec;
+		copy.nsources = 1;
+	}
+	make_groups(in, &copy);
+	in->nsources = copy.nsources;
+	in->sources = xcalloc(in->nsources, sizeof(*in->sources));
+	in->odometer = xcalloc(in->ngroups, sizeof(*in->odometer));
+	if (in->groups[0].nsrc == 1 &&
+	    copy.sources[in->groups[0].src[0]].kind == SOURCE_FILE) {
+		in->stream = reader_open(copy.sources[0].path, o->delim);
+		if (in->stream == NULL)
+			goto fail;
+	}
+	for (i = in->stream != NULL ? 1 : 0; i < in->nsources; i++)
+		if (source_load(&in->sources[i], &copy.sources[i],
+		    o->delim) == -1)
+			goto fail;
+	count_groups(in);
+	return in;
+fail:
+	input_free(in);
+	return NULL;
+}
+
+/* Release the input and every value it read. */
+void
+input_free(struct input *in)
+{
+	size_t	 i, k;
+
+	if (in == NULL)
+		return;
+	reader_free(in->stream);
+	for (i = 0; i < in->nsources; i++) {
+		for (k = 0; in->sources[i].owns && k < in->sources[i].n; k++)
+			free(in->sources[i].values[k].s);
+		free(in->sources[i].values);
+	}
+	for (i = 0; i < in->ngroups; i++)
+		free(in->groups[i].src);
+	free(in->sources);
+	free(in->groups);
+	free(in->odometer);
+	buf_free(&in->first);
+	if (in->has_colsep)
+		regfree(&in->colsep);
+	free(in);
+}
+
+/* The fd to poll after INPUT_WAIT. */
+int
+input_fd(const struct input *in)
+{
+	return in->stream != NULL ? in->stream->fd : -1;
+}
+
+/* Call fn on each column of a value (the value itself without --colsep). */
+static void
+each_column(struct input *in, const char *s, size_t len,
+    void (*fn)(void *, const char *, size_t), void *arg)
+{
+	regmatch_t	 m;
+	size_t		 pos = 0;
+	int		 flags = 0;
+
+	if (!in->has_colsep) {
+		fn(arg, s, len);
+		return;
+	}
+	for (;;) {
+		m.rm_so = 0;
+		m.rm_eo = (regoff_t)(len - pos);
+		if (pos > len || regexec(&in->colsep, s + pos, 1, &m,
+		    flags) != 0 || m.rm_eo == 0)
+			break;
+		fn(arg, s + pos, (size_t)m.rm_so);
+		pos += (size_t)m.rm_eo;
+		flags = REG_NOTBOL;
+	}
+	fn(arg, s + pos, len - pos);
+}
+
+/* Builds a record in two passes: count, then copy. */
+struct record_builder {
+	struct record	*rec;
+	size_t		 nfields;
+	size_t		 bytes;
+	char		*data;
+};
+
+static void
+count_field(void *arg, const char *s, size_t len)
+{
+	struct record_builder	*b = arg;
+
+	(void)s;
+	b->nfields++;
+	b->bytes += len + 1;
+}
+
+static void
+copy_field(void *arg, const char *s, size_t len)
+{
+	struct record_builder	*b = arg;
+	struct record		*r = b->rec;
+
+	memcpy(b->data, s, len);
+	b->data[len] = '\0';
+	r->fields[r->nfields] = b->data;
+	r->lens[r->nfields++] = len;
+	b->data += len + 1;
+}
+
+/* The value of source number k of group g at tuple position pos. */
+static const struct value *
+group_value(const struct input *in, const struct group *g, size_t k,
+    size_t pos)
+{
+	const struct source	*s = &in->sources[g->src[k]];
+
+	return &s->values[pos % s->n];
+}
+
+/* Call fn on every column of every value of the current tuple. */
+static void
+each_field(struct input *in, void (*fn)(void *, const char *, size_t),
+    void *arg)
+{
+	const struct value	*v;
+	size_t			 i, k;
+
+	for (i = 0; i < in->ngroups; i++) {
+		for (k = 0; k < in->groups[i].nsrc; k++) {
+			if (i == 0 && in->stream != NULL) {
+				each_column(in, in->first.data, in->first.len,
+				    fn, arg);
+				continue;
+			}
+			v = group_value(in, &in->groups[i], k, in->odometer[i]);
+			each_column(in, v->s, v->len, fn, arg);
+		}
+	}
+}
+
+/* Whether every value of the current tuple is blank. */
+static int
+tuple_blank(const struct input *in)
+{
+	const struct value	*v;
+	const char		*s;
+	size_t			 i, k, len, c;
+
+	for (i = 0; i < in->ngroups; i++) {
+		for (k = 0; k < in->groups[i].nsrc; k++) {
+			if (i == 0 && in->stream != NULL) {
+				s = in->first.data;
+				len = in->first.len;
+			} else {
+				v = group_value(in, &in->groups[i], k,
+				    in->odometer[i]);
+				s = v->s;
+				len = v->len;
+			}
+			for (c = 0; c < len; c++)
+				if (strchr(" \t\r\n\v\f", s[c]) == NULL ||
+				    s[c] == '\0')
+					return 0;
+		}
+	}
+	return 1;
+}
+
+/* Whether a value of the current tuple holds a NUL byte. */
+static int
+tuple_bad(const struct input *in)
+{
+	size_t	 i, k;
+
+	for (i = 0; i < in->ngroups; i++)
+		for (k = 0; k < in->groups[i].nsrc; k++) {
+			if (i == 0 && in->stream != NULL) {
+				if (in->first_bad)
+					return 1;
+			} else if (group_value(in, &in->groups[i], k,
+			    in->odometer[i])->bad)
+				return 1;
+		}
+	return 0;
+}
+
+/* Make the current tuple into a record. */
+static struct record *
+make_record(struct input *in)
+{
+	struct record_builder	 b = { 0 };
+	struct record		*r;
+	size_t			 off;
+
+	each_field(in, count_field, &b);
+	off = sizeof(*r) + b.nfields * (sizeof(char *) + sizeof(size_t));
+	r = xmalloc(off + b.bytes);
+	r->num = in->num;
+	r->bad = tuple_bad(in);
+	r->nfields = 0;
+	r->fields = (char **)(r + 1);
+	r->lens = (size_t *)(r->fields + b.nfields);
+	b.rec = r;
+	b.data = (char *)r + off;
+	each_field(in, copy_field, &b);
+	return r;
+}
+
+/* Step the odometer of groups 1..n; returns 1 when it wrapped around. */
+static int
+advance(struct input *in)
+{
+	size_t	 i;
+
+	for (i = in->ngroups; i-- > 1;) {
+		if (++in->odometer[i] < in->groups[i].count)
+			return 0;
+		in->odometer[i] = 0;
+	}
+	return 1;
+}
+
+/* Make the first group's next tuple current. */
+static enum input_status
+next_first(struct input *in)
+{
+	enum reader_status	 st;
+	char			*p;
+	size_t			 len;
+
+	if (in->stream == NULL) {
+		if (in->started)
+			in->odometer[0]++;
+		in->started = 1;
+		return in->odometer[0] < in->groups[0].count ? INPUT_RECORD :
+		    INPUT_EOF;
+	}
+	st = reader_next(in->stream, 0, &p, &len);
+	switch (st) {
+	case READER_OK:
+		buf_reset(&in->first);
+		buf_add(&in->first, p, len);
+		in->first_bad = in->stream->delim != '\0' &&
+		    memchr(p, '\0', len) != NULL;
+		return INPUT_RECORD;
+	case READER_WAIT:
+		return INPUT_WAIT;
+	case READER_EOF:
+		return INPUT_EOF;
+	default:
+		return INPUT_ERROR;
+	}
+}
+
+/* The next record; see enum input_status. */
+enum input_status
+input_next(struct input *in, struct record **recp)
+{
+	enum input_status	 st;
+	struct record		*rec;
+	int			 blank;
+
+	for (;;) {
+		if (in->done)
+			return INPUT_EOF;
+		if (in->need_first) {
+			if ((st = next_first(in)) != INPUT_RECORD) {
+				if (st == INPUT_EOF)
+					in->done = 1;
+				return st;
+			}
+			in->need_first = 0;
+		}
+		in->num++;
+		blank = in->skip_blank && tuple_blank(in);
+		rec = blank ? NULL : make_record(in);
+		if (advance(in))
+			in->need_first = 1;
+		if (rec != NULL) {
+			*recp = rec;
+			return INPUT_RECORD;
+		}
+	}
+}
+
+/* Release a record. */
+void
+record_free(struct record *r)
+{
+	free(r);
+}

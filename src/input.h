@@ -1,0 +1,52 @@
+/*
+ * Input: the record readers (newline, NUL or any one-byte delimiter), the
+ * sources (stdin, -a FILE, ::: values, :::: FILE), how several sources
+ * combine (cross product, :::+ links, --link), column splitting and blank
+ * record skipping.
+ *
+ * The first source is streamed when it is a file or stdin standing alone
+ * in its group: records come out as they are read, and memory does not
+ * grow with their number.  Every other source is read whole at start,
+ * because the cross product walks it again for every record of the first.
+ */
+#ifndef FORKPOOL_INPUT_H
+#define FORKPOOL_INPUT_H
+
+#include <stddef.h>
+
+struct opts;
+struct input;
+
+/*
+ * One record: the values of every source combined, each value split into
+ * columns when --colsep is set.  A record is one allocation, owned by
+ * whoever input_next() handed it to, released with record_free().
+ */
+struct record {
+	unsigned long long	  num;		/* 1-based record number */
+	int			  bad;		/* a value holds a NUL byte */
+	size_t			  nfields;
+	char			**fields;	/* NUL-terminated each */
+	size_t			 *lens;
+};
+
+enum input_status {
+	INPUT_RECORD,		/* *recp is set */
+	INPUT_WAIT,		/* no complete record yet: poll input_fd() */
+	INPUT_EOF,		/* no more records */
+	INPUT_ERROR		/* a read failed; a message was printed */
+};
+
+/* Open and preload the sources; NULL after printing a message. */
+struct input		*input_new(const struct opts *);
+void			 input_free(struct input *);
+
+/* The next record without blocking on a streamed source. */
+enum input_status	 input_next(struct input *, struct record **);
+
+/* The fd to poll for POLLIN after INPUT_WAIT. */
+int			 input_fd(const struct input *);
+
+void			 record_free(struct record *);
+
+#endif

@@ -1,0 +1,108 @@
+#include <sys/wait.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "job.h"
+#include "template.h"
+
+/* A new job with number seq in slot. */
+struct job *
+job_new(unsigned long long seq, unsigned int slot)
+{
+	struct job	*j;
+
+	j = xcalloc(1, sizeof(*j));
+	j->seq = seq;
+	j->slot = slot;
+	j->state = JOB_READY;
+	j->pid = -1;
+	j->fd[0] = j->fd[1] = -1;
+	return j;
+}
+
+/* Release a job and close what it still holds. */
+void
+job_free(struct job *j)
+{
+	if (j == NULL)
+		return;
+	if (j->fd[0] != -1)
+		close(j->fd[0]);
+	if (j->fd[1] != -1)
+		close(j->fd[1]);
+	buf_free(&j->cmd);
+	free(j->argv);
+	free(j->tag);
+	free(j);
+}
+
+/* Point argv at the elements in cmd, or at SHELL -c LINE. */
+void
+job_set_argv(struct job *j, size_t argc, const char *shell)
+{
+	const char	*p;
+	size_t		 i;
+
+	free(j->argv);
+	if (shell != NULL) {
+		j->use_shell = 1;
+		j->argv = xreallocarray(NULL, 4, sizeof(*j->argv));
+		j->argv[0] = (char *)shell;
+		j->argv[1] = (char *)"-c";
+		j->argv[2] = j->cmd.data;
+		j->argv[3] = NULL;
+		return;
+	}
+	j->use_shell = 0;
+	j->argv = xreallocarray(NULL, argc + 1, sizeof(*j->argv));
+	p = j->cmd.data;
+	for (i = 0; i < argc; i++) {
+		j->argv[i] = (char *)p;
+		p += strlen(p) + 1;
+	}
+	j->argv[argc] = NULL;
+}
+
+/* Append the command in shell-quoted form. */
+void
+job_display(const struct job *j, struct buf *b)
+{
+	size_t	 i;
+
+	if (j->use_shell) {
+		buf_adds(b, j->argv[2]);
+		return;
+	}
+	for (i = 0; j->argv[i] != NULL; i++) {
+		if (i > 0)
+			buf_addc(b, ' ');
+		shell_quote(b, j->argv[i], strlen(j->argv[i]));
+	}
+}
+
+/* Record a wait status; a signal counts as failure with 128+signal. */
+void
+job_set_status(struct job *j, int status)
+{
+	j->reaped = 1;
+	j->status = status;
+	if (WIFEXITED(status))
+		j->exit_code = WEXITSTATUS(status);
+	else if (WIFSIGNALED(status))
+		j->exit_code = 128 + WTERMSIG(status);
+	else
+		j->exit_code = 255;
+	j->failed = j->exit_code != 0;
+}
+
+/* Mark a job that never ran. */
+void
+job_set_spawn_failure(struct job *j, int code)
+{
+	j->reaped = 1;
+	j->exit_code = code;
+	j->failed = 1;
+	j->state = JOB_DONE;
+}

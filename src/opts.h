@@ -1,0 +1,77 @@
+/*
+ * The command line: the option table, its validation and the --help text.
+ * opts_parse() fills a struct opts that the rest of forkpool treats as
+ * read-only; every pointer in it points into argv or into memory owned by
+ * the struct until opts_free().
+ */
+#ifndef FORKPOOL_OPTS_H
+#define FORKPOOL_OPTS_H
+
+#include <stddef.h>
+
+#define FORKPOOL_VERSION	"0.1.0"
+
+enum exec_mode {
+	EXEC_AUTO,		/* direct exec when the template allows it */
+	EXEC_SHELL,		/* always through the shell */
+	EXEC_DIRECT		/* never through the shell */
+};
+
+enum out_mode {
+	OUT_GROUP,		/* whole output of a job at once */
+	OUT_LINE,		/* whole lines as they come */
+	OUT_UNGROUP		/* bytes straight through */
+};
+
+enum source_kind {
+	SOURCE_VALUES,		/* ::: VALUE... */
+	SOURCE_FILE		/* -a FILE, :::: FILE */
+};
+
+/* One input source as given on the command line. */
+struct source_spec {
+	enum source_kind	 kind;
+	char			**values;	/* SOURCE_VALUES: into argv */
+	size_t			 nvalues;
+	const char		*path;		/* SOURCE_FILE: "-" is stdin */
+	int			 linked;	/* :::+ or ::::+: pairs with the previous */
+};
+
+struct opts {
+	struct source_spec	*sources;	/* owned; empty: stdin */
+	size_t			 nsources;
+	char			 delim;		/* record terminator */
+	const char		*colsep;	/* ERE or NULL */
+	int			 no_run_if_empty;
+	int			 link;
+	const char		*replstr;	/* "{}" or -I STR */
+	size_t			 max_args;	/* -n, 0 if not given */
+	size_t			 max_replace_args; /* -N, 0 if not given */
+	int			 xargs;		/* -X */
+	size_t			 max_chars;	/* -s, 0 if not given */
+	const char		*shell;		/* --shell or NULL */
+	enum exec_mode		 exec_mode;
+	unsigned int		 jobs;		/* resolved -j */
+	enum out_mode		 out_mode;
+	int			 keep_order;
+	int			 tag;
+	const char		*tagstring;
+	const char		*tmpdir;
+	int			 dry_run;
+	int			 print_stdout;	/* -v */
+	int			 print_stderr;	/* -t */
+	char			**cmd;		/* the template words, into argv */
+	size_t			 ncmd;
+};
+
+/* What opts_parse() found. */
+enum opts_result {
+	OPTS_RUN,		/* go on and run */
+	OPTS_EXIT_OK,		/* --help or --version was printed */
+	OPTS_ERROR		/* a message was printed; exit 255 */
+};
+
+enum opts_result	opts_parse(struct opts *, int, char **);
+void			opts_free(struct opts *);
+
+#endif

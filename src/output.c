@@ -1,0 +1,390 @@
+#include <sys/types.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "job.h"
+#include "opts.h"
+#include "output.h"
+#include "util.h"
+
+/* Held output kept in memory across all jobs before spilling to disk. */
+#define MEM_BUDGET	(4 * 1024 * 1024)
+
+/*
+ * With -k, how far past the oldest unprinted job new jobs may start: the
+ * pool stays full behind a slow job, but what is held stays bounded.
+ */
+#define KEEP_WINDOW	4096
+
+#define SPILL_CHUNK	(64 * 1024)
+
+/* A run of held bytes in the spill file. */
+struct extent {
+	off_t	 off;
+	size_t	 len;
+};
+
+/* The bytes held for one stream of one job: memory first, then spill. */
+struct hold {
+	struct buf	 mem;
+	struct extent	*ext;
+	size_t		 next;
+	size_t		 capext;
+};
+
+struct output_job {
+	struct hold	 h[2];
+	int		 midline[2];	/* the last byte printed was no '\n' */
+	int		 live;		/* printing as it comes (-k head) */
+	int		 done;
+};
+
+struct output {
+	enum out_mode		 mode;
+	int			 keep_order;
+	int			 print_cmd;	/* -v */
+	enum output_status	 status;
+	struct job_list		 queue;		/* -k: started, unprinted */
+	unsigned long long	 nqueued;
+	const char		*tmpdir;
+	int			 spill_fd;	/* -1 until needed */
+	off_t			 spill_end;
+	size_t			 spill_held;
+	size_t			 mem_held;
+	char			*iobuf;
+	struct buf		 tagged;
+};
+
+struct output *
+output_new(const struct opts *o)
+{
+	struct output	*out;
+	const char	*t;
+
+	out = xcalloc(1, sizeof(*out));
+	out->mode = o->out_mode;
+	out->keep_order = o->keep_order && o->out_mode != OUT_UNGROUP;
+	out->print_cmd = o->print_stdout;
+	out->status = OUTPUT_OK;
+	TAILQ_INIT(&out->queue);
+	if ((t = o->tmpdir) == NULL && ((t = getenv("TMPDIR")) == NULL ||
+	    *t == '\0'))
+		t = "/tmp";
+	out->tmpdir = t;
+	out->spill_fd = -1;
+	out->iobuf = xmalloc(SPILL_CHUNK);
+	return out;
+}
+
+void
+output_free(struct output *out)
+{
+	struct job	*j;
+
+	if (out == NULL)
+		return;
+	while ((j = TAILQ_FIRST(&out->queue)) != NULL) {
+		TAILQ_REMOVE(&out->queue, j, entry);
+		free(j->out);
+		job_free(j);
+	}
+	if (out->spill_fd != -1)
+		close(out->spill_fd);
+	free(out->iobuf);
+	buf_free(&out->tagged);
+	free(out);
+}
+
+enum output_status
+output_status(const struct output *out)
+{
+	return out->status;
+}
+
+/* Whether job seq must wait for earlier ones to be printed (-k). */
+int
+output_window_full(const struct output *out, unsigned long long seq)
+{
+	const struct job	*head;
+
+	if (!out->keep_order || (head = TAILQ_FIRST(&out->queue)) == NULL)
+		return 0;
+	return seq - head->seq >= KEEP_WINDOW;
+}
+
+/* Note a failed write to fd; EPIPE is the reader going away. */
+static void
+write_failed(struct output *out, int fd)
+{
+	if (out->status != OUTPUT_OK)
+		return;
+	if (errno == EPIPE) {
+		out->status = OUTPUT_CLOSED;
+		return;
+	}
+	out->status = OUTPUT_FAILED;
+	/* A failing stderr cannot carry its own complaint. */
+	if (fd == STDOUT_FILENO)
+		warn("write error on stdout");
+}
+
+/* Write to stdout or stderr, adding the job's tag at each line start. */
+static void
+emit(struct output *out, struct job *j, int stream, const char *p,
+    size_t len)
+{
+	struct output_job	*oj = j->out;
+	const char		*nl;
+	size_t			 n;
+	int			 fd = stream == 0 ? STDOUT_FILENO :
+				    STDERR_FILENO;
+
+	if (out->status != OUTPUT_OK || len == 0)
+		return;
+	if (j->tag == NULL) {
+		if (write_all(fd, p, len) == -1)
+			write_failed(out, fd);
+		oj->midline[stream] = p[len - 1] != '\n';
+		return;
+	}
+	buf_reset(&out->tagged);
+	while (len > 0) {
+		if (!oj->midline[stream])
+			buf_adds(&out->tagged, j->tag);
+		nl = memchr(p, '\n', len);
+		n = nl != NULL ? (size_t)(nl - p) + 1 : len;
+		buf_add(&out->tagged, p, n);
+		oj->midline[stream] = nl == NULL;
+		p += n;
+		len -= n;
+	}
+	if (write_all(fd, out->tagged.data, out->tagged.len) == -1)
+		write_failed(out, fd);
+}
+
+/* Open the spill file: created and unlinked at once, so nothing is left. */
+static int
+spill_open(struct output *out)
+{
+	struct buf	 path = { 0 };
+	int		 fd;
+
+	buf_adds(&path, out->tmpdir);
+	buf_adds(&path, "/forkpool.XXXXXX");
+	if ((fd = mkostemp(path.data, O_CLOEXEC)) == -1) {
+		warn("cannot create a spill file in %s", out->tmpdir);
+		buf_free(&path);
+		return -1;
+	}
+	unlink(path.data);
+	buf_free(&path);
+	out->spill_fd = fd;
+	return 0;
+}
+
+/* Hold len bytes for a stream; spill past the memory budget. */
+static void
+hold_add(struct output *out, struct hold *h, const char *p, size_t len)
+{
+	struct extent	*e;
+	ssize_t		 n;
+	size_t		 done;
+
+	if (h->next == 0 && out->mem_held + len <= MEM_BUDGET) {
+		buf_add(&h->mem, p, len);
+		out->mem_held += len;
+		return;
+	}
+	if (out->status == OUTPUT_FAILED)
+		return;
+	if (out->spill_fd == -1 && spill_open(out) == -1) {
+		out->status = OUTPUT_FAILED;
+		return;
+	}
+	for (done = 0; done < len; done += (size_t)n) {
+		n = pwrite(out->spill_fd, p + done, len - done,
+		    out->spill_end + (off_t)done);
+		if (n == -1 && errno == EINTR)
+			n = 0;
+		else if (n == -1) {
+			warn("cannot hold output in a spill file in %s",
+			    out->tmpdir);
+			out->status = OUTPUT_FAILED;
+			return;
+		}
+	}
+	if (h->next > 0 && h->ext[h->next - 1].off +
+	    (off_t)h->ext[h->next - 1].len == out->spill_end)
+		h->ext[h->next - 1].len += len;
+	else {
+		if (h->next == h->capext) {
+			h->capext = h->capext == 0 ? 4 : h->capext * 2;
+			h->ext = xreallocarray(h->ext, h->capext,
+			    sizeof(*h->ext));
+		}
+		e = &h->ext[h->next++];
+		e->off = out->spill_end;
+		e->len = len;
+	}
+	out->spill_end += (off_t)len;
+	out->spill_held += len;
+}
+
+/* Forget what a hold has, returning its space. */
+static void
+hold_clear(struct output *out, struct hold *h)
+{
+	size_t	 i;
+
+	out->mem_held -= h->mem.len;
+	buf_free(&h->mem);
+	for (i = 0; i < h->next; i++)
+		out->spill_held -= h->ext[i].len;
+	free(h->ext);
+	h->ext = NULL;
+	h->next = h->capext = 0;
+	/* Nothing left in the spill file: start it over. */
+	if (out->spill_held == 0 && out->spill_end > 0) {
+		if (ftruncate(out->spill_fd, 0) == 0)
+			out->spill_end = 0;
+	}
+}
+
+/* Print what a hold has, then forget it. */
+static void
+hold_print(struct output *out, struct job *j, int stream)
+{
+	struct hold	*h = &j->out->h[stream];
+	size_t		 i, done, want;
+	ssize_t		 n;
+
+	emit(out, j, stream, h->mem.data, h->mem.len);
+	for (i = 0; i < h->next && out->status == OUTPUT_OK; i++) {
+		for (done = 0; done < h->ext[i].len; done += (size_t)n) {
+			want = h->ext[i].len - done;
+			if (want > SPILL_CHUNK)
+				want = SPILL_CHUNK;
+			n = pread(out->spill_fd, out->iobuf, want,
+			    h->ext[i].off + (off_t)done);
+			if (n <= 0) {
+				if (n == -1 && errno == EINTR) {
+					n = 0;
+					continue;
+				}
+				warn("cannot read back held output");
+				out->status = OUTPUT_FAILED;
+				break;
+			}
+			emit(out, j, stream, out->iobuf, (size_t)n);
+		}
+	}
+	hold_clear(out, h);
+}
+
+/* Make the -k head job live: print what it held so far. */
+static void
+go_live(struct output *out, struct job *j)
+{
+	j->out->live = 1;
+	hold_print(out, j, 0);
+	if (out->mode == OUT_LINE)
+		hold_print(out, j, 1);
+}
+
+/* A job enters output order. */
+void
+output_start(struct output *out, struct job *j)
+{
+	struct buf	 line = { 0 };
+
+	j->out = xcalloc(1, sizeof(*j->out));
+	if (out->keep_order) {
+		TAILQ_INSERT_TAIL(&out->queue, j, entry);
+		if (TAILQ_FIRST(&out->queue) == j)
+			j->out->live = 1;
+	}
+	if (out->print_cmd) {
+		job_display(j, &line);
+		buf_addc(&line, '\n');
+		output_data(out, j, 0, line.data, line.len);
+		buf_free(&line);
+	}
+}
+
+/* Line mode: print the complete lines, hold the rest. */
+static void
+line_data(struct output *out, struct job *j, int stream, const char *p,
+    size_t len)
+{
+	const char	*nl;
+	size_t		 i;
+
+	nl = NULL;
+	for (i = len; i-- > 0;)
+		if (p[i] == '\n') {
+			nl = p + i;
+			break;
+		}
+	if (nl == NULL) {
+		hold_add(out, &j->out->h[stream], p, len);
+		return;
+	}
+	hold_print(out, j, stream);
+	emit(out, j, stream, p, (size_t)(nl - p) + 1);
+	hold_add(out, &j->out->h[stream], nl + 1, len - (size_t)(nl - p) - 1);
+}
+
+/* A chunk of a job's output. */
+void
+output_data(struct output *out, struct job *j, int stream, const char *p,
+    size_t len)
+{
+	struct output_job	*oj = j->out;
+
+	if (out->status != OUTPUT_OK)
+		return;
+	if (out->mode == OUT_UNGROUP || (oj->live && (stream == 0 ||
+	    out->mode == OUT_LINE)))
+		emit(out, j, stream, p, len);
+	else if (out->mode == OUT_LINE && !out->keep_order)
+		line_data(out, j, stream, p, len);
+	else
+		hold_add(out, &oj->h[stream], p, len);
+}
+
+/* Print all that is left of a job and free it. */
+static void
+retire(struct output *out, struct job *j)
+{
+	hold_print(out, j, 0);
+	hold_print(out, j, 1);
+	free(j->out);
+	j->out = NULL;
+	job_free(j);
+}
+
+/* The job is finished. */
+void
+output_finish(struct output *out, struct job *j)
+{
+	struct job	*head;
+
+	if (!out->keep_order) {
+		retire(out, j);
+		return;
+	}
+	j->out->done = 1;
+	while ((head = TAILQ_FIRST(&out->queue)) != NULL && head->out->done) {
+		TAILQ_REMOVE(&out->queue, head, entry);
+		retire(out, head);
+		if ((head = TAILQ_FIRST(&out->queue)) != NULL)
+			go_live(out, head);
+	}
+}

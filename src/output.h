@@ -1,0 +1,41 @@
+/*
+ * The output collector: what each job wrote, printed by the rules of the
+ * output mode (--group, --line-buffer, -u), in input order with -k, with
+ * --tag/--tagstring prefixes.  Output it must hold is kept in memory up
+ * to a bound shared by all jobs, and beyond it in one unlinked spill file
+ * in the temporary directory, so memory stays flat however much jobs
+ * write.
+ */
+#ifndef FORKPOOL_OUTPUT_H
+#define FORKPOOL_OUTPUT_H
+
+struct job;
+struct opts;
+struct output;
+
+enum output_status {
+	OUTPUT_OK,
+	OUTPUT_CLOSED,		/* stdout or stderr was closed by its reader */
+	OUTPUT_FAILED		/* a write failed; a message was printed */
+};
+
+struct output		*output_new(const struct opts *);
+void			 output_free(struct output *);
+
+/* A job is about to start: from now on, it is in output order. */
+void			 output_start(struct output *, struct job *);
+
+/* A chunk of the job's stdout (stream 0) or stderr (stream 1). */
+void			 output_data(struct output *, struct job *, int,
+			    const char *, size_t);
+
+/* The job is finished; the collector owns it and frees it once printed. */
+void			 output_finish(struct output *, struct job *);
+
+/* With -k, whether job seq must wait for earlier ones to be printed. */
+int			 output_window_full(const struct output *,
+			    unsigned long long);
+
+enum output_status	 output_status(const struct output *);
+
+#endif

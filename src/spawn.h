@@ -1,0 +1,27 @@
+/*
+ * Starting one job: its own process group, stdin from /dev/null, stdout
+ * and stderr into pipes (or forkpool's own with -u), no other descriptor,
+ * the environment plus FORKPOOL_SEQ, FORKPOOL_SLOT, PARALLEL_SEQ and
+ * PARALLEL_JOBSLOT.  posix_spawn() (a vfork-style clone in glibc) keeps
+ * the cost per job at the floor and reports exec failures directly.
+ */
+#ifndef FORKPOOL_SPAWN_H
+#define FORKPOOL_SPAWN_H
+
+struct job;
+struct spawner;
+
+/* capture: give each job pipes for stdout and stderr. */
+struct spawner	*spawner_new(int);
+void		 spawner_free(struct spawner *);
+
+/*
+ * Start j.  On success j->pid is set and, when capturing, j->fd[] hold
+ * the read ends (non-blocking, close-on-exec), owned by j.  On failure
+ * a message naming the program is printed and j is marked failed: 127
+ * when the program is not found, 126 when it cannot be run.  Returns 0
+ * when the job started, -1 when it did not.
+ */
+int		 spawn_job(struct spawner *, struct job *);
+
+#endif

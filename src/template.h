@@ -1,0 +1,63 @@
+/*
+ * The command template: parsed once, expanded for every job.  It decides
+ * whether jobs can be exec'd directly or need a shell, and it quotes
+ * values for the shell so that a value is always data, never code.
+ */
+#ifndef FORKPOOL_TEMPLATE_H
+#define FORKPOOL_TEMPLATE_H
+
+#include <stddef.h>
+
+#include "opts.h"
+#include "util.h"
+
+struct template;
+
+/* What a job's command is made of: its arguments and its numbers. */
+struct template_args {
+	char * const		*v;	/* the values, NUL-terminated */
+	const size_t		*len;
+	size_t			 n;
+	unsigned long long	 seq;	/* {#} */
+	unsigned int		 slot;	/* {%} */
+};
+
+enum template_kind {
+	TEMPLATE_COMMAND,	/* a command: quotes, appends {} when absent */
+	TEMPLATE_TEXT		/* --tagstring: plain text, values as they are */
+};
+
+/*
+ * Parse words (the command's words, borrowed until template_free()).
+ * NULL after printing a message naming the problem.
+ */
+struct template	*template_new(char **, size_t, enum template_kind,
+		    const struct opts *);
+void		 template_free(struct template *);
+
+/* Whether jobs run through the shell. */
+int		 template_uses_shell(const struct template *);
+
+/* The shell's path (meaningful when template_uses_shell()). */
+const char	*template_shell(const struct template *);
+
+/*
+ * Expand for one job into out (reset first).  A direct command becomes
+ * its argv elements one after another, each NUL-terminated, and the
+ * count is returned; a shell command line or a text is returned as one
+ * string and the count is 1.
+ */
+size_t		 template_expand(const struct template *,
+		    const struct template_args *, struct buf *);
+
+/* Bytes a command line of this template takes with no values. */
+size_t		 template_base_cost(const struct template *);
+
+/* Bytes one more value adds to a command line (exact but for {n}). */
+size_t		 template_value_cost(const struct template *, const char *,
+		    size_t);
+
+/* Append s as one shell word: plain stays plain, else '...' quoting. */
+void		 shell_quote(struct buf *, const char *, size_t);
+
+#endif

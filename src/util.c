@@ -1,0 +1,131 @@
+#include <err.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* Allocate n bytes; running out of memory ends forkpool with status 255. */
+void *
+xmalloc(size_t n)
+{
+	void	*p;
+
+	if ((p = malloc(n == 0 ? 1 : n)) == NULL)
+		err(EXIT_FORKPOOL_ERROR, "malloc");
+	return p;
+}
+
+/* Allocate a zeroed array of n elements of size sz. */
+void *
+xcalloc(size_t n, size_t sz)
+{
+	void	*p;
+
+	if ((p = calloc(n == 0 ? 1 : n, sz == 0 ? 1 : sz)) == NULL)
+		err(EXIT_FORKPOOL_ERROR, "calloc");
+	return p;
+}
+
+/* Resize an array with overflow checking. */
+void *
+xreallocarray(void *p, size_t n, size_t sz)
+{
+	if ((p = reallocarray(p, n == 0 ? 1 : n, sz == 0 ? 1 : sz)) == NULL)
+		err(EXIT_FORKPOOL_ERROR, "realloc");
+	return p;
+}
+
+/* Duplicate a string. */
+char *
+xstrdup(const char *s)
+{
+	char	*p;
+
+	if ((p = strdup(s)) == NULL)
+		err(EXIT_FORKPOOL_ERROR, "strdup");
+	return p;
+}
+
+/* Make room for at least extra more bytes plus a terminating NUL. */
+void
+buf_reserve(struct buf *b, size_t extra)
+{
+	size_t	 want;
+
+	if (extra >= (size_t)-1 - b->len - 1)
+		errx(EXIT_FORKPOOL_ERROR, "buffer too large");
+	want = b->len + extra + 1;
+	if (want <= b->cap)
+		return;
+	if (b->cap == 0)
+		b->cap = 64;
+	while (b->cap < want)
+		b->cap = b->cap > (size_t)-1 / 2 ? want : b->cap * 2;
+	b->data = xreallocarray(b->data, b->cap, 1);
+}
+
+/* Append len bytes. */
+void
+buf_add(struct buf *b, const void *p, size_t len)
+{
+	buf_reserve(b, len);
+	if (len > 0)
+		memcpy(b->data + b->len, p, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+/* Append one byte. */
+void
+buf_addc(struct buf *b, char c)
+{
+	buf_reserve(b, 1);
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
+}
+
+/* Append a NUL-terminated string. */
+void
+buf_adds(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+/* Empty the buffer, keeping its memory. */
+void
+buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->data != NULL)
+		b->data[0] = '\0';
+}
+
+/* Release the buffer's memory. */
+void
+buf_free(struct buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+/* Write everything, retrying after EINTR and short writes. */
+int
+write_all(int fd, const void *p, size_t len)
+{
+	const char	*s = p;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = write(fd, s, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		s += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}

@@ -1,0 +1,40 @@
+/*
+ * Small helpers shared by every subsystem: allocation that cannot fail
+ * (running out of memory is fatal, as in OpenBSD xargs and git's xmalloc)
+ * and a growable byte buffer.
+ */
+#ifndef FORKPOOL_UTIL_H
+#define FORKPOOL_UTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Exit status for forkpool's own errors (GNU parallel's contract). */
+#define EXIT_FORKPOOL_ERROR	255
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+
+/*
+ * A growable byte buffer.  data is owned by the buffer, is always
+ * NUL-terminated once anything was added, and may move on every add.
+ */
+struct buf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+
+void	 buf_reserve(struct buf *, size_t);
+void	 buf_add(struct buf *, const void *, size_t);
+void	 buf_addc(struct buf *, char);
+void	 buf_adds(struct buf *, const char *);
+void	 buf_reset(struct buf *);
+void	 buf_free(struct buf *);
+
+/* Write all of buf to fd, retrying on EINTR and short writes; -1 on error. */
+int	 write_all(int, const void *, size_t);
+
+#endif
