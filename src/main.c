@@ -128,6 +128,11 @@ dry_run(struct app *app)
 				done = 1;
 			break;
 		case BUILD_WAIT:
+			/* The reader sees each command before input stalls. */
+			if (fflush(stdout) == EOF) {
+				done = 1;
+				break;
+			}
 			pfd.fd = builder_fd(app->builder);
 			pfd.events = POLLIN;
 			(void)poll(&pfd, 1, -1);

@@ -25,7 +25,7 @@ enum {
 	OPT_DRY_RUN
 };
 
-static const char short_options[] = "+a:0d:rI:n:N:Xs:j:kutvhV";
+static const char short_options[] = "+:a:0d:rI:n:N:Xs:j:kutvhV";
 
 static const struct option long_options[] = {
 	{ "arg-file",		required_argument,	NULL, 'a' },
@@ -102,6 +102,15 @@ static const char help_text[] =
 "Exit status: 0 all jobs succeeded, 1-100 that many failed, 101 more than 100\n"
 "failed, 141 stdout was closed, 255 other errors.\n";
 
+/* The short usage reminder after a command-line mistake. */
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: forkpool [OPTIONS] [COMMAND [ARG...]] "
+	    "[::: VALUE...] [:::: FILE...]\n"
+	    "Try 'forkpool --help' for more.\n");
+}
+
 /* Online CPUs, at least 1. */
 static unsigned int
 online_cpus(void)
@@ -146,7 +155,10 @@ parse_jobs(const char *arg, unsigned int *jobs)
 	size_t		 len = strlen(arg);
 	long long	 n, cpus = online_cpus(), cap;
 
-	if (len == 0 || len >= sizeof(num)) {
+	/* strtonum() would take blanks and a second sign: only digits here. */
+	if (len == 0 || len >= sizeof(num) || strspn(arg + (arg[0] == '+' ||
+	    arg[0] == '-'), "0123456789%") != len - (arg[0] == '+' ||
+	    arg[0] == '-')) {
 		warnx("-j %s: invalid", arg);
 		return -1;
 	}
@@ -318,6 +330,7 @@ opts_parse(struct opts *o, int argc, char **argv)
 	o->exec_mode = EXEC_AUTO;
 	o->out_mode = OUT_GROUP;
 	files = xcalloc((size_t)argc + 1, sizeof(*files));
+	opterr = 0;
 
 	while ((ch = getopt_long(argc, argv, short_options, long_options,
 	    NULL)) != -1) {
@@ -429,10 +442,16 @@ opts_parse(struct opts *o, int argc, char **argv)
 			printf("forkpool %s\n", FORKPOOL_VERSION);
 			free(files);
 			return OPTS_EXIT_OK;
+		case ':':
+			warnx("%s: needs an argument", argv[optind - 1]);
+			usage();
+			goto fail;
 		default:
-			fprintf(stderr, "usage: forkpool [OPTIONS] [COMMAND "
-			    "[ARG...]] [::: VALUE...] [:::: FILE...]\n"
-			    "Try 'forkpool --help' for more.\n");
+			if (optopt != 0)
+				warnx("-%c: unknown option", optopt);
+			else
+				warnx("%s: unknown option", argv[optind - 1]);
+			usage();
 			goto fail;
 		}
 	}

@@ -1,0 +1,144 @@
+#!/usr/bin/env bats
+# Several records per job: -n, -N, -X, -s.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+setup() {
+	fp_setup
+	cd "$BATS_TEST_TMPDIR"
+}
+
+# 20 records of exactly 10 bytes each: rec0000001 .. rec0000020
+ten_byte_records() {
+	local i
+	for i in $(seq 20); do printf 'rec%07d\n' "$i"; done
+}
+
+@test "-n N passes up to N records per job as separate arguments" {
+	run fpin $'1\n2\n3\n4\n5\n' -k -n 2 "$SHOWARGS"
+	assert_success
+	assert_output $'2:<1><2>\n2:<3><4>\n1:<5>'
+}
+
+@test "-n N with {}: {} is all the job's records, one argument each" {
+	run fpin $'a b\nc\nd\n' -k -n 2 "$SHOWARGS" first {} last
+	assert_success
+	assert_output $'4:<first><a b><c><last>\n3:<first><d><last>'
+}
+
+@test "--max-args is the long form of -n" {
+	run fp -k --max-args 3 "$SHOWARGS" x ::: 1 2 3 4 5 6 7
+	assert_success
+	assert_output $'4:<x><1><2><3>\n4:<x><4><5><6>\n2:<x><7>'
+}
+
+@test "-n 1 is one record per job" {
+	run fp -k -n 1 "$SHOWARGS" ::: a b
+	assert_success
+	assert_output $'1:<a>\n1:<b>'
+}
+
+@test "-N N gives exactly N records per job as {1}..{N}" {
+	run fpin $'1\n2\n3\n4\n' -k -N 2 "$SHOWARGS" {2} {1}
+	assert_success
+	assert_output $'2:<2><1>\n2:<4><3>'
+}
+
+@test "-N: the last job may have fewer records; the missing ones are empty" {
+	run fpin $'1\n2\n3\n4\n5\n' -k -N 2 "$SHOWARGS" {1} {2}
+	assert_success
+	assert_output $'2:<1><2>\n2:<3><4>\n2:<5><>'
+}
+
+@test "--max-replace-args is the long form of -N" {
+	run fp -k --max-replace-args 3 "$SHOWARGS" {3}-{1} ::: a b c d e f
+	assert_success
+	assert_output $'1:<c-a>\n1:<f-d>'
+}
+
+@test "-N without replacement strings appends the N records" {
+	run fpin $'1\n2\n3\n4\n' -k -N 2 "$SHOWARGS" x
+	assert_success
+	assert_output $'3:<x><1><2>\n3:<x><3><4>'
+}
+
+@test "-X puts all records in one job, repeating the word around {}" {
+	run fp -j1 -X "$SHOWARGS" first pre{}post last ::: a b 'c d'
+	assert_success
+	assert_output '5:<first><preapost><prebpost><prec dpost><last>'
+}
+
+@test "--xargs is the long form of -X; records from stdin" {
+	run fpin $'1\n2\n3\n' -j1 --xargs "$SHOWARGS" {}
+	assert_success
+	assert_output '3:<1><2><3>'
+}
+
+@test "-X -s MAX splits the records so that each command line fits" {
+	# "/bin/echo" + 5 records of 10 bytes fits in 65 bytes however separators
+	# and terminators are counted; 6 records never do.
+	run fp -k -j1 -X -s 65 /bin/echo {} < <(ten_byte_records)
+	assert_success
+	assert_output "$(ten_byte_records | paste -d ' ' - - - - -)"
+}
+
+@test "--max-chars is the long form of -s" {
+	run fp -k -j1 -X --max-chars 65 /bin/echo {} < <(ten_byte_records)
+	assert_success
+	assert_equal "${#lines[@]}" 4
+	assert_line --index 0 'rec0000001 rec0000002 rec0000003 rec0000004 rec0000005'
+}
+
+@test "-n N -s MAX: the byte limit wins over N" {
+	run fp -k -j1 -n 10 -s 65 /bin/echo < <(ten_byte_records)
+	assert_success
+	assert_output "$(ten_byte_records | paste -d ' ' - - - - -)"
+}
+
+@test "-X without -s runs 500 records in a single job" {
+	run fp -j1 -X "$SHOWARGS" {} < <(seq 500)
+	assert_success
+	assert_equal "${#lines[@]}" 1
+	assert_output "$(showargs_expect $(seq 500))"
+}
+
+@test "-s: a record too long to fit alone is reported and counts as failed" {
+	local long
+	long=$(printf 'x%.0s' $(seq 200))
+	run --separate-stderr fpin "short"$'\n'"$long"$'\n'"ok"$'\n' -k -s 100 echo
+	assert_failure 1
+	assert_output $'short\nok'
+	assert_equal "$stderr" "forkpool: input record 2: too long for a command line of 100 bytes"
+}
+
+@test "-X -s: a record too long alone fails, the others still run" {
+	local long
+	long=$(printf 'y%.0s' $(seq 300))
+	run --separate-stderr fpin "a"$'\n'"$long"$'\n'"c"$'\n' -j1 -X -s 100 echo {}
+	assert_failure 1
+	run sort <<<"$(tr ' ' '\n' <<<"$output")"
+	assert_output $'a\nc'
+	assert_equal "$stderr" "forkpool: input record 2: too long for a command line of 100 bytes"
+}
+
+@test "invalid -n value is a usage error naming -n" {
+	run --separate-stderr fp -n abc echo ::: a
+	assert_failure 255
+	assert_output ''
+	assert_regex "$stderr" '^forkpool: .*(-n|--max-args).*abc'
+}
+
+@test "invalid -N value is a usage error naming -N" {
+	run --separate-stderr fp -N x1 echo ::: a
+	assert_failure 255
+	assert_output ''
+	assert_regex "$stderr" '^forkpool: .*(-N|--max-replace-args).*x1'
+}
+
+@test "invalid -s value is a usage error naming -s" {
+	run --separate-stderr fp -s 12q echo ::: a
+	assert_failure 255
+	assert_output ''
+	assert_regex "$stderr" '^forkpool: .*(-s|--max-chars).*12q'
+}

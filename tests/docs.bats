@@ -1,0 +1,90 @@
+#!/usr/bin/env bats
+# The manual page documents every option and is lint-clean.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+MANPAGE="$FP_ROOT/man/forkpool.1"
+
+setup() {
+	fp_setup
+}
+
+# The manual rendered as plain ASCII text (no overstrike, '-' for dashes).
+rendered_man() {
+	mandoc -Tascii "$MANPAGE" | sed 's/.\x08//g'
+}
+
+@test "man page exists" {
+	assert_file_exists "$MANPAGE"
+}
+
+@test "mandoc -Tlint -Wwarning prints nothing" {
+	require_cmd mandoc
+	assert_file_exists "$MANPAGE"
+	run mandoc -Tlint -Wwarning "$MANPAGE"
+	assert_success
+	assert_output ''
+}
+
+@test "man page is mdoc for forkpool in section 1" {
+	assert_file_exists "$MANPAGE"
+	run grep -E '^\.Dt[[:space:]]+FORKPOOL[[:space:]]+1([[:space:]]|$)' "$MANPAGE"
+	assert_success
+}
+
+@test "every long option printed by --help appears in the man page" {
+	require_cmd mandoc
+	local opts text o missing=()
+	opts=$("$FORKPOOL" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)
+	[ -n "$opts" ] || fail "--help printed no long options"
+	text=$(rendered_man)
+	while IFS= read -r o; do
+		grep -Eq -- "(^|[^[:alnum:]-])$o([^[:alnum:]-]|\$)" <<<"$text" || missing+=("$o")
+	done <<<"$opts"
+	assert_equal "${missing[*]}" ""
+}
+
+@test "every short option printed by --help appears in the man page" {
+	require_cmd mandoc
+	local opts text o missing=()
+	opts=$("$FORKPOOL" --help | grep -oE -- '(^|[[:space:],])-[[:alnum:]]([[:space:],]|$)' |
+		grep -oE -- '-[[:alnum:]]' | sort -u)
+	[ -n "$opts" ] || fail "--help printed no short options"
+	text=$(rendered_man)
+	while IFS= read -r o; do
+		grep -Eq -- "(^|[^[:alnum:]-])$o([^[:alnum:]-]|\$)" <<<"$text" || missing+=("$o")
+	done <<<"$opts"
+	assert_equal "${missing[*]}" ""
+}
+
+@test "man page documents the input separators and replacement strings" {
+	require_cmd mandoc
+	local text w missing=()
+	text=$(rendered_man)
+	for w in ':::' '::::' ':::+' '::::+' '{}' '{.}' '{/}' '{//}' '{/.}' '{#}' '{%}'; do
+		grep -Fq -- "$w" <<<"$text" || missing+=("$w")
+	done
+	assert_equal "${missing[*]}" ""
+}
+
+@test "man page documents the environment variables" {
+	require_cmd mandoc
+	local text w missing=()
+	text=$(rendered_man)
+	for w in FORKPOOL_SHELL SHELL TMPDIR FORKPOOL_SEQ FORKPOOL_SLOT PARALLEL_SEQ PARALLEL_JOBSLOT; do
+		grep -Eq -- "(^|[^[:alnum:]_])$w([^[:alnum:]_]|\$)" <<<"$text" || missing+=("$w")
+	done
+	assert_equal "${missing[*]}" ""
+}
+
+@test "man page documents the exit statuses" {
+	require_cmd mandoc
+	local text w missing=()
+	text=$(rendered_man)
+	grep -q 'EXIT STATUS' <<<"$text" || missing+=('EXIT STATUS section')
+	for w in 101 141 255; do
+		grep -Eq -- "(^|[^0-9])$w([^0-9]|\$)" <<<"$text" || missing+=("$w")
+	done
+	assert_equal "${missing[*]}" ""
+}

@@ -1,0 +1,463 @@
+#!/usr/bin/env bats
+# How jobs are executed: direct exec vs the shell, quoting, --shell,
+# missing/non-executable programs, --dry-run.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+# Values that would do damage if a shell ever interpreted them as code.
+HOSTILE=(
+	'$(touch pwned1)'
+	'; touch pwned2'
+	'`touch pwned3`'
+	'&& touch pwned4'
+	'| touch pwned5'
+	'> pwned6'
+	'; rm -rf victim'
+	'*'
+	'f?'
+	'[f]1'
+	$'line1\nline2'
+	'-n'
+	'--help'
+	$'\xff\xfe bad \xc3 utf8'
+	"it's"
+	'"dq"'
+	'back\slash'
+	'$HOME'
+	'~'
+	'< /etc/hostname'
+	' lead and trail '
+	''
+	$'tab\there'
+	'{}'
+	'#hash'
+	'( sub )'
+	'!bang'
+	'a=b'
+)
+
+setup() {
+	fp_setup
+	WORK="$BATS_TEST_TMPDIR/work"
+	mkdir -p "$WORK/victim"
+	touch "$WORK/f1" "$WORK/victim/keep"
+	cd "$WORK"
+}
+
+# The work directory must still hold exactly what setup put there.
+assert_work_untouched() {
+	run ls -A "$WORK"
+	assert_output $'f1\nvictim'
+	assert_file_exists "$WORK/victim/keep"
+}
+
+hostile_expected() {
+	local v
+	for v in "${HOSTILE[@]}"; do showargs_expect "$v"; done
+}
+
+# fake_shell NAME: a shell wrapper that logs its first argument to NAME.log
+# in $BATS_TEST_TMPDIR and then runs /bin/sh.  Prints its path.
+fake_shell() {
+	mkscript "$1" "printf '%s\\n' \"\$1\" >>'$BATS_TEST_TMPDIR/$1.log'
+exec /bin/sh \"\$@\""
+}
+
+# --- hostile values -----------------------------------------------------------
+
+@test "hostile values arrive byte-for-byte as one argument: --exec-mode direct" {
+	run --separate-stderr fp -k --exec-mode direct "$SHOWARGS" {} ::: "${HOSTILE[@]}"
+	assert_success
+	assert_output "$(hostile_expected)"
+	assert_equal "$stderr" ""
+	assert_work_untouched
+}
+
+@test "hostile values arrive byte-for-byte as one argument: --exec-mode shell" {
+	run --separate-stderr fp -k --exec-mode shell "$SHOWARGS" {} ::: "${HOSTILE[@]}"
+	assert_success
+	assert_output "$(hostile_expected)"
+	assert_equal "$stderr" ""
+	assert_work_untouched
+}
+
+@test "hostile values arrive byte-for-byte as one argument: auto, plain template" {
+	run --separate-stderr fp -k "$SHOWARGS" {} ::: "${HOSTILE[@]}"
+	assert_success
+	assert_output "$(hostile_expected)"
+	assert_equal "$stderr" ""
+	assert_work_untouched
+}
+
+@test "hostile values arrive byte-for-byte as one argument: auto, template needing a shell" {
+	run --separate-stderr fp -k "$SHOWARGS" {} '|' cat ::: "${HOSTILE[@]}"
+	assert_success
+	assert_output "$(hostile_expected)"
+	assert_equal "$stderr" ""
+	assert_work_untouched
+}
+
+@test "hostile values appended (no replacement string) in shell mode" {
+	run --separate-stderr fp -k --exec-mode shell "$SHOWARGS" ::: "${HOSTILE[@]}"
+	assert_success
+	assert_output "$(hostile_expected)"
+	assert_work_untouched
+}
+
+@test "hostile values from stdin (-0) in both modes" {
+	local mode
+	for mode in shell direct; do
+		echo "checking --exec-mode $mode"
+		run --separate-stderr fp -k -0 --exec-mode "$mode" "$SHOWARGS" \
+			< <(printf '%s\0' "${HOSTILE[@]}")
+		assert_success
+		assert_output "$(hostile_expected)"
+		assert_work_untouched
+	done
+}
+
+@test "hostile values embedded in words and through modifiers: both modes agree" {
+	run --separate-stderr fp -k --exec-mode direct "$SHOWARGS" pre{}post {.} {/} {//} {/.} {#} \
+		::: "${HOSTILE[@]}" 'd/$(touch pwned7).x' "x/it's.tar.gz"
+	assert_success
+	local direct=$output
+	assert_equal "${lines[-1]}" "6:<prex/it's.tar.gzpost><x/it's.tar><it's.tar.gz><x><it's.tar><30>"
+
+	run --separate-stderr fp -k --exec-mode shell "$SHOWARGS" pre{}post {.} {/} {//} {/.} {#} \
+		::: "${HOSTILE[@]}" 'd/$(touch pwned7).x' "x/it's.tar.gz"
+	assert_success
+	assert_equal "$output" "$direct"
+	assert_work_untouched
+}
+
+@test "invalid UTF-8 bytes are passed through unchanged" {
+	fp --exec-mode shell "$SHOWARGS" {} ::: $'\xff\xfe\x80\xc3(' >"$BATS_TEST_TMPDIR/out.shell"
+	fp --exec-mode direct "$SHOWARGS" {} ::: $'\xff\xfe\x80\xc3(' >"$BATS_TEST_TMPDIR/out.direct"
+	run od -An -tx1 "$BATS_TEST_TMPDIR/out.shell"
+	assert_output ' 31 3a 3c ff fe 80 c3 28 3e 0a'
+	run od -An -tx1 "$BATS_TEST_TMPDIR/out.direct"
+	assert_output ' 31 3a 3c ff fe 80 c3 28 3e 0a'
+}
+
+@test "several replacement strings with several hostile sources: both modes agree" {
+	run fp -k --exec-mode direct "$SHOWARGS" {2} {1} {-1} {} ::: '$(id)' "'" ::: '*' '`id`'
+	assert_success
+	local direct=$output
+	run fp -k --exec-mode shell "$SHOWARGS" {2} {1} {-1} {} ::: '$(id)' "'" ::: '*' '`id`'
+	assert_success
+	assert_equal "$output" "$direct"
+	assert_output "$(showargs_expect '*' '$(id)' '*' '$(id)' '*'
+		showargs_expect '`id`' '$(id)' '`id`' '$(id)' '`id`'
+		showargs_expect '*' "'" '*' "'" '*'
+		showargs_expect '`id`' "'" '`id`' "'" '`id`')"
+}
+
+# --- direct mode refusing templates that need a shell ---------------------------
+
+@test "--exec-mode direct with a template needing a shell is an error (255)" {
+	local tmpl
+	for tmpl in '|' ';' '&&' '>out' '$HOME' '*' '"q"' '`id`' 'a\b' '~' '(' '#x'; do
+		echo "checking template word: $tmpl"
+		run --separate-stderr fp --exec-mode direct "$SHOWARGS" {} "$tmpl" ::: x
+		assert_failure 255
+		assert_output ''
+		assert_regex "$stderr" '^forkpool: '
+	done
+	assert_work_untouched
+}
+
+@test "--exec-mode direct refuses VAR=value, builtins and keywords as first word" {
+	run --separate-stderr fp --exec-mode direct FOO=bar "$SHOWARGS" {} ::: x
+	assert_failure 255
+	assert_output ''
+	assert_regex "$stderr" '^forkpool: '
+
+	run --separate-stderr fp --exec-mode direct cd {} ::: /
+	assert_failure 255
+	assert_regex "$stderr" '^forkpool: '
+
+	run --separate-stderr fp --exec-mode direct '!' false {} ::: x
+	assert_failure 255
+	assert_regex "$stderr" '^forkpool: '
+}
+
+@test "invalid --exec-mode value is a usage error naming the option" {
+	run --separate-stderr fp --exec-mode sometimes "$SHOWARGS" ::: x
+	assert_failure 255
+	assert_output ''
+	assert_regex "$stderr" '^forkpool: .*--exec-mode.*sometimes'
+}
+
+# --- which path auto takes ----------------------------------------------------
+
+@test "auto: a plain template is executed directly, not through the shell" {
+	local sh
+	sh=$(fake_shell fakesh)
+	run env FORKPOOL_SHELL="$sh" "$FORKPOOL" -k "$SHOWARGS" {} x{.}y ::: 'a b' c.d
+	assert_success
+	assert_output $'2:<a b><xa by>\n2:<c.d><xcy>'
+	assert_file_not_exists "$BATS_TEST_TMPDIR/fakesh.log"
+}
+
+@test "--exec-mode shell runs even a plain template through SHELL -c" {
+	local sh
+	sh=$(fake_shell fakesh)
+	run fp -k --shell "$sh" --exec-mode shell "$SHOWARGS" {} ::: a b
+	assert_success
+	assert_output $'1:<a>\n1:<b>'
+	run cat "$BATS_TEST_TMPDIR/fakesh.log"
+	assert_output $'-c\n-c'
+}
+
+@test "auto: a pipe makes the template run through the shell" {
+	local sh
+	sh=$(fake_shell fakesh)
+	run fp --shell "$sh" "$SHOWARGS" {} '|' tr a-z A-Z ::: 'a b'
+	assert_success
+	assert_output '1:<A B>'
+	run cat "$BATS_TEST_TMPDIR/fakesh.log"
+	assert_output '-c'
+}
+
+@test "auto: quotes, \$, backquotes and backslashes are shell syntax in the template" {
+	local sh
+	sh=$(fake_shell fakesh)
+	run fp --shell "$sh" "$SHOWARGS {} \"q r\" \$HOME \`echo bq\` a\\b" ::: x
+	assert_success
+	assert_output "$(showargs_expect x 'q r' "$HOME" bq ab)"
+	run cat "$BATS_TEST_TMPDIR/fakesh.log"
+	assert_output '-c'
+}
+
+@test "auto: ; & redirections and subshells are shell syntax in the template" {
+	local sh
+	sh=$(fake_shell fakesh)
+	run fp -k --shell "$sh" '(' "$SHOWARGS" {} ')' ';' "$SHOWARGS" {} '>' out '&' wait ::: x
+	assert_success
+	assert_output '1:<x>'
+	assert_file_exists out
+	run cat out
+	assert_output '1:<x>'
+	run cat "$BATS_TEST_TMPDIR/fakesh.log"
+	assert_output '-c'
+	rm out
+}
+
+@test "auto: glob characters and ~ in the template are expanded by the shell" {
+	local sh
+	sh=$(fake_shell fakesh)
+	run fp --shell "$sh" "$SHOWARGS" 'f*' 'f?' '[f]1' '~' {} ::: x
+	assert_success
+	assert_output "$(showargs_expect f1 f1 f1 "$HOME" x)"
+	run cat "$BATS_TEST_TMPDIR/fakesh.log"
+	assert_output '-c'
+}
+
+@test "auto: # starts a comment and a newline separates commands" {
+	local sh
+	sh=$(fake_shell fakesh)
+	run fp --shell "$sh" "$SHOWARGS {}"$'\n'"$SHOWARGS" 'end' '#' {} ::: x
+	assert_success
+	assert_output $'1:<x>\n1:<end>'
+	run cat "$BATS_TEST_TMPDIR/fakesh.log"
+	assert_output '-c'
+}
+
+@test "auto: braces that are not replacement strings need the shell" {
+	local sh
+	sh=$(fake_shell fakesh)
+	run fp --shell "$sh" "$SHOWARGS" '{a,b}' {} ::: x
+	assert_success
+	run cat "$BATS_TEST_TMPDIR/fakesh.log"
+	assert_output '-c'
+}
+
+@test "auto: VAR=value as first word runs through the shell" {
+	local sh showvar
+	sh=$(fake_shell fakesh)
+	showvar=$(mkscript showvar 'echo "[$FP_TEST_VAR] $1"')
+	run fp --shell "$sh" FP_TEST_VAR=set "$showvar" {} ::: x
+	assert_success
+	assert_output '[set] x'
+	run cat "$BATS_TEST_TMPDIR/fakesh.log"
+	assert_output '-c'
+}
+
+@test "auto: a builtin as first word runs through the shell" {
+	local sh
+	sh=$(fake_shell fakesh)
+	run --separate-stderr fp --shell "$sh" cd {} ::: / "$BATS_TEST_TMPDIR"
+	assert_success
+	assert_output ''
+	assert_equal "$stderr" ""
+	run cat "$BATS_TEST_TMPDIR/fakesh.log"
+	assert_output $'-c\n-c'
+}
+
+@test "auto: a keyword as first word runs through the shell" {
+	local sh
+	sh=$(fake_shell fakesh)
+	run --separate-stderr fp --shell "$sh" '!' false {} ::: x
+	assert_success
+	assert_equal "$stderr" ""
+	run cat "$BATS_TEST_TMPDIR/fakesh.log"
+	assert_output '-c'
+}
+
+# --- choice of shell ----------------------------------------------------------
+
+@test "FORKPOOL_SHELL is the shell used for templates that need one" {
+	local sh
+	sh=$(fake_shell fakesh)
+	run env FORKPOOL_SHELL="$sh" "$FORKPOOL" "$SHOWARGS" {} '|' cat ::: x
+	assert_success
+	assert_output '1:<x>'
+	run cat "$BATS_TEST_TMPDIR/fakesh.log"
+	assert_output '-c'
+}
+
+@test "--shell overrides FORKPOOL_SHELL and SHELL" {
+	local a b c
+	a=$(fake_shell fromopt)
+	b=$(fake_shell fromenv)
+	c=$(fake_shell bash)
+	run env SHELL="$c" FORKPOOL_SHELL="$b" "$FORKPOOL" --shell "$a" "$SHOWARGS" {} '|' cat ::: x
+	assert_success
+	assert_output '1:<x>'
+	run cat "$BATS_TEST_TMPDIR/fromopt.log"
+	assert_output '-c'
+	assert_file_not_exists "$BATS_TEST_TMPDIR/fromenv.log"
+	assert_file_not_exists "$BATS_TEST_TMPDIR/bash.log"
+}
+
+@test "FORKPOOL_SHELL overrides SHELL" {
+	local b c
+	b=$(fake_shell fromenv)
+	c=$(fake_shell bash)
+	run env SHELL="$c" FORKPOOL_SHELL="$b" "$FORKPOOL" "$SHOWARGS" {} '|' cat ::: x
+	assert_success
+	assert_output '1:<x>'
+	assert_file_exists "$BATS_TEST_TMPDIR/fromenv.log"
+	assert_file_not_exists "$BATS_TEST_TMPDIR/bash.log"
+}
+
+@test "SHELL is used when it names a known shell" {
+	local c name
+	for name in sh dash bash ksh mksh zsh; do
+		echo "checking SHELL=.../$name"
+		c=$(fake_shell "$name")
+		run env -u FORKPOOL_SHELL SHELL="$c" "$FORKPOOL" "$SHOWARGS" {} '|' cat ::: x
+		assert_success
+		assert_output '1:<x>'
+		run cat "$BATS_TEST_TMPDIR/$name.log"
+		assert_output '-c'
+	done
+}
+
+@test "SHELL naming another shell is ignored in favour of /bin/sh" {
+	local c
+	c=$(fake_shell fish)
+	run env -u FORKPOOL_SHELL SHELL="$c" "$FORKPOOL" "$SHOWARGS" {} '|' cat ::: x
+	assert_success
+	assert_output '1:<x>'
+	assert_file_not_exists "$BATS_TEST_TMPDIR/fish.log"
+}
+
+# --- missing and non-executable programs ----------------------------------------
+
+@test "missing program: message naming it, counted as a failed job" {
+	run --separate-stderr fp fp-no-such-program-xyz ::: a
+	assert_failure 1
+	assert_output ''
+	assert_equal "$stderr" "forkpool: fp-no-such-program-xyz: command not found"
+}
+
+@test "missing program: every job fails, the others' count is exact" {
+	run --separate-stderr fp -k fp-no-such-program-xyz ::: a b c
+	assert_failure 3
+	assert_output ''
+	assert_equal "$stderr" "$(printf 'forkpool: fp-no-such-program-xyz: command not found\n%.0s' 1 2 3)"
+}
+
+@test "non-executable file: Permission denied naming it, counted as failed" {
+	printf '#!/bin/sh\necho ran\n' >"$BATS_TEST_TMPDIR/noexec"
+	chmod 644 "$BATS_TEST_TMPDIR/noexec"
+	run --separate-stderr fp "$BATS_TEST_TMPDIR/noexec" {} ::: a
+	assert_failure 1
+	assert_output ''
+	assert_equal "$stderr" "forkpool: $BATS_TEST_TMPDIR/noexec: Permission denied"
+}
+
+@test "a directory as program: Permission denied" {
+	mkdir "$BATS_TEST_TMPDIR/adir"
+	run --separate-stderr fp "$BATS_TEST_TMPDIR/adir" {} ::: a
+	assert_failure 1
+	assert_equal "$stderr" "forkpool: $BATS_TEST_TMPDIR/adir: Permission denied"
+}
+
+@test "missing program in shell mode: the shell reports it, job fails" {
+	run --separate-stderr fp --exec-mode shell fp-no-such-program-xyz ::: a b
+	assert_failure 2
+	assert_output ''
+	assert_regex "$stderr" 'fp-no-such-program-xyz'
+}
+
+@test "successful jobs are unaffected by a failing sibling" {
+	run --separate-stderr fp -k ::: 'echo ok1' 'fp-no-such-program-xyz' 'echo ok2'
+	assert_failure 1
+	assert_output $'ok1\nok2'
+}
+
+# --- --dry-run ------------------------------------------------------------------
+
+@test "--dry-run shell-quotes values exactly" {
+	run --separate-stderr fp -k --dry-run echo {} ::: plain 'a b' "it's" ''
+	assert_success
+	assert_output "echo plain
+echo 'a b'
+echo 'it'\"'\"'s'
+echo ''"
+	assert_equal "$stderr" ""
+}
+
+@test "--dry-run quotes appended values too" {
+	run fp -k --dry-run echo x ::: 'a b' "it's"
+	assert_success
+	assert_output "echo x 'a b'
+echo x 'it'\"'\"'s'"
+}
+
+@test "--dry-run quotes shell syntax in values" {
+	run fp -k --dry-run echo {} ::: '$(touch pwned)' '`id`' ';' '*'
+	assert_success
+	assert_output "echo '\$(touch pwned)'
+echo '\`id\`'
+echo ';'
+echo '*'"
+	assert_work_untouched
+}
+
+@test "--dry-run prints a shell template as its command line" {
+	run fp --dry-run echo {} '|' tr a-z A-Z ::: 'a b'
+	assert_success
+	assert_output "echo 'a b' | tr a-z A-Z"
+}
+
+@test "--dry-run runs nothing" {
+	run fp -k --dry-run touch {} ::: made1 made2
+	assert_success
+	assert_output $'touch made1\ntouch made2'
+	assert_file_not_exists made1
+	assert_file_not_exists made2
+}
+
+@test "--dry-run output run by sh gives exactly what the real run gives" {
+	run fp -k --dry-run "$SHOWARGS" {} ::: "${HOSTILE[@]}"
+	assert_success
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/script.sh"
+	run sh "$BATS_TEST_TMPDIR/script.sh"
+	assert_success
+	assert_output "$(hostile_expected)"
+	assert_work_untouched
+}

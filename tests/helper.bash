@@ -1,0 +1,80 @@
+# Shared setup for the forkpool test suite.  Every .bats file does `load helper`.
+
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+load /usr/lib/bats/bats-file/load
+
+# The binary under test (override with FORKPOOL=/path/to/forkpool), always absolute.
+FORKPOOL="${FORKPOOL:-$BATS_TEST_DIRNAME/../forkpool}"
+if [[ $FORKPOOL != /* ]]; then
+	FORKPOOL="$PWD/$FORKPOOL"
+fi
+if _fp_dir=$(cd "${FORKPOOL%/*}" 2>/dev/null && pwd -P); then
+	FORKPOOL="$_fp_dir/${FORKPOOL##*/}"
+fi
+unset _fp_dir
+export FORKPOOL
+
+# Top of the source tree (man/, completions/ live there).
+FP_ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd -P)"
+export FP_ROOT
+
+# Tests must not depend on how the calling environment configured forkpool.
+unset FORKPOOL_SHELL FORKPOOL_SEQ FORKPOOL_SLOT PARALLEL_SEQ PARALLEL_JOBSLOT
+
+# Run the binary under test.
+fp() {
+	"$FORKPOOL" "$@"
+}
+
+# fpin INPUT ARGS...: run forkpool ARGS with the literal string INPUT on stdin.
+fpin() {
+	local input=$1
+	shift
+	printf '%s' "$input" | "$FORKPOOL" "$@"
+}
+
+# require_cmd NAME: skip the test when NAME is not installed; under CI=true a
+# missing tool is a failure, so that nothing passes by not running.
+require_cmd() {
+	if ! command -v "$1" >/dev/null 2>&1; then
+		if [[ ${CI:-} == true ]]; then
+			fail "required command not found: $1"
+		else
+			skip "$1 is not installed"
+		fi
+	fi
+}
+
+# Number of online CPUs, the default -j.
+ncpus() {
+	getconf _NPROCESSORS_ONLN 2>/dev/null || nproc
+}
+
+# mkscript NAME BODY: write an executable /bin/sh script into the per-test bin
+# directory and print its path.
+mkscript() {
+	local path="$BATS_TEST_TMPDIR/bin/$1"
+	mkdir -p "$BATS_TEST_TMPDIR/bin"
+	printf '#!/bin/sh\n%s\n' "$2" >"$path"
+	chmod +x "$path"
+	printf '%s\n' "$path"
+}
+
+# Common per-test setup: check the binary exists and create small job scripts.
+#   SHOWARGS  prints "ARGC:" followed by "<ARG>" for every argument, then a newline
+fp_setup() {
+	[[ -x $FORKPOOL ]] || fail "forkpool binary not found or not executable: $FORKPOOL"
+	SHOWARGS=$(mkscript showargs 'printf "%s:" "$#"
+for a in "$@"; do printf "<%s>" "$a"; done
+printf "\n"')
+	export SHOWARGS
+}
+
+# showargs_expect ARG...: what $SHOWARGS prints for one job with these arguments.
+showargs_expect() {
+	printf '%s:' "$#"
+	local a
+	for a in "$@"; do printf '<%s>' "$a"; done
+	printf '\n'
+}

@@ -1,0 +1,292 @@
+#!/usr/bin/env bats
+# Output handling: --group, -k, --line-buffer, -u, --tag, --tagstring, -v, -t,
+# --tmpdir, large outputs, closed stdout.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+setup() {
+	fp_setup
+	cd "$BATS_TEST_TMPDIR"
+	# mixed ID: alternates stderr and stdout lines
+	MIXED=$(mkscript mixed 'echo "e1 $1" >&2; echo "o1 $1"; sleep 0.05; echo "e2 $1" >&2; echo "o2 $1"')
+	# sleeper SECONDS: sleep, then print SECONDS
+	SLEEPER=$(mkscript sleeper 'sleep "$1"; echo "$1"')
+	# held FLAG LIMIT: print "first", wait up to LIMIT tenths of a second for FLAG to
+	# exist, then say whether it appeared
+	HELD=$(mkscript held 'echo first
+i=0
+while [ ! -e "$1" ] && [ "$i" -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
+if [ -e "$1" ]; then echo released; else echo timeout; fi')
+}
+
+# early_output LIMIT FORKPOOL-OPTIONS...: run one held job; a reader creates
+# the flag as soon as it sees "first".  Output is "first" followed by
+# "released" when forkpool passed the line on before the job ended.
+early_output() {
+	local limit=$1
+	shift
+	local flag="$BATS_TEST_TMPDIR/flag.$RANDOM"
+	"$FORKPOOL" "$@" "$HELD" "$flag" "$limit" ::: x | while IFS= read -r line; do
+		printf '%s\n' "$line"
+		if [ "$line" = first ]; then : >"$flag"; fi
+	done
+}
+
+# --- --group ------------------------------------------------------------------
+
+@test "--group (default): each job's stdout, then its stderr" {
+	run fp -k -j2 "$MIXED" ::: a b
+	assert_success
+	assert_output $'o1 a\no2 a\ne1 a\ne2 a\no1 b\no2 b\ne1 b\ne2 b'
+}
+
+@test "--group given explicitly behaves like the default" {
+	run fp -k -j2 --group "$MIXED" ::: a b
+	assert_success
+	assert_output $'o1 a\no2 a\ne1 a\ne2 a\no1 b\no2 b\ne1 b\ne2 b'
+}
+
+@test "stdout stays on stdout and stderr stays on stderr" {
+	run --separate-stderr fp -k -j2 "$MIXED" ::: a b
+	assert_success
+	assert_output $'o1 a\no2 a\no1 b\no2 b'
+	assert_equal "$stderr" $'e1 a\ne2 a\ne1 b\ne2 b'
+}
+
+@test "--group: concurrent jobs' outputs are never interleaved" {
+	local s
+	s=$(mkscript talk 'i=0
+while [ $i -lt 4 ]; do echo "$1 out $i"; echo "$1 err $i" >&2; sleep 0.05; i=$((i + 1)); done')
+	run fp -j4 "$s" ::: a b c d
+	assert_success
+	assert_equal "${#lines[@]}" 32
+	local all=$output id
+	# exactly one run of consecutive lines per job
+	run bash -c 'printf "%s\n" "$1" | cut -d" " -f1 | uniq | sort | paste -sd" "' _ "$all"
+	assert_output 'a b c d'
+	# and within it the job's stdout first, then its stderr
+	for id in a b c d; do
+		run grep "^$id " <<<"$all"
+		assert_output "$(printf "$id out %d\n" 0 1 2 3; printf "$id err %d\n" 0 1 2 3)"
+	done
+}
+
+@test "--group: large concurrent outputs on both streams stay whole per job" {
+	local s
+	s=$(mkscript big 'seq 30000 | sed "s/^/$1 out /"; seq 30000 | sed "s/^/$1 err /" >&2')
+	run bash -c '"$FORKPOOL" -j4 "$1" ::: a b c d 2>&1 | cut -d" " -f1,2 | uniq -c | sed "s/^ *//"' _ "$s"
+	assert_success
+	assert_equal "${#lines[@]}" 8
+	local i id
+	for ((i = 0; i < 8; i += 2)); do
+		id=${lines[i]#30000 }
+		id=${id% out}
+		assert_equal "${lines[i]}" "30000 $id out"
+		assert_equal "${lines[i + 1]}" "30000 $id err"
+	done
+	run bash -c 'printf "%s\n" "$@" | grep out | cut -d" " -f2 | sort | paste -sd" "' _ "${lines[@]}"
+	assert_output 'a b c d'
+}
+
+@test "--group: output appears only when the job finishes" {
+	run early_output 10
+	assert_success
+	assert_output $'first\ntimeout'
+}
+
+# --- order ------------------------------------------------------------------------
+
+@test "-k prints in input order whatever the completion order" {
+	run fp -k -j6 "$SLEEPER" ::: 0.3 0 0.2 0.1 0 0.25
+	assert_success
+	assert_output $'0.3\n0\n0.2\n0.1\n0\n0.25'
+}
+
+@test "--keep-order is the long form of -k" {
+	run fp --keep-order -j3 "$SLEEPER" ::: 0.3 0.1 0
+	assert_success
+	assert_output $'0.3\n0.1\n0'
+}
+
+@test "without -k output is in completion order" {
+	run fp -j2 "$SLEEPER" ::: 0.6 0
+	assert_success
+	assert_output $'0\n0.6'
+}
+
+@test "-k keeps order for input from stdin" {
+	run fpin $'0.2\n0\n0.1\n' -k -j3 "$SLEEPER"
+	assert_success
+	assert_output $'0.2\n0\n0.1'
+}
+
+# --- --line-buffer ----------------------------------------------------------------
+
+@test "--line-buffer prints lines as soon as they arrive" {
+	run early_output 50 --line-buffer
+	assert_success
+	assert_output $'first\nreleased'
+}
+
+@test "--line-buffer never splits a line written in pieces" {
+	local s
+	s=$(mkscript pieces 'printf "%s-start " "$1"; sleep 0.3; printf "%s-end\n%s-second\n" "$1" "$1"')
+	run fp --line-buffer -j2 "$s" ::: a b
+	assert_success
+	run sort <<<"$output"
+	assert_output $'a-second\na-start a-end\nb-second\nb-start b-end'
+}
+
+@test "--line-buffer keeps stdout and stderr apart" {
+	run --separate-stderr fp --line-buffer -j2 "$MIXED" ::: a b
+	assert_success
+	run sort <<<"$output"
+	assert_output $'o1 a\no1 b\no2 a\no2 b'
+	run sort <<<"$stderr"
+	assert_output $'e1 a\ne1 b\ne2 a\ne2 b'
+}
+
+@test "--line-buffer keeps 1 MiB lines of concurrent jobs intact" {
+	local s
+	s=$(mkscript mib 'i=0
+while [ $i -lt 3 ]; do head -c 1048576 /dev/zero | tr "\0" "$1"; echo; i=$((i + 1)); done')
+	run bash -c 'set -o pipefail; "$FORKPOOL" --line-buffer -j4 "$1" ::: a b c d |
+		awk "{ n++; c = substr(\$0, 1, 1); if (length(\$0) != 1048576 || gsub(c, \"\") != 1048576) bad++; cnt[c]++ }
+		     END { printf \"%d %d a%d b%d c%d d%d\n\", n, bad, cnt[\"a\"], cnt[\"b\"], cnt[\"c\"], cnt[\"d\"] }"' _ "$s"
+	assert_success
+	assert_output '12 0 a3 b3 c3 d3'
+}
+
+# --- -u ---------------------------------------------------------------------------
+
+@test "-u passes output straight through, before the job ends" {
+	run early_output 50 -u
+	assert_success
+	assert_output $'first\nreleased'
+}
+
+@test "--ungroup keeps stdout and stderr apart" {
+	run --separate-stderr fp --ungroup -j2 "$MIXED" ::: a b
+	assert_success
+	run sort <<<"$output"
+	assert_output $'o1 a\no1 b\no2 a\no2 b'
+	run sort <<<"$stderr"
+	assert_output $'e1 a\ne1 b\ne2 a\ne2 b'
+}
+
+# --- --tag / --tagstring ------------------------------------------------------------
+
+@test "--tag prefixes every output line with the arguments and a TAB" {
+	local s
+	s=$(mkscript two 'echo "1 $1"; echo "2 $1"')
+	run fp -k --tag "$s" ::: a 'b c'
+	assert_success
+	assert_output $'a\t1 a\na\t2 a\nb c\t1 b c\nb c\t2 b c'
+}
+
+@test "--tagstring prefixes with STR after replacement, and a TAB" {
+	local s
+	s=$(mkscript two 'echo "1 $1"; echo "2 $1"')
+	run fp -k --tagstring 'J{#}-{.}' "$s" ::: a.x b.y
+	assert_success
+	assert_output $'J1-a\t1 a.x\nJ1-a\t2 a.x\nJ2-b\t1 b.y\nJ2-b\t2 b.y'
+}
+
+@test "--tagstring with a plain string" {
+	run fp -k --tagstring TAG echo ::: a b
+	assert_success
+	assert_output $'TAG\ta\nTAG\tb'
+}
+
+# --- -v / -t ------------------------------------------------------------------------
+
+@test "-v prints each command on stdout before its output" {
+	run --separate-stderr fp -k -v echo ::: a b
+	assert_success
+	assert_output $'echo a\na\necho b\nb'
+	assert_equal "$stderr" ""
+}
+
+@test "-t prints each command on stderr when it starts" {
+	run --separate-stderr fp -k -j1 -t echo ::: a b
+	assert_success
+	assert_output $'a\nb'
+	assert_equal "$stderr" $'echo a\necho b'
+}
+
+@test "--verbose is the long form of -t" {
+	run --separate-stderr fp -k -j1 --verbose echo x ::: a
+	assert_success
+	assert_output 'x a'
+	assert_equal "$stderr" 'echo x a'
+}
+
+# --- big outputs and --tmpdir ---------------------------------------------------------
+
+# spill DIR: job "wait" waits for a flag; job "big" writes about 100 MB, records
+# what forkpool has open and what DIR holds, then sets the flag.
+make_spill_script() {
+	mkscript spill 'flag=$1 dir=$2
+case $3 in
+wait)
+	i=0
+	while [ ! -e "$flag" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	if [ -e "$flag" ]; then echo released; else echo timeout; fi ;;
+big)
+	seq 13000000
+	ls -l /proc/$PPID/fd/ >"$flag.fds" 2>&1
+	ls -A "$dir" >"$flag.dir"
+	: >"$flag" ;;
+esac'
+}
+
+@test "-k: a job writing 100 MB arrives intact; held output spills into --tmpdir" {
+	local s t="$BATS_TEST_TMPDIR/spill.d" flag="$BATS_TEST_TMPDIR/flag"
+	mkdir "$t"
+	s=$(make_spill_script)
+	run bash -c 'set -o pipefail; "$FORKPOOL" -k -j2 --tmpdir "$1" "$2" "$3" "$1" {} ::: wait big | cksum' _ "$t" "$s" "$flag"
+	assert_success
+	local got=$output
+	run bash -c '{ echo released; seq 13000000; } | cksum'
+	assert_equal "$got" "$output"
+	# while held, the spill file was open in forkpool or present in --tmpdir
+	if ! grep -qF "$t/" "$flag.fds" && [ ! -s "$flag.dir" ]; then
+		fail "no spill file in --tmpdir $t while output was held"
+	fi
+	# and nothing is left behind
+	run ls -A "$t"
+	assert_output ''
+}
+
+@test "-k: held output spills into \$TMPDIR without --tmpdir" {
+	local s t="$BATS_TEST_TMPDIR/envtmp.d" flag="$BATS_TEST_TMPDIR/flag"
+	mkdir "$t"
+	s=$(make_spill_script)
+	run env TMPDIR="$t" bash -c 'set -o pipefail; "$FORKPOOL" -k -j2 "$2" "$3" "$1" {} ::: wait big | wc -c' _ "$t" "$s" "$flag"
+	assert_success
+	local got=$output
+	run bash -c '{ echo released; seq 13000000; } | wc -c'
+	assert_equal "$got" "$output"
+	if ! grep -qF "$t/" "$flag.fds" && [ ! -s "$flag.dir" ]; then
+		fail "no spill file in TMPDIR $t while output was held"
+	fi
+	run ls -A "$t"
+	assert_output ''
+}
+
+# --- closed stdout ------------------------------------------------------------------
+
+@test "stdout closed by the reader: prompt exit 141, no error messages" {
+	local s mode
+	# 200 jobs of 0.5 s: running them all would outlast the timeout
+	s=$(mkscript lots 'sleep 0.5; seq 20000')
+	for mode in --group -k --line-buffer; do
+		echo "checking $mode"
+		run bash -c 'seq 200 | timeout 20 "$FORKPOOL" "$1" "$2" 2>"$3" | head -n 1; echo "status=${PIPESTATUS[1]}"' \
+			_ "$mode" "$s" "$BATS_TEST_TMPDIR/err"
+		assert_output $'1\nstatus=141'
+		run cat "$BATS_TEST_TMPDIR/err"
+		assert_output ''
+	done
+}

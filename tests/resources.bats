@@ -1,0 +1,96 @@
+#!/usr/bin/env bats
+# What forkpool itself costs: memory stays flat, sleeping jobs cost no CPU,
+# and failures to write or hold output are reported.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+setup() {
+	fp_setup
+	require_cmd /usr/bin/time
+	cd "$BATS_TEST_TMPDIR"
+}
+
+# peak_kb CMD...: run CMD (stdout to /dev/null), print its peak RSS in KiB.
+peak_kb() {
+	/usr/bin/time -f '%M' -o "$BATS_TEST_TMPDIR/rss" "$@" >/dev/null
+	cat "$BATS_TEST_TMPDIR/rss"
+}
+
+@test "2 million records with --dry-run: forkpool stays under 16 MiB" {
+	run bash -c 'seq 2000000 | /usr/bin/time -f %M -o rss "$FORKPOOL" --dry-run echo | tail -n 1; cat rss'
+	assert_success
+	assert_line --index 0 'echo 2000000'
+	(( ${lines[1]} < 16384 )) || fail "peak RSS ${lines[1]} KiB"
+}
+
+@test "1500 real jobs without -k: forkpool stays under 16 MiB" {
+	run bash -c 'seq 1500 | /usr/bin/time -f %M -o rss "$FORKPOOL" -j2 true; echo $?; cat rss'
+	assert_success
+	assert_line --index 0 '0'
+	(( ${lines[1]} < 16384 )) || fail "peak RSS ${lines[1]} KiB"
+}
+
+@test "-k with 200 MB held behind a slow job: output intact, RSS under 64 MiB" {
+	local s
+	s=$(mkscript gen 'if [ "$1" = 0 ]; then sleep 1; echo first; else seq 12000000; fi')
+	run bash -c '/usr/bin/time -f %M -o rss "$FORKPOOL" -k -j3 "$1" ::: 0 1 2 | cksum; cat rss' _ "$s"
+	assert_success
+	local want
+	want=$({ echo first; seq 12000000; seq 12000000; } | cksum)
+	assert_line --index 0 "$want"
+	(( ${lines[1]} < 65536 )) || fail "peak RSS ${lines[1]} KiB"
+}
+
+@test "-k keeps the pool full behind a slow first job" {
+	# job 1 waits until jobs 2..4 have all run: with -j2 that is only
+	# possible when later jobs start while job 1 is unfinished.
+	local s
+	s=$(mkscript slow 'if [ "$1" = 1 ]; then
+	i=0
+	while [ ! -e done.4 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -e done.4 ] && echo "1 saw 4" || echo "1 timed out"
+else
+	: >done.$1; echo $1
+fi')
+	run "$FORKPOOL" -k -j2 "$s" ::: 1 2 3 4
+	assert_success
+	assert_output $'1 saw 4\n2\n3\n4'
+}
+
+@test "--line-buffer -k: the oldest job prints live, later ones are held" {
+	# job 2 finishes first but its lines come after job 1's
+	run "$FORKPOOL" -k --line-buffer -j2 'sleep 0.{}; echo a{}; echo b{}' ::: 5 1
+	assert_success
+	assert_output $'a5\nb5\na1\nb1'
+}
+
+@test "jobs that sleep cost forkpool no CPU (no busy waiting)" {
+	# 4 jobs sleeping 1 s: a polling loop would burn most of a second
+	run bash -c '/usr/bin/time -f "%U %S" -o cpu "$FORKPOOL" -j4 sleep 1 ::: 0 0 0 0 && cat cpu'
+	assert_success
+	local user sys
+	read -r user sys <<<"$output"
+	awk -v u="$user" -v s="$sys" 'BEGIN { exit !(u + s < 0.2) }' ||
+		fail "forkpool used ${user}s user + ${sys}s system CPU"
+}
+
+@test "stdout on a full device: one clear error, exit 255" {
+	run --separate-stderr bash -c '"$FORKPOOL" echo {} ::: a b >/dev/full'
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: write error on stdout: No space left on device'
+}
+
+@test "--dry-run to a full device: one clear error, exit 255" {
+	run --separate-stderr bash -c '"$FORKPOOL" --dry-run echo {} ::: a b >/dev/full'
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: write error on stdout: No space left on device'
+}
+
+@test "held output with nowhere to spill: a clear error naming the directory, exit 255" {
+	local s
+	s=$(mkscript gen 'if [ "$1" = 0 ]; then sleep 0.5; else seq 2000000; fi')
+	run --separate-stderr "$FORKPOOL" -k -j2 --tmpdir "$BATS_TEST_TMPDIR/missing" "$s" ::: 0 1
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: cannot create a spill file in $BATS_TEST_TMPDIR/missing: No such file or directory"
+}
