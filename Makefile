@@ -24,9 +24,9 @@ HDRS =		$(wildcard src/*.h)
 # Debian packages the build and the tests need; "make deps" installs the
 # missing ones and does nothing when all are present.
 DEPS =		gcc make pkg-config libbsd-dev bats bats-support bats-assert \
-		bats-file mandoc parallel findutils time bash zsh fish
+		bats-file mandoc parallel findutils time valgrind bash zsh fish
 
-.PHONY: all deps check check-werror clean install uninstall
+.PHONY: all deps check check-werror clean install uninstall bench bench-smoke
 
 all: forkpool
 
@@ -35,6 +35,11 @@ forkpool: $(OBJS)
 
 src/%.o: src/%.c $(HDRS)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The benchmark's lower bound: a bare posix_spawnp() loop (see bench/run).
+bench/floor: bench/floor.c
+	$(CC) $(WARNINGS) -D_GNU_SOURCE $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) \
+	    -o $@ bench/floor.c $(LDLIBS)
 
 deps:
 	@missing=; for p in $(DEPS); do \
@@ -50,11 +55,22 @@ deps:
 
 # The suite runs against a build with warnings as errors.
 check: check-werror
+	$(MAKE) CFLAGS="$(CFLAGS) -Werror" bench/floor
 	bats --jobs 2 tests
+	$(MAKE) bench-smoke
 
 check-werror:
 	$(MAKE) clean
 	$(MAKE) CFLAGS="$(CFLAGS) -Werror" forkpool
+
+# Compare forkpool with xargs, GNU parallel and bench/floor; prints a table
+# and writes it to $BENCH_OUT (default bench/results.md).  Under 10 minutes.
+bench: forkpool bench/floor
+	bench/run
+
+# The same suite on tiny sizes (about a minute): it runs, no timing asserted.
+bench-smoke: forkpool bench/floor
+	BENCH_QUICK=1 bench/run
 
 install: forkpool
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
@@ -76,4 +92,4 @@ uninstall:
 	    $(DESTDIR)$(FISHCOMPDIR)/forkpool.fish
 
 clean:
-	rm -f forkpool $(OBJS)
+	rm -f forkpool $(OBJS) bench/floor
