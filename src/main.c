@@ -224,7 +224,14 @@ dry_run(struct app *app)
 	struct job	*j;
 	int		 done = 0;
 
-	while (!done) {
+	while (!done && app->builder == NULL) {
+		/* --retry-failed: the joblog's failed commands. */
+		if (next_failed(app, 1, &j) != RUNNER_JOB)
+			break;
+		fprintf(stdout, "%s\n", j->cmd.data);
+		job_free(j);
+	}
+	while (!done && app->builder != NULL) {
 		switch (builder_next(app->builder, 1, &j)) {
 		case BUILD_JOB:
 			buf_reset(&app->line);
@@ -339,7 +346,7 @@ main(int argc, char **argv)
 		app.builder = builder_new(&opts, in, cmd, tag);
 		builder_set_resume(app.builder, app.resume);
 	}
-	if (opts.dry_run && app.builder != NULL) {
+	if (opts.dry_run) {
 		status = dry_run(&app);
 		if (status == 0)
 			status = app.input_error ? EXIT_FORKPOOL_ERROR :

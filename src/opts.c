@@ -170,9 +170,10 @@ jobs_cap(const char **why)
 	rlim_t		 cap = 1 << 16;
 
 	*why = "an internal limit";
+	/* 0, 1, 2, the signalfd, the input, a spill file and some slack. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    (rl.rlim_cur < 24 ? 1 : (rl.rlim_cur - 24) / 2) < cap) {
-		cap = rl.rlim_cur < 24 ? 1 : (rl.rlim_cur - 24) / 2;
+	    (rl.rlim_cur < 12 ? 1 : (rl.rlim_cur - 10) / 2) < cap) {
+		cap = rl.rlim_cur < 12 ? 1 : (rl.rlim_cur - 10) / 2;
 		*why = "the open files limit";
 	}
 	if (getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
@@ -217,12 +218,12 @@ parse_jobs(const char *arg, unsigned int *jobs)
 	}
 	cap = jobs_cap(&why);
 	if (n == 0 && arg[0] != '-') {
-		warnx("-j %s: running at most %lld jobs at once (%s)", arg,
-		    cap, why);
+		warnx("-j %s: running at most %lld job%s at once (%s)", arg,
+		    cap, cap == 1 ? "" : "s", why);
 		n = cap;
 	} else if (n > cap) {
-		warnx("-j %s: lowered to %lld jobs at once (%s)", arg, cap,
-		    why);
+		warnx("-j %s: lowered to %lld job%s at once (%s)", arg, cap,
+		    cap == 1 ? "" : "s", why);
 		n = cap;
 	}
 	*jobs = n < 1 ? 1 : (unsigned int)n;
