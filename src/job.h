@@ -38,6 +38,7 @@ struct job {
 	int			 exit_code;	/* 0..255, or 128+signal */
 	int			 failed;	/* counts as a failed job */
 	int			 timed_out;	/* ended by --timeout */
+	int			 interrupted;	/* ended because forkpool stops */
 	unsigned int		 attempt;	/* 1 for the first run */
 	double			 start_time;	/* epoch seconds, for the joblog */
 	long long		 start_ms;	/* monotonic, set by the runner */

@@ -186,7 +186,9 @@ job_printed(void *ctx, struct job *j)
 {
 	struct app	*app = ctx;
 
-	if (app->joblog != NULL && joblog_write(app->joblog, j) == -1) {
+	/* An interrupted job did not finish: a --resume runs it again. */
+	if (app->joblog != NULL && !j->interrupted &&
+	    joblog_write(app->joblog, j) == -1) {
 		app->joblog_error = 1;
 		runner_stop(app->runner);
 	}
@@ -207,6 +209,9 @@ job_finished(void *ctx, struct job *j)
 		app->failed++;
 	else
 		app->succeeded++;
+	/* What an interrupted job wrote is incomplete: it is not printed. */
+	if (j->interrupted && j->out != NULL)
+		output_discard(app->output, j);
 	/* A job that never started is not in output order yet. */
 	if (j->out == NULL)
 		output_start(app->output, j);

@@ -51,6 +51,7 @@ struct output {
 	int			 keep_order;
 	int			 print_cmd;	/* -v */
 	int			 hold_all;	/* --retries: print final attempts */
+	int			 no_live;	/* -k head waits for its end too */
 	void			(*printed)(void *, struct job *);
 	void			*printed_ctx;
 	enum output_status	 status;
@@ -76,6 +77,11 @@ output_new(const struct opts *o)
 	out->keep_order = o->keep_order && o->out_mode != OUT_UNGROUP;
 	out->print_cmd = o->print_stdout;
 	out->hold_all = o->retries > 1;
+	/*
+	 * With a joblog, a job is printed whole just before its row is
+	 * written, so that after a crash the two agree.
+	 */
+	out->no_live = out->hold_all || o->joblog != NULL;
 	out->status = OUTPUT_OK;
 	TAILQ_INIT(&out->queue);
 	if ((t = o->tmpdir) == NULL && ((t = getenv("TMPDIR")) == NULL ||
@@ -304,7 +310,7 @@ hold_print(struct output *out, struct job *j, int stream)
 static void
 go_live(struct output *out, struct job *j)
 {
-	if (out->hold_all)
+	if (out->no_live)
 		return;
 	j->out->live = 1;
 	hold_print(out, j, 0);
@@ -323,7 +329,7 @@ output_start(struct output *out, struct job *j)
 		j->out = xcalloc(1, sizeof(*j->out));
 		if (out->keep_order) {
 			TAILQ_INSERT_TAIL(&out->queue, j, entry);
-			if (TAILQ_FIRST(&out->queue) == j && !out->hold_all)
+			if (TAILQ_FIRST(&out->queue) == j && !out->no_live)
 				j->out->live = 1;
 		}
 	}

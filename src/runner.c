@@ -216,8 +216,10 @@ runner_stop(struct runner *r)
 	runner_drain(r);
 	r->stopping = 1;
 	for (i = 0; i < r->o.jobs; i++)
-		if (r->slots[i] != NULL && r->slots[i]->state == JOB_RUNNING)
+		if (r->slots[i] != NULL && r->slots[i]->state == JOB_RUNNING) {
+			r->slots[i]->interrupted = 1;
 			terminate(r, r->slots[i], now);
+		}
 }
 
 /* Add a successful runtime to the histogram. */

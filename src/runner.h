@@ -76,7 +76,10 @@ void		 runner_drain(struct runner *);
 /* Whether runner_drain() or runner_stop() was called, or a signal came. */
 int		 runner_draining(const struct runner *);
 
-/* Start no more jobs; end the running ones with the termination sequence. */
+/*
+ * Start no more jobs; end the running ones with the termination sequence
+ * (each is marked interrupted).
+ */
 void		 runner_stop(struct runner *);
 
 #endif
