@@ -590,10 +590,14 @@ check_timers(struct runner *r, long long wake)
 	for (i = 0; i < r->o.jobs; i++) {
 		if ((j = r->slots[i]) == NULL || j->state != JOB_RUNNING)
 			continue;
-		if (j->term_step < 0 && !j->reaped &&
-		    (due = deadline(r, j)) > 0) {
+		/*
+		 * Until its output ends too: a program that exits while a
+		 * child of its keeps the pipe open is not done yet.
+		 */
+		if (j->term_step < 0 && (due = deadline(r, j)) > 0) {
 			if (now >= due) {
 				j->timed_out = 1;
+				j->failed = 1;
 				terminate(r, j, now);
 			} else if (wake == 0 || due < wake)
 				wake = due;
