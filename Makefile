@@ -16,7 +16,7 @@ BSD_CFLAGS !=	$(PKG_CONFIG) --cflags libbsd-overlay 2>/dev/null || true
 BSD_LIBS !=	$(PKG_CONFIG) --libs libbsd-overlay 2>/dev/null || echo -lbsd
 ALL_CFLAGS =	$(WARNINGS) -D_GNU_SOURCE $(BSD_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
-SRCS =		src/builder.c src/input.c src/job.c src/main.c src/opts.c \
+SRCS =		src/builder.c src/input.c src/job.c src/joblog.c src/main.c src/opts.c \
 		src/output.c src/runner.c src/spawn.c src/template.c src/util.c
 OBJS =		$(SRCS:.c=.o)
 HDRS =		$(wildcard src/*.h)
@@ -31,7 +31,7 @@ DEPS =		gcc make pkg-config libbsd-dev bats bats-support bats-assert \
 all: forkpool
 
 forkpool: $(OBJS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(BSD_LIBS) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(BSD_LIBS) -lm $(LDLIBS)
 
 src/%.o: src/%.c $(HDRS)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<

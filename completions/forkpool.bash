@@ -6,8 +6,9 @@
 
 _forkpool_long_opts='--arg-file --null --delimiter --colsep --no-run-if-empty
 --link --max-args --max-replace-args --xargs --max-chars --shell --exec-mode
---jobs --group --keep-order --line-buffer --ungroup --tag --tagstring --tmpdir
---dry-run --verbose --help --version'
+--jobs --timeout --termseq --retries --delay --halt --load --memfree --joblog
+--resume --resume-failed --retry-failed --group --keep-order --line-buffer
+--ungroup --tag --tagstring --tmpdir --dry-run --verbose --help --version'
 
 _forkpool_short_opts='-a -0 -d -r -I -n -N -X -s -j -k -u -v -t -h -V'
 
@@ -17,7 +18,8 @@ _forkpool_opt_takes_arg()
     case $1 in
         -a | --arg-file | -d | --delimiter | --colsep | -I | -n | --max-args | \
         -N | --max-replace-args | -s | --max-chars | --shell | --exec-mode | \
-        -j | --jobs | --tagstring | --tmpdir)
+        -j | --jobs | --timeout | --termseq | --retries | --delay | --halt | \
+        --load | --memfree | --joblog | --tagstring | --tmpdir)
             return 0 ;;
     esac
     return 1
@@ -74,6 +76,28 @@ _forkpool_opt_arg()
             _forkpool_compgen -W 'auto shell direct' -- "$2" ;;
         -j | --jobs)
             _forkpool_compgen -W '0 1 2 4 8 +0 -1 50% 100%' -- "$2" ;;
+        --joblog)
+            # A leading + appends to FILE.
+            if [[ $2 == +* ]]; then
+                local k
+                _forkpool_files "${2#+}"
+                for k in "${!COMPREPLY[@]}"; do
+                    COMPREPLY[k]=+${COMPREPLY[k]}
+                done
+            else
+                _forkpool_files "$2"
+            fi ;;
+        --halt)
+            _forkpool_compgen -W 'now,fail=1 soon,fail=1 now,success=1
+                soon,success=1 now,done=1 soon,done=1 now,fail=10%
+                soon,fail=10% never' -- "$2" ;;
+        --termseq)
+            _forkpool_compgen -W 'TERM,200,TERM,100,TERM,50,KILL,25
+                INT,1000,TERM,1000,KILL,25 TERM,5000,KILL,25' -- "$2" ;;
+        --timeout)
+            _forkpool_compgen -W '10 60 300 3600 200% 300%' -- "$2" ;;
+        --memfree)
+            _forkpool_compgen -W '256M 512M 1G 2G 4G' -- "$2" ;;
         *)
             COMPREPLY=() ;;
     esac

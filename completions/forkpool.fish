@@ -25,7 +25,8 @@ function __fish_forkpool_state
                     case '--*'
                         if contains -- $t --arg-file --delimiter --colsep --max-args \
                                 --max-replace-args --max-chars --shell --exec-mode \
-                                --jobs --tagstring --tmpdir
+                                --jobs --timeout --termseq --retries --delay \
+                                --halt --load --memfree --joblog --tagstring --tmpdir
                             set skip 1
                         end
                     case '-?*'
@@ -68,6 +69,18 @@ function __fish_forkpool_after_command
     test $s = template; or test $s = source
 end
 
+function __fish_forkpool_halt
+    printf '%s\t%s\n' \
+        now,fail=1 'End the running jobs at the first failure' \
+        soon,fail=1 'Start no new job after the first failure' \
+        now,success=1 'End the running jobs at the first success' \
+        soon,success=1 'Start no new job after the first success' \
+        now,done=1 'End the running jobs once one job has finished' \
+        soon,done=1 'Start no new job once one job has finished' \
+        now,fail=10% 'End the running jobs once 10% of the jobs have failed' \
+        never 'Run every job (default)'
+end
+
 function __fish_forkpool_shells
     if test -r /etc/shells
         string match -r '^/.*' </etc/shells
@@ -107,6 +120,19 @@ complete -c forkpool -n __fish_forkpool_in_options -l exec-mode -x -a 'auto shel
 
 # Scheduling
 complete -c forkpool -n __fish_forkpool_in_options -s j -l jobs -x -d 'Run N jobs at once (N, +N, -N, N%, 0)'
+
+# Job control
+complete -c forkpool -n __fish_forkpool_in_options -l timeout -x -d 'End a job running longer than SECS, or N% of the median runtime'
+complete -c forkpool -n __fish_forkpool_in_options -l termseq -x -a 'TERM,200,TERM,100,TERM,50,KILL,25' -d 'How a job is ended: SIG,MS,SIG,MS,...'
+complete -c forkpool -n __fish_forkpool_in_options -l retries -x -d 'Run a failed job up to N times in all'
+complete -c forkpool -n __fish_forkpool_in_options -l delay -x -d 'Wait at least SECS between job starts'
+complete -c forkpool -n __fish_forkpool_in_options -l halt -x -a '(__fish_forkpool_halt)' -d 'Stop early: now|soon,fail|success|done=N or N%'
+complete -c forkpool -n __fish_forkpool_in_options -l load -x -d 'Start no job while the load average is above MAX'
+complete -c forkpool -n __fish_forkpool_in_options -l memfree -x -a '256M 512M 1G 2G 4G' -d 'Start no job while less memory is available than SIZE'
+complete -c forkpool -n __fish_forkpool_in_options -l joblog -r -F -d 'Log each finished job to FILE (+FILE appends, - is stdout)'
+complete -c forkpool -n __fish_forkpool_in_options -l resume -d 'Skip the jobs already in the job log'
+complete -c forkpool -n __fish_forkpool_in_options -l resume-failed -d 'Skip the jobs the job log shows succeeded'
+complete -c forkpool -n __fish_forkpool_in_options -l retry-failed -d 'Run only the failed commands of the job log again'
 
 # Output
 complete -c forkpool -n __fish_forkpool_in_options -l group -d 'Print each job\'s output whole when it finishes (default)'

@@ -6,6 +6,7 @@
 
 #include "builder.h"
 #include "input.h"
+#include "joblog.h"
 #include "job.h"
 #include "opts.h"
 #include "template.h"
@@ -36,6 +37,7 @@ struct builder {
 	int			 error;
 	unsigned long long	 seq;
 	unsigned long long	 rejected;
+	const struct resume	*resume;	/* jobs to skip, or NULL */
 	char			**vals;		/* scratch for template_args */
 	size_t			*lens;
 	size_t			 capvals;
@@ -112,6 +114,13 @@ int
 builder_fd(const struct builder *b)
 {
 	return input_fd(b->in);
+}
+
+/* Skip the jobs a joblog says are done. */
+void
+builder_set_resume(struct builder *b, const struct resume *r)
+{
+	b->resume = r;
 }
 
 /* Records that were reported instead of run. */
@@ -266,6 +275,12 @@ builder_next(struct builder *b, unsigned int slot, struct job **jobp)
 			if (k > 0 && !b->exact && total + b->cost[k] > b->limit)
 				break;
 			total += b->cost[k];
+		}
+		/* A job the joblog has: its number is used, it is not run. */
+		if (b->resume != NULL && resume_skip(b->resume, b->seq + 1)) {
+			drop_records(b, k);
+			b->seq++;
+			continue;
 		}
 		j = job_new(b->seq + 1, slot);
 		bytes = expand(b, j, k);

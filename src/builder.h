@@ -32,6 +32,13 @@ enum build_status	 builder_next(struct builder *, unsigned int,
 /* The fd to poll after BUILD_WAIT. */
 int			 builder_fd(const struct builder *);
 
+/*
+ * Skip (number but do not build) the jobs resume_skip() names; the
+ * resume state is borrowed until builder_free().
+ */
+struct resume;
+void			 builder_set_resume(struct builder *, const struct resume *);
+
 /* Records reported and counted as failed jobs so far. */
 unsigned long long	 builder_rejected(const struct builder *);
 

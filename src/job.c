@@ -19,6 +19,8 @@ job_new(unsigned long long seq, unsigned int slot)
 	j->state = JOB_READY;
 	j->pid = -1;
 	j->fd[0] = j->fd[1] = -1;
+	j->attempt = 1;
+	j->term_step = -1;
 	return j;
 }
 
@@ -105,4 +107,26 @@ job_set_spawn_failure(struct job *j, int code)
 	j->exit_code = code;
 	j->failed = 1;
 	j->state = JOB_DONE;
+}
+
+/* Make a finished job ready to run again: a new attempt, same command. */
+void
+job_reset(struct job *j)
+{
+	if (j->fd[0] != -1)
+		close(j->fd[0]);
+	if (j->fd[1] != -1)
+		close(j->fd[1]);
+	j->fd[0] = j->fd[1] = -1;
+	j->state = JOB_READY;
+	j->pid = -1;
+	j->reaped = 0;
+	j->status = 0;
+	j->exit_code = 0;
+	j->failed = 0;
+	j->timed_out = 0;
+	j->interrupted = 0;
+	j->term_step = -1;
+	j->term_at = 0;
+	j->attempt++;
 }

@@ -37,6 +37,14 @@ struct job {
 	int			 status;	/* wait(2) status once reaped */
 	int			 exit_code;	/* 0..255, or 128+signal */
 	int			 failed;	/* counts as a failed job */
+	int			 timed_out;	/* ended by --timeout */
+	int			 interrupted;	/* ended because forkpool stops */
+	unsigned int		 attempt;	/* 1 for the first run */
+	double			 start_time;	/* epoch seconds, for the joblog */
+	long long		 start_ms;	/* monotonic, set by the runner */
+	long long		 end_ms;
+	int			 term_step;	/* next --termseq step, -1: none */
+	long long		 term_at;	/* when that step is due */
 	struct output_job	*out;		/* owned by output.c */
 	TAILQ_ENTRY(job)	 entry;		/* for whoever holds the job */
 };
@@ -60,5 +68,8 @@ void		 job_set_status(struct job *, int);
 
 /* Mark a job that could not start as failed with exit code code. */
 void		 job_set_spawn_failure(struct job *, int);
+
+/* Make a finished job ready to run again. */
+void		 job_reset(struct job *);
 
 #endif

@@ -14,6 +14,7 @@
 #include "builder.h"
 #include "input.h"
 #include "job.h"
+#include "joblog.h"
 #include "opts.h"
 #include "output.h"
 #include "runner.h"
@@ -30,11 +31,18 @@
 struct app {
 	const struct opts	*opts;
 	struct builder		*builder;
+	struct template		*cmd;
+	struct joblog		*joblog;
+	struct resume		*resume;	/* --resume* state, or NULL */
 	struct output		*output;
 	struct runner		*runner;
 	unsigned long long	 started;
 	unsigned long long	 failed;
+	unsigned long long	 succeeded;
 	int			 input_error;
+	int			 joblog_error;
+	int			 halted;	/* --halt fired */
+	int			 halt_status;	/* the exit status it set */
 	struct buf		 line;
 };
 
@@ -46,6 +54,24 @@ check_output(struct app *app)
 		runner_stop(app->runner);
 }
 
+/* --retry-failed: the next command the joblog says failed. */
+static enum runner_next
+next_failed(struct app *app, unsigned int slot, struct job **jobp)
+{
+	unsigned long long	 seq;
+	const char		*cmd;
+	struct job		*j;
+
+	if (!resume_next_failed(app->resume, &seq, &cmd))
+		return RUNNER_DONE;
+	j = job_new(seq, slot);
+	buf_adds(&j->cmd, cmd);
+	job_set_argv(j, 1, template_shell(app->cmd));
+	app->started++;
+	*jobp = j;
+	return RUNNER_JOB;
+}
+
 /* Runner callback: the next job. */
 static enum runner_next
 next_job(void *ctx, unsigned int slot, struct job **jobp, int *fdp)
@@ -54,6 +80,8 @@ next_job(void *ctx, unsigned int slot, struct job **jobp, int *fdp)
 
 	if (output_window_full(app->output, app->started + 1))
 		return RUNNER_WAIT;
+	if (app->opts->resume == RETRY_FAILED)
+		return next_failed(app, slot, jobp);
 	switch (builder_next(app->builder, slot, jobp)) {
 	case BUILD_JOB:
 		app->started++;
@@ -96,16 +124,101 @@ job_output(void *ctx, struct job *j, int stream, const char *p, size_t len)
 	check_output(app);
 }
 
-/* Runner callback: a job is finished. */
+/* Whether --halt fires now that job j is finished. */
+static int
+halt_due(const struct app *app, const struct job *j)
+{
+	const struct halt	*h = &app->opts->halt;
+	unsigned long long	 count, done = app->failed + app->succeeded;
+
+	if (h->when == HALT_NEVER)
+		return 0;
+	switch (h->what) {
+	case HALT_FAIL:
+		if (!j->failed)
+			return 0;
+		count = app->failed;
+		break;
+	case HALT_SUCCESS:
+		if (j->failed)
+			return 0;
+		count = app->succeeded;
+		break;
+	default:
+		count = done;
+		break;
+	}
+	/* A share needs a few jobs before it means anything. */
+	if (h->pct)
+		return done >= 3 && count * 100 >= h->n * done;
+	return count >= h->n;
+}
+
+/* Act on --halt after job j finished. */
 static void
+halt_check(struct app *app, struct job *j)
+{
+	struct buf	 msg = { 0 };
+	char		 head[128];
+
+	if (app->halted || !halt_due(app, j))
+		return;
+	app->halted = 1;
+	app->halt_status = app->opts->halt.what == HALT_SUCCESS ? 0 :
+	    j->exit_code;
+	snprintf(head, sizeof(head), "--halt: job %llu %s (exit %d); %s: ",
+	    j->seq, j->failed ? "failed" : "succeeded", j->exit_code,
+	    app->opts->halt.when == HALT_NOW ? "ending the running jobs" :
+	    "waiting for the running jobs");
+	buf_adds(&msg, head);
+	job_display(j, &msg);
+	warnx("%s", msg.data);
+	buf_free(&msg);
+	if (app->opts->halt.when == HALT_NOW)
+		runner_stop(app->runner);
+	else
+		runner_drain(app->runner);
+}
+
+/* Output callback: a job's output is printed; log it. */
+static void
+job_printed(void *ctx, struct job *j)
+{
+	struct app	*app = ctx;
+
+	/* An interrupted job did not finish: a --resume runs it again. */
+	if (app->joblog != NULL && !j->interrupted &&
+	    joblog_write(app->joblog, j) == -1) {
+		app->joblog_error = 1;
+		runner_stop(app->runner);
+	}
+}
+
+/* Runner callback: a job is finished. */
+static enum runner_verdict
 job_finished(void *ctx, struct job *j)
 {
 	struct app	*app = ctx;
 
+	if (j->failed && j->attempt < app->opts->retries &&
+	    !runner_draining(app->runner)) {
+		output_discard(app->output, j);
+		return RUNNER_RETRY;
+	}
 	if (j->failed)
 		app->failed++;
+	else
+		app->succeeded++;
+	/* What an interrupted job wrote is incomplete: it is not printed. */
+	if (j->interrupted && j->out != NULL)
+		output_discard(app->output, j);
+	/* A job that never started is not in output order yet. */
+	if (j->out == NULL)
+		output_start(app->output, j);
+	halt_check(app, j);
 	output_finish(app->output, j);
 	check_output(app);
+	return RUNNER_RELEASE;
 }
 
 /* --dry-run: print every command instead of running it. */
@@ -116,7 +229,14 @@ dry_run(struct app *app)
 	struct job	*j;
 	int		 done = 0;
 
-	while (!done) {
+	while (!done && app->builder == NULL) {
+		/* --retry-failed: the joblog's failed commands. */
+		if (next_failed(app, 1, &j) != RUNNER_JOB)
+			break;
+		fprintf(stdout, "%s\n", j->cmd.data);
+		job_free(j);
+	}
+	while (!done && app->builder != NULL) {
 		switch (builder_next(app->builder, 1, &j)) {
 		case BUILD_JOB:
 			buf_reset(&app->line);
@@ -163,6 +283,8 @@ exit_status(struct app *app, int ran)
 
 	if (ran > 0)
 		return 128 + ran;
+	if (app->halted)
+		return app->halt_status;
 	switch (app->output != NULL ? output_status(app->output) : OUTPUT_OK) {
 	case OUTPUT_CLOSED:
 		return EXIT_STDOUT_CLOSED;
@@ -171,9 +293,10 @@ exit_status(struct app *app, int ran)
 	case OUTPUT_OK:
 		break;
 	}
-	if (ran < 0 || app->input_error)
+	if (ran < 0 || app->input_error || app->joblog_error)
 		return EXIT_FORKPOOL_ERROR;
-	failed = app->failed + builder_rejected(app->builder);
+	failed = app->failed + (app->builder != NULL ?
+	    builder_rejected(app->builder) : 0);
 	return failed > 100 ? EXIT_MAX_FAILED : (int)failed;
 }
 
@@ -187,6 +310,7 @@ main(int argc, char **argv)
 		.finished = job_finished,
 	};
 	struct runner_callbacks		 cb = cb_template;
+	struct runner_opts		 ro = { 0 };
 	struct opts			 opts;
 	struct app			 app = { 0 };
 	struct input			*in = NULL;
@@ -216,9 +340,17 @@ main(int argc, char **argv)
 		    &opts)) == NULL)
 			goto out;
 	}
-	if ((in = input_new(&opts)) == NULL)
+	app.cmd = cmd;
+	/* Read the joblog before it is opened for writing. */
+	if (opts.resume != RESUME_NONE &&
+	    (app.resume = resume_load(opts.joblog, opts.resume)) == NULL)
 		goto out;
-	app.builder = builder_new(&opts, in, cmd, tag);
+	if (opts.resume != RETRY_FAILED) {
+		if ((in = input_new(&opts)) == NULL)
+			goto out;
+		app.builder = builder_new(&opts, in, cmd, tag);
+		builder_set_resume(app.builder, app.resume);
+	}
 	if (opts.dry_run) {
 		status = dry_run(&app);
 		if (status == 0)
@@ -226,10 +358,23 @@ main(int argc, char **argv)
 			    exit_status(&app, 0);
 		goto out;
 	}
+	if (opts.joblog != NULL && !opts.dry_run &&
+	    (app.joblog = joblog_open(opts.joblog, opts.joblog_append ||
+	    opts.resume != RESUME_NONE)) == NULL)
+		goto out;
 	app.output = output_new(&opts);
+	output_on_printed(app.output, job_printed, &app);
 	sp = spawner_new(opts.out_mode != OUT_UNGROUP);
 	cb.ctx = &app;
-	app.runner = runner_new(opts.jobs, &cb, sp);
+	ro.jobs = opts.jobs;
+	ro.timeout_ms = opts.timeout_ms;
+	ro.timeout_pct = opts.timeout_pct;
+	ro.termseq = opts.termseq;
+	ro.ntermseq = opts.ntermseq;
+	ro.delay_ms = opts.delay_ms;
+	ro.load = opts.load;
+	ro.memfree = opts.memfree;
+	app.runner = runner_new(&ro, &cb, sp);
 	ran = runner_run(app.runner);
 	status = exit_status(&app, ran);
 out:
@@ -237,6 +382,8 @@ out:
 	spawner_free(sp);
 	output_free(app.output);
 	builder_free(app.builder);
+	joblog_close(app.joblog);
+	resume_free(app.resume);
 	input_free(in);
 	template_free(tag);
 	template_free(cmd);

@@ -3,6 +3,7 @@
 #include <err.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,18 @@ enum {
 	OPT_TAG,
 	OPT_TAGSTRING,
 	OPT_TMPDIR,
-	OPT_DRY_RUN
+	OPT_DRY_RUN,
+	OPT_TIMEOUT,
+	OPT_TERMSEQ,
+	OPT_RETRIES,
+	OPT_DELAY,
+	OPT_HALT,
+	OPT_LOAD,
+	OPT_MEMFREE,
+	OPT_JOBLOG,
+	OPT_RESUME,
+	OPT_RESUME_FAILED,
+	OPT_RETRY_FAILED
 };
 
 static const char short_options[] = "+:a:0d:rI:n:N:Xs:j:kutvhV";
@@ -49,6 +61,17 @@ static const struct option long_options[] = {
 	{ "tagstring",		required_argument,	NULL, OPT_TAGSTRING },
 	{ "tmpdir",		required_argument,	NULL, OPT_TMPDIR },
 	{ "dry-run",		no_argument,		NULL, OPT_DRY_RUN },
+	{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
+	{ "termseq",		required_argument,	NULL, OPT_TERMSEQ },
+	{ "retries",		required_argument,	NULL, OPT_RETRIES },
+	{ "delay",		required_argument,	NULL, OPT_DELAY },
+	{ "halt",		required_argument,	NULL, OPT_HALT },
+	{ "load",		required_argument,	NULL, OPT_LOAD },
+	{ "memfree",		required_argument,	NULL, OPT_MEMFREE },
+	{ "joblog",		required_argument,	NULL, OPT_JOBLOG },
+	{ "resume",		no_argument,		NULL, OPT_RESUME },
+	{ "resume-failed",	no_argument,		NULL, OPT_RESUME_FAILED },
+	{ "retry-failed",	no_argument,		NULL, OPT_RETRY_FAILED },
 	{ "verbose",		no_argument,		NULL, 't' },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ "version",		no_argument,		NULL, 'V' },
@@ -81,6 +104,21 @@ static const char help_text[] =
 "Scheduling:\n"
 "  -j, --jobs N               run N jobs at once: N, +N, -N, N% of CPUs, 0 for\n"
 "                             as many as limits allow (default: CPUs)\n"
+"\n"
+"Job control:\n"
+"      --timeout SECS|N%      end a job running longer (N% of the median runtime)\n"
+"      --termseq SIG,MS,...   how a job is ended (default TERM,200,TERM,100,\n"
+"                             TERM,50,KILL,25)\n"
+"      --retries N            run a failed job up to N times in all\n"
+"      --delay SECS           wait at least SECS between job starts\n"
+"      --halt WHEN,WHAT=N     stop early: WHEN now|soon, WHAT fail|success|done,\n"
+"                             N jobs or N%\n"
+"      --load MAX             start no job while the load average is above MAX\n"
+"      --memfree SIZE         start no job while less memory is free (k, M, G)\n"
+"      --joblog [+]FILE       log each finished job to FILE (+: append)\n"
+"      --resume               skip the jobs already in the joblog\n"
+"      --resume-failed        skip the joblog's jobs that succeeded\n"
+"      --retry-failed         run only the joblog's failed commands again\n"
 "\n"
 "Output:\n"
 "      --group                each job's output whole, when it ends (default)\n"
@@ -132,9 +170,10 @@ jobs_cap(const char **why)
 	rlim_t		 cap = 1 << 16;
 
 	*why = "an internal limit";
+	/* 0, 1, 2, the signalfd, the input, a spill file and some slack. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    (rl.rlim_cur < 24 ? 1 : (rl.rlim_cur - 24) / 2) < cap) {
-		cap = rl.rlim_cur < 24 ? 1 : (rl.rlim_cur - 24) / 2;
+	    (rl.rlim_cur < 12 ? 1 : (rl.rlim_cur - 10) / 2) < cap) {
+		cap = rl.rlim_cur < 12 ? 1 : (rl.rlim_cur - 10) / 2;
 		*why = "the open files limit";
 	}
 	if (getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
@@ -179,12 +218,12 @@ parse_jobs(const char *arg, unsigned int *jobs)
 	}
 	cap = jobs_cap(&why);
 	if (n == 0 && arg[0] != '-') {
-		warnx("-j %s: running at most %lld jobs at once (%s)", arg,
-		    cap, why);
+		warnx("-j %s: running at most %lld job%s at once (%s)", arg,
+		    cap, cap == 1 ? "" : "s", why);
 		n = cap;
 	} else if (n > cap) {
-		warnx("-j %s: lowered to %lld jobs at once (%s)", arg, cap,
-		    why);
+		warnx("-j %s: lowered to %lld job%s at once (%s)", arg, cap,
+		    cap == 1 ? "" : "s", why);
 		n = cap;
 	}
 	*jobs = n < 1 ? 1 : (unsigned int)n;
@@ -237,12 +276,214 @@ parse_count(int opt, const char *arg, long long max, size_t *out)
 	long long	 n;
 
 	n = strtonum(arg, 1, max, &errstr);
+	if (errstr != NULL && opt == 0) {
+		warnx("--retries %s: %s", arg, errstr);
+		return -1;
+	}
 	if (errstr != NULL) {
 		warnx("-%c %s: %s", opt, arg, errstr);
 		return -1;
 	}
 	*out = (size_t)n;
 	return 0;
+}
+
+/* Parse seconds with an optional fraction ("1.5") into ms; 0 on success. */
+static int
+parse_seconds(const char *opt, const char *arg, long long *ms)
+{
+	char	*end;
+	double	 v;
+
+	v = strtod(arg, &end);
+	if (end == arg || *end != '\0' || !(v >= 0) || v > 1e9) {
+		warnx("%s %s: must be a number of seconds", opt, arg);
+		return -1;
+	}
+	*ms = (long long)(v * 1000 + 0.5);
+	return 0;
+}
+
+/* Parse --timeout SECS or N%; 0 on success. */
+static int
+parse_timeout(struct opts *o, const char *arg)
+{
+	const char	*errstr;
+	char		 num[32];
+	size_t		 len = strlen(arg);
+
+	if (len > 1 && arg[len - 1] == '%' && len < sizeof(num)) {
+		strlcpy(num, arg, len);
+		o->timeout_pct = (unsigned int)strtonum(num, 1, 100000, &errstr);
+		if (errstr != NULL) {
+			warnx("--timeout %s: %s", arg, errstr);
+			return -1;
+		}
+		o->timeout_ms = 0;
+		return 0;
+	}
+	o->timeout_pct = 0;
+	if (parse_seconds("--timeout", arg, &o->timeout_ms) == -1)
+		return -1;
+	if (o->timeout_ms == 0) {
+		warnx("--timeout %s: must be more than 0", arg);
+		return -1;
+	}
+	return 0;
+}
+
+/* A signal by name (TERM, SIGTERM) or number; -1 if unknown. */
+static int
+signal_number(const char *s)
+{
+	static const struct { const char *name; int sig; } names[] = {
+		{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
+		{ "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 },
+		{ "ALRM", SIGALRM }, { "TERM", SIGTERM }, { "CONT", SIGCONT },
+		{ "STOP", SIGSTOP }, { "TSTP", SIGTSTP }, { "ABRT", SIGABRT },
+		{ "PIPE", SIGPIPE }
+	};
+	const char	*errstr;
+	size_t		 i;
+	int		 n;
+
+	if (strncmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i].name) == 0)
+			return names[i].sig;
+	n = (int)strtonum(s, 1, NSIG - 1, &errstr);
+	return errstr == NULL ? n : -1;
+}
+
+/* Parse --termseq SIG,MS,SIG,MS,...; 0 on success. */
+static int
+parse_termseq(struct opts *o, const char *arg)
+{
+	struct term_step	*steps = NULL;
+	const char		*errstr;
+	char			*copy, *p, *tok;
+	size_t			 n = 0;
+	int			 sig, ms, want_sig = 1;
+
+	copy = xstrdup(arg);
+	for (p = copy; (tok = strsep(&p, ",")) != NULL;) {
+		if (want_sig) {
+			if ((sig = signal_number(tok)) == -1) {
+				warnx("--termseq %s: %s: not a signal", arg,
+				    tok);
+				goto fail;
+			}
+			steps = xreallocarray(steps, n + 1, sizeof(*steps));
+			steps[n].sig = sig;
+			steps[n++].ms = 0;
+		} else {
+			ms = (int)strtonum(tok, 0, 3600 * 1000, &errstr);
+			if (errstr != NULL) {
+				warnx("--termseq %s: %s: milliseconds %s", arg,
+				    tok, errstr);
+				goto fail;
+			}
+			steps[n - 1].ms = ms;
+		}
+		want_sig = !want_sig;
+	}
+	if (n == 0) {
+		warnx("--termseq %s: no signal", arg);
+		goto fail;
+	}
+	free(copy);
+	free(o->termseq);
+	o->termseq = steps;
+	o->ntermseq = n;
+	return 0;
+fail:
+	free(copy);
+	free(steps);
+	return -1;
+}
+
+/* Parse --halt; 0 on success.  0, 1 and 2 are GNU parallel's old forms. */
+static int
+parse_halt(struct halt *h, const char *arg)
+{
+	const char	*errstr, *eq, *what;
+	char		 num[32];
+	size_t		 len;
+
+	memset(h, 0, sizeof(*h));
+	if (strcmp(arg, "never") == 0 || strcmp(arg, "0") == 0)
+		return 0;
+	if (strcmp(arg, "1") == 0 || strcmp(arg, "2") == 0) {
+		h->when = arg[0] == '1' ? HALT_SOON : HALT_NOW;
+		h->what = HALT_FAIL;
+		h->n = 1;
+		return 0;
+	}
+	if (strncmp(arg, "now,", 4) == 0)
+		h->when = HALT_NOW;
+	else if (strncmp(arg, "soon,", 5) == 0)
+		h->when = HALT_SOON;
+	else
+		goto bad;
+	what = strchr(arg, ',') + 1;
+	if ((eq = strchr(what, '=')) == NULL)
+		goto bad;
+	len = (size_t)(eq - what);
+	if (len == 4 && strncmp(what, "fail", 4) == 0)
+		h->what = HALT_FAIL;
+	else if (len == 7 && strncmp(what, "success", 7) == 0)
+		h->what = HALT_SUCCESS;
+	else if (len == 4 && strncmp(what, "done", 4) == 0)
+		h->what = HALT_DONE;
+	else
+		goto bad;
+	len = strlen(eq + 1);
+	if (len == 0 || len >= sizeof(num))
+		goto bad;
+	strlcpy(num, eq + 1, sizeof(num));
+	if (num[len - 1] == '%') {
+		num[len - 1] = '\0';
+		h->pct = 1;
+	}
+	h->n = (unsigned long long)strtonum(num, 1, h->pct ? 100 :
+	    LLONG_MAX, &errstr);
+	if (errstr != NULL) {
+		warnx("--halt %s: %s %s", arg, eq + 1, errstr);
+		return -1;
+	}
+	return 0;
+bad:
+	warnx("--halt %s: must be now|soon,fail|success|done=N or N%%", arg);
+	return -1;
+}
+
+/* Parse --memfree SIZE with an optional k, M, G or T suffix; 0 on success. */
+static int
+parse_size(const char *opt, const char *arg, unsigned long long *bytes)
+{
+	char		*end;
+	double		 v;
+	const char	*units = "kmgt";
+	const char	*u;
+
+	v = strtod(arg, &end);
+	if (end == arg || !(v >= 0))
+		goto bad;
+	if (*end != '\0') {
+		if (end[1] != '\0' || (u = strchr(units,
+		    (char)(*end | 0x20))) == NULL)
+			goto bad;
+		for (; u >= units; u--)
+			v *= 1024;
+	}
+	if (v > 1e18)
+		goto bad;
+	*bytes = (unsigned long long)v;
+	return 0;
+bad:
+	warnx("%s %s: must be a size such as 512M or 2G", opt, arg);
+	return -1;
 }
 
 /* Add a source to the option set. */
@@ -320,8 +561,8 @@ opts_parse(struct opts *o, int argc, char **argv)
 {
 	struct source_spec	*s;
 	const char		*jobs_arg = NULL;
-	size_t			 nfiles = 0, i;
-	char			**files;
+	size_t			 nfiles = 0, i, count;
+	char			**files, *end;
 	int			 ch;
 
 	memset(o, 0, sizeof(*o));
@@ -428,6 +669,57 @@ opts_parse(struct opts *o, int argc, char **argv)
 		case OPT_DRY_RUN:
 			o->dry_run = 1;
 			break;
+		case OPT_TIMEOUT:
+			if (parse_timeout(o, optarg) == -1)
+				goto fail;
+			break;
+		case OPT_TERMSEQ:
+			if (parse_termseq(o, optarg) == -1)
+				goto fail;
+			break;
+		case OPT_RETRIES:
+			if (parse_count(0, optarg, 1000000, &count) == -1)
+				goto fail;
+			o->retries = (unsigned int)count;
+			break;
+		case OPT_DELAY:
+			if (parse_seconds("--delay", optarg, &o->delay_ms) == -1)
+				goto fail;
+			break;
+		case OPT_HALT:
+			if (parse_halt(&o->halt, optarg) == -1)
+				goto fail;
+			break;
+		case OPT_LOAD:
+			o->load = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || !(o->load > 0)) {
+				warnx("--load %s: must be a number above 0",
+				    optarg);
+				goto fail;
+			}
+			break;
+		case OPT_MEMFREE:
+			if (parse_size("--memfree", optarg, &o->memfree) == -1)
+				goto fail;
+			break;
+		case OPT_JOBLOG:
+			o->joblog_append = optarg[0] == '+';
+			o->joblog = optarg + o->joblog_append;
+			if (o->joblog[0] == '\0') {
+				warnx("--joblog %s: the file name is empty",
+				    optarg);
+				goto fail;
+			}
+			break;
+		case OPT_RESUME:
+			o->resume = RESUME;
+			break;
+		case OPT_RESUME_FAILED:
+			o->resume = RESUME_FAILED;
+			break;
+		case OPT_RETRY_FAILED:
+			o->resume = RETRY_FAILED;
+			break;
 		case 'v':
 			o->print_stdout = 1;
 			break;
@@ -460,6 +752,17 @@ opts_parse(struct opts *o, int argc, char **argv)
 		o->jobs = online_cpus();
 	else if (parse_jobs(jobs_arg, &o->jobs) == -1)
 		goto fail;
+	if (o->termseq == NULL && parse_termseq(o,
+	    "TERM,200,TERM,100,TERM,50,KILL,25") == -1)
+		goto fail;
+	if (o->retries == 0)
+		o->retries = 1;
+	if (o->resume != RESUME_NONE && o->joblog == NULL) {
+		warnx("%s needs --joblog FILE", o->resume == RESUME ?
+		    "--resume" : o->resume == RESUME_FAILED ?
+		    "--resume-failed" : "--retry-failed");
+		goto fail;
+	}
 	if (o->max_args != 0 && o->max_replace_args != 0) {
 		warnx("-n and -N cannot be used together");
 		goto fail;
@@ -494,5 +797,7 @@ opts_free(struct opts *o)
 {
 	free(o->sources);
 	o->sources = NULL;
+	free(o->termseq);
+	o->termseq = NULL;
 	o->nsources = 0;
 }

@@ -37,6 +37,38 @@ struct source_spec {
 	int			 linked;	/* :::+ or ::::+: pairs with the previous */
 };
 
+/* One step of the termination sequence: send sig, then wait ms. */
+struct term_step {
+	int		 sig;
+	int		 ms;
+};
+
+enum halt_when {
+	HALT_NEVER,
+	HALT_SOON,		/* start no new job, wait for the running */
+	HALT_NOW		/* end the running jobs too */
+};
+
+enum halt_what {
+	HALT_FAIL,
+	HALT_SUCCESS,
+	HALT_DONE
+};
+
+struct halt {
+	enum halt_when		 when;
+	enum halt_what		 what;
+	unsigned long long	 n;		/* jobs, or percent with pct */
+	int			 pct;
+};
+
+enum resume_mode {
+	RESUME_NONE,
+	RESUME,			/* skip jobs in the joblog */
+	RESUME_FAILED,		/* skip jobs that succeeded in the joblog */
+	RETRY_FAILED		/* run only the joblog's failed commands */
+};
+
 struct opts {
 	struct source_spec	*sources;	/* owned; empty: stdin */
 	size_t			 nsources;
@@ -60,6 +92,18 @@ struct opts {
 	int			 dry_run;
 	int			 print_stdout;	/* -v */
 	int			 print_stderr;	/* -t */
+	long long		 timeout_ms;	/* --timeout SECS, 0: none */
+	unsigned int		 timeout_pct;	/* --timeout N%, 0: none */
+	struct term_step	*termseq;	/* owned */
+	size_t			 ntermseq;
+	unsigned int		 retries;	/* attempts in all, at least 1 */
+	long long		 delay_ms;
+	struct halt		 halt;
+	double			 load;		/* --load, 0: none */
+	unsigned long long	 memfree;	/* --memfree bytes, 0: none */
+	const char		*joblog;	/* path, without a leading + */
+	int			 joblog_append;
+	enum resume_mode	 resume;
 	char			**cmd;		/* the template words, into argv */
 	size_t			 ncmd;
 };

@@ -50,6 +50,10 @@ struct output {
 	enum out_mode		 mode;
 	int			 keep_order;
 	int			 print_cmd;	/* -v */
+	int			 hold_all;	/* --retries: print final attempts */
+	int			 no_live;	/* -k head waits for its end too */
+	void			(*printed)(void *, struct job *);
+	void			*printed_ctx;
 	enum output_status	 status;
 	struct job_list		 queue;		/* -k: started, unprinted */
 	unsigned long long	 nqueued;
@@ -72,6 +76,12 @@ output_new(const struct opts *o)
 	out->mode = o->out_mode;
 	out->keep_order = o->keep_order && o->out_mode != OUT_UNGROUP;
 	out->print_cmd = o->print_stdout;
+	out->hold_all = o->retries > 1;
+	/*
+	 * With a joblog, a job is printed whole just before its row is
+	 * written, so that after a crash the two agree.
+	 */
+	out->no_live = out->hold_all || o->joblog != NULL;
 	out->status = OUTPUT_OK;
 	TAILQ_INIT(&out->queue);
 	if ((t = o->tmpdir) == NULL && ((t = getenv("TMPDIR")) == NULL ||
@@ -100,6 +110,14 @@ output_free(struct output *out)
 	free(out->iobuf);
 	buf_free(&out->tagged);
 	free(out);
+}
+
+void
+output_on_printed(struct output *out, void (*fn)(void *, struct job *),
+    void *ctx)
+{
+	out->printed = fn;
+	out->printed_ctx = ctx;
 }
 
 enum output_status
@@ -292,6 +310,8 @@ hold_print(struct output *out, struct job *j, int stream)
 static void
 go_live(struct output *out, struct job *j)
 {
+	if (out->no_live)
+		return;
 	j->out->live = 1;
 	hold_print(out, j, 0);
 	if (out->mode == OUT_LINE)
@@ -304,11 +324,14 @@ output_start(struct output *out, struct job *j)
 {
 	struct buf	 line = { 0 };
 
-	j->out = xcalloc(1, sizeof(*j->out));
-	if (out->keep_order) {
-		TAILQ_INSERT_TAIL(&out->queue, j, entry);
-		if (TAILQ_FIRST(&out->queue) == j)
-			j->out->live = 1;
+	/* A retry is in output order already. */
+	if (j->out == NULL) {
+		j->out = xcalloc(1, sizeof(*j->out));
+		if (out->keep_order) {
+			TAILQ_INSERT_TAIL(&out->queue, j, entry);
+			if (TAILQ_FIRST(&out->queue) == j && !out->no_live)
+				j->out->live = 1;
+		}
 	}
 	if (out->print_cmd) {
 		job_display(j, &line);
@@ -353,10 +376,22 @@ output_data(struct output *out, struct job *j, int stream, const char *p,
 	if (out->mode == OUT_UNGROUP || (oj->live && (stream == 0 ||
 	    out->mode == OUT_LINE)))
 		emit(out, j, stream, p, len);
-	else if (out->mode == OUT_LINE && !out->keep_order)
+	else if (out->mode == OUT_LINE && !out->keep_order && !out->hold_all)
 		line_data(out, j, stream, p, len);
 	else
 		hold_add(out, &oj->h[stream], p, len);
+}
+
+/* Forget what the job wrote so far. */
+void
+output_discard(struct output *out, struct job *j)
+{
+	int	 s;
+
+	for (s = 0; s < 2; s++) {
+		hold_clear(out, &j->out->h[s]);
+		j->out->midline[s] = 0;
+	}
 }
 
 /* Print all that is left of a job and free it. */
@@ -365,6 +400,8 @@ retire(struct output *out, struct job *j)
 {
 	hold_print(out, j, 0);
 	hold_print(out, j, 1);
+	if (out->printed != NULL && out->status == OUTPUT_OK)
+		out->printed(out->printed_ctx, j);
 	free(j->out);
 	j->out = NULL;
 	job_free(j);

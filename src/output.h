@@ -20,6 +20,14 @@ enum output_status {
 };
 
 struct output		*output_new(const struct opts *);
+
+/*
+ * Call fn(ctx, job) once a finished job's output is all printed, just
+ * before the job is freed (the joblog is written then, so that a crash
+ * never logs a job whose output was lost).
+ */
+void			 output_on_printed(struct output *,
+			    void (*)(void *, struct job *), void *);
 void			 output_free(struct output *);
 
 /* A job is about to start: from now on, it is in output order. */
@@ -28,6 +36,9 @@ void			 output_start(struct output *, struct job *);
 /* A chunk of the job's stdout (stream 0) or stderr (stream 1). */
 void			 output_data(struct output *, struct job *, int,
 			    const char *, size_t);
+
+/* Forget what the job wrote so far: it is about to run again. */
+void			 output_discard(struct output *, struct job *);
 
 /* The job is finished; the collector owns it and frees it once printed. */
 void			 output_finish(struct output *, struct job *);

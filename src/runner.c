@@ -1,17 +1,22 @@
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "job.h"
+#include "opts.h"
 #include "runner.h"
 #include "spawn.h"
 #include "util.h"
@@ -19,26 +24,52 @@
 /* One read per ready pipe per turn keeps a fast writer from starving. */
 #define READ_CHUNK	(128 * 1024)
 
-/* How long ended jobs get between SIGTERM and SIGKILL. */
-#define KILL_GRACE_MS	500
+/* How often a closed --load or --memfree gate is looked at again. */
+#define GATE_RECHECK_MS	1000
+
+/* Backoff after the system ran out of processes: from 10 ms to 1 s. */
+#define BACKOFF_MIN_MS	10
+#define BACKOFF_MAX_MS	1000
+
+/* With nothing running, give up on a spawn after this long. */
+#define BACKOFF_GIVE_UP_MS	30000
+
+/*
+ * Runtimes of successful jobs, for --timeout N%, in buckets 2% apart
+ * from 1 ms: memory stays fixed however many jobs run.
+ */
+#define HIST_BUCKETS	1100
+#define HIST_STEP	1.02
 
 struct runner {
-	unsigned int			 max;
+	struct runner_opts		 o;
 	const struct runner_callbacks	*cb;
 	struct spawner			*spawner;
 	struct job			**slots;	/* running jobs by slot */
+	unsigned int			 max;		/* slots in use now */
 	unsigned int			 nrunning;
 	int				 sigfd;
 	sigset_t			 oldmask;
 	int				 no_more;	/* next() said DONE */
-	int				 stopping;	/* runner_stop() called */
+	int				 draining;	/* start no new job */
+	int				 stopping;	/* and end the running */
 	int				 signal;	/* that ended the run */
-	long long			 kill_at;	/* ms; 0: not armed */
+	struct job			*waiting;	/* spawn to try again */
+	unsigned int			 waiting_slot;
+	long long			 waiting_at;
+	long long			 waiting_since;
+	long long			 backoff_ms;
+	long long			 last_start;
+	long long			 gate_at;	/* gate closed until */
+	unsigned long long		 hist[HIST_BUCKETS];
+	unsigned long long		 nhist;
 	struct pollfd			*pfds;
 	struct job			**pjobs;	/* job of each pfd */
 	int				*pstream;
 	char				*rbuf;
 };
+
+static int	launch(struct runner *, struct job *, unsigned int, long long);
 
 /* Monotonic milliseconds. */
 static long long
@@ -50,31 +81,51 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A runner with max slots. */
+/* Wall-clock seconds since the epoch, for the joblog. */
+static double
+now_epoch(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A runner with opts.jobs slots. */
 struct runner *
-runner_new(unsigned int max, const struct runner_callbacks *cb,
+runner_new(const struct runner_opts *o, const struct runner_callbacks *cb,
     struct spawner *sp)
 {
 	struct runner	*r;
 	sigset_t	 set;
+	size_t		 n = (size_t)o->jobs * 2 + 2;
 
 	r = xcalloc(1, sizeof(*r));
-	r->max = max;
+	r->o = *o;
+	r->max = o->jobs;
 	r->cb = cb;
 	r->spawner = sp;
-	r->slots = xcalloc(max, sizeof(*r->slots));
-	r->pfds = xcalloc((size_t)max * 2 + 2, sizeof(*r->pfds));
-	r->pjobs = xcalloc((size_t)max * 2 + 2, sizeof(*r->pjobs));
-	r->pstream = xcalloc((size_t)max * 2 + 2, sizeof(*r->pstream));
+	r->slots = xcalloc(o->jobs, sizeof(*r->slots));
+	r->pfds = xcalloc(n, sizeof(*r->pfds));
+	r->pjobs = xcalloc(n, sizeof(*r->pjobs));
+	r->pstream = xcalloc(n, sizeof(*r->pstream));
 	r->rbuf = xmalloc(READ_CHUNK);
+	r->last_start = -o->delay_ms;
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, &r->oldmask);
 	if ((r->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
 		err(EXIT_FORKPOOL_ERROR, "signalfd");
+	/*
+	 * Orphaned grandchildren come to forkpool rather than to init, which
+	 * may reap them late: an ended job's group is then gone as soon as
+	 * its processes are, and no zombie is left behind.
+	 */
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 	return r;
 }
 
@@ -94,61 +145,324 @@ runner_free(struct runner *r)
 	free(r);
 }
 
-/* Send sig to the process group of every running, unreaped job. */
-static void
-signal_jobs(struct runner *r, int sig)
+/* Whether the process group of j has no process left. */
+static int
+group_gone(const struct job *j)
 {
-	unsigned int	 i;
+	return j->pid <= 0 || (kill(-j->pid, 0) == -1 && errno == ESRCH);
+}
 
-	for (i = 0; i < r->max; i++)
-		if (r->slots[i] != NULL && !r->slots[i]->reaped &&
-		    r->slots[i]->pid > 0)
-			kill(-r->slots[i]->pid, sig);
+/*
+ * Take the due steps of j's termination sequence: each sends a signal to
+ * the job's whole process group, then waits; the sequence stops early
+ * once the group is gone.
+ */
+static void
+terminate_step(struct runner *r, struct job *j, long long now)
+{
+	while (j->term_step >= 0 && (size_t)j->term_step < r->o.ntermseq &&
+	    now >= j->term_at) {
+		if (group_gone(j)) {
+			j->term_step = (int)r->o.ntermseq;
+			break;
+		}
+		kill(-j->pid, r->o.termseq[j->term_step].sig);
+		j->term_at = now + r->o.termseq[j->term_step].ms;
+		j->term_step++;
+	}
+}
+
+/* Begin ending j, unless that is under way. */
+static void
+terminate(struct runner *r, struct job *j, long long now)
+{
+	if (j->term_step >= 0 || j->pid <= 0)
+		return;
+	j->term_step = 0;
+	j->term_at = now;
+	terminate_step(r, j, now);
+}
+
+/* Whether the runner starts no more jobs. */
+int
+runner_draining(const struct runner *r)
+{
+	return r->draining;
+}
+
+/* Start no more jobs; let the running ones finish. */
+void
+runner_drain(struct runner *r)
+{
+	r->draining = 1;
+	if (r->waiting != NULL) {
+		/* It will not start now: say so, and count it as failed. */
+		warnx("job %llu: not started: forkpool is stopping",
+		    r->waiting->seq);
+		job_set_spawn_failure(r->waiting, 126);
+		r->slots[r->waiting_slot] = r->waiting;
+		r->nrunning++;
+		r->waiting = NULL;
+	}
 }
 
 /* Start no more jobs and end the running ones. */
 void
 runner_stop(struct runner *r)
 {
-	if (r->stopping)
-		return;
+	unsigned int	 i;
+	long long	 now = now_ms();
+
+	runner_drain(r);
 	r->stopping = 1;
-	signal_jobs(r, SIGTERM);
-	r->kill_at = now_ms() + KILL_GRACE_MS;
+	for (i = 0; i < r->o.jobs; i++)
+		if (r->slots[i] != NULL && r->slots[i]->state == JOB_RUNNING) {
+			r->slots[i]->interrupted = 1;
+			terminate(r, r->slots[i], now);
+		}
 }
 
-/* Hand a finished job in slot i to the caller. */
+/* Add a successful runtime to the histogram. */
+static void
+hist_add(struct runner *r, long long ms)
+{
+	size_t	 b;
+
+	b = ms < 1 ? 0 : (size_t)(log((double)ms) / log(HIST_STEP)) + 1;
+	if (b >= HIST_BUCKETS)
+		b = HIST_BUCKETS - 1;
+	r->hist[b]++;
+	r->nhist++;
+}
+
+/* The median successful runtime in ms, or -1 before any success. */
+static long long
+hist_median(const struct runner *r)
+{
+	unsigned long long	 seen = 0;
+	size_t			 b;
+
+	if (r->nhist == 0)
+		return -1;
+	for (b = 0; b < HIST_BUCKETS; b++) {
+		seen += r->hist[b];
+		if (seen * 2 >= r->nhist)
+			break;
+	}
+	return b == 0 ? 0 : (long long)pow(HIST_STEP, (double)b - 1);
+}
+
+/* When j times out, or 0 for never. */
+static long long
+deadline(const struct runner *r, const struct job *j)
+{
+	long long	 median, ms;
+
+	if (r->o.timeout_ms > 0)
+		return j->start_ms + r->o.timeout_ms;
+	if (r->o.timeout_pct == 0 || (median = hist_median(r)) < 0)
+		return 0;
+	ms = median * r->o.timeout_pct / 100;
+	return j->start_ms + (ms < 1 ? 1 : ms);
+}
+
+/* Hand a finished job in slot i to the caller; maybe run it again. */
 static void
 finish(struct runner *r, unsigned int i)
 {
 	struct job	*j = r->slots[i];
 
+	j->state = JOB_DONE;
+	j->end_ms = now_ms();
+	if (!j->failed && j->pid > 0)
+		hist_add(r, j->end_ms - j->start_ms);
 	r->slots[i] = NULL;
 	r->nrunning--;
-	j->state = JOB_DONE;
-	r->cb->finished(r->cb->ctx, j);
+	/* A retry runs before the next jobs, in the slot it had. */
+	if (r->cb->finished(r->cb->ctx, j) == RUNNER_RETRY && !r->draining) {
+		job_reset(j);
+		(void)launch(r, j, i, j->end_ms);
+	}
 }
 
-/* Whether the job in slot i is reaped with both pipes at EOF. */
+/* Whether the job is reaped, its pipes at EOF and its ending complete. */
 static int
-is_finished(const struct job *j)
+is_finished(const struct runner *r, const struct job *j)
 {
-	return j->reaped && j->fd[0] == -1 && j->fd[1] == -1;
+	if (j->state == JOB_DONE)
+		return 1;
+	if (!j->reaped || j->fd[0] != -1 || j->fd[1] != -1)
+		return 0;
+	return j->term_step < 0 || (size_t)j->term_step >= r->o.ntermseq ||
+	    group_gone(j);
 }
 
-/* Fill the free slots; sets *wait_fd when the input must be polled. */
+/* Hand every finished job to the caller; retries may finish at once. */
 static void
-start_jobs(struct runner *r, int *wait_fd)
+settle(struct runner *r)
+{
+	unsigned int	 i;
+	int		 again;
+
+	do {
+		again = 0;
+		for (i = 0; i < r->o.jobs; i++)
+			if (r->slots[i] != NULL &&
+			    is_finished(r, r->slots[i])) {
+				finish(r, i);
+				again = 1;
+			}
+	} while (again);
+}
+
+/* Read the first number of a /proc file. */
+static double
+proc_number(const char *path, const char *key)
+{
+	char	 line[256];
+	FILE	*f;
+	double	 v = -1;
+	size_t	 klen = key != NULL ? strlen(key) : 0;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (key != NULL && strncmp(line, key, klen) != 0)
+			continue;
+		v = strtod(line + klen, NULL);
+		break;
+	}
+	fclose(f);
+	return v;
+}
+
+/* Whether --load and --memfree let a job start now. */
+static int
+gate_open(struct runner *r, long long now)
+{
+	double	 v;
+
+	if (r->o.load <= 0 && r->o.memfree == 0)
+		return 1;
+	if (now < r->gate_at)
+		return 0;
+	if (r->o.load > 0 && (v = proc_number("/proc/loadavg", NULL)) >= 0 &&
+	    v > r->o.load) {
+		r->gate_at = now + GATE_RECHECK_MS;
+		return 0;
+	}
+	if (r->o.memfree > 0 && (v = proc_number("/proc/meminfo",
+	    "MemAvailable:")) >= 0 && v * 1024 < (double)r->o.memfree) {
+		r->gate_at = now + GATE_RECHECK_MS;
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Spawn j in slot i.  Returns 0 once it ran or failed for good, -1 when
+ * it must wait (it is then r->waiting).
+ */
+static int
+launch(struct runner *r, struct job *j, unsigned int i, long long now)
+{
+	enum spawn_result	 res;
+
+	r->slots[i] = j;
+	r->nrunning++;
+	j->slot = i + 1;
+	j->start_ms = now;
+	j->start_time = now_epoch();
+	res = spawn_job(r->spawner, j);
+	if (res == SPAWN_AGAIN || res == SPAWN_NOFDS) {
+		r->slots[i] = NULL;
+		r->nrunning--;
+		if (res == SPAWN_NOFDS && r->nrunning > 0 &&
+		    r->max > r->nrunning) {
+			warnx("out of file descriptors: running at most %u "
+			    "jobs at once", r->nrunning);
+			r->max = r->nrunning;
+		}
+		if (r->waiting != j) {
+			r->waiting_since = now;
+			r->backoff_ms = BACKOFF_MIN_MS;
+		} else if (r->backoff_ms < BACKOFF_MAX_MS)
+			r->backoff_ms *= 2;
+		if (r->nrunning == 0 &&
+		    now - r->waiting_since >= BACKOFF_GIVE_UP_MS) {
+			warnx("job %llu: cannot start %s: %s", j->seq,
+			    j->argv[0], res == SPAWN_NOFDS ?
+			    "out of file descriptors" : "out of processes");
+			r->waiting = NULL;
+			job_set_spawn_failure(j, 126);
+			r->slots[i] = j;
+			r->nrunning++;
+			r->cb->started(r->cb->ctx, j);
+			return 0;
+		}
+		r->waiting = j;
+		r->waiting_slot = i;
+		r->waiting_at = now + r->backoff_ms;
+		return -1;
+	}
+	r->last_start = now;
+	if (r->waiting == j)
+		r->waiting = NULL;
+	r->cb->started(r->cb->ctx, j);
+	return 0;
+}
+
+/* The lowest free slot below max, or max when none. */
+static unsigned int
+free_slot(const struct runner *r)
+{
+	unsigned int	 i;
+
+	for (i = 0; i < r->max; i++)
+		if (r->slots[i] == NULL &&
+		    (r->waiting == NULL || r->waiting_slot != i))
+			return i;
+	return r->max;
+}
+
+/*
+ * Fill the free slots.  Sets *wait_fd when the input must be polled and
+ * *wake to the time a timer is due (0: none).
+ */
+static void
+start_jobs(struct runner *r, int *wait_fd, long long *wake)
 {
 	struct job	*j;
 	unsigned int	 i;
+	long long	 now = now_ms();
 	int		 fd = -1;
 
 	*wait_fd = -1;
-	for (i = 0; i < r->max && !r->stopping && !r->no_more &&
-	    r->nrunning < r->max; i++) {
-		if (r->slots[i] != NULL)
+	while (!r->draining && r->nrunning < r->max) {
+		if (r->waiting != NULL) {
+			if (now < r->waiting_at) {
+				*wake = r->waiting_at;
+				return;
+			}
+			if (launch(r, r->waiting, r->waiting_slot, now) == -1) {
+				*wake = r->waiting_at;
+				return;
+			}
+			settle(r);
 			continue;
+		}
+		if (r->no_more)
+			return;
+		if (now < r->last_start + r->o.delay_ms) {
+			*wake = r->last_start + r->o.delay_ms;
+			return;
+		}
+		if (!gate_open(r, now)) {
+			*wake = r->gate_at;
+			return;
+		}
+		if ((i = free_slot(r)) == r->max)
+			return;
 		switch (r->cb->next(r->cb->ctx, i + 1, &j, &fd)) {
 		case RUNNER_JOB:
 			break;
@@ -161,14 +475,11 @@ start_jobs(struct runner *r, int *wait_fd)
 			r->no_more = 1;
 			return;
 		}
-		r->slots[i] = j;
-		r->nrunning++;
-		r->cb->started(r->cb->ctx, j);
-		if (spawn_job(r->spawner, j) == -1 || is_finished(j))
-			finish(r, i);
-		/* The slot may be free again: look at it once more. */
-		if (r->slots[i] == NULL)
-			i--;
+		if (launch(r, j, i, now) == -1) {
+			*wake = r->waiting_at;
+			return;
+		}
+		settle(r);
 	}
 }
 
@@ -181,26 +492,71 @@ reap(struct runner *r)
 	int		 status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (i = 0; i < r->max; i++) {
+		for (i = 0; i < r->o.jobs; i++) {
 			if (r->slots[i] != NULL && r->slots[i]->pid == pid) {
 				job_set_status(r->slots[i], status);
+				if (r->slots[i]->timed_out)
+					r->slots[i]->failed = 1;
 				break;
 			}
 		}
 	}
 }
 
-/* Drain the signalfd: reap children, note termination signals. */
+/* SIGUSR1: list the running jobs on stderr. */
+static void
+list_jobs(const struct runner *r)
+{
+	struct buf	 b = { 0 };
+	unsigned int	 i, k;
+	long long	 now = now_ms();
+	char		 line[96];
+
+	for (i = 0; i < r->o.jobs; i++) {
+		if (r->slots[i] == NULL || r->slots[i]->state != JOB_RUNNING)
+			continue;
+		snprintf(line, sizeof(line), "forkpool: running: job %llu, "
+		    "slot %u, pid %ld, %.1f s:", r->slots[i]->seq, i + 1,
+		    (long)r->slots[i]->pid,
+		    (now - r->slots[i]->start_ms) / 1000.0);
+		buf_adds(&b, line);
+		for (k = 0; r->slots[i]->argv[k] != NULL; k++) {
+			buf_addc(&b, ' ');
+			buf_adds(&b, r->slots[i]->argv[k]);
+		}
+		buf_addc(&b, '\n');
+	}
+	if (b.len == 0)
+		buf_adds(&b, "forkpool: running: no job\n");
+	(void)write_all(STDERR_FILENO, b.data, b.len);
+	buf_free(&b);
+}
+
+/*
+ * Drain the signalfd.  SIGINT and SIGTERM end every job; a first SIGHUP
+ * only drains, a second one ends them too.
+ */
 static void
 read_signals(struct runner *r)
 {
 	struct signalfd_siginfo	 si;
+	int			 sig;
 
 	while (read(r->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGCHLD)
+		sig = (int)si.ssi_signo;
+		if (sig == SIGCHLD)
 			continue;
-		if (r->signal == 0)
-			r->signal = (int)si.ssi_signo;
+		if (sig == SIGUSR1) {
+			list_jobs(r);
+			continue;
+		}
+		if (sig == SIGHUP && r->signal == 0) {
+			r->signal = SIGHUP;
+			runner_drain(r);
+			continue;
+		}
+		if (r->signal == 0 || r->signal == SIGHUP)
+			r->signal = sig;
 		runner_stop(r);
 	}
 	reap(r);
@@ -223,6 +579,45 @@ read_pipe(struct runner *r, struct job *j, int stream)
 	j->fd[stream] = -1;
 }
 
+/* Check timers of running jobs; returns the next time one is due. */
+static long long
+check_timers(struct runner *r, long long wake)
+{
+	struct job	*j;
+	unsigned int	 i;
+	long long	 now = now_ms(), due;
+
+	for (i = 0; i < r->o.jobs; i++) {
+		if ((j = r->slots[i]) == NULL || j->state != JOB_RUNNING)
+			continue;
+		/*
+		 * Until its output ends too: a program that exits while a
+		 * child of its keeps the pipe open is not done yet.
+		 */
+		if (j->term_step < 0 && (due = deadline(r, j)) > 0) {
+			if (now >= due) {
+				j->timed_out = 1;
+				j->failed = 1;
+				terminate(r, j, now);
+			} else if (wake == 0 || due < wake)
+				wake = due;
+		}
+		if (j->term_step >= 0) {
+			terminate_step(r, j, now);
+			if ((size_t)j->term_step < r->o.ntermseq &&
+			    (wake == 0 || j->term_at < wake))
+				wake = j->term_at;
+			/*
+			 * Grandchildren dying leave no trace forkpool can
+			 * wait on: look for the group's end every 10 ms.
+			 */
+			if (j->reaped && (wake == 0 || now + 10 < wake))
+				wake = now + 10;
+		}
+	}
+	return wake;
+}
+
 /* Run until no job is left; see runner.h. */
 int
 runner_run(struct runner *r)
@@ -230,16 +625,18 @@ runner_run(struct runner *r)
 	unsigned int	 i;
 	nfds_t		 n, k;
 	int		 wait_fd, timeout, s;
-	long long	 left;
+	long long	 wake, left;
 
 	for (;;) {
-		start_jobs(r, &wait_fd);
-		if (r->nrunning == 0 && (r->no_more || r->stopping))
+		wake = 0;
+		start_jobs(r, &wait_fd, &wake);
+		if (r->nrunning == 0 && r->waiting == NULL &&
+		    (r->no_more || r->draining))
 			break;
 		n = 0;
 		r->pfds[n].fd = r->sigfd;
 		r->pfds[n++].events = POLLIN;
-		for (i = 0; i < r->max; i++) {
+		for (i = 0; i < r->o.jobs; i++) {
 			for (s = 0; r->slots[i] != NULL && s < 2; s++) {
 				if (r->slots[i]->fd[s] == -1)
 					continue;
@@ -254,17 +651,15 @@ runner_run(struct runner *r)
 			r->pfds[n].events = POLLIN;
 			r->pjobs[n++] = NULL;
 		}
+		wake = check_timers(r, wake);
 		timeout = -1;
-		if (r->kill_at != 0) {
-			left = r->kill_at - now_ms();
-			if (left <= 0) {
-				signal_jobs(r, SIGKILL);
-				r->kill_at = 0;
-				left = 0;
-			}
-			timeout = r->kill_at != 0 ? (int)left : -1;
+		if (wake != 0) {
+			left = wake - now_ms();
+			timeout = left < 0 ? 0 : left > 60000 ? 60000 :
+			    (int)left;
 		}
-		if (n == 1 && r->nrunning == 0 && wait_fd == -1) {
+		if (n == 1 && r->nrunning == 0 && wait_fd == -1 &&
+		    timeout == -1) {
 			warnx("internal error: nothing to wait for");
 			return -1;
 		}
@@ -281,11 +676,8 @@ runner_run(struct runner *r)
 				continue;
 			read_pipe(r, r->pjobs[k], r->pstream[k]);
 		}
-		for (i = 0; i < r->max; i++)
-			if (r->slots[i] != NULL && is_finished(r->slots[i]))
-				finish(r, i);
+		(void)check_timers(r, 0);
+		settle(r);
 	}
-	if (r->signal != 0)
-		return r->signal;
-	return r->stopping ? -1 : 0;
+	return r->signal;
 }

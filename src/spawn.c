@@ -120,7 +120,7 @@ spawn_failed(struct job *j, int error)
 }
 
 /* Start one job; see spawn.h. */
-int
+enum spawn_result
 spawn_job(struct spawner *s, struct job *j)
 {
 	posix_spawn_file_actions_t	 fa;
@@ -165,7 +165,7 @@ spawn_job(struct spawner *s, struct job *j)
 		j->fd[1] = errp[0];
 	}
 	j->state = JOB_RUNNING;
-	return 0;
+	return SPAWN_OK;
 fail:
 	if (out[0] != -1) {
 		close(out[0]);
@@ -176,6 +176,10 @@ fail:
 		close(errp[1]);
 	}
 	j->pid = -1;
+	if (rc == EMFILE || rc == ENFILE)
+		return SPAWN_NOFDS;
+	if (rc == EAGAIN || rc == ENOMEM)
+		return SPAWN_AGAIN;
 	spawn_failed(j, rc);
-	return -1;
+	return SPAWN_FAILED;
 }

@@ -19,9 +19,15 @@ void		 spawner_free(struct spawner *);
  * Start j.  On success j->pid is set and, when capturing, j->fd[] hold
  * the read ends (non-blocking, close-on-exec), owned by j.  On failure
  * a message naming the program is printed and j is marked failed: 127
- * when the program is not found, 126 when it cannot be run.  Returns 0
- * when the job started, -1 when it did not.
+ * when the program is not found, 126 when it cannot be run.
  */
-int		 spawn_job(struct spawner *, struct job *);
+enum spawn_result {
+	SPAWN_OK,		/* started */
+	SPAWN_FAILED,		/* will never start; j is marked failed */
+	SPAWN_AGAIN,		/* out of processes or memory: try later */
+	SPAWN_NOFDS		/* out of file descriptors: try with fewer */
+};
+
+enum spawn_result	 spawn_job(struct spawner *, struct job *);
 
 #endif

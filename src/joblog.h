@@ -1,0 +1,40 @@
+/*
+ * The joblog: one row per finished job in GNU parallel's format, written
+ * with a single write(2) as the job ends, so a crash of forkpool loses no
+ * finished row.  Reading it back gives what --resume, --resume-failed and
+ * --retry-failed need.
+ */
+#ifndef FORKPOOL_JOBLOG_H
+#define FORKPOOL_JOBLOG_H
+
+#include "opts.h"
+
+struct job;
+struct joblog;
+struct resume;
+
+/* Open for writing; append keeps what is there.  NULL after a message. */
+struct joblog	*joblog_open(const char *, int);
+void		 joblog_close(struct joblog *);
+
+/* Write j's row; -1 after a message. */
+int		 joblog_write(struct joblog *, const struct job *);
+
+/*
+ * Read a joblog for mode (RESUME, RESUME_FAILED or RETRY_FAILED).  A
+ * missing file is an empty log.  NULL after a message.
+ */
+struct resume	*resume_load(const char *, enum resume_mode);
+void		 resume_free(struct resume *);
+
+/* Whether job seq is to be skipped. */
+int		 resume_skip(const struct resume *, unsigned long long);
+
+/*
+ * --retry-failed: the next failed job in seq order, its number and its
+ * command line (valid until resume_free()); 0 when there is none left.
+ */
+int		 resume_next_failed(struct resume *, unsigned long long *,
+		    const char **);
+
+#endif
