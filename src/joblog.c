@@ -40,6 +40,15 @@ struct resume {
 	size_t			 next;
 };
 
+/* Whether the file's last byte is a newline. */
+static int
+ends_in_newline(int fd, off_t size)
+{
+	char	 c;
+
+	return pread(fd, &c, 1, size - 1) == 1 && c == '\n';
+}
+
 /* Open the joblog and write the header unless appending to a non-empty one. */
 struct joblog *
 joblog_open(const char *path, int append)
@@ -51,14 +60,23 @@ joblog_open(const char *path, int append)
 	if (strcmp(path, "-") == 0)
 		fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
 	else
-		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+		fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC |
 		    (append ? 0 : O_TRUNC), 0666);
 	if (fd == -1) {
 		warn("--joblog %s", path);
 		return NULL;
 	}
-	if ((fstat(fd, &st) == 0 && (st.st_size == 0 || !S_ISREG(st.st_mode))) &&
+	if (fstat(fd, &st) == -1)
+		st.st_size = 0;
+	if ((st.st_size == 0 || !S_ISREG(st.st_mode)) &&
 	    write_all(fd, header, sizeof(header) - 1) == -1) {
+		warn("--joblog %s", path);
+		close(fd);
+		return NULL;
+	}
+	/* A row torn by a crash is ended, so that the next row stands whole. */
+	if (S_ISREG(st.st_mode) && st.st_size > 0 && !ends_in_newline(fd,
+	    st.st_size) && write_all(fd, "\n", 1) == -1) {
 		warn("--joblog %s", path);
 		close(fd);
 		return NULL;

@@ -310,7 +310,8 @@ hold_print(struct output *out, struct job *j, int stream)
 static void
 go_live(struct output *out, struct job *j)
 {
-	if (out->no_live)
+	/* An ended job's output is incomplete: it is dropped, not shown. */
+	if (out->no_live || j->interrupted)
 		return;
 	j->out->live = 1;
 	hold_print(out, j, 0);
@@ -373,8 +374,8 @@ output_data(struct output *out, struct job *j, int stream, const char *p,
 
 	if (out->status != OUTPUT_OK)
 		return;
-	if (out->mode == OUT_UNGROUP || (oj->live && (stream == 0 ||
-	    out->mode == OUT_LINE)))
+	if (out->mode == OUT_UNGROUP || (oj->live && !j->interrupted &&
+	    (stream == 0 || out->mode == OUT_LINE)))
 		emit(out, j, stream, p, len);
 	else if (out->mode == OUT_LINE && !out->keep_order && !out->hold_all)
 		line_data(out, j, stream, p, len);
