@@ -1,0 +1,376 @@
+#!/usr/bin/env bats
+# --joblog: format, append and stdout forms; --resume, --resume-failed,
+# --retry-failed; and crash safety: after kill -9 mid-run, --resume completes
+# the run with every job's output exactly once.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+HEADER=$'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand'
+
+# mkbin NAME BODY: write an executable /bin/sh script shared by the file's tests.
+mkbin() {
+	mkdir -p "$BATS_FILE_TMPDIR/bin"
+	printf '#!/bin/sh\n%s\n' "$2" >"$BATS_FILE_TMPDIR/bin/$1"
+	chmod +x "$BATS_FILE_TMPDIR/bin/$1"
+}
+
+setup_file() {
+	# ex CODE: leave the marker ran.SEQ, exit with CODE (K: kill itself with
+	# SIGKILL); with the file "fixed" present, exit 0 instead
+	mkbin ex ': >"ran.$FORKPOOL_SEQ"
+[ ! -e fixed ] || exit 0
+[ "$1" != K ] || kill -9 $$
+exit "$1"'
+	mkbin sleeper 'sleep "$1"; echo "$1"'
+	# cj N: a short job for the crash tests: print N, every fourth after a
+	# short sleep, so that jobs end out of order
+	mkbin cj 'if [ $(($1 % 4)) = 0 ]; then sleep 0.02; fi
+echo "$1"'
+	export EX="$BATS_FILE_TMPDIR/bin/ex" SLEEPER="$BATS_FILE_TMPDIR/bin/sleeper"
+	export CJ="$BATS_FILE_TMPDIR/bin/cj"
+}
+
+setup() {
+	fp_setup
+	cd "$BATS_TEST_TMPDIR"
+}
+
+teardown() {
+	# End whatever a failed test left running in its directory.
+	cd / || return
+	local p
+	while read -r p; do
+		p=${p#/proc/}
+		kill -9 "${p%/cwd}" 2>/dev/null || true
+	done < <(find /proc/[0-9]*/cwd -maxdepth 0 \( -lname "$BATS_TEST_TMPDIR" \
+		-o -lname "$BATS_TEST_TMPDIR/*" \) 2>/dev/null)
+}
+
+# rows JOBLOG: "Seq Exitval Signal Command" of every row, TAB-separated, in
+# file order.
+rows() {
+	tail -n +2 "$1" | cut -f 1,7,8,9
+}
+
+# The markers of the jobs that ran, by number, on one line.
+ran() {
+	local f out=()
+	for f in ran.*; do
+		[[ -e $f ]] && out+=("${f#ran.}")
+	done
+	printf '%s\n' "${out[@]}" | sort -n | paste -sd ' '
+}
+
+# Epoch seconds with a fraction.
+now() {
+	date +%s.%N
+}
+
+# --- format ----------------------------------------------------------------------
+
+@test "--joblog: the header names the columns; rows match the jobs that ran" {
+	local t0 t1
+	t0=$(now)
+	run --separate-stderr fp -j1 --joblog jl "$SLEEPER" ::: 0.3 0
+	t1=$(now)
+	assert_success
+	assert_output $'0.3\n0'
+	run head -n 1 jl
+	assert_output "$HEADER"
+	assert_equal "$(wc -l <jl)" 3
+	# every column found by its name in the header
+	run awk -F '\t' -v t0="$t0" -v t1="$t1" '
+		NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		{
+			bad = ""
+			if (NF != 9) bad = bad " NF=" NF
+			if ($c["Host"] != ":") bad = bad " Host"
+			if ($c["Starttime"] !~ /^[0-9]+\.[0-9][0-9][0-9]$/ ||
+			    $c["Starttime"] < t0 - 1 || $c["Starttime"] > t1 + 1) bad = bad " Starttime"
+			if ($c["JobRuntime"] !~ /^ *[0-9]+\.[0-9][0-9][0-9]$/ ||
+			    length($c["JobRuntime"]) != 10) bad = bad " JobRuntime"
+			if ($c["Send"] != "0" || $c["Receive"] != "0") bad = bad " Send/Receive"
+			# the job that slept 0.3 s ran at least that long
+			if ($c["Command"] ~ / 0\.3$/ && $c["JobRuntime"] < 0.3) bad = bad " too quick"
+			print $c["Seq"], $c["Exitval"], $c["Signal"], $c["Command"] bad
+		}' jl
+	assert_success
+	assert_output "1 0 0 $SLEEPER 0.3
+2 0 0 $SLEEPER 0"
+}
+
+@test "--joblog: Exitval and Signal of failed, killed and timed-out jobs" {
+	run --separate-stderr fp -k -j3 --joblog jl "$EX" ::: 3 K 0
+	assert_failure 2
+	run --separate-stderr fp -k --timeout 0.2 --joblog +jl "$SLEEPER" ::: 5
+	assert_failure 1
+	run rows jl
+	assert_output "$(printf '1\t3\t0\t%s 3\n2\t0\t9\t%s K\n3\t0\t0\t%s 0\n1\t-1\t15\t%s 5' \
+		"$EX" "$EX" "$EX" "$SLEEPER")"
+}
+
+@test "--joblog: Command is the command as --dry-run shows it" {
+	run fp -k --joblog jl echo ::: 'a b' "it's" plain
+	assert_success
+	run fp -k --joblog +jl 'echo {} | tr a-z A-Z' ::: 'x y'
+	assert_success
+	local want
+	want=$(fp --dry-run echo ::: 'a b' "it's" plain; fp --dry-run 'echo {} | tr a-z A-Z' ::: 'x y')
+	run bash -c 'tail -n +2 jl | cut -f 9-'
+	assert_output "$want"
+}
+
+@test "--joblog +FILE appends without a second header; FILE truncates" {
+	run fp -j1 --joblog +jl echo ::: a b
+	assert_success
+	run fp -j1 --joblog +jl echo ::: c
+	assert_success
+	run cat jl
+	assert_line --index 0 "$HEADER"
+	run rows jl
+	assert_output "$(printf '1\t0\t0\techo a\n2\t0\t0\techo b\n1\t0\t0\techo c')"
+	run fp -j1 --joblog jl echo ::: d
+	assert_success
+	run head -n 1 jl
+	assert_output "$HEADER"
+	run rows jl
+	assert_output "$(printf '1\t0\t0\techo d')"
+	# appending to an empty file writes the header
+	: >empty
+	run fp -j1 --joblog +empty echo ::: e
+	assert_success
+	run cat empty
+	assert_line --index 0 "$HEADER"
+	assert_equal "${#lines[@]}" 2
+}
+
+@test "--joblog -: the header and each row go to stdout, after the job's output" {
+	run --separate-stderr fp -j1 --joblog - echo ::: a b
+	assert_success
+	# Starttime and JobRuntime vary
+	run awk -F '\t' 'BEGIN { OFS = "\t" } NF == 9 && NR > 1 { $3 = "T"; $4 = "R" } { print }' <<<"$output"
+	assert_output "$HEADER
+a
+$(printf '1\t:\tT\tR\t0\t0\t0\t0\techo a')
+b
+$(printf '2\t:\tT\tR\t0\t0\t0\t0\techo b')"
+}
+
+@test "--joblog with -k: rows in input order; without -k: in the order jobs finish" {
+	run fp -k -j3 --joblog jl "$SLEEPER" ::: 0.4 0.2 0
+	assert_success
+	assert_output $'0.4\n0.2\n0'
+	run bash -c 'tail -n +2 jl | cut -f 1 | paste -sd " "'
+	assert_output '1 2 3'
+	run fp -j3 --joblog jl "$SLEEPER" ::: 0.4 0.2 0
+	assert_success
+	assert_output $'0\n0.2\n0.4'
+	run bash -c 'tail -n +2 jl | cut -f 1 | paste -sd " "'
+	assert_output '3 2 1'
+}
+
+@test "--joblog: many concurrent jobs give one whole row each" {
+	run fp -j8 --joblog jl true ::: $(seq 100)
+	assert_success
+	run awk -F '\t' 'NR > 1 && NF == 9 && $9 == "true " $1 { print $1 }' jl
+	assert_equal "$(sort -n <<<"$output")" "$(seq 100)"
+	assert_equal "$(wc -l <jl)" 101
+}
+
+@test "--joblog with --dry-run writes nothing" {
+	run fp --dry-run --joblog jl echo ::: a
+	assert_success
+	assert_output 'echo a'
+	assert_file_not_exists jl
+}
+
+# --- --resume, --resume-failed, --retry-failed ---------------------------------------
+
+@test "--resume skips the jobs that have a row, failed or not, and appends the new rows" {
+	# with no job log yet, every job runs
+	run fp -j1 --joblog jl --resume "$EX" ::: 0 5
+	assert_failure 1
+	assert_equal "$(ran)" '1 2'
+	rm -f ran.*
+	run --separate-stderr fp -j1 --joblog jl --resume "$EX" ::: 0 5 0 0
+	assert_success
+	assert_equal "$(ran)" '3 4'
+	assert_equal "$(grep -c '^Seq' jl)" 1
+	run rows jl
+	assert_output "$(printf '1\t0\t0\t%s 0\n2\t5\t0\t%s 5\n3\t0\t0\t%s 0\n4\t0\t0\t%s 0' \
+		"$EX" "$EX" "$EX" "$EX")"
+}
+
+@test "--resume reads any job log: headers and incomplete lines are ignored" {
+	{
+		printf '%s\n' "$HEADER"
+		printf '2\t:\t1.000\t     0.100\t0\t0\t0\t0\tanything\n'
+		printf '4\t:\t1.000\t     0.100\t0\t0\t1\t0\tanything\n'
+		printf '5\t:\t1.0'
+	} >jl
+	run --separate-stderr fp -j1 --joblog jl --resume "$EX" ::: 0 0 0 0 0
+	assert_success
+	assert_equal "$(ran)" '1 3 5'
+}
+
+@test "--resume after an incomplete last line: the rows it appends are whole" {
+	{
+		printf '%s\n' "$HEADER"
+		printf '2\t:\t1.000\t     0.100\t0\t0\t0\t0\tanything\n'
+		printf '5\t:\t1.0'
+	} >jl
+	run --separate-stderr fp -j1 --joblog jl --resume "$EX" ::: 0 0 0 0 0
+	assert_success
+	assert_equal "$(ran)" '1 3 4 5'
+	rm -f ran.*
+	# every job has a row now
+	run --separate-stderr fp -j1 --joblog jl --resume "$EX" ::: 0 0 0 0 0
+	assert_success
+	assert_equal "$(ran)" ''
+	run bash -c "tail -n +4 jl | cut -f 1,7,8,9"
+	assert_output "$(printf '1\t0\t0\t%s 0\n3\t0\t0\t%s 0\n4\t0\t0\t%s 0\n5\t0\t0\t%s 0' \
+		"$EX" "$EX" "$EX" "$EX")"
+}
+
+@test "--resume-failed runs again the failed jobs (and new ones) only" {
+	run fp -j1 --joblog jl "$EX" ::: 0 5 0
+	assert_failure 1
+	rm -f ran.*
+	: >fixed
+	run --separate-stderr fp -j1 --joblog jl --resume-failed "$EX" ::: 0 5 0 0
+	assert_success
+	assert_equal "$(ran)" '2 4'
+	rm -f ran.*
+	# the last row of job 2 now shows success
+	run --separate-stderr fp -j1 --joblog jl --resume-failed "$EX" ::: 0 5 0 0
+	assert_success
+	assert_equal "$(ran)" ''
+}
+
+@test "--resume-failed: a job with a Signal or an Exitval of -1 failed" {
+	{
+		printf '%s\n' "$HEADER"
+		printf '1\t:\t1.000\t     0.100\t0\t0\t0\t0\tx\n'
+		printf '2\t:\t1.000\t     0.100\t0\t0\t0\t9\tx\n'
+		printf '3\t:\t1.000\t     0.100\t0\t0\t-1\t15\tx\n'
+		printf '4\t:\t1.000\t     0.100\t0\t0\t2\t0\tx\n'
+		printf '5\t:\t1.000\t     0.100\t0\t0\t2\t0\tx\n'
+		printf '5\t:\t1.000\t     0.100\t0\t0\t0\t0\tx\n'
+	} >jl
+	run --separate-stderr fp -j1 --joblog jl --resume-failed "$EX" ::: 0 0 0 0 0 0
+	assert_success
+	assert_equal "$(ran)" '2 3 4 6'
+}
+
+@test "--retry-failed runs only the failed commands, with their job numbers, ignoring input" {
+	run fp -j1 --joblog jl "$EX" ::: 0 5 0 7
+	assert_failure 2
+	rm -f ran.*
+	: >fixed
+	run --separate-stderr fp -j1 --joblog jl --retry-failed </dev/null
+	assert_success
+	assert_output ''
+	assert_equal "$(ran)" '2 4'
+	run rows jl
+	assert_output "$(printf '1\t0\t0\t%s 0\n2\t5\t0\t%s 5\n3\t0\t0\t%s 0\n4\t7\t0\t%s 7\n2\t0\t0\t%s 5\n4\t0\t0\t%s 7' \
+		"$EX" "$EX" "$EX" "$EX" "$EX" "$EX")"
+}
+
+@test "--retry-failed: the commands run through the shell; a command template and input are ignored" {
+	{
+		printf '%s\n' "$HEADER"
+		printf '1\t:\t1.000\t     0.100\t0\t0\t1\t0\techo one $FORKPOOL_SEQ | tr a-z A-Z\n'
+		printf '2\t:\t1.000\t     0.100\t0\t0\t0\t0\techo two\n'
+		printf '3\t:\t1.000\t     0.100\t0\t0\t0\t0\techo three\n'
+		printf '3\t:\t1.000\t     0.100\t0\t0\t1\t0\techo three $FORKPOOL_SEQ\n'
+	} >jl
+	run --separate-stderr fp -k --joblog jl --retry-failed touch bad ::: x y
+	assert_success
+	assert_output $'ONE 1\nthree 3'
+	assert_file_not_exists bad
+}
+
+@test "--resume, --resume-failed and --retry-failed need --joblog: exit 255" {
+	local opt
+	for opt in --resume --resume-failed --retry-failed; do
+		run --separate-stderr fp "$opt" touch ran ::: x
+		assert_failure 255
+		assert_output ''
+		if [[ $opt == --resume ]]; then
+			assert_equal "$stderr" 'forkpool: --resume needs --joblog FILE'
+		else
+			[[ $stderr == "forkpool: --resume needs --joblog FILE" ||
+				$stderr == "forkpool: $opt needs --joblog FILE" ]] ||
+				fail "$opt: unexpected diagnostic: $stderr"
+		fi
+	done
+	assert_file_not_exists ran
+}
+
+# --- crash safety ----------------------------------------------------------------------
+
+# crash_and_resume OPTION...: run 200 jobs with -j4 and a joblog in a session
+# of their own, kill -9 the whole session once 30 rows are logged, then run
+# the same command with --resume.  Leaves out1, out2, seqs1 (the logged job
+# numbers after the crash) and status2 (the second run's exit status).
+crash_and_resume() {
+	setsid bash -c 'echo $$ >sid; exec "$@"' _ \
+		"$FORKPOOL" -j4 --joblog jl "$@" "$CJ" ::: $(seq 200) </dev/null >out1 2>err1 3>&- &
+	local bg=$! i sid pids
+	for ((i = 0; i < 250; i++)); do
+		[[ -s sid && -e jl ]] && (($(wc -l <jl) > 30)) && break
+		sleep 0.02
+	done
+	sid=$(cat sid)
+	pkill -9 -s "$sid" || true
+	wait "$bg" || true
+	# again until no live process is left, in case a job was being started
+	for ((i = 0; i < 50; i++)); do
+		pids=$(ps -o pid=,stat= -s "$sid" | awk '$2 !~ /^Z/ { print $1 }')
+		[[ -z $pids ]] && break
+		# shellcheck disable=SC2086
+		kill -9 $pids 2>/dev/null || true
+		sleep 0.02
+	done
+	tail -n +2 jl | cut -f 1 | sort -n >seqs1
+	status2=0
+	"$FORKPOOL" -j4 --joblog jl --resume "$@" "$CJ" ::: $(seq 200) </dev/null >out2 2>err2 3>&- ||
+		status2=$?
+}
+
+# check_union: what crash_and_resume left satisfies the contract.
+check_union() {
+	local n1
+	n1=$(wc -l <seqs1)
+	((n1 > 0 && n1 < 200)) || fail "the first run was not cut short: $n1 rows"
+	assert_equal "$status2" 0
+	assert_equal "$(cat err2)" ''
+	# after the crash, the log and the printed output agree
+	assert_equal "$(sort -n out1)" "$(cat seqs1)"
+	# the second run ran exactly the jobs with no row
+	assert_equal "$(sort -n out2)" "$(seq 200 | grep -vxFf seqs1)"
+	# together: every job once
+	assert_equal "$(sort -n out1 out2)" "$(seq 200)"
+	assert_equal "$(tail -n +2 jl | cut -f 1 | sort -n)" "$(seq 200)"
+	assert_equal "$(grep -c '^Seq' jl)" 1
+}
+
+@test "crash safety: kill -9 mid-run, then --resume: every job's output exactly once (--group)" {
+	require_cmd setsid
+	require_cmd pkill
+	require_cmd ps
+	crash_and_resume
+	check_union
+}
+
+@test "crash safety: kill -9 mid-run, then --resume: every job's output exactly once (-k)" {
+	require_cmd setsid
+	require_cmd pkill
+	require_cmd ps
+	crash_and_resume -k
+	check_union
+	# and each run's output is in input order
+	assert_equal "$(cat out1)" "$(sort -n out1)"
+	assert_equal "$(cat out2)" "$(sort -n out2)"
+}

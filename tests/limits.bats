@@ -1,0 +1,150 @@
+#!/usr/bin/env bats
+# Pacing and resource gates: --delay, --load, --memfree, and running out of
+# file descriptors or processes.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+setup() {
+	fp_setup
+	cd "$BATS_TEST_TMPDIR"
+}
+
+teardown() {
+	# End whatever a failed test left running in its directory.
+	cd / || return
+	local p
+	while read -r p; do
+		p=${p#/proc/}
+		kill -9 "${p%/cwd}" 2>/dev/null || true
+	done < <(find /proc/[0-9]*/cwd -maxdepth 0 \( -lname "$BATS_TEST_TMPDIR" \
+		-o -lname "$BATS_TEST_TMPDIR/*" \) 2>/dev/null)
+	if [[ -n ${SHARED_DIR:-} ]]; then
+		rm -rf "$SHARED_DIR"
+	fi
+}
+
+# Close every inherited descriptor above 2, for commands that count them.
+CLOSE_FDS='for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done'
+
+# MemAvailable in KiB.
+mem_available_kb() {
+	awk '$1 == "MemAvailable:" { print $2 }' /proc/meminfo
+}
+
+# --- --delay, --load, --memfree -----------------------------------------------------
+
+@test "--delay 0.3: job starts are at least ~0.3 s apart" {
+	local s
+	s=$(mkscript stamp 'date +%s.%N >"start.$1"')
+	run --separate-stderr fp -j3 --delay 0.3 "$s" ::: 1 2 3
+	assert_success
+	run bash -c 'cat start.* | sort -n | awk "NR > 1 { printf \"%.0f\\n\", (\$1 - prev) * 1000 } { prev = \$1 }"'
+	assert_equal "${#lines[@]}" 2
+	local gap
+	for gap in "${lines[@]}"; do
+		((gap >= 250)) || fail "jobs started only $gap ms apart: $output"
+	done
+}
+
+@test "--load with a huge maximum, --memfree 1k or half of MemAvailable: jobs run normally" {
+	local kb
+	kb=$(mem_available_kb)
+	local opts
+	for opts in "--load 1000000" "--memfree 1k" "--memfree $((kb / 2048))M"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr fp -k $opts echo ::: a b
+		assert_success
+		assert_output $'a\nb'
+		assert_equal "$stderr" ''
+	done
+}
+
+@test "--load below the load average starts no job" {
+	require_cmd timeout
+	awk '{ exit !($1 > 0.0001) }' /proc/loadavg || skip "the load average is 0"
+	run --separate-stderr timeout 3 "$FORKPOOL" --load 0.0001 touch ran ::: x
+	assert_failure 124
+	assert_output ''
+	assert_file_not_exists ran
+}
+
+@test "--memfree 100T starts no job" {
+	require_cmd timeout
+	run --separate-stderr timeout 2 "$FORKPOOL" --memfree 100T touch ran ::: x
+	assert_failure 124
+	assert_output ''
+	assert_file_not_exists ran
+}
+
+@test "--delay, --load and --memfree: invalid values are rejected with exit 255" {
+	local v
+	for v in abc -1 ''; do
+		run --separate-stderr fp --delay "$v" touch ran ::: x
+		assert_failure 255
+		assert_output ''
+		assert_equal "$stderr" "forkpool: --delay $v: must be a number of seconds"
+	done
+	for v in --load=abc --load=0 --load=-1 --load=1x --load= \
+		--memfree=abc --memfree=5X --memfree=-1 --memfree=1kk --memfree=; do
+		run --separate-stderr fp "${v%%=*}" "${v#*=}" touch ran ::: x
+		assert_failure 255
+		assert_output ''
+		[[ $stderr == "forkpool: ${v%%=*} ${v#*=}: "* && $stderr != *$'\n'* ]] ||
+			fail "$v: unexpected diagnostic: $stderr"
+	done
+	assert_file_not_exists ran
+}
+
+# --- file descriptors and processes -----------------------------------------------------------
+
+@test "ulimit -n 20 with -j 50: one warning naming the lowered number; every job runs" {
+	run --separate-stderr bash -c "$CLOSE_FDS"'
+		ulimit -n 20
+		exec "$FORKPOOL" -j 50 echo ::: $(seq 50)'
+	assert_success
+	assert_equal "$(sort -n <<<"$output")" "$(seq 50)"
+	[[ $stderr =~ ^forkpool:\ -j\ 50:\ lowered\ to\ ([0-9]+)\ jobs?\ at\ once\ \(the\ open\ files\ limit\)$ ]] ||
+		fail "unexpected diagnostic: $stderr"
+	local m=${BASH_REMATCH[1]}
+	((m >= 1 && 2 * m <= 20)) || fail "lowered to $m jobs"
+}
+
+@test "running out of file descriptors: one warning, fewer jobs at once, every job runs" {
+	# -j 10 fits the limit of 30 at two descriptors per job, but forkpool
+	# inherits 11 open descriptors (10 to 20).
+	local s
+	s=$(mkscript slow 'sleep 0.2; echo "$1"')
+	run --separate-stderr bash -c "$CLOSE_FDS"'
+		ulimit -n 30
+		exec "$FORKPOOL" -j 10 "$0" ::: $(seq 12) 10<&0 11<&0 12<&0 13<&0 14<&0 15<&0 16<&0 17<&0 18<&0 19<&0 20<&0' "$s" </dev/null
+	assert_success
+	assert_equal "$(sort -n <<<"$output")" "$(seq 12)"
+	[[ $stderr =~ ^forkpool:\ out\ of\ file\ descriptors:\ running\ at\ most\ ([0-9]+)\ jobs?\ at\ once$ ]] ||
+		fail "unexpected diagnostic: $stderr"
+	local n=${BASH_REMATCH[1]}
+	((n >= 1 && n < 10)) || fail "running at most $n jobs"
+}
+
+@test "running out of processes: starts are retried until every job has run" {
+	require_cmd setpriv
+	[[ $(id -u) == 0 ]] || skip "needs root to run as nobody under a process limit"
+	id nobody >/dev/null 2>&1 || skip "no user nobody"
+	# Run as nobody, allowed forkpool and 3 more processes: -j 4 then hits
+	# EAGAIN.  The jobs do not fork; each prints its start time.
+	SHARED_DIR=$(mktemp -d /tmp/forkpool-nproc.XXXXXX)
+	chmod 755 "$SHARED_DIR"
+	printf '#!/bin/bash\necho "$1 $EPOCHREALTIME"\nexec sleep 0.3\n' >"$SHARED_DIR/job"
+	chmod 755 "$SHARED_DIR/job"
+	local others
+	others=$(ps -L -u nobody --no-headers 2>/dev/null | wc -l)
+	run --separate-stderr setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		bash -c 'cd / && ulimit -u "$1" && exec "$FORKPOOL" -j 4 "$2" ::: 1 2 3 4 5 6 7 8' \
+		_ "$((others + 4))" "$SHARED_DIR/job"
+	assert_success
+	assert_equal "$stderr" ''
+	assert_equal "$(cut -d ' ' -f 1 <<<"$output" | sort -n | paste -sd ' ')" '1 2 3 4 5 6 7 8'
+	# at most 3 ran at once: the 4th start is at least ~0.3 s after the 1st
+	run bash -c 'cut -d " " -f 2 <<<"$1" | sort -n | awk "NR == 1 { a = \$1 } NR == 4 { printf \"%.0f\\n\", (\$1 - a) * 1000 }"' _ "$output"
+	((output >= 250)) || fail "4 jobs started within $output ms: the process limit was not hit"
+}
