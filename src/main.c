@@ -164,10 +164,12 @@ halt_check(struct app *app, struct job *j)
 	if (app->halted || !halt_due(app, j))
 		return;
 	app->halted = 1;
+	/* A job that timed out and then exited 0 still failed: 124, as timeout(1). */
 	app->halt_status = app->opts->halt.what == HALT_SUCCESS ? 0 :
-	    j->exit_code;
+	    j->timed_out && j->exit_code == 0 ? 124 : j->exit_code;
 	snprintf(head, sizeof(head), "--halt: job %llu %s (exit %d); %s: ",
-	    j->seq, j->failed ? "failed" : "succeeded", j->exit_code,
+	    j->seq, j->timed_out ? "timed out" : j->failed ? "failed" :
+	    "succeeded", j->exit_code,
 	    app->opts->halt.when == HALT_NOW ? "ending the running jobs" :
 	    "waiting for the running jobs");
 	buf_adds(&msg, head);

@@ -31,6 +31,9 @@
 #define BACKOFF_MIN_MS	10
 #define BACKOFF_MAX_MS	1000
 
+/* How long an ended job's group may outlive its termination sequence. */
+#define TERM_GIVE_UP_MS	10000
+
 /* With nothing running, give up on a spawn after this long. */
 #define BACKOFF_GIVE_UP_MS	30000
 
@@ -293,8 +296,19 @@ is_finished(const struct runner *r, const struct job *j)
 		return 1;
 	if (!j->reaped || j->fd[0] != -1 || j->fd[1] != -1)
 		return 0;
-	return j->term_step < 0 || (size_t)j->term_step >= r->o.ntermseq ||
-	    group_gone(j);
+	if (j->term_step < 0 || group_gone(j))
+		return 1;
+	/*
+	 * An ended job is finished when its whole group is gone; a sequence
+	 * without KILL may leave a process that ignores it, so give up a
+	 * while after the last step rather than wait forever.
+	 */
+	if ((size_t)j->term_step < r->o.ntermseq ||
+	    now_ms() < j->term_at + TERM_GIVE_UP_MS)
+		return 0;
+	warnx("job %llu: processes of the job survive --termseq; leaving them",
+	    j->seq);
+	return 1;
 }
 
 /* Hand every finished job to the caller; retries may finish at once. */

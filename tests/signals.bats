@@ -17,10 +17,10 @@ setup_file() {
 	# start a background "sleep 30" and record its pid in child.ID; print
 	# "start ID", leave mark.ID, wait (at most 5 s) for the file "go", print
 	# "end ID".  An ID starting with q only prints "ID done" and leaves
-	# mark.ID; one starting with s takes 0.3 s to exit on SIGTERM.
+	# mark.ID; one starting with s exits 0.15 s after the first SIGTERM.
 	mkbin sj 'echo $$ >"pgid.$1"
 case $1 in q*) echo "$1 done"; : >"mark.$1"; exit 0 ;; esac
-case $1 in s*) trap "sleep 0.3; exit 1" TERM ;; esac
+case $1 in s*) trap "trap \"\" TERM; sleep 0.15; exit 1" TERM ;; esac
 if [ -n "$GRAND" ]; then sleep 30 >/dev/null 2>&1 & echo $! >"child.$1"; fi
 echo "start $1"
 : >"mark.$1"

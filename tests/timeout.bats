@@ -83,6 +83,17 @@ rows() {
 	assert_output ''
 }
 
+@test "--termseq without KILL: forkpool waits until the job's whole process group is gone" {
+	# The background child ignores TERM and keeps no output open: only
+	# waiting for the process group tells when the job has ended.
+	run --separate-stderr fp --timeout 0.3 --termseq TERM,100 \
+		'(trap "" TERM; exec sleep 1) >/dev/null 2>&1 & echo $! >child.{}; sleep 30' ::: x
+	assert_failure 1
+	assert_output ''
+	run kill -0 "$(cat child.x)"
+	assert_failure
+}
+
 @test "--timeout: a job whose program exited but whose background child keeps its output open is ended too" {
 	# forkpool waits for such a child as part of the job, so the job is
 	# still running when its time is up.
