@@ -78,3 +78,15 @@ showargs_expect() {
 	for a in "$@"; do printf '<%s>' "$a"; done
 	printf '\n'
 }
+
+# kill_leftovers: end whatever a failed test left running with its working
+# directory in the test's temporary directory.
+kill_leftovers() {
+	cd / || return
+	local p
+	while read -r p; do
+		p=${p#/proc/}
+		kill -9 "${p%/cwd}" 2>/dev/null || true
+	done < <(find /proc/[0-9]*/cwd -maxdepth 0 \( -lname "$BATS_TEST_TMPDIR" \
+		-o -lname "$BATS_TEST_TMPDIR/*" \) 2>/dev/null)
+}

@@ -40,14 +40,7 @@ setup() {
 }
 
 teardown() {
-	# End whatever a failed test left running in its directory.
-	cd / || return
-	local p
-	while read -r p; do
-		p=${p#/proc/}
-		kill -9 "${p%/cwd}" 2>/dev/null || true
-	done < <(find /proc/[0-9]*/cwd -maxdepth 0 \( -lname "$BATS_TEST_TMPDIR" \
-		-o -lname "$BATS_TEST_TMPDIR/*" \) 2>/dev/null)
+	kill_leftovers
 }
 
 @test "--retries 3: a job failing twice runs 3 times; only the last attempt's output is printed; exit 0" {
