@@ -106,7 +106,7 @@ ran() {
 	run --separate-stderr fp -j1 --timeout 0.3 --halt now,fail=1 "$SLEEPER" ::: 5 0
 	assert_failure 143
 	assert_output ''
-	assert_equal "$stderr" "forkpool: --halt: job 1 failed (exit 143); ending the running jobs: $SLEEPER 5"
+	assert_equal "$stderr" "forkpool: --halt: job 1 timed out (exit 143); ending the running jobs: $SLEEPER 5"
 }
 
 # --- success and done ------------------------------------------------------------

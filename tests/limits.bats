@@ -129,11 +129,14 @@ mem_available_kb() {
 	chmod 755 "$SHARED_DIR"
 	printf '#!/bin/bash\necho "$1 $EPOCHREALTIME"\nexec sleep 0.3\n' >"$SHARED_DIR/job"
 	chmod 755 "$SHARED_DIR/job"
+	# nobody may not reach the build tree (a private temporary clone)
+	cp "$FORKPOOL" "$SHARED_DIR/forkpool"
+	chmod 755 "$SHARED_DIR/forkpool"
 	local others
 	others=$(ps -L -u nobody --no-headers 2>/dev/null | wc -l)
 	run --separate-stderr setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		bash -c 'cd / && ulimit -u "$1" && exec "$FORKPOOL" -j 4 "$2" ::: 1 2 3 4 5 6 7 8' \
-		_ "$((others + 4))" "$SHARED_DIR/job"
+		bash -c 'cd / && ulimit -u "$1" && exec "$3" -j 4 "$2" ::: 1 2 3 4 5 6 7 8' \
+		_ "$((others + 4))" "$SHARED_DIR/job" "$SHARED_DIR/forkpool"
 	assert_success
 	assert_equal "$stderr" ''
 	assert_equal "$(cut -d ' ' -f 1 <<<"$output" | sort -n | paste -sd ' ')" '1 2 3 4 5 6 7 8'
