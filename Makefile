@@ -53,11 +53,16 @@ deps:
 		    --no-install-recommends $$missing; \
 	fi
 
-# The suite runs against a build with warnings as errors.
+# The suite runs against a build with warnings as errors; its last line
+# counts the tests that passed and failed.
 check: check-werror
 	$(MAKE) CFLAGS="$(CFLAGS) -Werror" bench/floor
-	bats --jobs 2 tests
 	$(MAKE) bench-smoke
+	@tap=$$(mktemp); \
+	{ bats --jobs 2 tests; echo $$? >"$$tap.rc"; } | tee "$$tap"; \
+	rc=$$(cat "$$tap.rc"); \
+	echo "$$(grep -c '^ok' "$$tap") passed, $$(grep -c '^not ok' "$$tap") failed"; \
+	rm -f "$$tap" "$$tap.rc"; exit $$rc
 
 check-werror:
 	$(MAKE) clean
