@@ -90,3 +90,11 @@ kill_leftovers() {
 	done < <(find /proc/[0-9]*/cwd -maxdepth 0 \( -lname "$BATS_TEST_TMPDIR" \
 		-o -lname "$BATS_TEST_TMPDIR/*" \) 2>/dev/null)
 }
+
+# mkbin NAME BODY: write an executable /bin/sh script shared by the file's
+# tests, in $BATS_FILE_TMPDIR/bin.
+mkbin() {
+	mkdir -p "$BATS_FILE_TMPDIR/bin"
+	printf '#!/bin/sh\n%s\n' "$2" >"$BATS_FILE_TMPDIR/bin/$1"
+	chmod +x "$BATS_FILE_TMPDIR/bin/$1"
+}

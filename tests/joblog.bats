@@ -8,13 +8,6 @@ load helper
 
 HEADER=$'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand'
 
-# mkbin NAME BODY: write an executable /bin/sh script shared by the file's tests.
-mkbin() {
-	mkdir -p "$BATS_FILE_TMPDIR/bin"
-	printf '#!/bin/sh\n%s\n' "$2" >"$BATS_FILE_TMPDIR/bin/$1"
-	chmod +x "$BATS_FILE_TMPDIR/bin/$1"
-}
-
 setup_file() {
 	# ex CODE: leave the marker ran.SEQ, exit with CODE (K: kill itself with
 	# SIGKILL); with the file "fixed" present, exit 0 instead

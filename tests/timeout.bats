@@ -5,13 +5,6 @@
 bats_require_minimum_version 1.5.0
 load helper
 
-# mkbin NAME BODY: write an executable /bin/sh script shared by the file's tests.
-mkbin() {
-	mkdir -p "$BATS_FILE_TMPDIR/bin"
-	printf '#!/bin/sh\n%s\n' "$2" >"$BATS_FILE_TMPDIR/bin/$1"
-	chmod +x "$BATS_FILE_TMPDIR/bin/$1"
-}
-
 setup_file() {
 	# sleeper SECONDS: sleep, then print SECONDS
 	mkbin sleeper 'sleep "$1"; echo "$1"'
