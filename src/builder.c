@@ -231,13 +231,9 @@ expand(struct builder *b, struct job *j, size_t k)
 	a.seq = j->seq;
 	a.slot = j->slot;
 	argc = template_expand(b->cmd, &a, &j->cmd);
-	if (template_uses_shell(b->cmd)) {
-		job_set_argv(j, 1, template_shell(b->cmd));
-		bytes = strlen(template_shell(b->cmd)) + 4 + j->cmd.len + 1;
-	} else {
-		job_set_argv(j, argc, NULL);
-		bytes = j->cmd.len;
-	}
+	job_set_argv(j, argc, template_uses_shell(b->cmd) ?
+	    template_shell(b->cmd) : NULL);
+	bytes = template_line_cost(b->cmd, j->cmd.len);
 	free(j->tag);
 	j->tag = NULL;
 	if (b->tag != NULL) {

@@ -408,52 +408,51 @@ group_value(const struct input *in, const struct group *g, size_t k,
 	return &s->values[pos % s->n];
 }
 
+/* Value k of group i in the current tuple; the streamed one for group 0. */
+static struct value
+current_value(const struct input *in, size_t i, size_t k)
+{
+	struct value	 v;
+
+	if (i == 0 && in->stream != NULL) {
+		v.s = in->first.data;
+		v.len = in->first.len;
+		v.bad = in->first_bad;
+		return v;
+	}
+	return *group_value(in, &in->groups[i], k, in->odometer[i]);
+}
+
 /* Call fn on every column of every value of the current tuple. */
 static void
 each_field(struct input *in, void (*fn)(void *, const char *, size_t),
     void *arg)
 {
-	const struct value	*v;
-	size_t			 i, k;
+	struct value	 v;
+	size_t		 i, k;
 
-	for (i = 0; i < in->ngroups; i++) {
+	for (i = 0; i < in->ngroups; i++)
 		for (k = 0; k < in->groups[i].nsrc; k++) {
-			if (i == 0 && in->stream != NULL) {
-				each_column(in, in->first.data, in->first.len,
-				    fn, arg);
-				continue;
-			}
-			v = group_value(in, &in->groups[i], k, in->odometer[i]);
-			each_column(in, v->s, v->len, fn, arg);
+			v = current_value(in, i, k);
+			each_column(in, v.s, v.len, fn, arg);
 		}
-	}
 }
 
 /* Whether every value of the current tuple is blank. */
 static int
 tuple_blank(const struct input *in)
 {
-	const struct value	*v;
-	const char		*s;
-	size_t			 i, k, len, c;
+	struct value	 v;
+	size_t		 i, k, c;
 
-	for (i = 0; i < in->ngroups; i++) {
+	for (i = 0; i < in->ngroups; i++)
 		for (k = 0; k < in->groups[i].nsrc; k++) {
-			if (i == 0 && in->stream != NULL) {
-				s = in->first.data;
-				len = in->first.len;
-			} else {
-				v = group_value(in, &in->groups[i], k,
-				    in->odometer[i]);
-				s = v->s;
-				len = v->len;
-			}
-			for (c = 0; c < len; c++)
-				if (strchr(" \t\r\n\v\f", s[c]) == NULL ||
-				    s[c] == '\0')
+			v = current_value(in, i, k);
+			for (c = 0; c < v.len; c++)
+				if (v.s[c] == '\0' ||
+				    strchr(" \t\r\n\v\f", v.s[c]) == NULL)
 					return 0;
 		}
-	}
 	return 1;
 }
 
@@ -464,14 +463,9 @@ tuple_bad(const struct input *in)
 	size_t	 i, k;
 
 	for (i = 0; i < in->ngroups; i++)
-		for (k = 0; k < in->groups[i].nsrc; k++) {
-			if (i == 0 && in->stream != NULL) {
-				if (in->first_bad)
-					return 1;
-			} else if (group_value(in, &in->groups[i], k,
-			    in->odometer[i])->bad)
+		for (k = 0; k < in->groups[i].nsrc; k++)
+			if (current_value(in, i, k).bad)
 				return 1;
-		}
 	return 0;
 }
 

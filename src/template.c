@@ -175,7 +175,6 @@ parse(struct template *t, const char *replstr, int *meta)
 		memset(&seg, 0, sizeof(seg));
 		if ((n = match_repl(s, replstr, &seg)) > 0) {
 			if (lit != NULL) {
-				seg.text = lit;
 				add_segment(t, &(struct segment){ .text = lit,
 				    .len = (size_t)(s - lit) });
 				lit = NULL;
@@ -576,20 +575,26 @@ template_expand(const struct template *t, const struct template_args *a,
 	return direct ? argc : 1;
 }
 
+/* Bytes of the exec'd argv for an expansion of len bytes (see above). */
+size_t
+template_line_cost(const struct template *t, size_t len)
+{
+	/* SHELL -c LINE, or argv elements already NUL-separated. */
+	return t->use_shell ? strlen(t->shell) + 4 + len + 1 : len;
+}
+
 /* Bytes of the exec'd argv with no values. */
 size_t
 template_base_cost(const struct template *t)
 {
 	struct template_args	 none = { 0 };
 	struct buf		 b = { 0 };
-	size_t			 n, cost;
+	size_t			 cost;
 
 	if (t->bare)
-		return strlen(t->shell) + 4 + 1;
-	n = template_expand(t, &none, &b);
-	/* argv elements are NUL-separated in b; each costs its length + 1. */
-	cost = t->use_shell ? strlen(t->shell) + 4 + b.len + 1 : b.len;
-	(void)n;
+		return template_line_cost(t, 0);
+	(void)template_expand(t, &none, &b);
+	cost = template_line_cost(t, b.len);
 	buf_free(&b);
 	return cost;
 }

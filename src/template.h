@@ -50,6 +50,9 @@ const char	*template_shell(const struct template *);
 size_t		 template_expand(const struct template *,
 		    const struct template_args *, struct buf *);
 
+/* Bytes the exec'd argv takes for an expansion of the given length. */
+size_t		 template_line_cost(const struct template *, size_t);
+
 /* Bytes a command line of this template takes with no values. */
 size_t		 template_base_cost(const struct template *);
 

@@ -35,15 +35,6 @@ teardown() {
 	kill_leftovers
 }
 
-# The markers of the jobs that ran, by number, on one line.
-ran() {
-	local f out=()
-	for f in ran.*; do
-		[[ -e $f ]] && out+=("${f#ran.}")
-	done
-	printf '%s\n' "${out[@]}" | sort -n | paste -sd ' '
-}
-
 # --- fail ------------------------------------------------------------------------
 
 @test "--halt now,fail=1: exit status is the failed job's code and no later job starts" {

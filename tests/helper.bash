@@ -98,3 +98,12 @@ mkbin() {
 	printf '#!/bin/sh\n%s\n' "$2" >"$BATS_FILE_TMPDIR/bin/$1"
 	chmod +x "$BATS_FILE_TMPDIR/bin/$1"
 }
+
+# ran: the numbers of the jobs that left a marker ran.N, sorted, on one line.
+ran() {
+	local f out=()
+	for f in ran.*; do
+		[[ -e $f ]] && out+=("${f#ran.}")
+	done
+	printf '%s\n' "${out[@]}" | sort -n | paste -sd ' '
+}

@@ -39,15 +39,6 @@ rows() {
 	tail -n +2 "$1" | cut -f 1,7,8,9
 }
 
-# The markers of the jobs that ran, by number, on one line.
-ran() {
-	local f out=()
-	for f in ran.*; do
-		[[ -e $f ]] && out+=("${f#ran.}")
-	done
-	printf '%s\n' "${out[@]}" | sort -n | paste -sd ' '
-}
-
 # Epoch seconds with a fraction.
 now() {
 	date +%s.%N
