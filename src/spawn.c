@@ -119,6 +119,24 @@ spawn_failed(struct job *j, int error)
 	}
 }
 
+/* Write FORKPOOL_SEQ and PARALLEL_SEQ, FORKPOOL_SLOT and PARALLEL_JOBSLOT. */
+static void
+set_vars(struct spawner *s, const struct job *j)
+{
+	char	 seq[24], slot[16];
+	size_t	 i;
+
+	/* Each number is formatted once: this runs for every job. */
+	snprintf(seq, sizeof(seq), "%llu", j->seq);
+	snprintf(slot, sizeof(slot), "%u", j->slot);
+	for (i = 0; i < NVARS; i++) {
+		strlcpy(s->vars[i], job_vars[i], sizeof(s->vars[i]));
+		strlcat(s->vars[i], "=", sizeof(s->vars[i]));
+		strlcat(s->vars[i], i % 2 == 0 ? seq : slot,
+		    sizeof(s->vars[i]));
+	}
+}
+
 /* Start one job; see spawn.h. */
 enum spawn_result
 spawn_job(struct spawner *s, struct job *j)
@@ -128,14 +146,7 @@ spawn_job(struct spawner *s, struct job *j)
 	int				 errp[2] = { -1, -1 };
 	int				 rc;
 
-	snprintf(s->vars[0], sizeof(s->vars[0]), "%s=%llu", job_vars[0],
-	    j->seq);
-	snprintf(s->vars[1], sizeof(s->vars[1]), "%s=%u", job_vars[1],
-	    j->slot);
-	snprintf(s->vars[2], sizeof(s->vars[2]), "%s=%llu", job_vars[2],
-	    j->seq);
-	snprintf(s->vars[3], sizeof(s->vars[3]), "%s=%u", job_vars[3],
-	    j->slot);
+	set_vars(s, j);
 
 	if (s->capture && (pipe2(out, O_CLOEXEC) == -1 ||
 	    pipe2(errp, O_CLOEXEC) == -1)) {
