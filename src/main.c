@@ -124,6 +124,18 @@ job_output(void *ctx, struct job *j, int stream, const char *p, size_t len)
 	check_output(app);
 }
 
+/* Runner callback: move output from a job without reading it. */
+static ssize_t
+job_take(void *ctx, struct job *j, int stream, int fd)
+{
+	struct app	*app = ctx;
+	ssize_t		 n;
+
+	n = output_take(app->output, j, stream, fd);
+	check_output(app);
+	return n == OUTPUT_READ ? RUNNER_READ : n;
+}
+
 /* Whether --halt fires now that job j is finished. */
 static int
 halt_due(const struct app *app, const struct job *j)
@@ -309,6 +321,7 @@ main(int argc, char **argv)
 		.next = next_job,
 		.started = job_started,
 		.output = job_output,
+		.take = job_take,
 		.finished = job_finished,
 	};
 	struct runner_callbacks		 cb = cb_template;

@@ -1,5 +1,7 @@
 #include <sys/types.h>
 
+#include <sys/sendfile.h>
+
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +26,9 @@
 #define KEEP_WINDOW	4096
 
 #define SPILL_CHUNK	(64 * 1024)
+
+/* The most one splice(2) from a job's pipe to the spill file moves. */
+#define MOVE_CHUNK	(1024 * 1024)
 
 /* A run of held bytes in the spill file. */
 struct extent {
@@ -64,6 +69,8 @@ struct output {
 	size_t			 mem_held;
 	char			*iobuf;
 	struct buf		 tagged;
+	int			 no_splice_spill;	/* the file system refuses */
+	int			 no_sendfile[2];	/* stdout, stderr refuse */
 };
 
 struct output *
@@ -207,11 +214,41 @@ spill_open(struct output *out)
 	return 0;
 }
 
+/* Writing to the spill file failed. */
+static void
+spill_failed(struct output *out)
+{
+	warn("cannot hold output in a spill file in %s", out->tmpdir);
+	out->status = OUTPUT_FAILED;
+}
+
+/* The len bytes at the spill file's end are now the hold's. */
+static void
+hold_extent(struct output *out, struct hold *h, size_t len)
+{
+	struct extent	*e;
+
+	if (h->next > 0 && h->ext[h->next - 1].off +
+	    (off_t)h->ext[h->next - 1].len == out->spill_end)
+		h->ext[h->next - 1].len += len;
+	else {
+		if (h->next == h->capext) {
+			h->capext = h->capext == 0 ? 4 : h->capext * 2;
+			h->ext = xreallocarray(h->ext, h->capext,
+			    sizeof(*h->ext));
+		}
+		e = &h->ext[h->next++];
+		e->off = out->spill_end;
+		e->len = len;
+	}
+	out->spill_end += (off_t)len;
+	out->spill_held += len;
+}
+
 /* Hold len bytes for a stream; spill past the memory budget. */
 static void
 hold_add(struct output *out, struct hold *h, const char *p, size_t len)
 {
-	struct extent	*e;
 	ssize_t		 n;
 	size_t		 done;
 
@@ -232,27 +269,11 @@ hold_add(struct output *out, struct hold *h, const char *p, size_t len)
 		if (n == -1 && errno == EINTR)
 			n = 0;
 		else if (n == -1) {
-			warn("cannot hold output in a spill file in %s",
-			    out->tmpdir);
-			out->status = OUTPUT_FAILED;
+			spill_failed(out);
 			return;
 		}
 	}
-	if (h->next > 0 && h->ext[h->next - 1].off +
-	    (off_t)h->ext[h->next - 1].len == out->spill_end)
-		h->ext[h->next - 1].len += len;
-	else {
-		if (h->next == h->capext) {
-			h->capext = h->capext == 0 ? 4 : h->capext * 2;
-			h->ext = xreallocarray(h->ext, h->capext,
-			    sizeof(*h->ext));
-		}
-		e = &h->ext[h->next++];
-		e->off = out->spill_end;
-		e->len = len;
-	}
-	out->spill_end += (off_t)len;
-	out->spill_held += len;
+	hold_extent(out, h, len);
 }
 
 /* Forget what a hold has, returning its space. */
@@ -275,33 +296,69 @@ hold_clear(struct output *out, struct hold *h)
 	}
 }
 
+/*
+ * Send held bytes from the spill file to stdout or stderr without
+ * copying them through forkpool; *off and *left say what is still to
+ * send when sendfile(2) cannot be used.
+ */
+static void
+send_spill(struct output *out, int stream, off_t *off, size_t *left)
+{
+	ssize_t	 n;
+	int	 fd = stream == 0 ? STDOUT_FILENO : STDERR_FILENO;
+
+	while (*left > 0 && !out->no_sendfile[stream] &&
+	    out->status == OUTPUT_OK) {
+		if ((n = sendfile(fd, out->spill_fd, off, *left)) > 0)
+			*left -= (size_t)n;
+		else if (n == 0)
+			return;		/* cut short: reported by the reader */
+		else if (errno == EINVAL || errno == ENOSYS)
+			out->no_sendfile[stream] = 1;
+		else if (errno != EINTR)
+			write_failed(out, fd);
+	}
+}
+
+/* Print held bytes from the spill file through a buffer. */
+static void
+read_spill(struct output *out, struct job *j, int stream, off_t off,
+    size_t left)
+{
+	size_t	 want;
+	ssize_t	 n;
+
+	while (left > 0 && out->status == OUTPUT_OK) {
+		want = left > SPILL_CHUNK ? SPILL_CHUNK : left;
+		if ((n = pread(out->spill_fd, out->iobuf, want, off)) <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			warn("cannot read back held output");
+			out->status = OUTPUT_FAILED;
+			return;
+		}
+		emit(out, j, stream, out->iobuf, (size_t)n);
+		off += n;
+		left -= (size_t)n;
+	}
+}
+
 /* Print what a hold has, then forget it. */
 static void
 hold_print(struct output *out, struct job *j, int stream)
 {
 	struct hold	*h = &j->out->h[stream];
-	size_t		 i, done, want;
-	ssize_t		 n;
+	size_t		 i, left;
+	off_t		 off;
 
 	emit(out, j, stream, h->mem.data, h->mem.len);
 	for (i = 0; i < h->next && out->status == OUTPUT_OK; i++) {
-		for (done = 0; done < h->ext[i].len; done += (size_t)n) {
-			want = h->ext[i].len - done;
-			if (want > SPILL_CHUNK)
-				want = SPILL_CHUNK;
-			n = pread(out->spill_fd, out->iobuf, want,
-			    h->ext[i].off + (off_t)done);
-			if (n <= 0) {
-				if (n == -1 && errno == EINTR) {
-					n = 0;
-					continue;
-				}
-				warn("cannot read back held output");
-				out->status = OUTPUT_FAILED;
-				break;
-			}
-			emit(out, j, stream, out->iobuf, (size_t)n);
-		}
+		off = h->ext[i].off;
+		left = h->ext[i].len;
+		/* A tag goes at each line start: the bytes must be seen. */
+		if (j->tag == NULL)
+			send_spill(out, stream, &off, &left);
+		read_spill(out, j, stream, off, left);
 	}
 	hold_clear(out, h);
 }
@@ -365,22 +422,71 @@ line_data(struct output *out, struct job *j, int stream, const char *p,
 	hold_add(out, &j->out->h[stream], nl + 1, len - (size_t)(nl - p) - 1);
 }
 
+/* Whether a job's stream is printed as it comes. */
+static int
+passes_through(const struct output *out, const struct job *j, int stream)
+{
+	return out->mode == OUT_UNGROUP || (j->out->live &&
+	    !j->interrupted && (stream == 0 || out->mode == OUT_LINE));
+}
+
+/* Whether a job's stream is printed a line at a time as it comes. */
+static int
+by_line(const struct output *out)
+{
+	return out->mode == OUT_LINE && !out->keep_order && !out->hold_all;
+}
+
 /* A chunk of a job's output. */
 void
 output_data(struct output *out, struct job *j, int stream, const char *p,
     size_t len)
 {
-	struct output_job	*oj = j->out;
-
 	if (out->status != OUTPUT_OK)
 		return;
-	if (out->mode == OUT_UNGROUP || (oj->live && !j->interrupted &&
-	    (stream == 0 || out->mode == OUT_LINE)))
+	if (passes_through(out, j, stream))
 		emit(out, j, stream, p, len);
-	else if (out->mode == OUT_LINE && !out->keep_order && !out->hold_all)
+	else if (by_line(out))
 		line_data(out, j, stream, p, len);
 	else
-		hold_add(out, &oj->h[stream], p, len);
+		hold_add(out, &j->out->h[stream], p, len);
+}
+
+/*
+ * Take a job's bytes where they need no look.  Only those held past the
+ * memory budget are taken: moving bytes between two pipes with splice(2)
+ * costs more than a read and a write here, because every page moved
+ * from the job's pipe is one its writer must allocate anew.
+ */
+ssize_t
+output_take(struct output *out, struct job *j, int stream, int in)
+{
+	struct hold	*h = &j->out->h[stream];
+	ssize_t		 n;
+	off_t		 off;
+
+	if (out->status != OUTPUT_OK || out->no_splice_spill ||
+	    passes_through(out, j, stream) || by_line(out) ||
+	    (h->next == 0 && out->mem_held + MOVE_CHUNK <= MEM_BUDGET))
+		return OUTPUT_READ;
+	if (out->spill_fd == -1 && spill_open(out) == -1) {
+		out->status = OUTPUT_FAILED;
+		return OUTPUT_READ;
+	}
+	off = out->spill_end;
+	while ((n = splice(in, NULL, out->spill_fd, &off, MOVE_CHUNK,
+	    SPLICE_F_MOVE)) == -1 && errno == EINTR)
+		;
+	if (n > 0)
+		hold_extent(out, h, (size_t)n);
+	else if (n == -1 && errno == EINVAL) {
+		out->no_splice_spill = 1;
+		return OUTPUT_READ;
+	} else if (n == -1 && errno != EAGAIN) {
+		spill_failed(out);
+		return OUTPUT_READ;
+	}
+	return n;
 }
 
 /* Forget what the job wrote so far. */

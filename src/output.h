@@ -9,6 +9,8 @@
 #ifndef FORKPOOL_OUTPUT_H
 #define FORKPOOL_OUTPUT_H
 
+#include <sys/types.h>
+
 struct job;
 struct opts;
 struct output;
@@ -36,6 +38,17 @@ void			 output_start(struct output *, struct job *);
 /* A chunk of the job's stdout (stream 0) or stderr (stream 1). */
 void			 output_data(struct output *, struct job *, int,
 			    const char *, size_t);
+
+/* output_take(): the caller must read the bytes and call output_data(). */
+#define OUTPUT_READ	(-2)
+
+/*
+ * The job's stream is readable on fd.  When its bytes are to be held in
+ * the spill file, move them there with splice(2), never copying them
+ * through forkpool.  Returns the bytes moved, 0 at EOF, -1 with errno set
+ * (EAGAIN: nothing to read yet), or OUTPUT_READ.
+ */
+ssize_t			 output_take(struct output *, struct job *, int, int);
 
 /* Forget what the job wrote so far: it is about to run again. */
 void			 output_discard(struct output *, struct job *);

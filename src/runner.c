@@ -580,10 +580,14 @@ read_signals(struct runner *r)
 static void
 read_pipe(struct runner *r, struct job *j, int stream)
 {
-	ssize_t	 n;
+	ssize_t	 n = RUNNER_READ;
 
-	n = read(j->fd[stream], r->rbuf, READ_CHUNK);
-	if (n > 0) {
+	if (r->cb->take != NULL)
+		n = r->cb->take(r->cb->ctx, j, stream, j->fd[stream]);
+	if (n > 0)
+		return;
+	if (n == RUNNER_READ &&
+	    (n = read(j->fd[stream], r->rbuf, READ_CHUNK)) > 0) {
 		r->cb->output(r->cb->ctx, j, stream, r->rbuf, (size_t)n);
 		return;
 	}

@@ -16,12 +16,17 @@
 #ifndef FORKPOOL_RUNNER_H
 #define FORKPOOL_RUNNER_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 
 struct job;
 struct runner;
 struct spawner;
 struct term_step;
+
+/* take(): the runner must read the bytes itself. */
+#define RUNNER_READ	(-2)
 
 enum runner_next {
 	RUNNER_JOB,		/* *jobp holds a job, now the runner's */
@@ -43,6 +48,12 @@ struct runner_callbacks {
 	void	(*started)(void *, struct job *);
 	/* A chunk of the job's stdout (stream 0) or stderr (stream 1). */
 	void	(*output)(void *, struct job *, int, const char *, size_t);
+	/*
+	 * Optional: the job's stream is readable on fd; move its bytes
+	 * without a read.  Returns bytes moved, 0 at EOF, -1 with errno
+	 * set, or RUNNER_READ: read them and call output.
+	 */
+	ssize_t	(*take)(void *, struct job *, int, int);
 	/* The job is finished or could not start. */
 	enum runner_verdict (*finished)(void *, struct job *);
 	void	*ctx;

@@ -275,6 +275,31 @@ esac'
 	assert_output ''
 }
 
+@test "-k: output held past the memory budget arrives intact on a pipe, a file, an appended file, with --tag" {
+	local s want wanterr
+	# job 1 keeps job 2 held; job 2 writes 20 MB on stdout, 6 MB on stderr
+	s=$(mkscript held 'case $1 in
+1) sleep 1; echo first ;;
+2) seq 3000000; seq 800000 >&2 ;;
+esac')
+	want=$({ echo first; seq 3000000; } | cksum)
+	wanterr=$(seq 800000 | cksum)
+	run bash -c 'set -o pipefail; "$FORKPOOL" -k -j2 "$1" ::: 1 2 2>"$2" | cksum' _ "$s" "$BATS_TEST_TMPDIR/e1"
+	assert_success
+	assert_output "$want"
+	assert_equal "$(cksum <"$BATS_TEST_TMPDIR/e1")" "$wanterr"
+	"$FORKPOOL" -k -j2 "$s" ::: 1 2 >"$BATS_TEST_TMPDIR/o2" 2>"$BATS_TEST_TMPDIR/e2"
+	assert_equal "$(cksum <"$BATS_TEST_TMPDIR/o2")" "$want"
+	assert_equal "$(cksum <"$BATS_TEST_TMPDIR/e2")" "$wanterr"
+	echo first >"$BATS_TEST_TMPDIR/o3"
+	"$FORKPOOL" -k -j2 "$s" ::: 1 2 >>"$BATS_TEST_TMPDIR/o3" 2>>"$BATS_TEST_TMPDIR/e3"
+	assert_equal "$(cksum <"$BATS_TEST_TMPDIR/o3")" "$({ echo first; echo first; seq 3000000; } | cksum)"
+	assert_equal "$(cksum <"$BATS_TEST_TMPDIR/e3")" "$wanterr"
+	run bash -c 'set -o pipefail; "$FORKPOOL" -k -j2 --tag "$1" ::: 1 2 2>/dev/null | cksum' _ "$s"
+	assert_success
+	assert_output "$({ printf '1\tfirst\n'; seq 3000000 | sed 's/^/2\t/'; } | cksum)"
+}
+
 # --- closed stdout ------------------------------------------------------------------
 
 @test "stdout closed by the reader: prompt exit 141, no error messages" {
