@@ -6,7 +6,6 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -94,6 +93,22 @@ now_epoch(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * The histogram's buckets: 0 holds runtimes under 1 ms, bucket b > 0
+ * those from HIST_STEP^(b-1) ms up, the last one all longer runtimes.
+ */
+static double	hist_floor[HIST_BUCKETS];
+
+static void
+hist_init(void)
+{
+	double	 v = 1;
+	size_t	 b;
+
+	for (b = 1; b < HIST_BUCKETS; b++, v *= HIST_STEP)
+		hist_floor[b] = v;
+}
+
 /* A runner with opts.jobs slots. */
 struct runner *
 runner_new(const struct runner_opts *o, const struct runner_callbacks *cb,
@@ -109,6 +124,8 @@ runner_new(const struct runner_opts *o, const struct runner_callbacks *cb,
 	r->cb = cb;
 	r->spawner = sp;
 	r->slots = xcalloc(o->jobs, sizeof(*r->slots));
+	if (o->timeout_pct > 0)
+		hist_init();
 	r->pfds = xcalloc(n, sizeof(*r->pfds));
 	r->pjobs = xcalloc(n, sizeof(*r->pjobs));
 	r->pstream = xcalloc(n, sizeof(*r->pstream));
@@ -229,12 +246,17 @@ runner_stop(struct runner *r)
 static void
 hist_add(struct runner *r, long long ms)
 {
-	size_t	 b;
+	size_t	 lo = 0, hi = HIST_BUCKETS, mid;
 
-	b = ms < 1 ? 0 : (size_t)(log((double)ms) / log(HIST_STEP)) + 1;
-	if (b >= HIST_BUCKETS)
-		b = HIST_BUCKETS - 1;
-	r->hist[b]++;
+	/* The last bucket whose floor is at most ms. */
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (hist_floor[mid] <= (double)ms)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	r->hist[lo]++;
 	r->nhist++;
 }
 
@@ -252,7 +274,7 @@ hist_median(const struct runner *r)
 		if (seen * 2 >= r->nhist)
 			break;
 	}
-	return b == 0 ? 0 : (long long)pow(HIST_STEP, (double)b - 1);
+	return (long long)hist_floor[b];
 }
 
 /* When j times out, or 0 for never. */
@@ -277,7 +299,7 @@ finish(struct runner *r, unsigned int i)
 
 	j->state = JOB_DONE;
 	j->end_ms = now_ms();
-	if (!j->failed && j->pid > 0)
+	if (!j->failed && j->pid > 0 && r->o.timeout_pct > 0)
 		hist_add(r, j->end_ms - j->start_ms);
 	r->slots[i] = NULL;
 	r->nrunning--;
