@@ -244,7 +244,9 @@ resume_load(const char *path, enum resume_mode mode)
 			free(r->failed[i].cmd);
 	}
 	r->nfailed = k;
-	qsort(r->failed, r->nfailed, sizeof(*r->failed), by_seq);
+	/* qsort() must not be given NULL, even for no elements. */
+	if (r->nfailed > 1)
+		qsort(r->failed, r->nfailed, sizeof(*r->failed), by_seq);
 	return r;
 }
 
