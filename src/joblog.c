@@ -114,7 +114,7 @@ joblog_write(struct joblog *jl, const struct job *j)
 	}
 	if (j->timed_out)
 		code = -1;
-	snprintf(fields, sizeof(fields), "%llu\t:\t%.3f\t%10.3f\t0\t0\t%d\t%d\t",
+	(void)snprintf(fields, sizeof(fields), "%llu\t:\t%.3f\t%10.3f\t0\t0\t%d\t%d\t",
 	    j->seq, j->start_time, (j->end_ms - j->start_ms) / 1000.0, code,
 	    sig);
 	buf_reset(&jl->row);
@@ -228,14 +228,16 @@ resume_load(const char *path, enum resume_mode mode)
 		seq = strtoull(field[0], NULL, 10);
 		if (seq == 0)
 			continue;
-		failed = atoi(field[6]) != 0 || atoi(field[7]) != 0;
+		/* strtol: atoi() is undefined for a number out of range. */
+		failed = strtol(field[6], NULL, 10) != 0 ||
+		    strtol(field[7], NULL, 10) != 0;
 		set_bit(r, &r->done, seq, 1);
 		set_bit(r, &r->ok, seq, !failed);
 		if (mode == RETRY_FAILED)
 			note_failed(r, seq, field[8], failed);
 	}
 	free(line);
-	fclose(f);
+	(void)fclose(f);
 	/* Keep only those whose last row failed, in seq order. */
 	for (i = k = 0; i < r->nfailed; i++) {
 		if (r->failed[i].failed)

@@ -240,6 +240,19 @@ $(printf '2\t:\tT\tR\t0\t0\t0\t0\techo b')"
 	assert_equal "$(ran)" '2 3 4 6'
 }
 
+@test "--resume-failed: an Exitval or Signal too large for an int still failed" {
+	# read with atoi(), 4294967296 became 0 on LP64: a success
+	{
+		printf '%s\n' "$HEADER"
+		printf '1\t:\t1.000\t     0.100\t0\t0\t4294967296\t0\tx\n'
+		printf '2\t:\t1.000\t     0.100\t0\t0\t0\t4294967296\tx\n'
+		printf '3\t:\t1.000\t     0.100\t0\t0\t0\t0\tx\n'
+	} >jl
+	run --separate-stderr fp -j1 --joblog jl --resume-failed "$EX" ::: 0 0 0
+	assert_success
+	assert_equal "$(ran)" '1 2'
+}
+
 @test "--retry-failed runs only the failed commands, with their job numbers, ignoring input" {
 	run fp -j1 --joblog jl "$EX" ::: 0 5 0 7
 	assert_failure 2
