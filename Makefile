@@ -103,6 +103,11 @@ $(ASAN_BIN): $(SRCS) $(HDRS)
 	$(ASAN_CC) $(WARNINGS) -Werror -D_GNU_SOURCE $(BSD_CFLAGS) $(CPPFLAGS) \
 	    $(ASAN_FLAGS) $(LDFLAGS) -o $@ $(SRCS) $(BSD_LIBS) -lm $(LDLIBS)
 
+# Representative runs of forkpool under valgrind's memcheck; any error,
+# definite leaks included, fails (see tests/valgrind.sh).
+valgrind: forkpool
+	tests/valgrind.sh
+
 # Static analysis; each tool fails on any finding.  cppcheck reads the
 # sources with the macros the build defines (system headers stay out, as its
 # manual advises; --library tells it about libc and libbsd); clang-tidy gets
