@@ -13,6 +13,14 @@
 #include "joblog.h"
 #include "util.h"
 
+/*
+ * The largest job number a log row may have.  The maps hold a bit for every
+ * number up to the largest seen, so a corrupt row must not grow them without
+ * bound (here at most 512 MiB each) nor, past 2^63, make their growth loop
+ * forever.  4 billion jobs at 10,000 a second take five days.
+ */
+#define RESUME_MAX_SEQ	4294967295ULL
+
 static const char header[] =
     "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\t"
     "Command\n";
@@ -228,6 +236,11 @@ resume_load(const char *path, enum resume_mode mode)
 		seq = strtoull(field[0], NULL, 10);
 		if (seq == 0)
 			continue;
+		if (seq > RESUME_MAX_SEQ) {
+			warnx("--joblog %s: job number %s is too large", path,
+			    field[0]);
+			goto fail;
+		}
 		/* strtol: atoi() is undefined for a number out of range. */
 		failed = strtol(field[6], NULL, 10) != 0 ||
 		    strtol(field[7], NULL, 10) != 0;
@@ -250,6 +263,11 @@ resume_load(const char *path, enum resume_mode mode)
 	if (r->nfailed > 1)
 		qsort(r->failed, r->nfailed, sizeof(*r->failed), by_seq);
 	return r;
+fail:
+	free(line);
+	(void)fclose(f);
+	resume_free(r);
+	return NULL;
 }
 
 /* Release what resume_load() read. */
