@@ -24,9 +24,18 @@ HDRS =		$(wildcard src/*.h)
 # Debian packages the build and the tests need; "make deps" installs the
 # missing ones and does nothing when all are present.
 DEPS =		gcc make pkg-config libbsd-dev bats bats-support bats-assert \
-		bats-file mandoc parallel findutils time valgrind bash zsh fish
+		bats-file mandoc parallel findutils time valgrind bash zsh fish \
+		clang cppcheck clang-tidy
 
-.PHONY: all deps check check-werror clean install uninstall bench bench-smoke
+# The sanitized build for "make check-asan", apart from the normal one.
+ASAN_CC ?=	clang
+ASAN_FLAGS =	-fsanitize=address,undefined -fno-sanitize-recover=all \
+		-fno-omit-frame-pointer -g -O1
+ASAN_BIN =	build-asan/forkpool
+ASAN_TESTS ?=	tests
+
+.PHONY: all deps check check-werror check-asan valgrind lint static clean \
+	install uninstall bench bench-smoke
 
 all: forkpool
 
@@ -68,6 +77,51 @@ check-werror:
 	$(MAKE) clean
 	$(MAKE) CFLAGS="$(CFLAGS) -Werror" forkpool
 
+# The whole suite against a build with AddressSanitizer and
+# UndefinedBehaviorSanitizer.  Reports go to files in a directory of their
+# own, since a test may swallow a job's stderr: any file there fails the run.
+# FORKPOOL_SANITIZED tells the tests that cannot hold under ASan (peak RSS)
+# to skip.
+check-asan: $(ASAN_BIN)
+	@logs=$$(mktemp -d); tap=$$logs.tap; \
+	opts="halt_on_error=1:exitcode=86:print_stacktrace=1:log_path=$$logs/report"; \
+	{ FORKPOOL="$$PWD/$(ASAN_BIN)" FORKPOOL_SANITIZED=1 \
+	    ASAN_OPTIONS="$$opts:detect_leaks=1:abort_on_error=0" \
+	    UBSAN_OPTIONS="$$opts" \
+	    bats --jobs 2 $(ASAN_TESTS); echo $$? >"$$tap.rc"; } | tee "$$tap"; \
+	rc=$$(cat "$$tap.rc"); \
+	echo "$$(grep -c '^ok' "$$tap") passed, $$(grep -c '^not ok' "$$tap") failed"; \
+	if [ -n "$$(ls -A "$$logs")" ]; then \
+		echo "sanitizer reports:"; \
+		for f in "$$logs"/*; do echo "== $$f"; cat "$$f"; done; \
+		rc=1; \
+	fi; \
+	rm -rf "$$logs" "$$tap" "$$tap.rc"; exit $$rc
+
+$(ASAN_BIN): $(SRCS) $(HDRS)
+	@mkdir -p build-asan
+	$(ASAN_CC) $(WARNINGS) -Werror -D_GNU_SOURCE $(BSD_CFLAGS) $(CPPFLAGS) \
+	    $(ASAN_FLAGS) $(LDFLAGS) -o $@ $(SRCS) $(BSD_LIBS) -lm $(LDLIBS)
+
+# Representative runs of forkpool under valgrind's memcheck; any error,
+# definite leaks included, fails (see tests/valgrind.sh).
+valgrind: forkpool
+	tests/valgrind.sh
+
+# Static analysis; each tool fails on any finding.  cppcheck reads the
+# sources with the macros the build defines (system headers stay out, as its
+# manual advises; --library tells it about libc and libbsd); clang-tidy gets
+# the build's own flags and its checks from .clang-tidy.
+lint:
+	cppcheck --enable=warning,portability --error-exitcode=1 --inline-suppr \
+	    --quiet --std=c11 --library=posix --library=gnu --library=bsd \
+	    -D_GNU_SOURCE -DLIBBSD_OVERLAY \
+	    -I src src
+	clang-tidy --quiet --warnings-as-errors='*' $(SRCS) -- \
+	    $(WARNINGS) -D_GNU_SOURCE $(BSD_CFLAGS) $(CPPFLAGS)
+
+static: lint
+
 # Compare forkpool with xargs, GNU parallel and bench/floor; prints a table
 # and writes it to $BENCH_OUT (default bench/results.md).  Under 10 minutes.
 bench: forkpool bench/floor
@@ -98,3 +152,4 @@ uninstall:
 
 clean:
 	rm -f forkpool $(OBJS) bench/floor
+	rm -rf build-asan

@@ -13,6 +13,14 @@
 #include "joblog.h"
 #include "util.h"
 
+/*
+ * The largest job number a log row may have.  The maps hold a bit for every
+ * number up to the largest seen, so a corrupt row must not grow them without
+ * bound (here at most 512 MiB each) nor, past 2^63, make their growth loop
+ * forever.  4 billion jobs at 10,000 a second take five days.
+ */
+#define RESUME_MAX_SEQ	4294967295ULL
+
 static const char header[] =
     "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\t"
     "Command\n";
@@ -114,7 +122,7 @@ joblog_write(struct joblog *jl, const struct job *j)
 	}
 	if (j->timed_out)
 		code = -1;
-	snprintf(fields, sizeof(fields), "%llu\t:\t%.3f\t%10.3f\t0\t0\t%d\t%d\t",
+	(void)snprintf(fields, sizeof(fields), "%llu\t:\t%.3f\t%10.3f\t0\t0\t%d\t%d\t",
 	    j->seq, j->start_time, (j->end_ms - j->start_ms) / 1000.0, code,
 	    sig);
 	buf_reset(&jl->row);
@@ -228,14 +236,21 @@ resume_load(const char *path, enum resume_mode mode)
 		seq = strtoull(field[0], NULL, 10);
 		if (seq == 0)
 			continue;
-		failed = atoi(field[6]) != 0 || atoi(field[7]) != 0;
+		if (seq > RESUME_MAX_SEQ) {
+			warnx("--joblog %s: job number %s is too large", path,
+			    field[0]);
+			goto fail;
+		}
+		/* strtol: atoi() is undefined for a number out of range. */
+		failed = strtol(field[6], NULL, 10) != 0 ||
+		    strtol(field[7], NULL, 10) != 0;
 		set_bit(r, &r->done, seq, 1);
 		set_bit(r, &r->ok, seq, !failed);
 		if (mode == RETRY_FAILED)
 			note_failed(r, seq, field[8], failed);
 	}
 	free(line);
-	fclose(f);
+	(void)fclose(f);
 	/* Keep only those whose last row failed, in seq order. */
 	for (i = k = 0; i < r->nfailed; i++) {
 		if (r->failed[i].failed)
@@ -244,8 +259,15 @@ resume_load(const char *path, enum resume_mode mode)
 			free(r->failed[i].cmd);
 	}
 	r->nfailed = k;
-	qsort(r->failed, r->nfailed, sizeof(*r->failed), by_seq);
+	/* qsort() must not be given NULL, even for no elements. */
+	if (r->nfailed > 1)
+		qsort(r->failed, r->nfailed, sizeof(*r->failed), by_seq);
 	return r;
+fail:
+	free(line);
+	(void)fclose(f);
+	resume_free(r);
+	return NULL;
 }
 
 /* Release what resume_load() read. */

@@ -179,7 +179,7 @@ halt_check(struct app *app, struct job *j)
 	/* A job that timed out and then exited 0 still failed: 124, as timeout(1). */
 	app->halt_status = app->opts->halt.what == HALT_SUCCESS ? 0 :
 	    j->timed_out && j->exit_code == 0 ? 124 : j->exit_code;
-	snprintf(head, sizeof(head), "--halt: job %llu %s (exit %d); %s: ",
+	(void)snprintf(head, sizeof(head), "--halt: job %llu %s (exit %d); %s: ",
 	    j->seq, j->timed_out ? "timed out" : j->failed ? "failed" :
 	    "succeeded", j->exit_code,
 	    app->opts->halt.when == HALT_NOW ? "ending the running jobs" :
@@ -247,8 +247,10 @@ dry_run(struct app *app)
 		/* --retry-failed: the joblog's failed commands. */
 		if (next_failed(app, 1, &j) != RUNNER_JOB)
 			break;
-		fprintf(stdout, "%s\n", j->cmd.data);
+		(void)fprintf(stdout, "%s\n", j->cmd.data);
 		job_free(j);
+		if (ferror(stdout))
+			done = 1;
 	}
 	while (!done && app->builder != NULL) {
 		switch (builder_next(app->builder, 1, &j)) {
@@ -256,7 +258,7 @@ dry_run(struct app *app)
 			buf_reset(&app->line);
 			job_display(j, &app->line);
 			buf_addc(&app->line, '\n');
-			fwrite(app->line.data, 1, app->line.len, stdout);
+			(void)fwrite(app->line.data, 1, app->line.len, stdout);
 			job_free(j);
 			if (ferror(stdout))
 				done = 1;
@@ -335,7 +337,7 @@ main(int argc, char **argv)
 	int				 status = EXIT_FORKPOOL_ERROR, ran;
 
 	/* A closed stdout is noticed as EPIPE, where it can be handled. */
-	signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN);
 
 	switch (opts_parse(&opts, argc, argv)) {
 	case OPTS_EXIT_OK:

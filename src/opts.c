@@ -144,7 +144,7 @@ static const char help_text[] =
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: forkpool [OPTIONS] [COMMAND [ARG...]] "
+	(void)fprintf(stderr, "usage: forkpool [OPTIONS] [COMMAND [ARG...]] "
 	    "[::: VALUE...] [:::: FILE...]\n"
 	    "Try 'forkpool --help' for more.\n");
 }
@@ -727,7 +727,7 @@ opts_parse(struct opts *o, int argc, char **argv)
 			o->print_stderr = 1;
 			break;
 		case 'h':
-			fputs(help_text, stdout);
+			(void)fputs(help_text, stdout);
 			free(files);
 			return OPTS_EXIT_OK;
 		case 'V':

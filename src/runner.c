@@ -368,7 +368,7 @@ proc_number(const char *path, const char *key)
 		v = strtod(line + klen, NULL);
 		break;
 	}
-	fclose(f);
+	(void)fclose(f);
 	return v;
 }
 
@@ -551,7 +551,7 @@ list_jobs(const struct runner *r)
 	for (i = 0; i < r->o.jobs; i++) {
 		if (r->slots[i] == NULL || r->slots[i]->state != JOB_RUNNING)
 			continue;
-		snprintf(line, sizeof(line), "forkpool: running: job %llu, "
+		(void)snprintf(line, sizeof(line), "forkpool: running: job %llu, "
 		    "slot %u, pid %ld, %.1f s:", r->slots[i]->seq, i + 1,
 		    (long)r->slots[i]->pid,
 		    (now - r->slots[i]->start_ms) / 1000.0);

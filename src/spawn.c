@@ -127,8 +127,8 @@ set_vars(struct spawner *s, const struct job *j)
 	size_t	 i;
 
 	/* Each number is formatted once: this runs for every job. */
-	snprintf(seq, sizeof(seq), "%llu", j->seq);
-	snprintf(slot, sizeof(slot), "%u", j->slot);
+	(void)snprintf(seq, sizeof(seq), "%llu", j->seq);
+	(void)snprintf(slot, sizeof(slot), "%u", j->slot);
 	for (i = 0; i < NVARS; i++) {
 		strlcpy(s->vars[i], job_vars[i], sizeof(s->vars[i]));
 		strlcat(s->vars[i], "=", sizeof(s->vars[i]));

@@ -226,6 +226,11 @@ first_word_needs_shell(const struct template *t)
 	w = &t->words[0];
 	for (i = 0; i < w->nseg; i++) {
 		seg = &t->segs[w->seg + i];
+		/*
+		 * w->nseg counts what add_segment() put in t->segs, so segs is
+		 * not NULL here; the analyzer cannot follow that.
+		 */
+		/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
 		if (!seg->is_repl && memchr(seg->text, '=', seg->len) != NULL)
 			return 1;	/* VAR=value command */
 	}
@@ -470,7 +475,7 @@ put_single(const struct template *t, struct buf *b, const struct segment *seg,
 	long	 i;
 
 	if (seg->kind == REPL_SEQ || seg->kind == REPL_SLOT) {
-		snprintf(num, sizeof(num), "%llu", seg->kind == REPL_SEQ ?
+		(void)snprintf(num, sizeof(num), "%llu", seg->kind == REPL_SEQ ?
 		    a->seq : (unsigned long long)a->slot);
 		buf_adds(b, num);
 		return;

@@ -46,6 +46,16 @@ require_cmd() {
 	fi
 }
 
+# skip_if_sanitized WHY: skip the rest of a test that cannot hold for a build
+# with AddressSanitizer, which `make check-asan` tells by FORKPOOL_SANITIZED=1:
+# its shadow memory and quarantine alone exceed the peak RSS forkpool is held
+# to.  By design, so allowed under CI=true as well.
+skip_if_sanitized() {
+	if [[ -n ${FORKPOOL_SANITIZED:-} ]]; then
+		skip "sanitized build: $1"
+	fi
+}
+
 # Number of online CPUs, the default -j.
 ncpus() {
 	getconf _NPROCESSORS_ONLN 2>/dev/null || nproc

@@ -240,6 +240,34 @@ $(printf '2\t:\tT\tR\t0\t0\t0\t0\techo b')"
 	assert_equal "$(ran)" '2 3 4 6'
 }
 
+@test "--resume-failed: an Exitval or Signal too large for an int still failed" {
+	# read with atoi(), 4294967296 became 0 on LP64: a success
+	{
+		printf '%s\n' "$HEADER"
+		printf '1\t:\t1.000\t     0.100\t0\t0\t4294967296\t0\tx\n'
+		printf '2\t:\t1.000\t     0.100\t0\t0\t0\t4294967296\tx\n'
+		printf '3\t:\t1.000\t     0.100\t0\t0\t0\t0\tx\n'
+	} >jl
+	run --separate-stderr fp -j1 --joblog jl --resume-failed "$EX" ::: 0 0 0
+	assert_success
+	assert_equal "$(ran)" '1 2'
+}
+
+@test "--resume: a job number in the log above 4294967295 is an error, not a hang" {
+	local seq
+	# 2^64 - 1 made the map's growth loop forever
+	for seq in 4294967296 18446744073709551615; do
+		{
+			printf '%s\n' "$HEADER"
+			printf '%s\t:\t1.000\t     0.100\t0\t0\t0\t0\tx\n' "$seq"
+		} >jl
+		run --separate-stderr timeout 20 "$FORKPOOL" --joblog jl --resume "$EX" ::: 0
+		assert_failure 255
+		assert_equal "$stderr" "forkpool: --joblog jl: job number $seq is too large"
+		assert_equal "$(ran)" ''
+	done
+}
+
 @test "--retry-failed runs only the failed commands, with their job numbers, ignoring input" {
 	run fp -j1 --joblog jl "$EX" ::: 0 5 0 7
 	assert_failure 2
