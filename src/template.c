@@ -569,8 +569,9 @@ template_expand(const struct template *t, const struct template_args *a,
 	size_t			 argc = 0, i, k, mark;
 	int			 direct;
 
+	/* Even an empty expansion is a string: a fresh buffer gets its NUL. */
 	buf_reset(b);
-	buf_reserve(b, 0);
+	buf_add(b, "", 0);
 	if (t->bare) {
 		for (k = 0; k < a->n; k++) {
 			if (k > 0)
