@@ -729,10 +729,12 @@ opts_parse(struct opts *o, int argc, char **argv)
 		case 'h':
 			fputs(help_text, stdout);
 			free(files);
+			opts_free(o);	/* the caller frees only to run */
 			return OPTS_EXIT_OK;
 		case 'V':
 			printf("forkpool %s\n", FORKPOOL_VERSION);
 			free(files);
+			opts_free(o);
 			return OPTS_EXIT_OK;
 		case ':':
 			warnx("%s: needs an argument", argv[optind - 1]);

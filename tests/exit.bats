@@ -187,3 +187,15 @@ LONG_OPTS=(--arg-file --null --delimiter --colsep --no-run-if-empty --link
 	assert_success
 	assert_output "$long"
 }
+
+@test "--help and --version after options that allocate leave nothing behind" {
+	require_cmd valgrind
+	local o
+	for o in --help --version; do
+		run --separate-stderr valgrind -q --leak-check=full \
+			--errors-for-leak-kinds=definite --error-exitcode=99 \
+			"$FORKPOOL" --termseq TERM,10,KILL,5 "$o"
+		assert_success
+		assert_equal "$stderr" ""
+	done
+}
