@@ -236,8 +236,6 @@ parse_delimiter(const char *arg, char *delim)
 {
 	char		 hex[3];
 	const char	*errstr = NULL;
-	char		*end;
-	long		 v;
 
 	if (arg[0] != '\0' && arg[1] == '\0') {
 		*delim = arg[0];
@@ -255,10 +253,10 @@ parse_delimiter(const char *arg, char *delim)
 	}
 	if (arg[0] == '\\' && arg[1] == 'x' && arg[2] != '\0' &&
 	    strlen(arg) <= 4) {
+		/* Only digits: strtol() would also take a sign or blanks. */
 		strlcpy(hex, arg + 2, sizeof(hex));
-		v = strtol(hex, &end, 16);
-		if (*end == '\0') {
-			*delim = (char)v;
+		if (strspn(hex, "0123456789abcdefABCDEF") == strlen(hex)) {
+			*delim = (char)strtol(hex, NULL, 16);
 			return 0;
 		}
 		errstr = "invalid hex escape";
