@@ -149,6 +149,35 @@ usage(void)
 	    "Try 'forkpool --help' for more.\n");
 }
 
+/*
+ * Name what getopt_long() refused.  For a long option, word is the one it
+ * refused; for a short one, optopt is the letter.  optopt is also set for
+ * a known long option given an argument it does not take (--link=x), and
+ * is then a code above the char range, no letter at all.
+ */
+static void
+unknown_option(const char *word)
+{
+	const struct option	*lo;
+	const char		*name = word + 2;
+	size_t			 len, n = 0;
+
+	if (strncmp(word, "--", 2) != 0) {
+		warnx("-%c: unknown option", optopt);
+		return;
+	}
+	len = strcspn(name, "=");
+	for (lo = long_options; lo->name != NULL; lo++)
+		if (strncmp(lo->name, name, len) == 0)
+			n++;
+	if (optopt != 0)
+		warnx("%s: --%.*s takes no argument", word, (int)len, name);
+	else if (n > 1)
+		warnx("%s: ambiguous option", word);
+	else
+		warnx("%s: unknown option", word);
+}
+
 /* Online CPUs, at least 1. */
 static unsigned int
 online_cpus(void)
@@ -739,10 +768,7 @@ opts_parse(struct opts *o, int argc, char **argv)
 			usage();
 			goto fail;
 		default:
-			if (optopt != 0)
-				warnx("-%c: unknown option", optopt);
-			else
-				warnx("%s: unknown option", argv[optind - 1]);
+			unknown_option(argv[optind - 1]);
 			usage();
 			goto fail;
 		}
