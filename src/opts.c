@@ -493,6 +493,7 @@ parse_size(const char *opt, const char *arg, unsigned long long *bytes)
 	double		 v;
 	const char	*units = "kmgt";
 	const char	*u;
+	size_t		 n;
 
 	v = strtod(arg, &end);
 	if (end == arg || !(v >= 0))
@@ -501,7 +502,8 @@ parse_size(const char *opt, const char *arg, unsigned long long *bytes)
 		if (end[1] != '\0' || (u = strchr(units,
 		    (char)(*end | 0x20))) == NULL)
 			goto bad;
-		for (; u >= units; u--)
+		/* k is 1024 once; no pointer before units (C11 6.5.6). */
+		for (n = (size_t)(u - units) + 1; n > 0; n--)
 			v *= 1024;
 	}
 	if (v > 1e18)
