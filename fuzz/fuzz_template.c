@@ -132,7 +132,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.shell = "/bin/sh";
 	words = pieces;
 	if (data[0] & 0x10) {
-		if (pieces[0][0] != '\0')	/* opts_parse refuses -I '' */
+		/* What opts_parse() refuses: empty, or a blank first. */
+		if (strchr(" \t", pieces[0][0]) == NULL)
 			o.replstr = pieces[0];
 		words++;
 	}

@@ -633,6 +633,12 @@ opts_parse(struct opts *o, int argc, char **argv)
 				warnx("-I: the replacement string is empty");
 				goto fail;
 			}
+			/* Blanks split the template first: it would never match. */
+			if (optarg[0] == ' ' || optarg[0] == '\t') {
+				warnx("-I '%s': the replacement string begins "
+				    "with a blank", optarg);
+				goto fail;
+			}
 			o->replstr = optarg;
 			break;
 		case 'n':
