@@ -24,8 +24,8 @@ HDRS =		$(wildcard src/*.h)
 # Debian packages the build and the tests need; "make deps" installs the
 # missing ones and does nothing when all are present.
 DEPS =		gcc make pkg-config libbsd-dev bats bats-support bats-assert \
-		bats-file mandoc parallel findutils time valgrind bash zsh fish \
-		clang cppcheck clang-tidy
+		bats-file mandoc parallel findutils time valgrind bash dash zsh \
+		fish clang libclang-rt-dev cppcheck clang-tidy
 
 # The sanitized build for "make check-asan", apart from the normal one.
 ASAN_CC ?=	clang
@@ -34,8 +34,19 @@ ASAN_FLAGS =	-fsanitize=address,undefined -fno-sanitize-recover=all \
 ASAN_BIN =	build-asan/forkpool
 ASAN_TESTS ?=	tests
 
+# libFuzzer harnesses (fuzz/): forkpool's objects but main.c, rebuilt with
+# clang and the sanitizers into fuzz/build, apart from the normal build.
+FUZZ_CC ?=	clang
+FUZZ_TIME ?=	60
+FUZZ_CFLAGS =	$(WARNINGS) -D_GNU_SOURCE $(BSD_CFLAGS) $(CPPFLAGS) -O1 -g \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-fno-omit-frame-pointer
+FUZZ_TARGETS =	fuzz_template fuzz_quote fuzz_records fuzz_opts
+FUZZ_OBJS =	$(patsubst src/%.c,fuzz/build/%.o,$(filter-out src/main.c,$(SRCS)))
+FUZZ_BINS =	$(FUZZ_TARGETS:%=fuzz/build/%)
+
 .PHONY: all deps check check-werror check-asan valgrind lint static clean \
-	install uninstall bench bench-smoke
+	install uninstall bench bench-smoke fuzz fuzz-build
 
 all: forkpool
 
@@ -49,6 +60,25 @@ src/%.o: src/%.c $(HDRS)
 bench/floor: bench/floor.c
 	$(CC) $(WARNINGS) -D_GNU_SOURCE $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) \
 	    -o $@ bench/floor.c $(LDLIBS)
+
+fuzz/build/%.o: src/%.c $(HDRS)
+	@mkdir -p fuzz/build
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+fuzz/build/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJS) $(HDRS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(FUZZ_OBJS) \
+	    $(BSD_LIBS) -lm $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+# Keep the objects between harness builds.
+.SECONDARY: $(FUZZ_OBJS)
+
+# Run every harness for FUZZ_TIME seconds on a scratch copy of its seed
+# corpus (fuzz/corpus stays as committed); fails if any finds a crash,
+# whose input is left in fuzz/build/artifacts/.
+fuzz: fuzz-build
+	FUZZ_TIME=$(FUZZ_TIME) fuzz/run $(FUZZ_TARGETS)
 
 deps:
 	@missing=; for p in $(DEPS); do \
@@ -152,4 +182,4 @@ uninstall:
 
 clean:
 	rm -f forkpool $(OBJS) bench/floor
-	rm -rf build-asan
+	rm -rf build-asan fuzz/build

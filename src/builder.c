@@ -252,6 +252,38 @@ expand(struct builder *b, struct job *j, size_t k)
 	return bytes;
 }
 
+/*
+ * The first k records make too long a line: find how many do fit, leave
+ * them expanded in j and return their count (1 if even one is too long).
+ * The estimate can be far off (-X with {#} in a repeated word costs more
+ * than template_value_cost() says), and taking off one record at a time
+ * then expands the line thousands of times: search instead, starting
+ * where the measured bytes per record say the limit falls.
+ */
+static size_t
+fit(struct builder *b, struct job *j, size_t k, size_t *bytes)
+{
+	size_t	 lo = 0, hi = k, mid, guess, last = k;
+
+	/* lo records fit (0 trivially), hi records do not. */
+	guess = (size_t)((double)k * b->limit / *bytes);
+	while (hi - lo > 1) {
+		mid = guess > lo && guess < hi ? guess : lo + (hi - lo) / 2;
+		guess = 0;
+		*bytes = expand(b, j, mid);
+		last = mid;
+		if (*bytes <= b->limit)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		lo = 1;
+	if (last != lo)
+		*bytes = expand(b, j, lo);
+	return lo;
+}
+
 /* The next job; see enum build_status. */
 enum build_status
 builder_next(struct builder *b, unsigned int slot, struct job **jobp)
@@ -280,8 +312,8 @@ builder_next(struct builder *b, unsigned int slot, struct job **jobp)
 		}
 		j = job_new(b->seq + 1, slot);
 		bytes = expand(b, j, k);
-		while (bytes > b->limit && k > 1 && !b->exact)
-			bytes = expand(b, j, --k);
+		if (bytes > b->limit && k > 1 && !b->exact)
+			k = fit(b, j, k, &bytes);
 		if (bytes > b->limit) {
 			(void)snprintf(msg, sizeof(msg), "too long for a command "
 			    "line of %zu bytes", b->limit);

@@ -149,6 +149,35 @@ usage(void)
 	    "Try 'forkpool --help' for more.\n");
 }
 
+/*
+ * Name what getopt_long() refused.  For a long option, word is the one it
+ * refused; for a short one, optopt is the letter.  optopt is also set for
+ * a known long option given an argument it does not take (--link=x), and
+ * is then a code above the char range, no letter at all.
+ */
+static void
+unknown_option(const char *word)
+{
+	const struct option	*lo;
+	const char		*name = word + 2;
+	size_t			 len, n = 0;
+
+	if (strncmp(word, "--", 2) != 0) {
+		warnx("-%c: unknown option", optopt);
+		return;
+	}
+	len = strcspn(name, "=");
+	for (lo = long_options; lo->name != NULL; lo++)
+		if (strncmp(lo->name, name, len) == 0)
+			n++;
+	if (optopt != 0)
+		warnx("%s: --%.*s takes no argument", word, (int)len, name);
+	else if (n > 1)
+		warnx("%s: ambiguous option", word);
+	else
+		warnx("%s: unknown option", word);
+}
+
 /* Online CPUs, at least 1. */
 static unsigned int
 online_cpus(void)
@@ -236,8 +265,6 @@ parse_delimiter(const char *arg, char *delim)
 {
 	char		 hex[3];
 	const char	*errstr = NULL;
-	char		*end;
-	long		 v;
 
 	if (arg[0] != '\0' && arg[1] == '\0') {
 		*delim = arg[0];
@@ -255,10 +282,10 @@ parse_delimiter(const char *arg, char *delim)
 	}
 	if (arg[0] == '\\' && arg[1] == 'x' && arg[2] != '\0' &&
 	    strlen(arg) <= 4) {
+		/* Only digits: strtol() would also take a sign or blanks. */
 		strlcpy(hex, arg + 2, sizeof(hex));
-		v = strtol(hex, &end, 16);
-		if (*end == '\0') {
-			*delim = (char)v;
+		if (strspn(hex, "0123456789abcdefABCDEF") == strlen(hex)) {
+			*delim = (char)strtol(hex, NULL, 16);
 			return 0;
 		}
 		errstr = "invalid hex escape";
@@ -466,6 +493,7 @@ parse_size(const char *opt, const char *arg, unsigned long long *bytes)
 	double		 v;
 	const char	*units = "kmgt";
 	const char	*u;
+	size_t		 n;
 
 	v = strtod(arg, &end);
 	if (end == arg || !(v >= 0))
@@ -474,7 +502,8 @@ parse_size(const char *opt, const char *arg, unsigned long long *bytes)
 		if (end[1] != '\0' || (u = strchr(units,
 		    (char)(*end | 0x20))) == NULL)
 			goto bad;
-		for (; u >= units; u--)
+		/* k is 1024 once; no pointer before units (C11 6.5.6). */
+		for (n = (size_t)(u - units) + 1; n > 0; n--)
 			v *= 1024;
 	}
 	if (v > 1e18)
@@ -604,6 +633,12 @@ opts_parse(struct opts *o, int argc, char **argv)
 				warnx("-I: the replacement string is empty");
 				goto fail;
 			}
+			/* Blanks split the template first: it would never match. */
+			if (optarg[0] == ' ' || optarg[0] == '\t') {
+				warnx("-I '%s': the replacement string begins "
+				    "with a blank", optarg);
+				goto fail;
+			}
 			o->replstr = optarg;
 			break;
 		case 'n':
@@ -729,20 +764,19 @@ opts_parse(struct opts *o, int argc, char **argv)
 		case 'h':
 			(void)fputs(help_text, stdout);
 			free(files);
+			opts_free(o);	/* the caller frees only to run */
 			return OPTS_EXIT_OK;
 		case 'V':
 			printf("forkpool %s\n", FORKPOOL_VERSION);
 			free(files);
+			opts_free(o);
 			return OPTS_EXIT_OK;
 		case ':':
 			warnx("%s: needs an argument", argv[optind - 1]);
 			usage();
 			goto fail;
 		default:
-			if (optopt != 0)
-				warnx("-%c: unknown option", optopt);
-			else
-				warnx("%s: unknown option", argv[optind - 1]);
+			unknown_option(argv[optind - 1]);
 			usage();
 			goto fail;
 		}

@@ -115,6 +115,11 @@ enum opts_result {
 	OPTS_ERROR		/* a message was printed; exit 255 */
 };
 
+/*
+ * Fill the struct from argv.  After OPTS_RUN the caller releases it with
+ * opts_free(); after the other results nothing is left allocated.
+ * getopt_long()'s state is global: a second call needs optind = 0 first.
+ */
 enum opts_result	opts_parse(struct opts *, int, char **);
 void			opts_free(struct opts *);
 

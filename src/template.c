@@ -358,12 +358,43 @@ template_shell(const struct template *t)
 	return t->shell;
 }
 
-/* Whether a byte needs no quoting for a POSIX shell. */
+/*
+ * Reserved words of sh, bash, ksh and zsh made of safe bytes: unquoted,
+ * they are syntax when a value stands first in a command.
+ */
+static const char *const reserved_words[] = {
+	"case", "coproc", "do", "done", "elif", "else", "end", "esac", "fi",
+	"for", "foreach", "function", "if", "in", "nocorrect", "repeat",
+	"select", "then", "time", "until", "while", NULL
+};
+
+/*
+ * Whether a byte needs no quoting for a POSIX shell.  Not '=': NAME=...
+ * standing first is an assignment, and zsh replaces =NAME with a path.
+ */
 static int
 shell_safe(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || strchr("_-./,:=+@%", c) != NULL;
+	    (c >= '0' && c <= '9') || strchr("_-./,:+@%", c) != NULL;
+}
+
+/* Whether s can stand unquoted anywhere in a command and mean itself. */
+static int
+shell_plain(const char *s, size_t len)
+{
+	size_t	 i;
+
+	if (len == 0)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!shell_safe((unsigned char)s[i]))
+			return 0;
+	for (i = 0; reserved_words[i] != NULL; i++)
+		if (strlen(reserved_words[i]) == len &&
+		    memcmp(reserved_words[i], s, len) == 0)
+			return 0;
+	return 1;
 }
 
 /* Append s as one shell word. */
@@ -372,9 +403,7 @@ shell_quote(struct buf *b, const char *s, size_t len)
 {
 	size_t	 i;
 
-	for (i = 0; i < len && shell_safe((unsigned char)s[i]); i++)
-		;
-	if (i == len && len > 0) {
+	if (shell_plain(s, len)) {
 		buf_add(b, s, len);
 		return;
 	}
@@ -392,13 +421,13 @@ shell_quote(struct buf *b, const char *s, size_t len)
 static size_t
 shell_quote_len(const char *s, size_t len)
 {
-	size_t	 i, n = 2, safe = len > 0;
+	size_t	 i, n = 2;
 
-	for (i = 0; i < len; i++) {
-		safe &= shell_safe((unsigned char)s[i]);
+	if (shell_plain(s, len))
+		return len;
+	for (i = 0; i < len; i++)
 		n += s[i] == '\'' ? 5 : 1;
-	}
-	return safe ? len : n;
+	return n;
 }
 
 /*
@@ -545,8 +574,9 @@ template_expand(const struct template *t, const struct template_args *a,
 	size_t			 argc = 0, i, k, mark;
 	int			 direct;
 
+	/* Even an empty expansion is a string: a fresh buffer gets its NUL. */
 	buf_reset(b);
-	buf_reserve(b, 0);
+	buf_add(b, "", 0);
 	if (t->bare) {
 		for (k = 0; k < a->n; k++) {
 			if (k > 0)

@@ -103,6 +103,20 @@ ten_byte_records() {
 	assert_output "$(showargs_expect $(seq 500))"
 }
 
+@test "-X with {#} in the repeated word: full command lines, quickly" {
+	# {#} is not in the per-record estimate, so the first guess is far too
+	# many records; finding how many fit took minutes when it took off one
+	# record at a time.
+	seq 100000 >records
+	run timeout 60 "$FORKPOOL" -X --dry-run echo '{}x{#}{#}{#}{#}{#}' <records
+	assert_success
+	# Every record once, in lines of at most 128 KiB that are nearly full:
+	# the 1.19 MB of words take 10 lines.
+	assert_equal "$(awk '{ n += NF - 1 } END { print n }' <<<"$output")" 100000
+	assert_equal "$(awk 'length($0) >= 131072' <<<"$output")" ''
+	assert_equal "${#lines[@]}" 10
+}
+
 @test "-s: a record too long to fit alone is reported and counts as failed" {
 	local long
 	long=$(printf 'x%.0s' $(seq 200))

@@ -95,6 +95,24 @@ LONG_OPTS=(--arg-file --null --delimiter --colsep --no-run-if-empty --link
 	assert_regex "$stderr" '^forkpool: .*Q'
 }
 
+@test "a long option given an argument it does not take: exit 255 naming it" {
+	local opt
+	for opt in --link=x --dry-run=1 --help=x --resume-failed=yes; do
+		run --separate-stderr fp "$opt" true ::: a
+		assert_failure 255
+		assert_output ''
+		assert_equal "${stderr%%$'\n'*}" \
+			"forkpool: $opt: ${opt%%=*} takes no argument"
+	done
+}
+
+@test "an ambiguous long option prefix: exit 255 naming it" {
+	run --separate-stderr fp --re true ::: a
+	assert_failure 255
+	assert_output ''
+	assert_equal "${stderr%%$'\n'*}" 'forkpool: --re: ambiguous option'
+}
+
 @test "option missing its argument: exit 255" {
 	local opt
 	for opt in -j -n -N -s -d -I -a --colsep --shell --exec-mode --tmpdir --tagstring; do
@@ -186,4 +204,16 @@ LONG_OPTS=(--arg-file --null --delimiter --colsep --no-run-if-empty --link
 	run fp -V
 	assert_success
 	assert_output "$long"
+}
+
+@test "--help and --version after options that allocate leave nothing behind" {
+	require_cmd valgrind
+	local o
+	for o in --help --version; do
+		run --separate-stderr valgrind -q --leak-check=full \
+			--errors-for-leak-kinds=definite --error-exitcode=99 \
+			"$FORKPOOL" --termseq TERM,10,KILL,5 "$o"
+		assert_success
+		assert_equal "$stderr" ""
+	done
 }

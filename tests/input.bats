@@ -270,6 +270,19 @@ setup() {
 	assert_output $'1:<a>\n1:<b>\n1:<c>'
 }
 
+@test "-d '\\x' takes only hex digits: no sign, no blank" {
+	local a
+	for a in '\x-1' '\x+f' '\x 9' '\x-' '\xg'; do
+		run --separate-stderr fpin 'a' -d "$a" "$SHOWARGS"
+		assert_failure 255
+		assert_output ''
+		assert_equal "$stderr" "forkpool: -d $a: invalid hex escape"
+	done
+	run fpin $'a\xffb' -k -d '\xFf' "$SHOWARGS"
+	assert_success
+	assert_output $'1:<a>\n1:<b>'
+}
+
 @test "-d with more than one character is a usage error (255)" {
 	run --separate-stderr fpin 'a' -d ab "$SHOWARGS"
 	assert_failure 255

@@ -143,6 +143,22 @@ setup() {
 	assert_output '1:<a.>'
 }
 
+@test "-I STR beginning with a blank is a usage error, not values dropped" {
+	# Blanks split the template before STR is looked for, so such a STR
+	# never matched, not even where it was appended: no value was used.
+	local s
+	for s in ' X' $'\tX' ' '; do
+		run --separate-stderr fp -k -I "$s" "$SHOWARGS" ::: a b
+		assert_failure 255
+		assert_output ''
+		assert_equal "$stderr" \
+			"forkpool: -I '$s': the replacement string begins with a blank"
+	done
+	run fp -k -I 'X ' "$SHOWARGS" ::: a b
+	assert_success
+	assert_output $'1:<a>\n1:<b>'
+}
+
 @test "no replacement string: the record is appended as the last argument" {
 	run fp -k "$SHOWARGS" x y ::: a 'b c'
 	assert_success
