@@ -105,8 +105,10 @@ hist_init(void)
 	double	 v = 1;
 	size_t	 b;
 
-	for (b = 1; b < HIST_BUCKETS; b++, v *= HIST_STEP)
+	for (b = 1; b < HIST_BUCKETS; b++) {
 		hist_floor[b] = v;
+		v *= HIST_STEP;
+	}
 }
 
 /* A runner with opts.jobs slots. */
@@ -269,7 +271,8 @@ hist_median(const struct runner *r)
 
 	if (r->nhist == 0)
 		return -1;
-	for (b = 0; b < HIST_BUCKETS; b++) {
+	/* The last bucket holds the rest: the loop ends there at the latest. */
+	for (b = 0; b < HIST_BUCKETS - 1; b++) {
 		seen += r->hist[b];
 		if (seen * 2 >= r->nhist)
 			break;
