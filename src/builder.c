@@ -283,8 +283,8 @@ builder_next(struct builder *b, unsigned int slot, struct job **jobp)
 		while (bytes > b->limit && k > 1 && !b->exact)
 			bytes = expand(b, j, --k);
 		if (bytes > b->limit) {
-			(void)snprintf(msg, sizeof(msg), "too long for a command "
-			    "line of %zu bytes", b->limit);
+			(void)snprintf(msg, sizeof(msg), "too long for a "
+			    "command line of %zu bytes", b->limit);
 			for (i = 0; i < k; i++)
 				reject(b, b->recs[i], msg);
 			job_free(j);
