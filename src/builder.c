@@ -315,8 +315,8 @@ builder_next(struct builder *b, unsigned int slot, struct job **jobp)
 		if (bytes > b->limit && k > 1 && !b->exact)
 			k = fit(b, j, k, &bytes);
 		if (bytes > b->limit) {
-			(void)snprintf(msg, sizeof(msg), "too long for a command "
-			    "line of %zu bytes", b->limit);
+			(void)snprintf(msg, sizeof(msg), "too long for a "
+			    "command line of %zu bytes", b->limit);
 			for (i = 0; i < k; i++)
 				reject(b, b->recs[i], msg);
 			job_free(j);

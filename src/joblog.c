@@ -122,9 +122,9 @@ joblog_write(struct joblog *jl, const struct job *j)
 	}
 	if (j->timed_out)
 		code = -1;
-	(void)snprintf(fields, sizeof(fields), "%llu\t:\t%.3f\t%10.3f\t0\t0\t%d\t%d\t",
-	    j->seq, j->start_time, (j->end_ms - j->start_ms) / 1000.0, code,
-	    sig);
+	(void)snprintf(fields, sizeof(fields),
+	    "%llu\t:\t%.3f\t%10.3f\t0\t0\t%d\t%d\t", j->seq, j->start_time,
+	    (j->end_ms - j->start_ms) / 1000.0, code, sig);
 	buf_reset(&jl->row);
 	buf_adds(&jl->row, fields);
 	job_display(j, &jl->row);

@@ -554,8 +554,9 @@ list_jobs(const struct runner *r)
 	for (i = 0; i < r->o.jobs; i++) {
 		if (r->slots[i] == NULL || r->slots[i]->state != JOB_RUNNING)
 			continue;
-		(void)snprintf(line, sizeof(line), "forkpool: running: job %llu, "
-		    "slot %u, pid %ld, %.1f s:", r->slots[i]->seq, i + 1,
+		(void)snprintf(line, sizeof(line), "forkpool: running: "
+		    "job %llu, slot %u, pid %ld, %.1f s:", r->slots[i]->seq,
+		    i + 1,
 		    (long)r->slots[i]->pid,
 		    (now - r->slots[i]->start_ms) / 1000.0);
 		buf_adds(&b, line);
