@@ -65,7 +65,7 @@ fuzz/build/%.o: src/%.c $(HDRS)
 	@mkdir -p fuzz/build
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
-fuzz/build/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJS) $(HDRS)
+fuzz/build/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_OBJS) $(HDRS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(FUZZ_OBJS) \
 	    $(BSD_LIBS) -lm $(LDLIBS)
 
