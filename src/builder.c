@@ -87,7 +87,11 @@ builder_new(const struct opts *o, struct input *in, const struct template *cmd,
 			b->limit = sys;
 		}
 	} else
-		b->limit = o->xargs || o->max_args > 0 ? sys : SIZE_MAX;
+		/*
+		 * A job of one record has the same limit: a longer one would
+		 * only fail in exec with E2BIG, without naming the record.
+		 */
+		b->limit = sys;
 	b->base = template_base_cost(cmd);
 	return b;
 }

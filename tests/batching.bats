@@ -136,6 +136,22 @@ ten_byte_records() {
 	assert_equal "$stderr" "forkpool: input record 2: too long for a command line of 100 bytes"
 }
 
+@test "without -s, a record beyond the system's limit is reported as too long, in both exec modes and with -0" {
+	# 200 KB: more than one argument may hold (128 KiB on Linux)
+	head -c 200000 /dev/zero | tr '\0' z >long
+	local mode delim
+	for mode in direct shell; do
+		for delim in '\n' '\0'; do
+			printf "a${delim}%s${delim}c${delim}" "$(cat long)" >in
+			run --separate-stderr fp -k --exec-mode "$mode" -d "$delim" echo <in
+			assert_failure 1
+			assert_output $'a\nc'
+			[[ $stderr =~ ^forkpool:\ input\ record\ 2:\ too\ long\ for\ a\ command\ line\ of\ [0-9]+\ bytes$ ]] ||
+				fail "$mode, -d $delim: unexpected diagnostic: $stderr"
+		done
+	done
+}
+
 @test "invalid -n value is a usage error naming -n" {
 	run --separate-stderr fp -n abc echo ::: a
 	assert_failure 255
