@@ -49,6 +49,7 @@ struct runner {
 	struct spawner			*spawner;
 	struct job			**slots;	/* running jobs by slot */
 	unsigned int			 max;		/* slots in use now */
+	int				 nofds_warned;	/* EMFILE lowered max */
 	unsigned int			 nrunning;
 	int				 sigfd;
 	sigset_t			 oldmask;
@@ -418,8 +419,11 @@ launch(struct runner *r, struct job *j, unsigned int i, long long now)
 		r->nrunning--;
 		if (res == SPAWN_NOFDS && r->nrunning > 0 &&
 		    r->max > r->nrunning) {
-			warnx("out of file descriptors: running at most %u "
-			    "jobs at once", r->nrunning);
+			/* Said once: a spill file may take one more later. */
+			if (!r->nofds_warned)
+				warnx("out of file descriptors: running at "
+				    "most %u jobs at once", r->nrunning);
+			r->nofds_warned = 1;
 			r->max = r->nrunning;
 		}
 		if (r->waiting != j) {
