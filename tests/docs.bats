@@ -88,3 +88,16 @@ rendered_man() {
 	done
 	assert_equal "${missing[*]}" ""
 }
+
+@test "man page and README say what a write error on stdout does, with the message forkpool prints" {
+	require_cmd mandoc
+	local msg
+	# the message itself, as forkpool prints it on a full device
+	msg=$("$FORKPOOL" echo ::: a 2>&1 >/dev/full) && fail "exit 0 on a full device"
+	assert_equal "$msg" 'forkpool: write error on stdout: No space left on device'
+	run bash -c 'rendered_man() { mandoc -Tascii "$1" | sed "s/.\x08//g" | tr -s " \n" "  "; }; rendered_man "$1"' _ "$MANPAGE"
+	assert_output --partial "\"$msg\""
+	assert_output --partial 'a write error on the standard output (see OUTPUT)'
+	run grep -F "\`$msg\`" "$FP_ROOT/README.md"
+	assert_success
+}
