@@ -101,3 +101,13 @@ rendered_man() {
 	run grep -F "\`$msg\`" "$FP_ROOT/README.md"
 	assert_success
 }
+
+@test "man page and README: on SIGINT or SIGTERM, what -k printed of the oldest job as it ran stays printed" {
+	require_cmd mandoc
+	# signals.bats: "start 1" of the oldest job, ended, is in the output
+	run bash -c 'mandoc -Tascii "$1" | sed "s/.\x08//g" | tr -s " \n" "  "' _ "$MANPAGE"
+	assert_output --partial 'The output of the oldest job is printed as it comes'
+	assert_output --partial '(what -k printed of the oldest job as it ran, or --line-buffer or -u of any job, stays printed)'
+	run grep -F 'what `-k` printed of the oldest job as it ran' "$FP_ROOT/README.md"
+	assert_success
+}
