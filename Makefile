@@ -25,7 +25,8 @@ HDRS =		$(wildcard src/*.h)
 # missing ones and does nothing when all are present.
 DEPS =		gcc make pkg-config libbsd-dev bats bats-support bats-assert \
 		bats-file mandoc parallel findutils time valgrind bash dash zsh \
-		fish clang libclang-rt-dev cppcheck clang-tidy
+		fish clang libclang-rt-dev cppcheck clang-tidy procps util-linux \
+		coreutils
 
 # The sanitized build for "make check-asan", apart from the normal one.
 ASAN_CC ?=	clang
@@ -46,7 +47,7 @@ FUZZ_OBJS =	$(patsubst src/%.c,fuzz/build/%.o,$(filter-out src/main.c,$(SRCS)))
 FUZZ_BINS =	$(FUZZ_TARGETS:%=fuzz/build/%)
 
 .PHONY: all deps check check-werror check-asan valgrind lint static clean \
-	install uninstall bench bench-smoke fuzz fuzz-build
+	install uninstall bench bench-smoke fuzz fuzz-build stress stress-quick
 
 all: forkpool
 
@@ -160,6 +161,16 @@ bench: forkpool bench/floor
 # The same suite on tiny sizes (about a minute): it runs, no timing asserted.
 bench-smoke: forkpool bench/floor
 	BENCH_QUICK=1 bench/run
+
+# Stress tests (tests/stress, not part of check): 10,000 jobs in every
+# output mode, job trees ended by --timeout and Ctrl-C, descriptor and
+# process limits, a full stdout, odd input.  Up to 20 minutes on 2 CPUs;
+# stress-quick is the same on smaller counts, a few minutes, for CI.
+stress: forkpool
+	bats tests/stress
+
+stress-quick: forkpool
+	STRESS_QUICK=1 bats tests/stress
 
 install: forkpool
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \

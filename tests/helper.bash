@@ -4,8 +4,11 @@ load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 load /usr/lib/bats/bats-file/load
 
+# The tests directory (this file's), also for the test files below it.
+FP_TESTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+
 # The binary under test (override with FORKPOOL=/path/to/forkpool), always absolute.
-FORKPOOL="${FORKPOOL:-$BATS_TEST_DIRNAME/../forkpool}"
+FORKPOOL="${FORKPOOL:-$FP_TESTS/../forkpool}"
 if [[ $FORKPOOL != /* ]]; then
 	FORKPOOL="$PWD/$FORKPOOL"
 fi
@@ -16,7 +19,7 @@ unset _fp_dir
 export FORKPOOL
 
 # Top of the source tree (man/, completions/ live there).
-FP_ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd -P)"
+FP_ROOT="$(cd "$FP_TESTS/.." && pwd -P)"
 export FP_ROOT
 
 # Tests must not depend on how the calling environment configured forkpool.
