@@ -335,3 +335,28 @@ setup() {
 	assert_success
 	assert_output '4:<d/f><z.c><x/y><z>'
 }
+
+# --- every byte value -----------------------------------------------------------
+
+@test "every byte value but NUL reaches the job unchanged, from stdin, with -0 and with newlines, in both exec modes" {
+	local hexargs b mode want0='' wantnl=''
+	# one line per argument: its bytes in hex
+	hexargs=$(mkscript hexargs 'for a; do printf %s "$a" | od -An -tx1 -v | tr -d " \n"; echo; done')
+	: >in0
+	: >innl
+	for ((b = 1; b < 256; b++)); do
+		printf "\\x$(printf %02x "$b")\\0" >>in0
+		want0+=$(printf '%02x' "$b")$'\n'
+		((b == 10)) && continue
+		printf "\\x$(printf %02x "$b")\\n" >>innl
+		wantnl+=$(printf '%02x' "$b")$'\n'
+	done
+	for mode in direct shell; do
+		run --separate-stderr fp -X -0 --exec-mode "$mode" "$hexargs" <in0
+		assert_success
+		assert_output "${want0%$'\n'}"
+		run --separate-stderr fp -X --exec-mode "$mode" "$hexargs" <innl
+		assert_success
+		assert_output "${wantnl%$'\n'}"
+	done
+}

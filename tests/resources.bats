@@ -83,6 +83,24 @@ fi')
 	assert_equal "$stderr" 'forkpool: write error on stdout: No space left on device'
 }
 
+@test "stdout on a full device with -k, --line-buffer or --tag: the same one error, exit 255" {
+	local mode
+	for mode in -k --line-buffer --tag '-k --line-buffer'; do
+		# shellcheck disable=SC2086
+		run --separate-stderr bash -c '"$FORKPOOL" '"$mode"' echo {} ::: a b c >/dev/full'
+		assert_failure 255
+		assert_equal "$stderr" 'forkpool: write error on stdout: No space left on device'
+	done
+}
+
+@test "stdout on a full device with -u: the jobs fail on their own, forkpool says nothing of its own" {
+	local s
+	s=$(mkscript wr 'echo "$1" || exit 3')
+	run --separate-stderr bash -c '"$FORKPOOL" -u "$1" ::: a b c >/dev/full' _ "$s"
+	assert_failure 3
+	[[ $stderr != *forkpool:* ]] || fail "forkpool spoke: $stderr"
+}
+
 @test "--dry-run to a full device: one clear error, exit 255" {
 	run --separate-stderr bash -c '"$FORKPOOL" --dry-run echo {} ::: a b >/dev/full'
 	assert_failure 255
