@@ -59,7 +59,7 @@ line_limit() {
 		sed -n 's/^forkpool: input record 1: too long for a command line of \([0-9]*\) bytes$/\1/p'
 }
 
-@test "a 10 MiB record: reported as too long and counted as failed, with and without -0 and -X; the records around it run" {
+@test "a 10 MiB record: reported as too long and counted as failed, with and without -0 and -X, alone or between others" {
 	local delim mode x
 	head -c 10485760 /dev/zero | tr '\0' r >big
 	for delim in '\n' '\0'; do
@@ -74,6 +74,13 @@ line_limit() {
 				assert_saved want
 			done
 		done
+		# the record alone, without its delimiter
+		cp big in
+		run_saving direct -d "$delim"
+		assert_equal "$STATUS" 1
+		[[ $STDERR =~ ^forkpool:\ input\ record\ 1:\ too\ long\ for\ a\ command\ line\ of\ [0-9]+\ bytes$ ]] ||
+			fail "-d $delim, alone: $STDERR"
+		assert_equal "$(ls saved)" ''
 	done
 }
 

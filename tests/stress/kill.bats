@@ -179,18 +179,19 @@ ctrl_c() {
 	assert_all_gone
 }
 
-@test "Ctrl-C at random moments of runs of 300 short job trees: exit 130, nothing is left" {
-	local round rounds ms
-	rounds=$(stress_size 20 3)
+@test "Ctrl-C at random moments of runs of 300 short job trees, in each output mode: exit 130, nothing is left" {
+	local round rounds ms modes=(--line-buffer -k --group -u) mode
+	rounds=$(stress_size 20 4)
 	for ((round = 1; round <= rounds; round++)); do
 		rm -rf run && mkdir run && cd run && mkdir tmp
-		start_fp -j 8 --line-buffer "$TREE" {} 0 0.2 ::: $(seq 300)
+		mode=${modes[round % 4]}
+		start_fp -j 8 "$mode" "$TREE" {} 4096 0.2 ::: $(seq 300)
 		# 0 to 2 s after forkpool started: while jobs start and end
 		ms=$((RANDOM % 2000))
 		sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
 		ctrl_c
 		finish_fp
-		[[ $FP_STATUS == 130 ]] || fail "round $round, Ctrl-C after $ms ms: exit $FP_STATUS: $(cat err)"
+		[[ $FP_STATUS == 130 ]] || fail "round $round ($mode), Ctrl-C after $ms ms: exit $FP_STATUS: $(cat err)"
 		assert_all_gone
 		cd ..
 	done
