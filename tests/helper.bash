@@ -120,3 +120,8 @@ ran() {
 	done
 	printf '%s\n' "${out[@]}" | sort -n | paste -sd ' '
 }
+
+# Shell code that closes every inherited descriptor above 2, for commands
+# that count descriptors: bash -c "$CLOSE_FDS"'...'.
+# shellcheck disable=SC2016
+CLOSE_FDS='for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done'

@@ -17,9 +17,6 @@ teardown() {
 	fi
 }
 
-# Close every inherited descriptor above 2, for commands that count them.
-CLOSE_FDS='for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done'
-
 # MemAvailable in KiB.
 mem_available_kb() {
 	awk '$1 == "MemAvailable:" { print $2 }' /proc/meminfo

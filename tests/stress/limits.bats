@@ -26,9 +26,6 @@ teardown() {
 	fi
 }
 
-# Close every inherited descriptor above 2, for counts of descriptors.
-CLOSE_FDS='for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done'
-
 # check_streams N MAXFILL CHECKS: every record of jobs 1..N is in out and
 # in err, where forkpool's own messages are left in MESSAGES.
 check_streams() {
