@@ -68,7 +68,7 @@ fuzz/build/%.o: src/%.c $(HDRS)
 
 fuzz/build/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_OBJS) $(HDRS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(FUZZ_OBJS) \
-	    $(BSD_LIBS) -lm $(LDLIBS)
+	    $(BSD_LIBS) $(LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -132,7 +132,7 @@ check-asan: $(ASAN_BIN)
 $(ASAN_BIN): $(SRCS) $(HDRS)
 	@mkdir -p build-asan
 	$(ASAN_CC) $(WARNINGS) -Werror -D_GNU_SOURCE $(BSD_CFLAGS) $(CPPFLAGS) \
-	    $(ASAN_FLAGS) $(LDFLAGS) -o $@ $(SRCS) $(BSD_LIBS) -lm $(LDLIBS)
+	    $(ASAN_FLAGS) $(LDFLAGS) -o $@ $(SRCS) $(BSD_LIBS) $(LDLIBS)
 
 # Representative runs of forkpool under valgrind's memcheck; any error,
 # definite leaks included, fails (see tests/valgrind.sh).
