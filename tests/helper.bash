@@ -125,3 +125,18 @@ ran() {
 # that count descriptors: bash -c "$CLOSE_FDS"'...'.
 # shellcheck disable=SC2016
 CLOSE_FDS='for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done'
+
+# wait_files N GLOB [SECONDS]: wait (at most SECONDS, default 5) until N
+# files match GLOB.
+wait_files() {
+	local i n f
+	for ((i = 0; i < ${3:-5} * 20; i++)); do
+		n=0
+		for f in $2; do
+			[[ -e $f ]] && n=$((n + 1))
+		done
+		((n >= $1)) && return 0
+		sleep 0.05
+	done
+	fail "timed out waiting for $1 files $2"
+}

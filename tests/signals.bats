@@ -59,20 +59,6 @@ finish_fp() {
 	wait "$FP_PID" || FP_STATUS=$?
 }
 
-# wait_files N GLOB: wait (at most 5 s) until N files match GLOB.
-wait_files() {
-	local i n f
-	for ((i = 0; i < 100; i++)); do
-		n=0
-		for f in $2; do
-			[[ -e $f ]] && n=$((n + 1))
-		done
-		((n >= $1)) && return 0
-		sleep 0.05
-	done
-	fail "timed out waiting for $1 files $2"
-}
-
 # wait_lines N FILE: wait (at most 5 s) until FILE has N lines.
 wait_lines() {
 	local i

@@ -66,20 +66,6 @@ finish_fp() {
 	wait "$REAPER_PID" || FP_STATUS=$?
 }
 
-# wait_files N GLOB: wait (at most 60 s) until N files match GLOB.
-wait_files() {
-	local i n f
-	for ((i = 0; i < 1200; i++)); do
-		n=0
-		for f in $2; do
-			[[ -e $f ]] && n=$((n + 1))
-		done
-		((n >= $1)) && return 0
-		sleep 0.05
-	done
-	fail "timed out waiting for $1 files $2"
-}
-
 # assert_all_gone: no process is left in the process group of any job
 # that recorded one, nor any shell or grandchild it recorded, and TMPDIR
 # is empty.
@@ -139,7 +125,7 @@ ctrl_c() {
 
 @test "Ctrl-C ends every job tree: exit 130, no output, nothing is left" {
 	start_fp -j 4 "$TREE" {} 0 300 ::: 1 2 3 4 5 6
-	wait_files 4 'ready.*'
+	wait_files 4 'ready.*' 60
 	ctrl_c
 	finish_fp
 	assert_equal "$FP_STATUS" 130
@@ -151,7 +137,7 @@ ctrl_c() {
 
 @test "Ctrl-C while 12 MiB are held in a spill file: exit 130, no output, nothing is left" {
 	start_fp -j 2 "$TREE" {} 6291456 300 ::: 1 2
-	wait_files 2 'ready.*'
+	wait_files 2 'ready.*' 60
 	assert_spilled
 	ctrl_c
 	finish_fp
@@ -163,7 +149,7 @@ ctrl_c() {
 
 @test "SIGTERM with -k while 6 MiB are held: exit 143, only what the oldest job printed live, nothing is left" {
 	start_fp -k -j 2 "$TREE" {} 6291456 300 ::: 1 2
-	wait_files 2 'ready.*'
+	wait_files 2 'ready.*' 60
 	assert_spilled
 	kill -TERM "$FP_PID"
 	finish_fp
