@@ -4,6 +4,7 @@
  */
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -316,6 +317,27 @@ exit_status(struct app *app, int ran)
 	return failed > 100 ? EXIT_MAX_FAILED : (int)failed;
 }
 
+/*
+ * Make sure descriptors 0, 1 and 2 are open, on /dev/null when they were
+ * closed: otherwise the first file forkpool opens (a joblog, a spill
+ * file) would take the free number and receive what is meant for stdout
+ * or stderr.  Returns -1 when even /dev/null cannot be opened.
+ */
+static int
+open_std_fds(void)
+{
+	int	 fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		/* The lowest free number: fd itself, as the ones below are open. */
+		if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			return -1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -336,6 +358,8 @@ main(int argc, char **argv)
 	char				*tagwords[1];
 	int				 status = EXIT_FORKPOOL_ERROR, ran;
 
+	if (open_std_fds() == -1)
+		return EXIT_FORKPOOL_ERROR;
 	/* A closed stdout is noticed as EPIPE, where it can be handled. */
 	(void)signal(SIGPIPE, SIG_IGN);
 

@@ -592,7 +592,7 @@ opts_parse(struct opts *o, int argc, char **argv)
 	const char		*jobs_arg = NULL;
 	size_t			 nfiles = 0, i, count;
 	char			**files, *end;
-	int			 ch;
+	int			 ch, before;
 
 	memset(o, 0, sizeof(*o));
 	o->delim = '\n';
@@ -602,8 +602,16 @@ opts_parse(struct opts *o, int argc, char **argv)
 	files = xcalloc((size_t)argc + 1, sizeof(*files));
 	opterr = 0;
 
-	while ((ch = getopt_long(argc, argv, short_options, long_options,
-	    NULL)) != -1) {
+	for (;;) {
+		/*
+		 * getopt_long() stays on a word while it walks a cluster of
+		 * short options (-kQ): a refused option is then in that word,
+		 * not in the one before it.
+		 */
+		before = optind > 0 ? optind : 1;
+		if ((ch = getopt_long(argc, argv, short_options, long_options,
+		    NULL)) == -1)
+			break;
 		switch (ch) {
 		case 'a':
 			files[nfiles++] = optarg;
@@ -776,7 +784,8 @@ opts_parse(struct opts *o, int argc, char **argv)
 			usage();
 			goto fail;
 		default:
-			unknown_option(argv[optind - 1]);
+			unknown_option(optind == before ? argv[optind] :
+			    argv[optind - 1]);
 			usage();
 			goto fail;
 		}

@@ -221,3 +221,64 @@ LONG_OPTS=(--arg-file --null --delimiter --colsep --no-run-if-empty --link
 		assert_equal "$stderr" ""
 	done
 }
+
+@test "an unknown short option in a cluster is named, not the option before it" {
+	run --separate-stderr fp --tag -qZ echo ::: a
+	assert_failure 255
+	assert_output ''
+	assert_equal "${stderr%%$'\n'*}" 'forkpool: -q: unknown option'
+	run --separate-stderr fp -k -kQ echo ::: a
+	assert_failure 255
+	assert_equal "${stderr%%$'\n'*}" 'forkpool: -Q: unknown option'
+	run --separate-stderr fp --tag -kQ echo ::: a
+	assert_failure 255
+	assert_equal "${stderr%%$'\n'*}" 'forkpool: -Q: unknown option'
+}
+
+@test "a missing program named in the template: reported once, no more jobs, exit 127" {
+	run --separate-stderr bash -c 'seq 1000 | "$FORKPOOL" -j3 no-such-program-xyz'
+	assert_failure 127
+	assert_output ''
+	assert_equal "$stderr" "forkpool: no-such-program-xyz: command not found
+forkpool: starting no more jobs: the command cannot run"
+}
+
+@test "a program that cannot be run, named in the template: reported once, exit 126" {
+	printf 'echo hi\n' >noexec
+	chmod -x noexec
+	run --separate-stderr bash -c 'seq 100 | "$FORKPOOL" -j1 ./noexec'
+	assert_failure 126
+	assert_output ''
+	assert_equal "$stderr" "forkpool: ./noexec: Permission denied
+forkpool: starting no more jobs: the command cannot run"
+}
+
+@test "a missing program that comes from a value fails that record alone" {
+	run --separate-stderr fp -k {} ok ::: echo no-such-program-xyz echo
+	assert_failure 1
+	assert_output $'ok\nok'
+	assert_equal "$stderr" "forkpool: no-such-program-xyz: command not found"
+}
+
+@test "stdout closed at start: job output does not land in the joblog" {
+	fp --joblog log echo hello ::: x >&-
+	run cat log
+	refute_line 'hello x'
+	assert_equal "$(wc -l <log)" 2
+	run cut -f7,9 <(tail -n1 log)
+	assert_output $'0\techo hello x'
+}
+
+@test "stderr closed at start: job stderr does not land in the joblog" {
+	fp --joblog log sh -c 'echo oops >&2' ::: x 2>&-
+	run cat log
+	refute_line oops
+	assert_equal "$(wc -l <log)" 2
+}
+
+@test "stdin closed at start: input read from -a does not land on the wrong descriptor" {
+	printf 'a\nb\n' >in
+	run bash -c '"$FORKPOOL" -k -a in echo <&-'
+	assert_success
+	assert_output $'a\nb'
+}
