@@ -37,6 +37,7 @@ struct builder {
 	int			 error;
 	unsigned long long	 seq;
 	unsigned long long	 rejected;
+	unsigned long long	 last_rejected;	/* its record number */
 	const struct resume	*resume;	/* jobs to skip, or NULL */
 	char			**vals;		/* scratch for template_args */
 	size_t			*lens;
@@ -134,6 +135,13 @@ builder_rejected(const struct builder *b)
 	return b->rejected;
 }
 
+/* The number of the record rejected last. */
+unsigned long long
+builder_last_rejected(const struct builder *b)
+{
+	return b->last_rejected;
+}
+
 /* Drop the first k held records. */
 static void
 drop_records(struct builder *b, size_t k)
@@ -153,6 +161,7 @@ reject(struct builder *b, const struct record *r, const char *why)
 {
 	warnx("input record %llu: %s", r->num, why);
 	b->rejected++;
+	b->last_rejected = r->num;
 }
 
 /* Hold a record with its cost. */
@@ -174,9 +183,11 @@ hold(struct builder *b, struct record *r)
 
 /*
  * Read records until a job's worth is held: per_job records, or more
- * than fit the limit, or the end.  Returns 0, or BUILD_WAIT.
+ * than fit the limit, or the end.  Returns BUILD_JOB when done, or
+ * BUILD_WAIT, or BUILD_REJECTED right after a record was rejected, so
+ * that the caller counts it before any later job starts.
  */
-static int
+static enum build_status
 fill(struct builder *b)
 {
 	struct record		*r;
@@ -201,12 +212,12 @@ fill(struct builder *b)
 		if (r->bad) {
 			reject(b, r, "contains a NUL byte");
 			record_free(r);
-			continue;
+			return BUILD_REJECTED;
 		}
 		hold(b, r);
 		total += b->cost[b->nrecs - 1];
 	}
-	return 0;
+	return BUILD_JOB;
 }
 
 /* Expand the first k held records into job j; returns the line's bytes. */
@@ -292,13 +303,14 @@ fit(struct builder *b, struct job *j, size_t k, size_t *bytes)
 enum build_status
 builder_next(struct builder *b, unsigned int slot, struct job **jobp)
 {
-	struct job	*j;
-	size_t		 k, i, total, bytes;
-	char		 msg[80];
+	struct job		*j;
+	enum build_status	 st;
+	size_t			 k, i, total, bytes;
+	char			 msg[80];
 
 	for (;;) {
-		if (fill(b) == BUILD_WAIT)
-			return BUILD_WAIT;
+		if ((st = fill(b)) != BUILD_JOB)
+			return st;
 		if (b->nrecs == 0)
 			return b->error ? BUILD_ERROR : BUILD_DONE;
 		/* Take as many as the estimate says fit, at least one. */
@@ -325,7 +337,7 @@ builder_next(struct builder *b, unsigned int slot, struct job **jobp)
 				reject(b, b->recs[i], msg);
 			job_free(j);
 			drop_records(b, k);
-			continue;
+			return BUILD_REJECTED;
 		}
 		drop_records(b, k);
 		b->seq++;

@@ -17,7 +17,9 @@ enum build_status {
 	BUILD_JOB,		/* *jobp is a new job, owned by the caller */
 	BUILD_WAIT,		/* input must be polled (builder_fd()) */
 	BUILD_DONE,		/* no more jobs */
-	BUILD_ERROR		/* input failed; a message was printed */
+	BUILD_ERROR,		/* input failed; a message was printed */
+	BUILD_REJECTED		/* a record was reported and counted as a
+				   failed job; call again for the next */
 };
 
 /* The builder borrows every argument until builder_free(). */
@@ -41,5 +43,8 @@ void			 builder_set_resume(struct builder *, const struct resume *);
 
 /* Records reported and counted as failed jobs so far. */
 unsigned long long	 builder_rejected(const struct builder *);
+
+/* The input record number of the record rejected last. */
+unsigned long long	 builder_last_rejected(const struct builder *);
 
 #endif

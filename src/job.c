@@ -126,6 +126,7 @@ job_reset(struct job *j)
 	j->failed = 0;
 	j->timed_out = 0;
 	j->interrupted = 0;
+	j->start_error = 0;
 	j->term_step = -1;
 	j->term_at = 0;
 	j->attempt++;

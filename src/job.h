@@ -39,6 +39,7 @@ struct job {
 	int			 failed;	/* counts as a failed job */
 	int			 timed_out;	/* ended by --timeout */
 	int			 interrupted;	/* ended because forkpool stops */
+	int			 start_error;	/* errno of a failed exec, or 0 */
 	unsigned int		 attempt;	/* 1 for the first run */
 	double			 start_time;	/* epoch seconds, for the joblog */
 	long long		 start_ms;	/* monotonic, set by the runner */

@@ -38,14 +38,19 @@ struct app {
 	struct output		*output;
 	struct runner		*runner;
 	unsigned long long	 started;
-	unsigned long long	 failed;
+	unsigned long long	 failed;	/* jobs and rejected records */
+	unsigned long long	 rejected;	/* records counted in failed */
 	unsigned long long	 succeeded;
 	int			 input_error;
 	int			 joblog_error;
 	int			 halted;	/* --halt fired */
 	int			 halt_status;	/* the exit status it set */
+	int			 cannot_run;	/* 126, 127: the template's
+						   program cannot run */
 	struct buf		 line;
 };
+
+static void	count_rejected(struct app *, int);
 
 /* Stop the run when output can no longer be written. */
 static void
@@ -83,20 +88,27 @@ next_job(void *ctx, unsigned int slot, struct job **jobp, int *fdp)
 		return RUNNER_WAIT;
 	if (app->opts->resume == RETRY_FAILED)
 		return next_failed(app, slot, jobp);
-	switch (builder_next(app->builder, slot, jobp)) {
-	case BUILD_JOB:
-		app->started++;
-		return RUNNER_JOB;
-	case BUILD_WAIT:
-		*fdp = builder_fd(app->builder);
-		return RUNNER_WAIT_FD;
-	case BUILD_ERROR:
-		app->input_error = 1;
+	for (;;) {
+		switch (builder_next(app->builder, slot, jobp)) {
+		case BUILD_JOB:
+			app->started++;
+			return RUNNER_JOB;
+		case BUILD_WAIT:
+			*fdp = builder_fd(app->builder);
+			return RUNNER_WAIT_FD;
+		case BUILD_ERROR:
+			app->input_error = 1;
+			return RUNNER_DONE;
+		case BUILD_REJECTED:
+			count_rejected(app, 1);
+			if (app->halted)
+				return RUNNER_DONE;
+			continue;
+		case BUILD_DONE:
+			break;
+		}
 		return RUNNER_DONE;
-	case BUILD_DONE:
-		break;
 	}
-	return RUNNER_DONE;
 }
 
 /* Runner callback: a job is about to start. */
@@ -137,9 +149,9 @@ job_take(void *ctx, struct job *j, int stream, int fd)
 	return n == OUTPUT_READ ? RUNNER_READ : n;
 }
 
-/* Whether --halt fires now that job j is finished. */
+/* Whether --halt fires now that a job (or a record) failed or succeeded. */
 static int
-halt_due(const struct app *app, const struct job *j)
+halt_due(const struct app *app, int failed)
 {
 	const struct halt	*h = &app->opts->halt;
 	unsigned long long	 count, done = app->failed + app->succeeded;
@@ -148,12 +160,12 @@ halt_due(const struct app *app, const struct job *j)
 		return 0;
 	switch (h->what) {
 	case HALT_FAIL:
-		if (!j->failed)
+		if (!failed)
 			return 0;
 		count = app->failed;
 		break;
 	case HALT_SUCCESS:
-		if (j->failed)
+		if (failed)
 			return 0;
 		count = app->succeeded;
 		break;
@@ -167,32 +179,65 @@ halt_due(const struct app *app, const struct job *j)
 	return count >= h->n;
 }
 
-/* Act on --halt after job j finished. */
+/* --halt fired because of what (and job j, if one): say so and stop. */
 static void
-halt_check(struct app *app, struct job *j)
+halt(struct app *app, int status, const char *what, const struct job *j)
 {
 	struct buf	 msg = { 0 };
-	char		 head[128];
 
-	if (app->halted || !halt_due(app, j))
-		return;
 	app->halted = 1;
-	/* A job that timed out and then exited 0 still failed: 124, as timeout(1). */
-	app->halt_status = app->opts->halt.what == HALT_SUCCESS ? 0 :
-	    j->timed_out && j->exit_code == 0 ? 124 : j->exit_code;
-	(void)snprintf(head, sizeof(head), "--halt: job %llu %s (exit %d); %s: ",
-	    j->seq, j->timed_out ? "timed out" : j->failed ? "failed" :
-	    "succeeded", j->exit_code,
-	    app->opts->halt.when == HALT_NOW ? "ending the running jobs" :
-	    "waiting for the running jobs");
-	buf_adds(&msg, head);
-	job_display(j, &msg);
+	app->halt_status = status;
+	buf_adds(&msg, "--halt: ");
+	buf_adds(&msg, what);
+	buf_adds(&msg, app->opts->halt.when == HALT_NOW ?
+	    "; ending the running jobs" : "; waiting for the running jobs");
+	if (j != NULL) {
+		buf_adds(&msg, ": ");
+		job_display(j, &msg);
+	}
 	warnx("%s", msg.data);
 	buf_free(&msg);
 	if (app->opts->halt.when == HALT_NOW)
 		runner_stop(app->runner);
 	else
 		runner_drain(app->runner);
+}
+
+/* Act on --halt after job j finished. */
+static void
+halt_check(struct app *app, struct job *j)
+{
+	char	 what[96];
+
+	if (app->halted || !halt_due(app, j->failed))
+		return;
+	(void)snprintf(what, sizeof(what), "job %llu %s (exit %d)", j->seq,
+	    j->timed_out ? "timed out" : j->failed ? "failed" : "succeeded",
+	    j->exit_code);
+	/* A job that timed out and then exited 0 still failed: 124, as timeout(1). */
+	halt(app, app->opts->halt.what == HALT_SUCCESS ? 0 :
+	    j->timed_out && j->exit_code == 0 ? 124 : j->exit_code, what, j);
+}
+
+/*
+ * Count the records the builder rejected since the last call as failed
+ * jobs, and act on --halt for each when running.  A rejected record sets
+ * 126, as a job that cannot be started does.
+ */
+static void
+count_rejected(struct app *app, int running)
+{
+	unsigned long long	 n = builder_rejected(app->builder);
+	char			 what[64];
+
+	for (; app->rejected < n; app->rejected++) {
+		app->failed++;
+		if (!running || app->halted || !halt_due(app, 1))
+			continue;
+		(void)snprintf(what, sizeof(what), "input record %llu rejected",
+		    builder_last_rejected(app->builder));
+		halt(app, 126, what, NULL);
+	}
 }
 
 /* Output callback: a job's output is printed; log it. */
@@ -209,12 +254,48 @@ job_printed(void *ctx, struct job *j)
 	}
 }
 
+/*
+ * Whether every job runs the same program, named in the template rather
+ * than taken from a value: the shell, or a first word with no
+ * replacement string in it.
+ */
+static int
+program_is_fixed(const struct app *app)
+{
+	const struct opts	*o = app->opts;
+
+	if (template_uses_shell(app->cmd) || o->ncmd == 0)
+		return 1;
+	return strchr(o->cmd[0], '{') == NULL &&
+	    strstr(o->cmd[0], o->replstr) == NULL;
+}
+
+/*
+ * A job could not be executed: when its program is the template's, no
+ * job ever can, so one message is enough and no more jobs start; the
+ * status is 127 or 126, as xargs(1) gives.
+ */
+static int
+cannot_run(struct app *app, const struct job *j)
+{
+	if (j->pid > 0 || j->start_error == 0 || (j->exit_code != 126 &&
+	    j->exit_code != 127) || !program_is_fixed(app))
+		return 0;
+	if (!app->cannot_run) {
+		app->cannot_run = j->exit_code;
+		warnx("starting no more jobs: the command cannot run");
+		runner_drain(app->runner);
+	}
+	return 1;
+}
+
 /* Runner callback: a job is finished. */
 static enum runner_verdict
 job_finished(void *ctx, struct job *j)
 {
 	struct app	*app = ctx;
 
+	(void)cannot_run(app, j);
 	if (j->failed && j->attempt < app->opts->retries &&
 	    !runner_draining(app->runner)) {
 		output_discard(app->output, j);
@@ -278,6 +359,9 @@ dry_run(struct app *app)
 			app->input_error = 1;
 			done = 1;
 			break;
+		case BUILD_REJECTED:
+			count_rejected(app, 0);
+			break;
 		case BUILD_DONE:
 			done = 1;
 			break;
@@ -312,8 +396,9 @@ exit_status(struct app *app, int ran)
 	}
 	if (ran < 0 || app->input_error || app->joblog_error)
 		return EXIT_FORKPOOL_ERROR;
-	failed = app->failed + (app->builder != NULL ?
-	    builder_rejected(app->builder) : 0);
+	if (app->cannot_run)
+		return app->cannot_run;
+	failed = app->failed;
 	return failed > 100 ? EXIT_MAX_FAILED : (int)failed;
 }
 

@@ -138,7 +138,8 @@ static const char help_text[] =
 "\n"
 "Replacement strings: {} {.} {/} {//} {/.} {#} {%} {n} {n.} {n/} {n//} {n/.}\n"
 "Exit status: 0 all jobs succeeded, 1-100 that many failed, 101 more than 100\n"
-"failed, 141 stdout was closed, 255 other errors.\n";
+"failed, 126 the program cannot run, 127 it was not found, 141 stdout was\n"
+"closed, 255 other errors.\n";
 
 /* The short usage reminder after a command-line mistake. */
 static void

@@ -97,6 +97,7 @@ spawner_free(struct spawner *s)
 static void
 spawn_failed(struct job *j, int error)
 {
+	j->start_error = error;
 	switch (error) {
 	case ENOENT:
 		warnx("%s: command not found", j->argv[0]);

@@ -366,34 +366,35 @@ exec /bin/sh \"\$@\""
 
 # --- missing and non-executable programs ----------------------------------------
 
-@test "missing program: message naming it, counted as a failed job" {
-	run --separate-stderr fp fp-no-such-program-xyz ::: a
-	assert_failure 1
+@test "missing program: message naming it, exit 127 as xargs" {
+	run -127 --separate-stderr fp fp-no-such-program-xyz ::: a
 	assert_output ''
-	assert_equal "$stderr" "forkpool: fp-no-such-program-xyz: command not found"
+	assert_equal "$stderr" "forkpool: fp-no-such-program-xyz: command not found
+forkpool: starting no more jobs: the command cannot run"
 }
 
-@test "missing program: every job fails, the others' count is exact" {
-	run --separate-stderr fp -k fp-no-such-program-xyz ::: a b c
-	assert_failure 3
+@test "missing program: said once, no later job starts, the joblog has the one that failed" {
+	run -127 --separate-stderr fp -k --joblog log fp-no-such-program-xyz ::: a b c
 	assert_output ''
-	assert_equal "$stderr" "$(printf 'forkpool: fp-no-such-program-xyz: command not found\n%.0s' 1 2 3)"
+	assert_equal "$stderr" "forkpool: fp-no-such-program-xyz: command not found
+forkpool: starting no more jobs: the command cannot run"
+	assert_equal "$(cut -f1,7 log | tail -n +2)" $'1\t127'
 }
 
 @test "non-executable file: Permission denied naming it, counted as failed" {
 	printf '#!/bin/sh\necho ran\n' >"$BATS_TEST_TMPDIR/noexec"
 	chmod 644 "$BATS_TEST_TMPDIR/noexec"
 	run --separate-stderr fp "$BATS_TEST_TMPDIR/noexec" {} ::: a
-	assert_failure 1
+	assert_failure 126
 	assert_output ''
-	assert_equal "$stderr" "forkpool: $BATS_TEST_TMPDIR/noexec: Permission denied"
+	assert_equal "${stderr%%$'\n'*}" "forkpool: $BATS_TEST_TMPDIR/noexec: Permission denied"
 }
 
 @test "a directory as program: Permission denied" {
 	mkdir "$BATS_TEST_TMPDIR/adir"
 	run --separate-stderr fp "$BATS_TEST_TMPDIR/adir" {} ::: a
-	assert_failure 1
-	assert_equal "$stderr" "forkpool: $BATS_TEST_TMPDIR/adir: Permission denied"
+	assert_failure 126
+	assert_equal "${stderr%%$'\n'*}" "forkpool: $BATS_TEST_TMPDIR/adir: Permission denied"
 }
 
 @test "missing program in shell mode: the shell reports it, job fails" {

@@ -236,7 +236,7 @@ LONG_OPTS=(--arg-file --null --delimiter --colsep --no-run-if-empty --link
 }
 
 @test "a missing program named in the template: reported once, no more jobs, exit 127" {
-	run --separate-stderr bash -c 'seq 1000 | "$FORKPOOL" -j3 no-such-program-xyz'
+	run -127 --separate-stderr bash -c 'seq 1000 | "$FORKPOOL" -j3 no-such-program-xyz'
 	assert_failure 127
 	assert_output ''
 	assert_equal "$stderr" "forkpool: no-such-program-xyz: command not found
