@@ -112,14 +112,29 @@ hist_init(void)
 	}
 }
 
+/*
+ * Whether sig was ignored when forkpool started.  Such a signal stays
+ * ignored, as nohup(1) and a shell's background jobs expect (xargs
+ * leaves it alone too): it is never taken from the signalfd, since a
+ * blocked signal is queued even when ignored.
+ */
+static int
+inherited_ignore(int sig)
+{
+	struct sigaction	 sa;
+
+	return sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN;
+}
+
 /* A runner with opts.jobs slots. */
 struct runner *
 runner_new(const struct runner_opts *o, const struct runner_callbacks *cb,
     struct spawner *sp)
 {
+	static const int handled[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1 };
 	struct runner	*r;
 	sigset_t	 set;
-	size_t		 n = (size_t)o->jobs * 2 + 2;
+	size_t		 n = (size_t)o->jobs * 2 + 2, i;
 
 	r = xcalloc(1, sizeof(*r));
 	r->o = *o;
@@ -134,12 +149,16 @@ runner_new(const struct runner_opts *o, const struct runner_callbacks *cb,
 	r->pstream = xcalloc(n, sizeof(*r->pstream));
 	r->rbuf = xmalloc(READ_CHUNK);
 	r->last_start = -o->delay_ms;
+	/*
+	 * An ignored SIGCHLD would make the kernel reap jobs before their
+	 * status could be read.
+	 */
+	(void)signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
+	for (i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+		if (!inherited_ignore(handled[i]))
+			sigaddset(&set, handled[i]);
 	sigprocmask(SIG_BLOCK, &set, &r->oldmask);
 	if ((r->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
 		err(EXIT_FORKPOOL_ERROR, "signalfd");

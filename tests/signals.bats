@@ -222,3 +222,26 @@ forkpool: running: job 2, slot 2, pid $(cat pgid.2), T s: $SJ 2"
 	assert_equal "$(cat out)" 'a'
 	assert_equal "$(cat err)" 'forkpool: running: no job'
 }
+
+@test "a signal ignored when forkpool starts stays ignored (nohup, a background script)" {
+	local sig
+	for sig in HUP INT TERM; do
+		rm -f out err
+		(trap '' "$sig"; exec "$FORKPOOL" -j1 -k 'sleep 0.3; echo {}' ::: 1 2 3 </dev/null >out 2>err 3>&-) &
+		FP_PID=$!
+		sleep 0.2
+		kill -"$sig" "$FP_PID"
+		sleep 0.3
+		kill -"$sig" "$FP_PID"
+		finish_fp
+		assert_equal "$FP_STATUS" 0
+		assert_equal "$(cat out)" $'1\n2\n3'
+		assert_equal "$(cat err)" ''
+	done
+}
+
+@test "SIGCHLD ignored when forkpool starts: jobs are still waited for and their status counts" {
+	run bash -c "trap '' CHLD; exec \"\$FORKPOOL\" -k 'echo {}; exit {}' ::: 0 3 0"
+	assert_failure 1
+	assert_output $'0\n3\n0'
+}
