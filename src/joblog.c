@@ -1,3 +1,4 @@
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -57,12 +58,56 @@ ends_in_newline(int fd, off_t size)
 	return pread(fd, &c, 1, size - 1) == 1 && c == '\n';
 }
 
+/* Take an exclusive flock(2) on fd; whether it was taken. */
+static int
+lock_file(int fd)
+{
+	int	 rv;
+
+	while ((rv = flock(fd, LOCK_EX)) == -1 && errno == EINTR)
+		;
+	return rv == 0;
+}
+
+/*
+ * Write the header to a new or empty file and end a row torn by a crash.
+ * Under an exclusive flock(2), because two forkpools appending to the same
+ * new file otherwise both see it empty and both write a header.
+ */
+static int
+joblog_start(int fd)
+{
+	struct stat	 st;
+	int		 locked, rv = -1;
+
+	if (fstat(fd, &st) == -1)
+		return -1;
+	/*
+	 * Where the file system has no locks, go on unlocked: a second header
+	 * is a lesser harm than no job log at all.
+	 */
+	locked = S_ISREG(st.st_mode) && lock_file(fd);
+	if (locked && fstat(fd, &st) == -1)
+		goto out;
+	if ((st.st_size == 0 || !S_ISREG(st.st_mode)) &&
+	    write_all(fd, header, sizeof(header) - 1) == -1)
+		goto out;
+	/* A row torn by a crash is ended, so that the next row stands whole. */
+	if (S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    !ends_in_newline(fd, st.st_size) && write_all(fd, "\n", 1) == -1)
+		goto out;
+	rv = 0;
+out:
+	if (locked)
+		(void)flock(fd, LOCK_UN);
+	return rv;
+}
+
 /* Open the joblog and write the header unless appending to a non-empty one. */
 struct joblog *
 joblog_open(const char *path, int append)
 {
 	struct joblog	*jl;
-	struct stat	 st;
 	int		 fd;
 
 	if (strcmp(path, "-") == 0)
@@ -74,17 +119,7 @@ joblog_open(const char *path, int append)
 		warn("--joblog %s", path);
 		return NULL;
 	}
-	if (fstat(fd, &st) == -1)
-		st.st_size = 0;
-	if ((st.st_size == 0 || !S_ISREG(st.st_mode)) &&
-	    write_all(fd, header, sizeof(header) - 1) == -1) {
-		warn("--joblog %s", path);
-		close(fd);
-		return NULL;
-	}
-	/* A row torn by a crash is ended, so that the next row stands whole. */
-	if (S_ISREG(st.st_mode) && st.st_size > 0 && !ends_in_newline(fd,
-	    st.st_size) && write_all(fd, "\n", 1) == -1) {
+	if (joblog_start(fd) == -1) {
 		warn("--joblog %s", path);
 		close(fd);
 		return NULL;

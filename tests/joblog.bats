@@ -162,6 +162,29 @@ $(printf '2\t:\tT\tR\t0\t0\t0\t0\techo b')"
 	assert_file_not_exists jl
 }
 
+@test "--joblog +FILE: forkpools starting together on a new file write one header" {
+	local i k fd pids
+	# four writers released at once by a line each from a FIFO wrote two
+	# headers in about 1 run in 4
+	for ((i = 0; i < 30; i++)); do
+		rm -f jl go
+		mkfifo go
+		exec {fd}<>go
+		pids=()
+		for k in 1 2 3 4; do
+			(read -r _ <go && exec "$FORKPOOL" --joblog +jl true ::: "$k") &
+			pids+=($!)
+		done
+		sleep 0.05
+		printf '\n\n\n\n' >&"$fd"
+		wait "${pids[@]}"
+		exec {fd}>&-
+		assert_equal "$(grep -cxF "$HEADER" jl)" 1
+		assert_equal "$(head -n 1 jl)" "$HEADER"
+		assert_equal "$(wc -l <jl)" 5
+	done
+}
+
 # --- --resume, --resume-failed, --retry-failed ---------------------------------------
 
 @test "--resume skips the jobs that have a row, failed or not, and appends the new rows" {
