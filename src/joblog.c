@@ -47,6 +47,7 @@ static const struct column {
 struct joblog {
 	int		 fd;
 	const char	*path;
+	struct buf	 cmd;
 	struct buf	 row;
 };
 
@@ -163,8 +164,123 @@ joblog_close(struct joblog *jl)
 	if (jl == NULL)
 		return;
 	close(jl->fd);
+	buf_free(&jl->cmd);
 	buf_free(&jl->row);
 	free(jl);
+}
+
+/*
+ * Append command s so that it holds no TAB, newline or other control byte,
+ * which would end the column or the row: those and the backslash become
+ * \t, \n, \r, \\ or \xHH.  A command that holds none of them is written as
+ * it is, as GNU parallel writes it.
+ */
+static void
+escape_command(struct buf *b, const char *s, size_t len)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	char			 e[4];
+	unsigned char		 c;
+	size_t			 i, plain;
+
+	for (i = plain = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		if (c != '\\' && c >= 0x20 && c != 0x7f)
+			continue;
+		buf_add(b, s + plain, i - plain);
+		plain = i + 1;
+		e[0] = '\\';
+		switch (c) {
+		case '\\':
+			buf_add(b, "\\\\", 2);
+			break;
+		case '\t':
+			buf_add(b, "\\t", 2);
+			break;
+		case '\n':
+			buf_add(b, "\\n", 2);
+			break;
+		case '\r':
+			buf_add(b, "\\r", 2);
+			break;
+		default:
+			e[1] = 'x';
+			e[2] = hex[c >> 4];
+			e[3] = hex[c & 0xf];
+			buf_add(b, e, 4);
+			break;
+		}
+	}
+	buf_add(b, s + plain, len - plain);
+}
+
+/* The value of hex digit c, or -1. */
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Undo escape_command() on s in place; the new length.  A backslash that
+ * starts none of its escapes stands for itself, and a NUL byte for a
+ * newline as GNU parallel writes one, so that logs GNU parallel wrote read
+ * back as it meant them, unless they hold one of those escapes.
+ */
+static size_t
+unescape_command(char *s, size_t len)
+{
+	size_t	 i, n;
+	int	 hi, lo;
+
+	for (i = n = 0; i < len; i++) {
+		if (s[i] == '\0') {
+			s[n++] = '\n';
+			continue;
+		}
+		if (s[i] != '\\' || i + 1 == len) {
+			s[n++] = s[i];
+			continue;
+		}
+		switch (s[i + 1]) {
+		case '\\':
+			s[n++] = '\\';
+			i++;
+			continue;
+		case 't':
+			s[n++] = '\t';
+			i++;
+			continue;
+		case 'n':
+			s[n++] = '\n';
+			i++;
+			continue;
+		case 'r':
+			s[n++] = '\r';
+			i++;
+			continue;
+		case 'x':
+			/* A NUL cannot be part of a command line. */
+			if (i + 3 < len && (hi = hex_digit(s[i + 2])) != -1 &&
+			    (lo = hex_digit(s[i + 3])) != -1 && hi + lo > 0) {
+				s[n++] = (char)(hi << 4 | lo);
+				i += 3;
+				continue;
+			}
+			break;
+		default:
+			break;
+		}
+		s[n++] = '\\';
+	}
+	s[n] = '\0';
+	return n;
 }
 
 /*
@@ -186,9 +302,11 @@ joblog_write(struct joblog *jl, const struct job *j)
 	(void)snprintf(fields, sizeof(fields),
 	    "%llu\t:\t%.3f\t%10.3f\t0\t0\t%d\t%d\t", j->seq, j->start_time,
 	    (j->end_ms - j->start_ms) / 1000.0, code, sig);
+	buf_reset(&jl->cmd);
+	job_display(j, &jl->cmd);
 	buf_reset(&jl->row);
 	buf_adds(&jl->row, fields);
-	job_display(j, &jl->row);
+	escape_command(&jl->row, jl->cmd.data, jl->cmd.len);
 	buf_addc(&jl->row, '\n');
 	if (write_all(jl->fd, jl->row.data, jl->row.len) == -1) {
 		warn("--joblog %s", jl->path);
@@ -312,8 +430,8 @@ is_header(const char *line, size_t len)
  * Read the rows of f into *rows; 0, or -1 after a message.  A row that has
  * fewer than 9 columns, or that is the last line and has no newline, was
  * cut short by a crash: it is checked as far as it goes, then skipped, so
- * that its job runs again.  Commands are kept for failed jobs only and
- * only with keep_cmds.
+ * that its job runs again.  Commands are kept, decoded, for failed jobs
+ * only and only with keep_cmds.
  */
 static int
 read_rows(FILE *f, const char *path, int keep_cmds, struct buf *cmds,
@@ -351,8 +469,11 @@ read_rows(FILE *f, const char *path, int keep_cmds, struct buf *cmds,
 		l->failed = !is_zero(col[COL_EXITVAL]) ||
 		    !is_zero(col[COL_SIGNAL]);
 		l->cmd = cmds->len;
-		if (keep_cmds && l->failed)
-			buf_add(cmds, col[NCOLS - 1], collen[NCOLS - 1] + 1);
+		if (keep_cmds && l->failed) {
+			len = unescape_command(col[NCOLS - 1],
+			    collen[NCOLS - 1]);
+			buf_add(cmds, col[NCOLS - 1], len + 1);
+		}
 	}
 	if (ferror(f)) {
 		warn("--joblog %s", path);

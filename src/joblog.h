@@ -1,9 +1,10 @@
 /*
  * The joblog: one row per finished job in GNU parallel's format, written
  * with a single write(2) once the job's output is printed, so a crash of
- * forkpool loses no finished row.  Reading it back gives what --resume,
- * --resume-failed and --retry-failed need; what it holds grows with the
- * rows, not with the job numbers.
+ * forkpool loses no finished row.  The Command column escapes backslash and
+ * control bytes, so a row is one line whatever the values hold.  Reading it
+ * back gives what --resume, --resume-failed and --retry-failed need; what
+ * it holds grows with the rows, not with the job numbers.
  */
 #ifndef FORKPOOL_JOBLOG_H
 #define FORKPOOL_JOBLOG_H

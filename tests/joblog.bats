@@ -185,6 +185,72 @@ $(printf '2\t:\tT\tR\t0\t0\t0\t0\techo b')"
 	done
 }
 
+@test "--joblog: Command escapes backslash and control bytes, and no other byte" {
+	local v want
+	v=$'a\\b\tc\rd\x1be\x7ff\xe9g\x01h\ni \'q\' $x'
+	run fp --joblog jl echo {} ::: "$v" plain
+	assert_success
+	assert_equal "$(wc -l <jl)" 3
+	want='echo '\''a\\b\tc\rd\x1be\x7ff'$'\xe9''g\x01h\ni '\''"'\''"'\''q'\''"'\''"'\'' $x'\'
+	run bash -c 'tail -n +2 jl | cut -f 9-'
+	assert_output "$want
+echo plain"
+}
+
+@test "--joblog: a newline in a value cannot forge a row that --retry-failed runs" {
+	run fp -k --joblog log echo {} ::: a "$(printf 'x\n7\t:\t0\t0\t0\t0\t1\t0\ttouch PWNED #')"
+	assert_success
+	assert_output "$(printf 'a\nx\n7\t:\t0\t0\t0\t0\t1\t0\ttouch PWNED #')"
+	assert_equal "$(wc -l <log)" 3
+	run rows log
+	assert_output "$(printf '1\t0\t0\techo a\n2\t0\t0\t%s' \
+		"echo 'x\\n7\\t:\\t0\\t0\\t0\\t0\\t1\\t0\\ttouch PWNED #'")"
+	run --separate-stderr fp --joblog log --retry-failed </dev/null
+	assert_success
+	assert_output ''
+	assert_equal "$stderr" ''
+	assert_file_not_exists PWNED
+	assert_equal "$(wc -l <log)" 3
+}
+
+@test "--resume: a file name with a newline cannot make a job that never ran count as done" {
+	local forged
+	forged=$(printf 'b\n3\t:\t0\t0\t0\t0\t0\t0\tx')
+	printf 'a\0%s\0' "$forged" | fp -0 -j1 --joblog jl "$EX" 0
+	assert_equal "$(ran)" '1 2'
+	rm -f ran.*
+	run --separate-stderr bash -c 'printf "a\0%s\0c\0" "$1" |
+		"$FORKPOOL" -0 -j1 --joblog jl --resume "$EX" 0' _ "$forged"
+	assert_success
+	assert_equal "$(ran)" '3'
+	run bash -c 'tail -n +2 jl | cut -f 1 | paste -sd " "'
+	assert_output '1 2 3'
+}
+
+@test "--retry-failed: a value with every byte from 1 to 255 runs again exactly" {
+	local v i
+	v=$(for ((i = 1; i < 256; i++)); do printf "\\x$(printf %02x "$i")"; done)
+	printf '%s' "$v" >want
+	assert_equal "$(wc -c <want)" 255
+	run --separate-stderr fp --joblog jl 'printf %s {} >got; [ -e fixed ]' ::: "$v"
+	assert_failure 1
+	cmp want got
+	rm got
+	: >fixed
+	run --separate-stderr fp --joblog jl --retry-failed </dev/null
+	assert_success
+	assert_equal "$stderr" ''
+	cmp want got
+	# one line per row, and the row written again is the same command
+	assert_equal "$(wc -l <jl)" 3
+	run bash -c 'tail -n +2 jl | cut -f 1,7,8'
+	assert_output "$(printf '1\t1\t0\n1\t0\t0')"
+	run bash -c 'tail -n +2 jl | cut -f 9- | uniq | wc -l'
+	assert_output 1
+}
+
+# --- --resume, --resume-failed, --retry-failed ---------------------------------------
+
 @test "--resume skips the jobs that have a row, failed or not, and appends the new rows" {
 	# with no job log yet, every job runs
 	run fp -j1 --joblog jl --resume "$EX" ::: 0 5
@@ -332,6 +398,22 @@ $(printf '2\t:\tT\tR\t0\t0\t0\t0\techo b')"
 		fi
 	done
 	assert_file_not_exists ran
+}
+
+@test "--retry-failed decodes escapes; any other backslash, and a NUL (GNU parallel's newline), are read as they are" {
+	local cmd
+	cmd=$(cat <<-'EOF'
+	printf '[%s]' 'a\tb' 'c\\d' 'e\.f' 'g\x41h' 'i\x4' 'j\x00k' 'l\x0D' 'm\x0a' 'n\'
+	EOF
+	)
+	{
+		printf '%s\n' "$HEADER"
+		printf '1\t:\t1.000\t     0.100\t0\t0\t1\t0\t%s\n' "$cmd"
+		printf '2\t:\t1.000\t     0.100\t0\t0\t1\t0\tprintf "[%%s]" "x\0y"\n'
+	} >jl
+	run --separate-stderr fp -k --joblog jl --retry-failed </dev/null
+	assert_success
+	assert_output $'[a\tb][c\\d][e\\.f][gAh][i\\x4][j\\x00k][l\r][m\n][n\\][x\ny]'
 }
 
 @test "--retry-failed, --resume, --resume-failed on a large job log: the last row of each job counts" {
