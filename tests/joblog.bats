@@ -162,6 +162,93 @@ $(printf '2\t:\tT\tR\t0\t0\t0\t0\techo b')"
 	assert_file_not_exists jl
 }
 
+@test "--joblog +FILE: forkpools starting together on a new file write one header" {
+	local i k fd pids
+	# four writers released at once by a line each from a FIFO wrote two
+	# headers in about 1 run in 4
+	for ((i = 0; i < 30; i++)); do
+		rm -f jl go
+		mkfifo go
+		exec {fd}<>go
+		pids=()
+		for k in 1 2 3 4; do
+			(read -r _ <go && exec "$FORKPOOL" --joblog +jl true ::: "$k") &
+			pids+=($!)
+		done
+		sleep 0.05
+		printf '\n\n\n\n' >&"$fd"
+		wait "${pids[@]}"
+		exec {fd}>&-
+		assert_equal "$(grep -cxF "$HEADER" jl)" 1
+		assert_equal "$(head -n 1 jl)" "$HEADER"
+		assert_equal "$(wc -l <jl)" 5
+	done
+}
+
+@test "--joblog: Command escapes backslash and control bytes, and no other byte" {
+	local v want
+	v=$'a\\b\tc\rd\x1be\x7ff\xe9g\x01h\ni \'q\' $x'
+	run fp --joblog jl echo {} ::: "$v" plain
+	assert_success
+	assert_equal "$(wc -l <jl)" 3
+	want='echo '\''a\\b\tc\rd\x1be\x7ff'$'\xe9''g\x01h\ni '\''"'\''"'\''q'\''"'\''"'\'' $x'\'
+	run bash -c 'tail -n +2 jl | cut -f 9-'
+	assert_output "$want
+echo plain"
+}
+
+@test "--joblog: a newline in a value cannot forge a row that --retry-failed runs" {
+	run fp -k --joblog log echo {} ::: a "$(printf 'x\n7\t:\t0\t0\t0\t0\t1\t0\ttouch PWNED #')"
+	assert_success
+	assert_output "$(printf 'a\nx\n7\t:\t0\t0\t0\t0\t1\t0\ttouch PWNED #')"
+	assert_equal "$(wc -l <log)" 3
+	run rows log
+	assert_output "$(printf '1\t0\t0\techo a\n2\t0\t0\t%s' \
+		"echo 'x\\n7\\t:\\t0\\t0\\t0\\t0\\t1\\t0\\ttouch PWNED #'")"
+	run --separate-stderr fp --joblog log --retry-failed </dev/null
+	assert_success
+	assert_output ''
+	assert_equal "$stderr" ''
+	assert_file_not_exists PWNED
+	assert_equal "$(wc -l <log)" 3
+}
+
+@test "--resume: a file name with a newline cannot make a job that never ran count as done" {
+	local forged
+	forged=$(printf 'b\n3\t:\t0\t0\t0\t0\t0\t0\tx')
+	printf 'a\0%s\0' "$forged" | fp -0 -j1 --joblog jl "$EX" 0
+	assert_equal "$(ran)" '1 2'
+	rm -f ran.*
+	run --separate-stderr bash -c 'printf "a\0%s\0c\0" "$1" |
+		"$FORKPOOL" -0 -j1 --joblog jl --resume "$EX" 0' _ "$forged"
+	assert_success
+	assert_equal "$(ran)" '3'
+	run bash -c 'tail -n +2 jl | cut -f 1 | paste -sd " "'
+	assert_output '1 2 3'
+}
+
+@test "--retry-failed: a value with every byte from 1 to 255 runs again exactly" {
+	local v i
+	v=$(for ((i = 1; i < 256; i++)); do printf "\\x$(printf %02x "$i")"; done)
+	printf '%s' "$v" >want
+	assert_equal "$(wc -c <want)" 255
+	run --separate-stderr fp --joblog jl 'printf %s {} >got; [ -e fixed ]' ::: "$v"
+	assert_failure 1
+	cmp want got
+	rm got
+	: >fixed
+	run --separate-stderr fp --joblog jl --retry-failed </dev/null
+	assert_success
+	assert_equal "$stderr" ''
+	cmp want got
+	# one line per row, and the row written again is the same command
+	assert_equal "$(wc -l <jl)" 3
+	run bash -c 'tail -n +2 jl | cut -f 1,7,8'
+	assert_output "$(printf '1\t1\t0\n1\t0\t0')"
+	run bash -c 'tail -n +2 jl | cut -f 9- | uniq | wc -l'
+	assert_output 1
+}
+
 # --- --resume, --resume-failed, --retry-failed ---------------------------------------
 
 @test "--resume skips the jobs that have a row, failed or not, and appends the new rows" {
@@ -253,17 +340,17 @@ $(printf '2\t:\tT\tR\t0\t0\t0\t0\techo b')"
 	assert_equal "$(ran)" '1 2'
 }
 
-@test "--resume: a job number in the log above 4294967295 is an error, not a hang" {
+@test "--resume: a job number in the log above 2^63 - 1 is an error, not a hang" {
 	local seq
 	# 2^64 - 1 made the map's growth loop forever
-	for seq in 4294967296 18446744073709551615; do
+	for seq in 9223372036854775808 18446744073709551615 123456789012345678901234567890; do
 		{
 			printf '%s\n' "$HEADER"
 			printf '%s\t:\t1.000\t     0.100\t0\t0\t0\t0\tx\n' "$seq"
 		} >jl
 		run --separate-stderr timeout 20 "$FORKPOOL" --joblog jl --resume "$EX" ::: 0
 		assert_failure 255
-		assert_equal "$stderr" "forkpool: --joblog jl: job number $seq is too large"
+		assert_equal "$stderr" "forkpool: jl:2: bad row: Seq \"$seq\" is too large"
 		assert_equal "$(ran)" ''
 	done
 }
@@ -311,6 +398,128 @@ $(printf '2\t:\tT\tR\t0\t0\t0\t0\techo b')"
 		fi
 	done
 	assert_file_not_exists ran
+}
+
+@test "--retry-failed decodes escapes; any other backslash, and a NUL (GNU parallel's newline), are read as they are" {
+	local cmd
+	cmd=$(cat <<-'EOF'
+	printf '[%s]' 'a\tb' 'c\\d' 'e\.f' 'g\x41h' 'i\x4' 'j\x00k' 'l\x0D' 'm\x0a' 'n\'
+	EOF
+	)
+	{
+		printf '%s\n' "$HEADER"
+		printf '1\t:\t1.000\t     0.100\t0\t0\t1\t0\t%s\n' "$cmd"
+		printf '2\t:\t1.000\t     0.100\t0\t0\t1\t0\tprintf "[%%s]" "x\0y"\n'
+	} >jl
+	run --separate-stderr fp -k --joblog jl --retry-failed </dev/null
+	assert_success
+	assert_output $'[a\tb][c\\d][e\\.f][gAh][i\\x4][j\\x00k][l\r][m\n][n\\][x\ny]'
+}
+
+@test "--retry-failed, --resume, --resume-failed on a large job log: the last row of each job counts" {
+	# 100,000 rows in scrambled order, then rows that fix every ninth job and
+	# break every tenth
+	awk -v h="$HEADER" 'BEGIN {
+		n = 100000
+		print h
+		for (i = 0; i < n; i++) {
+			s = (i * 7919) % n + 1
+			printf "%d\t:\t1.000\t     0.100\t0\t0\t%d\t0\techo %d\n", s, s % 3 == 0, s
+		}
+		for (s = 9; s <= n; s += 9)
+			printf "%d\t:\t1.000\t     0.100\t0\t0\t0\t0\techo %d\n", s, s
+		for (s = 1; s <= n; s += 10)
+			printf "%d\t:\t1.000\t     0.100\t0\t0\t0\t15\techo %d\n", s, s
+	}' >jl
+	run --separate-stderr fp --joblog jl --retry-failed --dry-run </dev/null
+	assert_success
+	assert_equal "$output" "$(awk 'BEGIN {
+		for (s = 1; s <= 100000; s++)
+			if (s % 10 == 1 || (s % 3 == 0 && s % 9 != 0))
+				print "echo " s
+	}')"
+	run --separate-stderr bash -c 'seq 100005 | "$FORKPOOL" --dry-run --joblog jl --resume echo'
+	assert_success
+	assert_output "$(seq 100001 100005 | sed 's/^/echo /')"
+	run --separate-stderr bash -c 'seq 100005 | "$FORKPOOL" --dry-run --joblog jl --resume-failed echo'
+	assert_success
+	assert_equal "$output" "$(awk 'BEGIN {
+		for (s = 1; s <= 100005; s++)
+			if (s > 100000 || s % 10 == 1 || (s % 3 == 0 && s % 9 != 0))
+				print "echo " s
+	}')"
+}
+
+@test "--resume: a huge job number costs no more memory than a small one" {
+	skip_if_sanitized "ulimit -v"
+	{
+		printf '%s\n' "$HEADER"
+		printf '2\t:\t1.000\t     0.100\t0\t0\t0\t0\tx\n'
+		printf '4294967295\t:\t1.000\t     0.100\t0\t0\t0\t0\tx\n'
+		printf '9223372036854775807\t:\t1.000\t     0.100\t0\t0\t0\t0\tx\n'
+	} >jl
+	# a map with a bit per job number took 1 GiB for 4294967295
+	run --separate-stderr bash -c 'ulimit -v 100000 && exec "$FORKPOOL" -j1 --joblog jl --resume "$EX" 0 ::: a b c'
+	assert_success
+	assert_equal "$stderr" ''
+	assert_equal "$(ran)" '1 3'
+}
+
+@test "--resume: a bad row is an error naming the file, the line and the column: exit 255" {
+	local -a bad=(
+		$'1x\t:\t1.000\t     0.100\t0\t0\t0\t0\tx' 'Seq "1x" is invalid'
+		$'7\t\t\t\t\t\t\t\t' 'Host "" is invalid'
+		$'0\t:\t1.000\t     0.100\t0\t0\t0\t0\tx' 'Seq "0" is too small'
+		$'9223372036854775808\t:\t1.000\t     0.100\t0\t0\t0\t0\tx' 'Seq "9223372036854775808" is too large'
+		$' 5\t:\t1.000\t     0.100\t0\t0\t0\t0\tx' 'Seq " 5" is invalid'
+		$'+5\t:\t1.000\t     0.100\t0\t0\t0\t0\tx' 'Seq "+5" is invalid'
+		$'5\t:\t1.0x\t     0.100\t0\t0\t0\t0\tx' 'Starttime "1.0x" is invalid'
+		$'5\t:\t1.000\tfast\t0\t0\t0\t0\tx' 'JobRuntime "fast" is invalid'
+		$'5\t:\t1.000\t     0.100\t-1\t0\t0\t0\tx' 'Send "-1" is invalid'
+		$'5\t:\t1.000\t     0.100\t0\t1e3\t0\t0\tx' 'Receive "1e3" is invalid'
+		$'5\t:\t1.000\t     0.100\t0\t0\t\t0\tx' 'Exitval "" is invalid'
+		$'5\t:\t1.000\t     0.100\t0\t0\t0x\t0\tx' 'Exitval "0x" is invalid'
+		$'5\t:\t1.000\t     0.100\t0\t0\t0\t9x\tx' 'Signal "9x" is invalid'
+		$'5\t:\t1.000\t     0.100\t0\t0\t0\t-9\tx' 'Signal "-9" is invalid'
+		$'5\t\t1.0' 'Host "" is invalid'
+		$'5x\t:\t1.0' 'Seq "5x" is invalid'
+		'garbage' 'Seq "garbage" is invalid'
+	)
+	local n mode
+	for ((n = 0; n < ${#bad[@]}; n += 2)); do
+		for mode in --resume --resume-failed --retry-failed; do
+			{
+				printf '%s\n' "$HEADER"
+				printf '2\t:\t1.000\t     0.100\t0\t0\t1\t0\t%s\n' "$EX 0"
+				printf '%s\n' "${bad[n]}"
+				printf '4\t:\t1.000\t     0.100\t0\t0\t1\t0\t%s\n' "$EX 0"
+			} >jl
+			cp jl jl.orig
+			run --separate-stderr fp -j1 --joblog jl "$mode" "$EX" 0 ::: a b c d e
+			assert_output ''
+			assert_equal "$stderr" "forkpool: jl:3: bad row: ${bad[n + 1]}"
+			assert_equal "$(ran)" ''
+			cmp jl jl.orig
+		done
+	done
+}
+
+@test "--resume: rows cut short anywhere, and headers, are skipped: those jobs run again" {
+	{
+		printf '%s\n' "$HEADER"
+		printf '1\t:\t1.000\t     0.100\t0\t0\t0\t0\tx\n'
+		printf '2\n'
+		printf '3\t:\t1.000\t     0.100\t0\t0\t0\t0\n'
+		printf 'Seq\tHost\tStart\n'
+		printf '\n'
+		printf '%s\n' "$HEADER"
+		printf '4\t:\t1.000\t     0.100\t0\t0\t0\t0\tx\n'
+		printf '5\t:\t1.0'
+	} >jl
+	run --separate-stderr fp -j1 --joblog jl --resume "$EX" 0 ::: a b c d e f
+	assert_success
+	assert_equal "$stderr" ''
+	assert_equal "$(ran)" '2 3 5 6'
 }
 
 # --- crash safety ----------------------------------------------------------------------
