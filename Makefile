@@ -42,7 +42,7 @@ FUZZ_TIME ?=	60
 FUZZ_CFLAGS =	$(WARNINGS) -D_GNU_SOURCE $(BSD_CFLAGS) $(CPPFLAGS) -O1 -g \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-fno-omit-frame-pointer
-FUZZ_TARGETS =	fuzz_template fuzz_quote fuzz_records fuzz_opts
+FUZZ_TARGETS =	fuzz_template fuzz_quote fuzz_records fuzz_opts fuzz_contexts
 FUZZ_OBJS =	$(patsubst src/%.c,fuzz/build/%.o,$(filter-out src/main.c,$(SRCS)))
 FUZZ_BINS =	$(FUZZ_TARGETS:%=fuzz/build/%)
 

@@ -46,6 +46,26 @@ has_single(char **w, size_t n)
 }
 
 /*
+ * Whether a shell template may hold a replacement that cannot be quoted:
+ * after a $, in $'...' or a here-document, in `...` nested too deeply, or
+ * past more nesting than the quoting lexer follows.
+ */
+static int
+may_refuse(char **w, size_t n)
+{
+	const char	*p;
+	size_t		 i, open = 0;
+
+	for (i = 0; i < n; i++) {
+		if (strpbrk(w[i], "$`") != NULL || strstr(w[i], "<<") != NULL)
+			return 1;
+		for (p = w[i]; *p != '\0'; p++)
+			open += *p == '(' || *p == '"' || *p == '[';
+	}
+	return open >= 63;
+}
+
+/*
  * Check one expansion: a direct command is argc NUL-terminated elements
  * that fill the buffer exactly; anything else is one NUL-free string.
  */
@@ -151,7 +171,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	t = template_new(words, nwords, kind, &o);
 	if (t == NULL) {
-		if (o.exec_mode != EXEC_DIRECT || kind != TEMPLATE_COMMAND)
+		if (kind != TEMPLATE_COMMAND || (o.exec_mode != EXEC_DIRECT &&
+		    !may_refuse(words, nwords)))
 			die("template_new failed outside --exec-mode direct");
 		goto out;
 	}

@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,26 @@ enum repl_kind {
 	REPL_SLOT		/* {%}	*/
 };
 
+/*
+ * Where a replacement stands in the shell line, which decides how a value
+ * is quoted there (see quote_value()).
+ */
+enum quote_ctx {
+	CTX_BARE,		/* unquoted: 'value' */
+	CTX_SQ,			/* in '...': close, 'value', reopen */
+	CTX_DQ,			/* in "...": a backslash before $ ` " \ */
+	CTX_DQWORD,		/* the word of "${x:-...}": "value" */
+	CTX_ARITH,		/* $((...)) ((...)) $[...] ${x[...]} */
+	CTX_COMMENT		/* after #: the value is left out */
+};
+
+/*
+ * Backquotes nested deeper than this around a replacement are refused:
+ * each level doubles the backslashes a value needs.
+ */
+#define BQ_MAX		4
+#define PREFIX_MAX	32	/* 2 * (2 * (2 * (2 * 1 + 1) + 1) + 1) + 1 */
+
 /* A piece of a word: literal text or a replacement string. */
 struct segment {
 	int		 is_repl;
@@ -23,6 +44,13 @@ struct segment {
 	size_t		 len;
 	enum repl_kind	 kind;
 	long		 pos;		/* 0: every value; n: the n-th; -n */
+	enum quote_ctx	 ctx;
+	unsigned int	 bq;		/* backquote levels around it */
+	unsigned int	 bqbs;		/* bit n: a \ before it at level n */
+	int		 after_bs;	/* a \ before it at its own level */
+	int		 placed;	/* the lexer saw it */
+	char		 prefix[PREFIX_MAX];	/* ends the \ before it */
+	size_t		 prefixlen;
 };
 
 /* A blank-separated word of the template and the blanks before it. */
@@ -33,6 +61,7 @@ struct word {
 	size_t		 seplen;
 	int		 multi;		/* holds a replacement of every value */
 	size_t		 litlen;	/* bytes of literal text */
+	size_t		 prefixlen;	/* bytes of its segments' prefixes */
 };
 
 struct template {
@@ -264,6 +293,609 @@ pick_shell(const struct opts *o)
 	return "/bin/sh";
 }
 
+/*
+ * The shell line as the shell reads it, to learn the quoting context of
+ * every replacement (see enum quote_ctx).  This follows XCU 2.2 to 2.6
+ * (quoting, substitutions, expansions, comments, here-documents) and the
+ * quotes bash and zsh add ($'...', ((...)), $[...]); it is not a parser,
+ * only enough of one to know what encloses each position.
+ */
+
+enum frame_kind {
+	FRAME_TOP,		/* the line itself */
+	FRAME_PAREN,		/* ( ... ) */
+	FRAME_CMDSUB,		/* $( ... ), <( ... ), >( ... ) */
+	FRAME_DQ,		/* " ... " */
+	FRAME_PARAM,		/* ${ ... } */
+	FRAME_ARITH		/* $(( )), (( )), $[ ], ${x[ ]} */
+};
+
+/* What is open at a position, innermost last. */
+struct frame {
+	enum frame_kind	 kind;
+	int		 in_dq;		/* PARAM: inside "..." */
+	size_t		 seen;		/* PARAM: bytes after ${ */
+	int		 word;		/* PARAM: past the name */
+	int		 depth;		/* ARITH: open (; PARAM: open { */
+	char		 close;		/* ARITH: ')' for )), or ']' */
+	int		 cases;		/* case statements not yet at esac */
+	int		 cmd_start;	/* the next word may be a command */
+	size_t		 ws;		/* where the current word began */
+};
+
+#define FRAMES_MAX	64
+#define LEVELS_MAX	16
+#define NO_WORD		((size_t)-1)
+
+/* What every level of the line shares. */
+struct lex_state {
+	struct template	*t;
+	int		 heredoc;	/* 1: a << was seen; 2: past its line */
+	int		 ambiguous;	/* a \' in $'...': shells part ways */
+	int		 overflow;	/* nesting deeper than followed */
+	const char	*why;		/* set: a replacement cannot be quoted */
+	struct segment	*why_seg;
+};
+
+/* One level of the line: the line itself, or the inside of `...`. */
+struct lexer {
+	struct lex_state *s;
+	const char	*c;		/* the level's bytes */
+	const size_t	*at;		/* where each stands in t->joined */
+	size_t		 n;
+	unsigned int	 level;		/* backquotes around it */
+	struct frame	 f[FRAMES_MAX];
+	size_t		 nf;
+};
+
+static void	lex(struct lexer *);
+
+/* The replacement that begins at byte i of a level, or NULL. */
+static struct segment *
+repl_at(const struct lexer *lx, size_t i)
+{
+	const struct template	*t = lx->s->t;
+	size_t			 lo = 0, hi = t->nsegs, mid, want = lx->at[i];
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((size_t)(t->segs[mid].text - t->joined) < want)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < t->nsegs && t->segs[lo].is_repl &&
+	    t->segs[lo].text == t->joined + want)
+		return &t->segs[lo];
+	return NULL;
+}
+
+/* The index past the replacement seg that begins at byte i. */
+static size_t
+repl_end(const struct lexer *lx, size_t i, const struct segment *seg)
+{
+	size_t	 end = (size_t)(seg->text - lx->s->t->joined) + seg->len;
+
+	while (i < lx->n && lx->at[i] < end)
+		i++;
+	return i;
+}
+
+/*
+ * Byte j of a level, for looking ahead: '\0' past the end or where a
+ * replacement begins, which is never part of the shell's syntax.
+ */
+static char
+peek(const struct lexer *lx, size_t j)
+{
+	if (j >= lx->n || repl_at(lx, j) != NULL)
+		return '\0';
+	return lx->c[j];
+}
+
+/* Note a replacement's context, or why it has none that is safe. */
+static void
+place(struct lexer *lx, struct segment *seg, enum quote_ctx ctx,
+    int after_bs, const char *refuse)
+{
+	struct lex_state	*s = lx->s;
+
+	seg->placed = 1;
+	if (refuse == NULL && s->heredoc == 2)
+		refuse = "inside a here-document";
+	if (refuse == NULL && s->ambiguous)
+		refuse = "after a $'...' holding \\', which shells read "
+		    "differently";
+	if (refuse == NULL && (lx->level > BQ_MAX || s->overflow))
+		refuse = "nested this deeply";
+	if (refuse != NULL && s->why == NULL) {
+		s->why = refuse;
+		s->why_seg = seg;
+	}
+	seg->ctx = ctx;
+	seg->bq = lx->level;
+	seg->after_bs = after_bs;
+}
+
+/* The innermost open frame. */
+static struct frame *
+top(struct lexer *lx)
+{
+	return &lx->f[lx->nf - 1];
+}
+
+/* Open a frame; nesting deeper than FRAMES_MAX is not followed. */
+static void
+push(struct lexer *lx, enum frame_kind kind, int in_dq, char close)
+{
+	struct frame	*f;
+
+	if (lx->nf == FRAMES_MAX) {
+		lx->s->overflow = 1;
+		return;
+	}
+	f = &lx->f[lx->nf++];
+	memset(f, 0, sizeof(*f));
+	f->kind = kind;
+	f->in_dq = in_dq;
+	f->close = close;
+	f->cmd_start = 1;
+	f->ws = NO_WORD;
+}
+
+/* Close the innermost frame, never the line itself. */
+static void
+pop(struct lexer *lx)
+{
+	if (lx->nf > 1)
+		lx->nf--;
+}
+
+/* The context of a replacement standing in frame f, unquoted there. */
+static enum quote_ctx
+frame_ctx(const struct frame *f)
+{
+	switch (f->kind) {
+	case FRAME_DQ:
+		return CTX_DQ;
+	case FRAME_PARAM:
+		if (!f->in_dq)
+			return CTX_BARE;
+		return f->word ? CTX_DQWORD : CTX_DQ;
+	case FRAME_ARITH:
+		return CTX_ARITH;
+	default:
+		return CTX_BARE;
+	}
+}
+
+/* Whether quotes, comments and operators are active in frame f. */
+static int
+frame_quotes(const struct frame *f)
+{
+	return f->kind != FRAME_DQ && !(f->kind == FRAME_PARAM && f->in_dq);
+}
+
+/* Whether frame f holds commands (where case, #, ( and ) mean something). */
+static int
+frame_commands(const struct frame *f)
+{
+	return f->kind == FRAME_TOP || f->kind == FRAME_PAREN ||
+	    f->kind == FRAME_CMDSUB;
+}
+
+/*
+ * End the word that ends at byte i, following case ... esac so that the
+ * ) of a pattern does not close a $(...).
+ */
+static void
+end_word(struct lexer *lx, size_t i)
+{
+	static const char *const keep[] = {
+		"!", "{", "do", "elif", "else", "if", "then", "time", "until",
+		"while", NULL
+	};
+	struct frame	*f = top(lx);
+	const char	*w;
+	size_t		 len, k;
+	int		 was_start = f->cmd_start;
+
+	if (f->ws == NO_WORD)
+		return;
+	w = lx->c + f->ws;
+	len = i - f->ws;
+	f->ws = NO_WORD;
+	f->cmd_start = 0;
+	if (!was_start)
+		return;
+	if (len == 4 && memcmp(w, "case", 4) == 0)
+		f->cases++;
+	else if (len == 4 && memcmp(w, "esac", 4) == 0 && f->cases > 0)
+		f->cases--;
+	for (k = 0; keep[k] != NULL; k++)
+		if (strlen(keep[k]) == len && memcmp(keep[k], w, len) == 0)
+			f->cmd_start = 1;
+}
+
+/*
+ * Read the `...` that opens at byte i: undo its backslashes (before
+ * \ ` $, and " inside "...") into a level of its own and read that.
+ * Replacements are copied whole; a lone \ before one is noted in its
+ * bqbs.  Returns the index past the closing `.
+ */
+static size_t
+lex_backquote(struct lexer *lx, size_t i, int in_dq)
+{
+	struct lexer	*in;
+	struct segment	*seg;
+	char		*c;
+	size_t		*at, j, m = 0, end;
+	int		 lone = 0;
+	char		 next;
+
+	c = xmalloc(lx->n - i);
+	at = xreallocarray(NULL, lx->n - i, sizeof(*at));
+	for (j = i + 1; j < lx->n;) {
+		if ((seg = repl_at(lx, j)) != NULL) {
+			if (lone && lx->level < BQ_MAX)
+				seg->bqbs |= 1U << lx->level;
+			for (end = repl_end(lx, j, seg); j < end; j++) {
+				c[m] = lx->c[j];
+				at[m++] = lx->at[j];
+			}
+			lone = 0;
+			continue;
+		}
+		if (lx->c[j] == '`')
+			break;
+		next = peek(lx, j + 1);
+		if (lx->c[j] == '\\' && next != '\0' &&
+		    (strchr("\\`$", next) != NULL || (in_dq && next == '"'))) {
+			c[m] = next;
+			at[m++] = lx->at[j + 1];
+			j += 2;
+			lone = 0;
+			continue;
+		}
+		lone = lx->c[j] == '\\';
+		c[m] = lx->c[j];
+		at[m++] = lx->at[j];
+		j++;
+	}
+	if (lx->level + 1 < LEVELS_MAX) {
+		in = xcalloc(1, sizeof(*in));
+		in->s = lx->s;
+		in->c = c;
+		in->at = at;
+		in->n = m;
+		in->level = lx->level + 1;
+		lex(in);
+		free(in);
+	} else
+		lx->s->overflow = 1;
+	free(c);
+	free(at);
+	return j < lx->n ? j + 1 : j;
+}
+
+/* Read '...' from byte i (the quote); the index past its end. */
+static size_t
+lex_squote(struct lexer *lx, size_t i)
+{
+	struct segment	*seg;
+
+	for (i++; i < lx->n; i++) {
+		if ((seg = repl_at(lx, i)) != NULL) {
+			place(lx, seg, CTX_SQ, 0, NULL);
+			i = repl_end(lx, i, seg) - 1;
+		} else if (lx->c[i] == '\'')
+			return i + 1;
+	}
+	return i;
+}
+
+/*
+ * Read $'...' from byte i (the $).  bash, zsh and ksh read backslash
+ * escapes in it, dash 0.5.12 reads '...' after a $: no quoting suits both.
+ */
+static size_t
+lex_ansi(struct lexer *lx, size_t i)
+{
+	struct segment	*seg;
+
+	for (i += 2; i < lx->n; i++) {
+		if ((seg = repl_at(lx, i)) != NULL) {
+			place(lx, seg, CTX_SQ, 0, "inside $'...'");
+			i = repl_end(lx, i, seg) - 1;
+		} else if (lx->c[i] == '\'')
+			return i + 1;
+		else if (lx->c[i] == '\\' && peek(lx, i + 1) != '\0') {
+			if (lx->c[i + 1] == '\'')
+				lx->s->ambiguous = 1;
+			i++;
+		}
+	}
+	return i;
+}
+
+/* Read a comment from byte i (the #) to the end of its line. */
+static size_t
+lex_comment(struct lexer *lx, size_t i)
+{
+	struct segment	*seg;
+
+	for (; i < lx->n; i++) {
+		if ((seg = repl_at(lx, i)) != NULL) {
+			place(lx, seg, CTX_COMMENT, 0, NULL);
+			i = repl_end(lx, i, seg) - 1;
+		} else if (lx->c[i] == '\n')
+			break;
+	}
+	return i;
+}
+
+/* Read what a $ at byte i begins; the index past what was read. */
+static size_t
+lex_dollar(struct lexer *lx, size_t i)
+{
+	struct frame	*f = top(lx);
+	struct segment	*seg;
+	char		 next = peek(lx, i + 1);
+	int		 quotes = frame_quotes(f);
+
+	if (i + 1 < lx->n && (seg = repl_at(lx, i + 1)) != NULL) {
+		place(lx, seg, frame_ctx(f), 0, "right after $");
+		return repl_end(lx, i + 1, seg);
+	}
+	switch (next) {
+	case '(':
+		if (peek(lx, i + 2) == '(') {
+			push(lx, FRAME_ARITH, 0, ')');
+			return i + 3;
+		}
+		push(lx, FRAME_CMDSUB, 0, ')');
+		return i + 2;
+	case '{':
+		push(lx, FRAME_PARAM, !quotes, '}');
+		return i + 2;
+	case '[':
+		push(lx, FRAME_ARITH, 0, ']');
+		return i + 2;
+	case '\'':
+		return quotes ? lex_ansi(lx, i) : i + 1;
+	case '"':
+		if (quotes) {
+			push(lx, FRAME_DQ, 0, '"');
+			return i + 2;
+		}
+		return i + 1;
+	default:
+		return i + 1;
+	}
+}
+
+/* Read the operator or delimiter at byte i of a frame of commands. */
+static size_t
+lex_operator(struct lexer *lx, size_t i)
+{
+	struct frame	*f = top(lx);
+	char		 c = lx->c[i], next;
+
+	next = peek(lx, i + 1);
+	end_word(lx, i);
+	switch (c) {
+	case '\n':
+		if (lx->s->heredoc == 1)
+			lx->s->heredoc = 2;
+		f->cmd_start = 1;
+		return i + 1;
+	case ';':
+	case '&':
+	case '|':
+		f->cmd_start = 1;
+		return i + 1;
+	case '(':
+		if (f->cmd_start && next == '(') {
+			push(lx, FRAME_ARITH, 0, ')');
+			return i + 2;
+		}
+		push(lx, FRAME_PAREN, 0, ')');
+		return i + 1;
+	case ')':
+		if (f->kind == FRAME_PAREN ||
+		    (f->kind == FRAME_CMDSUB && f->cases == 0))
+			pop(lx);
+		else
+			f->cmd_start = 1;	/* a case pattern ends */
+		return i + 1;
+	case '<':
+	case '>':
+		if (next == '(') {
+			push(lx, FRAME_CMDSUB, 0, ')');
+			return i + 2;
+		}
+		if (c == '<' && next == '<') {
+			if (peek(lx, i + 2) == '<')
+				return i + 3;
+			if (lx->s->heredoc == 0)
+				lx->s->heredoc = 1;
+			return i + 2;
+		}
+		return i + 1;
+	default:			/* blanks */
+		return i + 1;
+	}
+}
+
+/* Read a level of the line, placing every replacement in it. */
+static void
+lex(struct lexer *lx)
+{
+	struct frame	*f;
+	struct segment	*seg;
+	size_t		 i = 0;
+	char		 c;
+
+	lx->nf = 0;
+	push(lx, FRAME_TOP, 0, '\0');
+	while (i < lx->n) {
+		f = top(lx);
+		c = lx->c[i];
+		if ((seg = repl_at(lx, i)) != NULL) {
+			place(lx, seg, frame_ctx(f), 0, NULL);
+			if (f->ws == NO_WORD)
+				f->ws = i;
+			if (f->kind == FRAME_PARAM)
+				f->seen++;
+			i = repl_end(lx, i, seg);
+			continue;
+		}
+		if (f->kind == FRAME_PARAM) {
+			if (f->seen > 0 && !isalnum((unsigned char)c) &&
+			    c != '_')
+				f->word = 1;
+			f->seen++;
+		}
+		if (frame_commands(f) && strchr(" \t\n;&|()<>", c) != NULL) {
+			i = lex_operator(lx, i);
+			continue;
+		}
+		if (frame_commands(f) && c == '#' && f->ws == NO_WORD) {
+			i = lex_comment(lx, i);
+			continue;
+		}
+		if (f->ws == NO_WORD)
+			f->ws = i;
+		switch (c) {
+		case '\\':
+			if (i + 1 < lx->n &&
+			    (seg = repl_at(lx, i + 1)) != NULL) {
+				place(lx, seg, frame_ctx(f), 1, NULL);
+				i = repl_end(lx, i + 1, seg);
+			} else
+				i += i + 1 < lx->n ? 2 : 1;
+			continue;
+		case '$':
+			i = lex_dollar(lx, i);
+			continue;
+		case '`':
+			i = lex_backquote(lx, i, !frame_quotes(f));
+			continue;
+		case '\'':
+			i = frame_quotes(f) ? lex_squote(lx, i) : i + 1;
+			continue;
+		case '"':
+			if (f->kind == FRAME_DQ)
+				pop(lx);
+			else
+				push(lx, FRAME_DQ, 0, '"');
+			i++;
+			continue;
+		default:
+			break;
+		}
+		if (f->kind == FRAME_PARAM) {
+			if (c == '{')
+				f->depth++;
+			else if (c == '}' && f->depth > 0)
+				f->depth--;
+			else if (c == '}')
+				pop(lx);
+			else if (c == '[' && !f->word)
+				push(lx, FRAME_ARITH, 0, ']');
+		} else if (f->kind == FRAME_ARITH) {
+			if (c == '(')
+				f->depth++;
+			else if (c == ')' && f->depth > 0)
+				f->depth--;
+			else if (c == f->close) {
+				pop(lx);
+				if (c == ')' && peek(lx, i + 1) == ')')
+					i++;
+			}
+		}
+		i++;
+	}
+}
+
+/*
+ * The bytes that go before a replacement's values so that the
+ * backslashes before it at each level stay what they were: a \ before
+ * it unquoted quotes nothing once followed by a newline (XCU 2.2.1), one
+ * inside "..." stays a \ when doubled; each level of `...` then adds its
+ * own backslashes.
+ */
+static void
+set_prefix(struct segment *seg)
+{
+	char		 a[PREFIX_MAX], b[PREFIX_MAX];
+	size_t		 n = 0, m, i;
+	unsigned int	 l;
+
+	if (seg->after_bs && seg->ctx == CTX_BARE)
+		a[n++] = '\n';
+	else if (seg->after_bs &&
+	    (seg->ctx == CTX_DQ || seg->ctx == CTX_DQWORD))
+		a[n++] = '\\';
+	for (l = seg->bq; l-- > 0;) {
+		m = 0;
+		if (seg->bqbs & (1U << l))
+			b[m++] = '\\';
+		for (i = 0; i < n; i++) {
+			if (strchr("\\`$", a[i]) != NULL)
+				b[m++] = '\\';
+			b[m++] = a[i];
+		}
+		memcpy(a, b, m);
+		n = m;
+	}
+	memcpy(seg->prefix, a, n);
+	seg->prefixlen = n;
+}
+
+/*
+ * Find the quoting context of every replacement of a shell template;
+ * 0, or -1 after a message naming the replacement that cannot be quoted.
+ */
+static int
+place_replacements(struct template *t)
+{
+	struct lex_state	 s = { 0 };
+	struct lexer		*lx;
+	size_t			 i, k, n = strlen(t->joined);
+	size_t			*at;
+
+	s.t = t;
+	at = xreallocarray(NULL, n, sizeof(*at));
+	for (i = 0; i < n; i++)
+		at[i] = i;
+	lx = xcalloc(1, sizeof(*lx));
+	lx->s = &s;
+	lx->c = t->joined;
+	lx->at = at;
+	lx->n = n;
+	lex(lx);
+	free(lx);
+	free(at);
+	for (i = 0; s.why == NULL && i < t->nsegs; i++)
+		if (t->segs[i].is_repl && !t->segs[i].placed) {
+			s.why = "where the shell may not see it";
+			s.why_seg = &t->segs[i];
+		}
+	if (s.why != NULL) {
+		warnx("cannot quote %.*s %s: %s", (int)s.why_seg->len,
+		    s.why_seg->text, s.why, t->joined);
+		return -1;
+	}
+	for (i = 0; i < t->nwords; i++)
+		for (k = 0; k < t->words[i].nseg; k++) {
+			set_prefix(&t->segs[t->words[i].seg + k]);
+			t->words[i].prefixlen +=
+			    t->segs[t->words[i].seg + k].prefixlen;
+		}
+	return 0;
+}
+
 /* Parse the template once. */
 struct template *
 template_new(char **words, size_t nwords, enum template_kind kind,
@@ -328,6 +960,10 @@ template_new(char **words, size_t nwords, enum template_kind kind,
 	case EXEC_AUTO:
 		t->use_shell = meta || first_word_needs_shell(t);
 		break;
+	}
+	if (t->use_shell && place_replacements(t) == -1) {
+		template_free(t);
+		return NULL;
 	}
 	return t;
 }
@@ -397,37 +1033,138 @@ shell_plain(const char *s, size_t len)
 	return 1;
 }
 
-/* Append s as one shell word. */
-void
-shell_quote(struct buf *b, const char *s, size_t len)
+/* Where quoted bytes go: a buffer, or only their count. */
+struct sink {
+	struct buf	*b;		/* NULL: count only */
+	size_t		 n;
+	unsigned int	 bq;		/* levels of `...` to write them for */
+};
+
+/*
+ * Write byte c so that it is c once bq levels of `...` have taken their
+ * backslashes: each level halves the backslashes before \ ` $ (XCU 2.6.3).
+ */
+static void
+sink_byte(struct sink *k, char c)
+{
+	size_t	 i, nbs = 0;
+
+	if (k->bq > 0 && (c == '\\' || c == '`' || c == '$'))
+		nbs = ((size_t)1 << k->bq) - 1;
+	k->n += nbs + 1;
+	if (k->b == NULL)
+		return;
+	for (i = 0; i < nbs; i++)
+		buf_addc(k->b, '\\');
+	buf_addc(k->b, c);
+}
+
+/* Write s as one unquoted shell word: plain, or in '...'. */
+static void
+sink_word(struct sink *k, const char *s, size_t len)
 {
 	size_t	 i;
 
 	if (shell_plain(s, len)) {
-		buf_add(b, s, len);
+		for (i = 0; i < len; i++)
+			sink_byte(k, s[i]);
 		return;
 	}
-	buf_addc(b, '\'');
+	sink_byte(k, '\'');
 	for (i = 0; i < len; i++) {
-		if (s[i] == '\'')
-			buf_adds(b, "'\"'\"'");
-		else
-			buf_addc(b, s[i]);
+		if (s[i] != '\'') {
+			sink_byte(k, s[i]);
+			continue;
+		}
+		sink_byte(k, '\'');
+		sink_byte(k, '"');
+		sink_byte(k, '\'');
+		sink_byte(k, '"');
+		sink_byte(k, '\'');
 	}
-	buf_addc(b, '\'');
+	sink_byte(k, '\'');
 }
 
-/* Bytes shell_quote() would append. */
-static size_t
-shell_quote_len(const char *s, size_t len)
+/*
+ * Whether s is a number that arithmetic reads as itself.  Anything else
+ * may name a variable, and bash and zsh evaluate a variable's value, a[$(...)]
+ * included, as arithmetic in turn.
+ */
+static int
+arith_number(const char *s, size_t len)
 {
-	size_t	 i, n = 2;
+	size_t	 i = 0, digits;
 
-	if (shell_plain(s, len))
-		return len;
-	for (i = 0; i < len; i++)
-		n += s[i] == '\'' ? 5 : 1;
-	return n;
+	if (len > 0 && (s[0] == '-' || s[0] == '+'))
+		i++;
+	for (digits = i; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+		;
+	if (i == digits)
+		return 0;
+	if (i < len && s[i] == '.') {
+		for (digits = ++i; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == digits)
+			return 0;
+	}
+	return i == len;
+}
+
+/* Write value s as it must stand in quoting context ctx. */
+static void
+sink_value(struct sink *k, enum quote_ctx ctx, const char *s, size_t len)
+{
+	size_t	 i;
+
+	switch (ctx) {
+	case CTX_BARE:
+		sink_word(k, s, len);
+		break;
+	case CTX_SQ:
+		/* Close the user's '...', write the word, open it again. */
+		sink_byte(k, '\'');
+		sink_word(k, s, len);
+		sink_byte(k, '\'');
+		break;
+	case CTX_DQ:
+	case CTX_DQWORD:
+		/*
+		 * Backslash escapes rather than closing "...", which inside
+		 * "${x:-...}" would open a quote of its own.  There, bash
+		 * still pairs a ' and stops at a }, so the value goes in a
+		 * "..." of its own, which dash, bash and zsh all read.
+		 */
+		if (ctx == CTX_DQWORD)
+			sink_byte(k, '"');
+		for (i = 0; i < len; i++) {
+			if (s[i] != '\0' && strchr("$`\"\\", s[i]) != NULL)
+				sink_byte(k, '\\');
+			sink_byte(k, s[i]);
+		}
+		if (ctx == CTX_DQWORD)
+			sink_byte(k, '"');
+		break;
+	case CTX_ARITH:
+		/* No quoting keeps arithmetic from evaluating a value. */
+		if (arith_number(s, len))
+			for (i = 0; i < len; i++)
+				sink_byte(k, s[i]);
+		else
+			sink_byte(k, '@');
+		break;
+	case CTX_COMMENT:
+		/* The shell ignores it, and a newline would end the comment. */
+		break;
+	}
+}
+
+/* Append s as one shell word. */
+void
+shell_quote(struct buf *b, const char *s, size_t len)
+{
+	struct sink	 k = { b, 0, 0 };
+
+	sink_word(&k, s, len);
 }
 
 /*
@@ -480,19 +1217,36 @@ transform(enum repl_kind kind, const char *s, size_t len, const char **p,
 	}
 }
 
-/* Append value s as a replacement kind selects it, quoted for a shell. */
+/* Append value s as a replacement selects it, quoted for where it stands. */
 static void
-put_value(const struct template *t, struct buf *b, enum repl_kind kind,
+put_value(const struct template *t, struct buf *b, const struct segment *seg,
     const char *s, size_t len)
 {
+	struct sink	 k = { b, 0, seg->bq };
 	const char	*p;
 	size_t		 plen;
 
-	transform(kind, s, len, &p, &plen);
+	transform(seg->kind, s, len, &p, &plen);
 	if (t->use_shell && t->kind == TEMPLATE_COMMAND)
-		shell_quote(b, p, plen);
+		sink_value(&k, seg->ctx, p, plen);
 	else
 		buf_add(b, p, plen);
+}
+
+/* Bytes put_value() appends for value s. */
+static size_t
+value_len(const struct template *t, const struct segment *seg,
+    const char *s, size_t len)
+{
+	struct sink	 k = { NULL, 0, seg->bq };
+	const char	*p;
+	size_t		 plen;
+
+	transform(seg->kind, s, len, &p, &plen);
+	if (!t->use_shell)
+		return plen;
+	sink_value(&k, seg->ctx, p, plen);
+	return k.n;
 }
 
 /* Append the value of a replacement that names one value or a number. */
@@ -511,9 +1265,9 @@ put_single(const struct template *t, struct buf *b, const struct segment *seg,
 	}
 	i = seg->pos > 0 ? seg->pos - 1 : (long)a->n + seg->pos;
 	if (i >= 0 && (size_t)i < a->n)
-		put_value(t, b, seg->kind, a->v[i], a->len[i]);
+		put_value(t, b, seg, a->v[i], a->len[i]);
 	else
-		put_value(t, b, seg->kind, "", 0);
+		put_value(t, b, seg, "", 0);
 }
 
 /* Whether a segment stands for every value. */
@@ -549,18 +1303,20 @@ expand_word(const struct template *t, const struct word *w,
 
 	for (i = 0; i < w->nseg; i++) {
 		seg = &t->segs[w->seg + i];
-		if (!seg->is_repl)
+		if (!seg->is_repl) {
 			buf_add(b, seg->text, seg->len);
-		else if (!is_multi(seg))
+			continue;
+		}
+		buf_add(b, seg->prefix, seg->prefixlen);
+		if (!is_multi(seg))
 			put_single(t, b, seg, a);
 		else if (value >= 0)
-			put_value(t, b, seg->kind, a->v[value],
-			    a->len[value]);
+			put_value(t, b, seg, a->v[value], a->len[value]);
 		else
 			for (k = 0; k < a->n; k++) {
 				if (k > 0)
 					word_break(t, b, argc);
-				put_value(t, b, seg->kind, a->v[k], a->len[k]);
+				put_value(t, b, seg, a->v[k], a->len[k]);
 			}
 	}
 }
@@ -640,8 +1396,7 @@ template_value_cost(const struct template *t, const char *s, size_t len)
 {
 	const struct word	*w;
 	const struct segment	*seg;
-	const char		*p;
-	size_t			 i, k, plen, cost = 0, one;
+	size_t			 i, k, cost = 0, one;
 
 	if (t->bare)
 		return len + 1;
@@ -654,11 +1409,9 @@ template_value_cost(const struct template *t, const char *s, size_t len)
 			seg = &t->segs[w->seg + k];
 			if (!is_multi(seg))
 				continue;
-			transform(seg->kind, s, len, &p, &plen);
-			one += (t->use_shell ? shell_quote_len(p, plen) :
-			    plen) + 1;
+			one += value_len(t, seg, s, len) + 1;
 		}
-		cost += t->xargs ? one + w->litlen : one;
+		cost += t->xargs ? one + w->litlen + w->prefixlen : one;
 	}
 	return cost;
 }

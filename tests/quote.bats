@@ -110,3 +110,201 @@ make_values() {
 	assert_success
 	assert_output $'if ran: arg\nA=b ran: arg'
 }
+
+# --- quoting contexts ---------------------------------------------------------
+# A replacement string may stand inside the user's own quotes, command
+# substitutions and parameter expansions; each value must still arrive as
+# exactly its bytes, and never run.  Every context is tried with sh, dash,
+# bash and zsh.
+
+# Values that run code or change the word if quoted for the wrong context.
+CTX_VALUES=(
+	'$(touch PWNED1)'
+	'`touch PWNED2`'
+	"x'\$(touch PWNED3)'y"
+	'a"$(touch PWNED4)"b'
+	"'"
+	'"'
+	"it's"
+	'a  b'
+	'back\slash'
+	'\'
+	'\$(touch PWNED5)'
+	'\`touch PWNED6\`'
+	'$HOME'
+	'${HOME}'
+	'}'
+	'{}'
+	'!bang'
+	'*'
+	'-n'
+	'~'
+	''
+	$'line1\nline2'
+	$'trailing\n'
+	$'tab\there'
+	'; touch PWNED7'
+	'#hash'
+	'if'
+)
+
+# context_check TEMPLATE PREFIX SUFFIX: under every shell, each value of
+# CTX_VALUES given to TEMPLATE comes out as PREFIX value SUFFIX followed by a
+# NUL, in order, with status 0, no stderr and no file created.
+context_check() {
+	local sh v rc
+	printf '%s\0' "${CTX_VALUES[@]}" >values.bin
+	: >expected.bin
+	for v in "${CTX_VALUES[@]}"; do
+		printf '%s%s%s\0' "$2" "$v" "$3" >>expected.bin
+	done
+	for sh in sh dash bash zsh; do
+		require_cmd "$sh"
+		echo "checking $sh: $1"
+		rc=0
+		fp -k -0 -j2 --shell "$(command -v "$sh")" "$1" \
+			<values.bin >"out.$sh" 2>"err.$sh" || rc=$?
+		assert_equal "$rc" 0
+		assert_equal "$(cat "err.$sh")" ""
+		cmp expected.bin "out.$sh"
+		run ls PWNED*
+		assert_failure
+	done
+}
+
+@test "context: bare word" {
+	context_check "printf '%s\\0' {}" '' ''
+}
+
+@test "context: inside single quotes" {
+	context_check "printf '%s\\0' '<{}>'" '<' '>'
+}
+
+@test "context: inside double quotes" {
+	context_check "printf '%s\\0' \"<{}>\"" '<' '>'
+}
+
+@test "context: inside double quotes, between blanks" {
+	context_check "printf '%s\\0' \" a {} b \"" ' a ' ' b '
+}
+
+@test "context: every replacement string inside double quotes" {
+	local sh vals=('d/$(touch PWNED1).x' "d'\`touch PWNED2\`'/it's.tar.gz"
+		'a"b/c\d.e' '$x/y.z' '/' 'noext' '.dot' 'a/\')
+	run --separate-stderr fp -k --exec-mode direct "$SHOWARGS" {} {.} {/} {//} \
+		{/.} {1} {-1} {1.} {1/} {1//} {1/.} ::: "${vals[@]}"
+	assert_success
+	local direct=$output
+	assert_equal "${lines[0]}" "$(showargs_expect 'd/$(touch PWNED1).x' \
+		'd/$(touch PWNED1)' '$(touch PWNED1).x' 'd' '$(touch PWNED1)' \
+		'd/$(touch PWNED1).x' 'd/$(touch PWNED1).x' 'd/$(touch PWNED1)' \
+		'$(touch PWNED1).x' 'd' '$(touch PWNED1)')"
+	for sh in sh dash bash zsh; do
+		require_cmd "$sh"
+		run --separate-stderr fp -k --shell "$(command -v "$sh")" \
+			"\"$SHOWARGS\" \"{}\" \"{.}\" \"{/}\" \"{//}\" \"{/.}\" \"{1}\" \"{-1}\" \"{1.}\" \"{1/}\" \"{1//}\" \"{1/.}\"" \
+			::: "${vals[@]}"
+		assert_success
+		assert_equal "$output" "$direct"
+		run ls PWNED*
+		assert_failure
+	done
+}
+
+@test "context: backquotes, bare and inside double quotes" {
+	context_check "x=\`printf '%s<' {}\`; printf '%s\\0' \"\$x\"" '' '<'
+	context_check "printf '%s\\0' \"\`printf '%s<' {}\`\"" '' '<'
+}
+
+@test "context: double quotes inside backquotes inside double quotes" {
+	context_check "printf '%s\\0' \"\`printf '%s<' \\\"{}\\\"\`\"" '' '<'
+}
+
+@test "context: backquotes inside backquotes" {
+	context_check "x=\`printf '%s>' \"\\\`printf '%s<' {}\\\`\"\`; printf '%s\\0' \"\$x\"" '' '<>'
+}
+
+@test "context: \$(...), bare and nested in double quotes" {
+	context_check "x=\$(printf '%s<' {}); printf '%s\\0' \"\$x\"" '' '<'
+	context_check "printf '%s\\0' \"\$(printf '%s<' \"{}\")\"" '' '<'
+	context_check "printf '%s\\0' \"\$(printf '%s>' \"\$(printf '%s<' '{}')\")\"" '' '<>'
+}
+
+@test "context: \$(...) holding a case statement" {
+	context_check "printf '%s\\0' \"\$(case x in x) printf '%s<' \"{}\";; esac)\"" '' '<'
+}
+
+@test "context: after a backslash, bare and inside double quotes" {
+	context_check "printf '%s\\0' \\{}" '' ''
+	context_check "printf '%s\\0' \"\\{}\"" '\' ''
+	context_check "printf '%s\\0' \"\`printf '%s<' \\{}\`\"" '' '<'
+}
+
+@test "context: the word of \${var:-...}, bare and inside double quotes" {
+	context_check "x=\${fp_unset:-{}}; printf '%s\\0' \"\$x\"" '' ''
+	context_check "printf '%s\\0' \"\${fp_unset:-{}}\"" '' ''
+	context_check "printf '%s\\0' \"\${fp_unset:-\"{}\"}\"" '' ''
+}
+
+@test "context: a comment holds no value" {
+	context_check "printf '%s\\0' {} # {}" '' ''
+}
+
+@test "context: a template of several lines" {
+	context_check "x={}"$'\n'"printf '%s\\0' \"\$x\""$'\n'"# {}" '' ''
+}
+
+@test "context: arithmetic takes numbers, and fails on anything else" {
+	local sh
+	for sh in sh dash bash zsh; do
+		require_cmd "$sh"
+		run --separate-stderr fp -k --shell "$(command -v "$sh")" \
+			'echo $(({} * 2))' ::: 21 -4 +3
+		assert_success
+		assert_output $'42\n-8\n6'
+		run --separate-stderr fp -k --shell "$(command -v "$sh")" \
+			'echo $(({} * 2))' ::: 'x[$(touch PWNED)]' HOME '1;2'
+		assert_failure 3
+		assert_output ''
+		assert_file_not_exists PWNED
+	done
+}
+
+@test "GNU parallel habits: values inside the user's quotes" {
+	run fp 'echo "{}"' ::: 'a b'
+	assert_success
+	assert_output 'a b'
+	run fp "echo '{}'" ::: "it's"
+	assert_success
+	assert_output "it's"
+	run fp echo {} ::: 'a  b'
+	assert_success
+	assert_output 'a  b'
+	run fp -n2 'echo "<{}>"' ::: a b
+	assert_success
+	assert_output '<a b>'
+	run fp -X 'echo "<{}>"' ::: a b
+	assert_success
+	assert_output '<a> <b>'
+}
+
+@test "a replacement string inside \$'...' is refused (255)" {
+	run --separate-stderr fp "printf '%s\\n' \$'a{}'" ::: x
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" "forkpool: cannot quote {} inside \$'...': printf '%s\\n' \$'a{}'"
+}
+
+@test "\$ right before a replacement string is refused (255)" {
+	run --separate-stderr fp 'echo "${}"' ::: x
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: cannot quote {} right after $: echo "${}"'
+}
+
+@test "a replacement string in a here-document is refused (255)" {
+	run --separate-stderr fp 'cat <<EOF'$'\n''{}'$'\n''EOF' ::: x
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" "forkpool: cannot quote {} inside a here-document: cat <<EOF"$'\n''{}'$'\n''EOF'
+}
