@@ -36,8 +36,10 @@ teardown() {
 
 # start_fp ARGS...: run forkpool ARGS in the background, stdin from
 # /dev/null, stdout to the file out and stderr to err; FP_PID is its pid.
+# A shell without job control starts background commands with SIGINT
+# ignored, which forkpool keeps: env gives it back its default.
 start_fp() {
-	"$FORKPOOL" "$@" </dev/null >out 2>err 3>&- &
+	env --default-signal=INT "$FORKPOOL" "$@" </dev/null >out 2>err 3>&- &
 	FP_PID=$!
 }
 

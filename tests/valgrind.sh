@@ -91,8 +91,9 @@ started() {
 signalled() {
 	local name=$1 sig=$2 want=$3 pid rc
 	rm -f started.*
-	"${VALGRIND[@]}" --log-file="logs/$name.log" "$FORKPOOL" -j2 \
-	    bin/waiter ::: 1 2 3 >"$name.out" 2>"$name.err" &
+	# A background command starts with SIGINT ignored, which forkpool keeps.
+	env --default-signal=INT "${VALGRIND[@]}" --log-file="logs/$name.log" \
+	    "$FORKPOOL" -j2 bin/waiter ::: 1 2 3 >"$name.out" 2>"$name.err" &
 	pid=$!
 	started 2 || echo "# $name: the jobs did not start"
 	kill -s "$sig" "$pid"

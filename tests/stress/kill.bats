@@ -48,7 +48,8 @@ teardown() {
 # background (stdout to out, stderr to err, TMPDIR=tmp, a hang guard of 2
 # minutes); REAPER_PID is the reaper's pid, FP_PID forkpool's.
 start_fp() {
-	timeout 120 "$FPSTRESS" reaper fp.pid env TMPDIR="$PWD/tmp" \
+	# env: a background command starts with SIGINT ignored (see signals.bats).
+	timeout 120 "$FPSTRESS" reaper fp.pid env --default-signal=INT TMPDIR="$PWD/tmp" \
 		"$FORKPOOL" "$@" </dev/null >out 2>err 3>&- &
 	REAPER_PID=$!
 	local i
