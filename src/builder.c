@@ -155,6 +155,22 @@ reject(struct builder *b, const struct record *r, const char *why)
 	b->rejected++;
 }
 
+/* Report a record that input_next() found flawed. */
+static void
+reject_flawed(struct builder *b, const struct record *r)
+{
+	switch (r->flaw) {
+	case RECORD_NUL:
+		reject(b, r, "contains a NUL byte");
+		break;
+	case RECORD_NO_SPLIT:
+		reject(b, r, "--colsep gave up on it (PCRE2's match limit)");
+		break;
+	case RECORD_OK:
+		break;
+	}
+}
+
 /* Hold a record with its cost. */
 static void
 hold(struct builder *b, struct record *r)
@@ -198,8 +214,8 @@ fill(struct builder *b)
 			b->error = 1;
 			break;
 		}
-		if (r->bad) {
-			reject(b, r, "contains a NUL byte");
+		if (r->flaw != RECORD_OK) {
+			reject_flawed(b, r);
 			record_free(r);
 			continue;
 		}
