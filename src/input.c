@@ -33,13 +33,20 @@ struct reader {
 	size_t		 scan;		/* bytes before it hold no delimiter */
 	size_t		 end;
 	size_t		 cap;
+	size_t		 limit;		/* longer records are skipped; 0: none */
+	int		 skipping;	/* inside a record over the limit */
+	size_t		 skipped;	/* its bytes so far */
+	int		 skipped_nul;	/* they hold a NUL byte */
+	int		 skipped_blank;	/* they are all blanks */
 };
 
 /* One value of a source. */
 struct value {
-	char	*s;			/* NUL-terminated */
+	char	*s;			/* NUL-terminated; NULL if too_long */
 	size_t	 len;
 	int	 bad;			/* holds a NUL byte */
+	int	 too_long;		/* over the reader's limit: not held */
+	int	 blank;			/* too_long: every byte is blank */
 };
 
 /* A column of the current tuple: a piece of one of its values. */
@@ -73,6 +80,7 @@ struct input {
 	int		 need_first;	/* group 0 must step to its next tuple */
 	int		 started;	/* group 0 in memory: odometer[0] is valid */
 	struct buf	 first;		/* streamed group 0's current value */
+	struct value	 first_long;	/* ... unless it is too long: this */
 	int		 first_bad;
 	int		 done;
 	const pcre2_code *colsep;	/* borrowed from the opts, or NULL */
@@ -85,7 +93,13 @@ struct input {
 	unsigned long long num;
 };
 
-enum reader_status { READER_OK, READER_WAIT, READER_EOF, READER_ERROR };
+enum reader_status {
+	READER_OK,
+	READER_LONG,		/* a record over the limit: only its length */
+	READER_WAIT,
+	READER_EOF,
+	READER_ERROR
+};
 
 /* Whether c is a blank byte (NUL is not). */
 static int
@@ -138,9 +152,24 @@ reader_ready(const struct reader *r)
 	return poll(&pfd, 1, 0) != 0;
 }
 
+/* Count n bytes of a record that is over the limit, and drop them. */
+static void
+reader_skip(struct reader *r, const char *p, size_t n)
+{
+	size_t	 i;
+
+	r->skipped += n;
+	if (r->delim != '\0' && memchr(p, '\0', n) != NULL)
+		r->skipped_nul = 1;
+	for (i = 0; r->skipped_blank && i < n; i++)
+		if (!is_blank(p[i]))
+			r->skipped_blank = 0;
+}
+
 /*
- * The next record into *p and *len (valid until the next call).  With block
- * unset, returns READER_WAIT rather than block in read().
+ * The next record into *p and *len (valid until the next call); for
+ * READER_LONG only *len, and skipped_nul and skipped_blank say the rest.
+ * With block unset, returns READER_WAIT rather than block in read().
  */
 static enum reader_status
 reader_next(struct reader *r, int block, char **p, size_t *len)
@@ -150,6 +179,15 @@ reader_next(struct reader *r, int block, char **p, size_t *len)
 
 	for (;;) {
 		d = memchr(r->buf + r->scan, r->delim, r->end - r->scan);
+		if (d != NULL && r->skipping) {
+			reader_skip(r, r->buf + r->start,
+			    (size_t)(d - r->buf) - r->start);
+			r->start = r->scan = (size_t)(d - r->buf) + 1;
+			r->skipping = 0;
+			*p = NULL;
+			*len = r->skipped;
+			return READER_LONG;
+		}
 		if (d != NULL) {
 			*p = r->buf + r->start;
 			*len = (size_t)(d - *p);
@@ -158,7 +196,28 @@ reader_next(struct reader *r, int block, char **p, size_t *len)
 			return READER_OK;
 		}
 		r->scan = r->end;
+		/*
+		 * A record that cannot run is not held: a 256 MiB line cost
+		 * 1 GiB by the time the builder rejected it.
+		 */
+		if (r->skipping || (r->limit > 0 &&
+		    r->end - r->start > r->limit)) {
+			if (!r->skipping) {
+				r->skipping = 1;
+				r->skipped = 0;
+				r->skipped_nul = 0;
+				r->skipped_blank = 1;
+			}
+			reader_skip(r, r->buf + r->start, r->end - r->start);
+			r->start = r->scan = r->end;
+		}
 		if (r->eof) {
+			if (r->skipping) {
+				r->skipping = 0;
+				*p = NULL;
+				*len = r->skipped;
+				return READER_LONG;
+			}
 			if (r->start == r->end)
 				return READER_EOF;
 			/* A last record without its delimiter still counts. */
@@ -202,6 +261,7 @@ source_add(struct source *s, const char *p, size_t len, int bad)
 
 	s->values = xreallocarray(s->values, s->n + 1, sizeof(*s->values));
 	v = &s->values[s->n++];
+	memset(v, 0, sizeof(*v));
 	v->s = xmalloc(len + 1);
 	memcpy(v->s, p, len);
 	v->s[len] = '\0';
@@ -360,6 +420,14 @@ input_fd(const struct input *in)
 	return in->stream != NULL ? in->stream->fd : -1;
 }
 
+/* Skip streamed records over limit bytes; see input.h. */
+void
+input_set_limit(struct input *in, size_t limit)
+{
+	if (in->stream != NULL)
+		in->stream->limit = limit;
+}
+
 /* Add a column to the current tuple, trimmed as --trim says. */
 static void
 add_column(struct input *in, const char *p, size_t len)
@@ -440,6 +508,9 @@ current_value(const struct input *in, size_t i, size_t k)
 	struct value	 v;
 
 	if (i == 0 && in->stream != NULL) {
+		if (in->first_long.too_long)
+			return in->first_long;
+		memset(&v, 0, sizeof(v));
 		v.s = in->first.data;
 		v.len = in->first.len;
 		v.bad = in->first_bad;
@@ -477,24 +548,34 @@ tuple_blank(const struct input *in)
 	for (i = 0; i < in->ngroups; i++)
 		for (k = 0; k < in->groups[i].nsrc; k++) {
 			v = current_value(in, i, k);
-			for (c = 0; c < v.len; c++)
+			if (v.too_long && !v.blank)
+				return 0;
+			for (c = 0; !v.too_long && c < v.len; c++)
 				if (!is_blank(v.s[c]))
 					return 0;
 		}
 	return 1;
 }
 
-/* Whether a value of the current tuple holds a NUL byte. */
-static int
-tuple_bad(const struct input *in)
+/*
+ * What keeps the current tuple from running, its columns aside; *held
+ * tells whether every value is in memory.
+ */
+static enum record_flaw
+tuple_flaw(const struct input *in, int *held)
 {
-	size_t	 i, k;
+	struct value	 v;
+	size_t		 i, k;
+	int		 nul = 0, too_long = 0;
 
 	for (i = 0; i < in->ngroups; i++)
-		for (k = 0; k < in->groups[i].nsrc; k++)
-			if (current_value(in, i, k).bad)
-				return 1;
-	return 0;
+		for (k = 0; k < in->groups[i].nsrc; k++) {
+			v = current_value(in, i, k);
+			nul |= v.bad;
+			too_long |= v.too_long;
+		}
+	*held = !too_long;
+	return nul ? RECORD_NUL : too_long ? RECORD_TOO_LONG : RECORD_OK;
 }
 
 /* Make the current tuple into a record. */
@@ -505,9 +586,11 @@ make_record(struct input *in)
 	enum record_flaw flaw;
 	size_t		 off, bytes = 0, i;
 	char		*data;
+	int		 held;
 
-	flaw = tuple_bad(in) ? RECORD_NUL : RECORD_OK;
-	if (split_tuple(in) == -1 && flaw == RECORD_OK)
+	in->ncols = 0;
+	flaw = tuple_flaw(in, &held);
+	if (held && split_tuple(in) == -1 && flaw == RECORD_OK)
 		flaw = RECORD_NO_SPLIT;
 	for (i = 0; i < in->ncols; i++)
 		bytes += in->cols[i].len + 1;
@@ -565,6 +648,14 @@ next_first(struct input *in)
 		buf_add(&in->first, p, len);
 		in->first_bad = in->stream->delim != '\0' &&
 		    memchr(p, '\0', len) != NULL;
+		in->first_long.too_long = 0;
+		return INPUT_RECORD;
+	case READER_LONG:
+		memset(&in->first_long, 0, sizeof(in->first_long));
+		in->first_long.len = len;
+		in->first_long.bad = in->stream->skipped_nul;
+		in->first_long.too_long = 1;
+		in->first_long.blank = in->stream->skipped_blank;
 		return INPUT_RECORD;
 	case READER_WAIT:
 		return INPUT_WAIT;

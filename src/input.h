@@ -21,14 +21,16 @@ struct input;
 enum record_flaw {
 	RECORD_OK,
 	RECORD_NUL,		/* a value holds a NUL byte */
+	RECORD_TOO_LONG,	/* a value is over input_set_limit()'s bytes */
 	RECORD_NO_SPLIT		/* --colsep matching hit one of PCRE2's limits */
 };
 
 /*
  * One record: the values of every source combined, each value split into
  * columns when --colsep is set and trimmed as --trim says.  A flawed
- * record has no fields, but for a RECORD_NUL one that could be split.  A record is one allocation,
- * owned by whoever input_next() handed it to, released with record_free().
+ * record has no fields, but for a RECORD_NUL one whose values are all
+ * held and could be split.  A record is one allocation, owned by whoever
+ * input_next() handed it to, released with record_free().
  */
 struct record {
 	unsigned long long	  num;		/* 1-based record number */
@@ -55,6 +57,12 @@ enum input_status	 input_next(struct input *, struct record **);
 /* The fd to poll for POLLIN after INPUT_WAIT. */
 int			 input_fd(const struct input *);
 
+/*
+ * Stop holding a streamed record once it is over limit bytes (0: never):
+ * it is read to its delimiter, only counted, and comes out with flaw
+ * RECORD_TOO_LONG.  For a caller that knows such a record cannot run.
+ */
+void			 input_set_limit(struct input *, size_t);
 
 void			 record_free(struct record *);
 
