@@ -14,7 +14,12 @@ WARNINGS =	-std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 PKG_CONFIG ?=	pkg-config
 BSD_CFLAGS !=	$(PKG_CONFIG) --cflags libbsd-overlay 2>/dev/null || true
 BSD_LIBS !=	$(PKG_CONFIG) --libs libbsd-overlay 2>/dev/null || echo -lbsd
-ALL_CFLAGS =	$(WARNINGS) -D_GNU_SOURCE $(BSD_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+# --colsep patterns are Perl's, as GNU parallel users write them.
+PCRE2_CFLAGS !=	$(PKG_CONFIG) --cflags libpcre2-8 2>/dev/null || true
+PCRE2_LIBS !=	$(PKG_CONFIG) --libs libpcre2-8 2>/dev/null || echo -lpcre2-8
+LIB_CFLAGS =	$(BSD_CFLAGS) $(PCRE2_CFLAGS)
+LIBS =		$(BSD_LIBS) $(PCRE2_LIBS)
+ALL_CFLAGS =	$(WARNINGS) -D_GNU_SOURCE $(LIB_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 SRCS =		src/builder.c src/input.c src/job.c src/joblog.c src/main.c src/opts.c \
 		src/output.c src/runner.c src/spawn.c src/template.c src/util.c
@@ -23,7 +28,7 @@ HDRS =		$(wildcard src/*.h)
 
 # Debian packages the build and the tests need; "make deps" installs the
 # missing ones and does nothing when all are present.
-DEPS =		gcc make pkg-config libbsd-dev bats bats-support bats-assert \
+DEPS =		gcc make pkg-config libbsd-dev libpcre2-dev bats bats-support bats-assert \
 		bats-file mandoc parallel findutils time valgrind bash dash zsh \
 		fish clang libclang-rt-dev cppcheck clang-tidy procps util-linux \
 		coreutils
@@ -39,7 +44,7 @@ ASAN_TESTS ?=	tests
 # clang and the sanitizers into fuzz/build, apart from the normal build.
 FUZZ_CC ?=	clang
 FUZZ_TIME ?=	60
-FUZZ_CFLAGS =	$(WARNINGS) -D_GNU_SOURCE $(BSD_CFLAGS) $(CPPFLAGS) -O1 -g \
+FUZZ_CFLAGS =	$(WARNINGS) -D_GNU_SOURCE $(LIB_CFLAGS) $(CPPFLAGS) -O1 -g \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-fno-omit-frame-pointer
 FUZZ_TARGETS =	fuzz_template fuzz_quote fuzz_records fuzz_opts fuzz_contexts
@@ -52,7 +57,7 @@ FUZZ_BINS =	$(FUZZ_TARGETS:%=fuzz/build/%)
 all: forkpool
 
 forkpool: $(OBJS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(BSD_LIBS) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LIBS) $(LDLIBS)
 
 src/%.o: src/%.c $(HDRS)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -68,7 +73,7 @@ fuzz/build/%.o: src/%.c $(HDRS)
 
 fuzz/build/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_OBJS) $(HDRS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(FUZZ_OBJS) \
-	    $(BSD_LIBS) $(LDLIBS)
+	    $(LIBS) $(LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -131,8 +136,8 @@ check-asan: $(ASAN_BIN)
 
 $(ASAN_BIN): $(SRCS) $(HDRS)
 	@mkdir -p build-asan
-	$(ASAN_CC) $(WARNINGS) -Werror -D_GNU_SOURCE $(BSD_CFLAGS) $(CPPFLAGS) \
-	    $(ASAN_FLAGS) $(LDFLAGS) -o $@ $(SRCS) $(BSD_LIBS) $(LDLIBS)
+	$(ASAN_CC) $(WARNINGS) -Werror -D_GNU_SOURCE $(LIB_CFLAGS) $(CPPFLAGS) \
+	    $(ASAN_FLAGS) $(LDFLAGS) -o $@ $(SRCS) $(LIBS) $(LDLIBS)
 
 # Representative runs of forkpool under valgrind's memcheck; any error,
 # definite leaks included, fails (see tests/valgrind.sh).
@@ -149,7 +154,7 @@ lint:
 	    -D_GNU_SOURCE -DLIBBSD_OVERLAY \
 	    -I src src
 	clang-tidy --quiet --warnings-as-errors='*' $(SRCS) -- \
-	    $(WARNINGS) -D_GNU_SOURCE $(BSD_CFLAGS) $(CPPFLAGS)
+	    $(WARNINGS) -D_GNU_SOURCE $(LIB_CFLAGS) $(CPPFLAGS)
 
 static: lint
 

@@ -4,7 +4,7 @@
 # $(pkg-config --variable=completionsdir bash-completion)/forkpool.
 # It needs nothing but bash itself.
 
-_forkpool_long_opts='--arg-file --null --delimiter --colsep --no-run-if-empty
+_forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --no-run-if-empty
 --link --max-args --max-replace-args --xargs --max-chars --shell --exec-mode
 --jobs --timeout --termseq --retries --delay --halt --load --memfree --joblog
 --resume --resume-failed --retry-failed --group --keep-order --line-buffer
@@ -16,7 +16,8 @@ _forkpool_short_opts='-a -0 -d -r -I -n -N -X -s -j -k -u -v -t -h -V'
 _forkpool_opt_takes_arg()
 {
     case $1 in
-        -a | --arg-file | -d | --delimiter | --colsep | -I | -n | --max-args | \
+        -a | --arg-file | -d | --delimiter | --colsep | --trim | -I | -n | \
+        --max-args | \
         -N | --max-replace-args | -s | --max-chars | --shell | --exec-mode | \
         -j | --jobs | --timeout | --termseq | --retries | --delay | --halt | \
         --load | --memfree | --joblog | --tagstring | --tmpdir)
@@ -74,6 +75,8 @@ _forkpool_opt_arg()
             _forkpool_shells "$2" ;;
         --exec-mode)
             _forkpool_compgen -W 'auto shell direct' -- "$2" ;;
+        --trim)
+            _forkpool_compgen -W 'n l r lr rl' -- "$2" ;;
         -j | --jobs)
             _forkpool_compgen -W '0 1 2 4 8 +0 -1 50% 100%' -- "$2" ;;
         --joblog)

@@ -1,5 +1,6 @@
 #include <err.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +18,11 @@
  * shell command line is one argument; xargs uses the same 128 KiB.
  */
 #define LINE_LIMIT	(128 * 1024)
+
+#define TOO_LONG	"too long for a command line of %zu bytes"
+
+/* The probes of value_floor(): how far each part of a path is grown. */
+#define PROBE_GROW	64
 
 extern char **environ;
 
@@ -60,6 +66,55 @@ system_limit(void)
 	return lim < LINE_LIMIT ? lim : LINE_LIMIT;
 }
 
+/*
+ * The bytes a command line takes for one value s: its expansion alone
+ * when the value is all a job has (its {1} and {-1} are the value too),
+ * else only what a replacement of every value takes.
+ */
+static size_t
+probe_cost(const struct builder *b, int alone, const char *s)
+{
+	char * const		 v[1] = { (char *)s };
+	size_t			 len = strlen(s);
+	struct template_args	 a = { .v = v, .len = &len, .n = 1 };
+	struct buf		 line = { 0 };
+	size_t			 cost;
+
+	if (!alone)
+		return template_value_cost(b->cmd, s, len);
+	(void)template_expand(b->cmd, &a, &line);
+	cost = template_line_cost(b->cmd, line.len);
+	buf_free(&line);
+	return cost;
+}
+
+/*
+ * Whether every byte of a value but at most two lands on the command
+ * line, so that a value over limit + 2 bytes can never run.  A value is
+ * a directory, a name and an extension around a slash and a dot, and
+ * each replacement string ({}, {.}, {/}, {//}, {/.}) takes some of these
+ * three parts whole: the template takes them all when growing each part
+ * grows the line as much.  {#} alone, or {1} of a job of several
+ * values, takes none, and such a record runs whatever its length.
+ */
+static int
+value_floor(const struct builder *b, int alone)
+{
+	char	 grow[PROBE_GROW + 1], probe[3][PROBE_GROW + 8];
+	size_t	 base, k;
+
+	memset(grow, 'p', PROBE_GROW);
+	grow[PROBE_GROW] = '\0';
+	(void)snprintf(probe[0], sizeof(probe[0]), "%s/n.e", grow);
+	(void)snprintf(probe[1], sizeof(probe[1]), "d/%s.e", grow);
+	(void)snprintf(probe[2], sizeof(probe[2]), "d/n.%s", grow);
+	base = probe_cost(b, alone, "d/n.e");
+	for (k = 0; k < 3; k++)
+		if (probe_cost(b, alone, probe[k]) < base + PROBE_GROW - 1)
+			return 0;
+	return 1;
+}
+
 /* Make a builder for the given template(s). */
 struct builder *
 builder_new(const struct opts *o, struct input *in, const struct template *cmd,
@@ -94,6 +149,13 @@ builder_new(const struct opts *o, struct input *in, const struct template *cmd,
 		 */
 		b->limit = sys;
 	b->base = template_base_cost(cmd);
+	/*
+	 * Columns may leave any part of a record out of the line, so with
+	 * --colsep a record is held whole whatever its length.
+	 */
+	if (o->colsep == NULL && value_floor(b, b->per_job == 1 &&
+	    o->nsources <= 1))
+		input_set_limit(in, b->limit + 2);
 	return b;
 }
 
@@ -164,6 +226,28 @@ reject(struct builder *b, const struct record *r, const char *why)
 	b->last_rejected = r->num;
 }
 
+/* Report a record that input_next() found flawed. */
+static void
+reject_flawed(struct builder *b, const struct record *r)
+{
+	char	 msg[80];
+
+	switch (r->flaw) {
+	case RECORD_NUL:
+		reject(b, r, "contains a NUL byte");
+		break;
+	case RECORD_TOO_LONG:
+		(void)snprintf(msg, sizeof(msg), TOO_LONG, b->limit);
+		reject(b, r, msg);
+		break;
+	case RECORD_NO_SPLIT:
+		reject(b, r, "--colsep gave up on it (PCRE2's match limit)");
+		break;
+	case RECORD_OK:
+		break;
+	}
+}
+
 /* Hold a record with its cost. */
 static void
 hold(struct builder *b, struct record *r)
@@ -209,8 +293,8 @@ fill(struct builder *b)
 			b->error = 1;
 			break;
 		}
-		if (r->bad) {
-			reject(b, r, "contains a NUL byte");
+		if (r->flaw != RECORD_OK) {
+			reject_flawed(b, r);
 			record_free(r);
 			return BUILD_REJECTED;
 		}
@@ -331,8 +415,7 @@ builder_next(struct builder *b, unsigned int slot, struct job **jobp)
 		if (bytes > b->limit && k > 1 && !b->exact)
 			k = fit(b, j, k, &bytes);
 		if (bytes > b->limit) {
-			(void)snprintf(msg, sizeof(msg), "too long for a "
-			    "command line of %zu bytes", b->limit);
+			(void)snprintf(msg, sizeof(msg), TOO_LONG, b->limit);
 			for (i = 0; i < k; i++)
 				reject(b, b->recs[i], msg);
 			job_free(j);

@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#define PCRE2_CODE_UNIT_WIDTH	8
+#include <pcre2.h>
 
 #include "input.h"
 #include "opts.h"
@@ -15,6 +17,9 @@
 
 /* Large reads keep the per-record cost down; a record may grow past it. */
 #define READ_SIZE	(64 * 1024)
+
+/* What -r counts as blank and --trim strips: Perl's \s, as GNU parallel. */
+#define BLANKS		" \t\r\n\v\f"
 
 /* Reads delimited records from one fd. */
 struct reader {
@@ -28,13 +33,26 @@ struct reader {
 	size_t		 scan;		/* bytes before it hold no delimiter */
 	size_t		 end;
 	size_t		 cap;
+	size_t		 limit;		/* longer records are skipped; 0: none */
+	int		 skipping;	/* inside a record over the limit */
+	size_t		 skipped;	/* its bytes so far */
+	int		 skipped_nul;	/* they hold a NUL byte */
+	int		 skipped_blank;	/* they are all blanks */
 };
 
 /* One value of a source. */
 struct value {
-	char	*s;			/* NUL-terminated */
+	char	*s;			/* NUL-terminated; NULL if too_long */
 	size_t	 len;
 	int	 bad;			/* holds a NUL byte */
+	int	 too_long;		/* over the reader's limit: not held */
+	int	 blank;			/* too_long: every byte is blank */
+};
+
+/* A column of the current tuple: a piece of one of its values. */
+struct column {
+	const char	*p;
+	size_t		 len;
 };
 
 /* A source read whole. */
@@ -62,15 +80,33 @@ struct input {
 	int		 need_first;	/* group 0 must step to its next tuple */
 	int		 started;	/* group 0 in memory: odometer[0] is valid */
 	struct buf	 first;		/* streamed group 0's current value */
+	struct value	 first_long;	/* ... unless it is too long: this */
 	int		 first_bad;
 	int		 done;
-	regex_t		 colsep;
-	int		 has_colsep;
+	const pcre2_code *colsep;	/* borrowed from the opts, or NULL */
+	pcre2_match_data *match;	/* for colsep, made once */
+	enum trim	 trim;
+	struct column	*cols;		/* scratch for make_record() */
+	size_t		 ncols;
+	size_t		 capcols;
 	int		 skip_blank;
 	unsigned long long num;
 };
 
-enum reader_status { READER_OK, READER_WAIT, READER_EOF, READER_ERROR };
+enum reader_status {
+	READER_OK,
+	READER_LONG,		/* a record over the limit: only its length */
+	READER_WAIT,
+	READER_EOF,
+	READER_ERROR
+};
+
+/* Whether c is a blank byte (NUL is not). */
+static int
+is_blank(char c)
+{
+	return c != '\0' && strchr(BLANKS, c) != NULL;
+}
 
 /* Open a reader on path ("-" is stdin); NULL after a message. */
 static struct reader *
@@ -116,9 +152,24 @@ reader_ready(const struct reader *r)
 	return poll(&pfd, 1, 0) != 0;
 }
 
+/* Count n bytes of a record that is over the limit, and drop them. */
+static void
+reader_skip(struct reader *r, const char *p, size_t n)
+{
+	size_t	 i;
+
+	r->skipped += n;
+	if (r->delim != '\0' && memchr(p, '\0', n) != NULL)
+		r->skipped_nul = 1;
+	for (i = 0; r->skipped_blank && i < n; i++)
+		if (!is_blank(p[i]))
+			r->skipped_blank = 0;
+}
+
 /*
- * The next record into *p and *len (valid until the next call).  With block
- * unset, returns READER_WAIT rather than block in read().
+ * The next record into *p and *len (valid until the next call); for
+ * READER_LONG only *len, and skipped_nul and skipped_blank say the rest.
+ * With block unset, returns READER_WAIT rather than block in read().
  */
 static enum reader_status
 reader_next(struct reader *r, int block, char **p, size_t *len)
@@ -128,6 +179,15 @@ reader_next(struct reader *r, int block, char **p, size_t *len)
 
 	for (;;) {
 		d = memchr(r->buf + r->scan, r->delim, r->end - r->scan);
+		if (d != NULL && r->skipping) {
+			reader_skip(r, r->buf + r->start,
+			    (size_t)(d - r->buf) - r->start);
+			r->start = r->scan = (size_t)(d - r->buf) + 1;
+			r->skipping = 0;
+			*p = NULL;
+			*len = r->skipped;
+			return READER_LONG;
+		}
 		if (d != NULL) {
 			*p = r->buf + r->start;
 			*len = (size_t)(d - *p);
@@ -136,7 +196,28 @@ reader_next(struct reader *r, int block, char **p, size_t *len)
 			return READER_OK;
 		}
 		r->scan = r->end;
+		/*
+		 * A record that cannot run is not held: a 256 MiB line cost
+		 * 1 GiB by the time the builder rejected it.
+		 */
+		if (r->skipping || (r->limit > 0 &&
+		    r->end - r->start > r->limit)) {
+			if (!r->skipping) {
+				r->skipping = 1;
+				r->skipped = 0;
+				r->skipped_nul = 0;
+				r->skipped_blank = 1;
+			}
+			reader_skip(r, r->buf + r->start, r->end - r->start);
+			r->start = r->scan = r->end;
+		}
 		if (r->eof) {
+			if (r->skipping) {
+				r->skipping = 0;
+				*p = NULL;
+				*len = r->skipped;
+				return READER_LONG;
+			}
 			if (r->start == r->end)
 				return READER_EOF;
 			/* A last record without its delimiter still counts. */
@@ -180,6 +261,7 @@ source_add(struct source *s, const char *p, size_t len, int bad)
 
 	s->values = xreallocarray(s->values, s->n + 1, sizeof(*s->values));
 	v = &s->values[s->n++];
+	memset(v, 0, sizeof(*v));
 	v->s = xmalloc(len + 1);
 	memcpy(v->s, p, len);
 	v->s[len] = '\0';
@@ -267,21 +349,18 @@ input_new(const struct opts *o)
 	};
 	struct opts			 copy;
 	struct input			*in;
-	char				 msg[256];
 	size_t				 i;
-	int				 rc;
 
 	in = xcalloc(1, sizeof(*in));
 	in->skip_blank = o->no_run_if_empty;
 	in->need_first = 1;
-	if (o->colsep != NULL) {
-		if ((rc = regcomp(&in->colsep, o->colsep, REG_EXTENDED)) != 0) {
-			regerror(rc, &in->colsep, msg, sizeof(msg));
-			warnx("--colsep %s: %s", o->colsep, msg);
-			free(in);
-			return NULL;
-		}
-		in->has_colsep = 1;
+	in->trim = o->trim;
+	if (o->colsep_re != NULL) {
+		in->colsep = o->colsep_re;
+		in->match = pcre2_match_data_create_from_pattern(in->colsep,
+		    NULL);
+		if (in->match == NULL)
+			errx(EXIT_FORKPOOL_ERROR, "--colsep: out of memory");
 	}
 	copy = *o;
 	if (copy.nsources == 0) {
@@ -329,8 +408,8 @@ input_free(struct input *in)
 	free(in->groups);
 	free(in->odometer);
 	buf_free(&in->first);
-	if (in->has_colsep)
-		regfree(&in->colsep);
+	pcre2_match_data_free(in->match);
+	free(in->cols);
 	free(in);
 }
 
@@ -341,61 +420,75 @@ input_fd(const struct input *in)
 	return in->stream != NULL ? in->stream->fd : -1;
 }
 
-/* Call fn on each column of a value (the value itself without --colsep). */
-static void
-each_column(struct input *in, const char *s, size_t len,
-    void (*fn)(void *, const char *, size_t), void *arg)
+/* Skip streamed records over limit bytes; see input.h. */
+void
+input_set_limit(struct input *in, size_t limit)
 {
-	regmatch_t	 m;
-	size_t		 pos = 0;
-	int		 flags = 0;
+	if (in->stream != NULL)
+		in->stream->limit = limit;
+}
 
-	if (!in->has_colsep) {
-		fn(arg, s, len);
-		return;
+/* Add a column to the current tuple, trimmed as --trim says. */
+static void
+add_column(struct input *in, const char *p, size_t len)
+{
+	struct column	*c;
+
+	if (in->trim & TRIM_LEFT)
+		for (; len > 0 && is_blank(*p); len--)
+			p++;
+	if (in->trim & TRIM_RIGHT)
+		for (; len > 0 && is_blank(p[len - 1]); len--)
+			;
+	if (in->ncols == in->capcols) {
+		in->capcols = in->capcols == 0 ? 16 : in->capcols * 2;
+		in->cols = xreallocarray(in->cols, in->capcols,
+		    sizeof(*in->cols));
 	}
-	for (;;) {
-		m.rm_so = 0;
-		m.rm_eo = (regoff_t)(len - pos);
-		if (pos > len || regexec(&in->colsep, s + pos, 1, &m,
-		    flags) != 0 || m.rm_eo == 0)
+	c = &in->cols[in->ncols++];
+	c->p = p;
+	c->len = len;
+}
+
+/*
+ * Add the columns of a value (the value itself without --colsep); -1 when
+ * PCRE2 gave up matching (its match, depth or heap limit).  The columns
+ * are Perl's split with its limit -1, which GNU parallel uses: trailing
+ * empty columns stay, an empty match never closes an empty column where
+ * the column began, and an empty value is one empty column.
+ */
+static int
+split_value(struct input *in, const char *s, size_t len)
+{
+	PCRE2_SIZE	*ov;
+	size_t		 start = 0;
+	int		 rc;
+
+	if (in->colsep == NULL) {
+		add_column(in, s, len);
+		return 0;
+	}
+	ov = pcre2_get_ovector_pointer(in->match);
+	/*
+	 * Each search starts where the last match ended, so the value is
+	 * read once; a search from its start (regexec() had no other way)
+	 * made a million columns take 25 s.
+	 */
+	while (start < len) {
+		rc = pcre2_match(in->colsep, (PCRE2_SPTR)s, len, start,
+		    PCRE2_NOTEMPTY_ATSTART, in->match, NULL);
+		if (rc == PCRE2_ERROR_NOMATCH)
 			break;
-		fn(arg, s + pos, (size_t)m.rm_so);
-		pos += (size_t)m.rm_eo;
-		flags = REG_NOTBOL;
+		if (rc < 0)
+			return -1;
+		/* \K can report a match that does not move on: stop there. */
+		if (ov[0] < start || ov[1] < ov[0] || ov[1] <= start)
+			break;
+		add_column(in, s + start, ov[0] - start);
+		start = ov[1];
 	}
-	fn(arg, s + pos, len - pos);
-}
-
-/* Builds a record in two passes: count, then copy. */
-struct record_builder {
-	struct record	*rec;
-	size_t		 nfields;
-	size_t		 bytes;
-	char		*data;
-};
-
-static void
-count_field(void *arg, const char *s, size_t len)
-{
-	struct record_builder	*b = arg;
-
-	(void)s;
-	b->nfields++;
-	b->bytes += len + 1;
-}
-
-static void
-copy_field(void *arg, const char *s, size_t len)
-{
-	struct record_builder	*b = arg;
-	struct record		*r = b->rec;
-
-	memcpy(b->data, s, len);
-	b->data[len] = '\0';
-	r->fields[r->nfields] = b->data;
-	r->lens[r->nfields++] = len;
-	b->data += len + 1;
+	add_column(in, s + start, len - start);
+	return 0;
 }
 
 /* The value of source number k of group g at tuple position pos. */
@@ -415,6 +508,9 @@ current_value(const struct input *in, size_t i, size_t k)
 	struct value	 v;
 
 	if (i == 0 && in->stream != NULL) {
+		if (in->first_long.too_long)
+			return in->first_long;
+		memset(&v, 0, sizeof(v));
 		v.s = in->first.data;
 		v.len = in->first.len;
 		v.bad = in->first_bad;
@@ -423,19 +519,23 @@ current_value(const struct input *in, size_t i, size_t k)
 	return *group_value(in, &in->groups[i], k, in->odometer[i]);
 }
 
-/* Call fn on every column of every value of the current tuple. */
-static void
-each_field(struct input *in, void (*fn)(void *, const char *, size_t),
-    void *arg)
+/* Split every value of the current tuple into in->cols; -1 as split_value. */
+static int
+split_tuple(struct input *in)
 {
 	struct value	 v;
 	size_t		 i, k;
 
+	in->ncols = 0;
 	for (i = 0; i < in->ngroups; i++)
 		for (k = 0; k < in->groups[i].nsrc; k++) {
 			v = current_value(in, i, k);
-			each_column(in, v.s, v.len, fn, arg);
+			if (split_value(in, v.s, v.len) == -1) {
+				in->ncols = 0;
+				return -1;
+			}
 		}
+	return 0;
 }
 
 /* Whether every value of the current tuple is blank. */
@@ -448,46 +548,67 @@ tuple_blank(const struct input *in)
 	for (i = 0; i < in->ngroups; i++)
 		for (k = 0; k < in->groups[i].nsrc; k++) {
 			v = current_value(in, i, k);
-			for (c = 0; c < v.len; c++)
-				if (v.s[c] == '\0' ||
-				    strchr(" \t\r\n\v\f", v.s[c]) == NULL)
+			if (v.too_long && !v.blank)
+				return 0;
+			for (c = 0; !v.too_long && c < v.len; c++)
+				if (!is_blank(v.s[c]))
 					return 0;
 		}
 	return 1;
 }
 
-/* Whether a value of the current tuple holds a NUL byte. */
-static int
-tuple_bad(const struct input *in)
+/*
+ * What keeps the current tuple from running, its columns aside; *held
+ * tells whether every value is in memory.
+ */
+static enum record_flaw
+tuple_flaw(const struct input *in, int *held)
 {
-	size_t	 i, k;
+	struct value	 v;
+	size_t		 i, k;
+	int		 nul = 0, too_long = 0;
 
 	for (i = 0; i < in->ngroups; i++)
-		for (k = 0; k < in->groups[i].nsrc; k++)
-			if (current_value(in, i, k).bad)
-				return 1;
-	return 0;
+		for (k = 0; k < in->groups[i].nsrc; k++) {
+			v = current_value(in, i, k);
+			nul |= v.bad;
+			too_long |= v.too_long;
+		}
+	*held = !too_long;
+	return nul ? RECORD_NUL : too_long ? RECORD_TOO_LONG : RECORD_OK;
 }
 
 /* Make the current tuple into a record. */
 static struct record *
 make_record(struct input *in)
 {
-	struct record_builder	 b = { 0 };
-	struct record		*r;
-	size_t			 off;
+	struct record	*r;
+	enum record_flaw flaw;
+	size_t		 off, bytes = 0, i;
+	char		*data;
+	int		 held;
 
-	each_field(in, count_field, &b);
-	off = sizeof(*r) + b.nfields * (sizeof(char *) + sizeof(size_t));
-	r = xmalloc(off + b.bytes);
+	in->ncols = 0;
+	flaw = tuple_flaw(in, &held);
+	if (held && split_tuple(in) == -1 && flaw == RECORD_OK)
+		flaw = RECORD_NO_SPLIT;
+	for (i = 0; i < in->ncols; i++)
+		bytes += in->cols[i].len + 1;
+	off = sizeof(*r) + in->ncols * (sizeof(char *) + sizeof(size_t));
+	r = xmalloc(off + bytes);
 	r->num = in->num;
-	r->bad = tuple_bad(in);
-	r->nfields = 0;
+	r->flaw = flaw;
+	r->nfields = in->ncols;
 	r->fields = (char **)(r + 1);
-	r->lens = (size_t *)(r->fields + b.nfields);
-	b.rec = r;
-	b.data = (char *)r + off;
-	each_field(in, copy_field, &b);
+	r->lens = (size_t *)(r->fields + in->ncols);
+	data = (char *)r + off;
+	for (i = 0; i < in->ncols; i++) {
+		memcpy(data, in->cols[i].p, in->cols[i].len);
+		data[in->cols[i].len] = '\0';
+		r->fields[i] = data;
+		r->lens[i] = in->cols[i].len;
+		data += in->cols[i].len + 1;
+	}
 	return r;
 }
 
@@ -527,6 +648,14 @@ next_first(struct input *in)
 		buf_add(&in->first, p, len);
 		in->first_bad = in->stream->delim != '\0' &&
 		    memchr(p, '\0', len) != NULL;
+		in->first_long.too_long = 0;
+		return INPUT_RECORD;
+	case READER_LONG:
+		memset(&in->first_long, 0, sizeof(in->first_long));
+		in->first_long.len = len;
+		in->first_long.bad = in->stream->skipped_nul;
+		in->first_long.too_long = 1;
+		in->first_long.blank = in->stream->skipped_blank;
 		return INPUT_RECORD;
 	case READER_WAIT:
 		return INPUT_WAIT;

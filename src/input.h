@@ -1,8 +1,8 @@
 /*
  * Input: the record readers (newline, NUL or any one-byte delimiter), the
  * sources (stdin, -a FILE, ::: values, :::: FILE), how several sources
- * combine (cross product, :::+ links, --link), column splitting and blank
- * record skipping.
+ * combine (cross product, :::+ links, --link), column splitting (--colsep,
+ * PCRE2), --trim and blank record skipping.
  *
  * The first source is streamed when it is a file or stdin standing alone
  * in its group: records come out as they are read, and memory does not
@@ -17,14 +17,24 @@
 struct opts;
 struct input;
 
+/* Why a record cannot run, in the order they are looked for. */
+enum record_flaw {
+	RECORD_OK,
+	RECORD_NUL,		/* a value holds a NUL byte */
+	RECORD_TOO_LONG,	/* a value is over input_set_limit()'s bytes */
+	RECORD_NO_SPLIT		/* --colsep matching hit one of PCRE2's limits */
+};
+
 /*
  * One record: the values of every source combined, each value split into
- * columns when --colsep is set.  A record is one allocation, owned by
- * whoever input_next() handed it to, released with record_free().
+ * columns when --colsep is set and trimmed as --trim says.  A flawed
+ * record has no fields, but for a RECORD_NUL one whose values are all
+ * held and could be split.  A record is one allocation, owned by whoever
+ * input_next() handed it to, released with record_free().
  */
 struct record {
 	unsigned long long	  num;		/* 1-based record number */
-	int			  bad;		/* a value holds a NUL byte */
+	enum record_flaw	  flaw;
 	size_t			  nfields;
 	char			**fields;	/* NUL-terminated each */
 	size_t			 *lens;
@@ -46,6 +56,13 @@ enum input_status	 input_next(struct input *, struct record **);
 
 /* The fd to poll for POLLIN after INPUT_WAIT. */
 int			 input_fd(const struct input *);
+
+/*
+ * Stop holding a streamed record once it is over limit bytes (0: never):
+ * it is read to its delimiter, only counted, and comes out with flaw
+ * RECORD_TOO_LONG.  For a caller that knows such a record cannot run.
+ */
+void			 input_set_limit(struct input *, size_t);
 
 void			 record_free(struct record *);
 

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#define PCRE2_CODE_UNIT_WIDTH	8
+#include <pcre2.h>
+
 #include "opts.h"
 #include "util.h"
 
@@ -34,7 +37,8 @@ enum {
 	OPT_JOBLOG,
 	OPT_RESUME,
 	OPT_RESUME_FAILED,
-	OPT_RETRY_FAILED
+	OPT_RETRY_FAILED,
+	OPT_TRIM
 };
 
 static const char short_options[] = "+:a:0d:rI:n:N:Xs:j:kutvhV";
@@ -44,6 +48,7 @@ static const struct option long_options[] = {
 	{ "null",		no_argument,		NULL, '0' },
 	{ "delimiter",		required_argument,	NULL, 'd' },
 	{ "colsep",		required_argument,	NULL, OPT_COLSEP },
+	{ "trim",		required_argument,	NULL, OPT_TRIM },
 	{ "no-run-if-empty",	no_argument,		NULL, 'r' },
 	{ "link",		no_argument,		NULL, OPT_LINK },
 	{ "max-args",		required_argument,	NULL, 'n' },
@@ -87,6 +92,9 @@ static const char help_text[] =
 "  -0, --null                 records end with NUL\n"
 "  -d, --delimiter CHAR       records end with CHAR (\\n \\t \\0 \\\\ \\xHH accepted)\n"
 "      --colsep REGEX         split records into columns {1}..{n} on REGEX\n"
+"                             (Perl's syntax; implies --trim rl)\n"
+"      --trim n|l|r|lr|rl     strip blanks off the left, right or both ends of\n"
+"                             every value or column (default n)\n"
 "  -r, --no-run-if-empty      do not run blank records\n"
 "      --link                 pair sources up instead of the cross product\n"
 "  ::: VALUE...               values as a source; :::+ links it to the previous\n"
@@ -516,6 +524,25 @@ bad:
 	return -1;
 }
 
+/* Parse --trim n|l|r|lr|rl; 0 on success. */
+static int
+parse_trim(const char *arg, enum trim *t)
+{
+	if (strcmp(arg, "n") == 0)
+		*t = TRIM_NONE;
+	else if (strcmp(arg, "l") == 0)
+		*t = TRIM_LEFT;
+	else if (strcmp(arg, "r") == 0)
+		*t = TRIM_RIGHT;
+	else if (strcmp(arg, "lr") == 0 || strcmp(arg, "rl") == 0)
+		*t = TRIM_BOTH;
+	else {
+		warnx("--trim %s: must be n, l, r, lr or rl", arg);
+		return -1;
+	}
+	return 0;
+}
+
 /* Add a source to the option set. */
 static struct source_spec *
 add_source(struct opts *o, enum source_kind kind, int linked)
@@ -593,7 +620,7 @@ opts_parse(struct opts *o, int argc, char **argv)
 	const char		*jobs_arg = NULL;
 	size_t			 nfiles = 0, i, count;
 	char			**files, *end;
-	int			 ch, before;
+	int			 ch, before, trim_given = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->delim = '\n';
@@ -630,6 +657,11 @@ opts_parse(struct opts *o, int argc, char **argv)
 				goto fail;
 			}
 			o->colsep = optarg;
+			break;
+		case OPT_TRIM:
+			if (parse_trim(optarg, &o->trim) == -1)
+				goto fail;
+			trim_given = 1;
 			break;
 		case 'r':
 			o->no_run_if_empty = 1;
@@ -820,6 +852,13 @@ opts_parse(struct opts *o, int argc, char **argv)
 		    "start to tag", o->tag ? "--tag" : "--tagstring");
 		goto fail;
 	}
+	/* GNU parallel: --colsep implies --trim rl unless --trim is given. */
+	if (o->colsep != NULL) {
+		if (opts_set_colsep(o, o->colsep) == -1)
+			goto fail;
+		if (!trim_given)
+			o->trim = TRIM_BOTH;
+	}
 	for (i = 0; i < nfiles; i++) {
 		s = add_source(o, SOURCE_FILE, 0);
 		s->path = files[i];
@@ -844,4 +883,31 @@ opts_free(struct opts *o)
 	free(o->termseq);
 	o->termseq = NULL;
 	o->nsources = 0;
+	pcre2_code_free(o->colsep_re);
+	o->colsep_re = NULL;
+}
+
+/* Compile the --colsep pattern; see opts.h. */
+int
+opts_set_colsep(struct opts *o, const char *pattern)
+{
+	PCRE2_UCHAR	 msg[256];
+	PCRE2_SIZE	 off;
+	int		 rc;
+
+	pcre2_code_free(o->colsep_re);
+	o->colsep = pattern;
+	/*
+	 * Bytes, as GNU parallel's Perl reads its input: no UTF mode, which
+	 * would refuse records that are not valid UTF-8.
+	 */
+	o->colsep_re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+	    0, &rc, &off, NULL);
+	if (o->colsep_re == NULL) {
+		(void)pcre2_get_error_message(rc, msg, sizeof(msg));
+		warnx("--colsep %s: %s at offset %zu", pattern, (char *)msg,
+		    (size_t)off);
+		return -1;
+	}
+	return 0;
 }

@@ -23,6 +23,17 @@ enum out_mode {
 	OUT_UNGROUP		/* bytes straight through */
 };
 
+/* --trim: which ends of a value lose their blanks. */
+enum trim {
+	TRIM_NONE = 0,
+	TRIM_LEFT = 1,
+	TRIM_RIGHT = 2,
+	TRIM_BOTH = TRIM_LEFT | TRIM_RIGHT
+};
+
+/* PCRE2's compiled pattern (pcre2_code); only its users include pcre2.h. */
+struct pcre2_real_code_8;
+
 enum source_kind {
 	SOURCE_VALUES,		/* ::: VALUE... */
 	SOURCE_FILE		/* -a FILE, :::: FILE */
@@ -73,7 +84,9 @@ struct opts {
 	struct source_spec	*sources;	/* owned; empty: stdin */
 	size_t			 nsources;
 	char			 delim;		/* record terminator */
-	const char		*colsep;	/* ERE or NULL */
+	const char		*colsep;	/* the pattern, into argv, or NULL */
+	struct pcre2_real_code_8 *colsep_re;	/* colsep compiled, owned */
+	enum trim		 trim;		/* --trim, rl with --colsep */
 	int			 no_run_if_empty;
 	int			 link;
 	const char		*replstr;	/* "{}" or -I STR */
@@ -122,5 +135,11 @@ enum opts_result {
  */
 enum opts_result	opts_parse(struct opts *, int, char **);
 void			opts_free(struct opts *);
+
+/*
+ * Compile pattern (borrowed) as the --colsep of the struct, replacing
+ * any before it; -1 after a message naming --colsep and the pattern.
+ */
+int			opts_set_colsep(struct opts *, const char *);
 
 #endif

@@ -152,6 +152,42 @@ ten_byte_records() {
 	done
 }
 
+@test "a record past the line limit that the command leaves out still runs: {#}, -N and --colsep" {
+	# 300 KB: over the line limit, but none of it is on these lines
+	head -c 300000 /dev/zero | tr '\0' z >long
+	{ echo a; cat long; echo; echo c; } >in
+	run --separate-stderr fp -k echo '{#}' <in
+	assert_success
+	assert_output $'1\n2\n3'
+	assert_equal "$stderr" ""
+
+	run --separate-stderr fp -k -N 2 echo '{1}' <in
+	assert_success
+	assert_output $'a\nc'
+	assert_equal "$stderr" ""
+
+	{ printf 'x,'; cat long; printf '\ny,w\n'; } >in
+	run --separate-stderr fp -k --colsep , echo '{1}' <in
+	assert_success
+	assert_output $'x\ny'
+	assert_equal "$stderr" ""
+}
+
+@test "a record past the line limit: a NUL byte in it is reported first, and -r still skips it when blank" {
+	# the NUL comes after the first 256 KiB of the record
+	{ echo a; head -c 300000 /dev/zero | tr '\0' z; printf '\0z\nc\n'; } >in
+	run --separate-stderr fp -k echo <in
+	assert_failure 1
+	assert_output $'a\nc'
+	assert_equal "$stderr" "forkpool: input record 2: contains a NUL byte"
+
+	{ echo a; head -c 300000 /dev/zero | tr '\0' ' '; printf '\t\nc\n'; } >in
+	run --separate-stderr fp -k -r echo <in
+	assert_success
+	assert_output $'a\nc'
+	assert_equal "$stderr" ""
+}
+
 @test "invalid -n value is a usage error naming -n" {
 	run --separate-stderr fp -n abc echo ::: a
 	assert_failure 255

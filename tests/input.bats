@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# Input sources: stdin, -a, :::, ::::, :::+, ::::+, --link, -0, -d, --colsep, -r.
+# Input sources: stdin, -a, :::, ::::, :::+, ::::+, --link, -0, -d, --colsep, -r
+# (--colsep patterns and --trim: colsep.bats).
 
 bats_require_minimum_version 1.5.0
 load helper
@@ -314,7 +315,7 @@ setup() {
 	assert_output $'3:<c><a><b>\n3:<3><1><2>'
 }
 
-@test "--colsep takes a POSIX extended regex" {
+@test "--colsep: runs of separators with + and *" {
 	run fpin $'a, b;;c\n' --colsep '[,;]+ *' "$SHOWARGS" {1} {2} {3}
 	assert_success
 	assert_output '3:<a><b><c>'

@@ -25,6 +25,21 @@ peak_kb() {
 	(( ${lines[1]} < 16384 )) || fail "peak RSS ${lines[1]} KiB"
 }
 
+@test "a 256 MiB record: reported as too long with forkpool under 32 MiB, the records around it run" {
+	# 256 MiB of 'r' between two short records: the record is not held
+	# once it cannot fit a command line (it was: 1 GiB peak RSS).
+	run bash -c '{ echo a; head -c 268435456 /dev/zero | tr "\0" r; printf "\nc\n"; } |
+		/usr/bin/time -f %M -o rss "$FORKPOOL" -k echo 2>err; echo "exit $?"; cat err; tail -n 1 rss'
+	assert_success
+	assert_line --index 0 'a'
+	assert_line --index 1 'c'
+	assert_line --index 2 'exit 1'
+	assert_regex "${lines[3]}" '^forkpool: input record 2: too long for a command line of [0-9]+ bytes$'
+	assert_equal "${#lines[@]}" 5
+	skip_if_sanitized "ASan's shadow memory alone is over the 32 MiB bound"
+	(( ${lines[4]} < 32768 )) || fail "peak RSS ${lines[4]} KiB"
+}
+
 @test "1500 real jobs without -k: forkpool stays under 16 MiB" {
 	run bash -c 'seq 1500 | /usr/bin/time -f %M -o rss "$FORKPOOL" -j2 true; echo $?; cat rss'
 	assert_success
