@@ -188,7 +188,7 @@ $(printf '2\t:\tT\tR\t0\t0\t0\t0\techo b')"
 @test "--joblog: Command escapes backslash and control bytes, and no other byte" {
 	local v want
 	v=$'a\\b\tc\rd\x1be\x7ff\xe9g\x01h\ni \'q\' $x'
-	run fp --joblog jl echo {} ::: "$v" plain
+	run fp -j1 --joblog jl echo {} ::: "$v" plain
 	assert_success
 	assert_equal "$(wc -l <jl)" 3
 	want='echo '\''a\\b\tc\rd\x1be\x7ff'$'\xe9''g\x01h\ni '\''"'\''"'\''q'\''"'\''"'\'' $x'\'
