@@ -199,25 +199,30 @@ online_cpus(void)
 
 /*
  * The most jobs the limits allow: each running job holds two pipe ends in
- * forkpool, plus two more while it is being started.
+ * forkpool, plus two more while it is being started.  *tight is set to
+ * the open files limit when it is so low that even one job may not fit.
  */
 static unsigned int
-jobs_cap(const char **why)
+jobs_cap(const char **why, long long *tight)
 {
 	struct rlimit	 rl;
 	rlim_t		 cap = 1 << 16;
 
 	*why = "an internal limit";
+	*tight = 0;
 	/* 0, 1, 2, the signalfd, the input, a spill file and some slack. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    (rl.rlim_cur < 12 ? 1 : (rl.rlim_cur - 10) / 2) < cap) {
 		cap = rl.rlim_cur < 12 ? 1 : (rl.rlim_cur - 10) / 2;
 		*why = "the open files limit";
+		if (rl.rlim_cur < 12)
+			*tight = (long long)rl.rlim_cur;
 	}
 	if (getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur < cap) {
 		cap = rl.rlim_cur;
 		*why = "the process limit";
+		*tight = 0;
 	}
 	return cap < 1 ? 1 : (unsigned int)cap;
 }
@@ -230,7 +235,7 @@ parse_jobs(const char *arg, unsigned int *jobs)
 	const char	*why;
 	char		 num[32];
 	size_t		 len = strlen(arg);
-	long long	 n, cpus = online_cpus(), cap;
+	long long	 n, cpus = online_cpus(), cap, tight;
 
 	/* strtonum() would take blanks and a second sign: only digits here. */
 	if (len == 0 || len >= sizeof(num) || strspn(arg + (arg[0] == '+' ||
@@ -254,14 +259,16 @@ parse_jobs(const char *arg, unsigned int *jobs)
 		warnx("-j %s: %s", arg, errstr);
 		return -1;
 	}
-	cap = jobs_cap(&why);
-	if (n == 0 && arg[0] != '-') {
-		warnx("-j %s: running at most %lld job%s at once (%s)", arg,
-		    cap, cap == 1 ? "" : "s", why);
-		n = cap;
-	} else if (n > cap) {
-		warnx("-j %s: lowered to %lld job%s at once (%s)", arg, cap,
-		    cap == 1 ? "" : "s", why);
+	cap = jobs_cap(&why, &tight);
+	if ((n == 0 && arg[0] != '-') || n > cap) {
+		/* Not "lowered to 1": whether one fits shows when it starts. */
+		if (tight > 0)
+			warnx("-j %s: the open files limit (%lld) leaves room "
+			    "for one job at most", arg, tight);
+		else
+			warnx("-j %s: %s %lld job%s at once (%s)", arg,
+			    n == 0 ? "running at most" : "lowered to", cap,
+			    cap == 1 ? "" : "s", why);
 		n = cap;
 	}
 	*jobs = n < 1 ? 1 : (unsigned int)n;

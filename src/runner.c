@@ -33,9 +33,6 @@
 /* How long an ended job's group may outlive its termination sequence. */
 #define TERM_GIVE_UP_MS	10000
 
-/* With nothing running, give up on a spawn after this long. */
-#define BACKOFF_GIVE_UP_MS	30000
-
 /*
  * Runtimes of successful jobs, for --timeout N%, in buckets 2% apart
  * from 1 ms: memory stays fixed however many jobs run.
@@ -60,7 +57,8 @@ struct runner {
 	struct job			*waiting;	/* spawn to try again */
 	unsigned int			 waiting_slot;
 	long long			 waiting_at;
-	long long			 waiting_since;
+	const char			*cannot_start;	/* why a job failed to */
+	unsigned long long		 ncannot_start;	/* start with none running */
 	long long			 backoff_ms;
 	long long			 last_start;
 	long long			 gate_at;	/* gate closed until */
@@ -445,17 +443,23 @@ launch(struct runner *r, struct job *j, unsigned int i, long long now)
 			r->nofds_warned = 1;
 			r->max = r->nrunning;
 		}
-		if (r->waiting != j) {
-			r->waiting_since = now;
+		if (r->waiting != j)
 			r->backoff_ms = BACKOFF_MIN_MS;
-		} else if (r->backoff_ms < BACKOFF_MAX_MS)
+		else if (r->backoff_ms < BACKOFF_MAX_MS)
 			r->backoff_ms *= 2;
-		if (r->nrunning == 0 &&
-		    now - r->waiting_since >= BACKOFF_GIVE_UP_MS) {
-			warnx("job %llu: cannot start %s: %s", j->seq,
-			    j->argv[0], res == SPAWN_NOFDS ?
-			    "out of file descriptors" : "out of processes");
-			r->waiting = NULL;
+		/*
+		 * With no job of forkpool's running, nothing it waits for
+		 * would free a process or a descriptor: the job fails now.
+		 * Said once; the count of later ones is said at the end.
+		 */
+		if (r->nrunning == 0) {
+			r->cannot_start = res == SPAWN_NOFDS ?
+			    "out of file descriptors" : "out of processes";
+			if (r->ncannot_start++ == 0)
+				warnx("job %llu: cannot start %s: %s", j->seq,
+				    j->argv[0], r->cannot_start);
+			if (r->waiting == j)
+				r->waiting = NULL;
 			job_set_spawn_failure(j, 126);
 			r->slots[i] = j;
 			r->nrunning++;
@@ -746,5 +750,9 @@ runner_run(struct runner *r)
 		(void)check_timers(r, 0);
 		settle(r);
 	}
+	if (r->ncannot_start > 1)
+		warnx("%llu more job%s could not start: %s",
+		    r->ncannot_start - 1, r->ncannot_start == 2 ? "" : "s",
+		    r->cannot_start);
 	return r->signal;
 }

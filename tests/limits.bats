@@ -165,3 +165,18 @@ head -c 262144 /dev/zero | tr "\0" "$(($1 % 10))"; echo')
 	run bash -c 'cut -d " " -f 2 <<<"$1" | sort -n | awk "NR == 1 { a = \$1 } NR == 4 { printf \"%.0f\\n\", (\$1 - a) * 1000 }"' _ "$output"
 	((output >= 250)) || fail "4 jobs started within $output ms: the process limit was not hit"
 }
+
+@test "no job can start and none is running: said once, every record fails at once" {
+	run --separate-stderr timeout 20 bash -c 'ulimit -n 7; seq 3 | "$FORKPOOL" -j4 echo'
+	assert_failure 3
+	assert_output ''
+	assert_equal "$stderr" "forkpool: -j 4: the open files limit (7) leaves room for one job at most
+forkpool: job 1: cannot start echo: out of file descriptors
+forkpool: 2 more jobs could not start: out of file descriptors"
+}
+
+@test "no job can start under a joblog: each record has its failed row" {
+	run --separate-stderr timeout 20 bash -c 'ulimit -n 8; seq 2 | "$FORKPOOL" -j1 --joblog jl echo'
+	assert_failure 2
+	assert_equal "$(cut -f1,7 jl | tail -n +2)" $'1\t126\n2\t126'
+}

@@ -143,11 +143,11 @@ as_limited() {
 	stress_note "last round: $ok of 100 jobs ok"
 }
 
-@test "ulimit -u 1: no job can start; after 30 s forkpool gives up on it with a clear message" {
-	[[ ${STRESS_QUICK:-0} == 1 ]] && skip "30 s: only in the full run"
+@test "ulimit -u 1: no job can start and none runs: each fails at once, said once" {
 	nproc_setup
-	as_limited 1 "$SHARED_DIR/forkpool" -j 1 "$SHARED_DIR/fpstress" spin 10 ::: 1 >out 2>err
-	assert_equal "$STATUS" 1
+	as_limited 1 "$SHARED_DIR/forkpool" -j 1 "$SHARED_DIR/fpstress" spin 10 ::: 1 2 3 >out 2>err
+	assert_equal "$STATUS" 3
 	assert_equal "$(cat out)" ''
-	assert_equal "$(cat err)" "forkpool: job 1: cannot start $SHARED_DIR/fpstress: out of processes"
+	assert_equal "$(cat err)" "forkpool: job 1: cannot start $SHARED_DIR/fpstress: out of processes
+forkpool: 2 more jobs could not start: out of processes"
 }
