@@ -34,6 +34,15 @@
 #define TERM_GIVE_UP_MS	10000
 
 /*
+ * A job that exited while its pipes stay open is looked at again this
+ * often, in case its group ended without a SIGCHLD to forkpool.
+ */
+#define GROUP_RECHECK_MS	1000
+
+/* The most taken from a pipe that is no longer waited for. */
+#define ABANDON_MAX	(1024 * 1024)
+
+/*
  * Runtimes of successful jobs, for --timeout N%, in buckets 2% apart
  * from 1 ms: memory stays fixed however many jobs run.
  */
@@ -71,6 +80,7 @@ struct runner {
 };
 
 static int	launch(struct runner *, struct job *, unsigned int, long long);
+static void	abandon_output(struct runner *, struct job *);
 
 /* Monotonic milliseconds. */
 static long long
@@ -331,23 +341,39 @@ finish(struct runner *r, unsigned int i)
 	}
 }
 
-/* Whether the job is reaped, its pipes at EOF and its ending complete. */
+/*
+ * Whether the job is finished: reaped, its pipes at EOF and its ending
+ * complete.  A job whose process group is gone, or whose termination
+ * sequence has run its course, is not waited for any longer: what keeps
+ * its pipes open then is a process that left the group (setsid), which
+ * may run for days and is no part of the job.
+ */
 static int
-is_finished(const struct runner *r, const struct job *j)
+is_finished(struct runner *r, struct job *j)
 {
+	int	 gone, gave_up;
+
 	if (j->state == JOB_DONE)
 		return 1;
-	if (!j->reaped || j->fd[0] != -1 || j->fd[1] != -1)
+	if (!j->reaped)
 		return 0;
-	if (j->term_step < 0 || group_gone(j))
-		return 1;
+	gone = group_gone(j);
 	/*
 	 * An ended job is finished when its whole group is gone; a sequence
 	 * without KILL may leave a process that ignores it, so give up a
 	 * while after the last step rather than wait forever.
 	 */
-	if ((size_t)j->term_step < r->o.ntermseq ||
-	    now_ms() < j->term_at + TERM_GIVE_UP_MS)
+	gave_up = !gone && j->term_step >= 0 &&
+	    (size_t)j->term_step >= r->o.ntermseq &&
+	    now_ms() >= j->term_at + TERM_GIVE_UP_MS;
+	if (j->fd[0] != -1 || j->fd[1] != -1) {
+		if (!gone && !gave_up)
+			return 0;
+		abandon_output(r, j);
+	}
+	if (j->term_step < 0 || gone)
+		return 1;
+	if (!gave_up)
 		return 0;
 	warnx("job %llu: processes of the job survive --termseq; leaving them",
 	    j->seq);
@@ -629,8 +655,11 @@ read_signals(struct runner *r)
 	reap(r);
 }
 
-/* Read what a job wrote on one stream. */
-static void
+/*
+ * Read what a job wrote on one stream.  Returns the bytes taken, 0 once
+ * the stream is closed, or -1 when nothing is there yet.
+ */
+static ssize_t
 read_pipe(struct runner *r, struct job *j, int stream)
 {
 	ssize_t	 n = RUNNER_READ;
@@ -638,16 +667,41 @@ read_pipe(struct runner *r, struct job *j, int stream)
 	if (r->cb->take != NULL)
 		n = r->cb->take(r->cb->ctx, j, stream, j->fd[stream]);
 	if (n > 0)
-		return;
+		return n;
 	if (n == RUNNER_READ &&
 	    (n = read(j->fd[stream], r->rbuf, READ_CHUNK)) > 0) {
 		r->cb->output(r->cb->ctx, j, stream, r->rbuf, (size_t)n);
-		return;
+		return n;
 	}
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
+		return -1;
 	close(j->fd[stream]);
 	j->fd[stream] = -1;
+	return 0;
+}
+
+/*
+ * Stop waiting for the end of a job's output: take what its pipes hold
+ * now (at most a bound, as a process outside the job may write on), then
+ * close them.  Whoever else keeps them open gets EPIPE.
+ */
+static void
+abandon_output(struct runner *r, struct job *j)
+{
+	size_t	 taken;
+	ssize_t	 n;
+	int	 s;
+
+	for (s = 0; s < 2; s++) {
+		for (taken = 0; j->fd[s] != -1 && taken < ABANDON_MAX;
+		    taken += (size_t)n)
+			if ((n = read_pipe(r, j, s)) <= 0)
+				break;
+		if (j->fd[s] != -1) {
+			close(j->fd[s]);
+			j->fd[s] = -1;
+		}
+	}
 }
 
 /* Check timers of running jobs; returns the next time one is due. */
@@ -684,7 +738,9 @@ check_timers(struct runner *r, long long wake)
 			 */
 			if (j->reaped && (wake == 0 || now + 10 < wake))
 				wake = now + 10;
-		}
+		} else if (j->reaped && (wake == 0 ||
+		    now + GROUP_RECHECK_MS < wake))
+			wake = now + GROUP_RECHECK_MS;
 	}
 	return wake;
 }

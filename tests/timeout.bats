@@ -194,3 +194,42 @@ rows() {
 		fail "unexpected diagnostic: $stderr"
 	assert_file_not_exists ran
 }
+
+# The template of a job that starts a grandchild in a session of its own,
+# holding the job's stdout, and records its pid in daemon.pid.
+DAEMON='setsid sh -c "echo \$\$ >daemon.pid; exec sleep 60" & '
+
+@test "--timeout: a setsid grandchild that keeps stdout open does not hold the job" {
+	local t0 t1
+	t0=$(now_ms)
+	run --separate-stderr timeout 30 "$FORKPOOL" --timeout 1 "$DAEMON"'sleep 300; : {}' ::: 1
+	t1=$(now_ms)
+	assert_failure 1
+	assert_output ''
+	((t1 - t0 < 10000)) || fail "took $((t1 - t0)) ms"
+	kill "$(cat daemon.pid)"
+}
+
+@test "a job that exits while a setsid grandchild keeps stdout open is finished, its output whole" {
+	local t0 t1
+	t0=$(now_ms)
+	run --separate-stderr timeout 30 "$FORKPOOL" -k "$DAEMON"'seq 3; echo {}' ::: a b
+	t1=$(now_ms)
+	assert_success
+	assert_output $'1\n2\n3\na\n1\n2\n3\nb'
+	((t1 - t0 < 10000)) || fail "took $((t1 - t0)) ms"
+	kill "$(cat daemon.pid)"
+}
+
+@test "SIGTERM ends a run whose job has a setsid grandchild holding stdout" {
+	env "$FORKPOOL" "$DAEMON"'sleep 300; : {}' ::: 1 </dev/null >out 2>err 3>&- &
+	local pid=$! i
+	for ((i = 0; i < 100; i++)); do [[ -s daemon.pid ]] && break; sleep 0.05; done
+	kill -TERM "$pid"
+	for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	kill -0 "$pid" 2>/dev/null && { kill -9 "$pid"; fail "forkpool still runs 5 s after SIGTERM"; }
+	local status=0
+	wait "$pid" || status=$?
+	assert_equal "$status" 143
+	kill "$(cat daemon.pid)"
+}
