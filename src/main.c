@@ -149,6 +149,25 @@ job_take(void *ctx, struct job *j, int stream, int fd)
 	return n == OUTPUT_READ ? RUNNER_READ : n;
 }
 
+/* Runner callback: whether output waits for stdout or stderr. */
+static int
+output_waits(void *ctx, int *fds)
+{
+	struct app	*app = ctx;
+
+	return output_pending(app->output, fds);
+}
+
+/* Runner callback: stdout or stderr can take more. */
+static void
+output_writable(void *ctx)
+{
+	struct app	*app = ctx;
+
+	output_flush(app->output);
+	check_output(app);
+}
+
 /* Whether --halt fires now that a job (or a record) failed or succeeded. */
 static int
 halt_due(const struct app *app, int failed)
@@ -432,6 +451,8 @@ main(int argc, char **argv)
 		.output = job_output,
 		.take = job_take,
 		.finished = job_finished,
+		.pending = output_waits,
+		.writable = output_writable,
 	};
 	struct runner_callbacks		 cb = cb_template;
 	struct runner_opts		 ro = { 0 };

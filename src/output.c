@@ -1,6 +1,8 @@
 #include <sys/types.h>
 
 #include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <err.h>
 #include <errno.h>
@@ -45,10 +47,13 @@ struct hold {
 };
 
 struct output_job {
-	struct hold	 h[2];
-	int		 midline[2];	/* the last byte printed was no '\n' */
-	int		 live;		/* printing as it comes (-k head) */
-	int		 done;
+	struct hold		 h[2];
+	int			 midline[2];	/* the last byte printed was
+						   no '\n' */
+	int			 live;		/* printing as it comes (-k head) */
+	int			 done;
+	unsigned long long	 mark[2];	/* its last byte's place in what
+						   went to each stream */
 };
 
 struct output {
@@ -71,7 +76,51 @@ struct output {
 	struct buf		 tagged;
 	int			 no_splice_spill;	/* the file system refuses */
 	int			 no_sendfile[2];	/* stdout, stderr refuse */
+	/*
+	 * Where stdout and stderr are written: a description of forkpool's
+	 * own with O_NONBLOCK, so that a stalled reader never blocks the
+	 * event loop, or fd 1 and 2 themselves for a regular file.  What
+	 * the stream would not take yet waits in pend, memory then spill.
+	 */
+	int			 wfd[2];
+	int			 sock[2];	/* a socket: send(MSG_DONTWAIT) */
+	struct hold		 pend[2];
+	size_t			 pend_off[2];	/* of pend's memory, written */
+	size_t			 pend_ext[2];	/* of pend's extents, written */
+	unsigned long long	 total[2];	/* bytes ever given to a stream */
+	unsigned long long	 written[2];	/* of those, written */
+	struct job_list		 flushing;	/* printed, waiting for pend */
 };
+
+/*
+ * The descriptor to write stream s (fd 1 or 2) through without blocking.
+ * O_NONBLOCK on fd 1 itself would change the open file description that
+ * the shell and the other processes writing there share; opening the
+ * same pipe, FIFO or terminal again through /proc gives forkpool a
+ * description of its own.  A regular file never stalls and is written
+ * as it is (an O_APPEND file keeps its offset that way).
+ */
+static void
+open_stream(struct output *out, int s)
+{
+	struct stat	 st;
+	char		 path[32];
+	int		 fd = s + 1, nfd;
+
+	out->wfd[s] = fd;
+	if (fstat(fd, &st) == -1 || S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
+		return;
+	if (S_ISSOCK(st.st_mode)) {
+		out->sock[s] = 1;
+		/* sendfile(2) would block on a full socket. */
+		out->no_sendfile[s] = 1;
+		return;
+	}
+	(void)snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	nfd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (nfd != -1)
+		out->wfd[s] = nfd;
+}
 
 struct output *
 output_new(const struct opts *o)
@@ -97,6 +146,15 @@ output_new(const struct opts *o)
 	out->tmpdir = t;
 	out->spill_fd = -1;
 	out->iobuf = xmalloc(SPILL_CHUNK);
+	TAILQ_INIT(&out->flushing);
+	/* -u: jobs write to fd 1 and 2 themselves; forkpool writes little. */
+	if (out->mode == OUT_UNGROUP) {
+		out->wfd[0] = STDOUT_FILENO;
+		out->wfd[1] = STDERR_FILENO;
+	} else {
+		open_stream(out, 0);
+		open_stream(out, 1);
+	}
 	return out;
 }
 
@@ -112,6 +170,19 @@ output_free(struct output *out)
 		free(j->out);
 		job_free(j);
 	}
+	while ((j = TAILQ_FIRST(&out->flushing)) != NULL) {
+		TAILQ_REMOVE(&out->flushing, j, entry);
+		free(j->out);
+		job_free(j);
+	}
+	buf_free(&out->pend[0].mem);
+	buf_free(&out->pend[1].mem);
+	free(out->pend[0].ext);
+	free(out->pend[1].ext);
+	if (out->wfd[0] > STDERR_FILENO)
+		close(out->wfd[0]);
+	if (out->wfd[1] > STDERR_FILENO)
+		close(out->wfd[1]);
 	if (out->spill_fd != -1)
 		close(out->spill_fd);
 	free(out->iobuf);
@@ -160,6 +231,79 @@ write_failed(struct output *out, int fd)
 		warn("write error on stdout");
 }
 
+static void	hold_add(struct output *, struct hold *, const char *, size_t);
+
+/* Write to stream s without blocking: bytes written, or -1 with errno. */
+static ssize_t
+stream_write(struct output *out, int s, const char *p, size_t len)
+{
+	ssize_t	 n;
+
+	do {
+		if (out->sock[s])
+			n = send(out->wfd[s], p, len, MSG_DONTWAIT |
+			    MSG_NOSIGNAL);
+		else
+			n = write(out->wfd[s], p, len);
+	} while (n == -1 && errno == EINTR);
+	return n;
+}
+
+/* Whether bytes wait for stream s. */
+static int
+pending(const struct output *out, int s)
+{
+	return out->pend[s].mem.len > out->pend_off[s] ||
+	    out->pend_ext[s] < out->pend[s].next;
+}
+
+/* Put bytes on stream s: what it does not take now waits in pend. */
+static void
+put(struct output *out, int s, const char *p, size_t len)
+{
+	ssize_t	 n;
+
+	if (out->status != OUTPUT_OK || len == 0)
+		return;
+	out->total[s] += len;
+	if (!pending(out, s)) {
+		if ((n = stream_write(out, s, p, len)) == -1 &&
+		    errno != EAGAIN) {
+			write_failed(out, s + 1);
+			return;
+		}
+		if (n > 0) {
+			out->written[s] += (size_t)n;
+			p += n;
+			len -= (size_t)n;
+		}
+		if (len == 0)
+			return;
+	}
+	hold_add(out, &out->pend[s], p, len);
+}
+
+/* Bytes of the spill file at off wait for stream s, after what waits. */
+static void
+pend_extent(struct output *out, int s, off_t off, size_t len)
+{
+	struct hold	*h = &out->pend[s];
+
+	out->total[s] += len;
+	out->spill_held += len;
+	if (h->next > out->pend_ext[s] && h->ext[h->next - 1].off +
+	    (off_t)h->ext[h->next - 1].len == off) {
+		h->ext[h->next - 1].len += len;
+		return;
+	}
+	if (h->next == h->capext) {
+		h->capext = h->capext == 0 ? 4 : h->capext * 2;
+		h->ext = xreallocarray(h->ext, h->capext, sizeof(*h->ext));
+	}
+	h->ext[h->next].off = off;
+	h->ext[h->next++].len = len;
+}
+
 /* Write to stdout or stderr, adding the job's tag at each line start. */
 static void
 emit(struct output *out, struct job *j, int stream, const char *p,
@@ -168,14 +312,11 @@ emit(struct output *out, struct job *j, int stream, const char *p,
 	struct output_job	*oj = j->out;
 	const char		*nl;
 	size_t			 n;
-	int			 fd = stream == 0 ? STDOUT_FILENO :
-				    STDERR_FILENO;
 
 	if (out->status != OUTPUT_OK || len == 0)
 		return;
 	if (j->tag == NULL) {
-		if (write_all(fd, p, len) == -1)
-			write_failed(out, fd);
+		put(out, stream, p, len);
 		oj->midline[stream] = p[len - 1] != '\n';
 		return;
 	}
@@ -190,8 +331,7 @@ emit(struct output *out, struct job *j, int stream, const char *p,
 		p += n;
 		len -= n;
 	}
-	if (write_all(fd, out->tagged.data, out->tagged.len) == -1)
-		write_failed(out, fd);
+	put(out, stream, out->tagged.data, out->tagged.len);
 }
 
 /* Open the spill file: created and unlinked at once, so nothing is left. */
@@ -299,24 +439,35 @@ hold_clear(struct output *out, struct hold *h)
 /*
  * Send held bytes from the spill file to stdout or stderr without
  * copying them through forkpool; *off and *left say what is still to
- * send when sendfile(2) cannot be used.
+ * send when sendfile(2) cannot be used.  What the stream does not take
+ * now waits in pend, as the same bytes of the spill file.
  */
 static void
 send_spill(struct output *out, int stream, off_t *off, size_t *left)
 {
 	ssize_t	 n;
-	int	 fd = stream == 0 ? STDOUT_FILENO : STDERR_FILENO;
 
+	if (*left > 0 && out->status == OUTPUT_OK && pending(out, stream)) {
+		pend_extent(out, stream, *off, *left);
+		*left = 0;
+		return;
+	}
 	while (*left > 0 && !out->no_sendfile[stream] &&
 	    out->status == OUTPUT_OK) {
-		if ((n = sendfile(fd, out->spill_fd, off, *left)) > 0)
+		if ((n = sendfile(out->wfd[stream], out->spill_fd, off,
+		    *left)) > 0) {
 			*left -= (size_t)n;
-		else if (n == 0)
+			out->total[stream] += (size_t)n;
+			out->written[stream] += (size_t)n;
+		} else if (n == 0)
 			return;		/* cut short: reported by the reader */
-		else if (errno == EINVAL || errno == ENOSYS)
+		else if (errno == EAGAIN) {
+			pend_extent(out, stream, *off, *left);
+			*left = 0;
+		} else if (errno == EINVAL || errno == ENOSYS)
 			out->no_sendfile[stream] = 1;
 		else if (errno != EINTR)
-			write_failed(out, fd);
+			write_failed(out, stream + 1);
 	}
 }
 
@@ -501,17 +652,129 @@ output_discard(struct output *out, struct job *j)
 	}
 }
 
-/* Print all that is left of a job and free it. */
+/*
+ * Hand the jobs whose output has all been written to the printed
+ * callback, in the order they were printed, and free them.
+ */
+static void
+release_written(struct output *out)
+{
+	struct job	*j;
+
+	while ((j = TAILQ_FIRST(&out->flushing)) != NULL &&
+	    out->written[0] >= j->out->mark[0] &&
+	    out->written[1] >= j->out->mark[1]) {
+		TAILQ_REMOVE(&out->flushing, j, entry);
+		if (out->printed != NULL && out->status == OUTPUT_OK)
+			out->printed(out->printed_ctx, j);
+		free(j->out);
+		j->out = NULL;
+		job_free(j);
+	}
+}
+
+/*
+ * Print all that is left of a job; free it once the streams took it
+ * all, so that its joblog row never comes before its output.
+ */
 static void
 retire(struct output *out, struct job *j)
 {
 	hold_print(out, j, 0);
 	hold_print(out, j, 1);
-	if (out->printed != NULL && out->status == OUTPUT_OK)
-		out->printed(out->printed_ctx, j);
-	free(j->out);
-	j->out = NULL;
-	job_free(j);
+	j->out->mark[0] = out->total[0];
+	j->out->mark[1] = out->total[1];
+	TAILQ_INSERT_TAIL(&out->flushing, j, entry);
+	release_written(out);
+}
+
+/* Write what waits for stream s, as far as it takes it now. */
+static void
+flush_stream(struct output *out, int s)
+{
+	struct hold	*h = &out->pend[s];
+	struct extent	*e;
+	ssize_t		 n;
+	size_t		 want;
+
+	while (out->status == OUTPUT_OK && h->mem.len > out->pend_off[s]) {
+		if ((n = stream_write(out, s, h->mem.data + out->pend_off[s],
+		    h->mem.len - out->pend_off[s])) == -1) {
+			if (errno != EAGAIN)
+				write_failed(out, s + 1);
+			return;
+		}
+		out->pend_off[s] += (size_t)n;
+		out->written[s] += (size_t)n;
+	}
+	while (out->status == OUTPUT_OK && out->pend_ext[s] < h->next) {
+		e = &h->ext[out->pend_ext[s]];
+		if (e->len == 0) {
+			out->pend_ext[s]++;
+			continue;
+		}
+		if (!out->no_sendfile[s]) {
+			/* Advances e->off by what it sent. */
+			n = sendfile(out->wfd[s], out->spill_fd, &e->off,
+			    e->len);
+			if (n == -1 && (errno == EINVAL || errno == ENOSYS)) {
+				out->no_sendfile[s] = 1;
+				continue;
+			}
+		} else {
+			want = e->len > SPILL_CHUNK ? SPILL_CHUNK : e->len;
+			if ((n = pread(out->spill_fd, out->iobuf, want,
+			    e->off)) > 0 && (n = stream_write(out, s,
+			    out->iobuf, (size_t)n)) > 0)
+				e->off += n;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			if (n == 0)
+				warnx("cannot read back held output");
+			else
+				write_failed(out, s + 1);
+			out->status = OUTPUT_FAILED;
+			return;
+		}
+		e->len -= (size_t)n;
+		out->spill_held -= (size_t)n;
+		out->written[s] += (size_t)n;
+	}
+	if (out->status != OUTPUT_OK)
+		return;
+	/* All written: the pending hold starts over. */
+	out->pend_off[s] = out->pend_ext[s] = 0;
+	hold_clear(out, h);
+}
+
+/* Write what waits, as far as stdout and stderr take it now. */
+void
+output_flush(struct output *out)
+{
+	int	 s;
+
+	for (s = 0; s < 2; s++)
+		if (pending(out, s))
+			flush_stream(out, s);
+	release_written(out);
+}
+
+/* Whether output waits for a stream; the fds to poll for POLLOUT. */
+int
+output_pending(const struct output *out, int *fds)
+{
+	int	 n = 0, s;
+
+	if (out->status != OUTPUT_OK)
+		return 0;
+	for (s = 0; s < 2; s++)
+		if (pending(out, s))
+			fds[n++] = out->wfd[s];
+	return n;
 }
 
 /* The job is finished. */

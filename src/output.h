@@ -62,4 +62,16 @@ int			 output_window_full(const struct output *,
 
 enum output_status	 output_status(const struct output *);
 
+/*
+ * Output is never written with a blocking call: what stdout or stderr
+ * does not take at once waits, in memory then in the spill file.
+ * output_pending() tells whether some waits, and puts the descriptors to
+ * poll for POLLOUT in fds (room for 2); it returns how many.  While some
+ * waits, the caller should read no more from the jobs, so that what is
+ * held stays bounded.  output_flush() writes what the streams take now.
+ * A job's printed callback comes once all of its output was written.
+ */
+int			 output_pending(const struct output *, int *);
+void			 output_flush(struct output *);
+
 #endif

@@ -39,6 +39,10 @@
  */
 #define GROUP_RECHECK_MS	1000
 
+/* What a poll slot that is no job's pipe stands for, in pstream. */
+#define STREAM_OUT	2	/* stdout or stderr, to write */
+#define STREAM_INPUT	3	/* the input, to read */
+
 /* The most taken from a pipe that is no longer waited for. */
 #define ABANDON_MAX	(1024 * 1024)
 
@@ -142,7 +146,7 @@ runner_new(const struct runner_opts *o, const struct runner_callbacks *cb,
 	static const int handled[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1 };
 	struct runner	*r;
 	sigset_t	 set;
-	size_t		 n = (size_t)o->jobs * 2 + 2, i;
+	size_t		 n = (size_t)o->jobs * 2 + 4, i;
 
 	r = xcalloc(1, sizeof(*r));
 	r->o = *o;
@@ -751,19 +755,28 @@ runner_run(struct runner *r)
 {
 	unsigned int	 i;
 	nfds_t		 n, k;
-	int		 wait_fd, timeout, s;
+	int		 wait_fd, timeout, s, npend, pend[2], flushed;
 	long long	 wake, left;
 
 	for (;;) {
 		wake = 0;
 		start_jobs(r, &wait_fd, &wake);
+		npend = r->cb->pending != NULL ?
+		    r->cb->pending(r->cb->ctx, pend) : 0;
+		/* Output that waits is written, unless a signal ends the run. */
 		if (r->nrunning == 0 && r->waiting == NULL &&
-		    (r->no_more || r->draining))
+		    (r->no_more || r->draining) &&
+		    (npend == 0 || (r->stopping && r->signal != 0)))
 			break;
 		n = 0;
 		r->pfds[n].fd = r->sigfd;
 		r->pfds[n++].events = POLLIN;
-		for (i = 0; i < r->o.jobs; i++) {
+		/*
+		 * While output waits for a stalled reader, the jobs' pipes
+		 * are not read: the jobs wait in their writes, as they would
+		 * writing to the stream themselves, and nothing piles up.
+		 */
+		for (i = 0; npend == 0 && i < r->o.jobs; i++) {
 			for (s = 0; r->slots[i] != NULL && s < 2; s++) {
 				if (r->slots[i]->fd[s] == -1)
 					continue;
@@ -773,10 +786,17 @@ runner_run(struct runner *r)
 				r->pstream[n++] = s;
 			}
 		}
+		for (s = 0; s < npend; s++) {
+			r->pfds[n].fd = pend[s];
+			r->pfds[n].events = POLLOUT;
+			r->pjobs[n] = NULL;
+			r->pstream[n++] = STREAM_OUT;
+		}
 		if (wait_fd != -1) {
 			r->pfds[n].fd = wait_fd;
 			r->pfds[n].events = POLLIN;
-			r->pjobs[n++] = NULL;
+			r->pjobs[n] = NULL;
+			r->pstream[n++] = STREAM_INPUT;
 		}
 		wake = check_timers(r, wake);
 		timeout = -1;
@@ -798,10 +818,13 @@ runner_run(struct runner *r)
 		}
 		if (r->pfds[0].revents != 0)
 			read_signals(r);
-		for (k = 1; k < n; k++) {
-			if (r->pfds[k].revents == 0 || r->pjobs[k] == NULL)
+		for (k = 1, flushed = 0; k < n; k++) {
+			if (r->pfds[k].revents == 0)
 				continue;
-			read_pipe(r, r->pjobs[k], r->pstream[k]);
+			if (r->pjobs[k] != NULL)
+				(void)read_pipe(r, r->pjobs[k], r->pstream[k]);
+			else if (r->pstream[k] == STREAM_OUT && !flushed++)
+				r->cb->writable(r->cb->ctx);
 		}
 		(void)check_timers(r, 0);
 		settle(r);

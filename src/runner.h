@@ -56,6 +56,15 @@ struct runner_callbacks {
 	ssize_t	(*take)(void *, struct job *, int, int);
 	/* The job is finished or could not start. */
 	enum runner_verdict (*finished)(void *, struct job *);
+	/*
+	 * Optional: whether output waits to be written; puts the fds to
+	 * poll for POLLOUT in the array (room for 2) and returns how many.
+	 * While some waits, no job's output is read, and the run does not
+	 * end before it is written, unless a signal ends it.
+	 */
+	int	(*pending)(void *, int *);
+	/* One of those fds can be written: write what it takes. */
+	void	(*writable)(void *);
 	void	*ctx;
 };
 

@@ -315,3 +315,77 @@ esac')
 		assert_output ''
 	done
 }
+
+# stalled CMD...: run forkpool CMD... in the background with its stdout on a
+# FIFO whose reader sleeps, never reading; FP_PID is forkpool's pid.
+stalled() {
+	mkfifo stall
+	sleep 60 <stall &
+	READER_PID=$!
+	"$FORKPOOL" "$@" </dev/null >stall 2>err 3>&- &
+	FP_PID=$!
+}
+
+# gone PID [SECONDS]: wait (at most SECONDS, default 5) for PID to exit.
+gone() {
+	local i
+	for ((i = 0; i < ${2:-5} * 20; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+@test "stdout stalled: SIGTERM still ends forkpool at once, exit 143" {
+	stalled head -c 10000000 /dev/zero ::: 1
+	sleep 1
+	kill -TERM "$FP_PID"
+	gone "$FP_PID" 5 || { kill -9 "$FP_PID"; fail "forkpool blocked in a write"; }
+	local status=0
+	wait "$FP_PID" || status=$?
+	assert_equal "$status" 143
+	kill "$READER_PID"
+}
+
+@test "stdout stalled: --timeout ends a job on time while another job's output waits" {
+	stalled -j2 --timeout 2 sh -c {} ::: 'head -c 10000000 /dev/zero' 'echo $$ >slow.pid; exec sleep 30'
+	wait_files 1 slow.pid
+	# ended by --timeout after 2 s, not when the reader wakes up
+	gone "$(cat slow.pid)" 6 || fail "the timed-out job still runs"
+	kill -TERM "$FP_PID"
+	gone "$FP_PID" 5 || { kill -9 "$FP_PID"; fail "forkpool blocked in a write"; }
+	kill "$READER_PID"
+}
+
+@test "stdout stalled: SIGUSR1 is answered at once" {
+	stalled -j2 sh -c {} ::: 'head -c 10000000 /dev/zero' 'sleep 30'
+	sleep 1
+	kill -USR1 "$FP_PID"
+	local i
+	for ((i = 0; i < 40; i++)); do
+		grep -q 'running: job 2' err && break
+		sleep 0.05
+	done
+	# job 1 has ended, its output waits for the reader; job 2 runs
+	assert_equal "$(grep -c 'forkpool: running: job 2, ' err)" 1
+	kill -TERM "$FP_PID"
+	gone "$FP_PID" 5 || kill -9 "$FP_PID"
+	kill "$READER_PID"
+}
+
+@test "a slow reader gets every byte, in order, with the joblog row after each job's output" {
+	run bash -c '"$FORKPOOL" -k --joblog jl "seq {}" ::: 200000 100000 300000 | (sleep 1; cat) | cksum'
+	assert_success
+	assert_output "$( (seq 200000; seq 100000; seq 300000) | cksum)"
+	assert_equal "$(tail -n +2 jl | wc -l)" 3
+}
+
+@test "forkpool leaves the O_NONBLOCK flag of the stdout it shares alone" {
+	run bash -c '{ "$FORKPOOL" -k echo ::: a b; grep ^flags /proc/self/fdinfo/1; } | cat'
+	assert_success
+	assert_line --index 0 a
+	assert_line --index 1 b
+	# flags are octal: O_NONBLOCK is 04000
+	local flags=${lines[2]##*:}
+	(( (8#${flags//[[:space:]]/} & 8#4000) == 0 )) || fail "O_NONBLOCK set: ${lines[2]}"
+}
