@@ -84,6 +84,12 @@ struct output {
 	 */
 	int			 wfd[2];
 	int			 sock[2];	/* a socket: send(MSG_DONTWAIT) */
+	/*
+	 * The queue each stream goes through: stdout and stderr on one
+	 * pipe, file or terminal (2>&1) share queue 0, so that what waits
+	 * keeps the order in which it was printed.
+	 */
+	int			 q[2];
 	struct hold		 pend[2];
 	size_t			 pend_off[2];	/* of pend's memory, written */
 	size_t			 pend_ext[2];	/* of pend's extents, written */
@@ -126,6 +132,7 @@ struct output *
 output_new(const struct opts *o)
 {
 	struct output	*out;
+	struct stat	 st[2];
 	const char	*t;
 
 	out = xcalloc(1, sizeof(*out));
@@ -147,6 +154,7 @@ output_new(const struct opts *o)
 	out->spill_fd = -1;
 	out->iobuf = xmalloc(SPILL_CHUNK);
 	TAILQ_INIT(&out->flushing);
+	out->q[1] = 1;
 	/* -u: jobs write to fd 1 and 2 themselves; forkpool writes little. */
 	if (out->mode == OUT_UNGROUP) {
 		out->wfd[0] = STDOUT_FILENO;
@@ -154,6 +162,10 @@ output_new(const struct opts *o)
 	} else {
 		open_stream(out, 0);
 		open_stream(out, 1);
+		if (fstat(STDOUT_FILENO, &st[0]) == 0 &&
+		    fstat(STDERR_FILENO, &st[1]) == 0 &&
+		    st[0].st_dev == st[1].st_dev && st[0].st_ino == st[1].st_ino)
+			out->q[1] = 0;
 	}
 	return out;
 }
@@ -257,11 +269,12 @@ pending(const struct output *out, int s)
 	    out->pend_ext[s] < out->pend[s].next;
 }
 
-/* Put bytes on stream s: what it does not take now waits in pend. */
+/* Put bytes on stream (0 stdout, 1 stderr): what it does not take now waits. */
 static void
-put(struct output *out, int s, const char *p, size_t len)
+put(struct output *out, int stream, const char *p, size_t len)
 {
 	ssize_t	 n;
+	int	 s = out->q[stream];
 
 	if (out->status != OUTPUT_OK || len == 0)
 		return;
@@ -283,7 +296,7 @@ put(struct output *out, int s, const char *p, size_t len)
 	hold_add(out, &out->pend[s], p, len);
 }
 
-/* Bytes of the spill file at off wait for stream s, after what waits. */
+/* Bytes of the spill file at off wait in queue s, after what waits. */
 static void
 pend_extent(struct output *out, int s, off_t off, size_t len)
 {
@@ -447,6 +460,7 @@ send_spill(struct output *out, int stream, off_t *off, size_t *left)
 {
 	ssize_t	 n;
 
+	stream = out->q[stream];
 	if (*left > 0 && out->status == OUTPUT_OK && pending(out, stream)) {
 		pend_extent(out, stream, *off, *left);
 		*left = 0;
