@@ -7,6 +7,10 @@
 #   crash_rounds WHO KILLS NJOBS PAD OPTION...
 #   crash_check MODE DUPS CUTS NJOBS PAD
 
+# The job scripts are single-quoted to expand in the jobs; the variables set
+# here are for the test that called; bats sets output.
+# shellcheck disable=SC2016,SC2034,SC2154
+
 # crash_setup: crashjob N PAD prints the lines "N 1" to "N 100", each
 # followed by a blank and PAD x's when PAD is not 0; halfway through, jobs
 # whose number is not a multiple of 5 pause for (N % 5) / 100 s, so that
