@@ -131,7 +131,8 @@ struct runner *
 runner_new(const struct runner_opts *o, const struct runner_callbacks *cb,
     struct spawner *sp)
 {
-	static const int handled[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1 };
+	static const int handled[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1,
+	    SIGTSTP, SIGCONT };
 	struct runner	*r;
 	sigset_t	 set;
 	size_t		 n = (size_t)o->jobs * 2 + 2, i;
@@ -197,18 +198,26 @@ group_gone(const struct job *j)
 /*
  * Take the due steps of j's termination sequence: each sends a signal to
  * the job's whole process group, then waits; the sequence stops early
- * once the group is gone.
+ * once the group is gone.  A stopped process acts on no signal but KILL
+ * until it is continued, so each signal is followed by SIGCONT (a job
+ * may be stopped for the terminal, by forkpool's Ctrl-Z, or by itself).
  */
 static void
 terminate_step(struct runner *r, struct job *j, long long now)
 {
+	int	 sig;
+
 	while (j->term_step >= 0 && (size_t)j->term_step < r->o.ntermseq &&
 	    now >= j->term_at) {
 		if (group_gone(j)) {
 			j->term_step = (int)r->o.ntermseq;
 			break;
 		}
-		kill(-j->pid, r->o.termseq[j->term_step].sig);
+		sig = r->o.termseq[j->term_step].sig;
+		kill(-j->pid, sig);
+		if (sig != SIGSTOP && sig != SIGTSTP && sig != SIGTTIN &&
+		    sig != SIGTTOU)
+			kill(-j->pid, SIGCONT);
 		j->term_at = now + r->o.termseq[j->term_step].ms;
 		j->term_step++;
 	}
@@ -565,6 +574,58 @@ reap(struct runner *r)
 	}
 }
 
+/* SIGCONT: continue every job. */
+static void
+continue_jobs(struct runner *r)
+{
+	struct job	*j;
+	unsigned int	 i;
+
+	for (i = 0; i < r->o.jobs; i++) {
+		if ((j = r->slots[i]) == NULL || j->state != JOB_RUNNING ||
+		    j->pid <= 0)
+			continue;
+		kill(-j->pid, SIGCONT);
+	}
+}
+
+/*
+ * Ctrl-Z (SIGTSTP): stop every job's process group, then forkpool; once
+ * continued, continue the jobs, with their timers moved by the time
+ * stopped, which counts toward no --timeout.
+ *
+ * The jobs get SIGSTOP rather than SIGTSTP: a job cannot catch or ignore
+ * it and run on unseen.  forkpool stops itself with
+ * SIGSTOP too, since the kernel discards SIGTSTP, SIGTTIN and SIGTTOU
+ * in an orphaned process group (POSIX, "Signal Actions"), as when
+ * forkpool is started from a script; SIGSTOP stops it whatever its group.
+ */
+static void
+suspend(struct runner *r)
+{
+	struct job	*j;
+	unsigned int	 i;
+	long long	 stopped_at, stopped;
+
+	for (i = 0; i < r->o.jobs; i++) {
+		if ((j = r->slots[i]) == NULL || j->state != JOB_RUNNING ||
+		    j->pid <= 0)
+			continue;
+		kill(-j->pid, SIGSTOP);
+	}
+	stopped_at = now_ms();
+	(void)kill(getpid(), SIGSTOP);
+	stopped = now_ms() - stopped_at;
+	for (i = 0; i < r->o.jobs; i++) {
+		if ((j = r->slots[i]) == NULL || j->state != JOB_RUNNING)
+			continue;
+		j->start_ms += stopped;
+		if (j->term_step >= 0)
+			j->term_at += stopped;
+	}
+	continue_jobs(r);
+}
+
 /* SIGUSR1: list the running jobs on stderr. */
 static void
 list_jobs(const struct runner *r)
@@ -597,7 +658,8 @@ list_jobs(const struct runner *r)
 
 /*
  * Drain the signalfd.  SIGINT and SIGTERM end every job; a first SIGHUP
- * only drains, a second one ends them too.
+ * only drains, a second one ends them too.  SIGTSTP stops the jobs and
+ * forkpool, SIGCONT continues the jobs.
  */
 static void
 read_signals(struct runner *r)
@@ -611,6 +673,14 @@ read_signals(struct runner *r)
 			continue;
 		if (sig == SIGUSR1) {
 			list_jobs(r);
+			continue;
+		}
+		if (sig == SIGTSTP) {
+			suspend(r);
+			continue;
+		}
+		if (sig == SIGCONT) {
+			continue_jobs(r);
 			continue;
 		}
 		if (sig == SIGHUP && r->signal == 0) {
