@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# Job control: Ctrl-Z (SIGTSTP) and SIGCONT reaching the jobs as well as
-# forkpool, and jobs that are stopped.
+# Job control: jobs that touch the terminal (--tty, SIGTTIN, SIGTTOU), and
+# Ctrl-Z (SIGTSTP) and SIGCONT reaching the jobs as well as forkpool.
 
 bats_require_minimum_version 1.5.0
 load helper
@@ -56,7 +56,85 @@ now_ms() {
 	date +%s%3N
 }
 
-# --- stopped jobs -------------------------------------------------------------------
+# in_pty INPUT COMMAND: run the shell COMMAND in a new pseudo-terminal
+# (its controlling terminal), with INPUT typed on it; prints what the
+# terminal shows, without carriage returns.  At most 15 s.
+in_pty() {
+	printf '%s' "$1" | timeout -k 2 15 script -qec "$2" /dev/null | tr -d '\r'
+}
+
+# --- a job that touches the terminal ------------------------------------------------
+
+@test "without --tty, a job that reads the terminal is reported and ended, the others run; exit 1" {
+	require_cmd script
+	run --separate-stderr in_pty '' '"$FORKPOOL" -k -j2 --joblog jl "case {} in 1) read x </dev/tty;; esac; echo done {}" ::: 1 2 2>err; echo "status=$?"'
+	assert_output $'done 2\nstatus=1'
+	assert_equal "$(cat err)" 'forkpool: job 1: stopped on terminal input (SIGTTIN); ending it: --tty gives jobs the terminal'
+	# ended by the termination sequence's first TERM
+	run cut -f1,7,8 jl
+	assert_output $'Seq\tExitval\tSignal\n1\t0\t15\n2\t0\t0'
+}
+
+@test "without --tty, a job that sets up the terminal is reported and ended; exit 1" {
+	require_cmd script
+	require_cmd stty
+	run --separate-stderr in_pty '' '"$FORKPOOL" ": {}; exec stty echo </dev/tty" ::: 1 2>err; echo "status=$?"'
+	assert_output 'status=1'
+	assert_equal "$(cat err)" 'forkpool: job 1: stopped on terminal output or settings (SIGTTOU); ending it: --tty gives jobs the terminal'
+}
+
+@test "--tty: jobs read the lines typed, one job at a time, in the foreground, output straight to the terminal" {
+	require_cmd script
+	# fields 5 and 8 of /proc/PID/stat: the process group and the
+	# terminal's foreground group
+	run --separate-stderr in_pty $'hello\nworld\n' '"$FORKPOOL" --tty "read x; echo \"{} got \$x\"; read -r _ _ _ _ pg _ _ fg _ </proc/\$\$/stat; [ \"\$pg\" = \"\$fg\" ] && echo \"{} foreground\"; [ -t 1 ] && echo \"{} slot \$FORKPOOL_SLOT\"" ::: 1 2 2>err; echo "status=$?"'
+	assert_output $'hello\nworld\n1 got hello\n1 foreground\n1 slot 1\n2 got world\n2 foreground\n2 slot 1\nstatus=0'
+	assert_equal "$(cat err)" ''
+}
+
+@test "--tty with --group: the job reads the terminal, its output is held and printed whole" {
+	require_cmd script
+	run --separate-stderr in_pty $'hello\n' '"$FORKPOOL" --tty --group "read x; [ -t 1 ] || echo \"{} got \$x\"" ::: 1 2>err; echo "status=$?"'
+	assert_output $'hello\n1 got hello\nstatus=0'
+	assert_equal "$(cat err)" ''
+}
+
+@test "--tty: a job stopped at the terminal (Ctrl-Z) stops forkpool; SIGCONT gives the job the foreground again" {
+	require_cmd script
+	# the job stops itself as Ctrl-Z would stop it; once continued, it
+	# says whether its group is the terminal's foreground group
+	in_pty '' '"$FORKPOOL" --tty "kill -TSTP \$\$; read -r _ _ _ _ pg _ _ fg _ </proc/\$\$/stat; [ \"\$pg\" = \"\$fg\" ] && echo \"{} foreground again\"" ::: 1 2>err & echo $! >fp.pid; wait $!; echo "status=$?"' >pty.out &
+	local pty=$! i
+	wait_files 1 fp.pid
+	for ((i = 0; i < 100; i++)); do
+		[[ $(state "$(cat fp.pid)") == T ]] && break
+		sleep 0.05
+	done
+	assert_equal "$(state "$(cat fp.pid)")" T
+	kill -CONT "$(cat fp.pid)"
+	wait "$pty"
+	assert_equal "$(cat pty.out)" $'1 foreground again\nstatus=0'
+	assert_equal "$(cat err)" ''
+}
+
+@test "--tty without a controlling terminal: exit 255 naming --tty and /dev/tty" {
+	require_cmd setsid
+	run --separate-stderr setsid -w "$FORKPOOL" --tty touch ran ::: x </dev/null
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: --tty: /dev/tty: No such device or address'
+	assert_file_not_exists ran
+}
+
+@test "--tty with -j other than 1, or with --tag and no output mode, is refused with exit 255" {
+	run --separate-stderr fp --tty -j2 touch ran ::: x
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --tty runs one job at a time: -j 2 cannot be used with it'
+	run --separate-stderr fp --tty --tag touch ran ::: x
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --tag cannot be used with --tty unless --group or --line-buffer is given: --tty passes output straight through'
+	assert_file_not_exists ran
+}
 
 @test "the termination sequence ends a stopped job (SIGCONT after each signal)" {
 	local t0 t1
