@@ -6,7 +6,7 @@
 
 _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --no-run-if-empty
 --link --max-args --max-replace-args --xargs --max-chars --shell --exec-mode
---jobs --timeout --termseq --retries --delay --halt --load --memfree --joblog
+--jobs --timeout --termseq --retries --tty --delay --halt --load --memfree --joblog
 --resume --resume-failed --retry-failed --group --keep-order --line-buffer
 --ungroup --tag --tagstring --tmpdir --dry-run --verbose --help --version'
 

@@ -125,6 +125,7 @@ job_reset(struct job *j)
 	j->exit_code = 0;
 	j->failed = 0;
 	j->timed_out = 0;
+	j->tty_stopped = 0;
 	j->interrupted = 0;
 	j->start_error = 0;
 	j->term_step = -1;

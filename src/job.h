@@ -38,6 +38,7 @@ struct job {
 	int			 exit_code;	/* 0..255, or 128+signal */
 	int			 failed;	/* counts as a failed job */
 	int			 timed_out;	/* ended by --timeout */
+	int			 tty_stopped;	/* ended: stopped for the terminal */
 	int			 interrupted;	/* ended because forkpool stops */
 	int			 start_error;	/* errno of a failed exec, or 0 */
 	unsigned int		 attempt;	/* 1 for the first run */

@@ -505,13 +505,15 @@ main(int argc, char **argv)
 			    exit_status(&app, 0);
 		goto out;
 	}
+	/* Before the joblog is opened: a refused --tty leaves it alone. */
+	if ((sp = spawner_new(opts.out_mode != OUT_UNGROUP, opts.tty)) == NULL)
+		goto out;
 	if (opts.joblog != NULL && !opts.dry_run &&
 	    (app.joblog = joblog_open(opts.joblog, opts.joblog_append ||
 	    opts.resume != RESUME_NONE)) == NULL)
 		goto out;
 	app.output = output_new(&opts);
 	output_on_printed(app.output, job_printed, &app);
-	sp = spawner_new(opts.out_mode != OUT_UNGROUP);
 	cb.ctx = &app;
 	ro.jobs = opts.jobs;
 	ro.timeout_ms = opts.timeout_ms;

@@ -38,7 +38,8 @@ enum {
 	OPT_RESUME,
 	OPT_RESUME_FAILED,
 	OPT_RETRY_FAILED,
-	OPT_TRIM
+	OPT_TRIM,
+	OPT_TTY
 };
 
 static const char short_options[] = "+:a:0d:rI:n:N:Xs:j:kutvhV";
@@ -69,6 +70,7 @@ static const struct option long_options[] = {
 	{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
 	{ "termseq",		required_argument,	NULL, OPT_TERMSEQ },
 	{ "retries",		required_argument,	NULL, OPT_RETRIES },
+	{ "tty",		no_argument,		NULL, OPT_TTY },
 	{ "delay",		required_argument,	NULL, OPT_DELAY },
 	{ "halt",		required_argument,	NULL, OPT_HALT },
 	{ "load",		required_argument,	NULL, OPT_LOAD },
@@ -118,6 +120,8 @@ static const char help_text[] =
 "      --termseq SIG,MS,...   how a job is ended (default TERM,200,TERM,100,\n"
 "                             TERM,50,KILL,25)\n"
 "      --retries N            run a failed job up to N times in all\n"
+"      --tty                  give each job the terminal as stdin and foreground\n"
+"                             (one job at a time, output not captured)\n"
 "      --delay SECS           wait at least SECS between job starts\n"
 "      --halt WHEN,WHAT=N     stop early: WHEN now|soon, WHAT fail|success|done,\n"
 "                             N jobs or N%\n"
@@ -627,7 +631,7 @@ opts_parse(struct opts *o, int argc, char **argv)
 	const char		*jobs_arg = NULL;
 	size_t			 nfiles = 0, i, count;
 	char			**files, *end;
-	int			 ch, before, trim_given = 0;
+	int			 ch, before, trim_given = 0, out_given = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->delim = '\n';
@@ -730,15 +734,18 @@ opts_parse(struct opts *o, int argc, char **argv)
 			break;
 		case OPT_GROUP:
 			o->out_mode = OUT_GROUP;
+			out_given = 1;
 			break;
 		case 'k':
 			o->keep_order = 1;
 			break;
 		case OPT_LINE_BUFFER:
 			o->out_mode = OUT_LINE;
+			out_given = 1;
 			break;
 		case 'u':
 			o->out_mode = OUT_UNGROUP;
+			out_given = 1;
 			break;
 		case OPT_TAG:
 			o->tag = 1;
@@ -764,6 +771,9 @@ opts_parse(struct opts *o, int argc, char **argv)
 			if (parse_count(0, optarg, 1000000, &count) == -1)
 				goto fail;
 			o->retries = (unsigned int)count;
+			break;
+		case OPT_TTY:
+			o->tty = 1;
 			break;
 		case OPT_DELAY:
 			if (parse_seconds("--delay", optarg, &o->delay_ms) == -1)
@@ -835,6 +845,28 @@ opts_parse(struct opts *o, int argc, char **argv)
 		o->jobs = online_cpus();
 	else if (parse_jobs(jobs_arg, &o->jobs) == -1)
 		goto fail;
+	/*
+	 * GNU parallel's --tty implies -j1 and -u.  One job at a time, as a
+	 * terminal has one foreground; an output mode given is kept, since
+	 * a job may read the terminal and still have its output held.
+	 */
+	if (o->tty) {
+		if (jobs_arg != NULL && o->jobs != 1) {
+			warnx("--tty runs one job at a time: -j %s cannot be "
+			    "used with it", jobs_arg);
+			goto fail;
+		}
+		o->jobs = 1;
+		if (!out_given)
+			o->out_mode = OUT_UNGROUP;
+		if (!out_given && (o->tag || o->tagstring != NULL)) {
+			warnx("%s cannot be used with --tty unless --group or "
+			    "--line-buffer is given: --tty passes output "
+			    "straight through", o->tag ? "--tag" :
+			    "--tagstring");
+			goto fail;
+		}
+	}
 	if (o->termseq == NULL && parse_termseq(o,
 	    "TERM,200,TERM,100,TERM,50,KILL,25") == -1)
 		goto fail;

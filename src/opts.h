@@ -110,6 +110,7 @@ struct opts {
 	struct term_step	*termseq;	/* owned */
 	size_t			 ntermseq;
 	unsigned int		 retries;	/* attempts in all, at least 1 */
+	int			 tty;		/* --tty: jobs get the terminal */
 	long long		 delay_ms;
 	struct halt		 halt;
 	double			 load;		/* --load, 0: none */

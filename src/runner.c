@@ -67,6 +67,7 @@ struct runner {
 	int				 draining;	/* start no new job */
 	int				 stopping;	/* and end the running */
 	int				 signal;	/* that ended the run */
+	int				 suspend_due;	/* --tty job stopped */
 	struct job			*waiting;	/* spawn to try again */
 	unsigned int			 waiting_slot;
 	long long			 waiting_at;
@@ -143,7 +144,8 @@ struct runner *
 runner_new(const struct runner_opts *o, const struct runner_callbacks *cb,
     struct spawner *sp)
 {
-	static const int handled[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1 };
+	static const int handled[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1,
+	    SIGTSTP, SIGCONT };
 	struct runner	*r;
 	sigset_t	 set;
 	size_t		 n = (size_t)o->jobs * 2 + 4, i;
@@ -209,18 +211,26 @@ group_gone(const struct job *j)
 /*
  * Take the due steps of j's termination sequence: each sends a signal to
  * the job's whole process group, then waits; the sequence stops early
- * once the group is gone.
+ * once the group is gone.  A stopped process acts on no signal but KILL
+ * until it is continued, so each signal is followed by SIGCONT (a job
+ * may be stopped for the terminal, by forkpool's Ctrl-Z, or by itself).
  */
 static void
 terminate_step(struct runner *r, struct job *j, long long now)
 {
+	int	 sig;
+
 	while (j->term_step >= 0 && (size_t)j->term_step < r->o.ntermseq &&
 	    now >= j->term_at) {
 		if (group_gone(j)) {
 			j->term_step = (int)r->o.ntermseq;
 			break;
 		}
-		kill(-j->pid, r->o.termseq[j->term_step].sig);
+		sig = r->o.termseq[j->term_step].sig;
+		kill(-j->pid, sig);
+		if (sig != SIGSTOP && sig != SIGTSTP && sig != SIGTTIN &&
+		    sig != SIGTTOU)
+			kill(-j->pid, SIGCONT);
 		j->term_at = now + r->o.termseq[j->term_step].ms;
 		j->term_step++;
 	}
@@ -579,24 +589,136 @@ start_jobs(struct runner *r, int *wait_fd, long long *wake)
 	}
 }
 
-/* Reap every child that has exited. */
+/*
+ * With --tty, hand the terminal's foreground from process group from to
+ * process group to, if from has it, as a shell does for its jobs.
+ * SIGTTOU is blocked meanwhile: tcsetpgrp() from a background group
+ * would otherwise stop forkpool.
+ */
+static void
+pass_foreground(const struct runner *r, pid_t from, pid_t to)
+{
+	sigset_t	 ttou, old;
+	int		 fd = spawner_tty(r->spawner);
+
+	if (fd == -1 || from <= 0 || to <= 0 || tcgetpgrp(fd) != from)
+		return;
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &ttou, &old);
+	(void)tcsetpgrp(fd, to);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/*
+ * Job j stopped on signal sig.  Without --tty, a job that touched the
+ * terminal from its background group would wait forever: say so and end
+ * it.  With --tty, the job has the terminal, and a stop there (Ctrl-Z)
+ * is the user's: forkpool stops too, as a shell's job would.  SIGSTOP is
+ * forkpool's own Ctrl-Z, or someone's kill(1): not the terminal's.
+ */
+static void
+job_stopped(struct runner *r, struct job *j, int sig)
+{
+	if (sig == SIGSTOP)
+		return;
+	if (spawner_tty(r->spawner) != -1) {
+		r->suspend_due = 1;
+		return;
+	}
+	if (sig != SIGTTIN && sig != SIGTTOU)
+		return;
+	if (!j->tty_stopped)
+		warnx("job %llu: stopped on terminal %s; ending it: --tty "
+		    "gives jobs the terminal", j->seq, sig == SIGTTIN ?
+		    "input (SIGTTIN)" : "output or settings (SIGTTOU)");
+	j->tty_stopped = 1;
+	j->failed = 1;
+	terminate(r, j, now_ms());
+}
+
+/* Reap every child that has exited; look at every job that stopped. */
 static void
 reap(struct runner *r)
 {
+	struct job	*j;
 	unsigned int	 i;
 	pid_t		 pid;
 	int		 status;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+	while ((pid = waitpid(-1, &status, WNOHANG | WUNTRACED)) > 0) {
 		for (i = 0; i < r->o.jobs; i++) {
-			if (r->slots[i] != NULL && r->slots[i]->pid == pid) {
-				job_set_status(r->slots[i], status);
-				if (r->slots[i]->timed_out)
-					r->slots[i]->failed = 1;
+			if ((j = r->slots[i]) == NULL || j->pid != pid)
+				continue;
+			if (WIFSTOPPED(status)) {
+				job_stopped(r, j, WSTOPSIG(status));
 				break;
 			}
+			job_set_status(j, status);
+			if (j->timed_out || j->tty_stopped)
+				j->failed = 1;
+			/* The next --tty job gets it from forkpool's group. */
+			pass_foreground(r, j->pid, getpgrp());
+			break;
 		}
 	}
+}
+
+/* SIGCONT: continue every job, and give a --tty job the foreground. */
+static void
+continue_jobs(struct runner *r)
+{
+	struct job	*j;
+	unsigned int	 i;
+
+	for (i = 0; i < r->o.jobs; i++) {
+		if ((j = r->slots[i]) == NULL || j->state != JOB_RUNNING ||
+		    j->pid <= 0)
+			continue;
+		if (!j->reaped)
+			pass_foreground(r, getpgrp(), j->pid);
+		kill(-j->pid, SIGCONT);
+	}
+}
+
+/*
+ * Ctrl-Z (SIGTSTP): stop every job's process group, then forkpool; once
+ * continued, continue the jobs, with their timers moved by the time
+ * stopped, which counts toward no --timeout.
+ *
+ * The jobs get SIGSTOP rather than SIGTSTP: a job cannot catch or ignore
+ * it and run on unseen, and forkpool can tell the stops it caused from
+ * those of the terminal (see job_stopped()).  forkpool stops itself with
+ * SIGSTOP too, since the kernel discards SIGTSTP, SIGTTIN and SIGTTOU
+ * sent to a process in an orphaned process group, which forkpool's may
+ * be (no member's parent in the session outside it); SIGSTOP stops it
+ * whatever its group.
+ */
+static void
+suspend(struct runner *r)
+{
+	struct job	*j;
+	unsigned int	 i;
+	long long	 stopped_at, stopped;
+
+	for (i = 0; i < r->o.jobs; i++) {
+		if ((j = r->slots[i]) == NULL || j->state != JOB_RUNNING ||
+		    j->pid <= 0)
+			continue;
+		kill(-j->pid, SIGSTOP);
+		pass_foreground(r, j->pid, getpgrp());
+	}
+	stopped_at = now_ms();
+	(void)kill(getpid(), SIGSTOP);
+	stopped = now_ms() - stopped_at;
+	for (i = 0; i < r->o.jobs; i++) {
+		if ((j = r->slots[i]) == NULL || j->state != JOB_RUNNING)
+			continue;
+		j->start_ms += stopped;
+		if (j->term_step >= 0)
+			j->term_at += stopped;
+	}
+	continue_jobs(r);
 }
 
 /* SIGUSR1: list the running jobs on stderr. */
@@ -631,7 +753,8 @@ list_jobs(const struct runner *r)
 
 /*
  * Drain the signalfd.  SIGINT and SIGTERM end every job; a first SIGHUP
- * only drains, a second one ends them too.
+ * only drains, a second one ends them too.  SIGTSTP stops the jobs and
+ * forkpool, SIGCONT continues the jobs.
  */
 static void
 read_signals(struct runner *r)
@@ -647,6 +770,14 @@ read_signals(struct runner *r)
 			list_jobs(r);
 			continue;
 		}
+		if (sig == SIGTSTP) {
+			suspend(r);
+			continue;
+		}
+		if (sig == SIGCONT) {
+			continue_jobs(r);
+			continue;
+		}
 		if (sig == SIGHUP && r->signal == 0) {
 			r->signal = SIGHUP;
 			runner_drain(r);
@@ -657,6 +788,10 @@ read_signals(struct runner *r)
 		runner_stop(r);
 	}
 	reap(r);
+	if (r->suspend_due) {
+		r->suspend_due = 0;
+		suspend(r);
+	}
 }
 
 /*

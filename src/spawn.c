@@ -24,6 +24,7 @@ static const char *const job_vars[] = {
 
 struct spawner {
 	int			 capture;
+	int			 tty;		/* owned: /dev/tty, or -1 */
 	char			**envp;		/* owned array; strings borrowed
 						   from environ, but vars */
 	size_t			 nenv;		/* inherited entries */
@@ -45,16 +46,22 @@ is_job_var(const char *e)
 	return 0;
 }
 
-/* Prepare what every spawn shares. */
+/* Prepare what every spawn shares; see spawn.h. */
 struct spawner *
-spawner_new(int capture)
+spawner_new(int capture, int tty)
 {
 	struct spawner	*s;
 	sigset_t	 empty, def;
 	size_t		 n, i;
+	int		 fd = -1;
 
+	if (tty && (fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1) {
+		warn("--tty: /dev/tty");
+		return NULL;
+	}
 	s = xcalloc(1, sizeof(*s));
 	s->capture = capture;
+	s->tty = fd;
 	for (n = 0; environ[n] != NULL; n++)
 		;
 	s->envp = xreallocarray(NULL, n + NVARS + 1, sizeof(*s->envp));
@@ -88,9 +95,18 @@ spawner_free(struct spawner *s)
 {
 	if (s == NULL)
 		return;
+	if (s->tty != -1)
+		close(s->tty);
 	posix_spawnattr_destroy(&s->attr);
 	free(s->envp);
 	free(s);
+}
+
+/* The terminal's descriptor; see spawn.h. */
+int
+spawner_tty(const struct spawner *s)
+{
+	return s->tty;
 }
 
 /* Report why j could not start and mark it failed. */
@@ -155,8 +171,16 @@ spawn_job(struct spawner *s, struct job *j)
 		goto fail;
 	}
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
-	    O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, s->tty != -1 ?
+	    "/dev/tty" : "/dev/null", O_RDONLY, 0);
+	/*
+	 * The child takes the foreground before exec, so the job never
+	 * reads the terminal as a background group.  Only from forkpool's
+	 * own group: a forkpool in the background does not take the
+	 * terminal from the shell.
+	 */
+	if (s->tty != -1 && tcgetpgrp(s->tty) == getpgrp())
+		posix_spawn_file_actions_addtcsetpgrp_np(&fa, STDIN_FILENO);
 	if (s->capture) {
 		posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
 		posix_spawn_file_actions_adddup2(&fa, errp[1], STDERR_FILENO);

@@ -1,6 +1,7 @@
 /*
- * Starting one job: its own process group, stdin from /dev/null, stdout
- * and stderr into pipes (or forkpool's own with -u), no other descriptor,
+ * Starting one job: its own process group, stdin from /dev/null (or, with
+ * --tty, the terminal, whose foreground the group then gets), stdout and
+ * stderr into pipes (or forkpool's own with -u), no other descriptor,
  * the environment plus FORKPOOL_SEQ, FORKPOOL_SLOT, PARALLEL_SEQ and
  * PARALLEL_JOBSLOT.  posix_spawn() (a vfork-style clone in glibc) keeps
  * the cost per job at the floor and reports exec failures directly.
@@ -11,9 +12,20 @@
 struct job;
 struct spawner;
 
-/* capture: give each job pipes for stdout and stderr. */
-struct spawner	*spawner_new(int);
+/*
+ * capture: give each job pipes for stdout and stderr.  tty: give each job
+ * the controlling terminal, /dev/tty, as stdin, and make its process
+ * group the terminal's foreground group when forkpool's group is.
+ * Returns NULL after a message naming --tty when there is no terminal.
+ */
+struct spawner	*spawner_new(int, int);
 void		 spawner_free(struct spawner *);
+
+/*
+ * The spawner's descriptor of the controlling terminal (close-on-exec,
+ * owned by the spawner), or -1 without --tty.
+ */
+int		 spawner_tty(const struct spawner *);
 
 /*
  * Start j.  On success j->pid is set and, when capturing, j->fd[] hold
