@@ -14,31 +14,6 @@ teardown() {
 	kill_leftovers
 }
 
-# start_fp ARGS...: run forkpool ARGS in the background, stdin from
-# /dev/null, stdout to the file out and stderr to err; FP_PID is its pid.
-start_fp() {
-	env --default-signal=INT "$FORKPOOL" "$@" </dev/null >out 2>err 3>&- &
-	FP_PID=$!
-}
-
-# finish_fp: wait (at most 10 s) for forkpool to exit; FP_STATUS is its status.
-finish_fp() {
-	local i state
-	for ((i = 0; i < 200; i++)); do
-		state=Z
-		read -r _ _ state _ 2>/dev/null <"/proc/$FP_PID/stat" || true
-		[[ $state == Z ]] && break
-		sleep 0.05
-	done
-	if [[ $state != Z ]]; then
-		kill -9 "$FP_PID"
-		wait "$FP_PID" || true
-		fail "forkpool did not exit"
-	fi
-	FP_STATUS=0
-	wait "$FP_PID" || FP_STATUS=$?
-}
-
 # state PID: the state letter of process PID (R, S, T, ...).
 state() {
 	local s
@@ -171,7 +146,7 @@ in_pty() {
 	sleep 0.5
 	(( $(lines count.a) > a1 )) || fail "job a did not go on after SIGCONT"
 	(( $(lines count.b) > b1 )) || fail "job b did not go on after SIGCONT"
-	finish_fp
+	finish_fp 10
 	assert_equal "$FP_STATUS" 0
 	assert_equal "$(sort out)" $'done a\ndone b'
 	assert_equal "$(cat err)" ''
@@ -186,7 +161,7 @@ in_pty() {
 	sleep 3
 	assert_equal "$(state "$FP_PID")" T
 	kill -CONT "$FP_PID"
-	finish_fp
+	finish_fp 10
 	assert_equal "$FP_STATUS" 0
 	assert_equal "$(cat out)" 'ok x'
 	assert_equal "$(cat err)" ''

@@ -34,33 +34,6 @@ teardown() {
 	kill_leftovers
 }
 
-# start_fp ARGS...: run forkpool ARGS in the background, stdin from
-# /dev/null, stdout to the file out and stderr to err; FP_PID is its pid.
-# A shell without job control starts background commands with SIGINT
-# ignored, which forkpool keeps: env gives it back its default.
-start_fp() {
-	env --default-signal=INT "$FORKPOOL" "$@" </dev/null >out 2>err 3>&- &
-	FP_PID=$!
-}
-
-# finish_fp: wait (at most 8 s) for forkpool to exit; FP_STATUS is its status.
-finish_fp() {
-	local i state
-	for ((i = 0; i < 160; i++)); do
-		state=Z
-		read -r _ _ state _ 2>/dev/null <"/proc/$FP_PID/stat" || true
-		[[ $state == Z ]] && break
-		sleep 0.05
-	done
-	if [[ $state != Z ]]; then
-		kill -9 "$FP_PID"
-		wait "$FP_PID" || true
-		fail "forkpool did not exit"
-	fi
-	FP_STATUS=0
-	wait "$FP_PID" || FP_STATUS=$?
-}
-
 # wait_lines N FILE: wait (at most 5 s) until FILE has N lines.
 wait_lines() {
 	local i
