@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "builder.h"
+#include "source.h"
 #include "input.h"
 #include "joblog.h"
 #include "job.h"
@@ -13,20 +14,13 @@
 #include "template.h"
 #include "util.h"
 
-/*
- * Linux refuses a single argument over 32 pages (MAX_ARG_STRLEN), and a
- * shell command line is one argument; xargs uses the same 128 KiB.
- */
-#define LINE_LIMIT	(128 * 1024)
-
 #define TOO_LONG	"too long for a command line of %zu bytes"
 
 /* The probes of value_floor(): how far each part of a path is grown. */
 #define PROBE_GROW	64
 
-extern char **environ;
-
 struct builder {
+	struct source		 src;
 	struct input		*in;
 	const struct template	*cmd;
 	const struct template	*tag;		/* --tagstring or NULL */
@@ -35,6 +29,8 @@ struct builder {
 	int			 exact;		/* -N: no size packing */
 	size_t			 limit;		/* most bytes of a command line */
 	size_t			 base;		/* bytes with no values */
+	unsigned int		 slots;		/* {%} is at most this */
+	int			 by_slot;	/* {%} is used: render at launch */
 	struct record		**recs;		/* read, not yet in a job */
 	size_t			*cost;		/* what each adds to a line */
 	size_t			 nrecs;
@@ -49,22 +45,6 @@ struct builder {
 	size_t			*lens;
 	size_t			 capvals;
 };
-
-/* The most bytes an exec'd command line may have here. */
-static size_t
-system_limit(void)
-{
-	long	 argmax = sysconf(_SC_ARG_MAX);
-	size_t	 env = 0, lim;
-	char	**e;
-
-	for (e = environ; *e != NULL; e++)
-		env += strlen(*e) + 1 + sizeof(*e);
-	if (argmax <= 0)
-		argmax = 4096 * 32;
-	lim = (size_t)argmax > env + 2048 ? (size_t)argmax - env - 2048 : 4096;
-	return lim < LINE_LIMIT ? lim : LINE_LIMIT;
-}
 
 /*
  * The bytes a command line takes for one value s: its expansion alone
@@ -115,15 +95,20 @@ value_floor(const struct builder *b, int alone)
 	return 1;
 }
 
+static const struct source_ops	builder_ops;
+
 /* Make a builder for the given template(s). */
 struct builder *
 builder_new(const struct opts *o, struct input *in, const struct template *cmd,
-    const struct template *tag)
+    const struct template *tag, size_t sys, unsigned int slots)
 {
 	struct builder	*b;
-	size_t		 sys = system_limit();
 
 	b = xcalloc(1, sizeof(*b));
+	b->src.ops = &builder_ops;
+	b->src.ctx = b;
+	b->slots = slots;
+	b->by_slot = template_uses_slot(cmd) || template_uses_slot(tag);
 	b->in = in;
 	b->cmd = cmd;
 	b->tag = tag;
@@ -176,10 +161,19 @@ builder_free(struct builder *b)
 	free(b);
 }
 
-/* The fd to poll after BUILD_WAIT. */
-int
-builder_fd(const struct builder *b)
+/* The builder as a source of jobs. */
+struct source *
+builder_source(struct builder *b)
 {
+	return &b->src;
+}
+
+/* The fd to poll after SOURCE_WAIT. */
+static int
+builder_fd(void *ctx)
+{
+	struct builder	*b = ctx;
+
 	return input_fd(b->in);
 }
 
@@ -190,18 +184,14 @@ builder_set_resume(struct builder *b, const struct resume *r)
 	b->resume = r;
 }
 
-/* Records that were reported instead of run. */
-unsigned long long
-builder_rejected(const struct builder *b)
+/* Records that were reported instead of run, and the latest one. */
+static unsigned long long
+builder_rejected(void *ctx, unsigned long long *last)
 {
-	return b->rejected;
-}
+	struct builder	*b = ctx;
 
-/* The number of the record rejected last. */
-unsigned long long
-builder_last_rejected(const struct builder *b)
-{
-	return b->last_rejected;
+	*last = b->last_rejected;
+	return b->rejected;
 }
 
 /* Drop the first k held records. */
@@ -267,11 +257,11 @@ hold(struct builder *b, struct record *r)
 
 /*
  * Read records until a job's worth is held: per_job records, or more
- * than fit the limit, or the end.  Returns BUILD_JOB when done, or
- * BUILD_WAIT, or BUILD_REJECTED right after a record was rejected, so
+ * than fit the limit, or the end.  Returns SOURCE_JOB when done, or
+ * SOURCE_WAIT, or SOURCE_REJECTED right after a record was rejected, so
  * that the caller counts it before any later job starts.
  */
-static enum build_status
+static enum source_status
 fill(struct builder *b)
 {
 	struct record		*r;
@@ -284,7 +274,7 @@ fill(struct builder *b)
 	    (b->nrecs == 0 || b->exact || total <= b->limit)) {
 		st = input_next(b->in, &r);
 		if (st == INPUT_WAIT)
-			return BUILD_WAIT;
+			return SOURCE_WAIT;
 		if (st == INPUT_EOF) {
 			b->eof = 1;
 			break;
@@ -296,39 +286,41 @@ fill(struct builder *b)
 		if (r->flaw != RECORD_OK) {
 			reject_flawed(b, r);
 			record_free(r);
-			return BUILD_REJECTED;
+			return SOURCE_REJECTED;
 		}
 		hold(b, r);
 		total += b->cost[b->nrecs - 1];
 	}
-	return BUILD_JOB;
+	return SOURCE_JOB;
 }
 
-/* Expand the first k held records into job j; returns the line's bytes. */
-static size_t
-expand(struct builder *b, struct job *j, size_t k)
+/* Room for n values in the scratch arrays. */
+static void
+reserve_vals(struct builder *b, size_t n)
 {
-	struct template_args	 a = { 0 };
-	struct buf		 t = { 0 };
-	size_t			 i, f, n = 0, argc, bytes;
-
-	for (i = 0; i < k; i++)
-		n += b->recs[i]->nfields;
 	if (n > b->capvals) {
 		b->capvals = n;
 		b->vals = xreallocarray(b->vals, n, sizeof(*b->vals));
 		b->lens = xreallocarray(b->lens, n, sizeof(*b->lens));
 	}
-	for (i = 0, n = 0; i < k; i++)
-		for (f = 0; f < b->recs[i]->nfields; f++) {
-			b->vals[n] = b->recs[i]->fields[f];
-			b->lens[n++] = b->recs[i]->lens[f];
-		}
+}
+
+/*
+ * Expand the n values in the scratch arrays into job j for slot; returns
+ * the line's bytes.
+ */
+static size_t
+expand_vals(struct builder *b, struct job *j, size_t n, unsigned int slot)
+{
+	struct template_args	 a = { 0 };
+	struct buf		 t = { 0 };
+	size_t			 i, argc, bytes;
+
 	a.v = b->vals;
 	a.len = b->lens;
 	a.n = n;
 	a.seq = j->seq;
-	a.slot = j->slot;
+	a.slot = slot;
 	argc = template_expand(b->cmd, &a, &j->cmd);
 	job_set_argv(j, argc, template_uses_shell(b->cmd) ?
 	    template_shell(b->cmd) : NULL);
@@ -349,6 +341,63 @@ expand(struct builder *b, struct job *j, size_t k)
 		j->tag = t.data;
 	}
 	return bytes;
+}
+
+/*
+ * Expand the first k held records into job j; returns the line's bytes.
+ * The slot is not known yet: {%} is measured at its widest, the number
+ * of slots, and rendered again at launch.
+ */
+static size_t
+expand(struct builder *b, struct job *j, size_t k)
+{
+	size_t	 i, f, n = 0;
+
+	for (i = 0; i < k; i++)
+		n += b->recs[i]->nfields;
+	reserve_vals(b, n);
+	for (i = 0, n = 0; i < k; i++)
+		for (f = 0; f < b->recs[i]->nfields; f++) {
+			b->vals[n] = b->recs[i]->fields[f];
+			b->lens[n++] = b->recs[i]->lens[f];
+		}
+	return expand_vals(b, j, n, b->slots);
+}
+
+/* With {%}, keep the first k held records' values in j for render(). */
+static void
+keep_values(struct builder *b, struct job *j, size_t k)
+{
+	size_t	 i, f;
+
+	if (!b->by_slot)
+		return;
+	for (i = 0; i < k; i++)
+		for (f = 0; f < b->recs[i]->nfields; f++) {
+			buf_add(&j->vals, b->recs[i]->fields[f],
+			    b->recs[i]->lens[f]);
+			buf_addc(&j->vals, '\0');
+			j->nvals++;
+		}
+}
+
+/* Render j for its slot: only {%} can have changed since it was built. */
+static void
+builder_render(void *ctx, struct job *j)
+{
+	struct builder	*b = ctx;
+	const char	*p;
+	size_t		 i;
+
+	if (!b->by_slot)
+		return;
+	reserve_vals(b, j->nvals);
+	for (i = 0, p = j->vals.data; i < j->nvals; i++) {
+		b->vals[i] = (char *)p;
+		b->lens[i] = strlen(p);
+		p += b->lens[i] + 1;
+	}
+	(void)expand_vals(b, j, j->nvals, j->slot);
 }
 
 /*
@@ -383,20 +432,21 @@ fit(struct builder *b, struct job *j, size_t k, size_t *bytes)
 	return lo;
 }
 
-/* The next job; see enum build_status. */
-enum build_status
-builder_next(struct builder *b, unsigned int slot, struct job **jobp)
+/* The next job; see enum source_status. */
+static enum source_status
+builder_next(void *ctx, struct job **jobp)
 {
+	struct builder		*b = ctx;
 	struct job		*j;
-	enum build_status	 st;
+	enum source_status	 st;
 	size_t			 k, i, total, bytes;
 	char			 msg[80];
 
 	for (;;) {
-		if ((st = fill(b)) != BUILD_JOB)
+		if ((st = fill(b)) != SOURCE_JOB)
 			return st;
 		if (b->nrecs == 0)
-			return b->error ? BUILD_ERROR : BUILD_DONE;
+			return b->error ? SOURCE_ERROR : SOURCE_DONE;
 		/* Take as many as the estimate says fit, at least one. */
 		total = b->base;
 		for (k = 0; k < b->nrecs && k < b->per_job; k++) {
@@ -410,7 +460,7 @@ builder_next(struct builder *b, unsigned int slot, struct job **jobp)
 			b->seq++;
 			continue;
 		}
-		j = job_new(b->seq + 1, slot);
+		j = job_new(b->seq + 1);
 		bytes = expand(b, j, k);
 		if (bytes > b->limit && k > 1 && !b->exact)
 			k = fit(b, j, k, &bytes);
@@ -420,11 +470,19 @@ builder_next(struct builder *b, unsigned int slot, struct job **jobp)
 				reject(b, b->recs[i], msg);
 			job_free(j);
 			drop_records(b, k);
-			return BUILD_REJECTED;
+			return SOURCE_REJECTED;
 		}
+		keep_values(b, j, k);
 		drop_records(b, k);
 		b->seq++;
 		*jobp = j;
-		return BUILD_JOB;
+		return SOURCE_JOB;
 	}
 }
+
+static const struct source_ops	builder_ops = {
+	.next = builder_next,
+	.fd = builder_fd,
+	.render = builder_render,
+	.rejected = builder_rejected,
+};

@@ -7,33 +7,43 @@
 #include "job.h"
 #include "template.h"
 
-/* A new job with number seq in slot. */
+/* Clear the result: nothing ran yet. */
+static void
+clear_result(struct job *j)
+{
+	j->state = JOB_READY;
+	j->started = 0;
+	j->exit_code = 0;
+	j->signal = 0;
+	j->failed = 0;
+	j->timed_out = 0;
+	j->tty_stopped = 0;
+	j->interrupted = 0;
+	j->start_error = 0;
+	j->utime_us = j->stime_us = -1;
+	j->maxrss_kb = -1;
+}
+
+/* A new job with number seq. */
 struct job *
-job_new(unsigned long long seq, unsigned int slot)
+job_new(unsigned long long seq)
 {
 	struct job	*j;
 
 	j = xcalloc(1, sizeof(*j));
 	j->seq = seq;
-	j->slot = slot;
-	j->state = JOB_READY;
-	j->pid = -1;
-	j->fd[0] = j->fd[1] = -1;
 	j->attempt = 1;
-	j->term_step = -1;
+	clear_result(j);
 	return j;
 }
 
-/* Release a job and close what it still holds. */
+/* Release a job. */
 void
 job_free(struct job *j)
 {
 	if (j == NULL)
 		return;
-	if (j->fd[0] != -1)
-		close(j->fd[0]);
-	if (j->fd[1] != -1)
-		close(j->fd[1]);
+	buf_free(&j->vals);
 	buf_free(&j->cmd);
 	free(j->argv);
 	free(j->tag);
@@ -84,17 +94,31 @@ job_display(const struct job *j, struct buf *b)
 	}
 }
 
+/* Print the command on fd as job_display() shows it, with a newline. */
+int
+job_print(const struct job *j, int fd)
+{
+	struct buf	 b = { 0 };
+	int		 rc;
+
+	job_display(j, &b);
+	buf_addc(&b, '\n');
+	rc = write_all(fd, b.data, b.len);
+	buf_free(&b);
+	return rc;
+}
+
 /* Record a wait status; a signal counts as failure with 128+signal. */
 void
 job_set_status(struct job *j, int status)
 {
-	j->reaped = 1;
-	j->status = status;
+	j->signal = 0;
 	if (WIFEXITED(status))
 		j->exit_code = WEXITSTATUS(status);
-	else if (WIFSIGNALED(status))
-		j->exit_code = 128 + WTERMSIG(status);
-	else
+	else if (WIFSIGNALED(status)) {
+		j->signal = WTERMSIG(status);
+		j->exit_code = 128 + j->signal;
+	} else
 		j->exit_code = 255;
 	j->failed = j->exit_code != 0;
 }
@@ -103,32 +127,20 @@ job_set_status(struct job *j, int status)
 void
 job_set_spawn_failure(struct job *j, int code)
 {
-	j->reaped = 1;
+	j->started = 0;
 	j->exit_code = code;
 	j->failed = 1;
 	j->state = JOB_DONE;
 }
 
-/* Make a finished job ready to run again: a new attempt, same command. */
+/*
+ * Make a finished job ready to run again, with the same command: a new
+ * attempt, or (next_attempt 0) the same one again elsewhere.
+ */
 void
-job_reset(struct job *j)
+job_reset(struct job *j, int next_attempt)
 {
-	if (j->fd[0] != -1)
-		close(j->fd[0]);
-	if (j->fd[1] != -1)
-		close(j->fd[1]);
-	j->fd[0] = j->fd[1] = -1;
-	j->state = JOB_READY;
-	j->pid = -1;
-	j->reaped = 0;
-	j->status = 0;
-	j->exit_code = 0;
-	j->failed = 0;
-	j->timed_out = 0;
-	j->tty_stopped = 0;
-	j->interrupted = 0;
-	j->start_error = 0;
-	j->term_step = -1;
-	j->term_at = 0;
-	j->attempt++;
+	clear_result(j);
+	if (next_attempt)
+		j->attempt++;
 }

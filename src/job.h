@@ -1,10 +1,15 @@
 /*
- * The job object: one run of the command, from the moment the builder
- * makes it until the output collector has printed it.
+ * The job: what to run and what came of it.  A source makes it, the
+ * runner renders and launches it in a slot, the output collector prints
+ * it and frees it.  How it runs (a process, its pipes, its ending) is the
+ * runner's and the executor's alone: a job knows no pid.
  *
- * A job is finished only when both its output pipes reached EOF and its
- * process was reaped, in either order (tmux's job.c rule): only then is
- * its exit status final and its output complete.
+ * Who writes what:
+ *   seq, cmd, argv, use_shell, tag, vals    the source (render included)
+ *   slot, host, attempt, state              the runner
+ *   the result fields                       the runner and the executor
+ *   out                                     the output collector (opaque)
+ *   entry                                   whoever holds the job now
  */
 #ifndef FORKPOOL_JOB_H
 #define FORKPOOL_JOB_H
@@ -18,42 +23,47 @@ struct output_job;
 
 enum job_state {
 	JOB_READY,		/* built, not started */
-	JOB_RUNNING,		/* spawned: pipes open or process not reaped */
-	JOB_DONE		/* reaped and pipes at EOF, or never started */
+	JOB_RUNNING,		/* launched and not finished */
+	JOB_DONE		/* finished, or never started */
 };
 
 struct job {
 	unsigned long long	 seq;		/* {#}: 1, 2, ... in input order */
-	unsigned int		 slot;		/* {%}: 1..jobs */
+	unsigned int		 attempt;	/* 1 for the first run */
+	unsigned int		 slot;		/* {%}: 1..N, set at launch */
+	const char		*host;		/* where it ran; NULL: here */
 	enum job_state		 state;
+	struct buf		 vals;		/* its values, NUL-terminated,
+						   until rendered for good */
+	size_t			 nvals;
 	struct buf		 cmd;		/* owned: argv elements or line */
 	char			**argv;		/* owned array; strings in cmd */
 	int			 use_shell;	/* argv is SHELL -c LINE */
 	char			*tag;		/* owned prefix with TAB, or NULL */
-	pid_t			 pid;		/* -1 until spawned */
-	int			 fd[2];		/* owned read ends of the job's
-						   stdout and stderr, -1 closed */
-	int			 reaped;
-	int			 status;	/* wait(2) status once reaped */
+
+	/* The result. */
+	int			 started;	/* a process ran */
 	int			 exit_code;	/* 0..255, or 128+signal */
+	int			 signal;	/* that killed it, or 0 */
 	int			 failed;	/* counts as a failed job */
 	int			 timed_out;	/* ended by --timeout */
 	int			 tty_stopped;	/* ended: stopped for the terminal */
 	int			 interrupted;	/* ended because forkpool stops */
-	int			 start_error;	/* errno of a failed exec, or 0 */
-	unsigned int		 attempt;	/* 1 for the first run */
+	int			 start_error;	/* errno of a failed start, or 0 */
 	double			 start_time;	/* epoch seconds, for the joblog */
-	long long		 start_ms;	/* monotonic, set by the runner */
+	long long		 start_ms;	/* monotonic */
 	long long		 end_ms;
-	int			 term_step;	/* next --termseq step, -1: none */
-	long long		 term_at;	/* when that step is due */
+	long long		 utime_us;	/* CPU time from wait4(2), -1: */
+	long long		 stime_us;	/* unknown */
+	long			 maxrss_kb;	/* peak RSS, -1: unknown */
+
 	struct output_job	*out;		/* owned by output.c */
-	TAILQ_ENTRY(job)	 entry;		/* for whoever holds the job */
+	TAILQ_ENTRY(job)	 entry;
 };
 
 TAILQ_HEAD(job_list, job);
 
-struct job	*job_new(unsigned long long, unsigned int);
+struct job	*job_new(unsigned long long);
 void		 job_free(struct job *);
 
 /*
@@ -65,13 +75,16 @@ void		 job_set_argv(struct job *, size_t, const char *);
 /* Append the command as a person would type it to a shell. */
 void		 job_display(const struct job *, struct buf *);
 
-/* Record a wait(2) status: exit code, failure. */
+/* The same, as one line with its newline, written to fd. */
+int		 job_print(const struct job *, int);
+
+/* Record a wait(2) status: exit code, signal, failure. */
 void		 job_set_status(struct job *, int);
 
 /* Mark a job that could not start as failed with exit code code. */
 void		 job_set_spawn_failure(struct job *, int);
 
-/* Make a finished job ready to run again. */
-void		 job_reset(struct job *);
+/* Ready to run again: a new attempt (1), or the same one elsewhere (0). */
+void		 job_reset(struct job *, int);
 
 #endif

@@ -13,6 +13,8 @@
 
 #include "job.h"
 #include "joblog.h"
+#include "sink.h"
+#include "source.h"
 #include "util.h"
 
 static const char header[] =
@@ -45,6 +47,7 @@ static const struct column {
 };
 
 struct joblog {
+	struct sink	 sink;
 	int		 fd;
 	const char	*path;
 	struct buf	 cmd;
@@ -66,6 +69,8 @@ struct failed {
 };
 
 struct resume {
+	struct source		 src;		/* --retry-failed */
+	const char		*shell;
 	enum resume_mode	 mode;
 	unsigned long long	*skip;		/* sorted: the jobs to skip */
 	size_t			 nskip;
@@ -293,14 +298,15 @@ joblog_write(struct joblog *jl, const struct job *j)
 	char	 fields[160];
 	int	 sig = 0, code = j->exit_code;
 
-	if (j->reaped && j->pid > 0 && WIFSIGNALED(j->status)) {
-		sig = WTERMSIG(j->status);
+	if (j->started && j->signal != 0) {
+		sig = j->signal;
 		code = 0;
 	}
 	if (j->timed_out)
 		code = -1;
 	(void)snprintf(fields, sizeof(fields),
-	    "%llu\t:\t%.3f\t%10.3f\t0\t0\t%d\t%d\t", j->seq, j->start_time,
+	    "%llu\t%s\t%.3f\t%10.3f\t0\t0\t%d\t%d\t", j->seq,
+	    j->host != NULL ? j->host : ":", j->start_time,
 	    (j->end_ms - j->start_ms) / 1000.0, code, sig);
 	buf_reset(&jl->cmd);
 	job_display(j, &jl->cmd);
@@ -585,7 +591,7 @@ resume_skip(const struct resume *r, unsigned long long seq)
 }
 
 /* The next failed job for --retry-failed. */
-int
+static int
 resume_next_failed(struct resume *r, unsigned long long *seq,
     const char **cmd)
 {
@@ -594,4 +600,85 @@ resume_next_failed(struct resume *r, unsigned long long *seq,
 	*seq = r->failed[r->next].seq;
 	*cmd = r->failed[r->next++].cmd;
 	return 1;
+}
+
+/* --retry-failed: the next failed command, run again as it was. */
+static enum source_status
+failed_next(void *ctx, struct job **jobp)
+{
+	struct resume		*r = ctx;
+	unsigned long long	 seq;
+	const char		*cmd;
+
+	if (!resume_next_failed(r, &seq, &cmd))
+		return SOURCE_DONE;
+	*jobp = job_new(seq);
+	buf_adds(&(*jobp)->cmd, cmd);
+	job_set_argv(*jobp, 1, r->shell);
+	return SOURCE_JOB;
+}
+
+/* Nothing to wait for: the log was read whole. */
+static int
+failed_fd(void *ctx)
+{
+	(void)ctx;
+	return -1;
+}
+
+/* A logged command is as it was: {%} in it was expanded then. */
+static void
+failed_render(void *ctx, struct job *j)
+{
+	(void)ctx;
+	(void)j;
+}
+
+/* No record is ever rejected. */
+static unsigned long long
+failed_rejected(void *ctx, unsigned long long *last)
+{
+	(void)ctx;
+	*last = 0;
+	return 0;
+}
+
+static const struct source_ops	failed_ops = {
+	.next = failed_next,
+	.fd = failed_fd,
+	.render = failed_render,
+	.rejected = failed_rejected,
+};
+
+/* --retry-failed as a source; see joblog.h. */
+struct source *
+resume_source(struct resume *r, const char *shell)
+{
+	r->src.ops = &failed_ops;
+	r->src.ctx = r;
+	r->shell = shell;
+	return &r->src;
+}
+
+/* The joblog sink: a row for each printed job that was not cut short. */
+static int
+joblog_printed(void *ctx, const struct job *j)
+{
+	/* An interrupted job did not finish: a --resume runs it again. */
+	if (j->interrupted)
+		return 0;
+	return joblog_write(ctx, j);
+}
+
+static const struct sink_ops	joblog_ops = {
+	.printed = joblog_printed,
+};
+
+/* The joblog as a sink; see joblog.h. */
+struct sink *
+joblog_sink(struct joblog *jl)
+{
+	jl->sink.ops = &joblog_ops;
+	jl->sink.ctx = jl;
+	return &jl->sink;
 }

@@ -14,6 +14,8 @@
 struct job;
 struct joblog;
 struct resume;
+struct sink;
+struct source;
 
 /* Open for writing; append keeps what is there.  NULL after a message. */
 struct joblog	*joblog_open(const char *, int);
@@ -21,6 +23,12 @@ void		 joblog_close(struct joblog *);
 
 /* Write j's row; -1 after a message. */
 int		 joblog_write(struct joblog *, const struct job *);
+
+/*
+ * The joblog as a sink (sink.h): the row of each printed job, except one
+ * cut short by forkpool's stopping.  Valid until joblog_close().
+ */
+struct sink	*joblog_sink(struct joblog *);
 
 /*
  * Read a joblog for mode (RESUME, RESUME_FAILED or RETRY_FAILED).  A
@@ -34,10 +42,10 @@ void		 resume_free(struct resume *);
 int		 resume_skip(const struct resume *, unsigned long long);
 
 /*
- * --retry-failed: the next failed job in seq order, its number and its
- * command line (valid until resume_free()); 0 when there is none left.
+ * --retry-failed as a job source (source.h): the failed jobs in seq
+ * order, each running its logged command line again through shell.
+ * Valid until resume_free().
  */
-int		 resume_next_failed(struct resume *, unsigned long long *,
-		    const char **);
+struct source	*resume_source(struct resume *, const char *);
 
 #endif

@@ -216,15 +216,15 @@ output_status(const struct output *out)
 	return out->status;
 }
 
-/* Whether job seq must wait for earlier ones to be printed (-k). */
+/*
+ * Whether a new job must wait for earlier ones to be printed (-k).  The
+ * window counts the jobs queued, not job numbers, which skip after a
+ * --resume.
+ */
 int
-output_window_full(const struct output *out, unsigned long long seq)
+output_window_full(const struct output *out)
 {
-	const struct job	*head;
-
-	if (!out->keep_order || (head = TAILQ_FIRST(&out->queue)) == NULL)
-		return 0;
-	return seq - head->seq >= KEEP_WINDOW;
+	return out->keep_order && out->nqueued >= KEEP_WINDOW;
 }
 
 /* Note a failed write to fd; EPIPE is the reader going away. */
@@ -552,6 +552,7 @@ output_start(struct output *out, struct job *j)
 		j->out = xcalloc(1, sizeof(*j->out));
 		if (out->keep_order) {
 			TAILQ_INSERT_TAIL(&out->queue, j, entry);
+			out->nqueued++;
 			if (TAILQ_FIRST(&out->queue) == j && !out->no_live)
 				j->out->live = 1;
 		}
@@ -633,10 +634,10 @@ output_take(struct output *out, struct job *j, int stream, int in)
 	if (out->status != OUTPUT_OK || out->no_splice_spill ||
 	    passes_through(out, j, stream) || by_line(out) ||
 	    (h->next == 0 && out->mem_held + MOVE_CHUNK <= MEM_BUDGET))
-		return OUTPUT_READ;
+		return TAKE_READ;
 	if (out->spill_fd == -1 && spill_open(out) == -1) {
 		out->status = OUTPUT_FAILED;
-		return OUTPUT_READ;
+		return TAKE_READ;
 	}
 	off = out->spill_end;
 	while ((n = splice(in, NULL, out->spill_fd, &off, MOVE_CHUNK,
@@ -646,10 +647,10 @@ output_take(struct output *out, struct job *j, int stream, int in)
 		hold_extent(out, h, (size_t)n);
 	else if (n == -1 && errno == EINVAL) {
 		out->no_splice_spill = 1;
-		return OUTPUT_READ;
+		return TAKE_READ;
 	} else if (n == -1 && errno != EAGAIN) {
 		spill_failed(out);
-		return OUTPUT_READ;
+		return TAKE_READ;
 	}
 	return n;
 }
@@ -804,6 +805,7 @@ output_finish(struct output *out, struct job *j)
 	j->out->done = 1;
 	while ((head = TAILQ_FIRST(&out->queue)) != NULL && head->out->done) {
 		TAILQ_REMOVE(&out->queue, head, entry);
+		out->nqueued--;
 		retire(out, head);
 		if ((head = TAILQ_FIRST(&out->queue)) != NULL)
 			go_live(out, head);

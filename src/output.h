@@ -39,14 +39,12 @@ void			 output_start(struct output *, struct job *);
 void			 output_data(struct output *, struct job *, int,
 			    const char *, size_t);
 
-/* output_take(): the caller must read the bytes and call output_data(). */
-#define OUTPUT_READ	(-2)
-
 /*
  * The job's stream is readable on fd.  When its bytes are to be held in
  * the spill file, move them there with splice(2), never copying them
  * through forkpool.  Returns the bytes moved, 0 at EOF, -1 with errno set
- * (EAGAIN: nothing to read yet), or OUTPUT_READ.
+ * (EAGAIN: nothing to read yet), or TAKE_READ (util.h): read them
+ * and call output_data().
  */
 ssize_t			 output_take(struct output *, struct job *, int, int);
 
@@ -56,9 +54,8 @@ void			 output_discard(struct output *, struct job *);
 /* The job is finished; the collector owns it and frees it once printed. */
 void			 output_finish(struct output *, struct job *);
 
-/* With -k, whether job seq must wait for earlier ones to be printed. */
-int			 output_window_full(const struct output *,
-			    unsigned long long);
+/* With -k, whether a new job must wait for earlier ones to be printed. */
+int			 output_window_full(const struct output *);
 
 enum output_status	 output_status(const struct output *);
 

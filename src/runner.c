@@ -1,4 +1,6 @@
+#include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -14,14 +16,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exec.h"
 #include "job.h"
 #include "opts.h"
 #include "runner.h"
-#include "spawn.h"
 #include "util.h"
 
 /* One read per ready pipe per turn keeps a fast writer from starving. */
 #define READ_CHUNK	(128 * 1024)
+
+/* Pipe events taken from epoll in one turn. */
+#define MAX_EVENTS	256
 
 /* How often a closed --load or --memfree gate is looked at again. */
 #define GATE_RECHECK_MS	1000
@@ -39,12 +44,14 @@
  */
 #define GROUP_RECHECK_MS	1000
 
-/* What a poll slot that is no job's pipe stands for, in pstream. */
-#define STREAM_OUT	2	/* stdout or stderr, to write */
-#define STREAM_INPUT	3	/* the input, to read */
+/* After an error of the event loop, how often everything is looked at. */
+#define BROKEN_TICK_MS	10
 
 /* The most taken from a pipe that is no longer waited for. */
 #define ABANDON_MAX	(1024 * 1024)
+
+/* The control descriptors polled each turn (signals, jobs, output, input). */
+#define NCTL		5
 
 /*
  * Runtimes of successful jobs, for --timeout N%, in buckets 2% apart
@@ -53,22 +60,51 @@
 #define HIST_BUCKETS	1100
 #define HIST_STEP	1.02
 
+/*
+ * A process record: the process that runs a slot's job.  It belongs to
+ * the runner alone; the job only knows what came of it.
+ */
+struct proc {
+	struct job		*job;		/* NULL: the slot is free */
+	pid_t			 pid;		/* -1 until launched */
+	int			 fd[2];		/* stdout, stderr read ends */
+	int			 reaped;	/* and its pid forgotten */
+	int			 term_step;	/* next --termseq step, -1: none */
+	long long		 term_at;	/* when that step is due */
+	int			 on_timed;	/* in r->timed */
+	int			 on_ending;	/* in r->ending */
+	int			 dirty;		/* in r->dirty */
+	TAILQ_ENTRY(proc)	 timed_entry;
+	TAILQ_ENTRY(proc)	 ending_entry;
+	TAILQ_ENTRY(proc)	 dirty_entry;
+};
+
+TAILQ_HEAD(proc_list, proc);
+
 struct runner {
 	struct runner_opts		 o;
 	const struct runner_callbacks	*cb;
-	struct spawner			*spawner;
-	struct job			**slots;	/* running jobs by slot */
-	unsigned int			 max;		/* slots in use now */
+	struct executor			*ex;
+	unsigned int			 nslots;
+	struct proc			*procs;		/* by slot - 1 */
+	unsigned int			*freeheap;	/* free slots, min-heap */
+	unsigned int			 nfree;
+	unsigned int			*pidtab;	/* slot + 1 by pid hash */
+	size_t				 pidmask;
+	unsigned int			 max;		/* slots in use at most */
 	int				 nofds_warned;	/* EMFILE lowered max */
 	unsigned int			 nrunning;
 	int				 sigfd;
+	int				 epfd;
 	sigset_t			 oldmask;
 	int				 no_more;	/* next() said DONE */
 	int				 draining;	/* start no new job */
 	int				 stopping;	/* and end the running */
+	int				 broken;	/* the loop failed */
 	int				 signal;	/* that ended the run */
 	int				 suspend_due;	/* --tty job stopped */
-	struct job			*waiting;	/* spawn to try again */
+	struct job_list			 requeued;	/* to run before new jobs */
+	struct job			*waiting;	/* launch to try again */
 	unsigned int			 waiting_slot;
 	long long			 waiting_at;
 	const char			*cannot_start;	/* why a job failed to */
@@ -76,16 +112,18 @@ struct runner {
 	long long			 backoff_ms;
 	long long			 last_start;
 	long long			 gate_at;	/* gate closed until */
+	struct proc_list		 timed;		/* running, by start */
+	struct proc_list		 ending;	/* being ended, or reaped
+							   with pipes open */
+	struct proc_list		 dirty;		/* to look at for an end */
 	unsigned long long		 hist[HIST_BUCKETS];
 	unsigned long long		 nhist;
-	struct pollfd			*pfds;
-	struct job			**pjobs;	/* job of each pfd */
-	int				*pstream;
 	char				*rbuf;
 };
 
+static void	abandon_output(struct runner *, struct proc *);
+static void	act(struct runner *, int);
 static int	launch(struct runner *, struct job *, unsigned int, long long);
-static void	abandon_output(struct runner *, struct job *);
 
 /* Monotonic milliseconds. */
 static long long
@@ -125,167 +163,6 @@ hist_init(void)
 	}
 }
 
-/*
- * Whether sig was ignored when forkpool started.  Such a signal stays
- * ignored, as nohup(1) and a shell's background jobs expect (xargs
- * leaves it alone too): it is never taken from the signalfd, since a
- * blocked signal is queued even when ignored.
- */
-static int
-inherited_ignore(int sig)
-{
-	struct sigaction	 sa;
-
-	return sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN;
-}
-
-/* A runner with opts.jobs slots. */
-struct runner *
-runner_new(const struct runner_opts *o, const struct runner_callbacks *cb,
-    struct spawner *sp)
-{
-	static const int handled[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1,
-	    SIGTSTP, SIGCONT };
-	struct runner	*r;
-	sigset_t	 set;
-	size_t		 n = (size_t)o->jobs * 2 + 4, i;
-
-	r = xcalloc(1, sizeof(*r));
-	r->o = *o;
-	r->max = o->jobs;
-	r->cb = cb;
-	r->spawner = sp;
-	r->slots = xcalloc(o->jobs, sizeof(*r->slots));
-	if (o->timeout_pct > 0)
-		hist_init();
-	r->pfds = xcalloc(n, sizeof(*r->pfds));
-	r->pjobs = xcalloc(n, sizeof(*r->pjobs));
-	r->pstream = xcalloc(n, sizeof(*r->pstream));
-	r->rbuf = xmalloc(READ_CHUNK);
-	r->last_start = -o->delay_ms;
-	/*
-	 * An ignored SIGCHLD would make the kernel reap jobs before their
-	 * status could be read.
-	 */
-	(void)signal(SIGCHLD, SIG_DFL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	for (i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
-		if (!inherited_ignore(handled[i]))
-			sigaddset(&set, handled[i]);
-	sigprocmask(SIG_BLOCK, &set, &r->oldmask);
-	if ((r->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
-		err(EXIT_FORKPOOL_ERROR, "signalfd");
-	/*
-	 * Orphaned grandchildren come to forkpool rather than to init, which
-	 * may reap them late: an ended job's group is then gone as soon as
-	 * its processes are, and no zombie is left behind.
-	 */
-	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
-	return r;
-}
-
-/* Release the runner; no job may be running. */
-void
-runner_free(struct runner *r)
-{
-	if (r == NULL)
-		return;
-	close(r->sigfd);
-	sigprocmask(SIG_SETMASK, &r->oldmask, NULL);
-	free(r->slots);
-	free(r->pfds);
-	free(r->pjobs);
-	free(r->pstream);
-	free(r->rbuf);
-	free(r);
-}
-
-/* Whether the process group of j has no process left. */
-static int
-group_gone(const struct job *j)
-{
-	return j->pid <= 0 || (kill(-j->pid, 0) == -1 && errno == ESRCH);
-}
-
-/*
- * Take the due steps of j's termination sequence: each sends a signal to
- * the job's whole process group, then waits; the sequence stops early
- * once the group is gone.  A stopped process acts on no signal but KILL
- * until it is continued, so each signal is followed by SIGCONT (a job
- * may be stopped for the terminal, by forkpool's Ctrl-Z, or by itself).
- */
-static void
-terminate_step(struct runner *r, struct job *j, long long now)
-{
-	int	 sig;
-
-	while (j->term_step >= 0 && (size_t)j->term_step < r->o.ntermseq &&
-	    now >= j->term_at) {
-		if (group_gone(j)) {
-			j->term_step = (int)r->o.ntermseq;
-			break;
-		}
-		sig = r->o.termseq[j->term_step].sig;
-		kill(-j->pid, sig);
-		if (sig != SIGSTOP && sig != SIGTSTP && sig != SIGTTIN &&
-		    sig != SIGTTOU)
-			kill(-j->pid, SIGCONT);
-		j->term_at = now + r->o.termseq[j->term_step].ms;
-		j->term_step++;
-	}
-}
-
-/* Begin ending j, unless that is under way. */
-static void
-terminate(struct runner *r, struct job *j, long long now)
-{
-	if (j->term_step >= 0 || j->pid <= 0)
-		return;
-	j->term_step = 0;
-	j->term_at = now;
-	terminate_step(r, j, now);
-}
-
-/* Whether the runner starts no more jobs. */
-int
-runner_draining(const struct runner *r)
-{
-	return r->draining;
-}
-
-/* Start no more jobs; let the running ones finish. */
-void
-runner_drain(struct runner *r)
-{
-	r->draining = 1;
-	if (r->waiting != NULL) {
-		/* It will not start now: say so, and count it as failed. */
-		warnx("job %llu: not started: forkpool is stopping",
-		    r->waiting->seq);
-		job_set_spawn_failure(r->waiting, 126);
-		r->slots[r->waiting_slot] = r->waiting;
-		r->nrunning++;
-		r->waiting = NULL;
-	}
-}
-
-/* Start no more jobs and end the running ones. */
-void
-runner_stop(struct runner *r)
-{
-	unsigned int	 i;
-	long long	 now = now_ms();
-
-	runner_drain(r);
-	r->stopping = 1;
-	for (i = 0; i < r->o.jobs; i++)
-		if (r->slots[i] != NULL && r->slots[i]->state == JOB_RUNNING) {
-			r->slots[i]->interrupted = 1;
-			terminate(r, r->slots[i], now);
-		}
-}
-
 /* Add a successful runtime to the histogram. */
 static void
 hist_add(struct runner *r, long long ms)
@@ -322,94 +199,470 @@ hist_median(const struct runner *r)
 	return (long long)hist_floor[b];
 }
 
-/* When j times out, or 0 for never. */
+/* Free slots (indexes) in a min-heap: {%} takes the lowest free one. */
+static void
+heap_push(struct runner *r, unsigned int i)
+{
+	unsigned int	 k = r->nfree++, up;
+
+	while (k > 0 && r->freeheap[up = (k - 1) / 2] > i) {
+		r->freeheap[k] = r->freeheap[up];
+		k = up;
+	}
+	r->freeheap[k] = i;
+}
+
+static unsigned int
+heap_pop(struct runner *r)
+{
+	unsigned int	 top = r->freeheap[0], last, k = 0, c;
+
+	last = r->freeheap[--r->nfree];
+	while ((c = 2 * k + 1) < r->nfree) {
+		if (c + 1 < r->nfree && r->freeheap[c + 1] < r->freeheap[c])
+			c++;
+		if (last <= r->freeheap[c])
+			break;
+		r->freeheap[k] = r->freeheap[c];
+		k = c;
+	}
+	r->freeheap[k] = last;
+	return top;
+}
+
+/* Where pid's entry is, or the empty place it would take. */
+static size_t
+pid_place(const struct runner *r, pid_t pid)
+{
+	size_t	 h = ((size_t)pid * 2654435761u) & r->pidmask;
+
+	while (r->pidtab[h] != 0 && r->procs[r->pidtab[h] - 1].pid != pid)
+		h = (h + 1) & r->pidmask;
+	return h;
+}
+
+/* Note that slot i runs pid. */
+static void
+pid_add(struct runner *r, pid_t pid, unsigned int i)
+{
+	r->pidtab[pid_place(r, pid)] = i + 1;
+}
+
+/* Forget pid (linear probing: the entries after it move back). */
+static void
+pid_del(struct runner *r, pid_t pid)
+{
+	size_t	 h = pid_place(r, pid), k, home;
+
+	if (r->pidtab[h] == 0)
+		return;
+	r->pidtab[h] = 0;
+	for (k = (h + 1) & r->pidmask; r->pidtab[k] != 0;
+	    k = (k + 1) & r->pidmask) {
+		home = ((size_t)r->procs[r->pidtab[k] - 1].pid * 2654435761u) &
+		    r->pidmask;
+		/* Move it back unless its home lies in (h, k]. */
+		if ((k > h && (home <= h || home > k)) ||
+		    (k < h && home <= h && home > k)) {
+			r->pidtab[h] = r->pidtab[k];
+			r->pidtab[k] = 0;
+			h = k;
+		}
+	}
+}
+
+/* The slot index running pid, or -1. */
+static long
+pid_find(const struct runner *r, pid_t pid)
+{
+	size_t	 h = pid_place(r, pid);
+
+	return r->pidtab[h] != 0 ? (long)r->pidtab[h] - 1 : -1;
+}
+
+/*
+ * Whether sig was ignored when forkpool started.  Such a signal stays
+ * ignored, as nohup(1) and a shell's background jobs expect (xargs
+ * leaves it alone too): it is never taken from the signalfd, since a
+ * blocked signal is queued even when ignored.
+ */
+static int
+inherited_ignore(int sig)
+{
+	struct sigaction	 sa;
+
+	return sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN;
+}
+
+/* Take the signals forkpool handles through a signalfd. */
+static void
+catch_signals(struct runner *r)
+{
+	static const int handled[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1,
+	    SIGTSTP, SIGCONT };
+	sigset_t	 set;
+	size_t		 i;
+
+	/*
+	 * An ignored SIGCHLD would make the kernel reap jobs before their
+	 * status could be read.
+	 */
+	(void)signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	for (i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+		if (!inherited_ignore(handled[i]))
+			sigaddset(&set, handled[i]);
+	sigprocmask(SIG_BLOCK, &set, &r->oldmask);
+	if ((r->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		err(EXIT_FORKPOOL_ERROR, "signalfd");
+}
+
+/* A runner for the executor's slots. */
+struct runner *
+runner_new(const struct runner_opts *o, const struct runner_callbacks *cb,
+    struct executor *ex)
+{
+	struct runner	*r;
+	unsigned int	 i;
+	size_t		 tab = 16;
+
+	r = xcalloc(1, sizeof(*r));
+	r->o = *o;
+	r->cb = cb;
+	r->ex = ex;
+	r->nslots = r->max = ex->ops->slots(ex->ctx);
+	r->procs = xcalloc(r->nslots, sizeof(*r->procs));
+	r->freeheap = xcalloc(r->nslots, sizeof(*r->freeheap));
+	for (i = 0; i < r->nslots; i++) {
+		r->procs[i].pid = -1;
+		r->procs[i].fd[0] = r->procs[i].fd[1] = -1;
+		r->procs[i].term_step = -1;
+		r->freeheap[r->nfree++] = i;	/* ascending: a heap */
+	}
+	while (tab < (size_t)r->nslots * 2)
+		tab *= 2;
+	r->pidtab = xcalloc(tab, sizeof(*r->pidtab));
+	r->pidmask = tab - 1;
+	TAILQ_INIT(&r->timed);
+	TAILQ_INIT(&r->ending);
+	TAILQ_INIT(&r->dirty);
+	TAILQ_INIT(&r->requeued);
+	if (o->timeout_pct > 0)
+		hist_init();
+	r->rbuf = xmalloc(READ_CHUNK);
+	r->last_start = -o->delay_ms;
+	catch_signals(r);
+	r->epfd = -1;	/* made with the first job: it takes a descriptor */
+	/*
+	 * Orphaned grandchildren come to forkpool rather than to init, which
+	 * may reap them late: an ended job's group is then gone as soon as
+	 * its processes are, and no zombie is left behind.
+	 */
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
+	return r;
+}
+
+/* Release the runner; no job may be running. */
+void
+runner_free(struct runner *r)
+{
+	if (r == NULL)
+		return;
+	close(r->sigfd);
+	if (r->epfd != -1)
+		close(r->epfd);
+	sigprocmask(SIG_SETMASK, &r->oldmask, NULL);
+	free(r->procs);
+	free(r->freeheap);
+	free(r->pidtab);
+	free(r->rbuf);
+	free(r);
+}
+
+/* Whether the runner starts no more jobs. */
+int
+runner_draining(const struct runner *r)
+{
+	return r->draining;
+}
+
+/* The slot index of a process record. */
+static unsigned int
+slot_of(const struct runner *r, const struct proc *p)
+{
+	return (unsigned int)(p - r->procs);
+}
+
+/* Look at p for its end this turn. */
+static void
+mark_dirty(struct runner *r, struct proc *p)
+{
+	if (!p->dirty) {
+		p->dirty = 1;
+		TAILQ_INSERT_TAIL(&r->dirty, p, dirty_entry);
+	}
+}
+
+/* Look at p on every turn until it is finished (see check_ending()). */
+static void
+watch_ending(struct runner *r, struct proc *p)
+{
+	if (!p->on_ending) {
+		p->on_ending = 1;
+		TAILQ_INSERT_TAIL(&r->ending, p, ending_entry);
+	}
+}
+
+/* Whether the process group of p has no process left. */
+static int
+group_gone(const struct proc *p)
+{
+	return p->pid <= 0 || (kill(-p->pid, 0) == -1 && errno == ESRCH);
+}
+
+/* Send sig to p's job through the executor. */
+static void
+send_signal(struct runner *r, struct proc *p, int sig)
+{
+	r->ex->ops->signal(r->ex->ctx, p->job, p->pid, sig);
+}
+
+/*
+ * Take the due steps of p's termination sequence: each sends a signal to
+ * the job's whole process group, then waits; the sequence stops early
+ * once the group is gone.  A stopped process acts on no signal but KILL
+ * until it is continued, so each signal is followed by SIGCONT (a job
+ * may be stopped for the terminal, by forkpool's Ctrl-Z, or by itself).
+ */
+static void
+terminate_step(struct runner *r, struct proc *p, long long now)
+{
+	int	 sig;
+
+	while (p->term_step >= 0 && (size_t)p->term_step < r->o.ntermseq &&
+	    now >= p->term_at) {
+		if (group_gone(p)) {
+			p->term_step = (int)r->o.ntermseq;
+			break;
+		}
+		sig = r->o.termseq[p->term_step].sig;
+		send_signal(r, p, sig);
+		if (sig != SIGSTOP && sig != SIGTSTP && sig != SIGTTIN &&
+		    sig != SIGTTOU)
+			send_signal(r, p, SIGCONT);
+		p->term_at = now + r->o.termseq[p->term_step].ms;
+		p->term_step++;
+	}
+}
+
+/* Begin ending p's job, unless that is under way. */
+static void
+terminate(struct runner *r, struct proc *p, long long now)
+{
+	if (p->term_step >= 0 || p->pid <= 0)
+		return;
+	p->term_step = 0;
+	p->term_at = now;
+	if (p->on_timed) {
+		p->on_timed = 0;
+		TAILQ_REMOVE(&r->timed, p, timed_entry);
+	}
+	watch_ending(r, p);
+	terminate_step(r, p, now);
+}
+
+/* Start no more jobs; a launch waiting to be tried again fails. */
+static void
+drain(struct runner *r)
+{
+	struct job	*j;
+
+	r->draining = 1;
+	if ((j = r->waiting) == NULL)
+		return;
+	r->waiting = NULL;
+	warnx("job %llu: not started: forkpool is stopping", j->seq);
+	job_set_spawn_failure(j, 126);
+	j->end_ms = now_ms();
+	heap_push(r, r->waiting_slot);
+	act(r, r->cb->not_started(r->cb->ctx, j));
+	/* So are the jobs waiting to run again elsewhere. */
+	while ((j = TAILQ_FIRST(&r->requeued)) != NULL) {
+		TAILQ_REMOVE(&r->requeued, j, entry);
+		warnx("job %llu: not started again: forkpool is stopping",
+		    j->seq);
+		job_set_spawn_failure(j, 126);
+		j->end_ms = now_ms();
+		act(r, r->cb->not_started(r->cb->ctx, j));
+	}
+}
+
+/* Start no more jobs and end the running ones. */
+static void
+stop(struct runner *r)
+{
+	unsigned int	 i;
+	long long	 now = now_ms();
+
+	drain(r);
+	if (r->stopping)
+		return;
+	r->stopping = 1;
+	for (i = 0; i < r->nslots; i++)
+		if (r->procs[i].job != NULL && r->procs[i].pid > 0) {
+			r->procs[i].job->interrupted = 1;
+			terminate(r, &r->procs[i], now);
+		}
+}
+
+/* Do what a verdict asks beyond the job it answers for. */
+static void
+act(struct runner *r, int verdict)
+{
+	if (verdict & RUNNER_STOP)
+		stop(r);
+	else if (verdict & RUNNER_DRAIN)
+		drain(r);
+}
+
+/* When p's job times out, or 0 for never. */
 static long long
-deadline(const struct runner *r, const struct job *j)
+deadline(const struct runner *r, const struct proc *p)
 {
 	long long	 median, ms;
 
 	if (r->o.timeout_ms > 0)
-		return j->start_ms + r->o.timeout_ms;
+		return p->job->start_ms + r->o.timeout_ms;
 	if (r->o.timeout_pct == 0 || (median = hist_median(r)) < 0)
 		return 0;
 	ms = median * r->o.timeout_pct / 100;
-	return j->start_ms + (ms < 1 ? 1 : ms);
+	return p->job->start_ms + (ms < 1 ? 1 : ms);
 }
 
-/* Hand a finished job in slot i to the caller; maybe run it again. */
+/* Forget p's process; the slot stays taken. */
 static void
-finish(struct runner *r, unsigned int i)
+proc_clear(struct runner *r, struct proc *p)
 {
-	struct job	*j = r->slots[i];
+	if (p->pid > 0 && !p->reaped)
+		pid_del(r, p->pid);
+	if (p->on_timed)
+		TAILQ_REMOVE(&r->timed, p, timed_entry);
+	if (p->on_ending)
+		TAILQ_REMOVE(&r->ending, p, ending_entry);
+	if (p->dirty)
+		TAILQ_REMOVE(&r->dirty, p, dirty_entry);
+	p->on_timed = p->on_ending = p->dirty = 0;
+	p->pid = -1;
+	p->reaped = 0;
+	p->term_step = -1;
+	p->term_at = 0;
+}
 
-	j->state = JOB_DONE;
-	j->end_ms = now_ms();
-	if (!j->failed && j->pid > 0 && r->o.timeout_pct > 0)
-		hist_add(r, j->end_ms - j->start_ms);
-	r->slots[i] = NULL;
+/* Give slot i back. */
+static void
+release_slot(struct runner *r, unsigned int i)
+{
+	r->procs[i].job = NULL;
 	r->nrunning--;
-	/* A retry runs before the next jobs, in the slot it had. */
-	if (r->cb->finished(r->cb->ctx, j) == RUNNER_RETRY && !r->draining) {
-		job_reset(j);
-		(void)launch(r, j, i, j->end_ms);
-	}
+	heap_push(r, i);
 }
 
 /*
- * Whether the job is finished: reaped, its pipes at EOF and its ending
+ * Hand a job that ended (or never started) in slot i to the caller and
+ * do what it says: run it again here or elsewhere, or let it go.
+ */
+static void
+conclude(struct runner *r, unsigned int i, struct job *j, int verdict)
+{
+	act(r, verdict);
+	if ((verdict & RUNNER_RETRY) && !r->draining) {
+		job_reset(j, 1);
+		(void)launch(r, j, i, j->end_ms);
+		return;
+	}
+	release_slot(r, i);
+	if ((verdict & RUNNER_REQUEUE) && !r->draining) {
+		/* It runs before any new job, in the next usable slot. */
+		job_reset(j, 0);
+		TAILQ_INSERT_TAIL(&r->requeued, j, entry);
+	}
+}
+
+/* A launch of j in slot i failed for good. */
+static void
+not_started(struct runner *r, unsigned int i, struct job *j, long long now)
+{
+	j->end_ms = now;
+	conclude(r, i, j, r->cb->not_started(r->cb->ctx, j));
+}
+
+/* The job in slot i is finished: hand it to the caller. */
+static void
+finish(struct runner *r, unsigned int i)
+{
+	struct proc	*p = &r->procs[i];
+	struct job	*j = p->job;
+
+	j->state = JOB_DONE;
+	j->end_ms = now_ms();
+	if (!j->failed && j->started && r->o.timeout_pct > 0)
+		hist_add(r, j->end_ms - j->start_ms);
+	proc_clear(r, p);
+	conclude(r, i, j, r->cb->finished(r->cb->ctx, j));
+}
+
+/*
+ * Whether p's job is finished: reaped, its pipes at EOF and its ending
  * complete.  A job whose process group is gone, or whose termination
  * sequence has run its course, is not waited for any longer: what keeps
  * its pipes open then is a process that left the group (setsid), which
  * may run for days and is no part of the job.
  */
 static int
-is_finished(struct runner *r, struct job *j)
+is_finished(struct runner *r, struct proc *p)
 {
 	int	 gone, gave_up;
 
-	if (j->state == JOB_DONE)
-		return 1;
-	if (!j->reaped)
+	if (!p->reaped)
 		return 0;
-	gone = group_gone(j);
+	gone = group_gone(p);
 	/*
 	 * An ended job is finished when its whole group is gone; a sequence
 	 * without KILL may leave a process that ignores it, so give up a
 	 * while after the last step rather than wait forever.
 	 */
-	gave_up = !gone && j->term_step >= 0 &&
-	    (size_t)j->term_step >= r->o.ntermseq &&
-	    now_ms() >= j->term_at + TERM_GIVE_UP_MS;
-	if (j->fd[0] != -1 || j->fd[1] != -1) {
-		if (!gone && !gave_up)
+	gave_up = !gone && p->term_step >= 0 &&
+	    (size_t)p->term_step >= r->o.ntermseq &&
+	    now_ms() >= p->term_at + TERM_GIVE_UP_MS;
+	if (p->fd[0] != -1 || p->fd[1] != -1) {
+		if (!gone && !gave_up) {
+			watch_ending(r, p);
 			return 0;
-		abandon_output(r, j);
+		}
+		abandon_output(r, p);
 	}
-	if (j->term_step < 0 || gone)
+	if (p->term_step < 0 || gone)
 		return 1;
 	if (!gave_up)
 		return 0;
 	warnx("job %llu: processes of the job survive --termseq; leaving them",
-	    j->seq);
+	    p->job->seq);
 	return 1;
 }
 
-/* Hand every finished job to the caller; retries may finish at once. */
+/* Hand every job that may have finished to the caller. */
 static void
 settle(struct runner *r)
 {
-	unsigned int	 i;
-	int		 again;
+	struct proc	*p;
 
-	do {
-		again = 0;
-		for (i = 0; i < r->o.jobs; i++)
-			if (r->slots[i] != NULL &&
-			    is_finished(r, r->slots[i])) {
-				finish(r, i);
-				again = 1;
-			}
-	} while (again);
+	while ((p = TAILQ_FIRST(&r->dirty)) != NULL) {
+		TAILQ_REMOVE(&r->dirty, p, dirty_entry);
+		p->dirty = 0;
+		if (p->job != NULL && is_finished(r, p))
+			finish(r, slot_of(r, p));
+	}
 }
 
 /* Read the first number of a /proc file. */
@@ -456,79 +709,136 @@ gate_open(struct runner *r, long long now)
 	return 1;
 }
 
+/* Watch a pipe of slot i's process with epoll; -1 when that fails. */
+static int
+watch_pipe(struct runner *r, unsigned int i, int s)
+{
+	struct epoll_event	 ev = { .events = EPOLLIN };
+
+	ev.data.u64 = (uint64_t)i * 2 + (uint64_t)s;
+	return epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->procs[i].fd[s], &ev);
+}
+
+/* The launch failed for want of processes or descriptors. */
+static int
+launch_later(struct runner *r, struct job *j, unsigned int i,
+    enum exec_result res, long long now)
+{
+	r->nrunning--;
+	r->procs[i].job = NULL;
+	if (res == EXEC_NOFDS && r->nrunning > 0 && r->max > r->nrunning) {
+		/* Said once: a spill file may take one more later. */
+		if (!r->nofds_warned)
+			warnx("out of file descriptors: running at most %u "
+			    "jobs at once", r->nrunning);
+		r->nofds_warned = 1;
+		r->max = r->nrunning;
+	}
+	if (r->waiting != j)
+		r->backoff_ms = BACKOFF_MIN_MS;
+	else if (r->backoff_ms < BACKOFF_MAX_MS)
+		r->backoff_ms *= 2;
+	/*
+	 * With no job of forkpool's running, nothing it waits for would
+	 * free a process or a descriptor: the job fails now.  Said once;
+	 * the count of later ones is said at the end.
+	 */
+	if (r->nrunning == 0) {
+		r->cannot_start = res == EXEC_NOFDS ?
+		    "out of file descriptors" : "out of processes";
+		if (r->ncannot_start++ == 0)
+			warnx("job %llu: cannot start %s: %s", j->seq,
+			    j->argv[0], r->cannot_start);
+		if (r->waiting == j)
+			r->waiting = NULL;
+		job_set_spawn_failure(j, 126);
+		r->procs[i].job = j;
+		r->nrunning++;
+		not_started(r, i, j, now);
+		return 0;
+	}
+	r->waiting = j;
+	r->waiting_slot = i;
+	r->waiting_at = now + r->backoff_ms;
+	return -1;
+}
+
+/* The process started: watch it. */
+static void
+launched(struct runner *r, unsigned int i, const struct exec_proc *ep)
+{
+	struct proc	*p = &r->procs[i];
+	int		 s;
+
+	p->pid = ep->pid;
+	pid_add(r, p->pid, i);
+	for (s = 0; s < 2; s++) {
+		p->fd[s] = ep->fd[s];
+		if (p->fd[s] != -1 && watch_pipe(r, i, s) == -1) {
+			warn("epoll_ctl");
+			r->broken = 1;
+		}
+	}
+	if (r->o.timeout_ms > 0 || r->o.timeout_pct > 0) {
+		p->on_timed = 1;
+		TAILQ_INSERT_TAIL(&r->timed, p, timed_entry);
+	}
+}
+
 /*
- * Spawn j in slot i.  Returns 0 once it ran or failed for good, -1 when
- * it must wait (it is then r->waiting).
+ * Launch j in slot i (taken: counted in nrunning).  Returns 0 once it
+ * ran or failed for good, -1 when it must wait (it is then r->waiting).
  */
 static int
 launch(struct runner *r, struct job *j, unsigned int i, long long now)
 {
-	enum spawn_result	 res;
+	struct exec_proc	 ep = { -1, { -1, -1 } };
+	enum exec_result	 res;
 
-	r->slots[i] = j;
-	r->nrunning++;
+	r->procs[i].job = j;
 	j->slot = i + 1;
+	j->host = r->ex->ops->host(r->ex->ctx, j->slot);
 	j->start_ms = now;
 	j->start_time = now_epoch();
-	res = spawn_job(r->spawner, j);
-	if (res == SPAWN_AGAIN || res == SPAWN_NOFDS) {
-		r->slots[i] = NULL;
-		r->nrunning--;
-		if (res == SPAWN_NOFDS && r->nrunning > 0 &&
-		    r->max > r->nrunning) {
-			/* Said once: a spill file may take one more later. */
-			if (!r->nofds_warned)
-				warnx("out of file descriptors: running at "
-				    "most %u jobs at once", r->nrunning);
-			r->nofds_warned = 1;
-			r->max = r->nrunning;
-		}
-		if (r->waiting != j)
-			r->backoff_ms = BACKOFF_MIN_MS;
-		else if (r->backoff_ms < BACKOFF_MAX_MS)
-			r->backoff_ms *= 2;
-		/*
-		 * With no job of forkpool's running, nothing it waits for
-		 * would free a process or a descriptor: the job fails now.
-		 * Said once; the count of later ones is said at the end.
-		 */
-		if (r->nrunning == 0) {
-			r->cannot_start = res == SPAWN_NOFDS ?
-			    "out of file descriptors" : "out of processes";
-			if (r->ncannot_start++ == 0)
-				warnx("job %llu: cannot start %s: %s", j->seq,
-				    j->argv[0], r->cannot_start);
-			if (r->waiting == j)
-				r->waiting = NULL;
-			job_set_spawn_failure(j, 126);
-			r->slots[i] = j;
-			r->nrunning++;
-			r->cb->started(r->cb->ctx, j);
-			return 0;
-		}
-		r->waiting = j;
-		r->waiting_slot = i;
-		r->waiting_at = now + r->backoff_ms;
-		return -1;
-	}
-	r->last_start = now;
+	r->cb->render(r->cb->ctx, j);
+	if (r->epfd == -1 &&
+	    (r->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		if (errno != EMFILE && errno != ENFILE && errno != ENOMEM)
+			err(EXIT_FORKPOOL_ERROR, "epoll_create1");
+		res = errno == ENOMEM ? EXEC_AGAIN : EXEC_NOFDS;
+	} else
+		res = r->ex->ops->launch(r->ex->ctx, j, -1, &ep);
+	if (res == EXEC_AGAIN || res == EXEC_NOFDS)
+		return launch_later(r, j, i, res, now);
 	if (r->waiting == j)
 		r->waiting = NULL;
-	r->cb->started(r->cb->ctx, j);
+	if (res == EXEC_FAILED) {
+		not_started(r, i, j, now);
+		return 0;
+	}
+	r->last_start = now;
+	j->state = JOB_RUNNING;
+	j->started = 1;
+	launched(r, i, &ep);
+	act(r, r->cb->started(r->cb->ctx, j));
 	return 0;
 }
 
-/* The lowest free slot below max, or max when none. */
-static unsigned int
-free_slot(const struct runner *r)
+/* Whether a new job may start now; sets *wake when one may later. */
+static int
+may_start(struct runner *r, long long now, long long *wake)
 {
-	unsigned int	 i;
-
-	for (i = 0; i < r->max; i++)
-		if (r->slots[i] == NULL &&
-		    (r->waiting == NULL || r->waiting_slot != i))
-			return i;
-	return r->max;
+	if (r->no_more)
+		return 0;
+	if (now < r->last_start + r->o.delay_ms) {
+		*wake = r->last_start + r->o.delay_ms;
+		return 0;
+	}
+	if (!gate_open(r, now)) {
+		*wake = r->gate_at;
+		return 0;
+	}
+	return r->nfree > 0 && r->freeheap[0] < r->max;
 }
 
 /*
@@ -538,10 +848,11 @@ free_slot(const struct runner *r)
 static void
 start_jobs(struct runner *r, int *wait_fd, long long *wake)
 {
-	struct job	*j;
-	unsigned int	 i;
-	long long	 now = now_ms();
-	int		 fd = -1;
+	struct job		*j;
+	enum runner_next	 next;
+	unsigned int		 i;
+	long long		 now = now_ms();
+	int			 fd = -1, verdict;
 
 	*wait_fd = -1;
 	while (!r->draining && r->nrunning < r->max) {
@@ -550,26 +861,31 @@ start_jobs(struct runner *r, int *wait_fd, long long *wake)
 				*wake = r->waiting_at;
 				return;
 			}
+			r->nrunning++;
 			if (launch(r, r->waiting, r->waiting_slot, now) == -1) {
 				*wake = r->waiting_at;
 				return;
 			}
-			settle(r);
 			continue;
 		}
-		if (r->no_more)
-			return;
-		if (now < r->last_start + r->o.delay_ms) {
-			*wake = r->last_start + r->o.delay_ms;
-			return;
+		if ((j = TAILQ_FIRST(&r->requeued)) != NULL) {
+			if (r->nfree == 0 || r->freeheap[0] >= r->max)
+				return;
+			TAILQ_REMOVE(&r->requeued, j, entry);
+			i = heap_pop(r);
+			r->nrunning++;
+			if (launch(r, j, i, now) == -1) {
+				*wake = r->waiting_at;
+				return;
+			}
+			continue;
 		}
-		if (!gate_open(r, now)) {
-			*wake = r->gate_at;
+		if (!may_start(r, now, wake))
 			return;
-		}
-		if ((i = free_slot(r)) == r->max)
-			return;
-		switch (r->cb->next(r->cb->ctx, i + 1, &j, &fd)) {
+		verdict = RUNNER_GO;
+		next = r->cb->next(r->cb->ctx, &j, &fd, &verdict);
+		act(r, verdict);
+		switch (next) {
 		case RUNNER_JOB:
 			break;
 		case RUNNER_WAIT_FD:
@@ -581,11 +897,12 @@ start_jobs(struct runner *r, int *wait_fd, long long *wake)
 			r->no_more = 1;
 			return;
 		}
+		i = heap_pop(r);
+		r->nrunning++;
 		if (launch(r, j, i, now) == -1) {
 			*wake = r->waiting_at;
 			return;
 		}
-		settle(r);
 	}
 }
 
@@ -599,7 +916,7 @@ static void
 pass_foreground(const struct runner *r, pid_t from, pid_t to)
 {
 	sigset_t	 ttou, old;
-	int		 fd = spawner_tty(r->spawner);
+	int		 fd = r->ex->ops->tty(r->ex->ctx);
 
 	if (fd == -1 || from <= 0 || to <= 0 || tcgetpgrp(fd) != from)
 		return;
@@ -611,74 +928,106 @@ pass_foreground(const struct runner *r, pid_t from, pid_t to)
 }
 
 /*
- * Job j stopped on signal sig.  Without --tty, a job that touched the
+ * p's job stopped on signal sig.  Without --tty, a job that touched the
  * terminal from its background group would wait forever: say so and end
  * it.  With --tty, the job has the terminal, and a stop there (Ctrl-Z)
  * is the user's: forkpool stops too, as a shell's job would.  SIGSTOP is
  * forkpool's own Ctrl-Z, or someone's kill(1): not the terminal's.
  */
 static void
-job_stopped(struct runner *r, struct job *j, int sig)
+job_stopped(struct runner *r, struct proc *p, int sig)
 {
 	if (sig == SIGSTOP)
 		return;
-	if (spawner_tty(r->spawner) != -1) {
+	if (r->ex->ops->tty(r->ex->ctx) != -1) {
 		r->suspend_due = 1;
 		return;
 	}
 	if (sig != SIGTTIN && sig != SIGTTOU)
 		return;
-	if (!j->tty_stopped)
+	if (!p->job->tty_stopped)
 		warnx("job %llu: stopped on terminal %s; ending it: --tty "
-		    "gives jobs the terminal", j->seq, sig == SIGTTIN ?
+		    "gives jobs the terminal", p->job->seq, sig == SIGTTIN ?
 		    "input (SIGTTIN)" : "output or settings (SIGTTOU)");
-	j->tty_stopped = 1;
-	j->failed = 1;
-	terminate(r, j, now_ms());
+	p->job->tty_stopped = 1;
+	p->job->failed = 1;
+	terminate(r, p, now_ms());
+}
+
+/* Record how p's process ended, with what it used. */
+static void
+reaped(struct runner *r, struct proc *p, int status, const struct rusage *ru)
+{
+	struct job	*j = p->job;
+
+	/* The pid may be another process's from now on. */
+	pid_del(r, p->pid);
+	p->reaped = 1;
+	job_set_status(j, status);
+	j->utime_us = (long long)ru->ru_utime.tv_sec * 1000000 +
+	    ru->ru_utime.tv_usec;
+	j->stime_us = (long long)ru->ru_stime.tv_sec * 1000000 +
+	    ru->ru_stime.tv_usec;
+	j->maxrss_kb = ru->ru_maxrss;
+	if (r->ex->ops->ending(r->ex->ctx, j, status) == EXEC_REQUEUE)
+		j->failed = 1;
+	if (j->timed_out || j->tty_stopped)
+		j->failed = 1;
+	/* The next --tty job gets it from forkpool's group. */
+	pass_foreground(r, p->pid, getpgrp());
+	mark_dirty(r, p);
 }
 
 /* Reap every child that has exited; look at every job that stopped. */
 static void
 reap(struct runner *r)
 {
-	struct job	*j;
-	unsigned int	 i;
+	struct rusage	 ru;
+	struct proc	*p;
 	pid_t		 pid;
+	long		 i;
 	int		 status;
 
-	while ((pid = waitpid(-1, &status, WNOHANG | WUNTRACED)) > 0) {
-		for (i = 0; i < r->o.jobs; i++) {
-			if ((j = r->slots[i]) == NULL || j->pid != pid)
-				continue;
-			if (WIFSTOPPED(status)) {
-				job_stopped(r, j, WSTOPSIG(status));
-				break;
-			}
-			job_set_status(j, status);
-			if (j->timed_out || j->tty_stopped)
-				j->failed = 1;
-			/* The next --tty job gets it from forkpool's group. */
-			pass_foreground(r, j->pid, getpgrp());
-			break;
+	while ((pid = wait4(-1, &status, WNOHANG | WUNTRACED, &ru)) > 0) {
+		if ((i = pid_find(r, pid)) < 0) {
+			/* An orphan of a job's, or the executor's own. */
+			(void)r->ex->ops->orphan(r->ex->ctx, pid, status);
+			continue;
 		}
+		p = &r->procs[i];
+		if (WIFSTOPPED(status))
+			job_stopped(r, p, WSTOPSIG(status));
+		else
+			reaped(r, p, status, &ru);
 	}
 }
 
-/* SIGCONT: continue every job, and give a --tty job the foreground. */
+/* Call fn for the process of every running job. */
 static void
-continue_jobs(struct runner *r)
+each_running(struct runner *r, void (*fn)(struct runner *, struct proc *))
 {
-	struct job	*j;
 	unsigned int	 i;
 
-	for (i = 0; i < r->o.jobs; i++) {
-		if ((j = r->slots[i]) == NULL || j->state != JOB_RUNNING ||
-		    j->pid <= 0)
-			continue;
-		if (!j->reaped)
-			pass_foreground(r, getpgrp(), j->pid);
-		kill(-j->pid, SIGCONT);
-	}
+	for (i = 0; i < r->nslots; i++)
+		if (r->procs[i].job != NULL && r->procs[i].pid > 0)
+			fn(r, &r->procs[i]);
+}
+
+/* Continue p's job, and give a --tty job the foreground. */
+static void
+continue_one(struct runner *r, struct proc *p)
+{
+	if (!p->reaped)
+		pass_foreground(r, getpgrp(), p->pid);
+	send_signal(r, p, SIGCONT);
+}
+
+/* Stop p's job, and take the foreground back from it. */
+static void
+stop_one(struct runner *r, struct proc *p)
+{
+	send_signal(r, p, SIGSTOP);
+	pass_foreground(r, p->pid, getpgrp());
 }
 
 /*
@@ -697,28 +1046,23 @@ continue_jobs(struct runner *r)
 static void
 suspend(struct runner *r)
 {
-	struct job	*j;
+	struct proc	*p;
 	unsigned int	 i;
 	long long	 stopped_at, stopped;
 
-	for (i = 0; i < r->o.jobs; i++) {
-		if ((j = r->slots[i]) == NULL || j->state != JOB_RUNNING ||
-		    j->pid <= 0)
-			continue;
-		kill(-j->pid, SIGSTOP);
-		pass_foreground(r, j->pid, getpgrp());
-	}
+	each_running(r, stop_one);
 	stopped_at = now_ms();
 	(void)kill(getpid(), SIGSTOP);
 	stopped = now_ms() - stopped_at;
-	for (i = 0; i < r->o.jobs; i++) {
-		if ((j = r->slots[i]) == NULL || j->state != JOB_RUNNING)
+	for (i = 0; i < r->nslots; i++) {
+		p = &r->procs[i];
+		if (p->job == NULL || p->pid <= 0)
 			continue;
-		j->start_ms += stopped;
-		if (j->term_step >= 0)
-			j->term_at += stopped;
+		p->job->start_ms += stopped;
+		if (p->term_step >= 0)
+			p->term_at += stopped;
 	}
-	continue_jobs(r);
+	each_running(r, continue_one);
 }
 
 /* SIGUSR1: list the running jobs on stderr. */
@@ -726,23 +1070,20 @@ static void
 list_jobs(const struct runner *r)
 {
 	struct buf	 b = { 0 };
-	unsigned int	 i, k;
+	const struct proc *p;
+	unsigned int	 i;
 	long long	 now = now_ms();
 	char		 line[96];
 
-	for (i = 0; i < r->o.jobs; i++) {
-		if (r->slots[i] == NULL || r->slots[i]->state != JOB_RUNNING)
+	for (i = 0; i < r->nslots; i++) {
+		p = &r->procs[i];
+		if (p->job == NULL || p->pid <= 0)
 			continue;
 		(void)snprintf(line, sizeof(line), "forkpool: running: "
-		    "job %llu, slot %u, pid %ld, %.1f s:", r->slots[i]->seq,
-		    i + 1,
-		    (long)r->slots[i]->pid,
-		    (now - r->slots[i]->start_ms) / 1000.0);
+		    "job %llu, slot %u, pid %ld, %.1f s: ", p->job->seq, i + 1,
+		    (long)p->pid, (now - p->job->start_ms) / 1000.0);
 		buf_adds(&b, line);
-		for (k = 0; r->slots[i]->argv[k] != NULL; k++) {
-			buf_addc(&b, ' ');
-			buf_adds(&b, r->slots[i]->argv[k]);
-		}
+		job_display(p->job, &b);
 		buf_addc(&b, '\n');
 	}
 	if (b.len == 0)
@@ -766,26 +1107,20 @@ read_signals(struct runner *r)
 		sig = (int)si.ssi_signo;
 		if (sig == SIGCHLD)
 			continue;
-		if (sig == SIGUSR1) {
+		if (sig == SIGUSR1)
 			list_jobs(r);
-			continue;
-		}
-		if (sig == SIGTSTP) {
+		else if (sig == SIGTSTP)
 			suspend(r);
-			continue;
-		}
-		if (sig == SIGCONT) {
-			continue_jobs(r);
-			continue;
-		}
-		if (sig == SIGHUP && r->signal == 0) {
+		else if (sig == SIGCONT)
+			each_running(r, continue_one);
+		else if (sig == SIGHUP && r->signal == 0) {
 			r->signal = SIGHUP;
-			runner_drain(r);
-			continue;
+			drain(r);
+		} else {
+			if (r->signal == 0 || r->signal == SIGHUP)
+				r->signal = sig;
+			stop(r);
 		}
-		if (r->signal == 0 || r->signal == SIGHUP)
-			r->signal = sig;
-		runner_stop(r);
 	}
 	reap(r);
 	if (r->suspend_due) {
@@ -795,27 +1130,33 @@ read_signals(struct runner *r)
 }
 
 /*
- * Read what a job wrote on one stream.  Returns the bytes taken, 0 once
+ * Read what p's job wrote on one stream.  Returns the bytes taken, 0 once
  * the stream is closed, or -1 when nothing is there yet.
  */
 static ssize_t
-read_pipe(struct runner *r, struct job *j, int stream)
+read_pipe(struct runner *r, struct proc *p, int stream)
 {
-	ssize_t	 n = RUNNER_READ;
+	ssize_t	 n = TAKE_READ;
+	int	 verdict = RUNNER_GO;
 
 	if (r->cb->take != NULL)
-		n = r->cb->take(r->cb->ctx, j, stream, j->fd[stream]);
+		n = r->cb->take(r->cb->ctx, p->job, stream, p->fd[stream],
+		    &verdict);
+	act(r, verdict);
 	if (n > 0)
 		return n;
-	if (n == RUNNER_READ &&
-	    (n = read(j->fd[stream], r->rbuf, READ_CHUNK)) > 0) {
-		r->cb->output(r->cb->ctx, j, stream, r->rbuf, (size_t)n);
+	if (n == TAKE_READ &&
+	    (n = read(p->fd[stream], r->rbuf, READ_CHUNK)) > 0) {
+		act(r, r->cb->output(r->cb->ctx, p->job, stream, r->rbuf,
+		    (size_t)n));
 		return n;
 	}
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return -1;
-	close(j->fd[stream]);
-	j->fd[stream] = -1;
+	/* Closing the fd takes it out of the epoll set. */
+	close(p->fd[stream]);
+	p->fd[stream] = -1;
+	mark_dirty(r, p);
 	return 0;
 }
 
@@ -825,142 +1166,251 @@ read_pipe(struct runner *r, struct job *j, int stream)
  * close them.  Whoever else keeps them open gets EPIPE.
  */
 static void
-abandon_output(struct runner *r, struct job *j)
+abandon_output(struct runner *r, struct proc *p)
 {
 	size_t	 taken;
 	ssize_t	 n;
 	int	 s;
 
 	for (s = 0; s < 2; s++) {
-		for (taken = 0; j->fd[s] != -1 && taken < ABANDON_MAX;
+		for (taken = 0; p->fd[s] != -1 && taken < ABANDON_MAX;
 		    taken += (size_t)n)
-			if ((n = read_pipe(r, j, s)) <= 0)
+			if ((n = read_pipe(r, p, s)) <= 0)
 				break;
-		if (j->fd[s] != -1) {
-			close(j->fd[s]);
-			j->fd[s] = -1;
+		if (p->fd[s] != -1) {
+			close(p->fd[s]);
+			p->fd[s] = -1;
 		}
 	}
 }
 
-/* Check timers of running jobs; returns the next time one is due. */
+/* Time out the jobs whose deadline passed; the next deadline, or 0. */
 static long long
-check_timers(struct runner *r, long long wake)
+check_deadlines(struct runner *r, long long now)
 {
-	struct job	*j;
-	unsigned int	 i;
-	long long	 now = now_ms(), due;
+	struct proc	*p;
+	long long	 due;
 
-	for (i = 0; i < r->o.jobs; i++) {
-		if ((j = r->slots[i]) == NULL || j->state != JOB_RUNNING)
-			continue;
-		/*
-		 * Until its output ends too: a program that exits while a
-		 * child of its keeps the pipe open is not done yet.
-		 */
-		if (j->term_step < 0 && (due = deadline(r, j)) > 0) {
-			if (now >= due) {
-				j->timed_out = 1;
-				j->failed = 1;
-				terminate(r, j, now);
-			} else if (wake == 0 || due < wake)
-				wake = due;
-		}
-		if (j->term_step >= 0) {
-			terminate_step(r, j, now);
-			if ((size_t)j->term_step < r->o.ntermseq &&
-			    (wake == 0 || j->term_at < wake))
-				wake = j->term_at;
+	/* In start order, which is deadline order: one timeout for all. */
+	while ((p = TAILQ_FIRST(&r->timed)) != NULL) {
+		if ((due = deadline(r, p)) == 0)
+			return 0;
+		if (now < due)
+			return due;
+		p->job->timed_out = 1;
+		p->job->failed = 1;
+		terminate(r, p, now);
+	}
+	return 0;
+}
+
+/* The earlier of two wake times (0: none). */
+static long long
+earlier(long long a, long long b)
+{
+	return a == 0 || (b != 0 && b < a) ? b : a;
+}
+
+/*
+ * Look at the jobs being ended or lingering after their exit: take the
+ * due termination steps, and see whether each is finished.  Returns the
+ * next time one must be looked at.
+ */
+static long long
+check_ending(struct runner *r, long long now, long long wake)
+{
+	struct proc	*p, *next;
+
+	for (p = TAILQ_FIRST(&r->ending); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, ending_entry);
+		if (p->term_step >= 0) {
+			terminate_step(r, p, now);
+			if ((size_t)p->term_step < r->o.ntermseq)
+				wake = earlier(wake, p->term_at);
 			/*
 			 * Grandchildren dying leave no trace forkpool can
 			 * wait on: look for the group's end every 10 ms.
 			 */
-			if (j->reaped && (wake == 0 || now + 10 < wake))
-				wake = now + 10;
-		} else if (j->reaped && (wake == 0 ||
-		    now + GROUP_RECHECK_MS < wake))
-			wake = now + GROUP_RECHECK_MS;
+			if (p->reaped)
+				wake = earlier(wake, now + 10);
+			else if ((size_t)p->term_step >= r->o.ntermseq)
+				wake = earlier(wake, p->term_at +
+				    TERM_GIVE_UP_MS);
+		} else if (p->reaped)
+			wake = earlier(wake, now + GROUP_RECHECK_MS);
+		mark_dirty(r, p);
 	}
 	return wake;
+}
+
+/* Check the timers of running jobs; returns the next time one is due. */
+static long long
+check_timers(struct runner *r, long long wake)
+{
+	long long	 now = now_ms();
+
+	wake = earlier(wake, check_deadlines(r, now));
+	return check_ending(r, now, wake);
+}
+
+/* Read the pipes epoll says are ready (all of them after an error). */
+static void
+read_ready(struct runner *r)
+{
+	struct epoll_event	 ev[MAX_EVENTS];
+	struct proc		*p;
+	unsigned int		 i;
+	int			 n, k, s;
+
+	if (r->broken) {
+		for (i = 0; i < r->nslots; i++)
+			for (s = 0; r->procs[i].job != NULL && s < 2; s++)
+				if (r->procs[i].fd[s] != -1)
+					(void)read_pipe(r, &r->procs[i], s);
+		return;
+	}
+	if ((n = epoll_wait(r->epfd, ev, MAX_EVENTS, 0)) == -1) {
+		if (errno != EINTR) {
+			warn("epoll_wait");
+			r->broken = 1;
+		}
+		return;
+	}
+	for (k = 0; k < n; k++) {
+		i = (unsigned int)(ev[k].data.u64 / 2);
+		s = (int)(ev[k].data.u64 % 2);
+		p = &r->procs[i];
+		if (p->job != NULL && p->fd[s] != -1)
+			(void)read_pipe(r, p, s);
+	}
+}
+
+/* What the loop polls this turn, beyond job pipes. */
+struct turn {
+	struct pollfd	 pfd[NCTL];
+	nfds_t		 n;
+	int		 jobs;		/* index of the epoll fd, or -1 */
+	int		 out;		/* first output fd, or -1 */
+	int		 nout;
+};
+
+/* Set up this turn's poll: signals, job pipes, output, input. */
+static void
+plan_turn(struct runner *r, struct turn *t, int npend, const int *pend,
+    int wait_fd)
+{
+	int	 s;
+
+	t->n = 0;
+	t->jobs = t->out = -1;
+	t->nout = npend;
+	t->pfd[t->n].fd = r->sigfd;
+	t->pfd[t->n++].events = POLLIN;
+	/*
+	 * While output waits for a stalled reader, the jobs' pipes are not
+	 * read: the jobs wait in their writes, as they would writing to
+	 * the stream themselves, and nothing piles up.
+	 */
+	if (npend == 0 && r->nrunning > 0 && r->epfd != -1) {
+		t->jobs = (int)t->n;
+		t->pfd[t->n].fd = r->epfd;
+		t->pfd[t->n++].events = POLLIN;
+	}
+	for (s = 0; s < npend; s++) {
+		if (s == 0)
+			t->out = (int)t->n;
+		t->pfd[t->n].fd = pend[s];
+		t->pfd[t->n++].events = POLLOUT;
+	}
+	if (wait_fd != -1) {
+		t->pfd[t->n].fd = wait_fd;
+		t->pfd[t->n++].events = POLLIN;
+	}
+}
+
+/* Wait for this turn's events until wake (0: no timer). */
+static void
+wait_turn(struct runner *r, struct turn *t, long long wake)
+{
+	long long	 left;
+	int		 timeout = -1;
+	nfds_t		 k;
+
+	if (wake != 0) {
+		left = wake - now_ms();
+		timeout = left < 0 ? 0 : left > 60000 ? 60000 : (int)left;
+	}
+	if (r->broken) {
+		/* Look at everything every tick until every job is gone. */
+		if (timeout < 0 || timeout > BROKEN_TICK_MS)
+			timeout = BROKEN_TICK_MS;
+		(void)poll(NULL, 0, timeout);
+		for (k = 0; k < t->n; k++)
+			t->pfd[k].revents = t->pfd[k].events;
+		return;
+	}
+	if (poll(t->pfd, t->n, timeout) == -1) {
+		for (k = 0; k < t->n; k++)
+			t->pfd[k].revents = 0;
+		if (errno == EINTR)
+			return;
+		warn("poll");
+		r->broken = 1;
+	}
+}
+
+/* After an error of the loop: end every job, then stop. */
+static void
+break_down(struct runner *r)
+{
+	stop(r);
+	/* Every job is then marked interrupted, whatever ended it. */
 }
 
 /* Run until no job is left; see runner.h. */
 int
 runner_run(struct runner *r)
 {
-	unsigned int	 i;
-	nfds_t		 n, k;
-	int		 wait_fd, timeout, s, npend, pend[2], flushed;
-	long long	 wake, left;
+	struct turn	 t;
+	int		 wait_fd, npend, pend[2], was_broken = 0;
+	long long	 wake;
 
 	for (;;) {
+		if (r->broken && !was_broken) {
+			was_broken = 1;
+			break_down(r);
+		}
 		wake = 0;
-		start_jobs(r, &wait_fd, &wake);
+		if (!r->broken)
+			start_jobs(r, &wait_fd, &wake);
+		else
+			wait_fd = -1;
 		npend = r->cb->pending != NULL ?
 		    r->cb->pending(r->cb->ctx, pend) : 0;
 		/* Output that waits is written, unless a signal ends the run. */
 		if (r->nrunning == 0 && r->waiting == NULL &&
-		    (r->no_more || r->draining) &&
-		    (npend == 0 || (r->stopping && r->signal != 0)))
+		    TAILQ_EMPTY(&r->requeued) &&
+		    (r->no_more || r->draining) && (npend == 0 ||
+		    (r->stopping && (r->signal != 0 || r->broken))))
 			break;
-		n = 0;
-		r->pfds[n].fd = r->sigfd;
-		r->pfds[n++].events = POLLIN;
-		/*
-		 * While output waits for a stalled reader, the jobs' pipes
-		 * are not read: the jobs wait in their writes, as they would
-		 * writing to the stream themselves, and nothing piles up.
-		 */
-		for (i = 0; npend == 0 && i < r->o.jobs; i++) {
-			for (s = 0; r->slots[i] != NULL && s < 2; s++) {
-				if (r->slots[i]->fd[s] == -1)
-					continue;
-				r->pfds[n].fd = r->slots[i]->fd[s];
-				r->pfds[n].events = POLLIN;
-				r->pjobs[n] = r->slots[i];
-				r->pstream[n++] = s;
-			}
-		}
-		for (s = 0; s < npend; s++) {
-			r->pfds[n].fd = pend[s];
-			r->pfds[n].events = POLLOUT;
-			r->pjobs[n] = NULL;
-			r->pstream[n++] = STREAM_OUT;
-		}
-		if (wait_fd != -1) {
-			r->pfds[n].fd = wait_fd;
-			r->pfds[n].events = POLLIN;
-			r->pjobs[n] = NULL;
-			r->pstream[n++] = STREAM_INPUT;
-		}
+		plan_turn(r, &t, npend, pend, wait_fd);
 		wake = check_timers(r, wake);
-		timeout = -1;
-		if (wake != 0) {
-			left = wake - now_ms();
-			timeout = left < 0 ? 0 : left > 60000 ? 60000 :
-			    (int)left;
-		}
-		if (n == 1 && r->nrunning == 0 && wait_fd == -1 &&
-		    timeout == -1) {
+		if (t.n == 1 && r->nrunning == 0 && wait_fd == -1 &&
+		    wake == 0 && !r->broken) {
 			warnx("internal error: nothing to wait for");
-			return -1;
+			r->broken = 1;
+			continue;
 		}
-		if (poll(r->pfds, n, timeout) == -1) {
-			if (errno == EINTR)
-				continue;
-			warn("poll");
-			return -1;
-		}
-		if (r->pfds[0].revents != 0)
+		wait_turn(r, &t, wake);
+		if (t.pfd[0].revents != 0)
 			read_signals(r);
-		for (k = 1, flushed = 0; k < n; k++) {
-			if (r->pfds[k].revents == 0)
-				continue;
-			if (r->pjobs[k] != NULL)
-				(void)read_pipe(r, r->pjobs[k], r->pstream[k]);
-			else if (r->pstream[k] == STREAM_OUT && !flushed++)
-				r->cb->writable(r->cb->ctx);
-		}
+		if ((t.jobs >= 0 && t.pfd[t.jobs].revents != 0) || r->broken)
+			read_ready(r);
+		if (t.out >= 0 && (t.pfd[t.out].revents != 0 ||
+		    (t.nout > 1 && t.pfd[t.out + 1].revents != 0)))
+			act(r, r->cb->writable(r->cb->ctx));
+		if (r->broken)
+			reap(r);
 		(void)check_timers(r, 0);
 		settle(r);
 	}
@@ -968,5 +1418,5 @@ runner_run(struct runner *r)
 		warnx("%llu more job%s could not start: %s",
 		    r->ncannot_start - 1, r->ncannot_start == 2 ? "" : "s",
 		    r->cannot_start);
-	return r->signal;
+	return r->broken ? -1 : r->signal;
 }

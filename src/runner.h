@@ -1,17 +1,21 @@
 /*
- * The runner: an event loop that keeps up to N jobs running.  It asks
- * its caller for the next job, starts it, passes on each chunk of output
- * and reports each job once it is finished (reaped, its pipes at EOF, and
- * its process group gone if it was being ended).  It owns everything
- * about time and processes: timeouts, the termination sequence, --delay,
- * --load and --memfree gates, retrying a spawn that ran out of processes,
- * and the signals sent to forkpool.  It knows nothing of ordering, tags,
- * logs or exit-status policy: those belong to the callbacks (git's
- * run_processes_parallel model).
+ * The runner: an event loop that keeps a job running in every usable
+ * slot of an executor.  It asks its caller for the next job, has it
+ * rendered for the slot, launches it through the executor, passes on
+ * each chunk of output and reports each job once it is finished (its
+ * process reaped, its pipes at EOF, its process group gone if it was
+ * being ended).  It owns everything about time and processes: the
+ * process records, timeouts, the termination sequence, --delay, the
+ * --load and --memfree gates, retrying a launch that ran out of
+ * processes, reaping, and the signals sent to forkpool.  It knows
+ * nothing of ordering, tags, logs or exit-status policy: those belong to
+ * the callbacks, which answer with verdicts and never call back into
+ * the runner.
  *
- * It never busy-waits: it sleeps in poll(2) on the jobs' pipes, a
- * signalfd, and, when the caller asks for it, the input's fd, with a
- * timeout only when a timer is due.
+ * It never busy-waits, and its cost per job does not grow with the
+ * number of slots: job pipes are watched with epoll(7), timers are kept
+ * in start order, a reaped pid is found by hashing, a free slot by a
+ * heap.
  */
 #ifndef FORKPOOL_RUNNER_H
 #define FORKPOOL_RUNNER_H
@@ -20,13 +24,23 @@
 
 #include <stddef.h>
 
+struct executor;
 struct job;
 struct runner;
-struct spawner;
 struct term_step;
 
-/* take(): the runner must read the bytes itself. */
-#define RUNNER_READ	(-2)
+/*
+ * Verdicts: what a callback wants done next, as bits.  RETRY and
+ * REQUEUE are answers to a finished (or never started) job.
+ */
+#define RUNNER_GO	0x0	/* nothing */
+#define RUNNER_RETRY	0x1	/* run it again now, in the same slot, as
+				   its next attempt */
+#define RUNNER_REQUEUE	0x2	/* run it again in the next usable slot,
+				   as the same attempt */
+#define RUNNER_DRAIN	0x4	/* start no more jobs */
+#define RUNNER_STOP	0x8	/* and end the running ones (each is marked
+				   interrupted) */
 
 enum runner_next {
 	RUNNER_JOB,		/* *jobp holds a job, now the runner's */
@@ -35,27 +49,26 @@ enum runner_next {
 	RUNNER_DONE		/* no more jobs */
 };
 
-/* What the caller wants done with a finished job. */
-enum runner_verdict {
-	RUNNER_RELEASE,		/* the caller keeps it */
-	RUNNER_RETRY		/* run it again now, in the same slot */
-};
-
 struct runner_callbacks {
-	/* The next job to run in slot (1..N). */
-	enum runner_next (*next)(void *, unsigned int, struct job **, int *);
-	/* Called just before the job is spawned (again, on a retry). */
-	void	(*started)(void *, struct job *);
+	/* The next job to run; a verdict in the last argument. */
+	enum runner_next (*next)(void *, struct job **, int *, int *);
+	/* Fill in the job's command: its slot and host are set now. */
+	void	(*render)(void *, struct job *);
+	/* The job was launched (again, on a retry). */
+	int	(*started)(void *, struct job *);
+	/* The job could not start, for good: it is marked failed. */
+	int	(*not_started)(void *, struct job *);
 	/* A chunk of the job's stdout (stream 0) or stderr (stream 1). */
-	void	(*output)(void *, struct job *, int, const char *, size_t);
+	int	(*output)(void *, struct job *, int, const char *, size_t);
 	/*
 	 * Optional: the job's stream is readable on fd; move its bytes
 	 * without a read.  Returns bytes moved, 0 at EOF, -1 with errno
-	 * set, or RUNNER_READ: read them and call output.
+	 * set, or TAKE_READ: read them and call output.  The verdict goes
+	 * in the last argument.
 	 */
-	ssize_t	(*take)(void *, struct job *, int, int);
-	/* The job is finished or could not start. */
-	enum runner_verdict (*finished)(void *, struct job *);
+	ssize_t	(*take)(void *, struct job *, int, int, int *);
+	/* The job is finished; its result is final. */
+	int	(*finished)(void *, struct job *);
 	/*
 	 * Optional: whether output waits to be written; puts the fds to
 	 * poll for POLLOUT in the array (room for 2) and returns how many.
@@ -64,12 +77,11 @@ struct runner_callbacks {
 	 */
 	int	(*pending)(void *, int *);
 	/* One of those fds can be written: write what it takes. */
-	void	(*writable)(void *);
+	int	(*writable)(void *);
 	void	*ctx;
 };
 
 struct runner_opts {
-	unsigned int		 jobs;
 	long long		 timeout_ms;	/* 0: none */
 	unsigned int		 timeout_pct;	/* of the median success */
 	const struct term_step	*termseq;
@@ -81,25 +93,17 @@ struct runner_opts {
 
 /* The runner borrows every argument until runner_free(). */
 struct runner	*runner_new(const struct runner_opts *,
-		    const struct runner_callbacks *, struct spawner *);
+		    const struct runner_callbacks *, struct executor *);
 void		 runner_free(struct runner *);
 
 /*
  * Run until no job is left.  Returns 0; or the signal (SIGINT, SIGTERM,
- * SIGHUP) that ended the run early; or -1 after an error of its own.
+ * SIGHUP) that ended the run early; or -1 after an error of its own, once
+ * every running job was ended, reaped and reported.
  */
 int		 runner_run(struct runner *);
 
-/* Start no more jobs; let the running ones finish. */
-void		 runner_drain(struct runner *);
-
-/* Whether runner_drain() or runner_stop() was called, or a signal came. */
+/* Whether the runner starts no more jobs (a verdict or a signal). */
 int		 runner_draining(const struct runner *);
-
-/*
- * Start no more jobs; end the running ones with the termination sequence
- * (each is marked interrupted).
- */
-void		 runner_stop(struct runner *);
 
 #endif

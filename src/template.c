@@ -1415,3 +1415,15 @@ template_value_cost(const struct template *t, const char *s, size_t len)
 	}
 	return cost;
 }
+
+/* Whether an expansion depends on the job's slot ({%}); see template.h. */
+int
+template_uses_slot(const struct template *t)
+{
+	size_t	 i;
+
+	for (i = 0; t != NULL && i < t->nsegs; i++)
+		if (t->segs[i].is_repl && t->segs[i].kind == REPL_SLOT)
+			return 1;
+	return 0;
+}

@@ -38,6 +38,12 @@ void		 template_free(struct template *);
 /* Whether jobs run through the shell. */
 int		 template_uses_shell(const struct template *);
 
+/*
+ * Whether an expansion depends on the slot ({%}), known only at launch
+ * (NULL: no template, no).
+ */
+int		 template_uses_slot(const struct template *);
+
 /* The shell's path (meaningful when template_uses_shell()). */
 const char	*template_shell(const struct template *);
 

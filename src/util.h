@@ -34,6 +34,12 @@ void	 buf_adds(struct buf *, const char *);
 void	 buf_reset(struct buf *);
 void	 buf_free(struct buf *);
 
+/*
+ * What a take() function returns when it moved nothing and its caller
+ * must read the bytes itself (the runner's and the output collector's).
+ */
+#define TAKE_READ	(-2)
+
 /* Write all of buf to fd, retrying on EINTR and short writes; -1 on error. */
 int	 write_all(int, const void *, size_t);
 

@@ -1,3 +1,13 @@
+/*
+ * The local executor: a job is a process on this machine, started in its
+ * own process group with stdin from /dev/null (or the terminal with
+ * --tty, whose foreground the group then gets, or a pipe the runner
+ * gives), stdout and stderr into pipes (or forkpool's own with -u), no
+ * other descriptor, the environment plus FORKPOOL_SEQ, FORKPOOL_SLOT,
+ * PARALLEL_SEQ and PARALLEL_JOBSLOT.  posix_spawn() (a vfork-style clone
+ * in glibc) keeps the cost per job at the floor and reports exec
+ * failures directly.
+ */
 #include <sys/types.h>
 
 #include <err.h>
@@ -10,9 +20,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "exec.h"
 #include "job.h"
-#include "spawn.h"
 #include "util.h"
+
+/*
+ * Linux refuses a single argument over 32 pages (MAX_ARG_STRLEN), and a
+ * shell command line is one argument; xargs uses the same 128 KiB.
+ */
+#define LINE_LIMIT	(128 * 1024)
 
 extern char **environ;
 
@@ -23,6 +39,9 @@ static const char *const job_vars[] = {
 #define NVARS	(sizeof(job_vars) / sizeof(job_vars[0]))
 
 struct spawner {
+	struct executor		 ex;
+	unsigned int		 slots;
+	size_t			 line_max;
 	int			 capture;
 	int			 tty;		/* owned: /dev/tty, or -1 */
 	char			**envp;		/* owned array; strings borrowed
@@ -46,9 +65,27 @@ is_job_var(const char *e)
 	return 0;
 }
 
-/* Prepare what every spawn shares; see spawn.h. */
-struct spawner *
-spawner_new(int capture, int tty)
+/* The most bytes an exec'd command line may have here. */
+static size_t
+system_limit(void)
+{
+	long	 argmax = sysconf(_SC_ARG_MAX);
+	size_t	 env = 0, lim;
+	char	**e;
+
+	for (e = environ; *e != NULL; e++)
+		env += strlen(*e) + 1 + sizeof(*e);
+	if (argmax <= 0)
+		argmax = 4096 * 32;
+	lim = (size_t)argmax > env + 2048 ? (size_t)argmax - env - 2048 : 4096;
+	return lim < LINE_LIMIT ? lim : LINE_LIMIT;
+}
+
+static const struct executor_ops	local_ops;
+
+/* Prepare what every local job shares; see exec.h. */
+struct executor *
+exec_local_new(unsigned int slots, int capture, int tty)
 {
 	struct spawner	*s;
 	sigset_t	 empty, def;
@@ -60,6 +97,10 @@ spawner_new(int capture, int tty)
 		return NULL;
 	}
 	s = xcalloc(1, sizeof(*s));
+	s->ex.ops = &local_ops;
+	s->ex.ctx = s;
+	s->slots = slots;
+	s->line_max = system_limit();
 	s->capture = capture;
 	s->tty = fd;
 	for (n = 0; environ[n] != NULL; n++)
@@ -86,15 +127,15 @@ spawner_new(int capture, int tty)
 	posix_spawnattr_setpgroup(&s->attr, 0);
 	posix_spawnattr_setsigmask(&s->attr, &empty);
 	posix_spawnattr_setsigdefault(&s->attr, &def);
-	return s;
+	return &s->ex;
 }
 
 /* Release the spawner. */
-void
-spawner_free(struct spawner *s)
+static void
+local_free(void *ctx)
 {
-	if (s == NULL)
-		return;
+	struct spawner	*s = ctx;
+
 	if (s->tty != -1)
 		close(s->tty);
 	posix_spawnattr_destroy(&s->attr);
@@ -102,11 +143,87 @@ spawner_free(struct spawner *s)
 	free(s);
 }
 
-/* The terminal's descriptor; see spawn.h. */
-int
-spawner_tty(const struct spawner *s)
+/* Release any executor. */
+void
+executor_free(struct executor *ex)
 {
+	if (ex != NULL)
+		ex->ops->free(ex->ctx);
+}
+
+/* The terminal's descriptor with --tty, or -1. */
+static int
+local_tty(void *ctx)
+{
+	struct spawner	*s = ctx;
+
 	return s->tty;
+}
+
+/* Slots: as many as -j says. */
+static unsigned int
+local_slots(void *ctx)
+{
+	struct spawner	*s = ctx;
+
+	return s->slots;
+}
+
+/* Every slot is on this machine. */
+static const char *
+local_host(void *ctx, unsigned int slot)
+{
+	(void)ctx;
+	(void)slot;
+	return NULL;
+}
+
+/* A local slot is always usable. */
+static int
+local_usable(void *ctx, unsigned int slot)
+{
+	(void)ctx;
+	(void)slot;
+	return 1;
+}
+
+/* The bytes a command line may take here. */
+static size_t
+local_line_max(void *ctx)
+{
+	struct spawner	*s = ctx;
+
+	return s->line_max;
+}
+
+/* Whatever ended a local job was the job's own doing. */
+static enum exec_ending
+local_ending(void *ctx, const struct job *j, int status)
+{
+	(void)ctx;
+	(void)j;
+	(void)status;
+	return EXEC_DONE;
+}
+
+/* Signal the job's process group. */
+static void
+local_signal(void *ctx, const struct job *j, pid_t pgid, int sig)
+{
+	(void)ctx;
+	(void)j;
+	if (pgid > 0)
+		(void)kill(-pgid, sig);
+}
+
+/* No local child is anyone's but a job's. */
+static int
+local_orphan(void *ctx, pid_t pid, int status)
+{
+	(void)ctx;
+	(void)pid;
+	(void)status;
+	return 0;
 }
 
 /* Report why j could not start and mark it failed. */
@@ -154,10 +271,11 @@ set_vars(struct spawner *s, const struct job *j)
 	}
 }
 
-/* Start one job; see spawn.h. */
-enum spawn_result
-spawn_job(struct spawner *s, struct job *j)
+/* Start one job; see exec.h. */
+static enum exec_result
+local_launch(void *ctx, struct job *j, int in, struct exec_proc *p)
 {
+	struct spawner			*s = ctx;
 	posix_spawn_file_actions_t	 fa;
 	int				 out[2] = { -1, -1 };
 	int				 errp[2] = { -1, -1 };
@@ -171,8 +289,11 @@ spawn_job(struct spawner *s, struct job *j)
 		goto fail;
 	}
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, s->tty != -1 ?
-	    "/dev/tty" : "/dev/null", O_RDONLY, 0);
+	if (in != -1)
+		posix_spawn_file_actions_adddup2(&fa, in, STDIN_FILENO);
+	else
+		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO,
+		    s->tty != -1 ? "/dev/tty" : "/dev/null", O_RDONLY, 0);
 	/*
 	 * The child takes the foreground before exec, so the job never
 	 * reads the terminal as a background group.  Only from forkpool's
@@ -187,7 +308,7 @@ spawn_job(struct spawner *s, struct job *j)
 	}
 	/* Nothing of forkpool's, nor inherited by it, reaches the job. */
 	posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
-	rc = posix_spawnp(&j->pid, j->argv[0], &fa, &s->attr, j->argv,
+	rc = posix_spawnp(&p->pid, j->argv[0], &fa, &s->attr, j->argv,
 	    s->envp);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc != 0)
@@ -197,11 +318,11 @@ spawn_job(struct spawner *s, struct job *j)
 		close(errp[1]);
 		fcntl(out[0], F_SETFL, O_NONBLOCK);
 		fcntl(errp[0], F_SETFL, O_NONBLOCK);
-		j->fd[0] = out[0];
-		j->fd[1] = errp[0];
-	}
-	j->state = JOB_RUNNING;
-	return SPAWN_OK;
+		p->fd[0] = out[0];
+		p->fd[1] = errp[0];
+	} else
+		p->fd[0] = p->fd[1] = -1;
+	return EXEC_OK;
 fail:
 	if (out[0] != -1) {
 		close(out[0]);
@@ -211,11 +332,24 @@ fail:
 		close(errp[0]);
 		close(errp[1]);
 	}
-	j->pid = -1;
+	p->pid = -1;
 	if (rc == EMFILE || rc == ENFILE)
-		return SPAWN_NOFDS;
+		return EXEC_NOFDS;
 	if (rc == EAGAIN || rc == ENOMEM)
-		return SPAWN_AGAIN;
+		return EXEC_AGAIN;
 	spawn_failed(j, rc);
-	return SPAWN_FAILED;
+	return EXEC_FAILED;
 }
+
+static const struct executor_ops	local_ops = {
+	.slots = local_slots,
+	.host = local_host,
+	.usable = local_usable,
+	.line_max = local_line_max,
+	.launch = local_launch,
+	.ending = local_ending,
+	.signal = local_signal,
+	.orphan = local_orphan,
+	.tty = local_tty,
+	.free = local_free,
+};

@@ -1,0 +1,88 @@
+/*
+ * The executor: how a job becomes a process, between the runner and the
+ * machine it runs on.  The runner owns the event loop, the slots in use,
+ * timers and reaping; the executor owns the slot table (how many slots,
+ * on which host), starting a job's step in a slot, telling an ending the
+ * job caused from one its host or transport caused, and signalling.
+ * Running locally (exec_local.c) is the first executor; a remote host or
+ * a batch system are others.
+ *
+ * Every process the executor starts is a child of forkpool, the leader
+ * of a process group of its own, so that the runner reaps it and a signal
+ * to the group reaches the whole tree the job started.
+ */
+#ifndef FORKPOOL_EXEC_H
+#define FORKPOOL_EXEC_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+
+struct job;
+
+enum exec_result {
+	EXEC_OK,		/* started */
+	EXEC_FAILED,		/* will never start; the job is marked
+				   failed and a message was printed */
+	EXEC_AGAIN,		/* out of processes or memory: try later */
+	EXEC_NOFDS		/* out of file descriptors: try with fewer */
+};
+
+enum exec_ending {
+	EXEC_DONE,		/* the job's own ending: its result stands */
+	EXEC_REQUEUE		/* the host or transport failed: run the job
+				   again elsewhere, not as a new attempt */
+};
+
+/* What a launch gives the runner; the runner owns the fds after. */
+struct exec_proc {
+	pid_t	 pid;		/* the process group leader */
+	int	 fd[2];		/* read ends of stdout and stderr (non-
+				   blocking, close-on-exec), or -1 */
+};
+
+struct executor_ops {
+	/* Slots in the table, numbered 1..n ({%}). */
+	unsigned int	(*slots)(void *);
+	/* The host of a slot, NULL for this machine. */
+	const char	*(*host)(void *, unsigned int);
+	/* Whether a job may start in the slot now. */
+	int		(*usable)(void *, unsigned int);
+	/* The most bytes a job's command line may take. */
+	size_t		(*line_max)(void *);
+	/*
+	 * Start the job (rendered, its slot set) with stdin on in (-1:
+	 * /dev/null, or the terminal with --tty); fills p on EXEC_OK.
+	 */
+	enum exec_result (*launch)(void *, struct job *, int, struct exec_proc *);
+	/* What ended the job whose process left this wait(2) status. */
+	enum exec_ending (*ending)(void *, const struct job *, int);
+	/* Send sig to all the job's processes (group pgid here). */
+	void		(*signal)(void *, const struct job *, pid_t, int);
+	/*
+	 * A child that is no job's was reaped (a connection, a transfer):
+	 * 1 if it was the executor's.
+	 */
+	int		(*orphan)(void *, pid_t, int);
+	/* The terminal's descriptor with --tty, else -1. */
+	int		(*tty)(void *);
+	void		(*free)(void *);
+};
+
+struct executor {
+	const struct executor_ops	*ops;
+	void				*ctx;
+};
+
+/*
+ * The local executor: jobs slots on this machine.  capture: stdout and
+ * stderr into pipes (else forkpool's own, -u).  tty: stdin from the
+ * controlling terminal, whose foreground the job then gets.  NULL after
+ * a message naming --tty when there is no terminal.
+ */
+struct executor	*exec_local_new(unsigned int, int, int);
+
+/* Release any executor. */
+void		 executor_free(struct executor *);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * The run's policy: what forkpool does with each job the runner reports
+ * and what the whole run comes to.  It takes jobs from a source, hands
+ * their output to the output collector, tells the sinks, and decides:
+ * retries (--retries), requeues, --halt, the -k window (counted by the
+ * jobs queued for printing), -t, the counters and the exit status.  It
+ * answers the runner's callbacks with verdicts (runner.h) and never calls
+ * into the runner but to ask whether it is draining.
+ *
+ * The run borrows the options, the source, the output collector, the
+ * template and the sinks until run_free().
+ */
+#ifndef FORKPOOL_RUN_H
+#define FORKPOOL_RUN_H
+
+struct opts;
+struct output;
+struct run;
+struct runner;
+struct runner_callbacks;
+struct sink;
+struct source;
+struct template;
+
+struct run	*run_new(const struct opts *, struct source *,
+		    const struct template *);
+void		 run_free(struct run *);
+
+/* Tell sink of every event from now on (in the order added). */
+void		 run_add_sink(struct run *, struct sink *);
+
+/*
+ * The callbacks for a runner that prints through output; the runner is
+ * set once made, for run_callbacks()' draining question.
+ */
+const struct runner_callbacks *run_callbacks(struct run *, struct output *);
+void		 run_set_runner(struct run *, struct runner *);
+
+/*
+ * --dry-run: print each job's command on stdout instead of running it.
+ * Returns the exit status.
+ */
+int		 run_dry(struct run *);
+
+/*
+ * The exit status once the runner returned ran (0, a signal, or -1 for
+ * its own error).
+ */
+int		 run_status(const struct run *, int);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * Job sources: where the jobs of a run come from, in seq order.  The
+ * builder (records from the input) is one; --retry-failed (commands from
+ * a joblog) another; pipe mode's blocks will be a third.  A source makes
+ * each job with its command as far as it is known, and renders it at
+ * launch, once the runner has set the job's slot and host: {%} is known
+ * only then.
+ *
+ * A job returned by next() is the caller's; the source keeps nothing of
+ * it, so render() works from what the job holds.
+ */
+#ifndef FORKPOOL_SOURCE_H
+#define FORKPOOL_SOURCE_H
+
+struct job;
+
+enum source_status {
+	SOURCE_JOB,		/* *jobp is a new job, owned by the caller */
+	SOURCE_WAIT,		/* input must be polled (fd()) */
+	SOURCE_DONE,		/* no more jobs */
+	SOURCE_ERROR,		/* input failed; a message was printed */
+	SOURCE_REJECTED		/* records were reported instead of run
+				   (rejected()); call again for the next */
+};
+
+struct source_ops {
+	enum source_status (*next)(void *, struct job **);
+	/* The fd to poll after SOURCE_WAIT. */
+	int		 (*fd)(void *);
+	/* Fill in the job's command for its slot and host. */
+	void		 (*render)(void *, struct job *);
+	/*
+	 * How many records were rejected so far; *last gets the input
+	 * record number of the latest.
+	 */
+	unsigned long long (*rejected)(void *, unsigned long long *);
+};
+
+struct source {
+	const struct source_ops	*ops;
+	void			*ctx;
+};
+
+#endif
