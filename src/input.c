@@ -1,9 +1,7 @@
 #include <sys/types.h>
 
 #include <err.h>
-#include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,32 +11,8 @@
 
 #include "input.h"
 #include "opts.h"
+#include "reader.h"
 #include "util.h"
-
-/* Large reads keep the per-record cost down; a record may grow past it. */
-#define READ_SIZE	(64 * 1024)
-
-/* What -r counts as blank and --trim strips: Perl's \s, as GNU parallel. */
-#define BLANKS		" \t\r\n\v\f"
-
-/* Reads delimited records from one fd. */
-struct reader {
-	int		 fd;
-	int		 close_fd;	/* we opened it */
-	int		 eof;
-	char		 delim;
-	const char	*name;		/* for messages */
-	char		*buf;
-	size_t		 start;		/* first byte of the next record */
-	size_t		 scan;		/* bytes before it hold no delimiter */
-	size_t		 end;
-	size_t		 cap;
-	size_t		 limit;		/* longer records are skipped; 0: none */
-	int		 skipping;	/* inside a record over the limit */
-	size_t		 skipped;	/* its bytes so far */
-	int		 skipped_nul;	/* they hold a NUL byte */
-	int		 skipped_blank;	/* they are all blanks */
-};
 
 /* One value of a source. */
 struct value {
@@ -93,164 +67,36 @@ struct input {
 	unsigned long long num;
 };
 
-enum reader_status {
-	READER_OK,
-	READER_LONG,		/* a record over the limit: only its length */
-	READER_WAIT,
-	READER_EOF,
-	READER_ERROR
-};
-
-/* Whether c is a blank byte (NUL is not). */
-static int
-is_blank(char c)
-{
-	return c != '\0' && strchr(BLANKS, c) != NULL;
-}
-
-/* Open a reader on path ("-" is stdin); NULL after a message. */
+/*
+ * A reader on the file at path ("-" is stdin); NULL after a message.  The
+ * file it opens is closed by source_close().
+ */
 static struct reader *
-reader_open(const char *path, char delim)
+source_open(const char *path, char delim)
 {
-	struct reader	*r;
-	int		 fd;
+	int	 fd;
 
 	if (strcmp(path, "-") == 0)
-		fd = STDIN_FILENO;
-	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		return reader_new(STDIN_FILENO, delim, "stdin");
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		warn("%s", path);
 		return NULL;
 	}
-	r = xcalloc(1, sizeof(*r));
-	r->fd = fd;
-	r->close_fd = fd != STDIN_FILENO;
-	r->delim = delim;
-	r->name = strcmp(path, "-") == 0 ? "stdin" : path;
-	r->cap = READ_SIZE;
-	r->buf = xmalloc(r->cap);
-	return r;
+	return reader_new(fd, delim, path);
 }
 
-/* Close a reader. */
+/* Free a reader from source_open() and close its file; stdin stays open. */
 static void
-reader_free(struct reader *r)
+source_close(struct reader *r)
 {
+	int	 fd;
+
 	if (r == NULL)
 		return;
-	if (r->close_fd)
-		close(r->fd);
-	free(r->buf);
-	free(r);
-}
-
-/* Whether a read() would not block now. */
-static int
-reader_ready(const struct reader *r)
-{
-	struct pollfd	 pfd = { .fd = r->fd, .events = POLLIN };
-
-	return poll(&pfd, 1, 0) != 0;
-}
-
-/* Count n bytes of a record that is over the limit, and drop them. */
-static void
-reader_skip(struct reader *r, const char *p, size_t n)
-{
-	size_t	 i;
-
-	r->skipped += n;
-	if (r->delim != '\0' && memchr(p, '\0', n) != NULL)
-		r->skipped_nul = 1;
-	for (i = 0; r->skipped_blank && i < n; i++)
-		if (!is_blank(p[i]))
-			r->skipped_blank = 0;
-}
-
-/*
- * The next record into *p and *len (valid until the next call); for
- * READER_LONG only *len, and skipped_nul and skipped_blank say the rest.
- * With block unset, returns READER_WAIT rather than block in read().
- */
-static enum reader_status
-reader_next(struct reader *r, int block, char **p, size_t *len)
-{
-	char	*d;
-	ssize_t	 n;
-
-	for (;;) {
-		d = memchr(r->buf + r->scan, r->delim, r->end - r->scan);
-		if (d != NULL && r->skipping) {
-			reader_skip(r, r->buf + r->start,
-			    (size_t)(d - r->buf) - r->start);
-			r->start = r->scan = (size_t)(d - r->buf) + 1;
-			r->skipping = 0;
-			*p = NULL;
-			*len = r->skipped;
-			return READER_LONG;
-		}
-		if (d != NULL) {
-			*p = r->buf + r->start;
-			*len = (size_t)(d - *p);
-			*d = '\0';
-			r->start = r->scan = (size_t)(d - r->buf) + 1;
-			return READER_OK;
-		}
-		r->scan = r->end;
-		/*
-		 * A record that cannot run is not held: a 256 MiB line cost
-		 * 1 GiB by the time the builder rejected it.
-		 */
-		if (r->skipping || (r->limit > 0 &&
-		    r->end - r->start > r->limit)) {
-			if (!r->skipping) {
-				r->skipping = 1;
-				r->skipped = 0;
-				r->skipped_nul = 0;
-				r->skipped_blank = 1;
-			}
-			reader_skip(r, r->buf + r->start, r->end - r->start);
-			r->start = r->scan = r->end;
-		}
-		if (r->eof) {
-			if (r->skipping) {
-				r->skipping = 0;
-				*p = NULL;
-				*len = r->skipped;
-				return READER_LONG;
-			}
-			if (r->start == r->end)
-				return READER_EOF;
-			/* A last record without its delimiter still counts. */
-			*p = r->buf + r->start;
-			*len = r->end - r->start;
-			(*p)[*len] = '\0';
-			r->start = r->scan = r->end;
-			return READER_OK;
-		}
-		if (!block && !reader_ready(r))
-			return READER_WAIT;
-		if (r->start > 0) {
-			memmove(r->buf, r->buf + r->start, r->end - r->start);
-			r->end -= r->start;
-			r->scan -= r->start;
-			r->start = 0;
-		}
-		/* Keep one byte spare for the NUL of a last partial record. */
-		if (r->cap - r->end < READ_SIZE / 2 + 1) {
-			r->cap *= 2;
-			r->buf = xreallocarray(r->buf, r->cap, 1);
-		}
-		n = read(r->fd, r->buf + r->end, r->cap - r->end - 1);
-		if (n == -1) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			warn("%s", r->name);
-			return READER_ERROR;
-		}
-		if (n == 0)
-			r->eof = 1;
-		r->end += (size_t)n;
-	}
+	fd = reader_fd(r);
+	reader_free(r);
+	if (fd != STDIN_FILENO)
+		close(fd);
 }
 
 /* Append a value to a source. */
@@ -274,9 +120,9 @@ static int
 source_load(struct source *s, const struct source_spec *spec, char delim)
 {
 	struct reader		*r;
+	struct reader_rec	 rec;
 	enum reader_status	 st;
-	char			*p;
-	size_t			 len, i;
+	size_t			 i;
 
 	if (spec->kind == SOURCE_VALUES) {
 		s->values = xcalloc(spec->nvalues, sizeof(*s->values));
@@ -288,12 +134,11 @@ source_load(struct source *s, const struct source_spec *spec, char delim)
 		return 0;
 	}
 	s->owns = 1;
-	if ((r = reader_open(spec->path, delim)) == NULL)
+	if ((r = source_open(spec->path, delim)) == NULL)
 		return -1;
-	while ((st = reader_next(r, 1, &p, &len)) == READER_OK)
-		source_add(s, p, len, delim != '\0' &&
-		    memchr(p, '\0', len) != NULL);
-	reader_free(r);
+	while ((st = reader_next(r, 1, &rec)) == READER_OK)
+		source_add(s, rec.p, rec.len, rec.nul);
+	source_close(r);
 	return st == READER_EOF ? 0 : -1;
 }
 
@@ -373,7 +218,7 @@ input_new(const struct opts *o)
 	in->odometer = xcalloc(in->ngroups, sizeof(*in->odometer));
 	if (in->groups[0].nsrc == 1 &&
 	    copy.sources[in->groups[0].src[0]].kind == SOURCE_FILE) {
-		in->stream = reader_open(copy.sources[0].path, o->delim);
+		in->stream = source_open(copy.sources[0].path, o->delim);
 		if (in->stream == NULL)
 			goto fail;
 	}
@@ -396,7 +241,7 @@ input_free(struct input *in)
 
 	if (in == NULL)
 		return;
-	reader_free(in->stream);
+	source_close(in->stream);
 	for (i = 0; i < in->nsources; i++) {
 		for (k = 0; in->sources[i].owns && k < in->sources[i].n; k++)
 			free(in->sources[i].values[k].s);
@@ -417,7 +262,7 @@ input_free(struct input *in)
 int
 input_fd(const struct input *in)
 {
-	return in->stream != NULL ? in->stream->fd : -1;
+	return in->stream != NULL ? reader_fd(in->stream) : -1;
 }
 
 /* Skip streamed records over limit bytes; see input.h. */
@@ -425,7 +270,7 @@ void
 input_set_limit(struct input *in, size_t limit)
 {
 	if (in->stream != NULL)
-		in->stream->limit = limit;
+		reader_set_limit(in->stream, limit);
 }
 
 /* Add a column to the current tuple, trimmed as --trim says. */
@@ -435,10 +280,10 @@ add_column(struct input *in, const char *p, size_t len)
 	struct column	*c;
 
 	if (in->trim & TRIM_LEFT)
-		for (; len > 0 && is_blank(*p); len--)
+		for (; len > 0 && reader_is_blank(*p); len--)
 			p++;
 	if (in->trim & TRIM_RIGHT)
-		for (; len > 0 && is_blank(p[len - 1]); len--)
+		for (; len > 0 && reader_is_blank(p[len - 1]); len--)
 			;
 	if (in->ncols == in->capcols) {
 		in->capcols = in->capcols == 0 ? 16 : in->capcols * 2;
@@ -551,7 +396,7 @@ tuple_blank(const struct input *in)
 			if (v.too_long && !v.blank)
 				return 0;
 			for (c = 0; !v.too_long && c < v.len; c++)
-				if (!is_blank(v.s[c]))
+				if (!reader_is_blank(v.s[c]))
 					return 0;
 		}
 	return 1;
@@ -630,9 +475,7 @@ advance(struct input *in)
 static enum input_status
 next_first(struct input *in)
 {
-	enum reader_status	 st;
-	char			*p;
-	size_t			 len;
+	struct reader_rec	 rec;
 
 	if (in->stream == NULL) {
 		if (in->started)
@@ -641,21 +484,19 @@ next_first(struct input *in)
 		return in->odometer[0] < in->groups[0].count ? INPUT_RECORD :
 		    INPUT_EOF;
 	}
-	st = reader_next(in->stream, 0, &p, &len);
-	switch (st) {
+	switch (reader_next(in->stream, 0, &rec)) {
 	case READER_OK:
 		buf_reset(&in->first);
-		buf_add(&in->first, p, len);
-		in->first_bad = in->stream->delim != '\0' &&
-		    memchr(p, '\0', len) != NULL;
+		buf_add(&in->first, rec.p, rec.len);
+		in->first_bad = rec.nul;
 		in->first_long.too_long = 0;
 		return INPUT_RECORD;
 	case READER_LONG:
 		memset(&in->first_long, 0, sizeof(in->first_long));
-		in->first_long.len = len;
-		in->first_long.bad = in->stream->skipped_nul;
+		in->first_long.len = rec.len;
+		in->first_long.bad = rec.nul;
 		in->first_long.too_long = 1;
-		in->first_long.blank = in->stream->skipped_blank;
+		in->first_long.blank = rec.blank;
 		return INPUT_RECORD;
 	case READER_WAIT:
 		return INPUT_WAIT;

@@ -1,6 +1,6 @@
 /*
- * Input: the record readers (newline, NUL or any one-byte delimiter), the
- * sources (stdin, -a FILE, ::: values, :::: FILE), how several sources
+ * Input: the sources (stdin, -a FILE, ::: values, :::: FILE), each file
+ * split into records by a reader (reader.h), how several sources
  * combine (cross product, :::+ links, --link), column splitting (--colsep,
  * PCRE2), --trim and blank record skipping.
  *
