@@ -32,7 +32,7 @@ HDRS =		$(wildcard src/*.h)
 DEPS =		gcc make pkg-config libbsd-dev libpcre2-dev bats bats-support bats-assert \
 		bats-file mandoc parallel findutils time valgrind bash dash zsh \
 		fish clang libclang-rt-dev cppcheck clang-tidy procps util-linux \
-		coreutils
+		coreutils strace
 
 # The sanitized build for "make check-asan", apart from the normal one.
 ASAN_CC ?=	clang

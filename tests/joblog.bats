@@ -603,3 +603,34 @@ crash_test() {
 	assert_output "$(printf '1\t0\t0\tseq 30000')"
 	assert_equal "$(cat err)" ''
 }
+
+# Each job marks itself running in r/, waits, and prints how many jobs ran
+# meanwhile: the highest count tells how many ran at once.
+overlap_job() {
+	mkdir -p r
+	printf '%s' 'touch r/{}; sleep 0.4; ls r | wc -l; rm -f r/{}'
+}
+
+@test "-k after --resume keeps -j jobs running, though the job numbers skip" {
+	run fp -k --joblog jl echo ::: 1 2 3 4
+	assert_success
+	run --separate-stderr fp -k -j4 --joblog jl --resume "$(overlap_job)" ::: 1 2 3 4 5 6 7 8 9 10 11 12
+	assert_success
+	assert_equal "${#lines[@]}" 8
+	max=$(printf '%s\n' "${lines[@]}" | sort -n | tail -1)
+	((max >= 3)) || fail "at most $max jobs ran at once at -j4"
+}
+
+@test "-k with --retry-failed keeps -j jobs running, though the job numbers skip" {
+	run fp --joblog jl 'exit $(({} > 4))' ::: 1 2 3 4 5 6 7 8 9 10 11 12
+	assert_failure 8
+	# the failed jobs are 5 to 12: make each of them the overlap job
+	mkdir r
+	awk -F '\t' -v OFS='\t' -v cmd='f=r/$$; touch $f; sleep 0.4; ls r | wc -l; rm -f $f' \
+		'NR > 1 { $9 = cmd } { print }' jl >jl2 && mv jl2 jl
+	run --separate-stderr fp -k -j4 --joblog jl --retry-failed
+	assert_success
+	assert_equal "${#lines[@]}" 8
+	max=$(printf '%s\n' "${lines[@]}" | sort -n | tail -1)
+	((max >= 3)) || fail "at most $max jobs ran at once at -j4"
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bats
+# The event loop itself: what happens when it fails, and that its cost per
+# job does not grow with the number of jobs running at once.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+setup_file() {
+	# A shim that makes poll(2) and epoll_wait(2) fail on demand.
+	cc -shared -fPIC -O1 -o "$BATS_FILE_TMPDIR/failpoll.so" \
+		"$FP_TESTS/shim/failpoll.c" -ldl
+}
+
+setup() {
+	fp_setup
+	cd "$BATS_TEST_TMPDIR"
+}
+
+teardown() {
+	kill_leftovers
+}
+
+@test "an error of the event loop ends, reaps and reports every running job" {
+	# The executable's own poll() would take precedence over the shim's.
+	skip_if_sanitized "the sanitizer's poll() cannot be replaced"
+	# job 2 finishes, its output held behind job 1 (-k); then job 3 makes
+	# the loop's next wait fail
+	run --separate-stderr timeout 20 env LD_PRELOAD="$BATS_FILE_TMPDIR/failpoll.so" \
+		FP_FAILPOLL="$PWD/flag" "$FORKPOOL" -k -j3 --joblog jl \
+		'case {} in 2) echo two;; 3) sleep 0.5; touch flag; echo three; exec sleep 31.7;; *) exec sleep 31.7;; esac' ::: 1 2 3
+	assert_failure 255
+	# the finished job is printed and logged; the ones ended are neither
+	assert_output 'two'
+	assert_equal "$(cut -f 1,7 jl | tail -n +2)" $'2\t0'
+	[[ $stderr == *'forkpool: '*'Cannot allocate memory'* ]] || fail "stderr: $stderr"
+	# and nothing of jobs 1 and 3 is left running
+	run pgrep -f 'sleep 31.7'
+	assert_failure 1
+}
+
+@test "the event loop never polls every job's pipes: its turns cost the same at -j300 as at -j2" {
+	require_cmd strace
+	skip_if_sanitized "strace of a sanitized build"
+	# forkpool alone is traced (no -f): the jobs are not.
+	run strace -qq -e trace=poll,ppoll -o trace "$FORKPOOL" -j300 sleep 0.3 ::: $(seq 300)
+	assert_success
+	# the most descriptors one poll(2) was given
+	most=$(grep -oE '\], [0-9]+,' trace | grep -oE '[0-9]+' | sort -n | tail -1)
+	[[ -n $most ]] || fail "no poll(2) call was traced"
+	((most <= 5)) || fail "one poll(2) call watched $most descriptors"
+}
