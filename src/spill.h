@@ -58,7 +58,9 @@ ssize_t		 spill_read(struct spill *, void *, size_t, off_t);
  * Send at most len held bytes at *off to fd with sendfile(2), advancing
  * *off by what was sent.  Returns what sendfile(2) returns (EINTR aside):
  * -1 with errno EAGAIN when fd takes no more now, EINVAL or ENOSYS when fd
- * cannot be written that way; no message is printed.
+ * cannot be written that way (read the bytes and write them instead; the
+ * store also says EINVAL for a pipe or socket when it must not lend the
+ * file's pages, see spill.c); no message is printed.
  */
 ssize_t		 spill_send(struct spill *, int, off_t *, size_t);
 
