@@ -524,15 +524,8 @@ line_data(struct output *out, struct job *j, int stream, const char *p,
     size_t len)
 {
 	const char	*nl;
-	size_t		 i;
 
-	nl = NULL;
-	for (i = len; i-- > 0;)
-		if (p[i] == '\n') {
-			nl = p + i;
-			break;
-		}
-	if (nl == NULL) {
+	if ((nl = memrchr(p, '\n', len)) == NULL) {
 		hold_add(out, &j->out->h[stream], p, len);
 		return;
 	}
