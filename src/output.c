@@ -1,6 +1,5 @@
 #include <sys/types.h>
 
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -16,6 +15,7 @@
 #include "job.h"
 #include "opts.h"
 #include "output.h"
+#include "spill.h"
 #include "util.h"
 
 /* Held output kept in memory across all jobs before spilling to disk. */
@@ -32,7 +32,7 @@
 /* The most one splice(2) from a job's pipe to the spill file moves. */
 #define MOVE_CHUNK	(1024 * 1024)
 
-/* A run of held bytes in the spill file. */
+/* A run of held bytes in the spill file, owned by the hold it is in. */
 struct extent {
 	off_t	 off;
 	size_t	 len;
@@ -67,10 +67,7 @@ struct output {
 	enum output_status	 status;
 	struct job_list		 queue;		/* -k: started, unprinted */
 	unsigned long long	 nqueued;
-	const char		*tmpdir;
-	int			 spill_fd;	/* -1 until needed */
-	off_t			 spill_end;
-	size_t			 spill_held;
+	struct spill		*spill;
 	size_t			 mem_held;
 	char			*iobuf;
 	struct buf		 tagged;
@@ -150,8 +147,7 @@ output_new(const struct opts *o)
 	if ((t = o->tmpdir) == NULL && ((t = getenv("TMPDIR")) == NULL ||
 	    *t == '\0'))
 		t = "/tmp";
-	out->tmpdir = t;
-	out->spill_fd = -1;
+	out->spill = spill_new(t);
 	out->iobuf = xmalloc(SPILL_CHUNK);
 	TAILQ_INIT(&out->flushing);
 	out->q[1] = 1;
@@ -195,8 +191,7 @@ output_free(struct output *out)
 		close(out->wfd[0]);
 	if (out->wfd[1] > STDERR_FILENO)
 		close(out->wfd[1]);
-	if (out->spill_fd != -1)
-		close(out->spill_fd);
+	spill_free(out->spill);
 	free(out->iobuf);
 	buf_free(&out->tagged);
 	free(out);
@@ -296,15 +291,17 @@ put(struct output *out, int stream, const char *p, size_t len)
 	hold_add(out, &out->pend[s], p, len);
 }
 
-/* Bytes of the spill file at off wait in queue s, after what waits. */
+/*
+ * The len bytes of the spill file at off are now the hold's, after what
+ * it has; written is how many of its extents were written already and
+ * must not grow.
+ */
 static void
-pend_extent(struct output *out, int s, off_t off, size_t len)
+hold_extent(struct hold *h, size_t written, off_t off, size_t len)
 {
-	struct hold	*h = &out->pend[s];
+	struct extent	*e;
 
-	out->total[s] += len;
-	out->spill_held += len;
-	if (h->next > out->pend_ext[s] && h->ext[h->next - 1].off +
+	if (h->next > written && h->ext[h->next - 1].off +
 	    (off_t)h->ext[h->next - 1].len == off) {
 		h->ext[h->next - 1].len += len;
 		return;
@@ -313,8 +310,17 @@ pend_extent(struct output *out, int s, off_t off, size_t len)
 		h->capext = h->capext == 0 ? 4 : h->capext * 2;
 		h->ext = xreallocarray(h->ext, h->capext, sizeof(*h->ext));
 	}
-	h->ext[h->next].off = off;
-	h->ext[h->next++].len = len;
+	e = &h->ext[h->next++];
+	e->off = off;
+	e->len = len;
+}
+
+/* Bytes of the spill file at off wait in queue s, after what waits. */
+static void
+pend_extent(struct output *out, int s, off_t off, size_t len)
+{
+	out->total[s] += len;
+	hold_extent(&out->pend[s], out->pend_ext[s], off, len);
 }
 
 /* Write to stdout or stderr, adding the job's tag at each line start. */
@@ -347,89 +353,29 @@ emit(struct output *out, struct job *j, int stream, const char *p,
 	put(out, stream, out->tagged.data, out->tagged.len);
 }
 
-/* Open the spill file: created and unlinked at once, so nothing is left. */
-static int
-spill_open(struct output *out)
-{
-	struct buf	 path = { 0 };
-	int		 fd;
-
-	buf_adds(&path, out->tmpdir);
-	buf_adds(&path, "/forkpool.XXXXXX");
-	if ((fd = mkostemp(path.data, O_CLOEXEC)) == -1) {
-		warn("cannot create a spill file in %s", out->tmpdir);
-		buf_free(&path);
-		return -1;
-	}
-	unlink(path.data);
-	buf_free(&path);
-	out->spill_fd = fd;
-	return 0;
-}
-
-/* Writing to the spill file failed. */
-static void
-spill_failed(struct output *out)
-{
-	warn("cannot hold output in a spill file in %s", out->tmpdir);
-	out->status = OUTPUT_FAILED;
-}
-
-/* The len bytes at the spill file's end are now the hold's. */
-static void
-hold_extent(struct output *out, struct hold *h, size_t len)
-{
-	struct extent	*e;
-
-	if (h->next > 0 && h->ext[h->next - 1].off +
-	    (off_t)h->ext[h->next - 1].len == out->spill_end)
-		h->ext[h->next - 1].len += len;
-	else {
-		if (h->next == h->capext) {
-			h->capext = h->capext == 0 ? 4 : h->capext * 2;
-			h->ext = xreallocarray(h->ext, h->capext,
-			    sizeof(*h->ext));
-		}
-		e = &h->ext[h->next++];
-		e->off = out->spill_end;
-		e->len = len;
-	}
-	out->spill_end += (off_t)len;
-	out->spill_held += len;
-}
-
 /* Hold len bytes for a stream; spill past the memory budget. */
 static void
 hold_add(struct output *out, struct hold *h, const char *p, size_t len)
 {
 	ssize_t		 n;
-	size_t		 done;
+	off_t		 off;
 
 	if (h->next == 0 && out->mem_held + len <= MEM_BUDGET) {
 		buf_add(&h->mem, p, len);
 		out->mem_held += len;
 		return;
 	}
-	if (out->status == OUTPUT_FAILED)
-		return;
-	if (out->spill_fd == -1 && spill_open(out) == -1) {
-		out->status = OUTPUT_FAILED;
-		return;
-	}
-	for (done = 0; done < len; done += (size_t)n) {
-		n = pwrite(out->spill_fd, p + done, len - done,
-		    out->spill_end + (off_t)done);
-		if (n == -1 && errno == EINTR)
-			n = 0;
-		else if (n == -1) {
-			spill_failed(out);
+	for (; len > 0 && out->status != OUTPUT_FAILED; len -= (size_t)n) {
+		if ((n = spill_write(out->spill, p, len, &off)) == -1) {
+			out->status = OUTPUT_FAILED;
 			return;
 		}
+		hold_extent(h, 0, off, (size_t)n);
+		p += n;
 	}
-	hold_extent(out, h, len);
 }
 
-/* Forget what a hold has, returning its space. */
+/* Forget what a hold has, giving back its space. */
 static void
 hold_clear(struct output *out, struct hold *h)
 {
@@ -438,51 +384,53 @@ hold_clear(struct output *out, struct hold *h)
 	out->mem_held -= h->mem.len;
 	buf_free(&h->mem);
 	for (i = 0; i < h->next; i++)
-		out->spill_held -= h->ext[i].len;
+		spill_release(out->spill, h->ext[i].off, h->ext[i].len);
 	free(h->ext);
 	h->ext = NULL;
 	h->next = h->capext = 0;
-	/* Nothing left in the spill file: start it over. */
-	if (out->spill_held == 0 && out->spill_end > 0) {
-		if (ftruncate(out->spill_fd, 0) == 0)
-			out->spill_end = 0;
-	}
 }
 
 /*
  * Send held bytes from the spill file to stdout or stderr without
  * copying them through forkpool; *off and *left say what is still to
  * send when sendfile(2) cannot be used.  What the stream does not take
- * now waits in pend, as the same bytes of the spill file.
+ * now waits in pend, as the same bytes of the spill file, which are
+ * pend's from then on: returns how many, from the end of the run, went
+ * to pend so.
  */
-static void
+static size_t
 send_spill(struct output *out, int stream, off_t *off, size_t *left)
 {
 	ssize_t	 n;
+	size_t	 handed;
 
 	stream = out->q[stream];
 	if (*left > 0 && out->status == OUTPUT_OK && pending(out, stream)) {
 		pend_extent(out, stream, *off, *left);
+		handed = *left;
 		*left = 0;
-		return;
+		return handed;
 	}
 	while (*left > 0 && !out->no_sendfile[stream] &&
 	    out->status == OUTPUT_OK) {
-		if ((n = sendfile(out->wfd[stream], out->spill_fd, off,
+		if ((n = spill_send(out->spill, out->wfd[stream], off,
 		    *left)) > 0) {
 			*left -= (size_t)n;
 			out->total[stream] += (size_t)n;
 			out->written[stream] += (size_t)n;
 		} else if (n == 0)
-			return;		/* cut short: reported by the reader */
+			return 0;	/* cut short: reported by the reader */
 		else if (errno == EAGAIN) {
 			pend_extent(out, stream, *off, *left);
+			handed = *left;
 			*left = 0;
+			return handed;
 		} else if (errno == EINVAL || errno == ENOSYS)
 			out->no_sendfile[stream] = 1;
-		else if (errno != EINTR)
+		else
 			write_failed(out, stream + 1);
 	}
+	return 0;
 }
 
 /* Print held bytes from the spill file through a buffer. */
@@ -495,10 +443,7 @@ read_spill(struct output *out, struct job *j, int stream, off_t off,
 
 	while (left > 0 && out->status == OUTPUT_OK) {
 		want = left > SPILL_CHUNK ? SPILL_CHUNK : left;
-		if ((n = pread(out->spill_fd, out->iobuf, want, off)) <= 0) {
-			if (n == -1 && errno == EINTR)
-				continue;
-			warn("cannot read back held output");
+		if ((n = spill_read(out->spill, out->iobuf, want, off)) == -1) {
 			out->status = OUTPUT_FAILED;
 			return;
 		}
@@ -508,22 +453,31 @@ read_spill(struct output *out, struct job *j, int stream, off_t off,
 	}
 }
 
-/* Print what a hold has, then forget it. */
+/*
+ * Print what a hold has, then forget it.  Each extent is given back once
+ * printed, so that the spill file never holds what was printed, except
+ * what waits for the stream: that part is pend's now.
+ */
 static void
 hold_print(struct output *out, struct job *j, int stream)
 {
 	struct hold	*h = &j->out->h[stream];
-	size_t		 i, left;
+	struct extent	*e;
+	size_t		 i, left, handed;
 	off_t		 off;
 
 	emit(out, j, stream, h->mem.data, h->mem.len);
 	for (i = 0; i < h->next && out->status == OUTPUT_OK; i++) {
-		off = h->ext[i].off;
-		left = h->ext[i].len;
+		e = &h->ext[i];
+		off = e->off;
+		left = e->len;
+		handed = 0;
 		/* A tag goes at each line start: the bytes must be seen. */
 		if (j->tag == NULL)
-			send_spill(out, stream, &off, &left);
+			handed = send_spill(out, stream, &off, &left);
 		read_spill(out, j, stream, off, left);
+		spill_release(out->spill, e->off, e->len - handed);
+		e->len = 0;
 	}
 	hold_clear(out, h);
 }
@@ -571,15 +525,8 @@ line_data(struct output *out, struct job *j, int stream, const char *p,
     size_t len)
 {
 	const char	*nl;
-	size_t		 i;
 
-	nl = NULL;
-	for (i = len; i-- > 0;)
-		if (p[i] == '\n') {
-			nl = p + i;
-			break;
-		}
-	if (nl == NULL) {
+	if ((nl = memrchr(p, '\n', len)) == NULL) {
 		hold_add(out, &j->out->h[stream], p, len);
 		return;
 	}
@@ -635,21 +582,14 @@ output_take(struct output *out, struct job *j, int stream, int in)
 	    passes_through(out, j, stream) || by_line(out) ||
 	    (h->next == 0 && out->mem_held + MOVE_CHUNK <= MEM_BUDGET))
 		return TAKE_READ;
-	if (out->spill_fd == -1 && spill_open(out) == -1) {
-		out->status = OUTPUT_FAILED;
-		return TAKE_READ;
-	}
-	off = out->spill_end;
-	while ((n = splice(in, NULL, out->spill_fd, &off, MOVE_CHUNK,
-	    SPLICE_F_MOVE)) == -1 && errno == EINTR)
-		;
+	n = spill_splice(out->spill, in, MOVE_CHUNK, &off);
 	if (n > 0)
-		hold_extent(out, h, (size_t)n);
+		hold_extent(h, 0, off, (size_t)n);
 	else if (n == -1 && errno == EINVAL) {
 		out->no_splice_spill = 1;
 		return TAKE_READ;
 	} else if (n == -1 && errno != EAGAIN) {
-		spill_failed(out);
+		out->status = OUTPUT_FAILED;
 		return TAKE_READ;
 	}
 	return n;
@@ -703,7 +643,10 @@ retire(struct output *out, struct job *j)
 	release_written(out);
 }
 
-/* Write what waits for stream s, as far as it takes it now. */
+/*
+ * Write what waits for stream s, as far as it takes it now.  What was
+ * written of the spill file is given back as it goes.
+ */
 static void
 flush_stream(struct output *out, int s)
 {
@@ -730,33 +673,37 @@ flush_stream(struct output *out, int s)
 		}
 		if (!out->no_sendfile[s]) {
 			/* Advances e->off by what it sent. */
-			n = sendfile(out->wfd[s], out->spill_fd, &e->off,
+			n = spill_send(out->spill, out->wfd[s], &e->off,
 			    e->len);
 			if (n == -1 && (errno == EINVAL || errno == ENOSYS)) {
 				out->no_sendfile[s] = 1;
 				continue;
 			}
+			if (n == 0) {
+				warnx("cannot read back held output");
+				out->status = OUTPUT_FAILED;
+				return;
+			}
 		} else {
 			want = e->len > SPILL_CHUNK ? SPILL_CHUNK : e->len;
-			if ((n = pread(out->spill_fd, out->iobuf, want,
-			    e->off)) > 0 && (n = stream_write(out, s,
-			    out->iobuf, (size_t)n)) > 0)
+			if ((n = spill_read(out->spill, out->iobuf, want,
+			    e->off)) == -1) {
+				out->status = OUTPUT_FAILED;
+				return;
+			}
+			if ((n = stream_write(out, s, out->iobuf,
+			    (size_t)n)) > 0)
 				e->off += n;
 		}
-		if (n == -1 && errno == EINTR)
-			continue;
 		if (n == -1 && errno == EAGAIN)
 			return;
 		if (n <= 0) {
-			if (n == 0)
-				warnx("cannot read back held output");
-			else
-				write_failed(out, s + 1);
+			write_failed(out, s + 1);
 			out->status = OUTPUT_FAILED;
 			return;
 		}
 		e->len -= (size_t)n;
-		out->spill_held -= (size_t)n;
+		spill_release(out->spill, e->off - n, (size_t)n);
 		out->written[s] += (size_t)n;
 	}
 	if (out->status != OUTPUT_OK)
