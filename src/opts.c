@@ -546,11 +546,11 @@ struct optdef {
 	int		 letter;	/* short letter, or 0 */
 	int		 has_arg;	/* no_argument or required_argument */
 	enum opt_kind	 kind;
+	int		 value;		/* handed to the handler */
 	size_t		 field;		/* offset in struct opts, but HANDLER */
 	long long	 max;		/* KIND_COUNT */
 	const char	*what;		/* KIND_STRING: what may not be empty */
 	enum opts_result (*handler)(struct parse_state *, const char *);
-	int		 value;		/* handed to the handler */
 };
 
 /* -a FILE, --arg-file FILE. */
@@ -753,25 +753,26 @@ on_version(struct parse_state *st, const char *arg)
 #define FIELD(f, t)	(offsetof(struct opts, f) + \
 			    0 * sizeof(&((struct opts *)NULL)->f == (t *)NULL))
 
-#define FLAG(name, letter, f) \
-	{ name, letter, no_argument, KIND_FLAG, FIELD(f, int), 0, NULL, \
-	    NULL, 0 }
-#define STRING(name, letter, f, what) \
-	{ name, letter, required_argument, KIND_STRING, \
-	    FIELD(f, const char *), 0, what, NULL, 0 }
-#define COUNT(name, letter, f, max) \
-	{ name, letter, required_argument, KIND_COUNT, FIELD(f, size_t), \
-	    max, NULL, NULL, 0 }
-#define ARG(name, letter, handler) \
-	{ name, letter, required_argument, KIND_HANDLER, 0, 0, NULL, \
-	    handler, 0 }
-#define NOARG(name, letter, handler, value) \
-	{ name, letter, no_argument, KIND_HANDLER, 0, 0, NULL, handler, \
-	    value }
+#define FLAG(nm, ch, f) \
+	{ .name = (nm), .letter = (ch), .has_arg = no_argument, \
+	    .kind = KIND_FLAG, .field = FIELD(f, int) }
+#define STRING(nm, ch, f, empty) \
+	{ .name = (nm), .letter = (ch), .has_arg = required_argument, \
+	    .kind = KIND_STRING, .field = FIELD(f, const char *), \
+	    .what = (empty) }
+#define COUNT(nm, ch, f, most) \
+	{ .name = (nm), .letter = (ch), .has_arg = required_argument, \
+	    .kind = KIND_COUNT, .field = FIELD(f, size_t), .max = (most) }
+#define ARG(nm, ch, fn) \
+	{ .name = (nm), .letter = (ch), .has_arg = required_argument, \
+	    .kind = KIND_HANDLER, .handler = (fn) }
+#define NOARG(nm, ch, fn, v) \
+	{ .name = (nm), .letter = (ch), .has_arg = no_argument, \
+	    .kind = KIND_HANDLER, .handler = (fn), .value = (v) }
 
 /*
- * Every option, in the order of --help.  getopt_long()'s tables are made
- * from this one; an alias is a second entry doing the same.
+ * Every option.  getopt_long()'s tables are made from this one; an alias
+ * would be a second entry doing the same.
  */
 static const struct optdef optdefs[] = {
 	ARG("arg-file",			'a', on_arg_file),
