@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,76 +15,6 @@
 
 #include "opts.h"
 #include "util.h"
-
-/* Long options without a short form get codes above the char range. */
-enum {
-	OPT_COLSEP = 256,
-	OPT_LINK,
-	OPT_SHELL,
-	OPT_EXEC_MODE,
-	OPT_GROUP,
-	OPT_LINE_BUFFER,
-	OPT_TAG,
-	OPT_TAGSTRING,
-	OPT_TMPDIR,
-	OPT_DRY_RUN,
-	OPT_TIMEOUT,
-	OPT_TERMSEQ,
-	OPT_RETRIES,
-	OPT_DELAY,
-	OPT_HALT,
-	OPT_LOAD,
-	OPT_MEMFREE,
-	OPT_JOBLOG,
-	OPT_RESUME,
-	OPT_RESUME_FAILED,
-	OPT_RETRY_FAILED,
-	OPT_TRIM,
-	OPT_TTY
-};
-
-static const char short_options[] = "+:a:0d:rI:n:N:Xs:j:kutvhV";
-
-static const struct option long_options[] = {
-	{ "arg-file",		required_argument,	NULL, 'a' },
-	{ "null",		no_argument,		NULL, '0' },
-	{ "delimiter",		required_argument,	NULL, 'd' },
-	{ "colsep",		required_argument,	NULL, OPT_COLSEP },
-	{ "trim",		required_argument,	NULL, OPT_TRIM },
-	{ "no-run-if-empty",	no_argument,		NULL, 'r' },
-	{ "link",		no_argument,		NULL, OPT_LINK },
-	{ "max-args",		required_argument,	NULL, 'n' },
-	{ "max-replace-args",	required_argument,	NULL, 'N' },
-	{ "xargs",		no_argument,		NULL, 'X' },
-	{ "max-chars",		required_argument,	NULL, 's' },
-	{ "shell",		required_argument,	NULL, OPT_SHELL },
-	{ "exec-mode",		required_argument,	NULL, OPT_EXEC_MODE },
-	{ "jobs",		required_argument,	NULL, 'j' },
-	{ "group",		no_argument,		NULL, OPT_GROUP },
-	{ "keep-order",		no_argument,		NULL, 'k' },
-	{ "line-buffer",	no_argument,		NULL, OPT_LINE_BUFFER },
-	{ "ungroup",		no_argument,		NULL, 'u' },
-	{ "tag",		no_argument,		NULL, OPT_TAG },
-	{ "tagstring",		required_argument,	NULL, OPT_TAGSTRING },
-	{ "tmpdir",		required_argument,	NULL, OPT_TMPDIR },
-	{ "dry-run",		no_argument,		NULL, OPT_DRY_RUN },
-	{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
-	{ "termseq",		required_argument,	NULL, OPT_TERMSEQ },
-	{ "retries",		required_argument,	NULL, OPT_RETRIES },
-	{ "tty",		no_argument,		NULL, OPT_TTY },
-	{ "delay",		required_argument,	NULL, OPT_DELAY },
-	{ "halt",		required_argument,	NULL, OPT_HALT },
-	{ "load",		required_argument,	NULL, OPT_LOAD },
-	{ "memfree",		required_argument,	NULL, OPT_MEMFREE },
-	{ "joblog",		required_argument,	NULL, OPT_JOBLOG },
-	{ "resume",		no_argument,		NULL, OPT_RESUME },
-	{ "resume-failed",	no_argument,		NULL, OPT_RESUME_FAILED },
-	{ "retry-failed",	no_argument,		NULL, OPT_RETRY_FAILED },
-	{ "verbose",		no_argument,		NULL, 't' },
-	{ "help",		no_argument,		NULL, 'h' },
-	{ "version",		no_argument,		NULL, 'V' },
-	{ NULL,			0,			NULL, 0 }
-};
 
 static const char help_text[] =
 "usage: forkpool [OPTIONS] [COMMAND [ARG...]] [::: VALUE...] [:::: FILE...]\n"
@@ -160,35 +91,6 @@ usage(void)
 	(void)fprintf(stderr, "usage: forkpool [OPTIONS] [COMMAND [ARG...]] "
 	    "[::: VALUE...] [:::: FILE...]\n"
 	    "Try 'forkpool --help' for more.\n");
-}
-
-/*
- * Name what getopt_long() refused.  For a long option, word is the one it
- * refused; for a short one, optopt is the letter.  optopt is also set for
- * a known long option given an argument it does not take (--link=x), and
- * is then a code above the char range, no letter at all.
- */
-static void
-unknown_option(const char *word)
-{
-	const struct option	*lo;
-	const char		*name = word + 2;
-	size_t			 len, n = 0;
-
-	if (strncmp(word, "--", 2) != 0) {
-		warnx("-%c: unknown option", optopt);
-		return;
-	}
-	len = strcspn(name, "=");
-	for (lo = long_options; lo->name != NULL; lo++)
-		if (strncmp(lo->name, name, len) == 0)
-			n++;
-	if (optopt != 0)
-		warnx("%s: --%.*s takes no argument", word, (int)len, name);
-	else if (n > 1)
-		warnx("%s: ambiguous option", word);
-	else
-		warnx("%s: unknown option", word);
 }
 
 /* Online CPUs, at least 1. */
@@ -315,20 +217,16 @@ parse_delimiter(const char *arg, char *delim)
 	return -1;
 }
 
-/* Parse a positive count for -n, -N or -s; 0 on success. */
+/* Parse a count from 1 to max for opt (-n, --retries); 0 on success. */
 static int
-parse_count(int opt, const char *arg, long long max, size_t *out)
+parse_count(const char *opt, const char *arg, long long max, size_t *out)
 {
 	const char	*errstr;
 	long long	 n;
 
 	n = strtonum(arg, 1, max, &errstr);
-	if (errstr != NULL && opt == 0) {
-		warnx("--retries %s: %s", arg, errstr);
-		return -1;
-	}
 	if (errstr != NULL) {
-		warnx("-%c %s: %s", opt, arg, errstr);
+		warnx("%s %s: %s", opt, arg, errstr);
 		return -1;
 	}
 	*out = (size_t)n;
@@ -623,24 +521,437 @@ parse_operands(struct opts *o, int argc, char **argv)
 	return 0;
 }
 
-/* Parse the command line; see enum opts_result. */
-enum opts_result
-opts_parse(struct opts *o, int argc, char **argv)
+/* What opts_parse() keeps while it reads the options. */
+struct parse_state {
+	struct opts		*o;
+	const char		**files;	/* -a FILEs, into argv */
+	size_t			 nfiles;
+	const char		*jobs_arg;	/* -j as given, or NULL */
+	int			 trim_given;
+	int			 out_given;	/* --group, --line-buffer, -u */
+	int			 value;		/* the current entry's value */
+};
+
+/* What an entry of the option table does with its option. */
+enum opt_kind {
+	KIND_FLAG,		/* an int field is set to 1 */
+	KIND_STRING,		/* a const char * field gets the argument */
+	KIND_COUNT,		/* a size_t field gets a number from 1 to max */
+	KIND_HANDLER		/* the entry's handler decides */
+};
+
+/* One option: its names, whether it takes an argument and what it does. */
+struct optdef {
+	const char	*name;		/* long name, or NULL */
+	int		 letter;	/* short letter, or 0 */
+	int		 has_arg;	/* no_argument or required_argument */
+	enum opt_kind	 kind;
+	int		 value;		/* handed to the handler */
+	size_t		 field;		/* offset in struct opts, but HANDLER */
+	long long	 max;		/* KIND_COUNT */
+	const char	*what;		/* KIND_STRING: what may not be empty */
+	enum opts_result (*handler)(struct parse_state *, const char *);
+};
+
+/* -a FILE, --arg-file FILE. */
+static enum opts_result
+on_arg_file(struct parse_state *st, const char *arg)
 {
-	struct source_spec	*s;
-	const char		*jobs_arg = NULL;
-	size_t			 nfiles = 0, i, count;
-	char			**files, *end;
-	int			 ch, before, trim_given = 0, out_given = 0;
+	st->files[st->nfiles++] = arg;
+	return OPTS_RUN;
+}
 
-	memset(o, 0, sizeof(*o));
-	o->delim = '\n';
-	o->replstr = "{}";
-	o->exec_mode = EXEC_AUTO;
-	o->out_mode = OUT_GROUP;
-	files = xcalloc((size_t)argc + 1, sizeof(*files));
+/* -0, --null. */
+static enum opts_result
+on_null(struct parse_state *st, const char *arg)
+{
+	(void)arg;
+	st->o->delim = '\0';
+	return OPTS_RUN;
+}
+
+/* -d CHAR, --delimiter CHAR. */
+static enum opts_result
+on_delimiter(struct parse_state *st, const char *arg)
+{
+	return parse_delimiter(arg, &st->o->delim) == -1 ? OPTS_ERROR :
+	    OPTS_RUN;
+}
+
+/* --trim n|l|r|lr|rl; remembered, since --colsep implies one. */
+static enum opts_result
+on_trim(struct parse_state *st, const char *arg)
+{
+	if (parse_trim(arg, &st->o->trim) == -1)
+		return OPTS_ERROR;
+	st->trim_given = 1;
+	return OPTS_RUN;
+}
+
+/* -I STR. */
+static enum opts_result
+on_replstr(struct parse_state *st, const char *arg)
+{
+	if (arg[0] == '\0') {
+		warnx("-I: the replacement string is empty");
+		return OPTS_ERROR;
+	}
+	/* Blanks split the template first: it would never match. */
+	if (arg[0] == ' ' || arg[0] == '\t') {
+		warnx("-I '%s': the replacement string begins with a blank",
+		    arg);
+		return OPTS_ERROR;
+	}
+	st->o->replstr = arg;
+	return OPTS_RUN;
+}
+
+/* --exec-mode auto|shell|direct. */
+static enum opts_result
+on_exec_mode(struct parse_state *st, const char *arg)
+{
+	if (strcmp(arg, "auto") == 0)
+		st->o->exec_mode = EXEC_AUTO;
+	else if (strcmp(arg, "shell") == 0)
+		st->o->exec_mode = EXEC_SHELL;
+	else if (strcmp(arg, "direct") == 0)
+		st->o->exec_mode = EXEC_DIRECT;
+	else {
+		warnx("--exec-mode %s: must be auto, shell or direct", arg);
+		return OPTS_ERROR;
+	}
+	return OPTS_RUN;
+}
+
+/* -j N: resolved after the loop, since --tty decides what it may be. */
+static enum opts_result
+on_jobs(struct parse_state *st, const char *arg)
+{
+	st->jobs_arg = arg;
+	return OPTS_RUN;
+}
+
+/* --group, --line-buffer, -u: the entry's value is the mode. */
+static enum opts_result
+on_out_mode(struct parse_state *st, const char *arg)
+{
+	(void)arg;
+	st->o->out_mode = (enum out_mode)st->value;
+	st->out_given = 1;
+	return OPTS_RUN;
+}
+
+/* --timeout SECS|N%. */
+static enum opts_result
+on_timeout(struct parse_state *st, const char *arg)
+{
+	return parse_timeout(st->o, arg) == -1 ? OPTS_ERROR : OPTS_RUN;
+}
+
+/* --termseq SIG,MS,... */
+static enum opts_result
+on_termseq(struct parse_state *st, const char *arg)
+{
+	return parse_termseq(st->o, arg) == -1 ? OPTS_ERROR : OPTS_RUN;
+}
+
+/* --retries N. */
+static enum opts_result
+on_retries(struct parse_state *st, const char *arg)
+{
+	size_t	 count;
+
+	if (parse_count("--retries", arg, 1000000, &count) == -1)
+		return OPTS_ERROR;
+	st->o->retries = (unsigned int)count;
+	return OPTS_RUN;
+}
+
+/* --delay SECS. */
+static enum opts_result
+on_delay(struct parse_state *st, const char *arg)
+{
+	return parse_seconds("--delay", arg, &st->o->delay_ms) == -1 ?
+	    OPTS_ERROR : OPTS_RUN;
+}
+
+/* --halt WHEN,WHAT=N. */
+static enum opts_result
+on_halt(struct parse_state *st, const char *arg)
+{
+	return parse_halt(&st->o->halt, arg) == -1 ? OPTS_ERROR : OPTS_RUN;
+}
+
+/* --load MAX. */
+static enum opts_result
+on_load(struct parse_state *st, const char *arg)
+{
+	char	*end;
+
+	st->o->load = strtod(arg, &end);
+	if (end == arg || *end != '\0' || !(st->o->load > 0)) {
+		warnx("--load %s: must be a number above 0", arg);
+		return OPTS_ERROR;
+	}
+	return OPTS_RUN;
+}
+
+/* --memfree SIZE. */
+static enum opts_result
+on_memfree(struct parse_state *st, const char *arg)
+{
+	return parse_size("--memfree", arg, &st->o->memfree) == -1 ?
+	    OPTS_ERROR : OPTS_RUN;
+}
+
+/* --joblog [+]FILE. */
+static enum opts_result
+on_joblog(struct parse_state *st, const char *arg)
+{
+	st->o->joblog_append = arg[0] == '+';
+	st->o->joblog = arg + st->o->joblog_append;
+	if (st->o->joblog[0] == '\0') {
+		warnx("--joblog %s: the file name is empty", arg);
+		return OPTS_ERROR;
+	}
+	return OPTS_RUN;
+}
+
+/* --resume, --resume-failed, --retry-failed: the value is the mode. */
+static enum opts_result
+on_resume(struct parse_state *st, const char *arg)
+{
+	(void)arg;
+	st->o->resume = (enum resume_mode)st->value;
+	return OPTS_RUN;
+}
+
+/* -h, --help. */
+static enum opts_result
+on_help(struct parse_state *st, const char *arg)
+{
+	(void)st;
+	(void)arg;
+	(void)fputs(help_text, stdout);
+	return OPTS_EXIT_OK;
+}
+
+/* -V, --version. */
+static enum opts_result
+on_version(struct parse_state *st, const char *arg)
+{
+	(void)st;
+	(void)arg;
+	printf("forkpool %s\n", FORKPOOL_VERSION);
+	return OPTS_EXIT_OK;
+}
+
+/*
+ * The offset of field f of struct opts, which must be of type t: the
+ * comparison, never evaluated, has the compiler check that it is.
+ */
+#define FIELD(f, t)	(offsetof(struct opts, f) + \
+			    0 * sizeof(&((struct opts *)NULL)->f == (t *)NULL))
+
+#define FLAG(nm, ch, f) \
+	{ .name = (nm), .letter = (ch), .has_arg = no_argument, \
+	    .kind = KIND_FLAG, .field = FIELD(f, int) }
+#define STRING(nm, ch, f, empty) \
+	{ .name = (nm), .letter = (ch), .has_arg = required_argument, \
+	    .kind = KIND_STRING, .field = FIELD(f, const char *), \
+	    .what = (empty) }
+#define COUNT(nm, ch, f, most) \
+	{ .name = (nm), .letter = (ch), .has_arg = required_argument, \
+	    .kind = KIND_COUNT, .field = FIELD(f, size_t), .max = (most) }
+#define ARG(nm, ch, fn) \
+	{ .name = (nm), .letter = (ch), .has_arg = required_argument, \
+	    .kind = KIND_HANDLER, .handler = (fn) }
+#define NOARG(nm, ch, fn, v) \
+	{ .name = (nm), .letter = (ch), .has_arg = no_argument, \
+	    .kind = KIND_HANDLER, .handler = (fn), .value = (v) }
+
+/*
+ * Every option.  getopt_long()'s tables are made from this one; an alias
+ * would be a second entry doing the same.
+ */
+static const struct optdef optdefs[] = {
+	ARG("arg-file",			'a', on_arg_file),
+	NOARG("null",			'0', on_null, 0),
+	ARG("delimiter",		'd', on_delimiter),
+	STRING("colsep",		0, colsep, "the pattern"),
+	ARG("trim",			0, on_trim),
+	FLAG("no-run-if-empty",		'r', no_run_if_empty),
+	FLAG("link",			0, link),
+	ARG(NULL,			'I', on_replstr),
+	COUNT("max-args",		'n', max_args, INT_MAX),
+	COUNT("max-replace-args",	'N', max_replace_args, INT_MAX),
+	FLAG("xargs",			'X', xargs),
+	COUNT("max-chars",		's', max_chars, INT_MAX),
+	STRING("shell",			0, shell, "the path"),
+	ARG("exec-mode",		0, on_exec_mode),
+	ARG("jobs",			'j', on_jobs),
+	NOARG("group",			0, on_out_mode, OUT_GROUP),
+	FLAG("keep-order",		'k', keep_order),
+	NOARG("line-buffer",		0, on_out_mode, OUT_LINE),
+	NOARG("ungroup",		'u', on_out_mode, OUT_UNGROUP),
+	FLAG("tag",			0, tag),
+	STRING("tagstring",		0, tagstring, NULL),
+	STRING("tmpdir",		0, tmpdir, NULL),
+	FLAG("dry-run",			0, dry_run),
+	ARG("timeout",			0, on_timeout),
+	ARG("termseq",			0, on_termseq),
+	ARG("retries",			0, on_retries),
+	FLAG("tty",			0, tty),
+	ARG("delay",			0, on_delay),
+	ARG("halt",			0, on_halt),
+	ARG("load",			0, on_load),
+	ARG("memfree",			0, on_memfree),
+	ARG("joblog",			0, on_joblog),
+	NOARG("resume",			0, on_resume, RESUME),
+	NOARG("resume-failed",		0, on_resume, RESUME_FAILED),
+	NOARG("retry-failed",		0, on_resume, RETRY_FAILED),
+	FLAG(NULL,			'v', print_stdout),
+	FLAG("verbose",			't', print_stderr),
+	NOARG("help",			'h', on_help, 0),
+	NOARG("version",		'V', on_version, 0)
+};
+
+#define NOPTDEFS	(sizeof(optdefs) / sizeof(optdefs[0]))
+
+/* getopt_long()'s code for an option without a letter: above the chars. */
+#define CODE_BASE	256
+
+/*
+ * getopt_long()'s view of optdefs, made once by make_getopt_tables(): "+"
+ * stops at the command, ":" tells a missing argument from an unknown
+ * option; then every letter, with ":" if it takes an argument.
+ */
+static struct option	long_options[NOPTDEFS + 1];
+static char		short_options[2 + 2 * NOPTDEFS + 1];
+
+/* Fill long_options and short_options from optdefs, on the first call. */
+static void
+make_getopt_tables(void)
+{
+	const struct optdef	*d;
+	struct option		*lo = long_options;
+	char			*so = short_options;
+	size_t			 i;
+
+	if (short_options[0] != '\0')
+		return;
+	*so++ = '+';
+	*so++ = ':';
+	for (i = 0; i < NOPTDEFS; i++) {
+		d = &optdefs[i];
+		if (d->letter != 0) {
+			*so++ = (char)d->letter;
+			if (d->has_arg == required_argument)
+				*so++ = ':';
+		}
+		if (d->name == NULL)
+			continue;
+		lo->name = d->name;
+		lo->has_arg = d->has_arg;
+		lo->flag = NULL;
+		lo->val = d->letter != 0 ? d->letter : CODE_BASE + (int)i;
+		lo++;
+	}
+	*so = '\0';
+	memset(lo, 0, sizeof(*lo));
+}
+
+/* The entry for what getopt_long() returned, or NULL for '?'. */
+static const struct optdef *
+find_option(int ch)
+{
+	size_t	 i;
+
+	if (ch >= CODE_BASE && (size_t)(ch - CODE_BASE) < NOPTDEFS)
+		return &optdefs[ch - CODE_BASE];
+	for (i = 0; i < NOPTDEFS; i++)
+		if (optdefs[i].letter != 0 && optdefs[i].letter == ch)
+			return &optdefs[i];
+	return NULL;
+}
+
+/*
+ * Name what getopt_long() refused.  For a long option, word is the one it
+ * refused; for a short one, optopt is the letter.  optopt is also set for
+ * a known long option given an argument it does not take (--link=x), and
+ * is then its code, the letter or one above the char range.
+ */
+static void
+unknown_option(const char *word)
+{
+	const char	*name = word + 2;
+	size_t		 i, len, n = 0;
+
+	if (strncmp(word, "--", 2) != 0) {
+		warnx("-%c: unknown option", optopt);
+		return;
+	}
+	len = strcspn(name, "=");
+	for (i = 0; i < NOPTDEFS; i++)
+		if (optdefs[i].name != NULL &&
+		    strncmp(optdefs[i].name, name, len) == 0)
+			n++;
+	if (optopt != 0)
+		warnx("%s: --%.*s takes no argument", word, (int)len, name);
+	else if (n > 1)
+		warnx("%s: ambiguous option", word);
+	else
+		warnx("%s: unknown option", word);
+}
+
+/* Carry out option d with argument arg (NULL if it takes none). */
+static enum opts_result
+apply_option(struct parse_state *st, const struct optdef *d,
+    const char *arg)
+{
+	char	*field = (char *)st->o + d->field;
+	char	 label[32];
+	size_t	 count;
+	int	 one = 1;
+
+	/* Messages name the letter where there is one, as the help does. */
+	if (d->letter != 0)
+		(void)snprintf(label, sizeof(label), "-%c", d->letter);
+	else
+		(void)snprintf(label, sizeof(label), "--%s", d->name);
+	/* memcpy(): the field is of the kind's type, FIELD() checked it. */
+	switch (d->kind) {
+	case KIND_FLAG:
+		memcpy(field, &one, sizeof(one));
+		break;
+	case KIND_STRING:
+		if (d->what != NULL && arg[0] == '\0') {
+			warnx("%s: %s is empty", label, d->what);
+			return OPTS_ERROR;
+		}
+		memcpy(field, &arg, sizeof(arg));
+		break;
+	case KIND_COUNT:
+		if (parse_count(label, arg, d->max, &count) == -1)
+			return OPTS_ERROR;
+		memcpy(field, &count, sizeof(count));
+		break;
+	case KIND_HANDLER:
+		st->value = d->value;
+		return d->handler(st, arg);
+	}
+	return OPTS_RUN;
+}
+
+/* Read the options up to the command; OPTS_RUN to go on. */
+static enum opts_result
+parse_options(struct parse_state *st, int argc, char **argv)
+{
+	const struct optdef	*d;
+	enum opts_result	 r;
+	int			 ch, before;
+
 	opterr = 0;
-
 	for (;;) {
 		/*
 		 * getopt_long() stays on a word while it walks a cluster of
@@ -650,267 +961,141 @@ opts_parse(struct opts *o, int argc, char **argv)
 		before = optind > 0 ? optind : 1;
 		if ((ch = getopt_long(argc, argv, short_options, long_options,
 		    NULL)) == -1)
-			break;
-		switch (ch) {
-		case 'a':
-			files[nfiles++] = optarg;
-			break;
-		case '0':
-			o->delim = '\0';
-			break;
-		case 'd':
-			if (parse_delimiter(optarg, &o->delim) == -1)
-				goto fail;
-			break;
-		case OPT_COLSEP:
-			if (optarg[0] == '\0') {
-				warnx("--colsep: the pattern is empty");
-				goto fail;
-			}
-			o->colsep = optarg;
-			break;
-		case OPT_TRIM:
-			if (parse_trim(optarg, &o->trim) == -1)
-				goto fail;
-			trim_given = 1;
-			break;
-		case 'r':
-			o->no_run_if_empty = 1;
-			break;
-		case OPT_LINK:
-			o->link = 1;
-			break;
-		case 'I':
-			if (optarg[0] == '\0') {
-				warnx("-I: the replacement string is empty");
-				goto fail;
-			}
-			/* Blanks split the template first: it would never match. */
-			if (optarg[0] == ' ' || optarg[0] == '\t') {
-				warnx("-I '%s': the replacement string begins "
-				    "with a blank", optarg);
-				goto fail;
-			}
-			o->replstr = optarg;
-			break;
-		case 'n':
-			if (parse_count(ch, optarg, INT_MAX, &o->max_args) == -1)
-				goto fail;
-			break;
-		case 'N':
-			if (parse_count(ch, optarg, INT_MAX,
-			    &o->max_replace_args) == -1)
-				goto fail;
-			break;
-		case 'X':
-			o->xargs = 1;
-			break;
-		case 's':
-			if (parse_count(ch, optarg, INT_MAX, &o->max_chars) == -1)
-				goto fail;
-			break;
-		case OPT_SHELL:
-			if (optarg[0] == '\0') {
-				warnx("--shell: the path is empty");
-				goto fail;
-			}
-			o->shell = optarg;
-			break;
-		case OPT_EXEC_MODE:
-			if (strcmp(optarg, "auto") == 0)
-				o->exec_mode = EXEC_AUTO;
-			else if (strcmp(optarg, "shell") == 0)
-				o->exec_mode = EXEC_SHELL;
-			else if (strcmp(optarg, "direct") == 0)
-				o->exec_mode = EXEC_DIRECT;
-			else {
-				warnx("--exec-mode %s: must be auto, shell or "
-				    "direct", optarg);
-				goto fail;
-			}
-			break;
-		case 'j':
-			jobs_arg = optarg;
-			break;
-		case OPT_GROUP:
-			o->out_mode = OUT_GROUP;
-			out_given = 1;
-			break;
-		case 'k':
-			o->keep_order = 1;
-			break;
-		case OPT_LINE_BUFFER:
-			o->out_mode = OUT_LINE;
-			out_given = 1;
-			break;
-		case 'u':
-			o->out_mode = OUT_UNGROUP;
-			out_given = 1;
-			break;
-		case OPT_TAG:
-			o->tag = 1;
-			break;
-		case OPT_TAGSTRING:
-			o->tagstring = optarg;
-			break;
-		case OPT_TMPDIR:
-			o->tmpdir = optarg;
-			break;
-		case OPT_DRY_RUN:
-			o->dry_run = 1;
-			break;
-		case OPT_TIMEOUT:
-			if (parse_timeout(o, optarg) == -1)
-				goto fail;
-			break;
-		case OPT_TERMSEQ:
-			if (parse_termseq(o, optarg) == -1)
-				goto fail;
-			break;
-		case OPT_RETRIES:
-			if (parse_count(0, optarg, 1000000, &count) == -1)
-				goto fail;
-			o->retries = (unsigned int)count;
-			break;
-		case OPT_TTY:
-			o->tty = 1;
-			break;
-		case OPT_DELAY:
-			if (parse_seconds("--delay", optarg, &o->delay_ms) == -1)
-				goto fail;
-			break;
-		case OPT_HALT:
-			if (parse_halt(&o->halt, optarg) == -1)
-				goto fail;
-			break;
-		case OPT_LOAD:
-			o->load = strtod(optarg, &end);
-			if (end == optarg || *end != '\0' || !(o->load > 0)) {
-				warnx("--load %s: must be a number above 0",
-				    optarg);
-				goto fail;
-			}
-			break;
-		case OPT_MEMFREE:
-			if (parse_size("--memfree", optarg, &o->memfree) == -1)
-				goto fail;
-			break;
-		case OPT_JOBLOG:
-			o->joblog_append = optarg[0] == '+';
-			o->joblog = optarg + o->joblog_append;
-			if (o->joblog[0] == '\0') {
-				warnx("--joblog %s: the file name is empty",
-				    optarg);
-				goto fail;
-			}
-			break;
-		case OPT_RESUME:
-			o->resume = RESUME;
-			break;
-		case OPT_RESUME_FAILED:
-			o->resume = RESUME_FAILED;
-			break;
-		case OPT_RETRY_FAILED:
-			o->resume = RETRY_FAILED;
-			break;
-		case 'v':
-			o->print_stdout = 1;
-			break;
-		case 't':
-			o->print_stderr = 1;
-			break;
-		case 'h':
-			(void)fputs(help_text, stdout);
-			free(files);
-			opts_free(o);	/* the caller frees only to run */
-			return OPTS_EXIT_OK;
-		case 'V':
-			printf("forkpool %s\n", FORKPOOL_VERSION);
-			free(files);
-			opts_free(o);
-			return OPTS_EXIT_OK;
-		case ':':
+			return OPTS_RUN;
+		if (ch == ':') {
 			warnx("%s: needs an argument", argv[optind - 1]);
 			usage();
-			goto fail;
-		default:
+			return OPTS_ERROR;
+		}
+		if ((d = find_option(ch)) == NULL) {
 			unknown_option(optind == before ? argv[optind] :
 			    argv[optind - 1]);
 			usage();
-			goto fail;
+			return OPTS_ERROR;
 		}
+		if ((r = apply_option(st, d, optarg)) != OPTS_RUN)
+			return r;
 	}
+}
 
-	if (jobs_arg == NULL)
+/* Resolve -j, which --tty limits to one job; 0, or -1 after a message. */
+static int
+resolve_jobs(struct parse_state *st)
+{
+	struct opts	*o = st->o;
+
+	if (st->jobs_arg == NULL)
 		o->jobs = online_cpus();
-	else if (parse_jobs(jobs_arg, &o->jobs) == -1)
-		goto fail;
+	else if (parse_jobs(st->jobs_arg, &o->jobs) == -1)
+		return -1;
 	/*
 	 * GNU parallel's --tty implies -j1 and -u.  One job at a time, as a
 	 * terminal has one foreground; an output mode given is kept, since
 	 * a job may read the terminal and still have its output held.
 	 */
-	if (o->tty) {
-		if (jobs_arg != NULL && o->jobs != 1) {
-			warnx("--tty runs one job at a time: -j %s cannot be "
-			    "used with it", jobs_arg);
-			goto fail;
-		}
-		o->jobs = 1;
-		if (!out_given)
-			o->out_mode = OUT_UNGROUP;
-		if (!out_given && (o->tag || o->tagstring != NULL)) {
-			warnx("%s cannot be used with --tty unless --group or "
-			    "--line-buffer is given: --tty passes output "
-			    "straight through", o->tag ? "--tag" :
-			    "--tagstring");
-			goto fail;
-		}
+	if (!o->tty)
+		return 0;
+	if (st->jobs_arg != NULL && o->jobs != 1) {
+		warnx("--tty runs one job at a time: -j %s cannot be used "
+		    "with it", st->jobs_arg);
+		return -1;
 	}
-	if (o->termseq == NULL && parse_termseq(o,
-	    "TERM,200,TERM,100,TERM,50,KILL,25") == -1)
-		goto fail;
-	if (o->retries == 0)
-		o->retries = 1;
+	o->jobs = 1;
+	if (!st->out_given)
+		o->out_mode = OUT_UNGROUP;
+	if (!st->out_given && (o->tag || o->tagstring != NULL)) {
+		warnx("%s cannot be used with --tty unless --group or "
+		    "--line-buffer is given: --tty passes output straight "
+		    "through", o->tag ? "--tag" : "--tagstring");
+		return -1;
+	}
+	return 0;
+}
+
+/* Refuse options that cannot go together; 0, or -1 after a message. */
+static int
+check_conflicts(const struct opts *o)
+{
 	if (o->resume != RESUME_NONE && o->joblog == NULL) {
 		warnx("%s needs --joblog FILE", o->resume == RESUME ?
 		    "--resume" : o->resume == RESUME_FAILED ?
 		    "--resume-failed" : "--retry-failed");
-		goto fail;
+		return -1;
 	}
 	if (o->max_args != 0 && o->max_replace_args != 0) {
 		warnx("-n and -N cannot be used together");
-		goto fail;
+		return -1;
 	}
 	if (o->xargs && o->max_replace_args != 0) {
 		warnx("-X and -N cannot be used together");
-		goto fail;
+		return -1;
 	}
 	if (o->out_mode == OUT_UNGROUP && (o->tag || o->tagstring != NULL)) {
 		warnx("%s cannot be used with -u: an ungrouped line has no "
 		    "start to tag", o->tag ? "--tag" : "--tagstring");
-		goto fail;
+		return -1;
 	}
+	return 0;
+}
+
+/*
+ * Check the options as a whole and fill in what was left to defaults,
+ * in the order the messages come; 0, or -1 after a message.
+ */
+static int
+finish_options(struct parse_state *st)
+{
+	struct opts		*o = st->o;
+	struct source_spec	*s;
+	size_t			 i;
+
+	if (resolve_jobs(st) == -1)
+		return -1;
+	if (o->termseq == NULL && parse_termseq(o,
+	    "TERM,200,TERM,100,TERM,50,KILL,25") == -1)
+		return -1;
+	if (o->retries == 0)
+		o->retries = 1;
+	if (check_conflicts(o) == -1)
+		return -1;
 	/* GNU parallel: --colsep implies --trim rl unless --trim is given. */
 	if (o->colsep != NULL) {
 		if (opts_set_colsep(o, o->colsep) == -1)
-			goto fail;
-		if (!trim_given)
+			return -1;
+		if (!st->trim_given)
 			o->trim = TRIM_BOTH;
 	}
-	for (i = 0; i < nfiles; i++) {
+	for (i = 0; i < st->nfiles; i++) {
 		s = add_source(o, SOURCE_FILE, 0);
-		s->path = files[i];
+		s->path = st->files[i];
 	}
-	free(files);
-	files = NULL;
-	if (parse_operands(o, argc - optind, argv + optind) == -1)
-		goto fail;
-	return OPTS_RUN;
-fail:
-	free(files);
-	opts_free(o);
-	return OPTS_ERROR;
+	return 0;
+}
+
+/* Parse the command line; see enum opts_result. */
+enum opts_result
+opts_parse(struct opts *o, int argc, char **argv)
+{
+	struct parse_state	 st;
+	enum opts_result	 r;
+
+	memset(o, 0, sizeof(*o));
+	o->delim = '\n';
+	o->replstr = "{}";
+	o->exec_mode = EXEC_AUTO;
+	o->out_mode = OUT_GROUP;
+	memset(&st, 0, sizeof(st));
+	st.o = o;
+	st.files = xcalloc((size_t)argc + 1, sizeof(*st.files));
+	make_getopt_tables();
+	r = parse_options(&st, argc, argv);
+	if (r == OPTS_RUN && (finish_options(&st) == -1 ||
+	    parse_operands(o, argc - optind, argv + optind) == -1))
+		r = OPTS_ERROR;
+	free(st.files);
+	if (r != OPTS_RUN)
+		opts_free(o);	/* the caller frees only to run */
+	return r;
 }
 
 /* Release what opts_parse() allocated. */

@@ -727,13 +727,99 @@ lex_operator(struct lexer *lx, size_t i)
 	}
 }
 
+/* Place the replacement seg at byte i of the frame; the index past it. */
+static size_t
+lex_repl(struct lexer *lx, size_t i, struct segment *seg)
+{
+	struct frame	*f = top(lx);
+
+	place(lx, seg, frame_ctx(f), 0, NULL);
+	if (f->ws == NO_WORD)
+		f->ws = i;
+	if (f->kind == FRAME_PARAM)
+		f->seen++;
+	return repl_end(lx, i, seg);
+}
+
+/*
+ * Read the quoting at byte i: a \, $, `, ' or ".  The index past what was
+ * read, or i itself when the byte is none of them.
+ */
+static size_t
+lex_quoting(struct lexer *lx, size_t i)
+{
+	struct frame	*f = top(lx);
+	struct segment	*seg;
+
+	switch (lx->c[i]) {
+	case '\\':
+		if (i + 1 < lx->n && (seg = repl_at(lx, i + 1)) != NULL) {
+			place(lx, seg, frame_ctx(f), 1, NULL);
+			return repl_end(lx, i + 1, seg);
+		}
+		return i + 1 < lx->n ? i + 2 : i + 1;
+	case '$':
+		return lex_dollar(lx, i);
+	case '`':
+		return lex_backquote(lx, i, !frame_quotes(f));
+	case '\'':
+		return frame_quotes(f) ? lex_squote(lx, i) : i + 1;
+	case '"':
+		if (f->kind == FRAME_DQ)
+			pop(lx);
+		else
+			push(lx, FRAME_DQ, 0, '"');
+		return i + 1;
+	default:
+		return i;
+	}
+}
+
+/* Follow byte c of a ${...}: its braces, its end, a subscript opening. */
+static void
+lex_param(struct lexer *lx, char c)
+{
+	struct frame	*f = top(lx);
+
+	if (c == '{')
+		f->depth++;
+	else if (c == '}' && f->depth > 0)
+		f->depth--;
+	else if (c == '}')
+		pop(lx);
+	else if (c == '[' && !f->word)
+		push(lx, FRAME_ARITH, 0, ']');
+}
+
+/*
+ * Follow byte i of arithmetic: its parentheses and its end.  The index
+ * of the last byte read, the second ) of a )) closing it.
+ */
+static size_t
+lex_arith(struct lexer *lx, size_t i)
+{
+	struct frame	*f = top(lx);
+	char		 c = lx->c[i];
+
+	if (c == '(')
+		f->depth++;
+	else if (c == ')' && f->depth > 0)
+		f->depth--;
+	else if (c == f->close) {
+		pop(lx);
+		if (c == ')' && peek(lx, i + 1) == ')')
+			i++;
+	}
+	return i;
+}
+
 /* Read a level of the line, placing every replacement in it. */
 static void
 lex(struct lexer *lx)
 {
 	struct frame	*f;
 	struct segment	*seg;
-	size_t		 i = 0;
+	size_t		 i = 0, next;
 	char		 c;
 
 	lx->nf = 0;
@@ -742,12 +828,7 @@ lex(struct lexer *lx)
 		f = top(lx);
 		c = lx->c[i];
 		if ((seg = repl_at(lx, i)) != NULL) {
-			place(lx, seg, frame_ctx(f), 0, NULL);
-			if (f->ws == NO_WORD)
-				f->ws = i;
-			if (f->kind == FRAME_PARAM)
-				f->seen++;
-			i = repl_end(lx, i, seg);
+			i = lex_repl(lx, i, seg);
 			continue;
 		}
 		if (f->kind == FRAME_PARAM) {
@@ -766,54 +847,14 @@ lex(struct lexer *lx)
 		}
 		if (f->ws == NO_WORD)
 			f->ws = i;
-		switch (c) {
-		case '\\':
-			if (i + 1 < lx->n &&
-			    (seg = repl_at(lx, i + 1)) != NULL) {
-				place(lx, seg, frame_ctx(f), 1, NULL);
-				i = repl_end(lx, i + 1, seg);
-			} else
-				i += i + 1 < lx->n ? 2 : 1;
+		if ((next = lex_quoting(lx, i)) != i) {
+			i = next;
 			continue;
-		case '$':
-			i = lex_dollar(lx, i);
-			continue;
-		case '`':
-			i = lex_backquote(lx, i, !frame_quotes(f));
-			continue;
-		case '\'':
-			i = frame_quotes(f) ? lex_squote(lx, i) : i + 1;
-			continue;
-		case '"':
-			if (f->kind == FRAME_DQ)
-				pop(lx);
-			else
-				push(lx, FRAME_DQ, 0, '"');
-			i++;
-			continue;
-		default:
-			break;
 		}
-		if (f->kind == FRAME_PARAM) {
-			if (c == '{')
-				f->depth++;
-			else if (c == '}' && f->depth > 0)
-				f->depth--;
-			else if (c == '}')
-				pop(lx);
-			else if (c == '[' && !f->word)
-				push(lx, FRAME_ARITH, 0, ']');
-		} else if (f->kind == FRAME_ARITH) {
-			if (c == '(')
-				f->depth++;
-			else if (c == ')' && f->depth > 0)
-				f->depth--;
-			else if (c == f->close) {
-				pop(lx);
-				if (c == ')' && peek(lx, i + 1) == ')')
-					i++;
-			}
-		}
+		if (f->kind == FRAME_PARAM)
+			lex_param(lx, c);
+		else if (f->kind == FRAME_ARITH)
+			i = lex_arith(lx, i);
 		i++;
 	}
 }
@@ -896,6 +937,46 @@ place_replacements(struct template *t)
 	return 0;
 }
 
+/* Join the words into b, a blank between each; "" for none. */
+static void
+join_words(struct buf *b, char **words, size_t nwords)
+{
+	size_t	 i;
+
+	for (i = 0; i < nwords; i++) {
+		if (i > 0)
+			buf_addc(b, ' ');
+		buf_adds(b, words[i]);
+	}
+	if (b->data == NULL)
+		buf_adds(b, "");
+}
+
+/*
+ * Decide whether a command's jobs run through the shell, as --exec-mode
+ * asks and its shell syntax (meta) needs; -1 after a message.
+ */
+static int
+pick_exec(struct template *t, const struct opts *o, int meta)
+{
+	switch (o->exec_mode) {
+	case EXEC_SHELL:
+		t->use_shell = 1;
+		break;
+	case EXEC_DIRECT:
+		if (meta || first_word_needs_shell(t)) {
+			warnx("--exec-mode direct: the command needs a shell: "
+			    "%s", t->joined);
+			return -1;
+		}
+		break;
+	case EXEC_AUTO:
+		t->use_shell = meta || first_word_needs_shell(t);
+		break;
+	}
+	return 0;
+}
+
 /* Parse the template once. */
 struct template *
 template_new(char **words, size_t nwords, enum template_kind kind,
@@ -903,20 +984,13 @@ template_new(char **words, size_t nwords, enum template_kind kind,
 {
 	struct template	*t;
 	struct buf	 b = { 0 };
-	size_t		 i;
 	int		 meta;
 
 	t = xcalloc(1, sizeof(*t));
 	t->kind = kind;
 	t->xargs = o->xargs;
 	t->shell = pick_shell(o);
-	for (i = 0; i < nwords; i++) {
-		if (i > 0)
-			buf_addc(&b, ' ');
-		buf_adds(&b, words[i]);
-	}
-	if (b.data == NULL)
-		buf_adds(&b, "");
+	join_words(&b, words, nwords);
 	if (kind == TEMPLATE_COMMAND && strspn(b.data, " \t") == b.len) {
 		/* No command: every record is a command line of its own. */
 		t->bare = 1;
@@ -945,23 +1019,8 @@ template_new(char **words, size_t nwords, enum template_kind kind,
 	}
 	if (kind == TEMPLATE_TEXT)
 		return t;
-	switch (o->exec_mode) {
-	case EXEC_SHELL:
-		t->use_shell = 1;
-		break;
-	case EXEC_DIRECT:
-		if (meta || first_word_needs_shell(t)) {
-			warnx("--exec-mode direct: the command needs a shell: "
-			    "%s", t->joined);
-			template_free(t);
-			return NULL;
-		}
-		break;
-	case EXEC_AUTO:
-		t->use_shell = meta || first_word_needs_shell(t);
-		break;
-	}
-	if (t->use_shell && place_replacements(t) == -1) {
+	if (pick_exec(t, o, meta) == -1 ||
+	    (t->use_shell && place_replacements(t) == -1)) {
 		template_free(t);
 		return NULL;
 	}
@@ -1176,14 +1235,8 @@ transform(enum repl_kind kind, const char *s, size_t len, const char **p,
     size_t *plen)
 {
 	const char	*slash, *dot, *base;
-	size_t		 i;
 
-	slash = NULL;
-	for (i = len; i-- > 0;)
-		if (s[i] == '/') {
-			slash = s + i;
-			break;
-		}
+	slash = memrchr(s, '/', len);
 	base = slash != NULL ? slash + 1 : s;
 	switch (kind) {
 	case REPL_BASE:
@@ -1206,12 +1259,7 @@ transform(enum repl_kind kind, const char *s, size_t len, const char **p,
 		break;
 	}
 	if (kind == REPL_NOEXT || kind == REPL_BASENOEXT) {
-		dot = NULL;
-		for (i = len; i-- > (size_t)(base - s);)
-			if (s[i] == '.') {
-				dot = s + i;
-				break;
-			}
+		dot = memrchr(base, '.', len - (size_t)(base - s));
 		if (dot != NULL && dot > base)
 			*plen = (size_t)(dot - *p);
 	}
