@@ -97,6 +97,7 @@ run_jobs(struct parts *p, const struct opts *o)
 		.delay_ms = o->delay_ms, .load = o->load,
 		.memfree = o->memfree,
 	};
+	int				 ran;
 
 	if (o->joblog != NULL) {
 		if ((p->joblog = joblog_open(o->joblog, o->joblog_append ||
@@ -107,7 +108,9 @@ run_jobs(struct parts *p, const struct opts *o)
 	p->output = output_new(o);
 	p->runner = runner_new(&ro, run_callbacks(p->run, p->output), p->ex);
 	run_set_runner(p->run, p->runner);
-	return run_status(p->run, runner_run(p->runner));
+	ran = runner_run(p->runner);
+	run_close(p->run);
+	return run_status(p->run, ran);
 }
 
 int

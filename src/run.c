@@ -462,6 +462,17 @@ run_dry(struct run *run)
 	return run_status(run, 0);
 }
 
+/* The run is over: tell the sinks. */
+void
+run_close(struct run *run)
+{
+	size_t	 i;
+
+	for (i = 0; i < run->nsinks; i++)
+		if (run->sinks[i]->ops->close != NULL)
+			run->sinks[i]->ops->close(run->sinks[i]->ctx);
+}
+
 /* The exit status for what happened; see run.h. */
 int
 run_status(const struct run *run, int ran)

@@ -42,6 +42,9 @@ void		 run_set_runner(struct run *, struct runner *);
  */
 int		 run_dry(struct run *);
 
+/* The run is over: the sinks hear of it. */
+void		 run_close(struct run *);
+
 /*
  * The exit status once the runner returned ran (0, a signal, or -1 for
  * its own error).

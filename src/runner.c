@@ -44,6 +44,15 @@
  */
 #define GROUP_RECHECK_MS	1000
 
+/*
+ * The most jobs started in one turn of the loop before the running ones
+ * are looked at: jobs that end at once then free their descriptors
+ * before more are started, and every start copies (and its child closes)
+ * forkpool's whole descriptor table, so keeping that table to what is
+ * really running keeps the cost of a start flat.
+ */
+#define STARTS_PER_TURN	16
+
 /* After an error of the event loop, how often everything is looked at. */
 #define BROKEN_TICK_MS	10
 
@@ -604,6 +613,8 @@ finish(struct runner *r, unsigned int i)
 	struct proc	*p = &r->procs[i];
 	struct job	*j = p->job;
 
+	if (j == NULL)
+		return;
 	j->state = JOB_DONE;
 	j->end_ms = now_ms();
 	if (!j->failed && j->started && r->o.timeout_pct > 0)
@@ -852,10 +863,15 @@ start_jobs(struct runner *r, int *wait_fd, long long *wake)
 	enum runner_next	 next;
 	unsigned int		 i;
 	long long		 now = now_ms();
-	int			 fd = -1, verdict;
+	int			 fd = -1, verdict, starts = 0;
 
 	*wait_fd = -1;
 	while (!r->draining && r->nrunning < r->max) {
+		if (starts++ == STARTS_PER_TURN) {
+			/* More after a look at what the jobs did meanwhile. */
+			*wake = now;
+			return;
+		}
 		if (r->waiting != NULL) {
 			if (now < r->waiting_at) {
 				*wake = r->waiting_at;
