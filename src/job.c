@@ -19,6 +19,7 @@ clear_result(struct job *j)
 	j->timed_out = 0;
 	j->tty_stopped = 0;
 	j->interrupted = 0;
+	j->lost = 0;
 	j->start_error = 0;
 	j->utime_us = j->stime_us = -1;
 	j->maxrss_kb = -1;

@@ -49,6 +49,8 @@ struct job {
 	int			 timed_out;	/* ended by --timeout */
 	int			 tty_stopped;	/* ended: stopped for the terminal */
 	int			 interrupted;	/* ended because forkpool stops */
+	int			 lost;		/* its host or transport failed:
+						   the result is not the job's */
 	int			 start_error;	/* errno of a failed start, or 0 */
 	double			 start_time;	/* epoch seconds, for the joblog */
 	long long		 start_ms;	/* monotonic */

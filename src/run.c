@@ -338,6 +338,11 @@ job_finished(void *ctx, struct job *j)
 	struct run	*run = ctx;
 
 	(void)cannot_run(run, j);
+	/* Not the job's doing: it runs again elsewhere, what it wrote dropped. */
+	if (j->lost && !j->interrupted && !runner_draining(run->runner)) {
+		output_discard(run->output, j);
+		return verdict(run) | RUNNER_REQUEUE;
+	}
 	if (j->failed && j->attempt < run->opts->retries &&
 	    !(run->deferred & (RUNNER_DRAIN | RUNNER_STOP)) &&
 	    !runner_draining(run->runner)) {

@@ -986,7 +986,7 @@ reaped(struct runner *r, struct proc *p, int status, const struct rusage *ru)
 	    ru->ru_stime.tv_usec;
 	j->maxrss_kb = ru->ru_maxrss;
 	if (r->ex->ops->ending(r->ex->ctx, j, status) == EXEC_REQUEUE)
-		j->failed = 1;
+		j->lost = j->failed = 1;
 	if (j->timed_out || j->tty_stopped)
 		j->failed = 1;
 	/* The next --tty job gets it from forkpool's group. */

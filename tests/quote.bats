@@ -8,15 +8,20 @@ load helper
 
 CORPUS="$FP_ROOT/fuzz/corpus/fuzz_quote"
 
-setup() {
-	fp_setup
-	cd "$BATS_TEST_TMPDIR"
-	# Programs named like syntax, to see whether a value runs as a command.
+# Programs named like syntax, to see whether a value runs as a command:
+# written once, before any test runs, since a test that rewrote one while
+# a test beside it ran it would make exec fail with ETXTBSY.
+setup_file() {
 	mkbin if 'echo "if ran: $*"'
 	mkbin while 'echo "while ran: $*"'
 	mkbin time 'echo "time ran: $*"'
 	mkbin 'A=b' 'echo "A=b ran: $*"'
 	mkbin '=x' 'echo "=x ran: $*"'
+}
+
+setup() {
+	fp_setup
+	cd "$BATS_TEST_TMPDIR"
 	PATH="$BATS_FILE_TMPDIR/bin:$PATH"
 }
 
