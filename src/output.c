@@ -698,8 +698,10 @@ flush_stream(struct output *out, int s)
 		if (n == -1 && errno == EAGAIN)
 			return;
 		if (n <= 0) {
+			/* EPIPE from sendfile is a reader gone, as from write. */
+			if (n == 0)
+				errno = EIO;
 			write_failed(out, s + 1);
-			out->status = OUTPUT_FAILED;
 			return;
 		}
 		e->len -= (size_t)n;

@@ -493,6 +493,8 @@ drain(struct runner *r)
 	r->waiting = NULL;
 	warnx("job %llu: not started: forkpool is stopping", j->seq);
 	job_set_spawn_failure(j, 126);
+	/* Cut short by the stop: a --resume runs it. */
+	j->interrupted = 1;
 	j->end_ms = now_ms();
 	heap_push(r, r->waiting_slot);
 	act(r, r->cb->not_started(r->cb->ctx, j));
@@ -502,6 +504,7 @@ drain(struct runner *r)
 		warnx("job %llu: not started again: forkpool is stopping",
 		    j->seq);
 		job_set_spawn_failure(j, 126);
+		j->interrupted = 1;
 		j->end_ms = now_ms();
 		act(r, r->cb->not_started(r->cb->ctx, j));
 	}
@@ -737,6 +740,15 @@ launch_later(struct runner *r, struct job *j, unsigned int i,
 {
 	r->nrunning--;
 	r->procs[i].job = NULL;
+	if (r->waiting != NULL && r->waiting != j) {
+		/*
+		 * Another job waits to start already (j is a retry): j
+		 * goes first among the rest, its slot back to the free ones.
+		 */
+		heap_push(r, i);
+		TAILQ_INSERT_HEAD(&r->requeued, j, entry);
+		return -1;
+	}
 	if (res == EXEC_NOFDS && r->nrunning > 0 && r->max > r->nrunning) {
 		/* Said once: a spill file may take one more later. */
 		if (!r->nofds_warned)
@@ -1249,9 +1261,7 @@ check_ending(struct runner *r, long long now, long long wake)
 			 */
 			if (p->reaped)
 				wake = earlier(wake, now + 10);
-			else if ((size_t)p->term_step >= r->o.ntermseq)
-				wake = earlier(wake, p->term_at +
-				    TERM_GIVE_UP_MS);
+			/* Unreaped, it ends with a SIGCHLD: nothing to time. */
 		} else if (p->reaped)
 			wake = earlier(wake, now + GROUP_RECHECK_MS);
 		mark_dirty(r, p);
@@ -1348,6 +1358,7 @@ plan_turn(struct runner *r, struct turn *t, int npend, const int *pend,
 static void
 wait_turn(struct runner *r, struct turn *t, long long wake)
 {
+	struct timespec	 ts;
 	long long	 left;
 	int		 timeout = -1;
 	nfds_t		 k;
@@ -1360,7 +1371,9 @@ wait_turn(struct runner *r, struct turn *t, long long wake)
 		/* Look at everything every tick until every job is gone. */
 		if (timeout < 0 || timeout > BROKEN_TICK_MS)
 			timeout = BROKEN_TICK_MS;
-		(void)poll(NULL, 0, timeout);
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)timeout * 1000000;
+		(void)nanosleep(&ts, NULL);
 		for (k = 0; k < t->n; k++)
 			t->pfd[k].revents = t->pfd[k].events;
 		return;

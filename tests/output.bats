@@ -316,6 +316,15 @@ esac')
 	done
 }
 
+@test "stdout closed by the reader while held output was on disk: exit 141, no message" {
+	# 4 jobs of 6.9 MB at -j2: what waits for stdout is held past the
+	# memory budget, in the spill file, when head goes
+	run --separate-stderr bash -c '"$FORKPOOL" -j2 "seq {}" ::: 1000000 1000000 1000000 1000000 |
+		head -n 1; echo "status=${PIPESTATUS[0]}"'
+	assert_output $'1\nstatus=141'
+	assert_equal "$stderr" ''
+}
+
 # stalled CMD...: run forkpool CMD... in the background with its stdout on a
 # FIFO whose reader sleeps, never reading; FP_PID is forkpool's pid.
 stalled() {
