@@ -97,6 +97,7 @@ struct runner {
 	unsigned int			 nslots;
 	struct proc			*procs;		/* by slot - 1 */
 	unsigned int			*freeheap;	/* free slots, min-heap */
+	unsigned int			*skipped;	/* scratch: unusable ones */
 	unsigned int			 nfree;
 	unsigned int			*pidtab;	/* slot + 1 by pid hash */
 	size_t				 pidmask;
@@ -142,6 +143,13 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The earlier of two wake times (0: none). */
+static long long
+earlier(long long a, long long b)
+{
+	return a == 0 || (b != 0 && b < a) ? b : a;
 }
 
 /* Wall-clock seconds since the epoch, for the joblog. */
@@ -343,6 +351,7 @@ runner_new(const struct runner_opts *o, const struct runner_callbacks *cb,
 	r->nslots = r->max = ex->ops->slots(ex->ctx);
 	r->procs = xcalloc(r->nslots, sizeof(*r->procs));
 	r->freeheap = xcalloc(r->nslots, sizeof(*r->freeheap));
+	r->skipped = xcalloc(r->nslots, sizeof(*r->skipped));
 	for (i = 0; i < r->nslots; i++) {
 		r->procs[i].pid = -1;
 		r->procs[i].fd[0] = r->procs[i].fd[1] = -1;
@@ -384,6 +393,7 @@ runner_free(struct runner *r)
 	sigprocmask(SIG_SETMASK, &r->oldmask, NULL);
 	free(r->procs);
 	free(r->freeheap);
+	free(r->skipped);
 	free(r->pidtab);
 	free(r->rbuf);
 	free(r);
@@ -861,7 +871,56 @@ may_start(struct runner *r, long long now, long long *wake)
 		*wake = r->gate_at;
 		return 0;
 	}
-	return r->nfree > 0 && r->freeheap[0] < r->max;
+	return 1;
+}
+
+/*
+ * Take the lowest free slot below max that the executor can use now, or
+ * -1.  When free slots were passed over as unusable, *wake is set to
+ * look again later.
+ */
+static long
+take_slot(struct runner *r, long long now, long long *wake)
+{
+	unsigned int	 n = 0, i;
+	long		 found = -1;
+
+	while (found < 0 && r->nfree > 0 && r->freeheap[0] < r->max) {
+		i = heap_pop(r);
+		if (r->ex->ops->usable(r->ex->ctx, i + 1))
+			found = i;
+		else
+			r->skipped[n++] = i;
+	}
+	if (found < 0 && n > 0)
+		*wake = earlier(*wake, now + GATE_RECHECK_MS);
+	while (n > 0)
+		heap_push(r, r->skipped[--n]);
+	return found;
+}
+
+/* Ask the caller for the next job: 1 with *jobp set, else 0. */
+static int
+next_job(struct runner *r, struct job **jobp, int *wait_fd)
+{
+	enum runner_next	 next;
+	int			 verdict = RUNNER_GO, fd = -1;
+
+	next = r->cb->next(r->cb->ctx, jobp, &fd, &verdict);
+	act(r, verdict);
+	switch (next) {
+	case RUNNER_JOB:
+		return 1;
+	case RUNNER_WAIT_FD:
+		*wait_fd = fd;
+		break;
+	case RUNNER_WAIT:
+		break;
+	case RUNNER_DONE:
+		r->no_more = 1;
+		break;
+	}
+	return 0;
 }
 
 /*
@@ -871,11 +930,10 @@ may_start(struct runner *r, long long now, long long *wake)
 static void
 start_jobs(struct runner *r, int *wait_fd, long long *wake)
 {
-	struct job		*j;
-	enum runner_next	 next;
-	unsigned int		 i;
-	long long		 now = now_ms();
-	int			 fd = -1, verdict, starts = 0;
+	struct job	*j;
+	long		 slot;
+	long long	 now = now_ms();
+	int		 starts = 0;
 
 	*wait_fd = -1;
 	while (!r->draining && r->nrunning < r->max) {
@@ -896,38 +954,19 @@ start_jobs(struct runner *r, int *wait_fd, long long *wake)
 			}
 			continue;
 		}
-		if ((j = TAILQ_FIRST(&r->requeued)) != NULL) {
-			if (r->nfree == 0 || r->freeheap[0] >= r->max)
-				return;
+		/* A requeued job goes first, past --delay and the gates. */
+		if (TAILQ_EMPTY(&r->requeued) && !may_start(r, now, wake))
+			return;
+		if ((slot = take_slot(r, now, wake)) < 0)
+			return;
+		if ((j = TAILQ_FIRST(&r->requeued)) != NULL)
 			TAILQ_REMOVE(&r->requeued, j, entry);
-			i = heap_pop(r);
-			r->nrunning++;
-			if (launch(r, j, i, now) == -1) {
-				*wake = r->waiting_at;
-				return;
-			}
-			continue;
-		}
-		if (!may_start(r, now, wake))
-			return;
-		verdict = RUNNER_GO;
-		next = r->cb->next(r->cb->ctx, &j, &fd, &verdict);
-		act(r, verdict);
-		switch (next) {
-		case RUNNER_JOB:
-			break;
-		case RUNNER_WAIT_FD:
-			*wait_fd = fd;
-			return;
-		case RUNNER_WAIT:
-			return;
-		case RUNNER_DONE:
-			r->no_more = 1;
+		else if (!next_job(r, &j, wait_fd)) {
+			heap_push(r, (unsigned int)slot);
 			return;
 		}
-		i = heap_pop(r);
 		r->nrunning++;
-		if (launch(r, j, i, now) == -1) {
+		if (launch(r, j, (unsigned int)slot, now) == -1) {
 			*wake = r->waiting_at;
 			return;
 		}
@@ -1232,13 +1271,6 @@ check_deadlines(struct runner *r, long long now)
 	return 0;
 }
 
-/* The earlier of two wake times (0: none). */
-static long long
-earlier(long long a, long long b)
-{
-	return a == 0 || (b != 0 && b < a) ? b : a;
-}
-
 /*
  * Look at the jobs being ended or lingering after their exit: take the
  * due termination steps, and see whether each is finished.  Returns the
@@ -1388,27 +1420,18 @@ wait_turn(struct runner *r, struct turn *t, long long wake)
 	}
 }
 
-/* After an error of the loop: end every job, then stop. */
-static void
-break_down(struct runner *r)
-{
-	stop(r);
-	/* Every job is then marked interrupted, whatever ended it. */
-}
-
 /* Run until no job is left; see runner.h. */
 int
 runner_run(struct runner *r)
 {
 	struct turn	 t;
-	int		 wait_fd, npend, pend[2], was_broken = 0;
+	int		 wait_fd, npend, pend[2];
 	long long	 wake;
 
 	for (;;) {
-		if (r->broken && !was_broken) {
-			was_broken = 1;
-			break_down(r);
-		}
+		/* After an error of the loop: end every job, then return. */
+		if (r->broken)
+			stop(r);
 		wake = 0;
 		if (!r->broken)
 			start_jobs(r, &wait_fd, &wake);
