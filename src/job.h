@@ -9,6 +9,7 @@
  *   slot, host, attempt, state              the runner
  *   the result fields                       the runner and the executor
  *   out                                     the output collector (opaque)
+ *   cap                                     the capture (opaque)
  *   entry                                   whoever holds the job now
  */
 #ifndef FORKPOOL_JOB_H
@@ -19,6 +20,7 @@
 
 #include "util.h"
 
+struct capture_job;
 struct output_job;
 
 enum job_state {
@@ -60,6 +62,7 @@ struct job {
 	long			 maxrss_kb;	/* peak RSS, -1: unknown */
 
 	struct output_job	*out;		/* owned by output.c */
+	struct capture_job	*cap;		/* owned by capture.c */
 	TAILQ_ENTRY(job)	 entry;
 };
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "builder.h"
+#include "capture.h"
 #include "exec.h"
 #include "input.h"
 #include "joblog.h"
@@ -31,6 +32,7 @@ struct parts {
 	struct executor		*ex;
 	struct joblog		*joblog;
 	struct output		*output;
+	struct capture		*capture;
 	struct run		*run;
 	struct runner		*runner;
 };
@@ -106,6 +108,12 @@ run_jobs(struct parts *p, const struct opts *o)
 		run_add_sink(p->run, joblog_sink(p->joblog));
 	}
 	p->output = output_new(o);
+	if (o->files) {
+		p->capture = capture_new(opts_tmpdir(o), CAPTURE_STDOUT, 0);
+		capture_set_opener(p->capture, capture_open_temp,
+		    (void *)opts_tmpdir(o));
+		output_set_capture(p->output, p->capture, 1);
+	}
 	p->runner = runner_new(&ro, run_callbacks(p->run, p->output), p->ex);
 	run_set_runner(p->run, p->runner);
 	ran = runner_run(p->runner);
@@ -140,6 +148,7 @@ main(int argc, char **argv)
 	runner_free(p.runner);
 	run_free(p.run);
 	output_free(p.output);
+	capture_free(p.capture);
 	executor_free(p.ex);
 	builder_free(p.builder);
 	joblog_close(p.joblog);

@@ -71,6 +71,8 @@ static const char help_text[] =
 "      --tag                  prefix output lines with the arguments and a TAB\n"
 "      --tagstring STR        prefix output lines with STR and a TAB\n"
 "      --tmpdir DIR           spill held output to DIR (default $TMPDIR, /tmp)\n"
+"      --files                save each job's stdout in a file in the --tmpdir\n"
+"                             and print the file's name instead\n"
 "      --dry-run              print the commands instead of running them\n"
 "  -v                         print each command on stdout before its output\n"
 "  -t, --verbose              print each command on stderr when it starts\n"
@@ -797,6 +799,7 @@ static const struct optdef optdefs[] = {
 	FLAG("tag",			0, tag),
 	STRING("tagstring",		0, tagstring, NULL),
 	STRING("tmpdir",		0, tmpdir, NULL),
+	FLAG("files",			0, files),
 	FLAG("dry-run",			0, dry_run),
 	ARG("timeout",			0, on_timeout),
 	ARG("termseq",			0, on_termseq),
@@ -1035,6 +1038,11 @@ check_conflicts(const struct opts *o)
 		    "start to tag", o->tag ? "--tag" : "--tagstring");
 		return -1;
 	}
+	if (o->out_mode == OUT_UNGROUP && o->files) {
+		warnx("--files cannot be used with -u: the jobs' output would "
+		    "not pass through forkpool");
+		return -1;
+	}
 	return 0;
 }
 
@@ -1134,4 +1142,16 @@ opts_set_colsep(struct opts *o, const char *pattern)
 		return -1;
 	}
 	return 0;
+}
+
+/* Where temporary files go; see opts.h. */
+const char *
+opts_tmpdir(const struct opts *o)
+{
+	const char	*t;
+
+	if ((t = o->tmpdir) == NULL && ((t = getenv("TMPDIR")) == NULL ||
+	    *t == '\0'))
+		t = "/tmp";
+	return t;
 }

@@ -102,6 +102,7 @@ struct opts {
 	int			 tag;
 	const char		*tagstring;
 	const char		*tmpdir;
+	int			 files;		/* --files */
 	int			 dry_run;
 	int			 print_stdout;	/* -v */
 	int			 print_stderr;	/* -t */
@@ -136,6 +137,9 @@ enum opts_result {
  */
 enum opts_result	opts_parse(struct opts *, int, char **);
 void			opts_free(struct opts *);
+
+/* Where temporary files go: --tmpdir, $TMPDIR or /tmp. */
+const char	       *opts_tmpdir(const struct opts *);
 
 /*
  * Compile pattern (borrowed) as the --colsep of the struct, replacing

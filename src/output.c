@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "job.h"
 #include "opts.h"
 #include "output.h"
@@ -93,6 +94,8 @@ struct output {
 	unsigned long long	 total[2];	/* bytes ever given to a stream */
 	unsigned long long	 written[2];	/* of those, written */
 	struct job_list		 flushing;	/* printed, waiting for pend */
+	struct capture		*cap;		/* borrowed; NULL: none */
+	int			 files;		/* --files: print the names */
 };
 
 /*
@@ -130,7 +133,6 @@ output_new(const struct opts *o)
 {
 	struct output	*out;
 	struct stat	 st[2];
-	const char	*t;
 
 	out = xcalloc(1, sizeof(*out));
 	out->mode = o->out_mode;
@@ -144,10 +146,7 @@ output_new(const struct opts *o)
 	out->no_live = out->hold_all || o->joblog != NULL;
 	out->status = OUTPUT_OK;
 	TAILQ_INIT(&out->queue);
-	if ((t = o->tmpdir) == NULL && ((t = getenv("TMPDIR")) == NULL ||
-	    *t == '\0'))
-		t = "/tmp";
-	out->spill = spill_new(t);
+	out->spill = spill_new(opts_tmpdir(o));
 	out->iobuf = xmalloc(SPILL_CHUNK);
 	TAILQ_INIT(&out->flushing);
 	out->q[1] = 1;
@@ -166,6 +165,16 @@ output_new(const struct opts *o)
 	return out;
 }
 
+/* Free a job the collector is done with. */
+static void
+release(struct output *out, struct job *j)
+{
+	capture_release(out->cap, j);
+	free(j->out);
+	j->out = NULL;
+	job_free(j);
+}
+
 void
 output_free(struct output *out)
 {
@@ -175,13 +184,11 @@ output_free(struct output *out)
 		return;
 	while ((j = TAILQ_FIRST(&out->queue)) != NULL) {
 		TAILQ_REMOVE(&out->queue, j, entry);
-		free(j->out);
-		job_free(j);
+		release(out, j);
 	}
 	while ((j = TAILQ_FIRST(&out->flushing)) != NULL) {
 		TAILQ_REMOVE(&out->flushing, j, entry);
-		free(j->out);
-		job_free(j);
+		release(out, j);
 	}
 	buf_free(&out->pend[0].mem);
 	buf_free(&out->pend[1].mem);
@@ -195,6 +202,17 @@ output_free(struct output *out)
 	free(out->iobuf);
 	buf_free(&out->tagged);
 	free(out);
+}
+
+/*
+ * Capture the jobs' output with cap; with files, print the name of the
+ * file holding each job's stdout instead of it (--files).
+ */
+void
+output_set_capture(struct output *out, struct capture *cap, int files)
+{
+	out->cap = cap;
+	out->files = files;
 }
 
 void
@@ -239,6 +257,8 @@ write_failed(struct output *out, int fd)
 }
 
 static void	hold_add(struct output *, struct hold *, const char *, size_t);
+static void	print_data(struct output *, struct job *, int, const char *,
+		    size_t);
 
 /* Write to stream s without blocking: bytes written, or -1 with errno. */
 static ssize_t
@@ -504,6 +524,9 @@ output_start(struct output *out, struct job *j)
 	/* A retry is in output order already. */
 	if (j->out == NULL) {
 		j->out = xcalloc(1, sizeof(*j->out));
+		if (out->cap != NULL && out->status == OUTPUT_OK &&
+		    capture_start(out->cap, j) == -1)
+			out->status = OUTPUT_FAILED;
 		if (out->keep_order) {
 			TAILQ_INSERT_TAIL(&out->queue, j, entry);
 			out->nqueued++;
@@ -514,7 +537,7 @@ output_start(struct output *out, struct job *j)
 	if (out->print_cmd) {
 		job_display(j, &line);
 		buf_addc(&line, '\n');
-		output_data(out, j, 0, line.data, line.len);
+		print_data(out, j, 0, line.data, line.len);
 		buf_free(&line);
 	}
 }
@@ -550,9 +573,9 @@ by_line(const struct output *out)
 	return out->mode == OUT_LINE && !out->keep_order && !out->hold_all;
 }
 
-/* A chunk of a job's output. */
-void
-output_data(struct output *out, struct job *j, int stream, const char *p,
+/* A chunk of a job's output to print. */
+static void
+print_data(struct output *out, struct job *j, int stream, const char *p,
     size_t len)
 {
 	if (out->status != OUTPUT_OK)
@@ -563,6 +586,30 @@ output_data(struct output *out, struct job *j, int stream, const char *p,
 		line_data(out, j, stream, p, len);
 	else
 		hold_add(out, &j->out->h[stream], p, len);
+}
+
+/* Whether the job's stream is captured, and not printed as well. */
+static int
+captured_only(const struct output *out, const struct job *j, int stream)
+{
+	return j->cap != NULL && capture_keeps(out->cap, stream) &&
+	    !capture_prints(out->cap, stream);
+}
+
+/* A chunk of a job's output: captured, printed, or both. */
+void
+output_data(struct output *out, struct job *j, int stream, const char *p,
+    size_t len)
+{
+	if (out->status != OUTPUT_OK)
+		return;
+	if (j->cap != NULL && capture_keeps(out->cap, stream) &&
+	    capture_write(out->cap, j, stream, p, len) == -1) {
+		out->status = OUTPUT_FAILED;
+		return;
+	}
+	if (!captured_only(out, j, stream))
+		print_data(out, j, stream, p, len);
 }
 
 /*
@@ -578,6 +625,17 @@ output_take(struct output *out, struct job *j, int stream, int in)
 	ssize_t		 n;
 	off_t		 off;
 
+	/* Only captured: the bytes go to their file unseen. */
+	if (out->status == OUTPUT_OK && captured_only(out, j, stream)) {
+		if ((n = capture_take(out->cap, j, stream, in)) == -1 &&
+		    errno != EAGAIN) {
+			out->status = OUTPUT_FAILED;
+			return TAKE_READ;
+		}
+		return n;
+	}
+	if (j->cap != NULL && capture_keeps(out->cap, stream))
+		return TAKE_READ;
 	if (out->status != OUTPUT_OK || out->no_splice_spill ||
 	    passes_through(out, j, stream) || by_line(out) ||
 	    (h->next == 0 && out->mem_held + MOVE_CHUNK <= MEM_BUDGET))
@@ -605,6 +663,8 @@ output_discard(struct output *out, struct job *j)
 		hold_clear(out, &j->out->h[s]);
 		j->out->midline[s] = 0;
 	}
+	if (out->status == OUTPUT_OK && capture_reset(out->cap, j) == -1)
+		out->status = OUTPUT_FAILED;
 }
 
 /*
@@ -622,9 +682,7 @@ release_written(struct output *out)
 		TAILQ_REMOVE(&out->flushing, j, entry);
 		if (out->printed != NULL && out->status == OUTPUT_OK)
 			out->printed(out->printed_ctx, j);
-		free(j->out);
-		j->out = NULL;
-		job_free(j);
+		release(out, j);
 	}
 }
 
@@ -635,6 +693,12 @@ release_written(struct output *out)
 static void
 retire(struct output *out, struct job *j)
 {
+	const char	*path;
+
+	if (out->files && (path = capture_path(j, 0)) != NULL) {
+		emit(out, j, 0, path, strlen(path));
+		emit(out, j, 0, "\n", 1);
+	}
 	hold_print(out, j, 0);
 	hold_print(out, j, 1);
 	j->out->mark[0] = out->total[0];
@@ -746,6 +810,12 @@ void
 output_finish(struct output *out, struct job *j)
 {
 	struct job	*head;
+
+	/* What an interrupted job wrote is incomplete: its files go. */
+	if (j->interrupted)
+		capture_drop(out->cap, j);
+	else if (capture_finish(out->cap, j) == -1)
+		out->status = OUTPUT_FAILED;
 
 	if (!out->keep_order) {
 		retire(out, j);

@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 
+struct capture;
 struct job;
 struct opts;
 struct output;
@@ -22,6 +23,14 @@ enum output_status {
 };
 
 struct output		*output_new(const struct opts *);
+
+/*
+ * Capture the jobs' output with the capture (borrowed; see capture.h);
+ * with files set (--files), print the name of the file that holds each
+ * job's stdout instead of its stdout.
+ */
+void			 output_set_capture(struct output *, struct capture *,
+			    int);
 
 /*
  * Call fn(ctx, job) once a finished job's output is all printed, just
