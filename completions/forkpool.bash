@@ -5,7 +5,7 @@
 # It needs nothing but bash itself.
 
 _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --no-run-if-empty
---link --max-args --max-replace-args --xargs --max-chars --shell --exec-mode
+--link --partition --max-args --max-replace-args --xargs --max-chars --shell --exec-mode
 --jobs --timeout --termseq --retries --tty --delay --halt --load --memfree --joblog
 --resume --resume-failed --retry-failed --group --keep-order --line-buffer
 --ungroup --tag --tagstring --tmpdir --dry-run --verbose --help --version'
@@ -20,7 +20,7 @@ _forkpool_opt_takes_arg()
         --max-args | \
         -N | --max-replace-args | -s | --max-chars | --shell | --exec-mode | \
         -j | --jobs | --timeout | --termseq | --retries | --delay | --halt | \
-        --load | --memfree | --joblog | --tagstring | --tmpdir)
+        --load | --memfree | --joblog | --tagstring | --tmpdir | --partition)
             return 0 ;;
     esac
     return 1
@@ -101,6 +101,8 @@ _forkpool_opt_arg()
             _forkpool_compgen -W '10 60 300 3600 200% 300%' -- "$2" ;;
         --memfree)
             _forkpool_compgen -W '256M 512M 1G 2G 4G' -- "$2" ;;
+        --partition)
+            _forkpool_compgen -W '1/2 2/2 1/2,rr 2/2,rr' -- "$2" ;;
         *)
             COMPREPLY=() ;;
     esac

@@ -26,7 +26,8 @@ function __fish_forkpool_state
                         if contains -- $t --arg-file --delimiter --colsep --trim --max-args \
                                 --max-replace-args --max-chars --shell --exec-mode \
                                 --jobs --timeout --termseq --retries --delay \
-                                --halt --load --memfree --joblog --tagstring --tmpdir
+                                --halt --load --memfree --joblog --tagstring --tmpdir \
+                                --partition
                             set skip 1
                         end
                     case '-?*'
@@ -109,6 +110,7 @@ complete -c forkpool -n __fish_forkpool_in_options -l colsep -x -d 'Split record
 complete -c forkpool -n __fish_forkpool_in_options -l trim -x -a 'n l r lr rl' -d 'Strip white space off the ends of every value or column'
 complete -c forkpool -n __fish_forkpool_in_options -s r -l no-run-if-empty -d 'Do not run jobs for empty or blank records'
 complete -c forkpool -n __fish_forkpool_in_options -l link -d 'Link sources pairwise instead of the cartesian product'
+complete -c forkpool -n __fish_forkpool_in_options -l partition -x -a '1/2 2/2 1/2,rr 2/2,rr' -d 'Run only share K of N of the records (K/N or K/N,rr)'
 
 # Command
 complete -c forkpool -n __fish_forkpool_in_options -s I -x -d 'Use STR instead of {} as the replacement string'

@@ -30,6 +30,8 @@ static const char help_text[] =
 "                             every value or column (default n)\n"
 "  -r, --no-run-if-empty      do not run blank records\n"
 "      --link                 pair sources up instead of the cross product\n"
+"      --partition K/N[,rr]   run only share K of N of the records (by hash,\n"
+"                             or round-robin with rr)\n"
 "  ::: VALUE...               values as a source; :::+ links it to the previous\n"
 "  :::: FILE...               files as sources; ::::+ links them to the previous\n"
 "\n"
@@ -452,6 +454,47 @@ parse_trim(const char *arg, enum trim *t)
 	return 0;
 }
 
+/*
+ * Parse --partition K/N or K/N,rr; 0 on success.  Usage errors name the
+ * option and the value, as every other one here.
+ */
+static int
+parse_partition(struct opts *o, const char *arg)
+{
+	const char	*errstr, *what = "K";
+	char		*copy, *n, *mode;
+	long long	 k = 0, total = 0;
+
+	copy = xstrdup(arg);
+	if ((mode = strchr(copy, ',')) != NULL)
+		*mode++ = '\0';
+	if ((n = strchr(copy, '/')) == NULL || (mode != NULL &&
+	    strcmp(mode, "rr") != 0)) {
+		warnx("--partition %s: must be K/N or K/N,rr", arg);
+		free(copy);
+		return -1;
+	}
+	*n++ = '\0';
+	k = strtonum(copy, 0, LLONG_MAX, &errstr);
+	if (errstr == NULL) {
+		what = "N";
+		total = strtonum(n, 1, LLONG_MAX, &errstr);
+	}
+	free(copy);
+	if (errstr != NULL) {
+		warnx("--partition %s: %s is %s", arg, what, errstr);
+		return -1;
+	}
+	if (k < 1 || k > total) {
+		warnx("--partition %s: K must be from 1 to N", arg);
+		return -1;
+	}
+	o->part_k = (unsigned long long)k;
+	o->part_n = (unsigned long long)total;
+	o->part_rr = mode != NULL;
+	return 0;
+}
+
 /* Add a source to the option set. */
 static struct source_spec *
 add_source(struct opts *o, enum source_kind kind, int linked)
@@ -586,6 +629,13 @@ on_trim(struct parse_state *st, const char *arg)
 		return OPTS_ERROR;
 	st->trim_given = 1;
 	return OPTS_RUN;
+}
+
+/* --partition K/N[,rr]. */
+static enum opts_result
+on_partition(struct parse_state *st, const char *arg)
+{
+	return parse_partition(st->o, arg) == -1 ? OPTS_ERROR : OPTS_RUN;
 }
 
 /* -I STR. */
@@ -782,6 +832,7 @@ static const struct optdef optdefs[] = {
 	ARG("trim",			0, on_trim),
 	FLAG("no-run-if-empty",		'r', no_run_if_empty),
 	FLAG("link",			0, link),
+	ARG("partition",		0, on_partition),
 	ARG(NULL,			'I', on_replstr),
 	COUNT("max-args",		'n', max_args, INT_MAX),
 	COUNT("max-replace-args",	'N', max_replace_args, INT_MAX),

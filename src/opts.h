@@ -89,6 +89,9 @@ struct opts {
 	enum trim		 trim;		/* --trim, rl with --colsep */
 	int			 no_run_if_empty;
 	int			 link;
+	unsigned long long	 part_k;	/* --partition K/N: run share K */
+	unsigned long long	 part_n;	/* of N; 0: every record */
+	int			 part_rr;	/* ,rr: by record number */
 	const char		*replstr;	/* "{}" or -I STR */
 	size_t			 max_args;	/* -n, 0 if not given */
 	size_t			 max_replace_args; /* -N, 0 if not given */
