@@ -70,6 +70,7 @@ static const char help_text[] =
 "  -k, --keep-order           print output in input order\n"
 "      --line-buffer          print whole lines as they come\n"
 "  -u, --ungroup              pass output straight through\n"
+"      --output-on-failure    print a job's output only if the job failed\n"
 "      --tag                  prefix output lines with the arguments and a TAB\n"
 "      --tagstring STR        prefix output lines with STR and a TAB\n"
 "      --tmpdir DIR           spill held output to DIR (default $TMPDIR, /tmp)\n"
@@ -845,6 +846,7 @@ static const struct optdef optdefs[] = {
 	FLAG("keep-order",		'k', keep_order),
 	NOARG("line-buffer",		0, on_out_mode, OUT_LINE),
 	NOARG("ungroup",		'u', on_out_mode, OUT_UNGROUP),
+	FLAG("output-on-failure",	0, output_on_failure),
 	FLAG("tag",			0, tag),
 	STRING("tagstring",		0, tagstring, NULL),
 	STRING("tmpdir",		0, tmpdir, NULL),
@@ -1060,6 +1062,11 @@ resolve_jobs(struct parse_state *st)
 		    "through", o->tag ? "--tag" : "--tagstring");
 		return -1;
 	}
+	if (!st->out_given && o->output_on_failure) {
+		warnx("--output-on-failure cannot be used with --tty unless "
+		    "--group is given: --tty passes output straight through");
+		return -1;
+	}
 	return 0;
 }
 
@@ -1079,6 +1086,13 @@ check_conflicts(const struct opts *o)
 	}
 	if (o->xargs && o->max_replace_args != 0) {
 		warnx("-X and -N cannot be used together");
+		return -1;
+	}
+	/* Printed as it comes, output cannot wait for the job's result. */
+	if (o->output_on_failure && o->out_mode != OUT_GROUP) {
+		warnx("--output-on-failure cannot be used with %s: output is "
+		    "printed before the job's result is known",
+		    o->out_mode == OUT_UNGROUP ? "-u" : "--line-buffer");
 		return -1;
 	}
 	if (o->out_mode == OUT_UNGROUP && (o->tag || o->tagstring != NULL)) {

@@ -102,6 +102,7 @@ struct opts {
 	unsigned int		 jobs;		/* resolved -j */
 	enum out_mode		 out_mode;
 	int			 keep_order;
+	int			 output_on_failure; /* print failed jobs only */
 	int			 tag;
 	const char		*tagstring;
 	const char		*tmpdir;

@@ -62,6 +62,7 @@ struct output {
 	int			 print_cmd;	/* -v */
 	int			 hold_all;	/* --retries: print final attempts */
 	int			 no_live;	/* -k head waits for its end too */
+	int			 failed_only;	/* --output-on-failure */
 	void			(*printed)(void *, struct job *);
 	void			*printed_ctx;
 	enum output_status	 status;
@@ -137,11 +138,13 @@ output_new(const struct opts *o)
 	out->keep_order = o->keep_order && o->out_mode != OUT_UNGROUP;
 	out->print_cmd = o->print_stdout;
 	out->hold_all = o->retries > 1;
+	out->failed_only = o->output_on_failure;
 	/*
 	 * With a joblog, a job is printed whole just before its row is
-	 * written, so that after a crash the two agree.
+	 * written, so that after a crash the two agree.  Whether a job's
+	 * output is printed at all may wait for its end too.
 	 */
-	out->no_live = out->hold_all || o->joblog != NULL;
+	out->no_live = out->hold_all || o->joblog != NULL || out->failed_only;
 	out->status = OUTPUT_OK;
 	TAILQ_INIT(&out->queue);
 	if ((t = o->tmpdir) == NULL && ((t = getenv("TMPDIR")) == NULL ||
@@ -635,6 +638,8 @@ release_written(struct output *out)
 static void
 retire(struct output *out, struct job *j)
 {
+	if (out->failed_only && !j->failed)
+		output_discard(out, j);
 	hold_print(out, j, 0);
 	hold_print(out, j, 1);
 	j->out->mark[0] = out->total[0];
