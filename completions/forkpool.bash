@@ -8,7 +8,7 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --no-run-if-e
 --link --partition --max-args --max-replace-args --xargs --max-chars --shell --exec-mode
 --jobs --timeout --termseq --retries --tty --delay --halt --load --memfree --joblog
 --resume --resume-failed --retry-failed --group --keep-order --line-buffer
---ungroup --output-on-failure --tag --tagstring --tmpdir --dry-run --verbose --help --version'
+--ungroup --output-on-failure --tag --tagstring --color --tmpdir --dry-run --verbose --help --version'
 
 _forkpool_short_opts='-a -0 -d -r -I -n -N -X -s -j -k -u -v -t -h -V'
 
@@ -103,6 +103,8 @@ _forkpool_opt_arg()
             _forkpool_compgen -W '256M 512M 1G 2G 4G' -- "$2" ;;
         --partition)
             _forkpool_compgen -W '1/2 2/2 1/2,rr 2/2,rr' -- "$2" ;;
+        --color)
+            _forkpool_compgen -W 'auto always never' -- "$2" ;;
         *)
             COMPREPLY=() ;;
     esac
@@ -138,6 +140,11 @@ _forkpool()
                         state=source ;;
                     --*=*)
                         ;;
+                    --color)
+                        # Its argument only after '=', split off by readline.
+                        if [[ ${COMP_WORDS[i + 1]-} == = ]]; then
+                            state=argof argof=$word eq=1
+                        fi ;;
                     --?*)
                         if _forkpool_opt_takes_arg "$word"; then
                             state=argof argof=$word eq=1
@@ -174,7 +181,7 @@ _forkpool()
             if [[ $cur == --*=* ]]; then
                 # "--opt=value" kept as one word.
                 local opt=${cur%%=*} k
-                if _forkpool_opt_takes_arg "$opt"; then
+                if _forkpool_opt_takes_arg "$opt" || [[ $opt == --color ]]; then
                     _forkpool_opt_arg "$opt" "${cur#*=}"
                     for k in "${!COMPREPLY[@]}"; do
                         COMPREPLY[k]=$opt=${COMPREPLY[k]}

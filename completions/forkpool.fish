@@ -92,7 +92,7 @@ complete -c forkpool -e
 
 # The command (first non-option word), then files for its arguments and for
 # input sources.
-complete -c forkpool -n __fish_forkpool_needs_command -x -a '(__fish_complete_command)'
+complete -c forkpool -n '__fish_forkpool_needs_command; and not string match -q -- "-*" (commandline -ct)' -x -a '(__fish_complete_command)'
 complete -c forkpool -n '__fish_forkpool_after_command; and string match -q -- ":*" (commandline -ct)' \
     -f -a ':::' -d 'values on the command line form one source'
 complete -c forkpool -n '__fish_forkpool_after_command; and string match -q -- ":*" (commandline -ct)' \
@@ -146,6 +146,7 @@ complete -c forkpool -n __fish_forkpool_in_options -s u -l ungroup -d 'Pass outp
 complete -c forkpool -n __fish_forkpool_in_options -l output-on-failure -d 'Print a job\'s output only if the job failed'
 complete -c forkpool -n __fish_forkpool_in_options -l tag -d 'Prefix output lines with the job\'s arguments and a TAB'
 complete -c forkpool -n __fish_forkpool_in_options -l tagstring -x -d 'Prefix output lines with STR and a TAB'
+complete -c forkpool -n __fish_forkpool_in_options -l color -f -a 'auto always never' -d 'Colour each job\'s tag or lines (--color=WHEN)'
 complete -c forkpool -n __fish_forkpool_in_options -l tmpdir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Directory for held output spilled to disk'
 complete -c forkpool -n __fish_forkpool_in_options -l dry-run -d 'Print each command instead of running it'
 complete -c forkpool -n __fish_forkpool_in_options -s v -d 'Print each command on stdout before running it'

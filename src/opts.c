@@ -73,6 +73,8 @@ static const char help_text[] =
 "      --output-on-failure    print a job's output only if the job failed\n"
 "      --tag                  prefix output lines with the arguments and a TAB\n"
 "      --tagstring STR        prefix output lines with STR and a TAB\n"
+"      --color[=WHEN]         colour each job's tag or lines: auto (the default\n"
+"                             WHEN), always or never\n"
 "      --tmpdir DIR           spill held output to DIR (default $TMPDIR, /tmp)\n"
 "      --dry-run              print the commands instead of running them\n"
 "  -v                         print each command on stdout before its output\n"
@@ -588,7 +590,8 @@ enum opt_kind {
 struct optdef {
 	const char	*name;		/* long name, or NULL */
 	int		 letter;	/* short letter, or 0 */
-	int		 has_arg;	/* no_argument or required_argument */
+	int		 has_arg;	/* no_argument, required_argument or
+					   (long only) optional_argument */
 	enum opt_kind	 kind;
 	int		 value;		/* handed to the handler */
 	size_t		 field;		/* offset in struct opts, but HANDLER */
@@ -689,6 +692,23 @@ on_out_mode(struct parse_state *st, const char *arg)
 	(void)arg;
 	st->o->out_mode = (enum out_mode)st->value;
 	st->out_given = 1;
+	return OPTS_RUN;
+}
+
+/* --color[=auto|always|never]: bare, it is auto, as ls(1)'s. */
+static enum opts_result
+on_color(struct parse_state *st, const char *arg)
+{
+	if (arg == NULL || strcmp(arg, "auto") == 0)
+		st->o->color = COLOR_AUTO;
+	else if (strcmp(arg, "always") == 0)
+		st->o->color = COLOR_ALWAYS;
+	else if (strcmp(arg, "never") == 0)
+		st->o->color = COLOR_NEVER;
+	else {
+		warnx("--color %s: must be auto, always or never", arg);
+		return OPTS_ERROR;
+	}
 	return OPTS_RUN;
 }
 
@@ -820,6 +840,10 @@ on_version(struct parse_state *st, const char *arg)
 #define NOARG(nm, ch, fn, v) \
 	{ .name = (nm), .letter = (ch), .has_arg = no_argument, \
 	    .kind = KIND_HANDLER, .handler = (fn), .value = (v) }
+/* Long only: the argument must follow an '=', the handler gets NULL. */
+#define OPTARG(nm, fn) \
+	{ .name = (nm), .letter = 0, .has_arg = optional_argument, \
+	    .kind = KIND_HANDLER, .handler = (fn) }
 
 /*
  * Every option.  getopt_long()'s tables are made from this one; an alias
@@ -849,6 +873,7 @@ static const struct optdef optdefs[] = {
 	FLAG("output-on-failure",	0, output_on_failure),
 	FLAG("tag",			0, tag),
 	STRING("tagstring",		0, tagstring, NULL),
+	OPTARG("color",			on_color),
 	STRING("tmpdir",		0, tmpdir, NULL),
 	FLAG("dry-run",			0, dry_run),
 	ARG("timeout",			0, on_timeout),
@@ -1062,6 +1087,12 @@ resolve_jobs(struct parse_state *st)
 		    "through", o->tag ? "--tag" : "--tagstring");
 		return -1;
 	}
+	if (!st->out_given && o->color != COLOR_NEVER) {
+		warnx("--color cannot be used with --tty unless --group or "
+		    "--line-buffer is given: --tty passes output straight "
+		    "through");
+		return -1;
+	}
 	if (!st->out_given && o->output_on_failure) {
 		warnx("--output-on-failure cannot be used with --tty unless "
 		    "--group is given: --tty passes output straight through");
@@ -1093,6 +1124,11 @@ check_conflicts(const struct opts *o)
 		warnx("--output-on-failure cannot be used with %s: output is "
 		    "printed before the job's result is known",
 		    o->out_mode == OUT_UNGROUP ? "-u" : "--line-buffer");
+		return -1;
+	}
+	if (o->out_mode == OUT_UNGROUP && o->color != COLOR_NEVER) {
+		warnx("--color cannot be used with -u: forkpool does not see "
+		    "the output");
 		return -1;
 	}
 	if (o->out_mode == OUT_UNGROUP && (o->tag || o->tagstring != NULL)) {

@@ -23,6 +23,14 @@ enum out_mode {
 	OUT_UNGROUP		/* bytes straight through */
 };
 
+/* --color: whether output is coloured. */
+enum color_mode {
+	COLOR_NEVER,
+	COLOR_AUTO,		/* when stdout is a terminal and NO_COLOR is
+				   unset or empty */
+	COLOR_ALWAYS
+};
+
 /* --trim: which ends of a value lose their blanks. */
 enum trim {
 	TRIM_NONE = 0,
@@ -103,6 +111,7 @@ struct opts {
 	enum out_mode		 out_mode;
 	int			 keep_order;
 	int			 output_on_failure; /* print failed jobs only */
+	enum color_mode		 color;
 	int			 tag;
 	const char		*tagstring;
 	const char		*tmpdir;

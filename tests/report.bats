@@ -16,7 +16,10 @@ echo "$n" >"count.$1"
 echo "$1 attempt $n"
 echo "$1 err $n" >&2
 [ "$2" -gt 0 ] && [ "$n" -ge "$2" ]'
+	# two A B: print the line A, then B without a newline.
+	mkbin two 'printf "%s\\n%s" "$1" "$2"'
 	export JOB="$BATS_FILE_TMPDIR/bin/job" FLAKY="$BATS_FILE_TMPDIR/bin/flaky"
+	export TWO="$BATS_FILE_TMPDIR/bin/two"
 }
 
 setup() {
@@ -86,4 +89,105 @@ teardown() {
 	run --separate-stderr fp --tty --output-on-failure echo ::: a
 	assert_failure 255
 	assert_equal "$stderr" "forkpool: --output-on-failure cannot be used with --tty unless --group is given: --tty passes output straight through"
+}
+
+# --- --color -------------------------------------------------------------------
+
+# The escape sequences --color writes.
+E=$'\e'
+GREEN="$E[32m" YELLOW="$E[33m" BLUE="$E[34m" RED="$E[31m" OFF="$E[0m"
+
+# in_tty COMMAND...: run COMMAND with stdout a pseudo-terminal; print what it
+# wrote there with the terminal's carriage returns taken out.
+in_tty() {
+	require_cmd script
+	local cmd
+	printf -v cmd '%q ' "$@"
+	script -qec "$cmd" /dev/null </dev/null | tr -d '\r'
+}
+
+@test "--color=always --tag: each job's tag has its own colour, by job number" {
+	run fp -k --color=always --tag echo ::: a b c
+	assert_success
+	assert_output "${GREEN}a${OFF}"$'\ta\n'"${YELLOW}b${OFF}"$'\tb\n'"${BLUE}c${OFF}"$'\tc'
+}
+
+@test "--color=always --tagstring: the tag is coloured, the output is not" {
+	run fp -k --color=always --tagstring 'job {#}' "$TWO" x y ::: a
+	assert_success
+	assert_output "${GREEN}job 1${OFF}"$'\tx\n'"${GREEN}job 1${OFF}"$'\ty'
+}
+
+@test "--color=always --tag: the tag of a failed job is red (--group and -k)" {
+	# the failed job ends first and waits for its turn
+	run fp -k -j2 --color=always --tag "$JOB" ::: 0.3 0 :::+ 0 1
+	assert_failure 1
+	assert_output "${GREEN}0.3 0${OFF}"$'\tout 0\n'"${GREEN}0.3 0${OFF}"$'\terr 0\n'"${RED}0 1${OFF}"$'\tout 1\n'"${RED}0 1${OFF}"$'\terr 1'
+	run fp -j2 --group --color=always --tag "$JOB" 0 ::: 1
+	assert_failure 1
+	assert_output "${RED}1${OFF}"$'\tout 1\n'"${RED}1${OFF}"$'\terr 1'
+}
+
+@test "--color=always --line-buffer: lines printed while a failed job runs keep its colour" {
+	local s
+	s=$(mkscript late 'echo early; sleep 0.3; printf late; exit 1')
+	run fp --line-buffer --color=always --tag "$s" ::: a
+	assert_failure 1
+	assert_output "${GREEN}a${OFF}"$'\tearly\n'"${RED}a${OFF}"$'\tlate'
+}
+
+@test "--color=always without a tag: each job's lines are coloured, reset before the newline" {
+	run fp -k --color=always "$TWO" {} {}2 ::: a b
+	assert_success
+	assert_output "${GREEN}a${OFF}"$'\n'"${GREEN}a2${OFF}${YELLOW}b${OFF}"$'\n'"${YELLOW}b2${OFF}"
+	run fp -k -j2 --color=always "$JOB" ::: 0.3 0 :::+ 0 1
+	assert_failure 1
+	assert_output "${GREEN}out 0${OFF}"$'\n'"${GREEN}err 0${OFF}"$'\n'"${RED}out 1${OFF}"$'\n'"${RED}err 1${OFF}"
+}
+
+@test "--color=always: the palette has no red and cycles by job number" {
+	run fp -k --color=always --tag echo ::: 1 2 3 4 5 6 7 8 9 10 11
+	assert_success
+	assert_output "$(n=0; for c in 32 33 34 35 36 92 93 94 95 96 32; do
+		n=$((n + 1)); printf '\e[%sm%s\e[0m\t%s\n' "$c" "$n" "$n"; done)"
+}
+
+@test "--color and --color=auto colour nothing when stdout is not a terminal" {
+	run --separate-stderr fp --color --tag echo ::: a
+	assert_success
+	assert_output $'a\ta'
+	run --separate-stderr fp --color=auto --tag echo ::: a
+	assert_success
+	assert_output $'a\ta'
+}
+
+@test "--color=auto colours a terminal unless NO_COLOR is set and not empty" {
+	run in_tty env -u NO_COLOR "$FORKPOOL" --color --tag echo ::: a
+	assert_output "${GREEN}a${OFF}"$'\ta'
+	run in_tty env NO_COLOR= "$FORKPOOL" --color=auto --tag echo ::: a
+	assert_output "${GREEN}a${OFF}"$'\ta'
+	run in_tty env NO_COLOR=1 "$FORKPOOL" --color --tag echo ::: a
+	assert_output $'a\ta'
+}
+
+@test "--color=always colours even with NO_COLOR; --color=never and no --color never do" {
+	run env NO_COLOR=1 "$FORKPOOL" --color=always --tag echo ::: a
+	assert_output "${GREEN}a${OFF}"$'\ta'
+	run in_tty env -u NO_COLOR "$FORKPOOL" --color=never --tag echo ::: a
+	assert_output $'a\ta'
+	run in_tty env -u NO_COLOR "$FORKPOOL" --tag echo ::: a
+	assert_output $'a\ta'
+}
+
+@test "--color: a bad value, or colour with -u, is a usage error (255)" {
+	run --separate-stderr fp --color=sometimes echo ::: a
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: --color sometimes: must be auto, always or never'
+	run --separate-stderr fp --color -u echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --color cannot be used with -u: forkpool does not see the output'
+	run --separate-stderr fp -u --color=never echo ::: a
+	assert_success
+	assert_output 'a'
 }
