@@ -148,6 +148,7 @@ complete -c forkpool -n __fish_forkpool_in_options -l tag -d 'Prefix output line
 complete -c forkpool -n __fish_forkpool_in_options -l tagstring -x -d 'Prefix output lines with STR and a TAB'
 complete -c forkpool -n __fish_forkpool_in_options -l color -f -a 'auto always never' -d 'Colour each job\'s tag or lines (--color=WHEN)'
 complete -c forkpool -n __fish_forkpool_in_options -l tmpdir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Directory for held output spilled to disk'
+complete -c forkpool -n __fish_forkpool_in_options -l summary -d 'Report on the run on stderr at its end'
 complete -c forkpool -n __fish_forkpool_in_options -l dry-run -d 'Print each command instead of running it'
 complete -c forkpool -n __fish_forkpool_in_options -s v -d 'Print each command on stdout before running it'
 complete -c forkpool -n __fish_forkpool_in_options -s t -l verbose -d 'Print each command on stderr when it starts'

@@ -76,6 +76,8 @@ static const char help_text[] =
 "      --color[=WHEN]         colour each job's tag or lines: auto (the default\n"
 "                             WHEN), always or never\n"
 "      --tmpdir DIR           spill held output to DIR (default $TMPDIR, /tmp)\n"
+"      --summary              report on the run on stderr at its end: counts,\n"
+"                             failed jobs, times, the slowest jobs, peak RSS\n"
 "      --dry-run              print the commands instead of running them\n"
 "  -v                         print each command on stdout before its output\n"
 "  -t, --verbose              print each command on stderr when it starts\n"
@@ -875,6 +877,7 @@ static const struct optdef optdefs[] = {
 	STRING("tagstring",		0, tagstring, NULL),
 	OPTARG("color",			on_color),
 	STRING("tmpdir",		0, tmpdir, NULL),
+	FLAG("summary",			0, summary),
 	FLAG("dry-run",			0, dry_run),
 	ARG("timeout",			0, on_timeout),
 	ARG("termseq",			0, on_termseq),

@@ -112,6 +112,7 @@ struct opts {
 	int			 keep_order;
 	int			 output_on_failure; /* print failed jobs only */
 	enum color_mode		 color;
+	int			 summary;	/* report at the end on stderr */
 	int			 tag;
 	const char		*tagstring;
 	const char		*tmpdir;

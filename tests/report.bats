@@ -20,6 +20,11 @@ echo "$1 err $n" >&2
 	mkbin two 'printf "%s\\n%s" "$1" "$2"'
 	export JOB="$BATS_FILE_TMPDIR/bin/job" FLAKY="$BATS_FILE_TMPDIR/bin/flaky"
 	export TWO="$BATS_FILE_TMPDIR/bin/two"
+	# quiet STATUS [DELAY]: sleep DELAY seconds (default 0), exit STATUS.
+	mkbin quiet 'sleep "${2:-0}"; exit "$1"'
+	# big: hold a 30 MB string in the shell, exit 0.
+	mkbin big 'x=$(head -c 30000000 /dev/zero | tr "\\0" a); [ ${#x} -gt 0 ]'
+	export QUIET="$BATS_FILE_TMPDIR/bin/quiet" BIG="$BATS_FILE_TMPDIR/bin/big"
 }
 
 setup() {
@@ -190,4 +195,108 @@ in_tty() {
 	run --separate-stderr fp -u --color=never echo ::: a
 	assert_success
 	assert_output 'a'
+}
+
+# --- --summary -----------------------------------------------------------------
+
+# A summary's time line: wall time, then the jobs' CPU time.
+TIME_LINE='^forkpool: time: [0-9]+\.[0-9]{3} s wall, [0-9]+\.[0-9]{3} s CPU \(user\+system\)$'
+
+@test "--summary: counts, failed jobs with their status, times, on stderr" {
+	run --separate-stderr fp -k --summary "$QUIET" ::: 0 1 0 2
+	assert_failure 2
+	assert_output ''
+	assert_equal "${stderr_lines[0]}" 'forkpool: summary: 4 jobs, 2 succeeded, 2 failed; 0 input records rejected'
+	assert_equal "${stderr_lines[1]}" "forkpool: failed: job 2, exit 1: $QUIET 1"
+	assert_equal "${stderr_lines[2]}" "forkpool: failed: job 4, exit 2: $QUIET 2"
+	assert_regex "${stderr_lines[3]}" "$TIME_LINE"
+	assert_regex "${stderr_lines[4]}" '^forkpool: slowest: job [1-4], [0-9]+\.[0-9]{3} s: '
+	assert_regex "${stderr_lines[8]}" '^forkpool: peak RSS: job [1-4], [0-9]+ kB: '
+	assert_equal "${#stderr_lines[@]}" 9
+}
+
+@test "--summary: a run where all succeeds lists no failed job" {
+	run --separate-stderr fp --summary "$QUIET" ::: 0
+	assert_success
+	assert_equal "${stderr_lines[0]}" 'forkpool: summary: 1 job, 1 succeeded, 0 failed; 0 input records rejected'
+	assert_regex "${stderr_lines[1]}" "$TIME_LINE"
+	assert_regex "${stderr_lines[2]}" "^forkpool: slowest: job 1, [0-9]+\.[0-9]{3} s: $QUIET 0\$"
+	assert_regex "${stderr_lines[3]}" "^forkpool: peak RSS: job 1, [0-9]+ kB: $QUIET 0\$"
+	assert_equal "${#stderr_lines[@]}" 4
+}
+
+@test "--summary: the 5 slowest jobs, slowest first" {
+	run --separate-stderr fp -j6 --summary "$QUIET" 0 ::: 0.4 0 1 0.2 0.6 0.8
+	assert_success
+	run printf '%s\n' "${stderr_lines[@]}"
+	run sed -n 's/^forkpool: slowest: job \([0-9]*\), [0-9.]* s: .* 0 \(.*\)$/\1 \2/p' <<<"$output"
+	assert_output $'3 1\n6 0.8\n5 0.6\n1 0.4\n4 0.2'
+}
+
+@test "--summary: the job with the highest peak RSS" {
+	run --separate-stderr fp -j1 --summary {} ::: true "$BIG" true
+	assert_success
+	run printf '%s\n' "${stderr_lines[@]}"
+	assert_line --regexp "^forkpool: peak RSS: job 2, [0-9]+ kB: $BIG\$"
+	local kb
+	kb=$(sed -n 's/^forkpool: peak RSS: job 2, \([0-9]*\) kB.*/\1/p' <<<"$output")
+	[ "$kb" -ge 30000 ] || fail "peak RSS $kb kB, below the 30 MB the job held"
+}
+
+@test "--summary: signals, time-outs and rejected records" {
+	run --separate-stderr fp -k -s 30 --timeout 0.2 --summary sh -c {} ::: 'kill -9 $$' 'sleep 5' \
+		"$(printf 'x%.0s' $(seq 40))" 'exit 0'
+	assert_failure 3
+	assert_equal "${stderr_lines[0]}" 'forkpool: input record 3: too long for a command line of 30 bytes'
+	assert_equal "${stderr_lines[1]}" 'forkpool: summary: 3 jobs, 1 succeeded, 2 failed; 1 input record rejected'
+	assert_equal "${stderr_lines[2]}" "forkpool: failed: job 1, signal 9: sh -c 'kill -9 \$\$'"
+	assert_equal "${stderr_lines[3]}" "forkpool: failed: job 2, timed out, signal 15: sh -c 'sleep 5'"
+}
+
+@test "--summary: a command's control bytes are escaped, so that it is one line" {
+	run --separate-stderr fp --summary "$QUIET" 1 0 ::: $'a\nb'
+	assert_failure 1
+	assert_equal "${stderr_lines[1]}" "forkpool: failed: job 1, exit 1: $QUIET 1 0 'a\\nb'"
+}
+
+@test "--summary is printed when --halt ends the run" {
+	run --separate-stderr fp -k -j2 --halt now,fail=1 --summary "$QUIET" ::: 3 0 :::+ 0 5
+	assert_failure 3
+	assert_equal "${stderr_lines[0]}" "forkpool: --halt: job 1 failed (exit 3); ending the running jobs: $QUIET 3 0"
+	assert_equal "${stderr_lines[1]}" 'forkpool: summary: 2 jobs, 0 succeeded, 2 failed; 0 input records rejected'
+	assert_equal "${stderr_lines[2]}" "forkpool: failed: job 1, exit 3: $QUIET 3 0"
+	assert_equal "${stderr_lines[3]}" "forkpool: failed: job 2, interrupted, signal 15: $QUIET 0 5"
+}
+
+@test "--summary is printed when forkpool is ended by a signal" {
+	start_fp --summary -j2 "$QUIET" 0 ::: 0 5 5
+	sleep 1
+	kill -TERM "$FP_PID"
+	finish_fp
+	assert_equal "$FP_STATUS" 143
+	run cat err
+	assert_line 'forkpool: summary: 3 jobs, 1 succeeded, 2 failed; 0 input records rejected'
+	assert_line "forkpool: failed: job 2, interrupted, signal 15: $QUIET 0 5"
+	assert_line "forkpool: failed: job 3, interrupted, signal 15: $QUIET 0 5"
+}
+
+@test "--summary: memory stays flat however many jobs fail" {
+	skip_if_sanitized "ASan's shadow memory alone is over the 16 MiB bound"
+	local arg
+	arg=$(head -c 4000 /dev/zero | tr '\0' y)
+	# 5000 failed commands of 4 kB each: 20 MB if they were held
+	run bash -c 'seq 5000 | /usr/bin/time -f %M -o rss "$FORKPOOL" -j4 --summary false "$1" 2>err; echo "exit $?"; grep -c "^forkpool: failed: " err; tail -n 1 rss' _ "$arg"
+	assert_line --index 0 'exit 101'
+	assert_line --index 1 5000
+	(( ${lines[2]} < 16384 )) || fail "peak RSS ${lines[2]} kB"
+}
+
+@test "--summary with a --tmpdir that cannot be used: failed jobs are counted, not listed" {
+	run --separate-stderr fp --tmpdir nosuchdir --summary "$QUIET" ::: 1 2
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "forkpool: cannot create a file for --summary in nosuchdir: No such file or directory"
+	assert_equal "${stderr_lines[1]}" 'forkpool: summary: 2 jobs, 0 succeeded, 2 failed; 0 input records rejected'
+	assert_equal "${stderr_lines[2]}" 'forkpool: failed: 2 jobs not listed'
+	assert_regex "${stderr_lines[3]}" "$TIME_LINE"
+	assert_equal "${#stderr_lines[@]}" 7
 }
