@@ -141,6 +141,19 @@ all_partitions() {
 	assert_output $'3 6\n4 8'
 }
 
+@test "--partition with --retry-failed: the failed commands of the partition's job log run again" {
+	local s
+	s=$(mkscript echoexit 'echo "$1"; exit "$1"')
+	run fp -k --partition 1/2,rr --joblog log "$s" ::: 0 3 4 5
+	assert_failure 1
+	assert_output $'0\n4'
+	run fp -k --partition 1/2,rr --joblog log --retry-failed "$s" ::: 0 3 4 5
+	assert_failure 1
+	assert_output '4'
+	run cut -f1,7 log
+	assert_output $'Seq\tExitval\n1\t0\n2\t4\n2\t4'
+}
+
 @test "--partition: bad values are refused with exit 255" {
 	local arg msg
 	while IFS='|' read -r arg msg; do

@@ -192,6 +192,9 @@ in_tty() {
 	run --separate-stderr fp --color -u echo ::: a
 	assert_failure 255
 	assert_equal "$stderr" 'forkpool: --color cannot be used with -u: forkpool does not see the output'
+	run --separate-stderr fp --tty --color=always echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --color cannot be used with --tty unless --group or --line-buffer is given: --tty passes output straight through'
 	run --separate-stderr fp -u --color=never echo ::: a
 	assert_success
 	assert_output 'a'
