@@ -30,9 +30,9 @@
 #define SPILL_CHUNK	(64 * 1024)
 
 /*
- * --color: a job's colour, by job number.  No red, which marks the tag
- * of a failed job; SGR codes that every terminal since the VT100's
- * successors knows (ECMA-48 and the aixterm bright ones).
+ * --color: a job's colour, by job number.  No red: it marks a failed
+ * job.  ECMA-48's SGR foreground colours (30-37) and the bright ones
+ * (90-97) that terminal emulators since xterm all take.
  */
 static const char *const palette[] = {
 	"\033[32m", "\033[33m", "\033[34m", "\033[35m", "\033[36m",
