@@ -5,10 +5,10 @@
 # It needs nothing but bash itself.
 
 _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --no-run-if-empty
---link --max-args --max-replace-args --xargs --max-chars --shell --exec-mode
+--link --partition --max-args --max-replace-args --xargs --max-chars --shell --exec-mode
 --jobs --timeout --termseq --retries --tty --delay --halt --load --memfree --joblog
 --resume --resume-failed --retry-failed --group --keep-order --line-buffer
---ungroup --tag --tagstring --tmpdir --files --dry-run --verbose --help --version'
+--ungroup --output-on-failure --tag --tagstring --color --tmpdir --files --summary --dry-run --verbose --help --version'
 
 _forkpool_short_opts='-a -0 -d -r -I -n -N -X -s -j -k -u -v -t -h -V'
 
@@ -20,7 +20,7 @@ _forkpool_opt_takes_arg()
         --max-args | \
         -N | --max-replace-args | -s | --max-chars | --shell | --exec-mode | \
         -j | --jobs | --timeout | --termseq | --retries | --delay | --halt | \
-        --load | --memfree | --joblog | --tagstring | --tmpdir)
+        --load | --memfree | --joblog | --tagstring | --tmpdir | --partition)
             return 0 ;;
     esac
     return 1
@@ -101,6 +101,10 @@ _forkpool_opt_arg()
             _forkpool_compgen -W '10 60 300 3600 200% 300%' -- "$2" ;;
         --memfree)
             _forkpool_compgen -W '256M 512M 1G 2G 4G' -- "$2" ;;
+        --partition)
+            _forkpool_compgen -W '1/2 2/2 1/2,rr 2/2,rr' -- "$2" ;;
+        --color)
+            _forkpool_compgen -W 'auto always never' -- "$2" ;;
         *)
             COMPREPLY=() ;;
     esac
@@ -136,6 +140,11 @@ _forkpool()
                         state=source ;;
                     --*=*)
                         ;;
+                    --color)
+                        # Its argument only after '=', split off by readline.
+                        if [[ ${COMP_WORDS[i + 1]-} == = ]]; then
+                            state=argof argof=$word eq=1
+                        fi ;;
                     --?*)
                         if _forkpool_opt_takes_arg "$word"; then
                             state=argof argof=$word eq=1
@@ -172,7 +181,7 @@ _forkpool()
             if [[ $cur == --*=* ]]; then
                 # "--opt=value" kept as one word.
                 local opt=${cur%%=*} k
-                if _forkpool_opt_takes_arg "$opt"; then
+                if _forkpool_opt_takes_arg "$opt" || [[ $opt == --color ]]; then
                     _forkpool_opt_arg "$opt" "${cur#*=}"
                     for k in "${!COMPREPLY[@]}"; do
                         COMPREPLY[k]=$opt=${COMPREPLY[k]}

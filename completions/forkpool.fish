@@ -26,7 +26,8 @@ function __fish_forkpool_state
                         if contains -- $t --arg-file --delimiter --colsep --trim --max-args \
                                 --max-replace-args --max-chars --shell --exec-mode \
                                 --jobs --timeout --termseq --retries --delay \
-                                --halt --load --memfree --joblog --tagstring --tmpdir
+                                --halt --load --memfree --joblog --tagstring --tmpdir \
+                                --partition
                             set skip 1
                         end
                     case '-?*'
@@ -91,7 +92,7 @@ complete -c forkpool -e
 
 # The command (first non-option word), then files for its arguments and for
 # input sources.
-complete -c forkpool -n __fish_forkpool_needs_command -x -a '(__fish_complete_command)'
+complete -c forkpool -n '__fish_forkpool_needs_command; and not string match -q -- "-*" (commandline -ct)' -x -a '(__fish_complete_command)'
 complete -c forkpool -n '__fish_forkpool_after_command; and string match -q -- ":*" (commandline -ct)' \
     -f -a ':::' -d 'values on the command line form one source'
 complete -c forkpool -n '__fish_forkpool_after_command; and string match -q -- ":*" (commandline -ct)' \
@@ -109,6 +110,7 @@ complete -c forkpool -n __fish_forkpool_in_options -l colsep -x -d 'Split record
 complete -c forkpool -n __fish_forkpool_in_options -l trim -x -a 'n l r lr rl' -d 'Strip white space off the ends of every value or column'
 complete -c forkpool -n __fish_forkpool_in_options -s r -l no-run-if-empty -d 'Do not run jobs for empty or blank records'
 complete -c forkpool -n __fish_forkpool_in_options -l link -d 'Link sources pairwise instead of the cartesian product'
+complete -c forkpool -n __fish_forkpool_in_options -l partition -x -a '1/2 2/2 1/2,rr 2/2,rr' -d 'Run only share K of N of the records (K/N or K/N,rr)'
 
 # Command
 complete -c forkpool -n __fish_forkpool_in_options -s I -x -d 'Use STR instead of {} as the replacement string'
@@ -141,10 +143,13 @@ complete -c forkpool -n __fish_forkpool_in_options -l group -d 'Print each job\'
 complete -c forkpool -n __fish_forkpool_in_options -s k -l keep-order -d 'Print output in input order'
 complete -c forkpool -n __fish_forkpool_in_options -l line-buffer -d 'Print whole lines as soon as they arrive'
 complete -c forkpool -n __fish_forkpool_in_options -s u -l ungroup -d 'Pass output straight through (-k has no effect)'
+complete -c forkpool -n __fish_forkpool_in_options -l output-on-failure -d 'Print a job\'s output only if the job failed'
 complete -c forkpool -n __fish_forkpool_in_options -l tag -d 'Prefix output lines with the job\'s arguments and a TAB'
 complete -c forkpool -n __fish_forkpool_in_options -l tagstring -x -d 'Prefix output lines with STR and a TAB'
+complete -c forkpool -n __fish_forkpool_in_options -l color -f -a 'auto always never' -d 'Colour each job\'s tag or lines (--color=WHEN)'
 complete -c forkpool -n __fish_forkpool_in_options -l tmpdir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Directory for held output spilled to disk'
 complete -c forkpool -n __fish_forkpool_in_options -l files -d 'Save each job\'s stdout in a file and print its name'
+complete -c forkpool -n __fish_forkpool_in_options -l summary -d 'Report on the run on stderr at its end'
 complete -c forkpool -n __fish_forkpool_in_options -l dry-run -d 'Print each command instead of running it'
 complete -c forkpool -n __fish_forkpool_in_options -s v -d 'Print each command on stdout before running it'
 complete -c forkpool -n __fish_forkpool_in_options -s t -l verbose -d 'Print each command on stderr when it starts'

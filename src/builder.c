@@ -29,6 +29,9 @@ struct builder {
 	int			 exact;		/* -N: no size packing */
 	size_t			 limit;		/* most bytes of a command line */
 	size_t			 base;		/* bytes with no values */
+	unsigned long long	 part_k;	/* --partition: share K of N, */
+	unsigned long long	 part_n;	/* or N 0 for every record */
+	int			 part_rr;	/* by record number, not hash */
 	unsigned int		 slots;		/* {%} is at most this */
 	int			 by_slot;	/* {%} is used: render at launch */
 	struct record		**recs;		/* read, not yet in a job */
@@ -113,6 +116,9 @@ builder_new(const struct opts *o, struct input *in, const struct template *cmd,
 	b->cmd = cmd;
 	b->tag = tag;
 	b->tag_args = o->tag && tag == NULL;
+	b->part_k = o->part_k;
+	b->part_n = o->part_n;
+	b->part_rr = o->part_rr;
 	if (o->max_args > 0)
 		b->per_job = o->max_args;
 	else if (o->max_replace_args > 0) {
@@ -207,6 +213,34 @@ drop_records(struct builder *b, size_t k)
 	b->nrecs -= k;
 }
 
+/*
+ * Whether record r is in this run's --partition.  The hash is FNV-1a 64
+ * of its values NUL-separated, as the command gets them: it depends on
+ * the record alone, so adding or removing a record moves no other, and
+ * it is the same on every machine.  A record whose bytes were not held
+ * (too long) hashes as empty, so one partition alone reports it.
+ */
+static int
+in_partition(const struct builder *b, const struct record *r)
+{
+	uint64_t	 h = UINT64_C(0xcbf29ce484222325);
+	size_t		 i, c;
+
+	if (b->part_n == 0)
+		return 1;
+	if (b->part_rr)
+		return (r->num - 1) % b->part_n + 1 == b->part_k;
+	for (i = 0; i < r->nfields; i++) {
+		if (i > 0)
+			h *= UINT64_C(0x100000001b3);	/* the NUL between */
+		for (c = 0; c < r->lens[i]; c++) {
+			h ^= (unsigned char)r->fields[i][c];
+			h *= UINT64_C(0x100000001b3);
+		}
+	}
+	return h % b->part_n + 1 == b->part_k;
+}
+
 /* Report record r and count it as a failed job. */
 static void
 reject(struct builder *b, const struct record *r, const char *why)
@@ -282,6 +316,11 @@ fill(struct builder *b)
 		if (st == INPUT_ERROR) {
 			b->error = 1;
 			break;
+		}
+		/* Another partition's record, run or reported there. */
+		if (!in_partition(b, r)) {
+			record_free(r);
+			continue;
 		}
 		if (r->flaw != RECORD_OK) {
 			reject_flawed(b, r);

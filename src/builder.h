@@ -1,8 +1,9 @@
 /*
  * The job builder: the source of jobs made from input records.  It takes
- * records from the input, groups them into jobs (-n, -N, -X, -s) and
- * expands the command template and the tag for each; with {%} it renders
- * them again at launch, once the slot is known.  A record that cannot
+ * records from the input, keeps those of its --partition, groups them
+ * into jobs (-n, -N, -X, -s) and expands the command template and the
+ * tag for each; with {%} it renders them again at launch, once the slot
+ * is known.  A record that cannot
  * become a job (a NUL byte inside, too long for the command line) is
  * reported here, with its record number, and counted.
  */

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "builder.h"
@@ -20,6 +21,7 @@
 #include "output.h"
 #include "run.h"
 #include "runner.h"
+#include "summary.h"
 #include "template.h"
 #include "util.h"
 
@@ -31,6 +33,7 @@ struct parts {
 	struct builder		*builder;
 	struct executor		*ex;
 	struct joblog		*joblog;
+	struct summary		*summary;
 	struct output		*output;
 	struct capture		*capture;
 	struct run		*run;
@@ -89,6 +92,18 @@ build_source(struct parts *p, const struct opts *o, struct source **src)
 	return 0;
 }
 
+/* The directory for temporary files: --tmpdir, else $TMPDIR, else /tmp. */
+static const char *
+temp_dir(const struct opts *o)
+{
+	const char	*t;
+
+	if ((t = o->tmpdir) == NULL && ((t = getenv("TMPDIR")) == NULL ||
+	    *t == '\0'))
+		t = "/tmp";
+	return t;
+}
+
 /* Run the jobs; returns the exit status. */
 static int
 run_jobs(struct parts *p, const struct opts *o)
@@ -106,6 +121,10 @@ run_jobs(struct parts *p, const struct opts *o)
 		    o->resume != RESUME_NONE)) == NULL)
 			return EXIT_FORKPOOL_ERROR;
 		run_add_sink(p->run, joblog_sink(p->joblog));
+	}
+	if (o->summary) {
+		p->summary = summary_new(temp_dir(o));
+		run_add_sink(p->run, summary_sink(p->summary));
 	}
 	p->output = output_new(o);
 	if (o->files) {
@@ -152,6 +171,7 @@ main(int argc, char **argv)
 	executor_free(p.ex);
 	builder_free(p.builder);
 	joblog_close(p.joblog);
+	summary_free(p.summary);
 	resume_free(p.resume);
 	input_free(p.in);
 	template_free(p.tag);

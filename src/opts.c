@@ -30,6 +30,8 @@ static const char help_text[] =
 "                             every value or column (default n)\n"
 "  -r, --no-run-if-empty      do not run blank records\n"
 "      --link                 pair sources up instead of the cross product\n"
+"      --partition K/N[,rr]   run only share K of N of the records (by hash,\n"
+"                             or round-robin with rr)\n"
 "  ::: VALUE...               values as a source; :::+ links it to the previous\n"
 "  :::: FILE...               files as sources; ::::+ links them to the previous\n"
 "\n"
@@ -68,11 +70,16 @@ static const char help_text[] =
 "  -k, --keep-order           print output in input order\n"
 "      --line-buffer          print whole lines as they come\n"
 "  -u, --ungroup              pass output straight through\n"
+"      --output-on-failure    print a job's output only if the job failed\n"
 "      --tag                  prefix output lines with the arguments and a TAB\n"
 "      --tagstring STR        prefix output lines with STR and a TAB\n"
+"      --color[=WHEN]         colour each job's tag or lines: auto (the default\n"
+"                             WHEN), always or never\n"
 "      --tmpdir DIR           spill held output to DIR (default $TMPDIR, /tmp)\n"
 "      --files                save each job's stdout in a file in the --tmpdir\n"
 "                             and print the file's name instead\n"
+"      --summary              report on the run on stderr at its end: counts,\n"
+"                             failed jobs, times, the slowest jobs, peak RSS\n"
 "      --dry-run              print the commands instead of running them\n"
 "  -v                         print each command on stdout before its output\n"
 "  -t, --verbose              print each command on stderr when it starts\n"
@@ -454,6 +461,47 @@ parse_trim(const char *arg, enum trim *t)
 	return 0;
 }
 
+/*
+ * Parse --partition K/N or K/N,rr; 0 on success.  Usage errors name the
+ * option and the value, as every other one here.
+ */
+static int
+parse_partition(struct opts *o, const char *arg)
+{
+	const char	*errstr, *what = "K";
+	char		*copy, *n, *mode;
+	long long	 k = 0, total = 0;
+
+	copy = xstrdup(arg);
+	if ((mode = strchr(copy, ',')) != NULL)
+		*mode++ = '\0';
+	if ((n = strchr(copy, '/')) == NULL || (mode != NULL &&
+	    strcmp(mode, "rr") != 0)) {
+		warnx("--partition %s: must be K/N or K/N,rr", arg);
+		free(copy);
+		return -1;
+	}
+	*n++ = '\0';
+	k = strtonum(copy, 0, LLONG_MAX, &errstr);
+	if (errstr == NULL) {
+		what = "N";
+		total = strtonum(n, 1, LLONG_MAX, &errstr);
+	}
+	free(copy);
+	if (errstr != NULL) {
+		warnx("--partition %s: %s is %s", arg, what, errstr);
+		return -1;
+	}
+	if (k < 1 || k > total) {
+		warnx("--partition %s: K must be from 1 to N", arg);
+		return -1;
+	}
+	o->part_k = (unsigned long long)k;
+	o->part_n = (unsigned long long)total;
+	o->part_rr = mode != NULL;
+	return 0;
+}
+
 /* Add a source to the option set. */
 static struct source_spec *
 add_source(struct opts *o, enum source_kind kind, int linked)
@@ -546,7 +594,8 @@ enum opt_kind {
 struct optdef {
 	const char	*name;		/* long name, or NULL */
 	int		 letter;	/* short letter, or 0 */
-	int		 has_arg;	/* no_argument or required_argument */
+	int		 has_arg;	/* no_argument, required_argument or
+					   (long only) optional_argument */
 	enum opt_kind	 kind;
 	int		 value;		/* handed to the handler */
 	size_t		 field;		/* offset in struct opts, but HANDLER */
@@ -588,6 +637,13 @@ on_trim(struct parse_state *st, const char *arg)
 		return OPTS_ERROR;
 	st->trim_given = 1;
 	return OPTS_RUN;
+}
+
+/* --partition K/N[,rr]. */
+static enum opts_result
+on_partition(struct parse_state *st, const char *arg)
+{
+	return parse_partition(st->o, arg) == -1 ? OPTS_ERROR : OPTS_RUN;
 }
 
 /* -I STR. */
@@ -640,6 +696,23 @@ on_out_mode(struct parse_state *st, const char *arg)
 	(void)arg;
 	st->o->out_mode = (enum out_mode)st->value;
 	st->out_given = 1;
+	return OPTS_RUN;
+}
+
+/* --color[=auto|always|never]: bare, it is auto, as ls(1)'s. */
+static enum opts_result
+on_color(struct parse_state *st, const char *arg)
+{
+	if (arg == NULL || strcmp(arg, "auto") == 0)
+		st->o->color = COLOR_AUTO;
+	else if (strcmp(arg, "always") == 0)
+		st->o->color = COLOR_ALWAYS;
+	else if (strcmp(arg, "never") == 0)
+		st->o->color = COLOR_NEVER;
+	else {
+		warnx("--color %s: must be auto, always or never", arg);
+		return OPTS_ERROR;
+	}
 	return OPTS_RUN;
 }
 
@@ -771,6 +844,10 @@ on_version(struct parse_state *st, const char *arg)
 #define NOARG(nm, ch, fn, v) \
 	{ .name = (nm), .letter = (ch), .has_arg = no_argument, \
 	    .kind = KIND_HANDLER, .handler = (fn), .value = (v) }
+/* Long only: the argument must follow an '=', the handler gets NULL. */
+#define OPTARG(nm, fn) \
+	{ .name = (nm), .letter = 0, .has_arg = optional_argument, \
+	    .kind = KIND_HANDLER, .handler = (fn) }
 
 /*
  * Every option.  getopt_long()'s tables are made from this one; an alias
@@ -784,6 +861,7 @@ static const struct optdef optdefs[] = {
 	ARG("trim",			0, on_trim),
 	FLAG("no-run-if-empty",		'r', no_run_if_empty),
 	FLAG("link",			0, link),
+	ARG("partition",		0, on_partition),
 	ARG(NULL,			'I', on_replstr),
 	COUNT("max-args",		'n', max_args, INT_MAX),
 	COUNT("max-replace-args",	'N', max_replace_args, INT_MAX),
@@ -796,10 +874,13 @@ static const struct optdef optdefs[] = {
 	FLAG("keep-order",		'k', keep_order),
 	NOARG("line-buffer",		0, on_out_mode, OUT_LINE),
 	NOARG("ungroup",		'u', on_out_mode, OUT_UNGROUP),
+	FLAG("output-on-failure",	0, output_on_failure),
 	FLAG("tag",			0, tag),
 	STRING("tagstring",		0, tagstring, NULL),
+	OPTARG("color",			on_color),
 	STRING("tmpdir",		0, tmpdir, NULL),
 	FLAG("files",			0, files),
+	FLAG("summary",			0, summary),
 	FLAG("dry-run",			0, dry_run),
 	ARG("timeout",			0, on_timeout),
 	ARG("termseq",			0, on_termseq),
@@ -1012,6 +1093,17 @@ resolve_jobs(struct parse_state *st)
 		    "through", o->tag ? "--tag" : "--tagstring");
 		return -1;
 	}
+	if (!st->out_given && o->color != COLOR_NEVER) {
+		warnx("--color cannot be used with --tty unless --group or "
+		    "--line-buffer is given: --tty passes output straight "
+		    "through");
+		return -1;
+	}
+	if (!st->out_given && o->output_on_failure) {
+		warnx("--output-on-failure cannot be used with --tty unless "
+		    "--group is given: --tty passes output straight through");
+		return -1;
+	}
 	return 0;
 }
 
@@ -1031,6 +1123,23 @@ check_conflicts(const struct opts *o)
 	}
 	if (o->xargs && o->max_replace_args != 0) {
 		warnx("-X and -N cannot be used together");
+		return -1;
+	}
+	/* Printed as it comes, output cannot wait for the job's result. */
+	if (o->output_on_failure && o->out_mode != OUT_GROUP) {
+		warnx("--output-on-failure cannot be used with %s: output is "
+		    "printed before the job's result is known",
+		    o->out_mode == OUT_UNGROUP ? "-u" : "--line-buffer");
+		return -1;
+	}
+	if (o->output_on_failure && o->files) {
+		warnx("--output-on-failure cannot be used with --files: the "
+		    "output goes to files, not to stdout");
+		return -1;
+	}
+	if (o->out_mode == OUT_UNGROUP && o->color != COLOR_NEVER) {
+		warnx("--color cannot be used with -u: forkpool does not see "
+		    "the output");
 		return -1;
 	}
 	if (o->out_mode == OUT_UNGROUP && (o->tag || o->tagstring != NULL)) {

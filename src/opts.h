@@ -23,6 +23,14 @@ enum out_mode {
 	OUT_UNGROUP		/* bytes straight through */
 };
 
+/* --color: whether output is coloured. */
+enum color_mode {
+	COLOR_NEVER,
+	COLOR_AUTO,		/* when stdout is a terminal and NO_COLOR is
+				   unset or empty */
+	COLOR_ALWAYS
+};
+
 /* --trim: which ends of a value lose their blanks. */
 enum trim {
 	TRIM_NONE = 0,
@@ -89,6 +97,9 @@ struct opts {
 	enum trim		 trim;		/* --trim, rl with --colsep */
 	int			 no_run_if_empty;
 	int			 link;
+	unsigned long long	 part_k;	/* --partition K/N: run share K */
+	unsigned long long	 part_n;	/* of N; 0: every record */
+	int			 part_rr;	/* ,rr: by record number */
 	const char		*replstr;	/* "{}" or -I STR */
 	size_t			 max_args;	/* -n, 0 if not given */
 	size_t			 max_replace_args; /* -N, 0 if not given */
@@ -99,6 +110,9 @@ struct opts {
 	unsigned int		 jobs;		/* resolved -j */
 	enum out_mode		 out_mode;
 	int			 keep_order;
+	int			 output_on_failure; /* print failed jobs only */
+	enum color_mode		 color;
+	int			 summary;	/* report at the end on stderr */
 	int			 tag;
 	const char		*tagstring;
 	const char		*tmpdir;

@@ -30,6 +30,18 @@
 
 #define SPILL_CHUNK	(64 * 1024)
 
+/*
+ * --color: a job's colour, by job number.  No red: it marks a failed
+ * job.  ECMA-48's SGR foreground colours (30-37) and the bright ones
+ * (90-97) that terminal emulators since xterm all take.
+ */
+static const char *const palette[] = {
+	"\033[32m", "\033[33m", "\033[34m", "\033[35m", "\033[36m",
+	"\033[92m", "\033[93m", "\033[94m", "\033[95m", "\033[96m"
+};
+#define COLOR_FAILED	"\033[31m"
+#define COLOR_OFF	"\033[0m"
+
 /* The most one splice(2) from a job's pipe to the spill file moves. */
 #define MOVE_CHUNK	(1024 * 1024)
 
@@ -52,7 +64,8 @@ struct output_job {
 	int			 midline[2];	/* the last byte printed was
 						   no '\n' */
 	int			 live;		/* printing as it comes (-k head) */
-	int			 done;
+	int			 done;		/* the job ended: its result is
+						   known */
 	unsigned long long	 mark[2];	/* its last byte's place in what
 						   went to each stream */
 };
@@ -63,6 +76,8 @@ struct output {
 	int			 print_cmd;	/* -v */
 	int			 hold_all;	/* --retries: print final attempts */
 	int			 no_live;	/* -k head waits for its end too */
+	int			 failed_only;	/* --output-on-failure */
+	int			 color;		/* --color, resolved */
 	void			(*printed)(void *, struct job *);
 	void			*printed_ctx;
 	enum output_status	 status;
@@ -128,6 +143,25 @@ open_stream(struct output *out, int s)
 		out->wfd[s] = nfd;
 }
 
+/* Whether --color colours this run's output. */
+static int
+use_color(const struct opts *o)
+{
+	const char	*nc;
+
+	switch (o->color) {
+	case COLOR_ALWAYS:
+		return 1;
+	case COLOR_AUTO:
+		/* no-color.org: set and not empty turns colour off. */
+		nc = getenv("NO_COLOR");
+		return isatty(STDOUT_FILENO) && (nc == NULL || *nc == '\0');
+	case COLOR_NEVER:
+		break;
+	}
+	return 0;
+}
+
 struct output *
 output_new(const struct opts *o)
 {
@@ -139,11 +173,14 @@ output_new(const struct opts *o)
 	out->keep_order = o->keep_order && o->out_mode != OUT_UNGROUP;
 	out->print_cmd = o->print_stdout;
 	out->hold_all = o->retries > 1;
+	out->failed_only = o->output_on_failure;
+	out->color = use_color(o);
 	/*
 	 * With a joblog, a job is printed whole just before its row is
-	 * written, so that after a crash the two agree.
+	 * written, so that after a crash the two agree.  Whether a job's
+	 * output is printed at all may wait for its end too.
 	 */
-	out->no_live = out->hold_all || o->joblog != NULL;
+	out->no_live = out->hold_all || o->joblog != NULL || out->failed_only;
 	out->status = OUTPUT_OK;
 	TAILQ_INIT(&out->queue);
 	out->spill = spill_new(opts_tmpdir(o));
@@ -343,30 +380,66 @@ pend_extent(struct output *out, int s, off_t off, size_t len)
 	hold_extent(&out->pend[s], out->pend_ext[s], off, len);
 }
 
-/* Write to stdout or stderr, adding the job's tag at each line start. */
+/*
+ * The colour of a job's output: its own, or red once it is known to have
+ * failed (what a job printed while it ran kept its own).  NULL without
+ * --color.
+ */
+static const char *
+job_color(const struct output *out, const struct job *j)
+{
+	if (!out->color)
+		return NULL;
+	if (j->out->done && j->failed)
+		return COLOR_FAILED;
+	return palette[(j->seq - 1) % (sizeof(palette) / sizeof(palette[0]))];
+}
+
+/*
+ * Write to stdout or stderr, adding the job's tag at each line start.
+ * With --color, the tag is coloured, or without a tag each piece of a
+ * line; the colour is reset before the newline and at the end of what is
+ * written, so that nothing else printed in between takes it.
+ */
 static void
 emit(struct output *out, struct job *j, int stream, const char *p,
     size_t len)
 {
 	struct output_job	*oj = j->out;
-	const char		*nl;
+	const char		*nl, *color;
 	size_t			 n;
 
 	if (out->status != OUTPUT_OK || len == 0)
 		return;
-	if (j->tag == NULL) {
+	if ((color = job_color(out, j)) == NULL && j->tag == NULL) {
 		put(out, stream, p, len);
 		oj->midline[stream] = p[len - 1] != '\n';
 		return;
 	}
 	buf_reset(&out->tagged);
 	while (len > 0) {
-		if (!oj->midline[stream])
-			buf_adds(&out->tagged, j->tag);
+		if (!oj->midline[stream] && j->tag != NULL) {
+			if (color == NULL)
+				buf_adds(&out->tagged, j->tag);
+			else {
+				/* The tag ends with its TAB. */
+				buf_adds(&out->tagged, color);
+				buf_add(&out->tagged, j->tag,
+				    strlen(j->tag) - 1);
+				buf_adds(&out->tagged, COLOR_OFF "\t");
+			}
+		}
 		nl = memchr(p, '\n', len);
-		n = nl != NULL ? (size_t)(nl - p) + 1 : len;
+		n = nl != NULL ? (size_t)(nl - p) : len;
+		if (j->tag == NULL && n > 0)
+			buf_adds(&out->tagged, color);
 		buf_add(&out->tagged, p, n);
+		if (j->tag == NULL && n > 0)
+			buf_adds(&out->tagged, COLOR_OFF);
+		if (nl != NULL)
+			buf_addc(&out->tagged, '\n');
 		oj->midline[stream] = nl == NULL;
+		n += nl != NULL;
 		p += n;
 		len -= n;
 	}
@@ -492,8 +565,8 @@ hold_print(struct output *out, struct job *j, int stream)
 		off = e->off;
 		left = e->len;
 		handed = 0;
-		/* A tag goes at each line start: the bytes must be seen. */
-		if (j->tag == NULL)
+		/* A tag or colour goes at each line: the bytes must be seen. */
+		if (j->tag == NULL && !out->color)
 			handed = send_spill(out, stream, &off, &left);
 		read_spill(out, j, stream, off, left);
 		spill_release(out->spill, e->off, e->len - handed);
@@ -694,7 +767,12 @@ static void
 retire(struct output *out, struct job *j)
 {
 	const char	*path;
+	int		 s;
 
+	/* --output-on-failure: nothing printed; what is captured stays. */
+	if (out->failed_only && !j->failed)
+		for (s = 0; s < 2; s++)
+			hold_clear(out, &j->out->h[s]);
 	if (out->files && (path = capture_path(j, 0)) != NULL) {
 		emit(out, j, 0, path, strlen(path));
 		emit(out, j, 0, "\n", 1);
@@ -816,12 +894,11 @@ output_finish(struct output *out, struct job *j)
 		capture_drop(out->cap, j);
 	else if (capture_finish(out->cap, j) == -1)
 		out->status = OUTPUT_FAILED;
-
+	j->out->done = 1;
 	if (!out->keep_order) {
 		retire(out, j);
 		return;
 	}
-	j->out->done = 1;
 	while ((head = TAILQ_FIRST(&out->queue)) != NULL && head->out->done) {
 		TAILQ_REMOVE(&out->queue, head, entry);
 		out->nqueued--;

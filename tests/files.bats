@@ -73,3 +73,10 @@ teardown() {
 	assert_equal "$(cat "${lines[0]}")" "failed"
 	assert_equal "$(ls t.d)" "${lines[0]#t.d/}"
 }
+
+@test "--files with --output-on-failure is refused" {
+	run --separate-stderr fp --files --output-on-failure echo ::: a
+	assert_failure 255
+	assert_output ""
+	assert_equal "$stderr" "forkpool: --output-on-failure cannot be used with --files: the output goes to files, not to stdout"
+}
