@@ -93,8 +93,8 @@ build_source(struct parts *p, const struct opts *o, struct source **src)
 
 /*
  * --junit: the report as a sink, reading both streams from the capture,
- * which prints them as well (--files only keeps stdout from the
- * terminal).  -1 after a message.
+ * which prints them as well; with --files the capture is there already,
+ * keeping stderr too.  -1 after a message.
  */
 static int
 wire_junit(struct parts *p, const struct opts *o)
