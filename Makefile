@@ -22,7 +22,7 @@ LIBS =		$(BSD_LIBS) $(PCRE2_LIBS)
 ALL_CFLAGS =	$(WARNINGS) -D_GNU_SOURCE $(LIB_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 SRCS =		src/builder.c src/capture.c src/exec_local.c src/input.c src/job.c src/joblog.c \
-		src/main.c src/opts.c src/output.c src/reader.c src/run.c \
+		src/junit.c src/main.c src/opts.c src/output.c src/reader.c src/run.c \
 		src/runner.c src/spill.c src/summary.c src/template.c src/util.c
 OBJS =		$(SRCS:.c=.o)
 HDRS =		$(wildcard src/*.h)
@@ -32,7 +32,7 @@ HDRS =		$(wildcard src/*.h)
 DEPS =		gcc make pkg-config libbsd-dev libpcre2-dev bats bats-support bats-assert \
 		bats-file mandoc parallel findutils time valgrind bash dash zsh \
 		fish clang libclang-rt-dev cppcheck clang-tidy procps util-linux \
-		coreutils strace
+		coreutils strace libxml2-utils
 
 # The sanitized build for "make check-asan", apart from the normal one.
 ASAN_CC ?=	clang

@@ -7,7 +7,7 @@
 _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --no-run-if-empty
 --link --partition --max-args --max-replace-args --xargs --max-chars --shell --exec-mode
 --jobs --timeout --termseq --retries --tty --delay --halt --load --memfree --joblog
---resume --resume-failed --retry-failed --group --keep-order --line-buffer
+--resume --resume-failed --retry-failed --junit --group --keep-order --line-buffer
 --ungroup --output-on-failure --tag --tagstring --color --tmpdir --files --summary --dry-run --verbose --help --version'
 
 _forkpool_short_opts='-a -0 -d -r -I -n -N -X -s -j -k -u -v -t -h -V'
@@ -20,7 +20,7 @@ _forkpool_opt_takes_arg()
         --max-args | \
         -N | --max-replace-args | -s | --max-chars | --shell | --exec-mode | \
         -j | --jobs | --timeout | --termseq | --retries | --delay | --halt | \
-        --load | --memfree | --joblog | --tagstring | --tmpdir | --partition)
+        --load | --memfree | --joblog | --junit | --tagstring | --tmpdir | --partition)
             return 0 ;;
     esac
     return 1
@@ -67,7 +67,7 @@ _forkpool_shells()
 _forkpool_opt_arg()
 {
     case $1 in
-        -a | --arg-file)
+        -a | --arg-file | --junit)
             _forkpool_files "$2" ;;
         --tmpdir)
             _forkpool_dirs "$2" ;;

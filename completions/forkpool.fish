@@ -26,7 +26,7 @@ function __fish_forkpool_state
                         if contains -- $t --arg-file --delimiter --colsep --trim --max-args \
                                 --max-replace-args --max-chars --shell --exec-mode \
                                 --jobs --timeout --termseq --retries --delay \
-                                --halt --load --memfree --joblog --tagstring --tmpdir \
+                                --halt --load --memfree --joblog --junit --tagstring --tmpdir \
                                 --partition
                             set skip 1
                         end
@@ -137,6 +137,7 @@ complete -c forkpool -n __fish_forkpool_in_options -l joblog -r -F -d 'Log each 
 complete -c forkpool -n __fish_forkpool_in_options -l resume -d 'Skip the jobs already in the job log'
 complete -c forkpool -n __fish_forkpool_in_options -l resume-failed -d 'Skip the jobs the job log shows succeeded'
 complete -c forkpool -n __fish_forkpool_in_options -l retry-failed -d 'Run only the failed commands of the job log again'
+complete -c forkpool -n __fish_forkpool_in_options -l junit -r -F -d 'Write a JUnit XML report of the jobs to FILE'
 
 # Output
 complete -c forkpool -n __fish_forkpool_in_options -l group -d 'Print each job\'s output whole when it finishes (default)'

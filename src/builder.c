@@ -34,6 +34,7 @@ struct builder {
 	int			 part_rr;	/* by record number, not hash */
 	unsigned int		 slots;		/* {%} is at most this */
 	int			 by_slot;	/* {%} is used: render at launch */
+	int			 keep_vals;	/* a sink names jobs by them */
 	struct record		**recs;		/* read, not yet in a job */
 	size_t			*cost;		/* what each adds to a line */
 	size_t			 nrecs;
@@ -148,6 +149,13 @@ builder_new(const struct opts *o, struct input *in, const struct template *cmd,
 	    o->nsources <= 1))
 		input_set_limit(in, b->limit + 2);
 	return b;
+}
+
+/* Keep each job's values in it until it ends; see builder.h. */
+void
+builder_keep_values(struct builder *b)
+{
+	b->keep_vals = 1;
 }
 
 /* Release the builder and the records it holds. */
@@ -403,13 +411,16 @@ expand(struct builder *b, struct job *j, size_t k)
 	return expand_vals(b, j, n, b->slots);
 }
 
-/* With {%}, keep the first k held records' values in j for render(). */
+/*
+ * With {%}, keep the first k held records' values in j for render(); on
+ * request, for the sinks.
+ */
 static void
 keep_values(struct builder *b, struct job *j, size_t k)
 {
 	size_t	 i, f;
 
-	if (!b->by_slot)
+	if (!b->by_slot && !b->keep_vals)
 		return;
 	for (i = 0; i < k; i++)
 		for (f = 0; f < b->recs[i]->nfields; f++) {

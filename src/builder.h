@@ -38,4 +38,10 @@ struct source		*builder_source(struct builder *);
  */
 void			 builder_set_resume(struct builder *, const struct resume *);
 
+/*
+ * Keep each job's values (job.h: vals) until it ends, for sinks that name
+ * a job by them when it starts; without {%} they are dropped once built.
+ */
+void			 builder_keep_values(struct builder *);
+
 #endif

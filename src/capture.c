@@ -76,7 +76,7 @@ capture_set_opener(struct capture *cap, capture_opener *fn, void *ctx)
 	cap->open_ctx = ctx;
 }
 
-/* A new file in the temporary directory, for --files. */
+/* A new file in the temporary directory for stdout, for --files. */
 int
 capture_open_temp(void *ctx, const struct job *j, int s, char **path)
 {
@@ -85,8 +85,10 @@ capture_open_temp(void *ctx, const struct job *j, int s, char **path)
 	int		 fd;
 
 	(void)j;
+	if (s != 0)
+		return CAPTURE_STORE;
 	buf_adds(&name, tmpdir);
-	buf_adds(&name, s == 0 ? "/forkpool.XXXXXX" : "/forkpool.err.XXXXXX");
+	buf_adds(&name, "/forkpool.XXXXXX");
 	if ((fd = mkostemp(name.data, O_CLOEXEC)) == -1) {
 		warn("cannot create a file for a job's output in %s", tmpdir);
 		buf_free(&name);

@@ -37,7 +37,8 @@ typedef int	capture_opener(void *, const struct job *, int, char **);
 
 /*
  * An opener for --files: a new file in the temporary directory ctx (a
- * string), kept after forkpool exits.
+ * string) for stdout, kept after forkpool exits; stderr, when it is
+ * captured too (for a report), stays in the store.
  */
 int		 capture_open_temp(void *, const struct job *, int, char **);
 

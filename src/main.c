@@ -17,6 +17,7 @@
 #include "exec.h"
 #include "input.h"
 #include "joblog.h"
+#include "junit.h"
 #include "opts.h"
 #include "output.h"
 #include "run.h"
@@ -34,6 +35,7 @@ struct parts {
 	struct executor		*ex;
 	struct joblog		*joblog;
 	struct summary		*summary;
+	struct junit		*junit;
 	struct output		*output;
 	struct capture		*capture;
 	struct run		*run;
@@ -92,16 +94,27 @@ build_source(struct parts *p, const struct opts *o, struct source **src)
 	return 0;
 }
 
-/* The directory for temporary files: --tmpdir, else $TMPDIR, else /tmp. */
-static const char *
-temp_dir(const struct opts *o)
+/*
+ * --junit: the report as a sink, reading both streams from the capture,
+ * which prints them as well; with --files the capture is there already,
+ * keeping stderr too.  -1 after a message.
+ */
+static int
+wire_junit(struct parts *p, const struct opts *o)
 {
-	const char	*t;
-
-	if ((t = o->tmpdir) == NULL && ((t = getenv("TMPDIR")) == NULL ||
-	    *t == '\0'))
-		t = "/tmp";
-	return t;
+	if (o->junit == NULL)
+		return 0;
+	if ((p->junit = junit_open(o->junit, opts_tmpdir(o))) == NULL)
+		return -1;
+	if (p->capture == NULL) {
+		p->capture = capture_new(opts_tmpdir(o), CAPTURE_STDOUT |
+		    CAPTURE_STDERR, CAPTURE_STDOUT | CAPTURE_STDERR);
+		output_set_capture(p->output, p->capture, 0);
+	}
+	if (p->builder != NULL)
+		builder_keep_values(p->builder);
+	run_add_sink(p->run, junit_sink(p->junit, p->capture));
+	return 0;
 }
 
 /* Run the jobs; returns the exit status. */
@@ -114,7 +127,7 @@ run_jobs(struct parts *p, const struct opts *o)
 		.delay_ms = o->delay_ms, .load = o->load,
 		.memfree = o->memfree,
 	};
-	int				 ran;
+	int				 ran, status;
 
 	if (o->joblog != NULL) {
 		if ((p->joblog = joblog_open(o->joblog, o->joblog_append ||
@@ -123,21 +136,28 @@ run_jobs(struct parts *p, const struct opts *o)
 		run_add_sink(p->run, joblog_sink(p->joblog));
 	}
 	if (o->summary) {
-		p->summary = summary_new(temp_dir(o));
+		p->summary = summary_new(opts_tmpdir(o));
 		run_add_sink(p->run, summary_sink(p->summary));
 	}
 	p->output = output_new(o);
 	if (o->files) {
-		p->capture = capture_new(opts_tmpdir(o), CAPTURE_STDOUT, 0);
+		p->capture = capture_new(opts_tmpdir(o), CAPTURE_STDOUT |
+		    (o->junit != NULL ? CAPTURE_STDERR : 0), CAPTURE_STDERR);
 		capture_set_opener(p->capture, capture_open_temp,
 		    (void *)opts_tmpdir(o));
 		output_set_capture(p->output, p->capture, 1);
 	}
+	if (wire_junit(p, o) == -1)
+		return EXIT_FORKPOOL_ERROR;
 	p->runner = runner_new(&ro, run_callbacks(p->run, p->output), p->ex);
 	run_set_runner(p->run, p->runner);
 	ran = runner_run(p->runner);
 	run_close(p->run);
-	return run_status(p->run, ran);
+	status = run_status(p->run, ran);
+	/* A report that cannot be written is forkpool's error, as a joblog's. */
+	if (p->junit != NULL && junit_finish(p->junit) == -1 && ran <= 0)
+		status = EXIT_FORKPOOL_ERROR;
+	return status;
 }
 
 int
@@ -172,6 +192,7 @@ main(int argc, char **argv)
 	builder_free(p.builder);
 	joblog_close(p.joblog);
 	summary_free(p.summary);
+	junit_free(p.junit);
 	resume_free(p.resume);
 	input_free(p.in);
 	template_free(p.tag);

@@ -64,6 +64,7 @@ static const char help_text[] =
 "      --resume               skip the jobs already in the joblog\n"
 "      --resume-failed        skip the joblog's jobs that succeeded\n"
 "      --retry-failed         run only the joblog's failed commands again\n"
+"      --junit FILE           write a JUnit XML report of the jobs to FILE\n"
 "\n"
 "Output:\n"
 "      --group                each job's output whole, when it ends (default)\n"
@@ -894,6 +895,7 @@ static const struct optdef optdefs[] = {
 	NOARG("resume",			0, on_resume, RESUME),
 	NOARG("resume-failed",		0, on_resume, RESUME_FAILED),
 	NOARG("retry-failed",		0, on_resume, RETRY_FAILED),
+	STRING("junit",			0, junit, "the file name"),
 	FLAG(NULL,			'v', print_stdout),
 	FLAG("verbose",			't', print_stderr),
 	NOARG("help",			'h', on_help, 0),
@@ -1149,6 +1151,11 @@ check_conflicts(const struct opts *o)
 	}
 	if (o->out_mode == OUT_UNGROUP && o->files) {
 		warnx("--files cannot be used with -u: the jobs' output would "
+		    "not pass through forkpool");
+		return -1;
+	}
+	if (o->out_mode == OUT_UNGROUP && o->junit != NULL) {
+		warnx("--junit cannot be used with -u: the jobs' output would "
 		    "not pass through forkpool");
 		return -1;
 	}

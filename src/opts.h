@@ -117,6 +117,7 @@ struct opts {
 	const char		*tagstring;
 	const char		*tmpdir;
 	int			 files;		/* --files */
+	const char		*junit;		/* --junit FILE, or NULL */
 	int			 dry_run;
 	int			 print_stdout;	/* -v */
 	int			 print_stderr;	/* -t */
