@@ -31,6 +31,7 @@ struct builder {
 	size_t			 base;		/* bytes with no values */
 	unsigned int		 slots;		/* {%} is at most this */
 	int			 by_slot;	/* {%} is used: render at launch */
+	int			 keep_vals;	/* by_slot, or --results */
 	struct record		**recs;		/* read, not yet in a job */
 	size_t			*cost;		/* what each adds to a line */
 	size_t			 nrecs;
@@ -109,6 +110,7 @@ builder_new(const struct opts *o, struct input *in, const struct template *cmd,
 	b->src.ctx = b;
 	b->slots = slots;
 	b->by_slot = template_uses_slot(cmd) || template_uses_slot(tag);
+	b->keep_vals = b->by_slot || o->results != NULL;
 	b->in = in;
 	b->cmd = cmd;
 	b->tag = tag;
@@ -364,13 +366,16 @@ expand(struct builder *b, struct job *j, size_t k)
 	return expand_vals(b, j, n, b->slots);
 }
 
-/* With {%}, keep the first k held records' values in j for render(). */
+/*
+ * With {%}, keep the first k held records' values in j for render();
+ * with --results, for the job's directory or row.
+ */
 static void
 keep_values(struct builder *b, struct job *j, size_t k)
 {
 	size_t	 i, f;
 
-	if (!b->by_slot)
+	if (!b->keep_vals)
 		return;
 	for (i = 0; i < k; i++)
 		for (f = 0; f < b->recs[i]->nfields; f++) {

@@ -18,6 +18,7 @@
 #include "joblog.h"
 #include "opts.h"
 #include "output.h"
+#include "results.h"
 #include "run.h"
 #include "runner.h"
 #include "template.h"
@@ -33,6 +34,7 @@ struct parts {
 	struct joblog		*joblog;
 	struct output		*output;
 	struct capture		*capture;
+	struct results		*results;
 	struct run		*run;
 	struct runner		*runner;
 };
@@ -89,6 +91,26 @@ build_source(struct parts *p, const struct opts *o, struct source **src)
 	return 0;
 }
 
+/*
+ * --results: one capture keeps both streams and prints neither; in a
+ * directory, the results name the files (--files prints those names).
+ * -1 after a message.
+ */
+static int
+wire_results(struct parts *p, const struct opts *o)
+{
+	if ((p->results = results_open(o)) == NULL)
+		return -1;
+	p->capture = capture_new(opts_tmpdir(o),
+	    CAPTURE_STDOUT | CAPTURE_STDERR, 0);
+	if (!results_is_table(o->results))
+		capture_set_opener(p->capture, results_open_file, p->results);
+	results_set_capture(p->results, p->capture);
+	output_set_capture(p->output, p->capture, o->files);
+	run_add_sink(p->run, results_sink(p->results));
+	return 0;
+}
+
 /* Run the jobs; returns the exit status. */
 static int
 run_jobs(struct parts *p, const struct opts *o)
@@ -108,7 +130,10 @@ run_jobs(struct parts *p, const struct opts *o)
 		run_add_sink(p->run, joblog_sink(p->joblog));
 	}
 	p->output = output_new(o);
-	if (o->files) {
+	if (o->results != NULL) {
+		if (wire_results(p, o) == -1)
+			return EXIT_FORKPOOL_ERROR;
+	} else if (o->files) {
 		p->capture = capture_new(opts_tmpdir(o), CAPTURE_STDOUT, 0);
 		capture_set_opener(p->capture, capture_open_temp,
 		    (void *)opts_tmpdir(o));
@@ -149,6 +174,7 @@ main(int argc, char **argv)
 	run_free(p.run);
 	output_free(p.output);
 	capture_free(p.capture);
+	results_close(p.results);
 	executor_free(p.ex);
 	builder_free(p.builder);
 	joblog_close(p.joblog);

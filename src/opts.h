@@ -103,6 +103,7 @@ struct opts {
 	const char		*tagstring;
 	const char		*tmpdir;
 	int			 files;		/* --files */
+	const char		*results;	/* --results NAME, or NULL */
 	int			 dry_run;
 	int			 print_stdout;	/* -v */
 	int			 print_stderr;	/* -t */
