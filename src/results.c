@@ -566,7 +566,8 @@ text_field(struct results *r, const char *name, const char *p, size_t len,
 		return -1;
 	switch (r->kind) {
 	case RESULTS_CSV:
-		for (i = 0; i < len && memchr(",\"\r\n", p[i], 4) == NULL; i++)
+		for (i = 0; i < len && p[i] != ',' && p[i] != '"' &&
+		    p[i] != '\r' && p[i] != '\n'; i++)
 			;
 		if (i == len)
 			return put(r, p, len);
