@@ -268,14 +268,6 @@ results_open_file(void *ctx, const struct job *j, int s, char **path)
 
 	job_dir(r, j);
 	dirlen = r->path.len;
-	/* seq comes once the output is whole: a stale one goes now. */
-	buf_adds(&r->path, "/seq");
-	if (s == 0 && unlink(r->path.data) == -1 && errno != ENOENT &&
-	    errno != ENOTDIR) {
-		warn("--results: cannot remove %s", r->path.data);
-		return -1;
-	}
-	r->path.len = dirlen;
 	buf_adds(&r->path, s == 0 ? "/stdout" : "/stderr");
 	fd = open(r->path.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0666);
@@ -286,6 +278,19 @@ results_open_file(void *ctx, const struct job *j, int s, char **path)
 		r->path.data[dirlen] = '/';
 		fd = open(r->path.data, O_WRONLY | O_CREAT | O_TRUNC |
 		    O_CLOEXEC, 0666);
+	} else if (fd != -1 && s == 0) {
+		/*
+		 * The directory was there: seq comes once the output is
+		 * whole, so an earlier run's goes now.
+		 */
+		buf_reset(&r->tmp);
+		buf_add(&r->tmp, r->path.data, dirlen);
+		buf_adds(&r->tmp, "/seq");
+		if (unlink(r->tmp.data) == -1 && errno != ENOENT) {
+			warn("--results: cannot remove %s", r->tmp.data);
+			(void)close(fd);
+			return -1;
+		}
 	}
 	if (fd == -1) {
 		warn("--results: cannot create %s", r->path.data);
