@@ -8,7 +8,7 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --no-run-if-e
 --link --partition --max-args --max-replace-args --xargs --max-chars --shell --exec-mode
 --jobs --timeout --termseq --retries --tty --delay --halt --load --memfree --joblog
 --resume --resume-failed --retry-failed --junit --group --keep-order --line-buffer
---ungroup --output-on-failure --tag --tagstring --color --tmpdir --files --summary --dry-run --verbose --help --version'
+--ungroup --output-on-failure --tag --tagstring --color --tmpdir --files --results --summary --dry-run --verbose --help --version'
 
 _forkpool_short_opts='-a -0 -d -r -I -n -N -X -s -j -k -u -v -t -h -V'
 
@@ -20,7 +20,7 @@ _forkpool_opt_takes_arg()
         --max-args | \
         -N | --max-replace-args | -s | --max-chars | --shell | --exec-mode | \
         -j | --jobs | --timeout | --termseq | --retries | --delay | --halt | \
-        --load | --memfree | --joblog | --junit | --tagstring | --tmpdir | --partition)
+        --load | --memfree | --joblog | --junit | --tagstring | --tmpdir | --partition | --results)
             return 0 ;;
     esac
     return 1
@@ -71,6 +71,9 @@ _forkpool_opt_arg()
             _forkpool_files "$2" ;;
         --tmpdir)
             _forkpool_dirs "$2" ;;
+        --results)
+            # A directory, or a .csv, .tsv or .json table.
+            _forkpool_files "$2" ;;
         --shell)
             _forkpool_shells "$2" ;;
         --exec-mode)

@@ -27,7 +27,7 @@ function __fish_forkpool_state
                                 --max-replace-args --max-chars --shell --exec-mode \
                                 --jobs --timeout --termseq --retries --delay \
                                 --halt --load --memfree --joblog --junit --tagstring --tmpdir \
-                                --partition
+                                --partition --results
                             set skip 1
                         end
                     case '-?*'
@@ -151,6 +151,7 @@ complete -c forkpool -n __fish_forkpool_in_options -l color -f -a 'auto always n
 complete -c forkpool -n __fish_forkpool_in_options -l tmpdir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Directory for held output spilled to disk'
 complete -c forkpool -n __fish_forkpool_in_options -l files -d 'Save each job\'s stdout in a file and print its name'
 complete -c forkpool -n __fish_forkpool_in_options -l summary -d 'Report on the run on stderr at its end'
+complete -c forkpool -n __fish_forkpool_in_options -l results -r -F -d 'Keep each job\'s output in DIR, or a row per job in a .csv, .tsv or .json file'
 complete -c forkpool -n __fish_forkpool_in_options -l dry-run -d 'Print each command instead of running it'
 complete -c forkpool -n __fish_forkpool_in_options -s v -d 'Print each command on stdout before running it'
 complete -c forkpool -n __fish_forkpool_in_options -s t -l verbose -d 'Print each command on stderr when it starts'

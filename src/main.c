@@ -20,6 +20,7 @@
 #include "junit.h"
 #include "opts.h"
 #include "output.h"
+#include "results.h"
 #include "run.h"
 #include "runner.h"
 #include "summary.h"
@@ -38,6 +39,7 @@ struct parts {
 	struct junit		*junit;
 	struct output		*output;
 	struct capture		*capture;
+	struct results		*results;
 	struct run		*run;
 	struct runner		*runner;
 };
@@ -95,25 +97,47 @@ build_source(struct parts *p, const struct opts *o, struct source **src)
 }
 
 /*
- * --junit: the report as a sink, reading both streams from the capture,
- * which prints them as well; with --files the capture is there already,
- * keeping stderr too.  -1 after a message.
+ * The capture and the sinks that read it.  Each job's stdout is kept for
+ * --files, --results and --junit, its stderr for the last two.  --results
+ * prints neither stream and --files not stdout; --junit alone prints
+ * both.  Files are named by the --results directory, else by --files
+ * (stdout only); the rest goes to the capture's store.  -1 after a
+ * message.
  */
 static int
-wire_junit(struct parts *p, const struct opts *o)
+wire_capture(struct parts *p, const struct opts *o)
 {
-	if (o->junit == NULL)
+	const char	*tmp = opts_tmpdir(o);
+	int		 keeps, prints;
+
+	if (!o->files && o->results == NULL && o->junit == NULL)
 		return 0;
-	if ((p->junit = junit_open(o->junit, opts_tmpdir(o))) == NULL)
-		return -1;
-	if (p->capture == NULL) {
-		p->capture = capture_new(opts_tmpdir(o), CAPTURE_STDOUT |
-		    CAPTURE_STDERR, CAPTURE_STDOUT | CAPTURE_STDERR);
-		output_set_capture(p->output, p->capture, 0);
+	keeps = CAPTURE_STDOUT;
+	if (o->results != NULL || o->junit != NULL)
+		keeps |= CAPTURE_STDERR;
+	prints = o->results != NULL ? 0 : o->files ? CAPTURE_STDERR :
+	    CAPTURE_STDOUT | CAPTURE_STDERR;
+	p->capture = capture_new(tmp, keeps, prints);
+	output_set_capture(p->output, p->capture, o->files);
+	if (o->results != NULL) {
+		if ((p->results = results_open(o)) == NULL)
+			return -1;
+		if (!results_is_table(o->results))
+			capture_set_opener(p->capture, results_open_file,
+			    p->results);
+		results_set_capture(p->results, p->capture);
+		run_add_sink(p->run, results_sink(p->results));
 	}
+	if (o->files && (o->results == NULL || results_is_table(o->results)))
+		capture_set_opener(p->capture, capture_open_temp, (void *)tmp);
+	if (o->junit != NULL) {
+		if ((p->junit = junit_open(o->junit, tmp)) == NULL)
+			return -1;
+		run_add_sink(p->run, junit_sink(p->junit, p->capture));
+	}
+	/* The sinks name the jobs' files or rows by their values. */
 	if (p->builder != NULL)
 		builder_keep_values(p->builder);
-	run_add_sink(p->run, junit_sink(p->junit, p->capture));
 	return 0;
 }
 
@@ -140,14 +164,7 @@ run_jobs(struct parts *p, const struct opts *o)
 		run_add_sink(p->run, summary_sink(p->summary));
 	}
 	p->output = output_new(o);
-	if (o->files) {
-		p->capture = capture_new(opts_tmpdir(o), CAPTURE_STDOUT |
-		    (o->junit != NULL ? CAPTURE_STDERR : 0), CAPTURE_STDERR);
-		capture_set_opener(p->capture, capture_open_temp,
-		    (void *)opts_tmpdir(o));
-		output_set_capture(p->output, p->capture, 1);
-	}
-	if (wire_junit(p, o) == -1)
+	if (wire_capture(p, o) == -1)
 		return EXIT_FORKPOOL_ERROR;
 	p->runner = runner_new(&ro, run_callbacks(p->run, p->output), p->ex);
 	run_set_runner(p->run, p->runner);
@@ -188,6 +205,7 @@ main(int argc, char **argv)
 	run_free(p.run);
 	output_free(p.output);
 	capture_free(p.capture);
+	results_close(p.results);
 	executor_free(p.ex);
 	builder_free(p.builder);
 	joblog_close(p.joblog);

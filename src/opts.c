@@ -14,6 +14,7 @@
 #include <pcre2.h>
 
 #include "opts.h"
+#include "results.h"
 #include "util.h"
 
 static const char help_text[] =
@@ -81,6 +82,8 @@ static const char help_text[] =
 "                             and print the file's name instead\n"
 "      --summary              report on the run on stderr at its end: counts,\n"
 "                             failed jobs, times, the slowest jobs, peak RSS\n"
+"      --results NAME         keep each job's output in directory NAME, or one\n"
+"                             row per job in NAME.csv, .tsv or .json; print none\n"
 "      --dry-run              print the commands instead of running them\n"
 "  -v                         print each command on stdout before its output\n"
 "  -t, --verbose              print each command on stderr when it starts\n"
@@ -882,6 +885,7 @@ static const struct optdef optdefs[] = {
 	STRING("tmpdir",		0, tmpdir, NULL),
 	FLAG("files",			0, files),
 	FLAG("summary",			0, summary),
+	STRING("results",		0, results, "the name"),
 	FLAG("dry-run",			0, dry_run),
 	ARG("timeout",			0, on_timeout),
 	ARG("termseq",			0, on_termseq),
@@ -1109,6 +1113,63 @@ resolve_jobs(struct parse_state *st)
 	return 0;
 }
 
+/*
+ * Whether s holds a replacement string: the -I string, {#}, {%}, {= or
+ * {N} and the like, with or without a number and a . / // /. suffix.
+ */
+static int
+has_replacement(const char *s, const char *replstr)
+{
+	static const char *const suffixes[] = { "}", ".}", "/}", "//}", "/.}" };
+	const char	*p, *q;
+	size_t		 i;
+
+	if (strstr(s, replstr) != NULL)
+		return 1;
+	for (p = strchr(s, '{'); p != NULL; p = strchr(p + 1, '{')) {
+		q = p + 1;
+		if (*q == '=' || ((*q == '#' || *q == '%') && q[1] == '}'))
+			return 1;
+		if (*q == '-' && (q[1] < '0' || q[1] > '9'))
+			continue;
+		q += *q == '-';
+		q += strspn(q, "0123456789");
+		for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
+			if (strncmp(q, suffixes[i], strlen(suffixes[i])) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/* Refuse what --results cannot do; 0, or -1 after a message. */
+static int
+check_results(const struct opts *o)
+{
+	if (o->results == NULL)
+		return 0;
+	if (has_replacement(o->results, o->replstr)) {
+		warnx("--results %s: replacement strings in the name are not "
+		    "supported", o->results);
+		return -1;
+	}
+	if (o->out_mode == OUT_UNGROUP) {
+		warnx("--results cannot be used with -u: the jobs' output would "
+		    "not pass through forkpool");
+		return -1;
+	}
+	if (o->files && results_is_table(o->results)) {
+		warnx("--files cannot be used with --results %s: the output "
+		    "goes to the table", o->results);
+		return -1;
+	}
+	if (o->resume == RETRY_FAILED && !results_is_table(o->results)) {
+		warnx("--results %s cannot be used with --retry-failed: its "
+		    "jobs have no values to name directories by", o->results);
+		return -1;
+	}
+	return 0;
+}
+
 /* Refuse options that cannot go together; 0, or -1 after a message. */
 static int
 check_conflicts(const struct opts *o)
@@ -1159,7 +1220,7 @@ check_conflicts(const struct opts *o)
 		    "not pass through forkpool");
 		return -1;
 	}
-	return 0;
+	return check_results(o);
 }
 
 /*

@@ -118,6 +118,7 @@ struct opts {
 	const char		*tmpdir;
 	int			 files;		/* --files */
 	const char		*junit;		/* --junit FILE, or NULL */
+	const char		*results;	/* --results NAME, or NULL */
 	int			 dry_run;
 	int			 print_stdout;	/* -v */
 	int			 print_stderr;	/* -t */

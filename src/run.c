@@ -353,8 +353,12 @@ job_finished(void *ctx, struct job *j)
 		run->failed++;
 	else
 		run->succeeded++;
-	/* The values were kept for rendering; the job runs no more. */
-	buf_free(&j->vals);
+	/*
+	 * The values were kept for rendering; the job runs no more.  The
+	 * results name the job's files or fill its row with them.
+	 */
+	if (run->opts->results == NULL)
+		buf_free(&j->vals);
 	/* What an interrupted job wrote is incomplete: it is not printed. */
 	if (j->interrupted && j->out != NULL)
 		output_discard(run->output, j);

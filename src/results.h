@@ -1,0 +1,55 @@
+/*
+ * --results NAME: what each job wrote, kept where a person or a program
+ * can find it after the run, instead of being printed.
+ *
+ * A NAME ending in .csv, .tsv or .json is a table: one row per job (a
+ * JSON object per line for .json), written once the job's output is
+ * complete, in output order, its Stdout and Stderr streamed from the
+ * capture (capture.h) through the format's escaping, never held whole;
+ * "-.csv" and the like write it to stdout.  Any other NAME is a
+ * directory: the capture's opener puts a job's stdout and stderr in
+ * NAME/1/V1/2/V2/.../stdout and stderr as the job writes them, each
+ * value escaped into one safe path component, and its number in seq once
+ * the job's output is complete.  See forkpool(1) for the layout and the
+ * formats.
+ *
+ * The results borrow the options (the name) and the capture until
+ * results_close(); the jobs' values must live until their release.
+ */
+#ifndef FORKPOOL_RESULTS_H
+#define FORKPOOL_RESULTS_H
+
+struct capture;
+struct job;
+struct opts;
+struct results;
+struct sink;
+
+/* Whether NAME is a table (.csv, .tsv, .json) rather than a directory. */
+int		 results_is_table(const char *);
+
+/*
+ * Create the directory, or open the table for writing (truncated); NULL
+ * after a message naming it.
+ */
+struct results	*results_open(const struct opts *);
+void		 results_close(struct results *);
+
+/* The capture the jobs' output is read back from (borrowed). */
+void		 results_set_capture(struct results *, struct capture *);
+
+/*
+ * For a directory: the capture's opener (capture_opener, capture.h),
+ * with the results as its context.  It makes the job's directory when
+ * it is missing.
+ */
+int		 results_open_file(void *, const struct job *, int, char **);
+
+/*
+ * The results as a sink (sink.h): a table's row, or a directory's seq
+ * file, for each printed job but one forkpool ended early, whose
+ * directory is removed.  Valid until results_close().
+ */
+struct sink	*results_sink(struct results *);
+
+#endif
