@@ -159,45 +159,6 @@ puts_body(struct junit *jr, const char *s)
 }
 
 /*
- * The length of the UTF-8 sequence at s (n bytes there): its length when
- * it is whole and well-formed (RFC 3629: no overlong forms, surrogates or
- * code points above U+10FFFF), 0 when it is so far but cut short, -1 when
- * s[0] starts none.
- */
-static int
-utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char	 lo = 0x80, hi = 0xbf;
-	int		 len, i;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		if (s[0] == 0xe0)
-			lo = 0xa0;
-		else if (s[0] == 0xed)
-			hi = 0x9f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		if (s[0] == 0xf0)
-			lo = 0x90;
-		else if (s[0] == 0xf4)
-			hi = 0x8f;
-	} else
-		return -1;
-	for (i = 1; i < len; i++) {
-		if ((size_t)i == n)
-			return 0;
-		if (s[i] < lo || s[i] > hi)
-			return -1;
-		lo = 0x80;
-		hi = 0xbf;
-	}
-	return len;
-}
-
-/*
  * Add ASCII byte c, which cannot be written as it is: markup as an entity,
  * a carriage return (which a parser turns into a newline) and, in an
  * attribute, TAB and newline (which it turns into spaces) as references,

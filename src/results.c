@@ -34,12 +34,10 @@ enum results_kind {
 	RESULTS_JSON
 };
 
-/* Where a JSON string's bytes are in a UTF-8 sequence. */
+/* A UTF-8 sequence a chunk cut short, waiting for the next chunk. */
 struct utf8_state {
-	unsigned char	 b[4];		/* the sequence so far */
-	int		 n;
-	int		 need;		/* continuation bytes still to come */
-	unsigned char	 lo, hi;	/* what the next one may be */
+	unsigned char	 b[4];
+	size_t		 n;
 };
 
 struct results {
@@ -452,80 +450,78 @@ json_ascii(struct results *r, unsigned char c)
 	return put(r, e, 1);
 }
 
-/* The bytes of an unfinished sequence, which is no valid UTF-8. */
+/*
+ * Escape bytes for a JSON string: valid UTF-8 as it is, quote, backslash
+ * and control bytes escaped, any other byte as \udcXX.  Unless last, a
+ * sequence cut short at the end waits in r->u8 for the next chunk.
+ */
 static int
-json_flush_seq(struct results *r)
+json_scan(struct results *r, const unsigned char *s, size_t len, int last)
 {
-	struct utf8_state	*u = &r->u8;
-	int			 i;
+	size_t	 i, plain;
+	int	 n;
 
-	for (i = 0; i < u->n; i++)
-		if (json_raw_byte(r, u->b[i]) == -1)
+	for (i = plain = 0; i < len;) {
+		if (s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\') {
+			i++;
+			continue;
+		}
+		if (put(r, (const char *)s + plain, i - plain) == -1)
 			return -1;
-	u->n = u->need = 0;
-	return 0;
+		if (s[i] < 0x80)
+			n = json_ascii(r, s[i]) == -1 ? -2 : 1;
+		else if ((n = utf8_len(s + i, len - i)) == 0 && !last) {
+			memcpy(r->u8.b, s + i, len - i);
+			r->u8.n = len - i;
+			return 0;
+		} else if (n <= 0)
+			n = json_raw_byte(r, s[i]) == -1 ? -2 : 1;
+		else if (put(r, (const char *)s + i, (size_t)n) == -1)
+			n = -2;
+		if (n == -2)
+			return -1;
+		i += (size_t)n;
+		plain = i;
+	}
+	return put(r, (const char *)s + plain, len - plain);
 }
 
 /*
- * Escape bytes for a JSON string, in chunks: valid UTF-8 as it is (a
- * sequence may span chunks), control bytes, quote and backslash escaped,
- * any other byte as \udcXX.  Which second bytes a lead byte allows is
- * Unicode's table 3-7: no overlong forms, surrogates or code points past
- * U+10FFFF.
+ * Escape a chunk of a JSON string, taking up first a sequence the last
+ * chunk cut short.
  */
 static int
 json_bytes(struct results *r, const char *p, size_t len)
 {
-	struct utf8_state	*u = &r->u8;
-	unsigned char		 c;
-	size_t			 i;
+	const unsigned char	*s = (const unsigned char *)p;
+	unsigned char		 seq[4];
+	size_t			 n;
 
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)p[i];
-		if (u->need > 0) {
-			if (c >= u->lo && c <= u->hi) {
-				u->b[u->n++] = c;
-				u->lo = 0x80;
-				u->hi = 0xbf;
-				if (--u->need == 0 && put(r, (char *)u->b,
-				    (size_t)u->n) == -1)
-					return -1;
-				if (u->need == 0)
-					u->n = 0;
-				continue;
-			}
-			if (json_flush_seq(r) == -1)
-				return -1;
-		}
-		if (c < 0x80) {
-			if (json_ascii(r, c) == -1)
-				return -1;
+	while (r->u8.n > 0 && len > 0) {
+		r->u8.b[r->u8.n++] = *s++;
+		len--;
+		if (utf8_len(r->u8.b, r->u8.n) == 0)
 			continue;
-		}
-		u->lo = 0x80;
-		u->hi = 0xbf;
-		if (c >= 0xc2 && c <= 0xdf)
-			u->need = 1;
-		else if (c >= 0xe0 && c <= 0xef) {
-			u->need = 2;
-			if (c == 0xe0)
-				u->lo = 0xa0;
-			else if (c == 0xed)
-				u->hi = 0x9f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			u->need = 3;
-			if (c == 0xf0)
-				u->lo = 0x90;
-			else if (c == 0xf4)
-				u->hi = 0x8f;
-		} else if (json_raw_byte(r, c) == -1)
+		/* Whole or broken: json_scan() decides, and may keep a start. */
+		n = r->u8.n;
+		memcpy(seq, r->u8.b, n);
+		r->u8.n = 0;
+		if (json_scan(r, seq, n, 0) == -1)
 			return -1;
-		if (u->need > 0) {
-			u->b[0] = c;
-			u->n = 1;
-		}
 	}
-	return 0;
+	return json_scan(r, s, len, 0);
+}
+
+/* The string ends: a sequence still waiting was cut short for good. */
+static int
+json_flush_seq(struct results *r)
+{
+	unsigned char	 seq[4];
+	size_t		 n = r->u8.n;
+
+	memcpy(seq, r->u8.b, n);
+	r->u8.n = 0;
+	return json_scan(r, seq, n, 1);
 }
 
 /* capture_each()'s callback: a chunk of a stream, escaped for the table. */

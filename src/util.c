@@ -129,3 +129,37 @@ write_all(int fd, const void *p, size_t len)
 	}
 	return 0;
 }
+
+/* The length of the well-formed UTF-8 sequence at s; see util.h. */
+int
+utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char	 lo = 0x80, hi = 0xbf;
+	int		 len, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		if (s[0] == 0xe0)
+			lo = 0xa0;
+		else if (s[0] == 0xed)
+			hi = 0x9f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		if (s[0] == 0xf0)
+			lo = 0x90;
+		else if (s[0] == 0xf4)
+			hi = 0x8f;
+	} else
+		return -1;
+	for (i = 1; i < len; i++) {
+		if ((size_t)i == n)
+			return 0;
+		if (s[i] < lo || s[i] > hi)
+			return -1;
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	return len;
+}

@@ -40,6 +40,14 @@ void	 buf_free(struct buf *);
  */
 #define TAKE_READ	(-2)
 
+/*
+ * The length of the UTF-8 sequence at s (n bytes there): its length when
+ * it is whole and well-formed (RFC 3629: no overlong forms, surrogates or
+ * code points above U+10FFFF), 0 when it is so far but cut short, -1 when
+ * s[0] starts none.
+ */
+int	 utf8_len(const unsigned char *, size_t);
+
 /* Write all of buf to fd, retrying on EINTR and short writes; -1 on error. */
 int	 write_all(int, const void *, size_t);
 
