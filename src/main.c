@@ -15,8 +15,10 @@
 #include "exec.h"
 #include "input.h"
 #include "joblog.h"
+#include "lookahead.h"
 #include "opts.h"
 #include "output.h"
+#include "progress.h"
 #include "run.h"
 #include "runner.h"
 #include "template.h"
@@ -28,6 +30,8 @@ struct parts {
 	struct resume		*resume;
 	struct input		*in;
 	struct builder		*builder;
+	struct lookahead	*ahead;		/* with a progress display */
+	struct progress		*progress;
 	struct executor		*ex;
 	struct joblog		*joblog;
 	struct output		*output;
@@ -105,7 +109,12 @@ run_jobs(struct parts *p, const struct opts *o)
 			return EXIT_FORKPOOL_ERROR;
 		run_add_sink(p->run, joblog_sink(p->joblog));
 	}
+	if (p->progress != NULL)
+		run_add_sink(p->run, progress_sink(p->progress));
 	p->output = output_new(o);
+	if (p->progress != NULL && progress_live(p->progress))
+		output_guard_terminal(p->output, progress_fd(p->progress),
+		    progress_before_write, progress_after_write, p->progress);
 	p->runner = runner_new(&ro, run_callbacks(p->run, p->output), p->ex);
 	run_set_runner(p->run, p->runner);
 	ran = runner_run(p->runner);
@@ -134,12 +143,20 @@ main(int argc, char **argv)
 		break;
 	}
 	if (build_source(&p, &opts, &src) == 0) {
+		/* A display reads ahead, to know how many jobs there are. */
+		if (!opts.dry_run && (p.progress = progress_new(&opts)) != NULL) {
+			p.ahead = lookahead_new(src);
+			src = lookahead_source(p.ahead);
+			progress_count_from(p.progress, p.ahead);
+		}
 		p.run = run_new(&opts, src, p.cmd);
 		status = opts.dry_run ? run_dry(p.run) : run_jobs(&p, &opts);
 	}
 	runner_free(p.runner);
 	run_free(p.run);
 	output_free(p.output);
+	progress_free(p.progress);
+	lookahead_free(p.ahead);
 	executor_free(p.ex);
 	builder_free(p.builder);
 	joblog_close(p.joblog);

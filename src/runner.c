@@ -974,6 +974,21 @@ start_jobs(struct runner *r, int *wait_fd, long long *wake)
 }
 
 /*
+ * No job is wanted now (every usable slot runs one): let the caller build
+ * some ahead from what input is ready.  Sets *wait_fd to the input to
+ * poll for more, and *wake to now when more can be built at once.
+ */
+static void
+prefetch(struct runner *r, int *wait_fd, long long *wake)
+{
+	if (r->cb->prefetch == NULL || r->no_more || r->draining ||
+	    *wait_fd != -1)
+		return;
+	if (r->cb->prefetch(r->cb->ctx, wait_fd))
+		*wake = earlier(*wake, now_ms());
+}
+
+/*
  * With --tty, hand the terminal's foreground from process group from to
  * process group to, if from has it, as a shell does for its jobs.
  * SIGTTOU is blocked meanwhile: tcsetpgrp() from a background group
@@ -1155,7 +1170,9 @@ list_jobs(const struct runner *r)
 	}
 	if (b.len == 0)
 		buf_adds(&b, "forkpool: running: no job\n");
-	(void)write_all(STDERR_FILENO, b.data, b.len);
+	/* Through stdio's stderr, which a progress display may watch. */
+	(void)fwrite(b.data, 1, b.len, stderr);
+	(void)fflush(stderr);
 	buf_free(&b);
 }
 
@@ -1433,9 +1450,10 @@ runner_run(struct runner *r)
 		if (r->broken)
 			stop(r);
 		wake = 0;
-		if (!r->broken)
+		if (!r->broken) {
 			start_jobs(r, &wait_fd, &wake);
-		else
+			prefetch(r, &wait_fd, &wake);
+		} else
 			wait_fd = -1;
 		npend = r->cb->pending != NULL ?
 		    r->cb->pending(r->cb->ctx, pend) : 0;
@@ -1453,6 +1471,8 @@ runner_run(struct runner *r)
 			r->broken = 1;
 			continue;
 		}
+		if (r->cb->tick != NULL)
+			wake = earlier(wake, r->cb->tick(r->cb->ctx, now_ms()));
 		wait_turn(r, &t, wake);
 		if (t.pfd[0].revents != 0)
 			read_signals(r);
