@@ -176,6 +176,13 @@ frames() {
 	assert_output --regexp $'^a\nb\n100% 2/2 '
 }
 
+@test "--bar: a job starts before the input ends: reading ahead waits for nothing" {
+	run pty '{ echo a; i=0; while [ ! -e flag ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done; if [ -e flag ]; then echo released; else echo timeout; fi; } | "$FORKPOOL" --bar echo | while IFS= read -r l; do printf "%s\n" "$l" >>got; : >flag; done'
+	assert_success
+	run cat got
+	assert_output $'a\nreleased'
+}
+
 @test "--bar fits the width of the terminal" {
 	COLS=30 run pty '"$FORKPOOL" --bar -j2 true ::: 1 2 3'
 	assert_success
