@@ -14,8 +14,8 @@
  */
 #define PREFETCH_BATCH	64
 
-/* What a job costs beyond its strings: the struct, argv, malloc's share. */
-#define JOB_OVERHEAD	(sizeof(struct job) + 64)
+/* What a held job costs beyond its strings and argv: structs, malloc's share. */
+#define JOB_OVERHEAD	(sizeof(struct job) + sizeof(struct ahead) + 64)
 
 /* A job held ahead, or the place of a rejected record among them. */
 struct ahead {
@@ -92,11 +92,15 @@ static void
 hold(struct lookahead *la, struct job *j)
 {
 	struct ahead	*a;
+	size_t		 argc = 0;
 
 	a = xcalloc(1, sizeof(*a));
 	a->job = j;
 	if (j != NULL) {
+		while (j->argv != NULL && j->argv[argc] != NULL)
+			argc++;
 		a->cost = JOB_OVERHEAD + j->cmd.cap + j->vals.cap +
+		    (argc + 1) * sizeof(*j->argv) +
 		    (j->tag != NULL ? strlen(j->tag) + 1 : 0);
 		la->njobs++;
 	} else
