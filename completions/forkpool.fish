@@ -155,6 +155,9 @@ complete -c forkpool -n __fish_forkpool_in_options -l results -r -F -d 'Keep eac
 complete -c forkpool -n __fish_forkpool_in_options -l dry-run -d 'Print each command instead of running it'
 complete -c forkpool -n __fish_forkpool_in_options -s v -d 'Print each command on stdout before running it'
 complete -c forkpool -n __fish_forkpool_in_options -s t -l verbose -d 'Print each command on stderr when it starts'
+complete -c forkpool -n __fish_forkpool_in_options -l bar -d 'Show a progress bar on stderr when a terminal'
+complete -c forkpool -n __fish_forkpool_in_options -l progress -d 'Show running and done jobs on stderr when a terminal'
+complete -c forkpool -n __fish_forkpool_in_options -l eta -d 'Show the time and jobs left too (implies --progress)'
 
 # Other
 complete -c forkpool -n __fish_forkpool_in_options -s h -l help -d 'Print the help and exit'

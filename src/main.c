@@ -18,8 +18,10 @@
 #include "input.h"
 #include "joblog.h"
 #include "junit.h"
+#include "lookahead.h"
 #include "opts.h"
 #include "output.h"
+#include "progress.h"
 #include "results.h"
 #include "run.h"
 #include "runner.h"
@@ -33,6 +35,8 @@ struct parts {
 	struct resume		*resume;
 	struct input		*in;
 	struct builder		*builder;
+	struct lookahead	*ahead;		/* with a progress display */
+	struct progress		*progress;
 	struct executor		*ex;
 	struct joblog		*joblog;
 	struct summary		*summary;
@@ -163,7 +167,12 @@ run_jobs(struct parts *p, const struct opts *o)
 		p->summary = summary_new(opts_tmpdir(o));
 		run_add_sink(p->run, summary_sink(p->summary));
 	}
+	if (p->progress != NULL)
+		run_add_sink(p->run, progress_sink(p->progress));
 	p->output = output_new(o);
+	if (p->progress != NULL && progress_live(p->progress))
+		output_guard_terminal(p->output, progress_fd(p->progress),
+		    progress_before_write, progress_after_write, p->progress);
 	if (wire_capture(p, o) == -1)
 		return EXIT_FORKPOOL_ERROR;
 	p->runner = runner_new(&ro, run_callbacks(p->run, p->output), p->ex);
@@ -198,6 +207,12 @@ main(int argc, char **argv)
 		break;
 	}
 	if (build_source(&p, &opts, &src) == 0) {
+		/* A display reads ahead, to know how many jobs there are. */
+		if (!opts.dry_run && (p.progress = progress_new(&opts)) != NULL) {
+			p.ahead = lookahead_new(src);
+			src = lookahead_source(p.ahead);
+			progress_count_from(p.progress, p.ahead);
+		}
 		p.run = run_new(&opts, src, p.cmd);
 		status = opts.dry_run ? run_dry(p.run) : run_jobs(&p, &opts);
 	}
@@ -206,6 +221,8 @@ main(int argc, char **argv)
 	output_free(p.output);
 	capture_free(p.capture);
 	results_close(p.results);
+	progress_free(p.progress);
+	lookahead_free(p.ahead);
 	executor_free(p.ex);
 	builder_free(p.builder);
 	joblog_close(p.joblog);

@@ -87,6 +87,9 @@ static const char help_text[] =
 "      --dry-run              print the commands instead of running them\n"
 "  -v                         print each command on stdout before its output\n"
 "  -t, --verbose              print each command on stderr when it starts\n"
+"      --bar                  show a progress bar on stderr, if a terminal\n"
+"      --progress             show running and done jobs on stderr, likewise\n"
+"      --eta                  show the time and jobs left too; implies --progress\n"
 "\n"
 "Other:\n"
 "  -h, --help                 print this help and exit\n"
@@ -902,6 +905,9 @@ static const struct optdef optdefs[] = {
 	STRING("junit",			0, junit, "the file name"),
 	FLAG(NULL,			'v', print_stdout),
 	FLAG("verbose",			't', print_stderr),
+	FLAG("bar",			0, bar),
+	FLAG("progress",		0, progress),
+	FLAG("eta",			0, eta),
 	NOARG("help",			'h', on_help, 0),
 	NOARG("version",		'V', on_version, 0)
 };
@@ -1241,6 +1247,9 @@ finish_options(struct parse_state *st)
 		return -1;
 	if (o->retries == 0)
 		o->retries = 1;
+	/* As GNU parallel's: the estimate comes with the progress lines. */
+	if (o->eta)
+		o->progress = 1;
 	if (check_conflicts(o) == -1)
 		return -1;
 	/* GNU parallel: --colsep implies --trim rl unless --trim is given. */

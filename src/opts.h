@@ -122,6 +122,9 @@ struct opts {
 	int			 dry_run;
 	int			 print_stdout;	/* -v */
 	int			 print_stderr;	/* -t */
+	int			 bar;		/* --bar */
+	int			 progress;	/* --progress, or --eta */
+	int			 eta;		/* --eta */
 	long long		 timeout_ms;	/* --timeout SECS, 0: none */
 	unsigned int		 timeout_pct;	/* --timeout N%, 0: none */
 	struct term_step	*termseq;	/* owned */

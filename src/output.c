@@ -111,6 +111,11 @@ struct output {
 	struct job_list		 flushing;	/* printed, waiting for pend */
 	struct capture		*cap;		/* borrowed; NULL: none */
 	int			 files;		/* --files: print the names */
+	/* The terminal of a display: stream s goes there if on_tty[s]. */
+	int			 on_tty[2];
+	void			(*tty_before)(void *);
+	void			(*tty_after)(void *, char);
+	void			*tty_ctx;
 };
 
 /*
@@ -303,6 +308,8 @@ stream_write(struct output *out, int s, const char *p, size_t len)
 {
 	ssize_t	 n;
 
+	if (out->on_tty[s])
+		out->tty_before(out->tty_ctx);
 	do {
 		if (out->sock[s])
 			n = send(out->wfd[s], p, len, MSG_DONTWAIT |
@@ -310,6 +317,8 @@ stream_write(struct output *out, int s, const char *p, size_t len)
 		else
 			n = write(out->wfd[s], p, len);
 	} while (n == -1 && errno == EINTR);
+	if (n > 0 && out->on_tty[s])
+		out->tty_after(out->tty_ctx, p[n - 1]);
 	return n;
 }
 
@@ -905,5 +914,28 @@ output_finish(struct output *out, struct job *j)
 		retire(out, head);
 		if ((head = TAILQ_FIRST(&out->queue)) != NULL)
 			go_live(out, head);
+	}
+}
+
+/* Tell the display on the terminal fd of every write there. */
+void
+output_guard_terminal(struct output *out, int fd, void (*before)(void *),
+    void (*after)(void *, char), void *ctx)
+{
+	struct stat	 tty, st;
+	int		 s;
+
+	if (fstat(fd, &tty) == -1 || !S_ISCHR(tty.st_mode))
+		return;
+	out->tty_before = before;
+	out->tty_after = after;
+	out->tty_ctx = ctx;
+	for (s = 0; s < 2; s++) {
+		if (fstat(out->wfd[s], &st) == -1 || !S_ISCHR(st.st_mode) ||
+		    st.st_rdev != tty.st_rdev)
+			continue;
+		out->on_tty[s] = 1;
+		/* Bytes sent from the spill file could not be looked at. */
+		out->no_sendfile[s] = 1;
 	}
 }

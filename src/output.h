@@ -80,4 +80,13 @@ enum output_status	 output_status(const struct output *);
 int			 output_pending(const struct output *, int *);
 void			 output_flush(struct output *);
 
+/*
+ * The terminal on fd shows a display that output must not be written
+ * over: before(ctx) is called just before bytes go to that terminal,
+ * through stdout or stderr, and after(ctx, c) once some were written, c
+ * the last of them.  The callbacks are borrowed until output_free().
+ */
+void			 output_guard_terminal(struct output *, int,
+			    void (*)(void *), void (*)(void *, char), void *);
+
 #endif

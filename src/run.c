@@ -235,10 +235,17 @@ render_job(void *ctx, struct job *j)
 static void
 enter(struct run *run, struct job *j)
 {
-	size_t	 i;
+	struct buf	 line = { 0 };
+	size_t		 i;
 
-	if (run->opts->print_stderr)
-		(void)job_print(j, STDERR_FILENO);
+	/* Through stdio's stderr, which a progress display may watch. */
+	if (run->opts->print_stderr) {
+		job_display(j, &line);
+		buf_addc(&line, '\n');
+		(void)fwrite(line.data, 1, line.len, stderr);
+		(void)fflush(stderr);
+		buf_free(&line);
+	}
 	for (i = 0; i < run->nsinks; i++)
 		if (run->sinks[i]->ops->started != NULL)
 			run->sinks[i]->ops->started(run->sinks[i]->ctx, j);
@@ -336,6 +343,7 @@ static int
 job_finished(void *ctx, struct job *j)
 {
 	struct run	*run = ctx;
+	size_t		 i;
 
 	(void)cannot_run(run, j);
 	/* Not the job's doing: it runs again elsewhere, what it wrote dropped. */
@@ -353,6 +361,9 @@ job_finished(void *ctx, struct job *j)
 		run->failed++;
 	else
 		run->succeeded++;
+	for (i = 0; i < run->nsinks; i++)
+		if (run->sinks[i]->ops->finished != NULL)
+			run->sinks[i]->ops->finished(run->sinks[i]->ctx, j);
 	/*
 	 * The values were kept for rendering; the job runs no more.  The
 	 * results name the job's files or fill its row with them.
@@ -375,6 +386,31 @@ job_not_started(void *ctx, struct job *j)
 
 	enter(run, j);
 	return job_finished(ctx, j);
+}
+
+/* Runner callback: read input ahead, if the source can. */
+static int
+prefetch(void *ctx, int *fdp)
+{
+	struct run	*run = ctx;
+
+	return run->src->ops->prefetch(run->src->ctx, fdp);
+}
+
+/* Runner callback: tell the sinks the time; the earliest they want it again. */
+static long long
+tick(void *ctx, long long now)
+{
+	struct run	*run = ctx;
+	long long	 at, wake = 0;
+	size_t		 i;
+
+	for (i = 0; i < run->nsinks; i++)
+		if (run->sinks[i]->ops->tick != NULL &&
+		    (at = run->sinks[i]->ops->tick(run->sinks[i]->ctx,
+		    now)) != 0 && (wake == 0 || at < wake))
+			wake = at;
+	return wake;
 }
 
 /* Output callback: a job's output is all printed; tell the sinks. */
@@ -407,6 +443,8 @@ run_callbacks(struct run *run, struct output *out)
 	run->cb.finished = job_finished;
 	run->cb.pending = output_waits;
 	run->cb.writable = output_writable;
+	run->cb.prefetch = run->src->ops->prefetch != NULL ? prefetch : NULL;
+	run->cb.tick = tick;
 	run->cb.ctx = run;
 	return &run->cb;
 }

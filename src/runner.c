@@ -925,9 +925,10 @@ next_job(struct runner *r, struct job **jobp, int *wait_fd)
 
 /*
  * Fill the free slots.  Sets *wait_fd when the input must be polled and
- * *wake to the time a timer is due (0: none).
+ * *wake to the time a timer is due (0: none).  Returns 1 when it stopped
+ * with slots to fill at once, after STARTS_PER_TURN starts.
  */
-static void
+static int
 start_jobs(struct runner *r, int *wait_fd, long long *wake)
 {
 	struct job	*j;
@@ -940,37 +941,54 @@ start_jobs(struct runner *r, int *wait_fd, long long *wake)
 		if (starts++ == STARTS_PER_TURN) {
 			/* More after a look at what the jobs did meanwhile. */
 			*wake = now;
-			return;
+			return 1;
 		}
 		if (r->waiting != NULL) {
 			if (now < r->waiting_at) {
 				*wake = r->waiting_at;
-				return;
+				return 0;
 			}
 			r->nrunning++;
 			if (launch(r, r->waiting, r->waiting_slot, now) == -1) {
 				*wake = r->waiting_at;
-				return;
+				return 0;
 			}
 			continue;
 		}
 		/* A requeued job goes first, past --delay and the gates. */
 		if (TAILQ_EMPTY(&r->requeued) && !may_start(r, now, wake))
-			return;
+			return 0;
 		if ((slot = take_slot(r, now, wake)) < 0)
-			return;
+			return 0;
 		if ((j = TAILQ_FIRST(&r->requeued)) != NULL)
 			TAILQ_REMOVE(&r->requeued, j, entry);
 		else if (!next_job(r, &j, wait_fd)) {
 			heap_push(r, (unsigned int)slot);
-			return;
+			return 0;
 		}
 		r->nrunning++;
 		if (launch(r, j, (unsigned int)slot, now) == -1) {
 			*wake = r->waiting_at;
-			return;
+			return 0;
 		}
 	}
+	return 0;
+}
+
+/*
+ * No job is wanted now (no free slot, or none may start yet): let the
+ * caller build some ahead from what input is ready.  Sets *wait_fd to the
+ * input to poll for more, and *wake to now when more can be built at
+ * once.
+ */
+static void
+prefetch(struct runner *r, int *wait_fd, long long *wake)
+{
+	if (r->cb->prefetch == NULL || r->no_more || r->draining ||
+	    *wait_fd != -1)
+		return;
+	if (r->cb->prefetch(r->cb->ctx, wait_fd))
+		*wake = earlier(*wake, now_ms());
 }
 
 /*
@@ -1155,7 +1173,9 @@ list_jobs(const struct runner *r)
 	}
 	if (b.len == 0)
 		buf_adds(&b, "forkpool: running: no job\n");
-	(void)write_all(STDERR_FILENO, b.data, b.len);
+	/* Through stdio's stderr, which a progress display may watch. */
+	(void)fwrite(b.data, 1, b.len, stderr);
+	(void)fflush(stderr);
 	buf_free(&b);
 }
 
@@ -1433,9 +1453,11 @@ runner_run(struct runner *r)
 		if (r->broken)
 			stop(r);
 		wake = 0;
-		if (!r->broken)
-			start_jobs(r, &wait_fd, &wake);
-		else
+		if (!r->broken) {
+			/* Reading ahead never comes before a start. */
+			if (!start_jobs(r, &wait_fd, &wake))
+				prefetch(r, &wait_fd, &wake);
+		} else
 			wait_fd = -1;
 		npend = r->cb->pending != NULL ?
 		    r->cb->pending(r->cb->ctx, pend) : 0;
@@ -1453,6 +1475,8 @@ runner_run(struct runner *r)
 			r->broken = 1;
 			continue;
 		}
+		if (r->cb->tick != NULL)
+			wake = earlier(wake, r->cb->tick(r->cb->ctx, now_ms()));
 		wait_turn(r, &t, wake);
 		if (t.pfd[0].revents != 0)
 			read_signals(r);

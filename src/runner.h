@@ -78,6 +78,18 @@ struct runner_callbacks {
 	int	(*pending)(void *, int *);
 	/* One of those fds can be written: write what it takes. */
 	int	(*writable)(void *);
+	/*
+	 * Optional: no job is wanted now; build some ahead from what input
+	 * is ready.  Returns 1 to be called again at once, else 0 with the
+	 * fd to poll for more in the last argument, or -1.
+	 */
+	int	(*prefetch)(void *, int *);
+	/*
+	 * Optional: called once a turn with the time (monotonic ms), before
+	 * the loop waits; returns when it wants to be called again, 0 for
+	 * no sooner than the next event.
+	 */
+	long long (*tick)(void *, long long);
 	void	*ctx;
 };
 

@@ -34,6 +34,12 @@ struct source_ops {
 	 * record number of the latest.
 	 */
 	unsigned long long (*rejected)(void *, unsigned long long *);
+	/*
+	 * Optional: build jobs ahead of need from what input is ready, a
+	 * bounded amount per call.  Returns 1 when more can be built at
+	 * once; else 0 with *fd the fd to poll before more can, or -1.
+	 */
+	int		 (*prefetch)(void *, int *);
 };
 
 struct source {
