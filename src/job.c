@@ -95,20 +95,6 @@ job_display(const struct job *j, struct buf *b)
 	}
 }
 
-/* Print the command on fd as job_display() shows it, with a newline. */
-int
-job_print(const struct job *j, int fd)
-{
-	struct buf	 b = { 0 };
-	int		 rc;
-
-	job_display(j, &b);
-	buf_addc(&b, '\n');
-	rc = write_all(fd, b.data, b.len);
-	buf_free(&b);
-	return rc;
-}
-
 /* Record a wait status; a signal counts as failure with 128+signal. */
 void
 job_set_status(struct job *j, int status)

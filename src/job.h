@@ -80,9 +80,6 @@ void		 job_set_argv(struct job *, size_t, const char *);
 /* Append the command as a person would type it to a shell. */
 void		 job_display(const struct job *, struct buf *);
 
-/* The same, as one line with its newline, written to fd. */
-int		 job_print(const struct job *, int);
-
 /* Record a wait(2) status: exit code, signal, failure. */
 void		 job_set_status(struct job *, int);
 
