@@ -130,6 +130,7 @@ wire_capture(struct parts *p, const struct opts *o)
 			capture_set_opener(p->capture, results_open_file,
 			    p->results);
 		results_set_capture(p->results, p->capture);
+		results_set_output(p->results, p->output);
 		run_add_sink(p->run, results_sink(p->results));
 	}
 	if (o->files && (o->results == NULL || results_is_table(o->results)))

@@ -357,6 +357,13 @@ put(struct output *out, int stream, const char *p, size_t len)
 	hold_add(out, &out->pend[s], p, len);
 }
 
+/* Bytes of forkpool's own for a stream; see output.h. */
+void
+output_write(struct output *out, int stream, const char *p, size_t len)
+{
+	put(out, stream, p, len);
+}
+
 /*
  * The len bytes of the spill file at off are now the hold's, after what
  * it has; written is how many of its extents were written already and

@@ -63,6 +63,14 @@ void			 output_discard(struct output *, struct job *);
 /* The job is finished; the collector owns it and frees it once printed. */
 void			 output_finish(struct output *, struct job *);
 
+/*
+ * Bytes of forkpool's own for stream s (0 stdout, 1 stderr), after what
+ * was printed so far, written as the stream takes them (a table of
+ * results on stdout).
+ */
+void			 output_write(struct output *, int, const char *,
+			    size_t);
+
 /* With -k, whether a new job must wait for earlier ones to be printed. */
 int			 output_window_full(const struct output *);
 

@@ -13,6 +13,7 @@
 #include "capture.h"
 #include "job.h"
 #include "opts.h"
+#include "output.h"
 #include "results.h"
 #include "sink.h"
 #include "util.h"
@@ -55,6 +56,8 @@ struct results {
 	struct buf		 path;		/* a job's directory, scratch */
 	struct buf		 tmp;
 	struct utf8_state	 u8;		/* JSON: of the string written */
+	int			 on_stdout;	/* "-.csv" and the like */
+	struct output		*output;	/* borrowed: where stdout goes */
 };
 
 /* Whether s ends in suffix. */
@@ -137,13 +140,16 @@ results_open(const struct opts *o)
 		}
 		return r;
 	}
-	/* "-.csv": stdout, as GNU parallel has it. */
+	/*
+	 * "-.csv": stdout, as GNU parallel has it, through the output
+	 * collector (results_set_output()), which never blocks.
+	 */
 	i = strcspn(name, ".");
-	if (i == 1 && name[0] == '-')
-		fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-	else
-		fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		    0666);
+	if (i == 1 && name[0] == '-') {
+		r->on_stdout = 1;
+		return r;
+	}
+	fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (fd == -1) {
 		warn("--results %s", name);
 		goto fail;
@@ -175,6 +181,13 @@ void
 results_set_capture(struct results *r, struct capture *cap)
 {
 	r->cap = cap;
+}
+
+/* Where a table on stdout goes. */
+void
+results_set_output(struct results *r, struct output *out)
+{
+	r->output = out;
 }
 
 /* FNV-1a, 64 bits: tells apart long values that share their start. */
@@ -354,6 +367,16 @@ flush_out(struct results *r)
 {
 	if (r->broken)
 		return -1;
+	if (r->on_stdout) {
+		/* A stdout that fails or was closed is the output's to tell. */
+		output_write(r->output, 0, r->out.data, r->out.len);
+		buf_reset(&r->out);
+		if (output_status(r->output) != OUTPUT_OK) {
+			r->broken = 1;
+			return -1;
+		}
+		return 0;
+	}
 	if (write_all(r->fd, r->out.data, r->out.len) == -1) {
 		warn("--results %s", r->name);
 		r->broken = 1;

@@ -22,6 +22,7 @@
 struct capture;
 struct job;
 struct opts;
+struct output;
 struct results;
 struct sink;
 
@@ -37,6 +38,9 @@ void		 results_close(struct results *);
 
 /* The capture the jobs' output is read back from (borrowed). */
 void		 results_set_capture(struct results *, struct capture *);
+
+/* The output collector a table on stdout is written through (borrowed). */
+void		 results_set_output(struct results *, struct output *);
 
 /*
  * For a directory: the capture's opener (capture_opener, capture.h),

@@ -288,3 +288,23 @@ for r in csv.reader(open("o.csv", newline="")): print(r[0])'
 	assert_failure 255
 	assert_equal "$stderr" "forkpool: --results cannot be used with -u: the jobs' output would not pass through forkpool"
 }
+
+@test "--results -.csv never blocks on a slow reader: --timeout still ends a job on time" {
+	# The reader takes nothing until both jobs are in the joblog (or 10 s).
+	run bash -c '"$FORKPOOL" -j2 --timeout 1 --results -.csv --joblog jl \
+	    "case {} in 1) head -c 1000000 /dev/zero;; 2) sleep 30;; esac" ::: 1 2 |
+	    { for i in $(seq 100); do
+		[ "$(wc -l <jl 2>/dev/null || echo 0)" -ge 3 ] && break
+		sleep 0.1
+	      done; wc -c; }'
+	assert_success
+	assert [ "$output" -gt 1000000 ]
+	run awk -F'\t' '$1 == 2 && $4 < 5 { print "on time" }' jl
+	assert_output "on time"
+}
+
+@test "--results -.json with a closed stdout exits 141 without a message" {
+	run --separate-stderr bash -c 'seq 100000 | "$FORKPOOL" --results -.json echo | head -1 >/dev/null; echo "${PIPESTATUS[1]}"'
+	assert_output 141
+	assert_equal "$stderr" ""
+}
