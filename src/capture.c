@@ -1,4 +1,5 @@
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <err.h>
 #include <errno.h>
@@ -25,6 +26,8 @@ struct extent {
 struct stream_cap {
 	int			 fd;	/* the named file while it runs */
 	char			*path;
+	dev_t			 dev;	/* which file that is, for */
+	ino_t			 ino;	/* capture_owns() */
 	struct extent		*ext;
 	size_t			 next;
 	size_t			 capext;
@@ -118,6 +121,7 @@ int
 capture_start(struct capture *cap, struct job *j)
 {
 	struct stream_cap	*sc;
+	struct stat		 st;
 	int			 s, fd;
 
 	if (j->cap != NULL)
@@ -130,10 +134,28 @@ capture_start(struct capture *cap, struct job *j)
 			continue;
 		if ((fd = cap->open(cap->open_ctx, j, s, &sc->path)) == -1)
 			return -1;
-		if (fd >= 0)
-			sc->fd = fd;
+		if (fd < 0)
+			continue;
+		sc->fd = fd;
+		if (fstat(fd, &st) == 0) {
+			sc->dev = st.st_dev;
+			sc->ino = st.st_ino;
+		}
 	}
 	return 0;
+}
+
+/* Whether the job's stream s has a file that its name still gives. */
+int
+capture_owns(const struct job *j, int s)
+{
+	const struct stream_cap	*sc;
+	struct stat		 st;
+
+	if (j->cap == NULL || (sc = &j->cap->s[s])->path == NULL)
+		return 0;
+	return stat(sc->path, &st) == 0 && st.st_dev == sc->dev &&
+	    st.st_ino == sc->ino;
 }
 
 /* Note where n bytes of the store went, after what the stream has. */
@@ -280,7 +302,8 @@ capture_drop(struct capture *cap, struct job *j)
 	(void)capture_finish(cap, j);
 	for (s = 0; s < 2; s++) {
 		sc = &j->cap->s[s];
-		if (sc->path != NULL && unlink(sc->path) == -1 &&
+		/* Another job's file by that name now is left alone. */
+		if (capture_owns(j, s) && unlink(sc->path) == -1 &&
 		    errno != ENOENT)
 			warn("cannot remove %s", sc->path);
 		free(sc->path);

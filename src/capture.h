@@ -82,6 +82,12 @@ void		 capture_drop(struct capture *, struct job *);
 /* The job is released: give back its part of the store. */
 void		 capture_release(struct capture *, struct job *);
 
+/*
+ * Whether the name of the job's file for stream s still gives that file
+ * (another job may have taken the name over since).
+ */
+int		 capture_owns(const struct job *, int);
+
 /* How many bytes the job wrote to stream s; its file's name, or NULL. */
 unsigned long long capture_size(const struct job *, int);
 const char	*capture_path(const struct job *, int);

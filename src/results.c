@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -57,6 +58,8 @@ struct results {
 	struct buf		 tmp;
 	struct utf8_state	 u8;		/* JSON: of the string written */
 	int			 on_stdout;	/* "-.csv" and the like */
+	/* When the run started, by the clock file times are taken from. */
+	struct timespec		 start;
 	struct output		*output;	/* borrowed: where stdout goes */
 };
 
@@ -120,6 +123,7 @@ results_open(const struct opts *o)
 	r = xcalloc(1, sizeof(*r));
 	r->name = name;
 	r->fd = -1;
+	(void)clock_gettime(CLOCK_REALTIME_COARSE, &r->start);
 	r->kind = ends_with(name, ".csv") ? RESULTS_CSV :
 	    ends_with(name, ".tsv") ? RESULTS_TSV :
 	    ends_with(name, ".json") ? RESULTS_JSON : RESULTS_DIR;
@@ -269,6 +273,45 @@ job_dir(struct results *r, const struct job *j)
 	}
 }
 
+/* Whether a file was changed since the run started. */
+static int
+changed_since(const struct stat *st, const struct timespec *t)
+{
+	return st->st_mtim.tv_sec > t->tv_sec ||
+	    (st->st_mtim.tv_sec == t->tv_sec &&
+	    st->st_mtim.tv_nsec >= t->tv_nsec) ||
+	    st->st_ctim.tv_sec > t->tv_sec ||
+	    (st->st_ctim.tv_sec == t->tv_sec &&
+	    st->st_ctim.tv_nsec >= t->tv_nsec);
+}
+
+/*
+ * A file at path that a job of this run wrote: the job j, whose values
+ * are the same, takes the directory over.  The file is removed, not
+ * emptied, so that the earlier job, if it still runs, writes on into a
+ * file of its own that no name gives; its seq is not written then
+ * (capture_owns()).  -1 after a message.
+ */
+static int
+take_over(struct results *r, const struct job *j, int s, size_t dirlen)
+{
+	struct stat	 st;
+
+	if (lstat(r->path.data, &st) == -1 || !changed_since(&st, &r->start))
+		return 0;
+	if (s == 0) {
+		r->path.data[dirlen] = '\0';
+		warnx("--results: job %llu has the same values as an earlier "
+		    "job: %s now holds its output only", j->seq, r->path.data);
+		r->path.data[dirlen] = '/';
+	}
+	if (unlink(r->path.data) == -1 && errno != ENOENT) {
+		warn("--results: cannot remove %s", r->path.data);
+		return -1;
+	}
+	return 0;
+}
+
 /* The capture's opener for a directory; see results.h. */
 int
 results_open_file(void *ctx, const struct job *j, int s, char **path)
@@ -280,6 +323,8 @@ results_open_file(void *ctx, const struct job *j, int s, char **path)
 	job_dir(r, j);
 	dirlen = r->path.len;
 	buf_adds(&r->path, s == 0 ? "/stdout" : "/stderr");
+	if (take_over(r, j, s, dirlen) == -1)
+		return -1;
 	fd = open(r->path.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0666);
 	if (fd == -1 && errno == ENOENT) {
@@ -319,7 +364,8 @@ write_seq(struct results *r, const struct job *j)
 	char		 num[24];
 	int		 fd, rv;
 
-	if (out == NULL)
+	/* A later job with the same values took the directory over. */
+	if (out == NULL || !capture_owns(j, 0))
 		return 0;
 	buf_reset(&r->path);
 	buf_add(&r->path, out, strlen(out) - strlen("stdout"));
@@ -351,6 +397,12 @@ remove_dir(struct results *r, const struct job *j)
 
 	job_dir(r, j);
 	dirlen = r->path.len;
+	/* Unless a job with the same values has its files there. */
+	buf_adds(&r->path, "/stdout");
+	if (access(r->path.data, F_OK) == 0)
+		return;
+	r->path.data[dirlen] = '\0';
+	r->path.len = dirlen;
 	buf_adds(&r->path, "/seq");
 	(void)unlink(r->path.data);
 	r->path.data[dirlen] = '\0';

@@ -308,3 +308,24 @@ for r in csv.reader(open("o.csv", newline="")): print(r[0])'
 	assert_output 141
 	assert_equal "$stderr" ""
 }
+
+@test "--results DIR: a job with the same values as a running one takes the directory over, with a warning, and nothing is mixed" {
+	run --separate-stderr fp --results rd -j2 'if [ {#} = 1 ]; then echo first; sleep 0.5; echo more; else sleep 0.2; echo second; fi; : {}' ::: same same
+	assert_success
+	assert_equal "$stderr" "forkpool: --results: job 2 has the same values as an earlier job: rd/1/same now holds its output only"
+	assert_equal "$(cat rd/1/same/stdout)" "second"
+	assert_equal "$(cat rd/1/same/seq)" "2"
+}
+
+@test "--results DIR: a later job with the same values as a finished one warns; files of an earlier run are replaced without a word" {
+	run --separate-stderr fp --results rd -j1 'echo {#}' ::: same x same
+	assert_success
+	assert_equal "$stderr" "forkpool: --results: job 3 has the same values as an earlier job: rd/1/same now holds its output only"
+	assert_equal "$(cat rd/1/same/stdout)" "3"
+	assert_equal "$(cat rd/1/same/seq)" "3"
+	run --separate-stderr fp --results rd -j1 'echo new {}' ::: same
+	assert_success
+	assert_equal "$stderr" ""
+	assert_equal "$(cat rd/1/same/stdout)" "new same"
+	assert_equal "$(cat rd/1/same/seq)" "1"
+}
