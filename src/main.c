@@ -122,7 +122,9 @@ wire_capture(struct parts *p, const struct opts *o)
 	prints = o->results != NULL ? 0 : o->files ? CAPTURE_STDERR :
 	    CAPTURE_STDOUT | CAPTURE_STDERR;
 	p->capture = capture_new(tmp, keeps, prints);
-	output_set_capture(p->output, p->capture, o->files);
+	output_set_capture(p->output, p->capture, !o->files ? 0 :
+	    o->results != NULL && !results_is_table(o->results) ?
+	    OUTPUT_NAMES : OUTPUT_NAMES | OUTPUT_NAMES_TEMP);
 	if (o->results != NULL) {
 		if ((p->results = results_open(o)) == NULL)
 			return -1;

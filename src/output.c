@@ -207,10 +207,16 @@ output_new(const struct opts *o)
 	return out;
 }
 
-/* Free a job the collector is done with. */
+/*
+ * Free a job the collector is done with; printed tells whether its
+ * output reached the stream.  A file of forkpool's own whose name never
+ * did would be found by no one: it goes.
+ */
 static void
-release(struct output *out, struct job *j)
+release(struct output *out, struct job *j, int printed)
 {
+	if (!printed && (out->files & OUTPUT_NAMES_TEMP))
+		capture_drop(out->cap, j);
 	capture_release(out->cap, j);
 	free(j->out);
 	j->out = NULL;
@@ -226,11 +232,11 @@ output_free(struct output *out)
 		return;
 	while ((j = TAILQ_FIRST(&out->queue)) != NULL) {
 		TAILQ_REMOVE(&out->queue, j, entry);
-		release(out, j);
+		release(out, j, 0);
 	}
 	while ((j = TAILQ_FIRST(&out->flushing)) != NULL) {
 		TAILQ_REMOVE(&out->flushing, j, entry);
-		release(out, j);
+		release(out, j, 0);
 	}
 	buf_free(&out->pend[0].mem);
 	buf_free(&out->pend[1].mem);
@@ -246,10 +252,7 @@ output_free(struct output *out)
 	free(out);
 }
 
-/*
- * Capture the jobs' output with cap; with files, print the name of the
- * file holding each job's stdout instead of it (--files).
- */
+/* Capture the jobs' output with cap; files says what --files does. */
 void
 output_set_capture(struct output *out, struct capture *cap, int files)
 {
@@ -771,7 +774,7 @@ release_written(struct output *out)
 		TAILQ_REMOVE(&out->flushing, j, entry);
 		if (out->printed != NULL && out->status == OUTPUT_OK)
 			out->printed(out->printed_ctx, j);
-		release(out, j);
+		release(out, j, out->status == OUTPUT_OK);
 	}
 }
 

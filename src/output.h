@@ -25,10 +25,14 @@ enum output_status {
 struct output		*output_new(const struct opts *);
 
 /*
- * Capture the jobs' output with the capture (borrowed; see capture.h);
- * with files set (--files), print the name of the file that holds each
- * job's stdout instead of its stdout.
+ * Capture the jobs' output with the capture (borrowed; see capture.h).
+ * files, for --files: OUTPUT_NAMES prints the name of the file that
+ * holds each job's stdout instead of its stdout; with OUTPUT_NAMES_TEMP
+ * as well, the files are forkpool's own, and one whose name could not
+ * be printed (stdout failed or was closed) is removed.
  */
+#define OUTPUT_NAMES		0x1
+#define OUTPUT_NAMES_TEMP	0x2
 void			 output_set_capture(struct output *, struct capture *,
 			    int);
 
