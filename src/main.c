@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "builder.h"
@@ -148,6 +149,28 @@ wire_capture(struct parts *p, const struct opts *o)
 	return 0;
 }
 
+/*
+ * The files the run writes, and the temporary directory a report needs,
+ * are checked before any of them is opened: opening one empties it, and
+ * a later one that fails would leave it so.  -1 after a message.
+ */
+static int
+check_outputs(const struct opts *o)
+{
+	if (o->joblog != NULL && strcmp(o->joblog, "-") != 0 &&
+	    !o->joblog_append && o->resume == RESUME_NONE &&
+	    check_writable("--joblog", o->joblog) == -1)
+		return -1;
+	if (o->results != NULL && results_is_table(o->results) &&
+	    strncmp(o->results, "-.", 2) != 0 &&
+	    check_writable("--results", o->results) == -1)
+		return -1;
+	if (o->junit != NULL && (check_writable("--junit", o->junit) == -1 ||
+	    check_tmpdir(opts_tmpdir(o)) == -1))
+		return -1;
+	return 0;
+}
+
 /* Run the jobs; returns the exit status. */
 static int
 run_jobs(struct parts *p, const struct opts *o)
@@ -160,6 +183,8 @@ run_jobs(struct parts *p, const struct opts *o)
 	};
 	int				 ran, status;
 
+	if (check_outputs(o) == -1)
+		return EXIT_FORKPOOL_ERROR;
 	if (o->joblog != NULL) {
 		if ((p->joblog = joblog_open(o->joblog, o->joblog_append ||
 		    o->resume != RESUME_NONE)) == NULL)

@@ -1,5 +1,8 @@
+#include <sys/stat.h>
+
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -162,4 +165,43 @@ utf8_len(const unsigned char *s, size_t n)
 		hi = 0xbf;
 	}
 	return len;
+}
+
+/* Whether path can be written, left as it was; see util.h. */
+int
+check_writable(const char *opt, const char *path)
+{
+	struct stat	 st;
+	int		 fd, existed;
+
+	existed = stat(path, &st) == 0;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK,
+	    0666)) == -1) {
+		warn("%s %s", opt, path);
+		return -1;
+	}
+	(void)close(fd);
+	if (!existed)
+		(void)unlink(path);
+	return 0;
+}
+
+/* Whether a temporary file can be made in dir; see util.h. */
+int
+check_tmpdir(const char *dir)
+{
+	struct buf	 name = { 0 };
+	int		 fd;
+
+	buf_adds(&name, dir);
+	buf_adds(&name, "/forkpool.XXXXXX");
+	if ((fd = mkostemp(name.data, O_CLOEXEC)) == -1) {
+		warn("cannot create a temporary file in %s", dir);
+		buf_free(&name);
+		return -1;
+	}
+	(void)unlink(name.data);
+	(void)close(fd);
+	buf_free(&name);
+	return 0;
 }

@@ -48,6 +48,16 @@ void	 buf_free(struct buf *);
  */
 int	 utf8_len(const unsigned char *, size_t);
 
+/*
+ * Before any output file is opened, and so emptied: whether path can be
+ * opened for writing, without changing it (a file that was not there is
+ * removed again); -1 after a message naming opt and path.
+ */
+int	 check_writable(const char *, const char *);
+
+/* Whether a temporary file can be made in dir; -1 after a message. */
+int	 check_tmpdir(const char *);
+
 /* Write all of buf to fd, retrying on EINTR and short writes; -1 on error. */
 int	 write_all(int, const void *, size_t);
 

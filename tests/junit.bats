@@ -290,3 +290,12 @@ counts() {
 	assert_output "echo a"
 	assert_file_not_exists r.xml
 }
+
+@test "--junit FILE is left as it was when the temporary directory cannot be used, and no job runs" {
+	echo precious >keep.xml
+	run --separate-stderr fp --junit keep.xml --tmpdir "$BATS_TEST_TMPDIR/no" 'echo ran >ran' ::: a
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: cannot create a temporary file in $BATS_TEST_TMPDIR/no: No such file or directory"
+	assert_equal "$(cat keep.xml)" precious
+	assert [ ! -e ran ]
+}

@@ -329,3 +329,16 @@ for r in csv.reader(open("o.csv", newline="")): print(r[0])'
 	assert_equal "$(cat rd/1/same/stdout)" "new same"
 	assert_equal "$(cat rd/1/same/seq)" "1"
 }
+
+@test "--results FILE.csv is left as it was when a later output cannot be opened" {
+	echo precious >keep.csv
+	run --separate-stderr fp --results keep.csv --junit "$BATS_TEST_TMPDIR/no/x.xml" echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: --junit $BATS_TEST_TMPDIR/no/x.xml: No such file or directory"
+	assert_equal "$(cat keep.csv)" precious
+	echo row >jl
+	run --separate-stderr fp --joblog jl --results "$BATS_TEST_TMPDIR/no/x.csv" echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: --results $BATS_TEST_TMPDIR/no/x.csv: No such file or directory"
+	assert_equal "$(cat jl)" row
+}
