@@ -175,6 +175,20 @@ in_tty() {
 	assert_output $'a\ta'
 }
 
+@test "--color=auto: stdout a terminal, stderr a file: only stdout is coloured" {
+	run in_tty env -u NO_COLOR bash -c '"$FORKPOOL" --color "$JOB" 0 0 ::: a 2>err' </dev/null
+	assert_output "${GREEN}out 0${OFF}"
+	run cat err
+	assert_output 'err 0'
+}
+
+@test "--color=auto: stderr a terminal, stdout a file: only stderr is coloured" {
+	run in_tty env -u NO_COLOR bash -c '"$FORKPOOL" --color "$JOB" 0 0 ::: a >out' </dev/null
+	assert_output "${GREEN}err 0${OFF}"
+	run cat out
+	assert_output 'out 0'
+}
+
 @test "--color=always colours even with NO_COLOR; --color=never and no --color never do" {
 	run env NO_COLOR=1 "$FORKPOOL" --color=always --tag echo ::: a
 	assert_output "${GREEN}a${OFF}"$'\ta'
