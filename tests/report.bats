@@ -242,6 +242,18 @@ TIME_LINE='^forkpool: time: [0-9]+\.[0-9]{3} s wall, [0-9]+\.[0-9]{3} s CPU \(us
 	assert_equal "${#stderr_lines[@]}" 4
 }
 
+@test "--summary --retries: the CPU time counts every attempt, failed ones too" {
+	# attempt 1 burns CPU for 1 s and fails; attempt 2 succeeds at once
+	run --separate-stderr fp --summary --retries 2 \
+		': {}; test -e ff && exit 0; touch ff; timeout 1 sh -c "while :; do :; done"; exit 1' ::: x
+	assert_success
+	assert_equal "${stderr_lines[0]}" 'forkpool: summary: 1 job, 1 succeeded, 0 failed; 0 input records rejected'
+	assert_regex "${stderr_lines[1]}" "$TIME_LINE"
+	local cpu
+	cpu=$(sed 's/.* wall, \([0-9.]*\) s CPU.*/\1/' <<<"${stderr_lines[1]}")
+	awk -v c="$cpu" 'BEGIN { exit !(c >= 0.3) }' || fail "CPU time $cpu s, below the 0.3 s the first attempt used"
+}
+
 @test "--summary: the 5 slowest jobs, slowest first" {
 	run --separate-stderr fp -j6 --summary "$QUIET" 0 ::: 0.4 0 1 0.2 0.6 0.8
 	assert_success
