@@ -469,6 +469,20 @@ parse_trim(const char *arg, enum trim *t)
 }
 
 /*
+ * A number of --partition: plain decimal digits only, where strtonum()
+ * alone would take blanks and a sign before them too.
+ */
+static long long
+partition_number(const char *s, long long min, const char **errstr)
+{
+	if (*s == '\0' || s[strspn(s, "0123456789")] != '\0') {
+		*errstr = "invalid";
+		return 0;
+	}
+	return strtonum(s, min, LLONG_MAX, errstr);
+}
+
+/*
  * Parse --partition K/N or K/N,rr; 0 on success.  Usage errors name the
  * option and the value, as every other one here.
  */
@@ -489,10 +503,10 @@ parse_partition(struct opts *o, const char *arg)
 		return -1;
 	}
 	*n++ = '\0';
-	k = strtonum(copy, 0, LLONG_MAX, &errstr);
+	k = partition_number(copy, 0, &errstr);
 	if (errstr == NULL) {
 		what = "N";
-		total = strtonum(n, 1, LLONG_MAX, &errstr);
+		total = partition_number(n, 1, &errstr);
 	}
 	free(copy);
 	if (errstr != NULL) {
