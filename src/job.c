@@ -122,11 +122,14 @@ job_set_spawn_failure(struct job *j, int code)
 
 /*
  * Make a finished job ready to run again, with the same command: a new
- * attempt, or (next_attempt 0) the same one again elsewhere.
+ * attempt, or (next_attempt 0) the same one again elsewhere.  The result
+ * goes, but not the CPU time the run used: --summary counts it.
  */
 void
 job_reset(struct job *j, int next_attempt)
 {
+	if (j->utime_us >= 0 && j->stime_us >= 0)
+		j->earlier_cpu_us += j->utime_us + j->stime_us;
 	clear_result(j);
 	if (next_attempt)
 		j->attempt++;

@@ -60,6 +60,11 @@ struct job {
 	long long		 utime_us;	/* CPU time from wait4(2), -1: */
 	long long		 stime_us;	/* unknown */
 	long			 maxrss_kb;	/* peak RSS, -1: unknown */
+	long long		 earlier_cpu_us;	/* user + system time of
+						   the runs before this one
+						   (retries, requeues), as
+						   far as known; job_reset()
+						   adds to it */
 
 	struct output_job	*out;		/* owned by output.c */
 	struct capture_job	*cap;		/* owned by capture.c */
@@ -86,7 +91,10 @@ void		 job_set_status(struct job *, int);
 /* Mark a job that could not start as failed with exit code code. */
 void		 job_set_spawn_failure(struct job *, int);
 
-/* Ready to run again: a new attempt (1), or the same one elsewhere (0). */
+/*
+ * Ready to run again: a new attempt (1), or the same one elsewhere (0).
+ * The CPU time the run used is kept in earlier_cpu_us.
+ */
 void		 job_reset(struct job *, int);
 
 #endif

@@ -469,6 +469,20 @@ parse_trim(const char *arg, enum trim *t)
 }
 
 /*
+ * A number of --partition: plain decimal digits only, where strtonum()
+ * alone would take blanks and a sign before them too.
+ */
+static long long
+partition_number(const char *s, long long min, const char **errstr)
+{
+	if (*s == '\0' || s[strspn(s, "0123456789")] != '\0') {
+		*errstr = "invalid";
+		return 0;
+	}
+	return strtonum(s, min, LLONG_MAX, errstr);
+}
+
+/*
  * Parse --partition K/N or K/N,rr; 0 on success.  Usage errors name the
  * option and the value, as every other one here.
  */
@@ -489,10 +503,10 @@ parse_partition(struct opts *o, const char *arg)
 		return -1;
 	}
 	*n++ = '\0';
-	k = strtonum(copy, 0, LLONG_MAX, &errstr);
+	k = partition_number(copy, 0, &errstr);
 	if (errstr == NULL) {
 		what = "N";
-		total = strtonum(n, 1, LLONG_MAX, &errstr);
+		total = partition_number(n, 1, &errstr);
 	}
 	free(copy);
 	if (errstr != NULL) {
@@ -577,6 +591,13 @@ parse_operands(struct opts *o, int argc, char **argv)
 	}
 	return 0;
 }
+
+/*
+ * For the options that need the jobs' output to pass through forkpool:
+ * why -u is refused, and the output modes that lift --tty's -u.
+ */
+#define NOT_SEEN	"the jobs' output would not pass through forkpool"
+#define HELD_MODES	"--group or --line-buffer"
 
 /* What opts_parse() keeps while it reads the options. */
 struct parse_state {
@@ -1099,24 +1120,31 @@ resolve_jobs(struct parse_state *st)
 	o->jobs = 1;
 	if (!st->out_given)
 		o->out_mode = OUT_UNGROUP;
-	if (!st->out_given && (o->tag || o->tagstring != NULL)) {
-		warnx("%s cannot be used with --tty unless --group or "
-		    "--line-buffer is given: --tty passes output straight "
-		    "through", o->tag ? "--tag" : "--tagstring");
-		return -1;
-	}
-	if (!st->out_given && o->color != COLOR_NEVER) {
-		warnx("--color cannot be used with --tty unless --group or "
-		    "--line-buffer is given: --tty passes output straight "
-		    "through");
-		return -1;
-	}
-	if (!st->out_given && o->output_on_failure) {
-		warnx("--output-on-failure cannot be used with --tty unless "
-		    "--group is given: --tty passes output straight through");
-		return -1;
-	}
 	return 0;
+}
+
+/*
+ * Say that opt cannot be used with the output mode in force, named as
+ * the user chose it: the mode given, with why, or the -u that --tty
+ * implies, with the modes that lift it (lifted_by).  Only --tty sets a
+ * mode that was not given.
+ */
+static void
+mode_conflict(const struct parse_state *st, const char *opt,
+    const char *why, const char *lifted_by)
+{
+	static const char *const names[] = {
+		[OUT_GROUP] = "--group",
+		[OUT_LINE] = "--line-buffer",
+		[OUT_UNGROUP] = "-u"
+	};
+
+	if (st->out_given)
+		warnx("%s cannot be used with %s: %s", opt,
+		    names[st->o->out_mode], why);
+	else
+		warnx("%s cannot be used with --tty unless %s is given: "
+		    "--tty passes output straight through", opt, lifted_by);
 }
 
 /*
@@ -1149,8 +1177,10 @@ has_replacement(const char *s, const char *replstr)
 
 /* Refuse what --results cannot do; 0, or -1 after a message. */
 static int
-check_results(const struct opts *o)
+check_results(const struct parse_state *st)
 {
+	const struct opts	*o = st->o;
+
 	if (o->results == NULL)
 		return 0;
 	if (has_replacement(o->results, o->replstr)) {
@@ -1159,8 +1189,7 @@ check_results(const struct opts *o)
 		return -1;
 	}
 	if (o->out_mode == OUT_UNGROUP) {
-		warnx("--results cannot be used with -u: the jobs' output would "
-		    "not pass through forkpool");
+		mode_conflict(st, "--results", NOT_SEEN, HELD_MODES);
 		return -1;
 	}
 	if (o->files && results_is_table(o->results)) {
@@ -1178,8 +1207,10 @@ check_results(const struct opts *o)
 
 /* Refuse options that cannot go together; 0, or -1 after a message. */
 static int
-check_conflicts(const struct opts *o)
+check_conflicts(const struct parse_state *st)
 {
+	const struct opts	*o = st->o;
+
 	if (o->resume != RESUME_NONE && o->joblog == NULL) {
 		warnx("%s needs --joblog FILE", o->resume == RESUME ?
 		    "--resume" : o->resume == RESUME_FAILED ?
@@ -1196,9 +1227,8 @@ check_conflicts(const struct opts *o)
 	}
 	/* Printed as it comes, output cannot wait for the job's result. */
 	if (o->output_on_failure && o->out_mode != OUT_GROUP) {
-		warnx("--output-on-failure cannot be used with %s: output is "
-		    "printed before the job's result is known",
-		    o->out_mode == OUT_UNGROUP ? "-u" : "--line-buffer");
+		mode_conflict(st, "--output-on-failure", "output is printed "
+		    "before the job's result is known", "--group");
 		return -1;
 	}
 	if (o->output_on_failure && o->files) {
@@ -1206,27 +1236,25 @@ check_conflicts(const struct opts *o)
 		    "output goes to files, not to stdout");
 		return -1;
 	}
-	if (o->out_mode == OUT_UNGROUP && o->color != COLOR_NEVER) {
-		warnx("--color cannot be used with -u: forkpool does not see "
-		    "the output");
+	if (o->out_mode == OUT_UNGROUP && (o->tag || o->tagstring != NULL)) {
+		mode_conflict(st, o->tag ? "--tag" : "--tagstring",
+		    "an ungrouped line has no start to tag", HELD_MODES);
 		return -1;
 	}
-	if (o->out_mode == OUT_UNGROUP && (o->tag || o->tagstring != NULL)) {
-		warnx("%s cannot be used with -u: an ungrouped line has no "
-		    "start to tag", o->tag ? "--tag" : "--tagstring");
+	if (o->out_mode == OUT_UNGROUP && o->color != COLOR_NEVER) {
+		mode_conflict(st, "--color", "forkpool does not see the output",
+		    HELD_MODES);
 		return -1;
 	}
 	if (o->out_mode == OUT_UNGROUP && o->files) {
-		warnx("--files cannot be used with -u: the jobs' output would "
-		    "not pass through forkpool");
+		mode_conflict(st, "--files", NOT_SEEN, HELD_MODES);
 		return -1;
 	}
 	if (o->out_mode == OUT_UNGROUP && o->junit != NULL) {
-		warnx("--junit cannot be used with -u: the jobs' output would "
-		    "not pass through forkpool");
+		mode_conflict(st, "--junit", NOT_SEEN, HELD_MODES);
 		return -1;
 	}
-	return check_results(o);
+	return check_results(st);
 }
 
 /*
@@ -1250,7 +1278,7 @@ finish_options(struct parse_state *st)
 	/* As GNU parallel's: the estimate comes with the progress lines. */
 	if (o->eta)
 		o->progress = 1;
-	if (check_conflicts(o) == -1)
+	if (check_conflicts(st) == -1)
 		return -1;
 	/* GNU parallel: --colsep implies --trim rl unless --trim is given. */
 	if (o->colsep != NULL) {

@@ -26,8 +26,8 @@ enum out_mode {
 /* --color: whether output is coloured. */
 enum color_mode {
 	COLOR_NEVER,
-	COLOR_AUTO,		/* when stdout is a terminal and NO_COLOR is
-				   unset or empty */
+	COLOR_AUTO,		/* each of stdout and stderr that is a
+				   terminal, if NO_COLOR is unset or empty */
 	COLOR_ALWAYS
 };
 

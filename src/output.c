@@ -77,7 +77,7 @@ struct output {
 	int			 hold_all;	/* --retries: print final attempts */
 	int			 no_live;	/* -k head waits for its end too */
 	int			 failed_only;	/* --output-on-failure */
-	int			 color;		/* --color, resolved */
+	int			 color[2];	/* --color, resolved per stream */
 	void			(*printed)(void *, struct job *);
 	void			*printed_ctx;
 	enum output_status	 status;
@@ -148,9 +148,13 @@ open_stream(struct output *out, int s)
 		out->wfd[s] = nfd;
 }
 
-/* Whether --color colours this run's output. */
+/*
+ * Whether --color colours what goes to fd: auto looks at that stream
+ * alone, so that a terminal on stdout puts no escapes in a file that
+ * stderr was sent to, or the other way round.
+ */
 static int
-use_color(const struct opts *o)
+use_color(const struct opts *o, int fd)
 {
 	const char	*nc;
 
@@ -160,7 +164,7 @@ use_color(const struct opts *o)
 	case COLOR_AUTO:
 		/* no-color.org: set and not empty turns colour off. */
 		nc = getenv("NO_COLOR");
-		return isatty(STDOUT_FILENO) && (nc == NULL || *nc == '\0');
+		return isatty(fd) && (nc == NULL || *nc == '\0');
 	case COLOR_NEVER:
 		break;
 	}
@@ -179,7 +183,8 @@ output_new(const struct opts *o)
 	out->print_cmd = o->print_stdout;
 	out->hold_all = o->retries > 1;
 	out->failed_only = o->output_on_failure;
-	out->color = use_color(o);
+	out->color[0] = use_color(o, STDOUT_FILENO);
+	out->color[1] = use_color(o, STDERR_FILENO);
 	/*
 	 * With a joblog, a job is printed whole just before its row is
 	 * written, so that after a crash the two agree.  Whether a job's
@@ -400,14 +405,14 @@ pend_extent(struct output *out, int s, off_t off, size_t len)
 }
 
 /*
- * The colour of a job's output: its own, or red once it is known to have
- * failed (what a job printed while it ran kept its own).  NULL without
- * --color.
+ * The colour of a job's output on a stream: its own, or red once it is
+ * known to have failed (what a job printed while it ran kept its own).
+ * NULL where --color does not colour that stream.
  */
 static const char *
-job_color(const struct output *out, const struct job *j)
+job_color(const struct output *out, const struct job *j, int stream)
 {
-	if (!out->color)
+	if (!out->color[stream])
 		return NULL;
 	if (j->out->done && j->failed)
 		return COLOR_FAILED;
@@ -430,7 +435,7 @@ emit(struct output *out, struct job *j, int stream, const char *p,
 
 	if (out->status != OUTPUT_OK || len == 0)
 		return;
-	if ((color = job_color(out, j)) == NULL && j->tag == NULL) {
+	if ((color = job_color(out, j, stream)) == NULL && j->tag == NULL) {
 		put(out, stream, p, len);
 		oj->midline[stream] = p[len - 1] != '\n';
 		return;
@@ -585,7 +590,7 @@ hold_print(struct output *out, struct job *j, int stream)
 		left = e->len;
 		handed = 0;
 		/* A tag or colour goes at each line: the bytes must be seen. */
-		if (j->tag == NULL && !out->color)
+		if (j->tag == NULL && !out->color[stream])
 			handed = send_spill(out, stream, &off, &left);
 		read_spill(out, j, stream, off, left);
 		spill_release(out->spill, e->off, e->len - handed);

@@ -210,6 +210,8 @@ summary_printed(void *ctx, const struct job *j)
 		list_failed(s, j);
 	} else
 		s->succeeded++;
+	/* Failed attempts before a retry used CPU time too. */
+	s->cpu_us += j->earlier_cpu_us;
 	if (j->utime_us >= 0 && j->stime_us >= 0)
 		s->cpu_us += j->utime_us + j->stime_us;
 	rank_runtime(s, j);

@@ -59,6 +59,17 @@ teardown() {
 	assert_equal "$stderr" "forkpool: --files cannot be used with -u: the jobs' output would not pass through forkpool"
 }
 
+@test "--files with --tty is refused unless --group or --line-buffer is given" {
+	run --separate-stderr fp --files --tty echo ::: a
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" "forkpool: --files cannot be used with --tty unless --group or --line-buffer is given: --tty passes output straight through"
+	run --separate-stderr fp --tty -u --files echo ::: a
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" "forkpool: --files cannot be used with -u: the jobs' output would not pass through forkpool"
+}
+
 @test "--files names the directory it cannot create a file in" {
 	run --separate-stderr fp --files --tmpdir "$BATS_TEST_TMPDIR/nodir" echo ::: a
 	assert_failure 255

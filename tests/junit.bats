@@ -284,6 +284,19 @@ counts() {
 	assert_file_not_exists r.xml
 }
 
+@test "--junit with --tty is refused unless --group or --line-buffer is given" {
+	run --separate-stderr fp --tty --junit r.xml echo ::: a
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" "forkpool: --junit cannot be used with --tty unless --group or --line-buffer is given: --tty passes output straight through"
+	assert_file_not_exists r.xml
+	run --separate-stderr fp --tty -u --junit r.xml echo ::: a
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" "forkpool: --junit cannot be used with -u: the jobs' output would not pass through forkpool"
+	assert_file_not_exists r.xml
+}
+
 @test "--junit with --dry-run writes no report" {
 	run fp --dry-run --junit r.xml echo ::: a
 	assert_success

@@ -170,5 +170,22 @@ a/3|K is invalid
 1/3,xx|must be K/N or K/N,rr
 1/3/4|N is invalid
 |must be K/N or K/N,rr
+ 1/2|K is invalid
+1 /2|K is invalid
++1/2|K is invalid
+-1/2|K is invalid
+1/+2|N is invalid
+1/ 2|N is invalid
+1/2 |N is invalid
+1/-2|N is invalid
+/2|K is invalid
+1/|N is invalid
+1/2, rr|must be K/N or K/N,rr
 EOF
+}
+
+@test "--partition: K and N may have leading zeros" {
+	run fp -k --partition 01/002,rr echo ::: a b c
+	assert_success
+	assert_output $'a\nc'
 }

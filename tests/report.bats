@@ -175,6 +175,20 @@ in_tty() {
 	assert_output $'a\ta'
 }
 
+@test "--color=auto: stdout a terminal, stderr a file: only stdout is coloured" {
+	run in_tty env -u NO_COLOR bash -c '"$FORKPOOL" --color "$JOB" 0 0 ::: a 2>err' </dev/null
+	assert_output "${GREEN}out 0${OFF}"
+	run cat err
+	assert_output 'err 0'
+}
+
+@test "--color=auto: stderr a terminal, stdout a file: only stderr is coloured" {
+	run in_tty env -u NO_COLOR bash -c '"$FORKPOOL" --color "$JOB" 0 0 ::: a >out' </dev/null
+	assert_output "${GREEN}err 0${OFF}"
+	run cat out
+	assert_output 'out 0'
+}
+
 @test "--color=always colours even with NO_COLOR; --color=never and no --color never do" {
 	run env NO_COLOR=1 "$FORKPOOL" --color=always --tag echo ::: a
 	assert_output "${GREEN}a${OFF}"$'\ta'
@@ -226,6 +240,18 @@ TIME_LINE='^forkpool: time: [0-9]+\.[0-9]{3} s wall, [0-9]+\.[0-9]{3} s CPU \(us
 	assert_regex "${stderr_lines[2]}" "^forkpool: slowest: job 1, [0-9]+\.[0-9]{3} s: $QUIET 0\$"
 	assert_regex "${stderr_lines[3]}" "^forkpool: peak RSS: job 1, [0-9]+ kB: $QUIET 0\$"
 	assert_equal "${#stderr_lines[@]}" 4
+}
+
+@test "--summary --retries: the CPU time counts every attempt, failed ones too" {
+	# attempt 1 burns CPU for 1 s and fails; attempt 2 succeeds at once
+	run --separate-stderr fp --summary --retries 2 \
+		': {}; test -e ff && exit 0; touch ff; timeout 1 sh -c "while :; do :; done"; exit 1' ::: x
+	assert_success
+	assert_equal "${stderr_lines[0]}" 'forkpool: summary: 1 job, 1 succeeded, 0 failed; 0 input records rejected'
+	assert_regex "${stderr_lines[1]}" "$TIME_LINE"
+	local cpu
+	cpu=$(sed 's/.* wall, \([0-9.]*\) s CPU.*/\1/' <<<"${stderr_lines[1]}")
+	awk -v c="$cpu" 'BEGIN { exit !(c >= 0.3) }' || fail "CPU time $cpu s, below the 0.3 s the first attempt used"
 }
 
 @test "--summary: the 5 slowest jobs, slowest first" {

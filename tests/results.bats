@@ -342,3 +342,16 @@ for r in csv.reader(open("o.csv", newline="")): print(r[0])'
 	assert_equal "$stderr" "forkpool: --results $BATS_TEST_TMPDIR/no/x.csv: No such file or directory"
 	assert_equal "$(cat jl)" row
 }
+
+@test "--results with --tty is refused unless --group or --line-buffer is given" {
+	run --separate-stderr fp --tty --results r echo ::: a
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" "forkpool: --results cannot be used with --tty unless --group or --line-buffer is given: --tty passes output straight through"
+	assert_not_exists r
+	run --separate-stderr fp --tty -u --results r.csv echo ::: a
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" "forkpool: --results cannot be used with -u: the jobs' output would not pass through forkpool"
+	assert_not_exists r.csv
+}
