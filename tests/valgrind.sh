@@ -202,6 +202,22 @@ same max-replace-args $'1-2-3\n4-5-6\n7--'
 vg max-args 0 -k -n2 echo ::: 1 2 3
 vg too-long 1 -s 100 echo ::: "$(printf '%0200d' 0)"
 
+# What a run leaves behind: files, results, reports, summary, colour,
+# partitions; the display needs a terminal, which script(1) gives.
+vg files 0 -k --files --tmpdir . echo ::: a b
+vg results-dir 1 -k --results rdir bin/ex ::: 0 1
+vg results-csv 1 -k --results r.csv bin/ex ::: 0 1
+vg results-json 0 -k --results r.json bin/gen ::: 1
+vg junit 1 -k --junit j.xml bin/ex ::: 0 1 0
+vg summary 1 --summary --retries 2 bin/ex ::: 0 1
+vg color 1 --color=always --tag -k bin/ex ::: 0 1
+vg output-on-failure 1 --output-on-failure -k bin/ex ::: 0 1
+vg partition 0 -k --partition 2/3 echo :::: <(seq 30)
+seq 50 >bar.in
+command script -qfec "${VALGRIND[*]} --log-file=logs/bar.log $FORKPOOL --bar --eta -j2 true :::: bar.in" \
+    /dev/null </dev/null >bar.out 2>&1
+check bar 0 $?
+
 # Templates: one that needs a shell, one run directly, no command at all.
 vg shell-template 0 -k 'echo {} | tr a-z A-Z; echo {.}' ::: a.c b.c
 same shell-template $'A.C\na\nB.C\nb'
