@@ -84,20 +84,13 @@ int
 capture_open_temp(void *ctx, const struct job *j, int s, char **path)
 {
 	const char	*tmpdir = ctx;
-	struct buf	 name = { 0 };
 	int		 fd;
 
 	(void)j;
 	if (s != 0)
 		return CAPTURE_STORE;
-	buf_adds(&name, tmpdir);
-	buf_adds(&name, "/forkpool.XXXXXX");
-	if ((fd = mkostemp(name.data, O_CLOEXEC)) == -1) {
+	if ((fd = temp_file(tmpdir, path)) == -1)
 		warn("cannot create a file for a job's output in %s", tmpdir);
-		buf_free(&name);
-		return -1;
-	}
-	*path = name.data;
 	return fd;
 }
 

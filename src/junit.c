@@ -82,7 +82,6 @@ struct junit *
 junit_open(const char *path, const char *tmpdir)
 {
 	struct junit	*jr;
-	struct buf	 tmp = { 0 };
 	int		 fd, body;
 
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
@@ -90,18 +89,12 @@ junit_open(const char *path, const char *tmpdir)
 		warn("--junit %s", path);
 		return NULL;
 	}
-	buf_adds(&tmp, tmpdir);
-	buf_adds(&tmp, "/forkpool.junit.XXXXXX");
-	if ((body = mkostemp(tmp.data, O_CLOEXEC)) == -1) {
+	if ((body = temp_file(tmpdir, NULL)) == -1) {
 		warn("--junit %s: cannot create a temporary file in %s", path,
 		    tmpdir);
-		buf_free(&tmp);
 		(void)close(fd);
 		return NULL;
 	}
-	/* Nothing is left behind, even if forkpool is killed. */
-	(void)unlink(tmp.data);
-	buf_free(&tmp);
 	jr = xcalloc(1, sizeof(*jr));
 	jr->path = path;
 	jr->tmpdir = tmpdir;

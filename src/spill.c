@@ -85,21 +85,15 @@ spill_free(struct spill *sp)
 static int
 spill_open(struct spill *sp)
 {
-	struct buf	 path = { 0 };
 	long		 pagesize;
 	int		 fd;
 
 	if (sp->fd != -1)
 		return 0;
-	buf_adds(&path, sp->tmpdir);
-	buf_adds(&path, "/forkpool.XXXXXX");
-	if ((fd = mkostemp(path.data, O_CLOEXEC)) == -1) {
+	if ((fd = temp_file(sp->tmpdir, NULL)) == -1) {
 		warn("cannot create a spill file in %s", sp->tmpdir);
-		buf_free(&path);
 		return -1;
 	}
-	unlink(path.data);
-	buf_free(&path);
 	sp->fd = fd;
 	/*
 	 * No page cache folio is larger than a PMD huge page (the kernel's

@@ -123,18 +123,12 @@ add_command(struct buf *b, const struct job *j)
 static int
 open_file(struct summary *s)
 {
-	struct buf	 path = { 0 };
-
 	if (s->fd != -1 || s->no_file)
 		return s->no_file ? -1 : 0;
-	buf_adds(&path, s->tmpdir);
-	buf_adds(&path, "/forkpool.XXXXXX");
-	if ((s->fd = mkostemp(path.data, O_CLOEXEC)) == -1) {
+	if ((s->fd = temp_file(s->tmpdir, NULL)) == -1) {
 		warn("cannot create a file for --summary in %s", s->tmpdir);
 		s->no_file = 1;
-	} else
-		(void)unlink(path.data);
-	buf_free(&path);
+	}
 	return s->no_file ? -1 : 0;
 }
 

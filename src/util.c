@@ -186,22 +186,40 @@ check_writable(const char *opt, const char *path)
 	return 0;
 }
 
-/* Whether a temporary file can be made in dir; see util.h. */
+/* A new file in dir, unlinked unless its name is wanted; see util.h. */
 int
-check_tmpdir(const char *dir)
+temp_file(const char *dir, char **keep)
 {
 	struct buf	 name = { 0 };
-	int		 fd;
+	int		 fd, saved;
 
 	buf_adds(&name, dir);
 	buf_adds(&name, "/forkpool.XXXXXX");
 	if ((fd = mkostemp(name.data, O_CLOEXEC)) == -1) {
-		warn("cannot create a temporary file in %s", dir);
+		saved = errno;
 		buf_free(&name);
+		errno = saved;
 		return -1;
 	}
+	if (keep != NULL) {
+		*keep = name.data;
+		return fd;
+	}
 	(void)unlink(name.data);
-	(void)close(fd);
 	buf_free(&name);
+	return fd;
+}
+
+/* Whether a temporary file can be made in dir; see util.h. */
+int
+check_tmpdir(const char *dir)
+{
+	int	 fd;
+
+	if ((fd = temp_file(dir, NULL)) == -1) {
+		warn("cannot create a temporary file in %s", dir);
+		return -1;
+	}
+	(void)close(fd);
 	return 0;
 }

@@ -55,6 +55,13 @@ int	 utf8_len(const unsigned char *, size_t);
  */
 int	 check_writable(const char *, const char *);
 
+/*
+ * A new file in directory dir, open for reading and writing: unlinked at
+ * once, so that nothing is left behind even if forkpool is killed, or,
+ * with keep, kept, its name (allocated) in *keep.  -1 with errno set.
+ */
+int	 temp_file(const char *, char **);
+
 /* Whether a temporary file can be made in dir; -1 after a message. */
 int	 check_tmpdir(const char *);
 
