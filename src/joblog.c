@@ -13,6 +13,7 @@
 
 #include "job.h"
 #include "joblog.h"
+#include "output.h"
 #include "sink.h"
 #include "source.h"
 #include "util.h"
@@ -48,7 +49,8 @@ static const struct column {
 
 struct joblog {
 	struct sink	 sink;
-	int		 fd;
+	int		 fd;		/* -1: stdout, through output */
+	struct output	*output;	/* borrowed */
 	const char	*path;
 	struct buf	 cmd;
 	struct buf	 row;
@@ -142,24 +144,36 @@ joblog_open(const char *path, int append)
 	struct joblog	*jl;
 	int		 fd;
 
-	if (strcmp(path, "-") == 0)
-		fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-	else
-		fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC |
-		    (append ? 0 : O_TRUNC), 0666);
-	if (fd == -1) {
-		warn("--joblog %s", path);
-		return NULL;
-	}
-	if (joblog_start(fd) == -1) {
-		warn("--joblog %s", path);
-		close(fd);
-		return NULL;
-	}
 	jl = xcalloc(1, sizeof(*jl));
-	jl->fd = fd;
 	jl->path = path;
+	jl->fd = -1;
+	/* "-": stdout, written through the output (joblog_set_output()). */
+	if (strcmp(path, "-") == 0)
+		return jl;
+	fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC |
+		    (append ? 0 : O_TRUNC), 0666);
+	if (fd == -1 || joblog_start(fd) == -1) {
+		warn("--joblog %s", path);
+		if (fd != -1)
+			(void)close(fd);
+		free(jl);
+		return NULL;
+	}
+	jl->fd = fd;
 	return jl;
+}
+
+/*
+ * A joblog on stdout goes through the output collector, which never
+ * blocks: its header now, then a row as each job is printed.
+ */
+void
+joblog_set_output(struct joblog *jl, struct output *out)
+{
+	if (jl->fd != -1)
+		return;
+	jl->output = out;
+	output_write(out, 0, header, sizeof(header) - 1);
 }
 
 /* Close the joblog. */
@@ -168,7 +182,8 @@ joblog_close(struct joblog *jl)
 {
 	if (jl == NULL)
 		return;
-	close(jl->fd);
+	if (jl->fd != -1)
+		(void)close(jl->fd);
 	buf_free(&jl->cmd);
 	buf_free(&jl->row);
 	free(jl);
@@ -314,6 +329,11 @@ joblog_write(struct joblog *jl, const struct job *j)
 	buf_adds(&jl->row, fields);
 	escape_command(&jl->row, jl->cmd.data, jl->cmd.len);
 	buf_addc(&jl->row, '\n');
+	if (jl->fd == -1) {
+		/* A stdout that fails or was closed is the output's to tell. */
+		output_write(jl->output, 0, jl->row.data, jl->row.len);
+		return output_status(jl->output) == OUTPUT_OK ? 0 : -1;
+	}
 	if (write_all(jl->fd, jl->row.data, jl->row.len) == -1) {
 		warn("--joblog %s", jl->path);
 		return -1;

@@ -13,6 +13,7 @@
 
 struct job;
 struct joblog;
+struct output;
 struct resume;
 struct sink;
 struct source;
@@ -20,6 +21,9 @@ struct source;
 /* Open for writing; append keeps what is there.  NULL after a message. */
 struct joblog	*joblog_open(const char *, int);
 void		 joblog_close(struct joblog *);
+
+/* Where a joblog on stdout ("-") is written (borrowed); else nothing. */
+void		 joblog_set_output(struct joblog *, struct output *);
 
 /* Write j's row; -1 after a message. */
 int		 joblog_write(struct joblog *, const struct job *);

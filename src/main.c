@@ -191,14 +191,17 @@ run_jobs(struct parts *p, const struct opts *o)
 			return EXIT_FORKPOOL_ERROR;
 		run_add_sink(p->run, joblog_sink(p->joblog));
 	}
+	/* The display's final state comes before the summary. */
+	if (p->progress != NULL)
+		run_add_sink(p->run, progress_sink(p->progress));
 	if (o->summary) {
 		p->summary = summary_new(opts_tmpdir(o));
 		run_add_sink(p->run, summary_sink(p->summary));
 	}
-	if (p->progress != NULL)
-		run_add_sink(p->run, progress_sink(p->progress));
 	p->output = output_new(o);
-	if (p->progress != NULL && progress_live(p->progress))
+	if (p->joblog != NULL)
+		joblog_set_output(p->joblog, p->output);
+	if (p->progress != NULL)
 		output_guard_terminal(p->output, progress_fd(p->progress),
 		    progress_before_write, progress_after_write, p->progress);
 	if (wire_capture(p, o) == -1)

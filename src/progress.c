@@ -34,7 +34,6 @@
 struct progress {
 	struct sink		 sink;
 	int			 fd;		/* the terminal, O_NONBLOCK */
-	int			 live;		/* drawn while jobs run */
 	int			 bar;
 	int			 progress;
 	int			 eta;
@@ -124,15 +123,46 @@ release_messages(struct progress *p)
 
 static const struct sink_ops	progress_ops;
 
+/* Whether the records come from stdin: no source, or "-" as one. */
+static int
+reads_stdin(const struct opts *o)
+{
+	size_t	 i;
+
+	if (o->nsources == 0)
+		return o->resume != RETRY_FAILED;
+	for (i = 0; i < o->nsources; i++)
+		if (o->sources[i].kind == SOURCE_FILE &&
+		    strcmp(o->sources[i].path, "-") == 0)
+			return 1;
+	return 0;
+}
+
 /* The display for the options; see progress.h. */
 struct progress *
 progress_new(const struct opts *o)
 {
 	struct progress	*p;
+	const char	*why = NULL;
 	long		 n;
 
 	if ((!o->bar && !o->progress) || !isatty(STDERR_FILENO))
 		return NULL;
+	/*
+	 * Lines forkpool does not see come to the terminal: the jobs' (-u,
+	 * --tty) or the records someone types.  A display would overwrite
+	 * them, or be glued to them.
+	 */
+	if (o->out_mode == OUT_UNGROUP || o->tty)
+		why = "with -u or --tty: the jobs write to the terminal "
+		    "themselves";
+	else if (reads_stdin(o) && isatty(STDIN_FILENO))
+		why = "while the records are typed on the terminal";
+	if (why != NULL) {
+		warnx("%s: not drawn %s", o->bar ? "--bar" : o->eta ? "--eta" :
+		    "--progress", why);
+		return NULL;
+	}
 	p = xcalloc(1, sizeof(*p));
 	p->sink.ops = &progress_ops;
 	p->sink.ctx = p;
@@ -144,13 +174,6 @@ progress_new(const struct opts *o)
 	p->jobs = o->jobs;
 	p->start_ms = now_ms();
 	p->fd = STDERR_FILENO;
-	p->live = o->out_mode != OUT_UNGROUP && !o->tty;
-	if (!p->live) {
-		warnx("%s: not drawn while jobs run with -u or --tty: they "
-		    "write to the terminal themselves", o->bar ? "--bar" :
-		    o->eta ? "--eta" : "--progress");
-		return p;
-	}
 	/*
 	 * A description of its own, as the output collector has: a stopped
 	 * terminal (Ctrl-S) then costs a frame, never a blocked loop.
@@ -189,12 +212,6 @@ progress_count_from(struct progress *p, const struct lookahead *la)
 }
 
 int
-progress_live(const struct progress *p)
-{
-	return p->live;
-}
-
-int
 progress_fd(const struct progress *p)
 {
 	return p->fd;
@@ -226,15 +243,19 @@ add_duration(struct buf *b, long long s)
 		addf(b, "%lldh%02lldm", s / 3600, s % 3600 / 60);
 }
 
-/* The columns of the terminal. */
+/*
+ * The columns a frame may take: the terminal's but three, so that what
+ * the terminal echoes after it (^C on Ctrl-C) never wraps the line.
+ */
 static unsigned int
-columns(const struct progress *p)
+width(const struct progress *p)
 {
 	struct winsize	 ws;
+	unsigned int	 cols = DEFAULT_COLS;
 
-	if (ioctl(p->fd, TIOCGWINSZ, &ws) == -1 || ws.ws_col == 0)
-		return DEFAULT_COLS;
-	return ws.ws_col;
+	if (ioctl(p->fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col != 0)
+		cols = ws.ws_col;
+	return cols > 3 ? cols - 3 : 1;
 }
 
 /* What a frame shows. */
@@ -296,9 +317,9 @@ next_part(struct buf *b)
 		buf_adds(b, "  ");
 }
 
-/* The frame for time now into p->line, fit to width columns. */
+/* The frame for time now into p->line, fit to cols columns. */
 static void
-compose(struct progress *p, long long now, unsigned int width)
+compose(struct progress *p, long long now, unsigned int cols)
 {
 	struct buf	*b = &p->line;
 	struct state	 st;
@@ -332,7 +353,7 @@ compose(struct progress *p, long long now, unsigned int width)
 			addf(b, "%3u%% %llu/%llu %.1f jobs/s ETA ", st.pct,
 			    p->done, st.total, st.rate);
 			add_eta(&st, b);
-			room = width > b->len + 3 ? width - b->len - 3 : 0;
+			room = cols > b->len + 3 ? cols - b->len - 3 : 0;
 			if (room >= MIN_BAR) {
 				fill = st.total == 0 ? room :
 				    (size_t)((double)room * (double)p->done /
@@ -344,9 +365,9 @@ compose(struct progress *p, long long now, unsigned int width)
 			}
 		}
 	}
-	if (b->len > width) {
-		b->len = width;
-		b->data[width] = '\0';
+	if (b->len > cols) {
+		b->len = cols;
+		b->data[cols] = '\0';
 	}
 }
 
@@ -366,12 +387,12 @@ static void
 draw(struct progress *p, long long now)
 {
 	struct buf	 out = { 0 };
-	unsigned int	 width = columns(p) - 1;
+	unsigned int	 cols = width(p);
 	ssize_t		 n;
 
 	/* Even when the terminal takes nothing: the next try is later. */
 	p->drawn_ms = now;
-	compose(p, now, width);
+	compose(p, now, cols);
 	if (p->shown && p->last.len == p->line.len &&
 	    memcmp(p->last.data, p->line.data, p->line.len) == 0) {
 		p->dirty = 0;
@@ -465,7 +486,7 @@ progress_tick(void *ctx, long long now)
 {
 	struct progress	*p = ctx;
 
-	if (!p->live || p->midline || p->closed)
+	if (p->midline || p->closed)
 		return 0;
 	if (p->drawn_ms != 0 && now < p->drawn_ms + REDRAW_MS)
 		return p->dirty ? p->drawn_ms + REDRAW_MS :
@@ -491,14 +512,10 @@ progress_close(void *ctx)
 	if (p->midline)
 		buf_addc(&out, '\n');
 	add_header(p, &out);
-	compose(p, now, columns(p) - 1);
-	/* With -u the line may hold a job's bytes: none is erased. */
-	if (p->live)
-		buf_addc(&out, '\r');
+	compose(p, now, width(p));
+	buf_addc(&out, '\r');
 	buf_add(&out, p->line.data, p->line.len);
-	if (p->live)
-		buf_adds(&out, "\033[K");
-	buf_addc(&out, '\n');
+	buf_adds(&out, "\033[K\n");
 	(void)write_all(STDERR_FILENO, out.data, out.len);
 	buf_free(&out);
 	p->shown = 0;

@@ -9,9 +9,9 @@
  * around its writes there, and forkpool's own messages reach them
  * through stdio's stderr, which the display replaces while it is up.
  *
- * With -u or --tty the jobs write to the terminal themselves: nothing is
- * drawn while they run, a warning says so, and the final state is
- * printed at the end.
+ * With -u or --tty the jobs write to the terminal themselves, and typed
+ * records are echoed there: then no display is drawn at all, and a
+ * warning says why.
  */
 #ifndef FORKPOOL_PROGRESS_H
 #define FORKPOOL_PROGRESS_H
@@ -23,7 +23,8 @@ struct sink;
 
 /*
  * The display the options ask for, or NULL when there is none to draw:
- * none was asked for, or stderr is no terminal.
+ * none was asked for, stderr is no terminal, or the terminal carries
+ * lines forkpool does not see (a warning says so).
  */
 struct progress		*progress_new(const struct opts *);
 
@@ -36,9 +37,6 @@ struct sink		*progress_sink(struct progress *);
 /* Where the total of jobs comes from; borrowed until progress_free(). */
 void			 progress_count_from(struct progress *,
 			    const struct lookahead *);
-
-/* Whether it is drawn while jobs run (not with -u or --tty). */
-int			 progress_live(const struct progress *);
 
 /* The terminal it is drawn on. */
 int			 progress_fd(const struct progress *);

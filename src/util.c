@@ -174,7 +174,13 @@ check_writable(const char *opt, const char *path)
 	struct stat	 st;
 	int		 fd, existed;
 
+	/*
+	 * Only a regular file is emptied by opening it; opening a FIFO or a
+	 * device twice could change what its reader sees.
+	 */
 	existed = stat(path, &st) == 0;
+	if (existed && !S_ISREG(st.st_mode))
+		return 0;
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK,
 	    0666)) == -1) {
 		warn("%s %s", opt, path);

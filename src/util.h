@@ -51,7 +51,8 @@ int	 utf8_len(const unsigned char *, size_t);
 /*
  * Before any output file is opened, and so emptied: whether path can be
  * opened for writing, without changing it (a file that was not there is
- * removed again); -1 after a message naming opt and path.
+ * removed again; what is no regular file is not tried); -1 after a
+ * message naming opt and path.
  */
 int	 check_writable(const char *, const char *);
 

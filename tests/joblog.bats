@@ -634,3 +634,36 @@ overlap_job() {
 	max=$(printf '%s\n' "${lines[@]}" | sort -n | tail -1)
 	((max >= 3)) || fail "at most $max jobs ran at once at -j4"
 }
+
+@test "--joblog - with a closed stdout exits 141 without a message" {
+	run --separate-stderr bash -c '"$FORKPOOL" --joblog - "sleep 0.2; : {}" ::: 1 2 3 | true; echo "${PIPESTATUS[0]}"'
+	assert_output 141
+	assert_equal "$stderr" ""
+}
+
+@test "--joblog - never blocks on a slow reader: --timeout still ends a job on time" {
+	# 300 rows of 2 KB fill the pipe long before the reader wakes after 4 s
+	run bash -c 'pad=$(printf "%02000d" 0); { echo 30; seq 300 | sed s/.*/0/; } |
+	    "$FORKPOOL" -j2 --timeout 1 --joblog - "sleep {}; : $pad" | { sleep 4; cat; }'
+	assert_success
+	assert_equal "${#lines[@]}" 302
+	run awk -F'\t' '$1 == 1 && $4 < 2.5 { print "on time" }' <<<"$output"
+	assert_output "on time"
+}
+
+@test "--joblog to a FIFO whose reader waits gets every row" {
+	require_cmd strace
+	mkfifo log.fifo
+	cat log.fifo >got &
+	local reader=$!
+	# a pause before the second open of the FIFO, were there one, lets
+	# the reader see the end of the first; LeakSanitizer cannot run
+	# under ptrace
+	ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 run strace -o /dev/null \
+	    -P log.fifo -e trace=openat -e inject=openat:delay_enter=300000:when=2 \
+	    "$FORKPOOL" -k --joblog log.fifo echo ::: a b
+	assert_success
+	wait "$reader"
+	assert_equal "$(wc -l <got)" 3
+	assert_equal "$(cut -f 9 got | tail -n 2 | tr '\n' ' ')" "echo a echo b "
+}

@@ -85,7 +85,7 @@ frames() {
 }
 
 @test "--bar is not drawn when stderr is a file, and sets no timer" {
-	run pty '"$FORKPOOL" --bar echo ::: a b 2>err'
+	run pty '"$FORKPOOL" --bar -k echo ::: a b 2>err'
 	assert_success
 	run screen
 	assert_output $'a\nb'
@@ -197,11 +197,19 @@ frames() {
 	assert_output --regexp '^100% 3/3 '
 }
 
-@test "--bar with -u: no display during the run, a warning, the final state" {
-	run pty '"$FORKPOOL" --bar -u echo ::: a'
+@test "--bar with -u: no display at all, a warning; the jobs' unfinished line is left alone" {
+	run pty '"$FORKPOOL" --bar -u -j1 printf {} ::: a b'
 	assert_success
 	run screen
-	assert_output --regexp $'^forkpool: --bar: not drawn while jobs run with -u or --tty: they write to the terminal themselves\na\n100% 1/1 '
+	assert_output $'forkpool: --bar: not drawn with -u or --tty: the jobs write to the terminal themselves\nab'
+}
+
+@test "--bar is not drawn while the records are typed on the terminal" {
+	# in the pseudo-terminal, stdin is the terminal; script(1) ends it
+	run pty 'timeout --foreground 10 "$FORKPOOL" --bar echo; echo "status $?"'
+	assert_success
+	run screen
+	assert_output $'forkpool: --bar: not drawn while the records are typed on the terminal\nstatus 0'
 }
 
 @test "--bar: Ctrl-C leaves the last state on a finished line" {
@@ -246,4 +254,15 @@ frames() {
 	assert_success
 	assert_output a
 	assert_equal "$stderr" ''
+}
+
+@test "--bar: the final state comes before the --summary report, and joblog rows on stdout stand on their own lines" {
+	run pty '"$FORKPOOL" --bar --summary --joblog - -k "sleep 0.2; : {}" ::: a b'
+	assert_success
+	run screen
+	assert_line --index 0 --regexp $'^Seq\tHost\t'
+	assert_line --index 1 --regexp $'^1\t:\t.*: a$'
+	assert_line --index 2 --regexp $'^2\t:\t.*: b$'
+	assert_line --index 3 --regexp '^100% 2/2 '
+	assert_line --index 4 --regexp '^forkpool: summary: 2 jobs, 2 succeeded'
 }
