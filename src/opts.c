@@ -449,22 +449,48 @@ bad:
 	return -1;
 }
 
+/* A word an option takes, and what it means. */
+struct keyword {
+	const char	*name;
+	int		 value;
+};
+
+/*
+ * The value of the word arg in list (ended by a NULL name); -1 after a
+ * message naming opt, arg and the words allowed.
+ */
+static int
+keyword(const char *opt, const char *arg, const struct keyword *list)
+{
+	const struct keyword	*k;
+	struct buf		 words = { 0 };
+
+	for (k = list; k->name != NULL; k++)
+		if (strcmp(arg, k->name) == 0)
+			return k->value;
+	for (k = list; k->name != NULL; k++) {
+		if (k != list)
+			buf_adds(&words, k[1].name == NULL ? " or " : ", ");
+		buf_adds(&words, k->name);
+	}
+	warnx("%s %s: must be %s", opt, arg, words.data);
+	buf_free(&words);
+	return -1;
+}
+
 /* Parse --trim n|l|r|lr|rl; 0 on success. */
 static int
 parse_trim(const char *arg, enum trim *t)
 {
-	if (strcmp(arg, "n") == 0)
-		*t = TRIM_NONE;
-	else if (strcmp(arg, "l") == 0)
-		*t = TRIM_LEFT;
-	else if (strcmp(arg, "r") == 0)
-		*t = TRIM_RIGHT;
-	else if (strcmp(arg, "lr") == 0 || strcmp(arg, "rl") == 0)
-		*t = TRIM_BOTH;
-	else {
-		warnx("--trim %s: must be n, l, r, lr or rl", arg);
+	static const struct keyword	 words[] = {
+		{ "n", TRIM_NONE }, { "l", TRIM_LEFT }, { "r", TRIM_RIGHT },
+		{ "lr", TRIM_BOTH }, { "rl", TRIM_BOTH }, { NULL, 0 }
+	};
+	int				 v;
+
+	if ((v = keyword("--trim", arg, words)) == -1)
 		return -1;
-	}
+	*t = (enum trim)v;
 	return 0;
 }
 
@@ -696,16 +722,15 @@ on_replstr(struct parse_state *st, const char *arg)
 static enum opts_result
 on_exec_mode(struct parse_state *st, const char *arg)
 {
-	if (strcmp(arg, "auto") == 0)
-		st->o->exec_mode = EXEC_AUTO;
-	else if (strcmp(arg, "shell") == 0)
-		st->o->exec_mode = EXEC_SHELL;
-	else if (strcmp(arg, "direct") == 0)
-		st->o->exec_mode = EXEC_DIRECT;
-	else {
-		warnx("--exec-mode %s: must be auto, shell or direct", arg);
+	static const struct keyword	 words[] = {
+		{ "auto", EXEC_AUTO }, { "shell", EXEC_SHELL },
+		{ "direct", EXEC_DIRECT }, { NULL, 0 }
+	};
+	int				 v;
+
+	if ((v = keyword("--exec-mode", arg, words)) == -1)
 		return OPTS_ERROR;
-	}
+	st->o->exec_mode = (enum exec_mode)v;
 	return OPTS_RUN;
 }
 
@@ -731,16 +756,16 @@ on_out_mode(struct parse_state *st, const char *arg)
 static enum opts_result
 on_color(struct parse_state *st, const char *arg)
 {
-	if (arg == NULL || strcmp(arg, "auto") == 0)
-		st->o->color = COLOR_AUTO;
-	else if (strcmp(arg, "always") == 0)
-		st->o->color = COLOR_ALWAYS;
-	else if (strcmp(arg, "never") == 0)
-		st->o->color = COLOR_NEVER;
-	else {
-		warnx("--color %s: must be auto, always or never", arg);
+	static const struct keyword	 words[] = {
+		{ "auto", COLOR_AUTO }, { "always", COLOR_ALWAYS },
+		{ "never", COLOR_NEVER }, { NULL, 0 }
+	};
+	int				 v;
+
+	if ((v = keyword("--color", arg != NULL ? arg : "auto",
+	    words)) == -1)
 		return OPTS_ERROR;
-	}
+	st->o->color = (enum color_mode)v;
 	return OPTS_RUN;
 }
 
