@@ -160,5 +160,10 @@ complete -c forkpool -n __fish_forkpool_in_options -l progress -d 'Show running 
 complete -c forkpool -n __fish_forkpool_in_options -l eta -d 'Show the time and jobs left too (implies --progress)'
 
 # Other
+complete -c forkpool -n __fish_forkpool_in_options -l will-cite -d 'Accepted and ignored, for GNU parallel\'s scripts'
+complete -c forkpool -n __fish_forkpool_in_options -l no-notice -d 'Accepted and ignored, for GNU parallel\'s scripts'
+complete -c forkpool -n __fish_forkpool_in_options -l gnu -d 'Accepted and ignored, for GNU parallel\'s scripts'
+complete -c forkpool -n __fish_forkpool_in_options -l citation -d 'Print nothing and exit'
+complete -c forkpool -n __fish_forkpool_in_options -l bibtex -d 'Print nothing and exit'
 complete -c forkpool -n __fish_forkpool_in_options -s h -l help -d 'Print the help and exit'
 complete -c forkpool -n __fish_forkpool_in_options -s V -l version -d 'Print the version and exit'

@@ -92,6 +92,9 @@ static const char help_text[] =
 "      --eta                  show the time and jobs left too; implies --progress\n"
 "\n"
 "Other:\n"
+"      --will-cite, --no-notice, --gnu\n"
+"                             accepted and ignored, for GNU parallel's scripts\n"
+"      --citation, --bibtex   print nothing and exit (GNU parallel's notices)\n"
 "  -h, --help                 print this help and exit\n"
 "  -V, --version              print the version and exit\n"
 "\n"
@@ -854,6 +857,27 @@ on_resume(struct parse_state *st, const char *arg)
 	return OPTS_RUN;
 }
 
+/*
+ * --will-cite, --no-notice, --gnu: GNU parallel's notice flags, which a
+ * script written for it may give; forkpool has no notice to silence.
+ */
+static enum opts_result
+on_notice(struct parse_state *st, const char *arg)
+{
+	(void)st;
+	(void)arg;
+	return OPTS_RUN;
+}
+
+/* --citation, --bibtex: GNU parallel prints its notice; there is none. */
+static enum opts_result
+on_citation(struct parse_state *st, const char *arg)
+{
+	(void)st;
+	(void)arg;
+	return OPTS_EXIT_OK;
+}
+
 /* -h, --help. */
 static enum opts_result
 on_help(struct parse_state *st, const char *arg)
@@ -954,6 +978,11 @@ static const struct optdef optdefs[] = {
 	FLAG("bar",			0, bar),
 	FLAG("progress",		0, progress),
 	FLAG("eta",			0, eta),
+	NOARG("will-cite",		0, on_notice, 0),
+	NOARG("no-notice",		0, on_notice, 0),
+	NOARG("gnu",			0, on_notice, 0),
+	NOARG("citation",		0, on_citation, 0),
+	NOARG("bibtex",			0, on_citation, 0),
 	NOARG("help",			'h', on_help, 0),
 	NOARG("version",		'V', on_version, 0)
 };
