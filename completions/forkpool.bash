@@ -9,9 +9,11 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --no-run-if-e
 --jobs --timeout --termseq --retries --tty --delay --halt --load --memfree --joblog
 --resume --resume-failed --retry-failed --junit --group --keep-order --line-buffer
 --ungroup --output-on-failure --tag --tagstring --color --tmpdir --files --results --summary --dry-run --verbose --bar --progress --eta
+--max-procs --col-sep --argfile --xapply --linebuffer --lb --line-buffered
+--keeporder --dryrun --halt-on-error --res
 --will-cite --no-notice --gnu --citation --bibtex --help --version'
 
-_forkpool_short_opts='-a -0 -d -r -I -n -N -X -s -j -k -u -v -t -h -V'
+_forkpool_short_opts='-a -0 -d -r -I -n -N -X -s -j -P -C -k -u -v -t -h -V'
 
 # Options whose argument is the next word.
 _forkpool_opt_takes_arg()
@@ -21,7 +23,8 @@ _forkpool_opt_takes_arg()
         --max-args | \
         -N | --max-replace-args | -s | --max-chars | --shell | --exec-mode | \
         -j | --jobs | --timeout | --termseq | --retries | --delay | --halt | \
-        --load | --memfree | --joblog | --junit | --tagstring | --tmpdir | --partition | --results)
+        --load | --memfree | --joblog | --junit | --tagstring | --tmpdir | --partition | --results | \
+        -P | --max-procs | -C | --col-sep | --argfile | --halt-on-error | --res)
             return 0 ;;
     esac
     return 1
@@ -68,11 +71,11 @@ _forkpool_shells()
 _forkpool_opt_arg()
 {
     case $1 in
-        -a | --arg-file | --junit)
+        -a | --arg-file | --argfile | --junit)
             _forkpool_files "$2" ;;
         --tmpdir)
             _forkpool_dirs "$2" ;;
-        --results)
+        --results | --res)
             # A directory, or a .csv, .tsv or .json table.
             _forkpool_files "$2" ;;
         --shell)
@@ -81,7 +84,7 @@ _forkpool_opt_arg()
             _forkpool_compgen -W 'auto shell direct' -- "$2" ;;
         --trim)
             _forkpool_compgen -W 'n l r lr rl' -- "$2" ;;
-        -j | --jobs)
+        -j | --jobs | -P | --max-procs)
             _forkpool_compgen -W '0 1 2 4 8 +0 -1 50% 100%' -- "$2" ;;
         --joblog)
             # A leading + appends to FILE.
@@ -94,7 +97,7 @@ _forkpool_opt_arg()
             else
                 _forkpool_files "$2"
             fi ;;
-        --halt)
+        --halt | --halt-on-error)
             _forkpool_compgen -W 'now,fail=1 soon,fail=1 now,success=1
                 soon,success=1 now,done=1 soon,done=1 now,fail=10%
                 soon,fail=10% never' -- "$2" ;;

@@ -27,13 +27,14 @@ function __fish_forkpool_state
                                 --max-replace-args --max-chars --shell --exec-mode \
                                 --jobs --timeout --termseq --retries --delay \
                                 --halt --load --memfree --joblog --junit --tagstring --tmpdir \
-                                --partition --results
+                                --partition --results --max-procs --col-sep --argfile \
+                                --halt-on-error --res
                             set skip 1
                         end
                     case '-?*'
                         # A cluster of short options ending with one that
                         # takes an argument, as in -j or -kj.
-                        if string match -qr -- '^-[0rXkuvthV]*[adInNsj]$' $t
+                        if string match -qr -- '^-[0rXkuvthV]*[adInNsjPC]$' $t
                             set skip 1
                         end
                     case '*'
@@ -160,6 +161,17 @@ complete -c forkpool -n __fish_forkpool_in_options -l progress -d 'Show running 
 complete -c forkpool -n __fish_forkpool_in_options -l eta -d 'Show the time and jobs left too (implies --progress)'
 
 # Other
+complete -c forkpool -n __fish_forkpool_in_options -s P -l max-procs -x -d 'Same as --jobs'
+complete -c forkpool -n __fish_forkpool_in_options -s C -l col-sep -x -d 'Same as --colsep'
+complete -c forkpool -n __fish_forkpool_in_options -l argfile -r -F -d 'Same as --arg-file'
+complete -c forkpool -n __fish_forkpool_in_options -l xapply -d 'Same as --link'
+complete -c forkpool -n __fish_forkpool_in_options -l linebuffer -d 'Same as --line-buffer'
+complete -c forkpool -n __fish_forkpool_in_options -l lb -d 'Same as --line-buffer'
+complete -c forkpool -n __fish_forkpool_in_options -l line-buffered -d 'Same as --line-buffer'
+complete -c forkpool -n __fish_forkpool_in_options -l keeporder -d 'Same as --keep-order'
+complete -c forkpool -n __fish_forkpool_in_options -l dryrun -d 'Same as --dry-run'
+complete -c forkpool -n __fish_forkpool_in_options -l halt-on-error -x -d 'Same as --halt'
+complete -c forkpool -n __fish_forkpool_in_options -l res -r -F -d 'Same as --results'
 complete -c forkpool -n __fish_forkpool_in_options -l will-cite -d 'Accepted and ignored, for GNU parallel\'s scripts'
 complete -c forkpool -n __fish_forkpool_in_options -l no-notice -d 'Accepted and ignored, for GNU parallel\'s scripts'
 complete -c forkpool -n __fish_forkpool_in_options -l gnu -d 'Accepted and ignored, for GNU parallel\'s scripts'

@@ -91,6 +91,18 @@ static const char help_text[] =
 "      --progress             show running and done jobs on stderr, likewise\n"
 "      --eta                  show the time and jobs left too; implies --progress\n"
 "\n"
+"Aliases, GNU parallel's names:\n"
+"  -P, --max-procs N          -j N\n"
+"  -C, --col-sep REGEX        --colsep REGEX\n"
+"      --argfile FILE         -a FILE\n"
+"      --xapply               --link\n"
+"      --linebuffer, --lb, --line-buffered\n"
+"                             --line-buffer\n"
+"      --keeporder            -k\n"
+"      --dryrun               --dry-run\n"
+"      --halt-on-error WHEN   --halt WHEN\n"
+"      --res NAME             --results NAME\n"
+"\n"
 "Other:\n"
 "      --will-cite, --no-notice, --gnu\n"
 "                             accepted and ignored, for GNU parallel's scripts\n"
@@ -978,6 +990,18 @@ static const struct optdef optdefs[] = {
 	FLAG("bar",			0, bar),
 	FLAG("progress",		0, progress),
 	FLAG("eta",			0, eta),
+	/* GNU parallel's other names for the options above. */
+	ARG("max-procs",		'P', on_jobs),
+	STRING("col-sep",		'C', colsep, "the pattern"),
+	ARG("argfile",			0, on_arg_file),
+	FLAG("xapply",			0, link),
+	NOARG("linebuffer",		0, on_out_mode, OUT_LINE),
+	NOARG("lb",			0, on_out_mode, OUT_LINE),
+	NOARG("line-buffered",		0, on_out_mode, OUT_LINE),
+	FLAG("keeporder",		0, keep_order),
+	FLAG("dryrun",			0, dry_run),
+	ARG("halt-on-error",		0, on_halt),
+	STRING("res",			0, results, "the name"),
 	NOARG("will-cite",		0, on_notice, 0),
 	NOARG("no-notice",		0, on_notice, 0),
 	NOARG("gnu",			0, on_notice, 0),

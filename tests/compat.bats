@@ -39,3 +39,36 @@ setup() {
 	assert_output ""
 	assert_equal "${stderr%%$'\n'*}" "forkpool: --will-cite=yes: --will-cite takes no argument"
 }
+
+# same_as ALIAS-ARGS -- ORIGINAL-ARGS: both runs print the same and exit alike.
+same_as() {
+	local -a alias=() orig=()
+	while [[ $1 != -- ]]; do alias+=("$1"); shift; done
+	shift
+	orig=("$@")
+	run fp "${alias[@]}"
+	local out=$output st=$status
+	run fp "${orig[@]}"
+	assert_equal "$out" "$output"
+	assert_equal "$st" "$status"
+	[ -n "$out" ]
+}
+
+@test "GNU parallel's names for options are aliases of forkpool's" {
+	printf 'x\ny\n' >file
+	same_as -P 1 -k echo ::: a b -- -j 1 -k echo ::: a b
+	same_as --max-procs 1 -k echo ::: a b -- -j 1 -k echo ::: a b
+	same_as -k --xapply echo ::: a b ::: 1 2 -- -k --link echo ::: a b ::: 1 2
+	same_as -k -C , echo {2} ::: a,b c,d -- -k --colsep , echo {2} ::: a,b c,d
+	same_as -k --col-sep , echo {2} ::: a,b -- -k --colsep , echo {2} ::: a,b
+	same_as --linebuffer echo ::: a -- --line-buffer echo ::: a
+	same_as --lb echo ::: a -- --line-buffer echo ::: a
+	same_as --line-buffered echo ::: a -- --line-buffer echo ::: a
+	same_as --dryrun echo ::: 'a b' -- --dry-run echo ::: 'a b'
+	same_as --halt-on-error 2 -j1 sh -c 'echo $0; exit 1' ::: a b -- --halt 2 -j1 sh -c 'echo $0; exit 1' ::: a b
+	same_as -k --argfile file echo -- -k -a file echo
+	same_as --keeporder echo ::: a b c -- -k echo ::: a b c
+	run fp --res rdir echo ::: a
+	assert_success
+	assert_equal "$(cat rdir/1/a/stdout)" a
+}

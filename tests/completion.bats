@@ -77,13 +77,14 @@ bash_complete() {
 	run bash_complete forkpool --max-
 	assert_success
 	run sort -u <<<"$output"
-	assert_output $'--max-args\n--max-chars\n--max-replace-args'
+	assert_output $'--max-args\n--max-chars\n--max-procs\n--max-replace-args'
 }
 
 @test "bash completion offers long options after other options" {
-	run bash_complete forkpool -k --line
+	run bash_complete forkpool -k --line-buffer
 	assert_success
-	assert_output '--line-buffer'
+	run sort <<<"$output"
+	assert_output $'--line-buffer\n--line-buffered'
 }
 
 @test "zsh completion file mentions every long option from --help" {
