@@ -39,8 +39,9 @@ struct source		*builder_source(struct builder *);
 void			 builder_set_resume(struct builder *, const struct resume *);
 
 /*
- * Keep each job's values (job.h: vals) until it ends, for sinks that name
- * a job by them when it starts; without {%} they are dropped once built.
+ * Keep each job's values (job.h: vals) in the job, for the sinks that
+ * name its files, rows or test case by them (run_keep_values() keeps them
+ * until the job is released); without {%} they are dropped once built.
  */
 void			 builder_keep_values(struct builder *);
 

@@ -1,7 +1,6 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <search.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,12 +33,6 @@ struct xml_text {
 	int		 attr;	/* an attribute: TAB and newline as references */
 };
 
-/* A job's name, from its start (its values are gone once it ends). */
-struct named {
-	unsigned long long	 seq;
-	char			*name;
-};
-
 struct junit {
 	struct sink		 sink;
 	struct capture		*cap;		/* borrowed */
@@ -50,32 +43,12 @@ struct junit {
 	struct buf		 out;		/* waits to be written to body */
 	int			 broken;	/* a write failed: said so */
 	struct xml_text		 text;		/* the stream being copied */
-	void			*names;		/* tsearch(3) tree of named */
 	unsigned long long	 tests;
 	unsigned long long	 failures;
 	unsigned long long	 errors;
 	time_t			 start;
 	struct timespec		 start_mono;
 };
-
-/* Order names by job number. */
-static int
-by_seq(const void *a, const void *b)
-{
-	const struct named	*x = a, *y = b;
-
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* Free one name, for tdestroy(3). */
-static void
-free_named(void *p)
-{
-	struct named	*n = p;
-
-	free(n->name);
-	free(n);
-}
 
 /* Create FILE and the temporary file for the testcases. */
 struct junit *
@@ -115,7 +88,6 @@ junit_free(struct junit *jr)
 		(void)close(jr->fd);
 	(void)close(jr->body);
 	buf_free(&jr->out);
-	tdestroy(jr->names, free_named);
 	free(jr);
 }
 
@@ -354,41 +326,6 @@ job_name(const struct job *j)
 	return b.data;
 }
 
-/* Sink: a job started; keep its name while its values are there. */
-static void
-junit_started(void *ctx, const struct job *j)
-{
-	struct junit	*jr = ctx;
-	struct named	 key = { .seq = j->seq }, *n, **found;
-
-	if ((found = tfind(&key, &jr->names, by_seq)) != NULL) {
-		free((*found)->name);
-		(*found)->name = job_name(j);
-		return;
-	}
-	n = xcalloc(1, sizeof(*n));
-	n->seq = j->seq;
-	n->name = job_name(j);
-	if (tsearch(n, &jr->names, by_seq) == NULL)
-		err(EXIT_FORKPOOL_ERROR, NULL);
-}
-
-/* The job's name, taken from the names kept at its start. */
-static char *
-take_name(struct junit *jr, const struct job *j)
-{
-	struct named	 key = { .seq = j->seq }, *n, **found;
-	char		*name;
-
-	if ((found = tfind(&key, &jr->names, by_seq)) == NULL)
-		return job_name(j);
-	n = *found;
-	(void)tdelete(&key, &jr->names, by_seq);
-	name = n->name;
-	free(n);
-	return name;
-}
-
 /* Add "<testcase name=... time=...>". */
 static void
 open_testcase(struct junit *jr, const char *name, double secs)
@@ -482,7 +419,7 @@ junit_printed(void *ctx, const struct job *j)
 	char		*name;
 	double		 secs = 0;
 
-	name = take_name(jr, j);
+	name = job_name(j);
 	if (jr->broken) {
 		free(name);
 		return -1;
@@ -519,7 +456,6 @@ junit_rejected(void *ctx, unsigned long long rec)
 }
 
 static const struct sink_ops	junit_ops = {
-	.started = junit_started,
 	.printed = junit_printed,
 	.rejected = junit_rejected,
 };

@@ -146,6 +146,7 @@ wire_capture(struct parts *p, const struct opts *o)
 	/* The sinks name the jobs' files or rows by their values. */
 	if (p->builder != NULL)
 		builder_keep_values(p->builder);
+	run_keep_values(p->run);
 	return 0;
 }
 

@@ -42,6 +42,7 @@ struct run {
 	int			 sink_error;
 	int			 halted;	/* --halt fired */
 	int			 halt_status;	/* the exit status it set */
+	int			 keep_values;	/* for the sinks, until release */
 	int			 cannot_run;	/* 126, 127: the template's
 						   program cannot run */
 };
@@ -73,6 +74,13 @@ run_add_sink(struct run *run, struct sink *sink)
 	if (run->nsinks == MAX_SINKS)
 		errx(EXIT_FORKPOOL_ERROR, "too many sinks");
 	run->sinks[run->nsinks++] = sink;
+}
+
+/* Jobs keep their values until released: sinks name them by them. */
+void
+run_keep_values(struct run *run)
+{
+	run->keep_values = 1;
 }
 
 /* The runner, for whether it is draining. */
@@ -368,7 +376,7 @@ job_finished(void *ctx, struct job *j)
 	 * The values were kept for rendering; the job runs no more.  The
 	 * results name the job's files or fill its row with them.
 	 */
-	if (run->opts->results == NULL)
+	if (!run->keep_values)
 		buf_free(&j->vals);
 	/* What an interrupted job wrote is incomplete: it is not printed. */
 	if (j->interrupted && j->out != NULL)

@@ -26,6 +26,12 @@ struct run	*run_new(const struct opts *, struct source *,
 		    const struct template *);
 void		 run_free(struct run *);
 
+/*
+ * Let jobs keep their values until they are released, for the sinks
+ * that name a job's files or rows by them (see builder_keep_values()).
+ */
+void		 run_keep_values(struct run *);
+
 /* Tell sink of every event from now on (in the order added). */
 void		 run_add_sink(struct run *, struct sink *);
 
