@@ -123,7 +123,7 @@ check-werror:
 check-asan: $(ASAN_BIN)
 	@logs=$$(mktemp -d); tap=$$logs.tap; \
 	opts="halt_on_error=1:exitcode=86:print_stacktrace=1:log_path=$$logs/report"; \
-	{ FORKPOOL="$$PWD/$(ASAN_BIN)" FORKPOOL_SANITIZED=1 \
+	{ FP_BIN="$$PWD/$(ASAN_BIN)" FORKPOOL_SANITIZED=1 \
 	    ASAN_OPTIONS="$$opts:detect_leaks=1:abort_on_error=0" \
 	    UBSAN_OPTIONS="$$opts" \
 	    bats --jobs 2 $(ASAN_TESTS); echo $$? >"$$tap.rc"; } | tee "$$tap"; \

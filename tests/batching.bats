@@ -108,7 +108,7 @@ ten_byte_records() {
 	# many records; finding how many fit took minutes when it took off one
 	# record at a time.
 	seq 100000 >records
-	run timeout 60 "$FORKPOOL" -X --dry-run echo '{}x{#}{#}{#}{#}{#}' <records
+	run timeout 60 "$FP_BIN" -X --dry-run echo '{}x{#}{#}{#}{#}{#}' <records
 	assert_success
 	# Every record once, in lines of at most 128 KiB that are nearly full:
 	# the 1.19 MB of words take 10 lines.

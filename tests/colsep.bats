@@ -16,7 +16,7 @@ setup() {
 cols() {
 	local pat=$1
 	shift
-	printf '%s\n' "$@" | "$FORKPOOL" -k --colsep "$pat" echo '{1}-{2}-{3}/{-1}'
+	printf '%s\n' "$@" | "$FP_BIN" -k --colsep "$pat" echo '{1}-{2}-{3}/{-1}'
 }
 
 # --- the pattern -------------------------------------------------------------
@@ -87,7 +87,7 @@ cols() {
 	assert_success
 	assert_output 'a-ba-b/b'
 
-	run --separate-stderr timeout 10 "$FORKPOOL" --colsep 'z*' "$SHOWARGS" ::: abc
+	run --separate-stderr timeout 10 "$FP_BIN" --colsep 'z*' "$SHOWARGS" ::: abc
 	assert_success
 	assert_output '4:<a><b><c><>'
 	assert_equal "$stderr" ""
@@ -103,7 +103,7 @@ cols() {
 	# 200,000 columns took 1 s and 1,000,000 took 25 s when each match
 	# cost the rest of the record; now both take a fraction of a second.
 	awk 'BEGIN { for (i = 1; i < 1000000; i++) printf "%d,", i; print "end" }' >in
-	run --separate-stderr timeout 10 "$FORKPOOL" --colsep , "$SHOWARGS" '{1}' '{999999}' '{-1}' '{1000001}' <in
+	run --separate-stderr timeout 10 "$FP_BIN" --colsep , "$SHOWARGS" '{1}' '{999999}' '{-1}' '{1000001}' <in
 	assert_success
 	assert_output '4:<1><999999><end><>'
 	assert_equal "$stderr" ""

@@ -14,7 +14,7 @@ setup() {
 
 # Long options printed by --help, one per line, sorted.
 help_long_options() {
-	"$FORKPOOL" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u
+	"$FP_BIN" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u
 }
 
 # bash_complete WORD...: run the bash completion function for the command line

@@ -44,7 +44,7 @@ crash_rounds() {
 	: >out
 	while ((KILLED < kills)); do
 		rm -f sid
-		setsid bash -c 'echo $$ >sid; exec "$@"' _ "$FORKPOOL" -j4 \
+		setsid bash -c 'echo $$ >sid; exec "$@"' _ "$FP_BIN" -j4 \
 			--joblog jl --resume "$@" "$CRASHJOB" {} "$pad" \
 			::: $(seq "$njobs") </dev/null >>out 2>>err 3>&- &
 		bg=$!
@@ -80,7 +80,7 @@ crash_rounds() {
 		OFFSETS="$OFFSETS $(stat -c %s out)"
 	done
 	STATUS_LAST=0
-	"$FORKPOOL" -j4 --joblog jl --resume "$@" "$CRASHJOB" {} "$pad" \
+	"$FP_BIN" -j4 --joblog jl --resume "$@" "$CRASHJOB" {} "$pad" \
 		::: $(seq "$njobs") </dev/null >>out 2>>err 3>&- || STATUS_LAST=$?
 }
 

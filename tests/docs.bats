@@ -29,14 +29,14 @@ rendered_man() {
 
 @test "man page is mdoc for forkpool in section 1" {
 	assert_file_exists "$MANPAGE"
-	run grep -E '^\.Dt[[:space:]]+FORKPOOL[[:space:]]+1([[:space:]]|$)' "$MANPAGE"
+	run grep -E '^\.Dt[[:space:]]+FP_BIN[[:space:]]+1([[:space:]]|$)' "$MANPAGE"
 	assert_success
 }
 
 @test "every long option printed by --help appears in the man page" {
 	require_cmd mandoc
 	local opts text o missing=()
-	opts=$("$FORKPOOL" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)
+	opts=$("$FP_BIN" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)
 	[ -n "$opts" ] || fail "--help printed no long options"
 	text=$(rendered_man)
 	while IFS= read -r o; do
@@ -48,7 +48,7 @@ rendered_man() {
 @test "every short option printed by --help appears in the man page" {
 	require_cmd mandoc
 	local opts text o missing=()
-	opts=$("$FORKPOOL" --help | grep -oE -- '(^|[[:space:],])-[[:alnum:]]([[:space:],]|$)' |
+	opts=$("$FP_BIN" --help | grep -oE -- '(^|[[:space:],])-[[:alnum:]]([[:space:],]|$)' |
 		grep -oE -- '-[[:alnum:]]' | sort -u)
 	[ -n "$opts" ] || fail "--help printed no short options"
 	text=$(rendered_man)
@@ -93,7 +93,7 @@ rendered_man() {
 	require_cmd mandoc
 	local msg
 	# the message itself, as forkpool prints it on a full device
-	msg=$("$FORKPOOL" echo ::: a 2>&1 >/dev/full) && fail "exit 0 on a full device"
+	msg=$("$FP_BIN" echo ::: a 2>&1 >/dev/full) && fail "exit 0 on a full device"
 	assert_equal "$msg" 'forkpool: write error on stdout: No space left on device'
 	run bash -c 'rendered_man() { mandoc -Tascii "$1" | sed "s/.\x08//g" | tr -s " \n" "  "; }; rendered_man "$1"' _ "$MANPAGE"
 	assert_output --partial "\"$msg\""

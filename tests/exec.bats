@@ -194,7 +194,7 @@ exec /bin/sh \"\$@\""
 @test "auto: a plain template is executed directly, not through the shell" {
 	local sh
 	sh=$(fake_shell fakesh)
-	run env FORKPOOL_SHELL="$sh" "$FORKPOOL" -k "$SHOWARGS" {} x{.}y ::: 'a b' c.d
+	run env FORKPOOL_SHELL="$sh" "$FP_BIN" -k "$SHOWARGS" {} x{.}y ::: 'a b' c.d
 	assert_success
 	assert_output $'2:<a b><xa by>\n2:<c.d><xcy>'
 	assert_file_not_exists "$BATS_TEST_TMPDIR/fakesh.log"
@@ -310,7 +310,7 @@ exec /bin/sh \"\$@\""
 @test "FORKPOOL_SHELL is the shell used for templates that need one" {
 	local sh
 	sh=$(fake_shell fakesh)
-	run env FORKPOOL_SHELL="$sh" "$FORKPOOL" "$SHOWARGS" {} '|' cat ::: x
+	run env FORKPOOL_SHELL="$sh" "$FP_BIN" "$SHOWARGS" {} '|' cat ::: x
 	assert_success
 	assert_output '1:<x>'
 	run cat "$BATS_TEST_TMPDIR/fakesh.log"
@@ -322,7 +322,7 @@ exec /bin/sh \"\$@\""
 	a=$(fake_shell fromopt)
 	b=$(fake_shell fromenv)
 	c=$(fake_shell bash)
-	run env SHELL="$c" FORKPOOL_SHELL="$b" "$FORKPOOL" --shell "$a" "$SHOWARGS" {} '|' cat ::: x
+	run env SHELL="$c" FORKPOOL_SHELL="$b" "$FP_BIN" --shell "$a" "$SHOWARGS" {} '|' cat ::: x
 	assert_success
 	assert_output '1:<x>'
 	run cat "$BATS_TEST_TMPDIR/fromopt.log"
@@ -335,7 +335,7 @@ exec /bin/sh \"\$@\""
 	local b c
 	b=$(fake_shell fromenv)
 	c=$(fake_shell bash)
-	run env SHELL="$c" FORKPOOL_SHELL="$b" "$FORKPOOL" "$SHOWARGS" {} '|' cat ::: x
+	run env SHELL="$c" FORKPOOL_SHELL="$b" "$FP_BIN" "$SHOWARGS" {} '|' cat ::: x
 	assert_success
 	assert_output '1:<x>'
 	assert_file_exists "$BATS_TEST_TMPDIR/fromenv.log"
@@ -347,7 +347,7 @@ exec /bin/sh \"\$@\""
 	for name in sh dash bash ksh mksh zsh; do
 		echo "checking SHELL=.../$name"
 		c=$(fake_shell "$name")
-		run env -u FORKPOOL_SHELL SHELL="$c" "$FORKPOOL" "$SHOWARGS" {} '|' cat ::: x
+		run env -u FORKPOOL_SHELL SHELL="$c" "$FP_BIN" "$SHOWARGS" {} '|' cat ::: x
 		assert_success
 		assert_output '1:<x>'
 		run cat "$BATS_TEST_TMPDIR/$name.log"
@@ -358,7 +358,7 @@ exec /bin/sh \"\$@\""
 @test "SHELL naming another shell is ignored in favour of /bin/sh" {
 	local c
 	c=$(fake_shell fish)
-	run env -u FORKPOOL_SHELL SHELL="$c" "$FORKPOOL" "$SHOWARGS" {} '|' cat ::: x
+	run env -u FORKPOOL_SHELL SHELL="$c" "$FP_BIN" "$SHOWARGS" {} '|' cat ::: x
 	assert_success
 	assert_output '1:<x>'
 	assert_file_not_exists "$BATS_TEST_TMPDIR/fish.log"

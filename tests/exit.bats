@@ -216,7 +216,7 @@ LONG_OPTS=(--arg-file --null --delimiter --colsep --no-run-if-empty --link
 	fi
 	for o in --help --version; do
 		run --separate-stderr "${check[@]}" \
-			"$FORKPOOL" --termseq TERM,10,KILL,5 "$o"
+			"$FP_BIN" --termseq TERM,10,KILL,5 "$o"
 		assert_success
 		assert_equal "$stderr" ""
 	done
@@ -236,7 +236,7 @@ LONG_OPTS=(--arg-file --null --delimiter --colsep --no-run-if-empty --link
 }
 
 @test "a missing program named in the template: reported once, no more jobs, exit 127" {
-	run -127 --separate-stderr bash -c 'seq 1000 | "$FORKPOOL" -j3 no-such-program-xyz'
+	run -127 --separate-stderr bash -c 'seq 1000 | "$FP_BIN" -j3 no-such-program-xyz'
 	assert_failure 127
 	assert_output ''
 	assert_equal "$stderr" "forkpool: no-such-program-xyz: command not found
@@ -246,7 +246,7 @@ forkpool: starting no more jobs: the command cannot run"
 @test "a program that cannot be run, named in the template: reported once, exit 126" {
 	printf 'echo hi\n' >noexec
 	chmod -x noexec
-	run --separate-stderr bash -c 'seq 100 | "$FORKPOOL" -j1 ./noexec'
+	run --separate-stderr bash -c 'seq 100 | "$FP_BIN" -j1 ./noexec'
 	assert_failure 126
 	assert_output ''
 	assert_equal "$stderr" "forkpool: ./noexec: Permission denied
@@ -278,7 +278,7 @@ forkpool: starting no more jobs: the command cannot run"
 
 @test "stdin closed at start: input read from -a does not land on the wrong descriptor" {
 	printf 'a\nb\n' >in
-	run bash -c '"$FORKPOOL" -k -a in echo <&-'
+	run bash -c '"$FP_BIN" -k -a in echo <&-'
 	assert_success
 	assert_output $'a\nb'
 }

@@ -93,7 +93,7 @@ teardown() {
 }
 
 @test "--files removes the files whose names could not be printed: stdout full" {
-	run --separate-stderr bash -c 'seq 5 | "$FORKPOOL" -k --files --tmpdir t.d echo >/dev/full'
+	run --separate-stderr bash -c 'seq 5 | "$FP_BIN" -k --files --tmpdir t.d echo >/dev/full'
 	assert_failure 255
 	assert_equal "$stderr" "forkpool: write error on stdout: No space left on device"
 	assert_equal "$(ls t.d | wc -l)" 0
@@ -101,7 +101,7 @@ teardown() {
 
 @test "--files removes the files whose names could not be printed: stdout closed" {
 	# the reader is gone before the other jobs end
-	run bash -c '(echo 0; seq 20 | sed s/.*/0.5/) | "$FORKPOOL" --files -j4 -k --tmpdir t.d "sleep {}; echo {}" | head -1; echo "${PIPESTATUS[1]}"'
+	run bash -c '(echo 0; seq 20 | sed s/.*/0.5/) | "$FP_BIN" --files -j4 -k --tmpdir t.d "sleep {}; echo {}" | head -1; echo "${PIPESTATUS[1]}"'
 	assert_equal "${lines[1]}" 141
 	assert_equal "$(ls t.d)" "${lines[0]#t.d/}"
 	assert_equal "$(cat "${lines[0]}")" "0"

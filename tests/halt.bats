@@ -178,7 +178,7 @@ teardown() {
 }
 
 @test "--halt now,fail=1: a rejected record is a failure and halts" {
-	run --separate-stderr bash -c "printf 'a\nb\0x\nc\nd\n' | \"\$FORKPOOL\" -j1 --halt now,fail=1 echo"
+	run --separate-stderr bash -c "printf 'a\nb\0x\nc\nd\n' | \"\$FP_BIN\" -j1 --halt now,fail=1 echo"
 	assert_failure 126
 	assert_output 'a'
 	assert_equal "$stderr" "forkpool: input record 2: contains a NUL byte
@@ -186,7 +186,7 @@ forkpool: --halt: input record 2 rejected; ending the running jobs"
 }
 
 @test "--halt soon,fail=2: a rejected record and a failed job add up" {
-	run --separate-stderr bash -c "printf '0\n%0500d\n3\n0\n' 0 | \"\$FORKPOOL\" -j1 -s 100 --halt soon,fail=2 \"\$EX\""
+	run --separate-stderr bash -c "printf '0\n%0500d\n3\n0\n' 0 | \"\$FP_BIN\" -j1 -s 100 --halt soon,fail=2 \"\$EX\""
 	assert_failure 3
 	assert_equal "$(ran)" '1 2'
 	assert_equal "${stderr%%$'\n'*}" 'forkpool: input record 2: too long for a command line of 100 bytes'

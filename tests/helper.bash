@@ -7,34 +7,34 @@ load /usr/lib/bats/bats-file/load
 # The tests directory (this file's), also for the test files below it.
 FP_TESTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 
-# The binary under test (override with FORKPOOL=/path/to/forkpool), always absolute.
-FORKPOOL="${FORKPOOL:-$FP_TESTS/../forkpool}"
-if [[ $FORKPOOL != /* ]]; then
-	FORKPOOL="$PWD/$FORKPOOL"
+# The binary under test (override with FP_BIN=/path/to/forkpool), always absolute.
+FP_BIN="${FP_BIN:-$FP_TESTS/../forkpool}"
+if [[ $FP_BIN != /* ]]; then
+	FP_BIN="$PWD/$FP_BIN"
 fi
-if _fp_dir=$(cd "${FORKPOOL%/*}" 2>/dev/null && pwd -P); then
-	FORKPOOL="$_fp_dir/${FORKPOOL##*/}"
+if _fp_dir=$(cd "${FP_BIN%/*}" 2>/dev/null && pwd -P); then
+	FP_BIN="$_fp_dir/${FP_BIN##*/}"
 fi
 unset _fp_dir
-export FORKPOOL
+export FP_BIN
 
 # Top of the source tree (man/, completions/ live there).
 FP_ROOT="$(cd "$FP_TESTS/.." && pwd -P)"
 export FP_ROOT
 
 # Tests must not depend on how the calling environment configured forkpool.
-unset FORKPOOL_SHELL FORKPOOL_SEQ FORKPOOL_SLOT PARALLEL_SEQ PARALLEL_JOBSLOT
+unset FORKPOOL FORKPOOL_SHELL FORKPOOL_SEQ FORKPOOL_SLOT PARALLEL_SEQ PARALLEL_JOBSLOT
 
 # Run the binary under test.
 fp() {
-	"$FORKPOOL" "$@"
+	"$FP_BIN" "$@"
 }
 
 # fpin INPUT ARGS...: run forkpool ARGS with the literal string INPUT on stdin.
 fpin() {
 	local input=$1
 	shift
-	printf '%s' "$input" | "$FORKPOOL" "$@"
+	printf '%s' "$input" | "$FP_BIN" "$@"
 }
 
 # require_cmd NAME: skip the test when NAME is not installed; under CI=true a
@@ -77,7 +77,7 @@ mkscript() {
 # Common per-test setup: check the binary exists and create small job scripts.
 #   SHOWARGS  prints "ARGC:" followed by "<ARG>" for every argument, then a newline
 fp_setup() {
-	[[ -x $FORKPOOL ]] || fail "forkpool binary not found or not executable: $FORKPOOL"
+	[[ -x $FP_BIN ]] || fail "forkpool binary not found or not executable: $FP_BIN"
 	SHOWARGS=$(mkscript showargs 'printf "%s:" "$#"
 for a in "$@"; do printf "<%s>" "$a"; done
 printf "\n"')
@@ -146,7 +146,7 @@ wait_files() {
 # A shell without job control starts background commands with SIGINT
 # ignored, which forkpool keeps: env gives it back its default.
 start_fp() {
-	env --default-signal=INT "$FORKPOOL" "$@" </dev/null >out 2>err 3>&- &
+	env --default-signal=INT "$FP_BIN" "$@" </dev/null >out 2>err 3>&- &
 	FP_PID=$!
 }
 

@@ -42,7 +42,7 @@ in_pty() {
 
 @test "without --tty, a job that reads the terminal is reported and ended, the others run; exit 1" {
 	require_cmd script
-	run --separate-stderr in_pty '' '"$FORKPOOL" -k -j2 --joblog jl "case {} in 1) read x </dev/tty;; esac; echo done {}" ::: 1 2 2>err; echo "status=$?"'
+	run --separate-stderr in_pty '' '"$FP_BIN" -k -j2 --joblog jl "case {} in 1) read x </dev/tty;; esac; echo done {}" ::: 1 2 2>err; echo "status=$?"'
 	assert_output $'done 2\nstatus=1'
 	assert_equal "$(cat err)" 'forkpool: job 1: stopped on terminal input (SIGTTIN); ending it: --tty gives jobs the terminal'
 	# ended by the termination sequence's first TERM
@@ -53,7 +53,7 @@ in_pty() {
 @test "without --tty, a job that sets up the terminal is reported and ended; exit 1" {
 	require_cmd script
 	require_cmd stty
-	run --separate-stderr in_pty '' '"$FORKPOOL" ": {}; exec stty echo </dev/tty" ::: 1 2>err; echo "status=$?"'
+	run --separate-stderr in_pty '' '"$FP_BIN" ": {}; exec stty echo </dev/tty" ::: 1 2>err; echo "status=$?"'
 	assert_output 'status=1'
 	assert_equal "$(cat err)" 'forkpool: job 1: stopped on terminal output or settings (SIGTTOU); ending it: --tty gives jobs the terminal'
 }
@@ -62,14 +62,14 @@ in_pty() {
 	require_cmd script
 	# fields 5 and 8 of /proc/PID/stat: the process group and the
 	# terminal's foreground group
-	run --separate-stderr in_pty $'hello\nworld\n' '"$FORKPOOL" --tty "read x; echo \"{} got \$x\"; read -r _ _ _ _ pg _ _ fg _ </proc/\$\$/stat; [ \"\$pg\" = \"\$fg\" ] && echo \"{} foreground\"; [ -t 1 ] && echo \"{} slot \$FORKPOOL_SLOT\"" ::: 1 2 2>err; echo "status=$?"'
+	run --separate-stderr in_pty $'hello\nworld\n' '"$FP_BIN" --tty "read x; echo \"{} got \$x\"; read -r _ _ _ _ pg _ _ fg _ </proc/\$\$/stat; [ \"\$pg\" = \"\$fg\" ] && echo \"{} foreground\"; [ -t 1 ] && echo \"{} slot \$FORKPOOL_SLOT\"" ::: 1 2 2>err; echo "status=$?"'
 	assert_output $'hello\nworld\n1 got hello\n1 foreground\n1 slot 1\n2 got world\n2 foreground\n2 slot 1\nstatus=0'
 	assert_equal "$(cat err)" ''
 }
 
 @test "--tty with --group: the job reads the terminal, its output is held and printed whole" {
 	require_cmd script
-	run --separate-stderr in_pty $'hello\n' '"$FORKPOOL" --tty --group "read x; [ -t 1 ] || echo \"{} got \$x\"" ::: 1 2>err; echo "status=$?"'
+	run --separate-stderr in_pty $'hello\n' '"$FP_BIN" --tty --group "read x; [ -t 1 ] || echo \"{} got \$x\"" ::: 1 2>err; echo "status=$?"'
 	assert_output $'hello\n1 got hello\nstatus=0'
 	assert_equal "$(cat err)" ''
 }
@@ -78,7 +78,7 @@ in_pty() {
 	require_cmd script
 	# the job stops itself as Ctrl-Z would stop it; once continued, it
 	# says whether its group is the terminal's foreground group
-	in_pty '' '"$FORKPOOL" --tty "kill -TSTP \$\$; read -r _ _ _ _ pg _ _ fg _ </proc/\$\$/stat; [ \"\$pg\" = \"\$fg\" ] && echo \"{} foreground again\"" ::: 1 2>err & echo $! >fp.pid; wait $!; echo "status=$?"' >pty.out &
+	in_pty '' '"$FP_BIN" --tty "kill -TSTP \$\$; read -r _ _ _ _ pg _ _ fg _ </proc/\$\$/stat; [ \"\$pg\" = \"\$fg\" ] && echo \"{} foreground again\"" ::: 1 2>err & echo $! >fp.pid; wait $!; echo "status=$?"' >pty.out &
 	local pty=$! i
 	wait_files 1 fp.pid
 	for ((i = 0; i < 100; i++)); do
@@ -94,7 +94,7 @@ in_pty() {
 
 @test "--tty without a controlling terminal: exit 255 naming --tty and /dev/tty" {
 	require_cmd setsid
-	run --separate-stderr setsid -w "$FORKPOOL" --tty touch ran ::: x </dev/null
+	run --separate-stderr setsid -w "$FP_BIN" --tty touch ran ::: x </dev/null
 	assert_failure 255
 	assert_output ''
 	assert_equal "$stderr" 'forkpool: --tty: /dev/tty: No such device or address'
@@ -115,7 +115,7 @@ in_pty() {
 	local t0 t1
 	t0=$(now_ms)
 	# without KILL in the sequence, only SIGCONT lets the TERM act
-	run --separate-stderr timeout -k 1 20 "$FORKPOOL" --joblog jl --timeout 0.3 --termseq TERM,5000 'kill -STOP $$; echo {}' ::: x
+	run --separate-stderr timeout -k 1 20 "$FP_BIN" --joblog jl --timeout 0.3 --termseq TERM,5000 'kill -STOP $$; echo {}' ::: x
 	t1=$(now_ms)
 	assert_failure 1
 	assert_output ''

@@ -170,7 +170,7 @@ $(printf '2\t:\tT\tR\t0\t0\t0\t0\techo b')"
 		exec {fd}<>go
 		pids=()
 		for k in 1 2 3 4; do
-			(read -r _ <go && exec "$FORKPOOL" --joblog +jl true ::: "$k") &
+			(read -r _ <go && exec "$FP_BIN" --joblog +jl true ::: "$k") &
 			pids+=($!)
 		done
 		sleep 0.05
@@ -218,7 +218,7 @@ echo plain"
 	assert_equal "$(ran)" '1 2'
 	rm -f ran.*
 	run --separate-stderr bash -c 'printf "a\0%s\0c\0" "$1" |
-		"$FORKPOOL" -0 -j1 --joblog jl --resume "$EX" 0' _ "$forged"
+		"$FP_BIN" -0 -j1 --joblog jl --resume "$EX" 0' _ "$forged"
 	assert_success
 	assert_equal "$(ran)" '3'
 	run bash -c 'tail -n +2 jl | cut -f 1 | paste -sd " "'
@@ -346,7 +346,7 @@ echo plain"
 			printf '%s\n' "$HEADER"
 			printf '%s\t:\t1.000\t     0.100\t0\t0\t0\t0\tx\n' "$seq"
 		} >jl
-		run --separate-stderr timeout 20 "$FORKPOOL" --joblog jl --resume "$EX" ::: 0
+		run --separate-stderr timeout 20 "$FP_BIN" --joblog jl --resume "$EX" ::: 0
 		assert_failure 255
 		assert_equal "$stderr" "forkpool: jl:2: bad row: Seq \"$seq\" is too large"
 		assert_equal "$(ran)" ''
@@ -436,10 +436,10 @@ echo plain"
 			if (s % 10 == 1 || (s % 3 == 0 && s % 9 != 0))
 				print "echo " s
 	}')"
-	run --separate-stderr bash -c 'seq 100005 | "$FORKPOOL" --dry-run --joblog jl --resume echo'
+	run --separate-stderr bash -c 'seq 100005 | "$FP_BIN" --dry-run --joblog jl --resume echo'
 	assert_success
 	assert_output "$(seq 100001 100005 | sed 's/^/echo /')"
-	run --separate-stderr bash -c 'seq 100005 | "$FORKPOOL" --dry-run --joblog jl --resume-failed echo'
+	run --separate-stderr bash -c 'seq 100005 | "$FP_BIN" --dry-run --joblog jl --resume-failed echo'
 	assert_success
 	assert_equal "$output" "$(awk 'BEGIN {
 		for (s = 1; s <= 100005; s++)
@@ -457,7 +457,7 @@ echo plain"
 		printf '9223372036854775807\t:\t1.000\t     0.100\t0\t0\t0\t0\tx\n'
 	} >jl
 	# a map with a bit per job number took 1 GiB for 4294967295
-	run --separate-stderr bash -c 'ulimit -v 100000 && exec "$FORKPOOL" -j1 --joblog jl --resume "$EX" 0 ::: a b c'
+	run --separate-stderr bash -c 'ulimit -v 100000 && exec "$FP_BIN" -j1 --joblog jl --resume "$EX" 0 ::: a b c'
 	assert_success
 	assert_equal "$stderr" ''
 	assert_equal "$(ran)" '1 3'
@@ -636,7 +636,7 @@ overlap_job() {
 }
 
 @test "--joblog - with a closed stdout exits 141 without a message" {
-	run --separate-stderr bash -c '"$FORKPOOL" --joblog - "sleep 0.2; : {}" ::: 1 2 3 | true; echo "${PIPESTATUS[0]}"'
+	run --separate-stderr bash -c '"$FP_BIN" --joblog - "sleep 0.2; : {}" ::: 1 2 3 | true; echo "${PIPESTATUS[0]}"'
 	assert_output 141
 	assert_equal "$stderr" ""
 }
@@ -644,7 +644,7 @@ overlap_job() {
 @test "--joblog - never blocks on a slow reader: --timeout still ends a job on time" {
 	# 300 rows of 2 KB fill the pipe long before the reader wakes after 4 s
 	run bash -c 'pad=$(printf "%02000d" 0); { echo 30; seq 300 | sed s/.*/0/; } |
-	    "$FORKPOOL" -j2 --timeout 1 --joblog - "sleep {}; : $pad" | { sleep 4; cat; }'
+	    "$FP_BIN" -j2 --timeout 1 --joblog - "sleep {}; : $pad" | { sleep 4; cat; }'
 	assert_success
 	assert_equal "${#lines[@]}" 302
 	run awk -F'\t' '$1 == 1 && $4 < 2.5 { print "on time" }' <<<"$output"
@@ -661,7 +661,7 @@ overlap_job() {
 	# under ptrace
 	ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 run strace -o /dev/null \
 	    -P log.fifo -e trace=openat -e inject=openat:delay_enter=300000:when=2 \
-	    "$FORKPOOL" -k --joblog log.fifo echo ::: a b
+	    "$FP_BIN" -k --joblog log.fifo echo ::: a b
 	assert_success
 	wait "$reader"
 	assert_equal "$(wc -l <got)" 3

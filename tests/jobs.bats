@@ -23,7 +23,7 @@ ls "$d" | grep -c "^run\." >>"$d/seen.$id"
 rm -f "$d/run.$id"')
 }
 
-# measure NJOBS WANT FORKPOOL-OPTIONS...: run NJOBS conc jobs that wait for
+# measure NJOBS WANT FP_BIN-OPTIONS...: run NJOBS conc jobs that wait for
 # WANT of them to run at once, and print
 # "<jobs that ran> <largest concurrency seen>".
 measure() {
@@ -32,7 +32,7 @@ measure() {
 	local d="$BATS_TEST_TMPDIR/conc.d"
 	rm -rf "$d"
 	mkdir "$d"
-	"$FORKPOOL" "$@" "$CONC" "$d" {} "$want" ::: $(seq "$n") || return
+	"$FP_BIN" "$@" "$CONC" "$d" {} "$want" ::: $(seq "$n") || return
 	printf '%s %s\n' "$(ls "$d" | grep -c '^seen\.')" "$(cat "$d"/seen.* | sort -n | tail -n 1)"
 }
 
@@ -181,7 +181,7 @@ rmdir "$d/slot.$FORKPOOL_SLOT"')
 @test "jobs inherit the environment" {
 	local s
 	s=$(mkscript showenv 'echo "$FP_TEST_INHERIT $1"')
-	run env FP_TEST_INHERIT=inherited "$FORKPOOL" "$s" ::: x
+	run env FP_TEST_INHERIT=inherited "$FP_BIN" "$s" ::: x
 	assert_success
 	assert_output 'inherited x'
 }

@@ -140,7 +140,7 @@ counts() {
 }
 
 @test "--junit: a rejected input record is an error testcase" {
-	run --separate-stderr bash -c 'printf "a\nb\0c\nd\n" | "$FORKPOOL" -k --junit r.xml echo'
+	run --separate-stderr bash -c 'printf "a\nb\0c\nd\n" | "$FP_BIN" -k --junit r.xml echo'
 	assert_failure 1
 	assert_output $'a\nd'
 	assert_equal "$stderr" "forkpool: input record 2: contains a NUL byte"
@@ -191,7 +191,7 @@ counts() {
 @test "--junit with 12 MiB of output: the report holds it all, the output is printed, memory stays small" {
 	require_cmd /usr/bin/time
 	skip_if_sanitized "peak RSS"
-	run bash -c '/usr/bin/time -f %M -o rss "$FORKPOOL" --junit r.xml ": {}; head -c 12582912 /dev/zero | tr \"\\0\" x; echo; echo done >&2" ::: 1 2>err | wc -c; cat err rss'
+	run bash -c '/usr/bin/time -f %M -o rss "$FP_BIN" --junit r.xml ": {}; head -c 12582912 /dev/zero | tr \"\\0\" x; echo; echo done >&2" ::: 1 2>err | wc -c; cat err rss'
 	assert_success
 	assert_equal "${lines[0]}" 12582913
 	assert_equal "${lines[1]}" "done"

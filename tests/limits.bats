@@ -53,7 +53,7 @@ mem_available_kb() {
 @test "--load below the load average starts no job" {
 	require_cmd timeout
 	awk '{ exit !($1 > 0.0001) }' /proc/loadavg || skip "the load average is 0"
-	run --separate-stderr timeout 3 "$FORKPOOL" --load 0.0001 touch ran ::: x
+	run --separate-stderr timeout 3 "$FP_BIN" --load 0.0001 touch ran ::: x
 	assert_failure 124
 	assert_output ''
 	assert_file_not_exists ran
@@ -61,7 +61,7 @@ mem_available_kb() {
 
 @test "--memfree 100T starts no job" {
 	require_cmd timeout
-	run --separate-stderr timeout 2 "$FORKPOOL" --memfree 100T touch ran ::: x
+	run --separate-stderr timeout 2 "$FP_BIN" --memfree 100T touch ran ::: x
 	assert_failure 124
 	assert_output ''
 	assert_file_not_exists ran
@@ -91,7 +91,7 @@ mem_available_kb() {
 @test "ulimit -n 20 with -j 50: one warning naming the lowered number; every job runs" {
 	run --separate-stderr bash -c "$CLOSE_FDS"'
 		ulimit -n 20
-		exec "$FORKPOOL" -j 50 echo ::: $(seq 50)'
+		exec "$FP_BIN" -j 50 echo ::: $(seq 50)'
 	assert_success
 	assert_equal "$(sort -n <<<"$output")" "$(seq 50)"
 	[[ $stderr =~ ^forkpool:\ -j\ 50:\ lowered\ to\ ([0-9]+)\ jobs?\ at\ once\ \(the\ open\ files\ limit\)$ ]] ||
@@ -107,7 +107,7 @@ mem_available_kb() {
 	s=$(mkscript slow 'sleep 0.2; echo "$1"')
 	run --separate-stderr bash -c "$CLOSE_FDS"'
 		ulimit -n 30
-		exec "$FORKPOOL" -j 10 "$0" ::: $(seq 12) 10<&0 11<&0 12<&0 13<&0 14<&0 15<&0 16<&0 17<&0 18<&0 19<&0 20<&0' "$s" </dev/null
+		exec "$FP_BIN" -j 10 "$0" ::: $(seq 12) 10<&0 11<&0 12<&0 13<&0 14<&0 15<&0 16<&0 17<&0 18<&0 19<&0 20<&0' "$s" </dev/null
 	assert_success
 	assert_equal "$(sort -n <<<"$output")" "$(seq 12)"
 	[[ $stderr =~ ^forkpool:\ out\ of\ file\ descriptors:\ running\ at\ most\ ([0-9]+)\ jobs?\ at\ once$ ]] ||
@@ -133,7 +133,7 @@ fi
 head -c 262144 /dev/zero | tr "\0" "$(($1 % 10))"; echo')
 	run --separate-stderr bash -c "$CLOSE_FDS"'
 		ulimit -n 30
-		exec "$FORKPOOL" -k -j 10 --tmpdir . "$0" ::: $(seq 30) 10<&0 11<&0 12<&0 13<&0 14<&0 15<&0 16<&0 17<&0 18<&0 19<&0' "$s" </dev/null
+		exec "$FP_BIN" -k -j 10 --tmpdir . "$0" ::: $(seq 30) 10<&0 11<&0 12<&0 13<&0 14<&0 15<&0 16<&0 17<&0 18<&0 19<&0' "$s" </dev/null
 	assert_success
 	[[ $stderr =~ ^forkpool:\ out\ of\ file\ descriptors:\ running\ at\ most\ 6\ jobs\ at\ once$ ]] ||
 		fail "unexpected diagnostics: $stderr"
@@ -153,7 +153,7 @@ head -c 262144 /dev/zero | tr "\0" "$(($1 % 10))"; echo')
 	printf '#!/bin/bash\necho "$1 $EPOCHREALTIME"\nexec sleep 0.3\n' >"$SHARED_DIR/job"
 	chmod 755 "$SHARED_DIR/job"
 	# nobody may not reach the build tree (a private temporary clone)
-	cp "$FORKPOOL" "$SHARED_DIR/forkpool"
+	cp "$FP_BIN" "$SHARED_DIR/forkpool"
 	chmod 755 "$SHARED_DIR/forkpool"
 	local others
 	others=$(ps -L -u nobody --no-headers 2>/dev/null | wc -l)
@@ -169,7 +169,7 @@ head -c 262144 /dev/zero | tr "\0" "$(($1 % 10))"; echo')
 }
 
 @test "no job can start and none is running: said once, every record fails at once" {
-	run --separate-stderr timeout 20 bash -c 'ulimit -n 7; seq 3 | "$FORKPOOL" -j4 echo'
+	run --separate-stderr timeout 20 bash -c 'ulimit -n 7; seq 3 | "$FP_BIN" -j4 echo'
 	assert_failure 3
 	assert_output ''
 	assert_equal "$stderr" "forkpool: -j 4: the open files limit (7) leaves room for one job at most
@@ -178,7 +178,7 @@ forkpool: 2 more jobs could not start: out of file descriptors"
 }
 
 @test "no job can start under a joblog: each record has its failed row" {
-	run --separate-stderr timeout 20 bash -c 'ulimit -n 8; seq 2 | "$FORKPOOL" -j1 --joblog jl echo'
+	run --separate-stderr timeout 20 bash -c 'ulimit -n 8; seq 2 | "$FP_BIN" -j1 --joblog jl echo'
 	assert_failure 2
 	assert_equal "$(cut -f1,7 jl | tail -n +2)" $'1\t126\n2\t126'
 }

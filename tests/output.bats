@@ -20,14 +20,14 @@ while [ ! -e "$1" ] && [ "$i" -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
 if [ -e "$1" ]; then echo released; else echo timeout; fi')
 }
 
-# early_output LIMIT FORKPOOL-OPTIONS...: run one held job; a reader creates
+# early_output LIMIT FP_BIN-OPTIONS...: run one held job; a reader creates
 # the flag as soon as it sees "first".  Output is "first" followed by
 # "released" when forkpool passed the line on before the job ended.
 early_output() {
 	local limit=$1
 	shift
 	local flag="$BATS_TEST_TMPDIR/flag.$RANDOM"
-	"$FORKPOOL" "$@" "$HELD" "$flag" "$limit" ::: x | while IFS= read -r line; do
+	"$FP_BIN" "$@" "$HELD" "$flag" "$limit" ::: x | while IFS= read -r line; do
 		printf '%s\n' "$line"
 		if [ "$line" = first ]; then : >"$flag"; fi
 	done
@@ -75,7 +75,7 @@ while [ $i -lt 4 ]; do echo "$1 out $i"; echo "$1 err $i" >&2; sleep 0.05; i=$((
 @test "--group: large concurrent outputs on both streams stay whole per job" {
 	local s
 	s=$(mkscript big 'seq 30000 | sed "s/^/$1 out /"; seq 30000 | sed "s/^/$1 err /" >&2')
-	run bash -c '"$FORKPOOL" -j4 "$1" ::: a b c d 2>&1 | cut -d" " -f1,2 | uniq -c | sed "s/^ *//"' _ "$s"
+	run bash -c '"$FP_BIN" -j4 "$1" ::: a b c d 2>&1 | cut -d" " -f1,2 | uniq -c | sed "s/^ *//"' _ "$s"
 	assert_success
 	assert_equal "${#lines[@]}" 8
 	local i id
@@ -151,7 +151,7 @@ while [ $i -lt 4 ]; do echo "$1 out $i"; echo "$1 err $i" >&2; sleep 0.05; i=$((
 	local s
 	s=$(mkscript mib 'i=0
 while [ $i -lt 3 ]; do head -c 1048576 /dev/zero | tr "\0" "$1"; echo; i=$((i + 1)); done')
-	run bash -c 'set -o pipefail; "$FORKPOOL" --line-buffer -j4 "$1" ::: a b c d |
+	run bash -c 'set -o pipefail; "$FP_BIN" --line-buffer -j4 "$1" ::: a b c d |
 		awk "{ n++; c = substr(\$0, 1, 1); if (length(\$0) != 1048576 || gsub(c, \"\") != 1048576) bad++; cnt[c]++ }
 		     END { printf \"%d %d a%d b%d c%d d%d\n\", n, bad, cnt[\"a\"], cnt[\"b\"], cnt[\"c\"], cnt[\"d\"] }"' _ "$s"
 	assert_success
@@ -245,7 +245,7 @@ esac'
 	local s t="$BATS_TEST_TMPDIR/spill.d" flag="$BATS_TEST_TMPDIR/flag"
 	mkdir "$t"
 	s=$(make_spill_script)
-	run bash -c 'set -o pipefail; "$FORKPOOL" -k -j2 --tmpdir "$1" "$2" "$3" "$1" {} ::: wait big | cksum' _ "$t" "$s" "$flag"
+	run bash -c 'set -o pipefail; "$FP_BIN" -k -j2 --tmpdir "$1" "$2" "$3" "$1" {} ::: wait big | cksum' _ "$t" "$s" "$flag"
 	assert_success
 	local got=$output
 	run bash -c '{ echo released; seq 13000000; } | cksum'
@@ -263,7 +263,7 @@ esac'
 	local s t="$BATS_TEST_TMPDIR/envtmp.d" flag="$BATS_TEST_TMPDIR/flag"
 	mkdir "$t"
 	s=$(make_spill_script)
-	run env TMPDIR="$t" bash -c 'set -o pipefail; "$FORKPOOL" -k -j2 "$2" "$3" "$1" {} ::: wait big | wc -c' _ "$t" "$s" "$flag"
+	run env TMPDIR="$t" bash -c 'set -o pipefail; "$FP_BIN" -k -j2 "$2" "$3" "$1" {} ::: wait big | wc -c' _ "$t" "$s" "$flag"
 	assert_success
 	local got=$output
 	run bash -c '{ echo released; seq 13000000; } | wc -c'
@@ -284,18 +284,18 @@ esac'
 esac')
 	want=$({ echo first; seq 3000000; } | cksum)
 	wanterr=$(seq 800000 | cksum)
-	run bash -c 'set -o pipefail; "$FORKPOOL" -k -j2 "$1" ::: 1 2 2>"$2" | cksum' _ "$s" "$BATS_TEST_TMPDIR/e1"
+	run bash -c 'set -o pipefail; "$FP_BIN" -k -j2 "$1" ::: 1 2 2>"$2" | cksum' _ "$s" "$BATS_TEST_TMPDIR/e1"
 	assert_success
 	assert_output "$want"
 	assert_equal "$(cksum <"$BATS_TEST_TMPDIR/e1")" "$wanterr"
-	"$FORKPOOL" -k -j2 "$s" ::: 1 2 >"$BATS_TEST_TMPDIR/o2" 2>"$BATS_TEST_TMPDIR/e2"
+	"$FP_BIN" -k -j2 "$s" ::: 1 2 >"$BATS_TEST_TMPDIR/o2" 2>"$BATS_TEST_TMPDIR/e2"
 	assert_equal "$(cksum <"$BATS_TEST_TMPDIR/o2")" "$want"
 	assert_equal "$(cksum <"$BATS_TEST_TMPDIR/e2")" "$wanterr"
 	echo first >"$BATS_TEST_TMPDIR/o3"
-	"$FORKPOOL" -k -j2 "$s" ::: 1 2 >>"$BATS_TEST_TMPDIR/o3" 2>>"$BATS_TEST_TMPDIR/e3"
+	"$FP_BIN" -k -j2 "$s" ::: 1 2 >>"$BATS_TEST_TMPDIR/o3" 2>>"$BATS_TEST_TMPDIR/e3"
 	assert_equal "$(cksum <"$BATS_TEST_TMPDIR/o3")" "$({ echo first; echo first; seq 3000000; } | cksum)"
 	assert_equal "$(cksum <"$BATS_TEST_TMPDIR/e3")" "$wanterr"
-	run bash -c 'set -o pipefail; "$FORKPOOL" -k -j2 --tag "$1" ::: 1 2 2>/dev/null | cksum' _ "$s"
+	run bash -c 'set -o pipefail; "$FP_BIN" -k -j2 --tag "$1" ::: 1 2 2>/dev/null | cksum' _ "$s"
 	assert_success
 	assert_output "$({ printf '1\tfirst\n'; seq 3000000 | sed 's/^/2\t/'; } | cksum)"
 }
@@ -308,7 +308,7 @@ esac')
 	s=$(mkscript lots 'sleep 0.5; seq 20000')
 	for mode in --group -k --line-buffer; do
 		echo "checking $mode"
-		run bash -c 'seq 200 | timeout 20 "$FORKPOOL" "$1" "$2" 2>"$3" | head -n 1; echo "status=${PIPESTATUS[1]}"' \
+		run bash -c 'seq 200 | timeout 20 "$FP_BIN" "$1" "$2" 2>"$3" | head -n 1; echo "status=${PIPESTATUS[1]}"' \
 			_ "$mode" "$s" "$BATS_TEST_TMPDIR/err"
 		assert_output $'1\nstatus=141'
 		run cat "$BATS_TEST_TMPDIR/err"
@@ -319,7 +319,7 @@ esac')
 @test "stdout closed by the reader while held output was on disk: exit 141, no message" {
 	# 4 jobs of 6.9 MB at -j2: what waits for stdout is held past the
 	# memory budget, in the spill file, when head goes
-	run --separate-stderr bash -c '"$FORKPOOL" -j2 "seq {}" ::: 1000000 1000000 1000000 1000000 |
+	run --separate-stderr bash -c '"$FP_BIN" -j2 "seq {}" ::: 1000000 1000000 1000000 1000000 |
 		head -n 1; echo "status=${PIPESTATUS[0]}"'
 	assert_output $'1\nstatus=141'
 	assert_equal "$stderr" ''
@@ -331,7 +331,7 @@ stalled() {
 	mkfifo stall
 	sleep 60 <stall &
 	READER_PID=$!
-	"$FORKPOOL" "$@" </dev/null >stall 2>err 3>&- &
+	"$FP_BIN" "$@" </dev/null >stall 2>err 3>&- &
 	FP_PID=$!
 }
 
@@ -383,14 +383,14 @@ gone() {
 }
 
 @test "a slow reader gets every byte, in order, with the joblog row after each job's output" {
-	run bash -c '"$FORKPOOL" -k --joblog jl "seq {}" ::: 200000 100000 300000 | (sleep 1; cat) | cksum'
+	run bash -c '"$FP_BIN" -k --joblog jl "seq {}" ::: 200000 100000 300000 | (sleep 1; cat) | cksum'
 	assert_success
 	assert_output "$( (seq 200000; seq 100000; seq 300000) | cksum)"
 	assert_equal "$(tail -n +2 jl | wc -l)" 3
 }
 
 @test "forkpool leaves the O_NONBLOCK flag of the stdout it shares alone" {
-	run bash -c '{ "$FORKPOOL" -k echo ::: a b; grep ^flags /proc/self/fdinfo/1; } | cat'
+	run bash -c '{ "$FP_BIN" -k echo ::: a b; grep ^flags /proc/self/fdinfo/1; } | cat'
 	assert_success
 	assert_line --index 0 a
 	assert_line --index 1 b

@@ -17,14 +17,14 @@ mixed_records() {
 	printf '%s\n' '' ' ' x x y 'a b' x '' z q w e r t u v 1 2 3 1
 }
 
-# all_partitions N [MODE] [FORKPOOL-OPTIONS...]: the records that ran over the
+# all_partitions N [MODE] [FP_BIN-OPTIONS...]: the records that ran over the
 # N partitions (stdin: the records), each as [record], sorted.
 all_partitions() {
 	local n=$1 mode=${2:+,$2} k
 	shift 2
 	cat >input
 	for ((k = 1; k <= n; k++)); do
-		"$FORKPOOL" "$@" --partition "$k/$n$mode" "$BRACKET" <input ||
+		"$FP_BIN" "$@" --partition "$k/$n$mode" "$BRACKET" <input ||
 			return
 	done | LC_ALL=C sort
 }
@@ -77,8 +77,8 @@ all_partitions() {
 	seq 50 >old
 	{ seq 25; echo new; seq 26 50; } >new
 	for k in 1 2 3 4; do
-		before=$("$FORKPOOL" -k --partition "$k/4" echo <old)
-		after=$("$FORKPOOL" -k --partition "$k/4" echo <new | grep -vx new)
+		before=$("$FP_BIN" -k --partition "$k/4" echo <old)
+		after=$("$FP_BIN" -k --partition "$k/4" echo <new | grep -vx new)
 		assert_equal "$after" "$before"
 		[ -n "$before" ] || fail "partition $k/4 of 50 records is empty"
 	done
@@ -118,11 +118,11 @@ all_partitions() {
 	local long
 	long=$(printf 'x%.0s' $(seq 100))
 	printf '%s\n' a "$long" b c >input
-	run --separate-stderr "$FORKPOOL" -k -s 40 --partition 1/2,rr echo <input
+	run --separate-stderr "$FP_BIN" -k -s 40 --partition 1/2,rr echo <input
 	assert_success
 	assert_output $'a\nb'
 	assert_equal "$stderr" ''
-	run --separate-stderr "$FORKPOOL" -k -s 40 --partition 2/2,rr echo <input
+	run --separate-stderr "$FP_BIN" -k -s 40 --partition 2/2,rr echo <input
 	assert_failure 1
 	assert_output 'c'
 	assert_equal "$stderr" 'forkpool: input record 2: too long for a command line of 40 bytes'
@@ -135,7 +135,7 @@ all_partitions() {
 }
 
 @test "--partition with --resume: the job log is the partition run's" {
-	seq 4 | "$FORKPOOL" --partition 2/2,rr --joblog log echo >/dev/null
+	seq 4 | "$FP_BIN" --partition 2/2,rr --joblog log echo >/dev/null
 	run fpin "$(seq 8)" -k --partition 2/2,rr --joblog log --resume echo {#} {}
 	assert_success
 	assert_output $'3 6\n4 8'

@@ -55,7 +55,7 @@ frames() {
 
 @test "--bar on a terminal: done/total, 100% at the end, on a line of its own" {
 	seq 5 >in
-	run pty '"$FORKPOOL" --bar -j2 true <in'
+	run pty '"$FP_BIN" --bar -j2 true <in'
 	assert_success
 	run screen
 	assert_equal "${#lines[@]}" 1
@@ -64,7 +64,7 @@ frames() {
 
 @test "--bar: the total of a finite input is known from the first frame" {
 	seq 5 >in
-	run pty '"$FORKPOOL" --bar -j1 sleep 0.2 <in'
+	run pty '"$FP_BIN" --bar -j1 sleep 0.2 <in'
 	assert_success
 	run frames
 	assert_success
@@ -75,7 +75,7 @@ frames() {
 }
 
 @test "--bar: the final line ends with a newline" {
-	run pty '"$FORKPOOL" --bar true ::: 1 2 3'
+	run pty '"$FP_BIN" --bar true ::: 1 2 3'
 	assert_success
 	# onlcr makes the terminal's newline \r\n
 	run bash -c 'tail -c 2 tty.raw | od -An -c | tr -d " "'
@@ -85,7 +85,7 @@ frames() {
 }
 
 @test "--bar is not drawn when stderr is a file, and sets no timer" {
-	run pty '"$FORKPOOL" --bar -k echo ::: a b 2>err'
+	run pty '"$FP_BIN" --bar -k echo ::: a b 2>err'
 	assert_success
 	run screen
 	assert_output $'a\nb'
@@ -95,7 +95,7 @@ frames() {
 	# no poll(2) with a timeout while the job sleeps: nothing is drawn
 	# LeakSanitizer cannot run under ptrace: a sanitized build skips it here
 	ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 \
-	    run strace -o trace -e trace=poll "$FORKPOOL" --bar sleep 1.2 ::: 1 2>err
+	    run strace -o trace -e trace=poll "$FP_BIN" --bar sleep 1.2 ::: 1 2>err
 	assert_success
 	run grep -cE '^poll\(' trace
 	assert [ "$output" -ge 1 ]
@@ -109,7 +109,7 @@ frames() {
 	require_cmd strace
 	# LeakSanitizer cannot run under ptrace: a sanitized build skips it here
 	ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 \
-	    run pty 'strace -o trace -e trace=poll "$FORKPOOL" --bar sleep 1.5 ::: 1'
+	    run pty 'strace -o trace -e trace=poll "$FP_BIN" --bar sleep 1.5 ::: 1'
 	assert_success
 	run grep -E '^poll\(.*\], [0-9]+, [1-9][0-9]*\)' trace
 	assert_success
@@ -117,7 +117,7 @@ frames() {
 
 @test "--bar: lines of the jobs' stdout and stderr and of -t appear whole" {
 	mkscript job 'echo "out $1"; echo "err $1" >&2' >/dev/null
-	run pty '"$FORKPOOL" --bar -t -j3 "$BATS_TEST_TMPDIR/bin/job" ::: 1 2 3 4 5 6'
+	run pty '"$FP_BIN" --bar -t -j3 "$BATS_TEST_TMPDIR/bin/job" ::: 1 2 3 4 5 6'
 	assert_success
 	run screen
 	assert_equal "${#lines[@]}" 19
@@ -131,7 +131,7 @@ frames() {
 
 @test "--bar with stdout to a file: the jobs' stderr lines appear whole" {
 	mkscript job 'echo "err $1" >&2; echo "out $1"' >/dev/null
-	run pty '"$FORKPOOL" --bar -k "$BATS_TEST_TMPDIR/bin/job" ::: 1 2 3 >out'
+	run pty '"$FP_BIN" --bar -k "$BATS_TEST_TMPDIR/bin/job" ::: 1 2 3 >out'
 	assert_success
 	run screen
 	assert_output --regexp $'^err 1\nerr 2\nerr 3\n100% 3/3 '
@@ -140,7 +140,7 @@ frames() {
 }
 
 @test "--bar: forkpool's own messages during the run appear whole" {
-	run pty 'printf "1\n2\0x\n3\n" | "$FORKPOOL" --bar -k echo'
+	run pty 'printf "1\n2\0x\n3\n" | "$FP_BIN" --bar -k echo'
 	# the rejected record counts as a failed job
 	assert_failure 1
 	run screen
@@ -150,18 +150,18 @@ frames() {
 }
 
 @test "--bar: a job's unfinished line is not drawn over, and is ended at the end" {
-	run pty '"$FORKPOOL" --bar printf %.0sx ::: 1'
+	run pty '"$FP_BIN" --bar printf %.0sx ::: 1'
 	assert_success
 	run screen
 	assert_output --regexp $'^x\n100% 1/1 '
 }
 
 @test "--bar: rejected records and --resume skips are not counted as jobs" {
-	run pty 'printf "1\n2\n3\n4\n5\n" | "$FORKPOOL" --joblog jl -k true'
+	run pty 'printf "1\n2\n3\n4\n5\n" | "$FP_BIN" --joblog jl -k true'
 	assert_success
 	# forget jobs 4 and 5: a --resume runs them, and only them
 	head -n 4 jl >jl.new && mv jl.new jl
-	run pty 'printf "1\n2\n3\n4\n5\n" | "$FORKPOOL" --bar --resume --joblog jl -k echo'
+	run pty 'printf "1\n2\n3\n4\n5\n" | "$FP_BIN" --bar --resume --joblog jl -k echo'
 	assert_success
 	run screen
 	assert_output --regexp $'^4\n5\n100% 2/2 '
@@ -169,7 +169,7 @@ frames() {
 
 @test "--bar: no total and no ETA while the end of the input was not seen" {
 	# the producer waits until a frame shows the first job done
-	run pty '{ echo a; i=0; while ! grep -q "1/?" tty.raw && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done; echo b; } | "$FORKPOOL" --bar -k echo'
+	run pty '{ echo a; i=0; while ! grep -q "1/?" tty.raw && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done; echo b; } | "$FP_BIN" --bar -k echo'
 	assert_success
 	run frames
 	assert_line --regexp '^1/\? [0-9.]+ jobs/s$'
@@ -181,14 +181,14 @@ frames() {
 }
 
 @test "--bar: a job starts before the input ends: reading ahead waits for nothing" {
-	run pty '{ echo a; i=0; while [ ! -e flag ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done; if [ -e flag ]; then echo released; else echo timeout; fi; } | "$FORKPOOL" --bar echo | while IFS= read -r l; do printf "%s\n" "$l" >>got; : >flag; done'
+	run pty '{ echo a; i=0; while [ ! -e flag ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done; if [ -e flag ]; then echo released; else echo timeout; fi; } | "$FP_BIN" --bar echo | while IFS= read -r l; do printf "%s\n" "$l" >>got; : >flag; done'
 	assert_success
 	run cat got
 	assert_output $'a\nreleased'
 }
 
 @test "--bar fits the width of the terminal" {
-	COLS=30 run pty '"$FORKPOOL" --bar -j2 true ::: 1 2 3'
+	COLS=30 run pty '"$FP_BIN" --bar -j2 true ::: 1 2 3'
 	assert_success
 	run frames
 	run bash -c 'awk "length > 29" <<<"$1"' _ "$output"
@@ -198,7 +198,7 @@ frames() {
 }
 
 @test "--bar with -u: no display at all, a warning; the jobs' unfinished line is left alone" {
-	run pty '"$FORKPOOL" --bar -u -j1 printf {} ::: a b'
+	run pty '"$FP_BIN" --bar -u -j1 printf {} ::: a b'
 	assert_success
 	run screen
 	assert_output $'forkpool: --bar: not drawn with -u or --tty: the jobs write to the terminal themselves\nab'
@@ -206,14 +206,14 @@ frames() {
 
 @test "--bar is not drawn while the records are typed on the terminal" {
 	# in the pseudo-terminal, stdin is the terminal; script(1) ends it
-	run pty 'timeout --foreground 10 "$FORKPOOL" --bar echo; echo "status $?"'
+	run pty 'timeout --foreground 10 "$FP_BIN" --bar echo; echo "status $?"'
 	assert_success
 	run screen
 	assert_output $'forkpool: --bar: not drawn while the records are typed on the terminal\nstatus 0'
 }
 
 @test "--bar: Ctrl-C leaves the last state on a finished line" {
-	pty 'env --default-signal=INT "$FORKPOOL" --bar sleep 20 ::: 1 2 & echo $! >pid; wait' &
+	pty 'env --default-signal=INT "$FP_BIN" --bar sleep 20 ::: 1 2 & echo $! >pid; wait' &
 	local spid=$! i
 	for ((i = 0; i < 100; i++)); do
 		grep -q '0/2' tty.raw 2>/dev/null && break
@@ -230,7 +230,7 @@ frames() {
 # --- --progress and --eta --------------------------------------------------------
 
 @test "--progress: the host with its CPUs and jobs, then running/done per host" {
-	run pty '"$FORKPOOL" --progress -j2 true ::: 1 2 3 4'
+	run pty '"$FP_BIN" --progress -j2 true ::: 1 2 3 4'
 	assert_success
 	run screen
 	assert_line --index 0 'host   CPUs  jobs at once'
@@ -240,7 +240,7 @@ frames() {
 }
 
 @test "--eta: seconds left, jobs left and average runtime, with --progress" {
-	run pty '"$FORKPOOL" --eta -j2 sleep 0.1 ::: 0 0 0 0'
+	run pty '"$FP_BIN" --eta -j2 sleep 0.1 ::: 0 0 0 0'
 	assert_success
 	run frames
 	assert_line --regexp '^ETA [0-9?]+s?, 4 left, avg [0-9.?]+s? +local: 2 running, 0 done \(0%\), avg '
@@ -257,7 +257,7 @@ frames() {
 }
 
 @test "--bar: the final state comes before the --summary report, and joblog rows on stdout stand on their own lines" {
-	run pty '"$FORKPOOL" --bar --summary --joblog - -k "sleep 0.2; : {}" ::: a b'
+	run pty '"$FP_BIN" --bar --summary --joblog - -k "sleep 0.2; : {}" ::: a b'
 	assert_success
 	run screen
 	assert_line --index 0 --regexp $'^Seq\tHost\t'

@@ -167,34 +167,34 @@ in_tty() {
 }
 
 @test "--color=auto colours a terminal unless NO_COLOR is set and not empty" {
-	run in_tty env -u NO_COLOR "$FORKPOOL" --color --tag echo ::: a
+	run in_tty env -u NO_COLOR "$FP_BIN" --color --tag echo ::: a
 	assert_output "${GREEN}a${OFF}"$'\ta'
-	run in_tty env NO_COLOR= "$FORKPOOL" --color=auto --tag echo ::: a
+	run in_tty env NO_COLOR= "$FP_BIN" --color=auto --tag echo ::: a
 	assert_output "${GREEN}a${OFF}"$'\ta'
-	run in_tty env NO_COLOR=1 "$FORKPOOL" --color --tag echo ::: a
+	run in_tty env NO_COLOR=1 "$FP_BIN" --color --tag echo ::: a
 	assert_output $'a\ta'
 }
 
 @test "--color=auto: stdout a terminal, stderr a file: only stdout is coloured" {
-	run in_tty env -u NO_COLOR bash -c '"$FORKPOOL" --color "$JOB" 0 0 ::: a 2>err' </dev/null
+	run in_tty env -u NO_COLOR bash -c '"$FP_BIN" --color "$JOB" 0 0 ::: a 2>err' </dev/null
 	assert_output "${GREEN}out 0${OFF}"
 	run cat err
 	assert_output 'err 0'
 }
 
 @test "--color=auto: stderr a terminal, stdout a file: only stderr is coloured" {
-	run in_tty env -u NO_COLOR bash -c '"$FORKPOOL" --color "$JOB" 0 0 ::: a >out' </dev/null
+	run in_tty env -u NO_COLOR bash -c '"$FP_BIN" --color "$JOB" 0 0 ::: a >out' </dev/null
 	assert_output "${GREEN}err 0${OFF}"
 	run cat out
 	assert_output 'out 0'
 }
 
 @test "--color=always colours even with NO_COLOR; --color=never and no --color never do" {
-	run env NO_COLOR=1 "$FORKPOOL" --color=always --tag echo ::: a
+	run env NO_COLOR=1 "$FP_BIN" --color=always --tag echo ::: a
 	assert_output "${GREEN}a${OFF}"$'\ta'
-	run in_tty env -u NO_COLOR "$FORKPOOL" --color=never --tag echo ::: a
+	run in_tty env -u NO_COLOR "$FP_BIN" --color=never --tag echo ::: a
 	assert_output $'a\ta'
-	run in_tty env -u NO_COLOR "$FORKPOOL" --tag echo ::: a
+	run in_tty env -u NO_COLOR "$FP_BIN" --tag echo ::: a
 	assert_output $'a\ta'
 }
 
@@ -314,7 +314,7 @@ TIME_LINE='^forkpool: time: [0-9]+\.[0-9]{3} s wall, [0-9]+\.[0-9]{3} s CPU \(us
 	local arg
 	arg=$(head -c 4000 /dev/zero | tr '\0' y)
 	# 5000 failed commands of 4 kB each: 20 MB if they were held
-	run bash -c 'seq 5000 | /usr/bin/time -f %M -o rss "$FORKPOOL" -j4 --summary false "$1" 2>err; echo "exit $?"; grep -c "^forkpool: failed: " err; tail -n 1 rss' _ "$arg"
+	run bash -c 'seq 5000 | /usr/bin/time -f %M -o rss "$FP_BIN" -j4 --summary false "$1" 2>err; echo "exit $?"; grep -c "^forkpool: failed: " err; tail -n 1 rss' _ "$arg"
 	assert_line --index 0 'exit 101'
 	assert_line --index 1 5000
 	(( ${lines[2]} < 16384 )) || fail "peak RSS ${lines[2]} kB"

@@ -18,7 +18,7 @@ peak_kb() {
 }
 
 @test "2 million records with --dry-run: forkpool stays under 16 MiB" {
-	run bash -c 'seq 2000000 | /usr/bin/time -f %M -o rss "$FORKPOOL" --dry-run echo | tail -n 1; cat rss'
+	run bash -c 'seq 2000000 | /usr/bin/time -f %M -o rss "$FP_BIN" --dry-run echo | tail -n 1; cat rss'
 	assert_success
 	assert_line --index 0 'echo 2000000'
 	skip_if_sanitized "ASan's shadow memory alone is over the 16 MiB bound"
@@ -29,7 +29,7 @@ peak_kb() {
 	# 256 MiB of 'r' between two short records: the record is not held
 	# once it cannot fit a command line (it was: 1 GiB peak RSS).
 	run bash -c '{ echo a; head -c 268435456 /dev/zero | tr "\0" r; printf "\nc\n"; } |
-		/usr/bin/time -f %M -o rss "$FORKPOOL" -k echo 2>err; echo "exit $?"; cat err; tail -n 1 rss'
+		/usr/bin/time -f %M -o rss "$FP_BIN" -k echo 2>err; echo "exit $?"; cat err; tail -n 1 rss'
 	assert_success
 	assert_line --index 0 'a'
 	assert_line --index 1 'c'
@@ -41,7 +41,7 @@ peak_kb() {
 }
 
 @test "1500 real jobs without -k: forkpool stays under 16 MiB" {
-	run bash -c 'seq 1500 | /usr/bin/time -f %M -o rss "$FORKPOOL" -j2 true; echo $?; cat rss'
+	run bash -c 'seq 1500 | /usr/bin/time -f %M -o rss "$FP_BIN" -j2 true; echo $?; cat rss'
 	assert_success
 	assert_line --index 0 '0'
 	skip_if_sanitized "ASan's shadow memory alone is over the 16 MiB bound"
@@ -51,7 +51,7 @@ peak_kb() {
 @test "-k with 200 MB held behind a slow job: output intact, RSS under 64 MiB" {
 	local s
 	s=$(mkscript gen 'if [ "$1" = 0 ]; then sleep 1; echo first; else seq 12000000; fi')
-	run bash -c '/usr/bin/time -f %M -o rss "$FORKPOOL" -k -j3 "$1" ::: 0 1 2 | cksum; cat rss' _ "$s"
+	run bash -c '/usr/bin/time -f %M -o rss "$FP_BIN" -k -j3 "$1" ::: 0 1 2 | cksum; cat rss' _ "$s"
 	assert_success
 	local want
 	want=$({ echo first; seq 12000000; seq 12000000; } | cksum)
@@ -70,21 +70,21 @@ peak_kb() {
 else
 	: >done.$1; echo $1
 fi')
-	run "$FORKPOOL" -k -j2 "$s" ::: 1 2 3 4
+	run "$FP_BIN" -k -j2 "$s" ::: 1 2 3 4
 	assert_success
 	assert_output $'1 saw 4\n2\n3\n4'
 }
 
 @test "--line-buffer -k: the oldest job prints live, later ones are held" {
 	# job 2 finishes first but its lines come after job 1's
-	run "$FORKPOOL" -k --line-buffer -j2 'sleep 0.{}; echo a{}; echo b{}' ::: 5 1
+	run "$FP_BIN" -k --line-buffer -j2 'sleep 0.{}; echo a{}; echo b{}' ::: 5 1
 	assert_success
 	assert_output $'a5\nb5\na1\nb1'
 }
 
 @test "jobs that sleep cost forkpool no CPU (no busy waiting)" {
 	# 4 jobs sleeping 1 s: a polling loop would burn most of a second
-	run bash -c '/usr/bin/time -f "%U %S" -o cpu "$FORKPOOL" -j4 sleep 1 ::: 0 0 0 0 && cat cpu'
+	run bash -c '/usr/bin/time -f "%U %S" -o cpu "$FP_BIN" -j4 sleep 1 ::: 0 0 0 0 && cat cpu'
 	assert_success
 	local user sys
 	read -r user sys <<<"$output"
@@ -93,7 +93,7 @@ fi')
 }
 
 @test "stdout on a full device: one clear error, exit 255" {
-	run --separate-stderr bash -c '"$FORKPOOL" echo {} ::: a b >/dev/full'
+	run --separate-stderr bash -c '"$FP_BIN" echo {} ::: a b >/dev/full'
 	assert_failure 255
 	assert_equal "$stderr" 'forkpool: write error on stdout: No space left on device'
 }
@@ -102,7 +102,7 @@ fi')
 	local mode
 	for mode in -k --line-buffer --tag '-k --line-buffer'; do
 		# shellcheck disable=SC2086
-		run --separate-stderr bash -c '"$FORKPOOL" '"$mode"' echo {} ::: a b c >/dev/full'
+		run --separate-stderr bash -c '"$FP_BIN" '"$mode"' echo {} ::: a b c >/dev/full'
 		assert_failure 255
 		assert_equal "$stderr" 'forkpool: write error on stdout: No space left on device'
 	done
@@ -111,13 +111,13 @@ fi')
 @test "stdout on a full device with -u: the jobs fail on their own, forkpool says nothing of its own" {
 	local s
 	s=$(mkscript wr 'echo "$1" || exit 3')
-	run --separate-stderr bash -c '"$FORKPOOL" -u "$1" ::: a b c >/dev/full' _ "$s"
+	run --separate-stderr bash -c '"$FP_BIN" -u "$1" ::: a b c >/dev/full' _ "$s"
 	assert_failure 3
 	[[ $stderr != *forkpool:* ]] || fail "forkpool spoke: $stderr"
 }
 
 @test "--dry-run to a full device: one clear error, exit 255" {
-	run --separate-stderr bash -c '"$FORKPOOL" --dry-run echo {} ::: a b >/dev/full'
+	run --separate-stderr bash -c '"$FP_BIN" --dry-run echo {} ::: a b >/dev/full'
 	assert_failure 255
 	assert_equal "$stderr" 'forkpool: write error on stdout: No space left on device'
 }
@@ -125,7 +125,7 @@ fi')
 @test "held output with nowhere to spill: a clear error naming the directory, exit 255" {
 	local s
 	s=$(mkscript gen 'if [ "$1" = 0 ]; then sleep 0.5; else seq 2000000; fi')
-	run --separate-stderr "$FORKPOOL" -k -j2 --tmpdir "$BATS_TEST_TMPDIR/missing" "$s" ::: 0 1
+	run --separate-stderr "$FP_BIN" -k -j2 --tmpdir "$BATS_TEST_TMPDIR/missing" "$s" ::: 0 1
 	assert_failure 255
 	assert_equal "$stderr" "forkpool: cannot create a spill file in $BATS_TEST_TMPDIR/missing: No such file or directory"
 }

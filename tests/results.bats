@@ -246,7 +246,7 @@ print(ascii(o["Stdout"][:12]))'
 @test "--results FILE.csv: 40 MiB of output is streamed, not held: forkpool stays under 16 MiB" {
 	require_cmd /usr/bin/time
 	skip_if_sanitized "ASan's shadow memory alone is over the 16 MiB bound"
-	run bash -c '/usr/bin/time -f %M -o rss "$FORKPOOL" --results o.csv -k -j2 "head -c 20971520 /dev/zero | tr \"\\0\" {}" ::: x y; echo $?; cat rss'
+	run bash -c '/usr/bin/time -f %M -o rss "$FP_BIN" --results o.csv -k -j2 "head -c 20971520 /dev/zero | tr \"\\0\" {}" ::: x y; echo $?; cat rss'
 	assert_success
 	assert_line --index 0 0
 	(( ${lines[1]} < 16384 )) || fail "peak RSS ${lines[1]} KiB"
@@ -291,7 +291,7 @@ for r in csv.reader(open("o.csv", newline="")): print(r[0])'
 
 @test "--results -.csv never blocks on a slow reader: --timeout still ends a job on time" {
 	# The reader takes nothing until both jobs are in the joblog (or 10 s).
-	run bash -c '"$FORKPOOL" -j2 --timeout 1 --results -.csv --joblog jl \
+	run bash -c '"$FP_BIN" -j2 --timeout 1 --results -.csv --joblog jl \
 	    "case {} in 1) head -c 1000000 /dev/zero;; 2) sleep 30;; esac" ::: 1 2 |
 	    { for i in $(seq 100); do
 		[ -e jl ] && [ "$(wc -l <jl)" -ge 3 ] && break
@@ -304,7 +304,7 @@ for r in csv.reader(open("o.csv", newline="")): print(r[0])'
 }
 
 @test "--results -.json with a closed stdout exits 141 without a message" {
-	run --separate-stderr bash -c 'seq 100000 | "$FORKPOOL" --results -.json echo | head -1 >/dev/null; echo "${PIPESTATUS[1]}"'
+	run --separate-stderr bash -c 'seq 100000 | "$FP_BIN" --results -.json echo | head -1 >/dev/null; echo "${PIPESTATUS[1]}"'
 	assert_output 141
 	assert_equal "$stderr" ""
 }

@@ -27,7 +27,7 @@ teardown() {
 	# job 2 finishes, its output held behind job 1 (-k); then job 3 makes
 	# the loop's next wait fail
 	run --separate-stderr timeout 20 env LD_PRELOAD="$BATS_FILE_TMPDIR/fail.so" \
-		FP_FAILPOLL="$PWD/flag" "$FORKPOOL" -k -j3 --joblog jl \
+		FP_FAILPOLL="$PWD/flag" "$FP_BIN" -k -j3 --joblog jl \
 		'case {} in 2) echo two;; 3) sleep 0.5; touch flag; echo three; exec sleep 31.7;; *) exec sleep 31.7;; esac' ::: 1 2 3
 	assert_failure 255
 	# the finished job is printed and logged; the ones ended are neither
@@ -44,7 +44,7 @@ teardown() {
 	skip_if_sanitized "strace of a sanitized build"
 	# forkpool alone is traced (no -f): the jobs are not.
 	yes 0.3 | head -n 300 >in
-	run strace -qq -e trace=poll,ppoll -o trace "$FORKPOOL" -j300 -a in sleep
+	run strace -qq -e trace=poll,ppoll -o trace "$FP_BIN" -j300 -a in sleep
 	assert_success
 	# the most descriptors one poll(2) was given
 	most=$(grep -oE '\], [0-9]+,' trace | grep -oE '[0-9]+' | sort -n | tail -1)
@@ -57,7 +57,7 @@ teardown() {
 	# From 0.2 s to 1.2 s no process can start (job 2 holds the flag):
 	# job 4 then waits to start, and job 1 fails at 0.4 s and is retried.
 	run --separate-stderr timeout 30 env LD_PRELOAD="$BATS_FILE_TMPDIR/fail.so" \
-		FP_FAILSPAWN="$PWD/flag" "$FORKPOOL" -j3 --retries 2 --joblog jl \
+		FP_FAILSPAWN="$PWD/flag" "$FP_BIN" -j3 --retries 2 --joblog jl \
 		'case {} in
 		1) [ -e tried ] || { touch tried; sleep 0.4; exit 1; };;
 		2) sleep 0.2; touch flag; sleep 1; rm flag;;
@@ -74,7 +74,7 @@ teardown() {
 	skip_if_sanitized "strace of a sanitized build"
 	# ended at 0.2 s, the job ignores TERM and lives 10.5 s longer than
 	# the sequence: forkpool waits for its SIGCHLD, polling a few times
-	run strace -qq -e trace=poll,ppoll -o trace "$FORKPOOL" --timeout 0.2 \
+	run strace -qq -e trace=poll,ppoll -o trace "$FP_BIN" --timeout 0.2 \
 		--termseq TERM,100 'trap "" TERM; sleep 10.8' ::: 1
 	assert_failure 1
 	n=$(grep -c 'poll' trace)

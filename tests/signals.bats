@@ -185,7 +185,7 @@ forkpool: running: job 2, slot 2, pid $(cat pgid.2), T s: $SJ 2"
 	# end is closed, forkpool sees the end of its input
 	local fd
 	exec {fd}<>in
-	"$FORKPOOL" echo <in >out 2>err 3>&- {fd}>&- &
+	"$FP_BIN" echo <in >out 2>err 3>&- {fd}>&- &
 	FP_PID=$!
 	echo a >&"$fd"
 	wait_lines 1 out
@@ -202,7 +202,7 @@ forkpool: running: job 2, slot 2, pid $(cat pgid.2), T s: $SJ 2"
 	local sig
 	for sig in HUP INT TERM; do
 		rm -f out err
-		(trap '' "$sig"; exec "$FORKPOOL" -j1 -k 'sleep 0.3; echo {}' ::: 1 2 3 </dev/null >out 2>err 3>&-) &
+		(trap '' "$sig"; exec "$FP_BIN" -j1 -k 'sleep 0.3; echo {}' ::: 1 2 3 </dev/null >out 2>err 3>&-) &
 		FP_PID=$!
 		sleep 0.2
 		kill -"$sig" "$FP_PID"
@@ -216,7 +216,7 @@ forkpool: running: job 2, slot 2, pid $(cat pgid.2), T s: $SJ 2"
 }
 
 @test "SIGCHLD ignored when forkpool starts: jobs are still waited for and their status counts" {
-	run bash -c "trap '' CHLD; exec \"\$FORKPOOL\" -k 'echo {}; exit {}' ::: 0 3 0"
+	run bash -c "trap '' CHLD; exec \"\$FP_BIN\" -k 'echo {}; exit {}' ::: 0 3 0"
 	assert_failure 1
 	assert_output $'0\n3\n0'
 }

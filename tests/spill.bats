@@ -30,7 +30,7 @@ spill_peak() {
 	mkfifo stdout.fifo
 	cksum <stdout.fifo >cksum.out &
 	ck_pid=$!
-	env TMPDIR="$SPILLDIR" "$FORKPOOL" "$@" </dev/null >stdout.fifo \
+	env TMPDIR="$SPILLDIR" "$FP_BIN" "$@" </dev/null >stdout.fifo \
 	    2>err 3>&- &
 	fp_pid=$!
 	PEAK=0

@@ -10,7 +10,7 @@ setup() {
 	cd "$BATS_TEST_TMPDIR"
 }
 
-# handshake FORKPOOL-ARGS...: the producer writes the printf format
+# handshake FP_BIN-ARGS...: the producer writes the printf format
 # FIRST_INPUT, then waits (up to 5 s) for a flag that the reader of forkpool's
 # output sets when it sees the first line.  The producer then writes the record
 # "b-released" (terminated as LAST_FMT says), or "b-timeout" when the flag never
@@ -28,7 +28,7 @@ handshake() {
 		done
 		# shellcheck disable=SC2059
 		if [ -e "$flag" ]; then printf "$last_fmt" b-released; else printf "$last_fmt" b-timeout; fi
-	} | "$FORKPOOL" "$@" | while IFS= read -r line; do
+	} | "$FP_BIN" "$@" | while IFS= read -r line; do
 		printf '%s\n' "$line"
 		: >"$flag"
 	done
@@ -83,19 +83,19 @@ handshake() {
 }
 
 @test "100000 records with --dry-run" {
-	run bash -c 'set -o pipefail; seq 100000 | "$FORKPOOL" -k --dry-run echo | cksum'
+	run bash -c 'set -o pipefail; seq 100000 | "$FP_BIN" -k --dry-run echo | cksum'
 	assert_success
 	local got=$output
 	run bash -c 'seq 100000 | sed "s/^/echo /" | cksum'
 	assert_equal "$got" "$output"
 
-	run bash -c 'set -o pipefail; seq 100000 | "$FORKPOOL" --dry-run echo | wc -l'
+	run bash -c 'set -o pipefail; seq 100000 | "$FP_BIN" --dry-run echo | wc -l'
 	assert_success
 	assert_output 100000
 }
 
 @test "1000 real jobs all run exactly once" {
-	run bash -c 'set -o pipefail; seq 1000 | "$FORKPOOL" /bin/echo | sort -n | cksum'
+	run bash -c 'set -o pipefail; seq 1000 | "$FP_BIN" /bin/echo | sort -n | cksum'
 	assert_success
 	local got=$output
 	run bash -c 'seq 1000 | cksum'
@@ -103,14 +103,14 @@ handshake() {
 }
 
 @test "endless input: forkpool stops when its output is closed" {
-	run bash -c 'yes | timeout 20 "$FORKPOOL" -k echo 2>"$1" | head -n 3; echo "status=${PIPESTATUS[1]}"' _ "$BATS_TEST_TMPDIR/err"
+	run bash -c 'yes | timeout 20 "$FP_BIN" -k echo 2>"$1" | head -n 3; echo "status=${PIPESTATUS[1]}"' _ "$BATS_TEST_TMPDIR/err"
 	assert_output $'y\ny\ny\nstatus=141'
 	run cat "$BATS_TEST_TMPDIR/err"
 	assert_output ''
 }
 
 @test "endless input with --dry-run" {
-	run bash -c 'yes | timeout 20 "$FORKPOOL" --dry-run echo 2>"$1" | head -n 3; echo "status=${PIPESTATUS[1]}"' _ "$BATS_TEST_TMPDIR/err"
+	run bash -c 'yes | timeout 20 "$FP_BIN" --dry-run echo 2>"$1" | head -n 3; echo "status=${PIPESTATUS[1]}"' _ "$BATS_TEST_TMPDIR/err"
 	assert_output $'echo y\necho y\necho y\nstatus=141'
 	run cat "$BATS_TEST_TMPDIR/err"
 	assert_output ''

@@ -202,7 +202,7 @@ DAEMON='setsid sh -c "echo \$\$ >daemon.pid; exec sleep 60" & '
 @test "--timeout: a setsid grandchild that keeps stdout open does not hold the job" {
 	local t0 t1
 	t0=$(now_ms)
-	run --separate-stderr timeout 30 "$FORKPOOL" --timeout 1 "$DAEMON"'sleep 300; : {}' ::: 1
+	run --separate-stderr timeout 30 "$FP_BIN" --timeout 1 "$DAEMON"'sleep 300; : {}' ::: 1
 	t1=$(now_ms)
 	assert_failure 1
 	assert_output ''
@@ -213,7 +213,7 @@ DAEMON='setsid sh -c "echo \$\$ >daemon.pid; exec sleep 60" & '
 @test "a job that exits while a setsid grandchild keeps stdout open is finished, its output whole" {
 	local t0 t1
 	t0=$(now_ms)
-	run --separate-stderr timeout 30 "$FORKPOOL" -k "$DAEMON"'seq 3; echo {}' ::: a b
+	run --separate-stderr timeout 30 "$FP_BIN" -k "$DAEMON"'seq 3; echo {}' ::: a b
 	t1=$(now_ms)
 	assert_success
 	assert_output $'1\n2\n3\na\n1\n2\n3\nb'
@@ -222,7 +222,7 @@ DAEMON='setsid sh -c "echo \$\$ >daemon.pid; exec sleep 60" & '
 }
 
 @test "SIGTERM ends a run whose job has a setsid grandchild holding stdout" {
-	env "$FORKPOOL" "$DAEMON"'sleep 300; : {}' ::: 1 </dev/null >out 2>err 3>&- &
+	env "$FP_BIN" "$DAEMON"'sleep 300; : {}' ::: 1 </dev/null >out 2>err 3>&- &
 	local pid=$! i
 	for ((i = 0; i < 100; i++)); do [[ -s daemon.pid ]] && break; sleep 0.05; done
 	kill -TERM "$pid"

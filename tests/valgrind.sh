@@ -6,14 +6,14 @@
 # valgrind error (definite leaks count as errors).  The jobs themselves run
 # natively (--trace-children=no).
 #
-# usage: tests/valgrind.sh  (FORKPOOL names the binary, default ./forkpool)
+# usage: tests/valgrind.sh  (FP_BIN names the binary, default ./forkpool)
 
 set -u
 
 root=$(cd "$(dirname "$0")/.." && pwd -P)
-FORKPOOL=${FORKPOOL:-$root/forkpool}
-[[ $FORKPOOL == /* ]] || FORKPOOL=$PWD/$FORKPOOL
-[[ -x $FORKPOOL ]] || { echo "valgrind.sh: no binary $FORKPOOL" >&2; exit 2; }
+FP_BIN=${FP_BIN:-$root/forkpool}
+[[ $FP_BIN == /* ]] || FP_BIN=$PWD/$FP_BIN
+[[ -x $FP_BIN ]] || { echo "valgrind.sh: no binary $FP_BIN" >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "valgrind.sh: valgrind is not installed" >&2; exit 2; }
 
 work=$(mktemp -d)
@@ -58,7 +58,7 @@ check() {
 vg() {
 	local name=$1 want=$2 rc
 	shift 2
-	"${VALGRIND[@]}" --log-file="logs/$name.log" "$FORKPOOL" "$@" \
+	"${VALGRIND[@]}" --log-file="logs/$name.log" "$FP_BIN" "$@" \
 	    >"$name.out" 2>"$name.err"
 	rc=$?
 	check "$name" "$want" "$rc"
@@ -93,7 +93,7 @@ signalled() {
 	rm -f started.*
 	# A background command starts with SIGINT ignored, which forkpool keeps.
 	env --default-signal=INT "${VALGRIND[@]}" --log-file="logs/$name.log" \
-	    "$FORKPOOL" -j2 bin/waiter ::: 1 2 3 >"$name.out" 2>"$name.err" &
+	    "$FP_BIN" -j2 bin/waiter ::: 1 2 3 >"$name.out" 2>"$name.err" &
 	pid=$!
 	started 2 || echo "# $name: the jobs did not start"
 	kill -s "$sig" "$pid"
@@ -160,10 +160,10 @@ vg joblog-stdout 0 --joblog - echo ::: a
 
 # --dry-run and write errors.
 vg dry-run 0 --dry-run echo {} ::: 'a b' "c'd"
-"${VALGRIND[@]}" --log-file=logs/dry-run-full.log "$FORKPOOL" --dry-run \
+"${VALGRIND[@]}" --log-file=logs/dry-run-full.log "$FP_BIN" --dry-run \
     echo ::: a b >/dev/full 2>dry-run-full.err
 check dry-run-full 255 $?
-"${VALGRIND[@]}" --log-file=logs/closed-stdout.log "$FORKPOOL" -k echo \
+"${VALGRIND[@]}" --log-file=logs/closed-stdout.log "$FP_BIN" -k echo \
     :::: <(seq 100000) 2>closed-stdout.err | head -n 1 >/dev/null
 check closed-stdout 141 "${PIPESTATUS[0]}"
 vg exec-failure 1 forkpool-no-such-command ::: a
@@ -172,7 +172,7 @@ vg exec-failure 1 forkpool-no-such-command ::: a
 signalled sigint INT 130
 signalled sigterm TERM 143
 rm -f started.*
-"${VALGRIND[@]}" --log-file=logs/sigusr1.log "$FORKPOOL" -j2 bin/stubborn \
+"${VALGRIND[@]}" --log-file=logs/sigusr1.log "$FP_BIN" -j2 bin/stubborn \
     ::: 1 2 >sigusr1.out 2>sigusr1.err &
 pid=$!
 started 2 || echo "# sigusr1: the jobs did not start"
@@ -214,7 +214,7 @@ vg color 1 --color=always --tag -k bin/ex ::: 0 1
 vg output-on-failure 1 --output-on-failure -k bin/ex ::: 0 1
 vg partition 0 -k --partition 2/3 echo :::: <(seq 30)
 seq 50 >bar.in
-command script -qfec "${VALGRIND[*]} --log-file=logs/bar.log $FORKPOOL --bar --eta -j2 true :::: bar.in" \
+command script -qfec "${VALGRIND[*]} --log-file=logs/bar.log $FP_BIN --bar --eta -j2 true :::: bar.in" \
     /dev/null </dev/null >bar.out 2>&1
 check bar 0 $?
 

@@ -33,7 +33,7 @@ teardown() {
 # err, each job leaving started.ID; STATUS is forkpool's status.
 full_run() {
 	STATUS=0
-	seq "$NJOBS" | timeout 600 "$FORKPOOL" -j 8 "$@" "$STARTER" emit \
+	seq "$NJOBS" | timeout 600 "$FP_BIN" -j 8 "$@" "$STARTER" emit \
 		"$STRESS_SEED" 200000 c {} >/dev/full 2>err || STATUS=$?
 }
 
@@ -69,7 +69,7 @@ full_run() {
 
 @test "stderr on /dev/full: exit 255 without a message, the run stops" {
 	local status=0
-	seq "$NJOBS" | timeout 600 "$FORKPOOL" -j 8 "$FPSTRESS" emit "$STRESS_SEED" 200000 c {} \
+	seq "$NJOBS" | timeout 600 "$FP_BIN" -j 8 "$FPSTRESS" emit "$STRESS_SEED" 200000 c {} \
 		>out 2>/dev/full || status=$?
 	assert_equal "$status" 255
 	# what was printed before is whole: the records of the jobs printed

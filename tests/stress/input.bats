@@ -39,8 +39,8 @@ run_saving() {
 	rm -rf saved && mkdir saved
 	STATUS=0
 	case $mode in
-	direct) "$FORKPOOL" --exec-mode direct "$@" "$FPSTRESS" save saved {} <in >out 2>err || STATUS=$? ;;
-	*) "$FORKPOOL" --exec-mode shell --shell "/bin/$mode" "$@" "$FPSTRESS" save saved {} <in >out 2>err || STATUS=$? ;;
+	direct) "$FP_BIN" --exec-mode direct "$@" "$FPSTRESS" save saved {} <in >out 2>err || STATUS=$? ;;
+	*) "$FP_BIN" --exec-mode shell --shell "/bin/$mode" "$@" "$FPSTRESS" save saved {} <in >out 2>err || STATUS=$? ;;
 	esac
 	STDERR=$(cat err)
 	[[ ! -s out ]] || fail "$mode $*: unexpected output: $(head -c 500 out)"
@@ -55,7 +55,7 @@ assert_saved() {
 # The most bytes of a command line: what forkpool reports for a record
 # that is too long.
 line_limit() {
-	head -c 300000 /dev/zero | tr '\0' r | "$FORKPOOL" true 2>&1 >/dev/null |
+	head -c 300000 /dev/zero | tr '\0' r | "$FP_BIN" true 2>&1 >/dev/null |
 		sed -n 's/^forkpool: input record 1: too long for a command line of \([0-9]*\) bytes$/\1/p'
 }
 

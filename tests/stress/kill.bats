@@ -50,7 +50,7 @@ teardown() {
 start_fp() {
 	# env: a background command starts with SIGINT ignored (see signals.bats).
 	timeout 120 "$FPSTRESS" reaper fp.pid env --default-signal=INT TMPDIR="$PWD/tmp" \
-		"$FORKPOOL" "$@" </dev/null >out 2>err 3>&- &
+		"$FP_BIN" "$@" </dev/null >out 2>err 3>&- &
 	REAPER_PID=$!
 	local i
 	for ((i = 0; i < 1000; i++)); do

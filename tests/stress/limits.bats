@@ -49,7 +49,7 @@ nofile_run() {
 	for ((i = 0; i < $2; i++)); do fds+=" $((10 + i))<&0"; done
 	mkdir spill
 	seq "$n" | timeout 600 bash -c "$CLOSE_FDS"$'\nulimit -n 64\nexec "$@"'"$fds" \
-		_ "$FORKPOOL" -j 100 --tmpdir spill "$1" "$FPSTRESS" emit "$STRESS_SEED" 200000 c {} \
+		_ "$FP_BIN" -j 100 --tmpdir spill "$1" "$FPSTRESS" emit "$STRESS_SEED" 200000 c {} \
 		>out 2>err || status=$?
 	assert_equal "$status" 0
 	local checks=''
@@ -92,7 +92,7 @@ nproc_setup() {
 	SHARED_DIR=$(mktemp -d /tmp/forkpool-nproc.XXXXXX)
 	chmod 755 "$SHARED_DIR"
 	mkdir -m 777 "$SHARED_DIR/spill"
-	cp "$FORKPOOL" "$FPSTRESS" "$SHARED_DIR/"
+	cp "$FP_BIN" "$FPSTRESS" "$SHARED_DIR/"
 	chmod 755 "$SHARED_DIR/forkpool" "$SHARED_DIR/fpstress"
 	local i
 	for ((i = 0; i < 100; i++)); do

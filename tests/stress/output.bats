@@ -33,7 +33,7 @@ stress_output() {
 	shift 4
 	mkdir spill
 	# shellcheck disable=SC2086
-	seq "$NJOBS" | timeout "$(stress_size 1800 600)" "$FORKPOOL" -j 8 \
+	seq "$NJOBS" | timeout "$(stress_size 1800 600)" "$FP_BIN" -j 8 \
 		--tmpdir spill "$@" "$FPSTRESS" emit "$STRESS_SEED" "$maxfill" \
 		"$writes" {} >out 2>err || status=$?
 	assert_equal "$status" 0
