@@ -23,7 +23,7 @@ ls "$d" | grep -c "^run\." >>"$d/seen.$id"
 rm -f "$d/run.$id"')
 }
 
-# measure NJOBS WANT FP_BIN-OPTIONS...: run NJOBS conc jobs that wait for
+# measure NJOBS WANT FORKPOOL-OPTIONS...: run NJOBS conc jobs that wait for
 # WANT of them to run at once, and print
 # "<jobs that ran> <largest concurrency seen>".
 measure() {

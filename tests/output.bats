@@ -20,7 +20,7 @@ while [ ! -e "$1" ] && [ "$i" -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
 if [ -e "$1" ]; then echo released; else echo timeout; fi')
 }
 
-# early_output LIMIT FP_BIN-OPTIONS...: run one held job; a reader creates
+# early_output LIMIT FORKPOOL-OPTIONS...: run one held job; a reader creates
 # the flag as soon as it sees "first".  Output is "first" followed by
 # "released" when forkpool passed the line on before the job ended.
 early_output() {

@@ -17,7 +17,7 @@ mixed_records() {
 	printf '%s\n' '' ' ' x x y 'a b' x '' z q w e r t u v 1 2 3 1
 }
 
-# all_partitions N [MODE] [FP_BIN-OPTIONS...]: the records that ran over the
+# all_partitions N [MODE] [FORKPOOL-OPTIONS...]: the records that ran over the
 # N partitions (stdin: the records), each as [record], sorted.
 all_partitions() {
 	local n=$1 mode=${2:+,$2} k

@@ -10,7 +10,7 @@ setup() {
 	cd "$BATS_TEST_TMPDIR"
 }
 
-# handshake FP_BIN-ARGS...: the producer writes the printf format
+# handshake FORKPOOL-ARGS...: the producer writes the printf format
 # FIRST_INPUT, then waits (up to 5 s) for a flag that the reader of forkpool's
 # output sets when it sees the first line.  The producer then writes the record
 # "b-released" (terminated as LAST_FMT says), or "b-timeout" when the flag never
