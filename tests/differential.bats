@@ -55,8 +55,10 @@ d() {
 	local name=$1
 	shift
 	CASES=$((CASES + 1))
-	run_both fp "$FP_BIN" "$@"
+	# Side by side: GNU parallel's start-up is most of a case's time.
+	run_both fp "$FP_BIN" "$@" &
 	run_both other parallel --will-cite "$@"
+	wait $!
 	if ! cmp -s fp.out other.out || ! cmp -s fp.rc other.rc; then
 		mismatch "$name" parallel
 	fi
@@ -70,8 +72,9 @@ dx() {
 	shift
 	b=("$@")
 	CASES=$((CASES + 1))
-	run_both fp "$FP_BIN" "${b[@]}"
+	run_both fp "$FP_BIN" "${b[@]}" &
 	run_both other xargs "${a[@]}"
+	wait $!
 	if ! cmp -s fp.out other.out || ! cmp -s fp.rc other.rc; then
 		mismatch "$name" xargs
 	fi
