@@ -13,6 +13,7 @@
 #define PCRE2_CODE_UNIT_WIDTH	8
 #include <pcre2.h>
 
+#include "compat.h"
 #include "opts.h"
 #include "results.h"
 #include "util.h"
@@ -1074,19 +1075,31 @@ find_option(int ch)
  * Name what getopt_long() refused.  For a long option, word is the one it
  * refused; for a short one, optopt is the letter.  optopt is also set for
  * a known long option given an argument it does not take (--link=x), and
- * is then its code, the letter or one above the char range.
+ * is then its code, the letter or one above the char range.  Returns 1
+ * for an option of GNU parallel or xargs that forkpool refuses: its
+ * message says what to use instead, and the usage reminder would not.
  */
-static void
+static int
 unknown_option(const char *word)
 {
 	const char	*name = word + 2;
+	const char	*note;
+	char		 letter[3] = { '-', (char)optopt, '\0' };
 	size_t		 i, len, n = 0;
 
 	if (strncmp(word, "--", 2) != 0) {
+		if ((note = compat_refusal(letter)) != NULL) {
+			warnx("%s: not supported: %s", letter, note);
+			return 1;
+		}
 		warnx("-%c: unknown option", optopt);
-		return;
+		return 0;
 	}
 	len = strcspn(name, "=");
+	if (optopt == 0 && (note = compat_refusal(word)) != NULL) {
+		warnx("--%.*s: not supported: %s", (int)len, name, note);
+		return 1;
+	}
 	for (i = 0; i < NOPTDEFS; i++)
 		if (optdefs[i].name != NULL &&
 		    strncmp(optdefs[i].name, name, len) == 0)
@@ -1097,6 +1110,7 @@ unknown_option(const char *word)
 		warnx("%s: ambiguous option", word);
 	else
 		warnx("%s: unknown option", word);
+	return 0;
 }
 
 /* Carry out option d with argument arg (NULL if it takes none). */
@@ -1163,9 +1177,9 @@ parse_options(struct parse_state *st, int argc, char **argv)
 			return OPTS_ERROR;
 		}
 		if ((d = find_option(ch)) == NULL) {
-			unknown_option(optind == before ? argv[optind] :
-			    argv[optind - 1]);
-			usage();
+			if (unknown_option(optind == before ? argv[optind] :
+			    argv[optind - 1]) == 0)
+				usage();
 			return OPTS_ERROR;
 		}
 		if ((r = apply_option(st, d, optarg)) != OPTS_RUN)

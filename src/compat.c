@@ -1,0 +1,336 @@
+#include <stddef.h>
+#include <string.h>
+
+#include "compat.h"
+
+/* An option refused, and the note docs/compat.md gives for it. */
+struct refusal {
+	const char	*option;
+	const char	*note;
+};
+
+/*
+ * The rows of docs/compat.md marked unsupported, one entry per option,
+ * sorted by name.
+ */
+static const struct refusal refusals[] = {
+	{ "--_parset",
+	    "parset is not part of forkpool; instead: readarray -t the "
+	    "output of forkpool -k" },
+	{ "--basefile",
+	    "remote execution is planned but not built yet; instead: copy "
+	    "the file to the hosts first, with rsync or scp" },
+	{ "--basenameextensionreplace",
+	    "the names of replacement strings are fixed; instead: use {/.}" },
+	{ "--basenamereplace",
+	    "the names of replacement strings are fixed; instead: use {/}" },
+	{ "--bf",
+	    "remote execution is planned but not built yet; instead: copy "
+	    "the file to the hosts first, with rsync or scp" },
+	{ "--bin",
+	    "--pipe is planned but not built yet; instead: split the input "
+	    "with awk into files and give them as arguments" },
+	{ "--block",
+	    "--pipe is planned but not built yet; instead: split -C SIZE the "
+	    "input into files and give them as arguments" },
+	{ "--block-size",
+	    "--pipe is planned but not built yet; instead: split -C SIZE the "
+	    "input into files and give them as arguments" },
+	{ "--block-timeout",
+	    "--pipe is planned but not built yet; instead: split the input "
+	    "into files and give them as arguments" },
+	{ "--bner",
+	    "the names of replacement strings are fixed; instead: use {/.}" },
+	{ "--bnr",
+	    "the names of replacement strings are fixed; instead: use {/}" },
+	{ "--bt",
+	    "--pipe is planned but not built yet; instead: split the input "
+	    "into files and give them as arguments" },
+	{ "--cat",
+	    "--pipe is planned but not built yet; instead: split the input "
+	    "into files and give them as arguments" },
+	{ "--cf",
+	    "failed jobs are not coloured apart; instead: "
+	    "--output-on-failure, or --joblog to find the failed jobs" },
+	{ "--cleanup",
+	    "remote execution is planned but not built yet; instead: remove "
+	    "the files on the hosts with ssh after the run" },
+	{ "--color-failed",
+	    "failed jobs are not coloured apart; instead: "
+	    "--output-on-failure, or --joblog to find the failed jobs" },
+	{ "--compress-program",
+	    "the compressor is not chosen by the user; instead: --compress" },
+	{ "--controlmaster",
+	    "remote execution is planned but not built yet; instead: set "
+	    "ControlMaster auto in ~/.ssh/config" },
+	{ "--ctag",
+	    "obsolete in GNU parallel too; instead: --color --tag" },
+	{ "--ctagstring",
+	    "obsolete in GNU parallel too; instead: --color --tagstring STR" },
+	{ "--decompress-program",
+	    "the compressor is not chosen by the user; instead: --compress" },
+	{ "--dirnamereplace",
+	    "the names of replacement strings are fixed; instead: use {//}" },
+	{ "--dnr",
+	    "the names of replacement strings are fixed; instead: use {//}" },
+	{ "--embed",
+	    "forkpool is a compiled program and cannot be pasted into a "
+	    "script; instead: install forkpool next to the script" },
+	{ "--er",
+	    "the names of replacement strings are fixed; instead: use {.}" },
+	{ "--extensionreplace",
+	    "the names of replacement strings are fixed; instead: use {.}" },
+	{ "--fifo",
+	    "--pipe is planned but not built yet; instead: split the input "
+	    "into files and give them as arguments" },
+	{ "--filter",
+	    "forkpool does not evaluate Perl; instead: filter the input with "
+	    "grep or awk before forkpool" },
+	{ "--filter-hosts",
+	    "remote execution is planned but not built yet; instead: list "
+	    "only the hosts that answer" },
+	{ "--group-by",
+	    "--pipe is planned but not built yet; instead: split the input "
+	    "by the column with awk into files and give them as arguments" },
+	{ "--hashbang",
+	    "forkpool does not read its options from a script; instead: "
+	    "start the script with #!/bin/sh and run forkpool in it" },
+	{ "--hgrp",
+	    "remote execution is planned but not built yet; instead: run "
+	    "forkpool once per group of hosts" },
+	{ "--hostgroups",
+	    "remote execution is planned but not built yet; instead: run "
+	    "forkpool once per group of hosts" },
+	{ "--jl",
+	    "not one of forkpool's spellings; instead: --joblog FILE, the "
+	    "same option" },
+	{ "--latest-line",
+	    "forkpool does not redraw lines on the terminal; instead: "
+	    "--line-buffer --tag" },
+	{ "--limit",
+	    "forkpool does not run a command to decide whether to start a "
+	    "job; instead: --load or --memfree" },
+	{ "--ll",
+	    "forkpool does not redraw lines on the terminal; instead: "
+	    "--line-buffer --tag" },
+	{ "--memsuspend",
+	    "jobs are not suspended for memory; instead: --memfree SIZE, "
+	    "which holds back new jobs" },
+	{ "--minversion",
+	    "forkpool's versions are not GNU parallel's; instead: check "
+	    "forkpool --version" },
+	{ "--no-keep-order",
+	    "there is no configuration file whose -k to undo; instead: leave "
+	    "out -k" },
+	{ "--nonall",
+	    "remote execution is planned but not built yet; instead: run ssh "
+	    "HOST CMD for each host through forkpool" },
+	{ "--noswap",
+	    "swapping is not watched; instead: --memfree SIZE" },
+	{ "--onall",
+	    "remote execution is planned but not built yet; instead: run ssh "
+	    "HOST CMD for each host through forkpool" },
+	{ "--output-as-files",
+	    "not one of forkpool's spellings; instead: --files, the same "
+	    "option" },
+	{ "--outputasfiles",
+	    "not one of forkpool's spellings; instead: --files, the same "
+	    "option" },
+	{ "--parens",
+	    "Perl expressions are not supported; instead: the --plus "
+	    "replacement strings, or shell code in the command" },
+	{ "--pipe",
+	    "--pipe is planned but not built yet; instead: split the input "
+	    "into files (split -l or -C) and give them as arguments" },
+	{ "--pipe-part",
+	    "--pipe is planned but not built yet; instead: split the file "
+	    "(split -l or -C) and give the parts as arguments" },
+	{ "--plain",
+	    "forkpool reads no configuration file; instead: unset FORKPOOL "
+	    "to drop its default options" },
+	{ "--profile",
+	    "forkpool reads no profile; instead: put the options in the "
+	    "FORKPOOL variable or a shell alias" },
+	{ "--recend",
+	    "--pipe is planned but not built yet; instead: split the input "
+	    "into files and give them as arguments" },
+	{ "--record-env",
+	    "forkpool keeps no file of names; instead: --env VAR with each "
+	    "name" },
+	{ "--recstart",
+	    "--pipe is planned but not built yet; instead: split the input "
+	    "into files and give them as arguments" },
+	{ "--regexp",
+	    "--pipe is planned but not built yet; instead: split the input "
+	    "into files and give them as arguments" },
+	{ "--remove-rec-sep",
+	    "--pipe is planned but not built yet; instead: split the input "
+	    "into files and give them as arguments" },
+	{ "--removerecsep",
+	    "--pipe is planned but not built yet; instead: split the input "
+	    "into files and give them as arguments" },
+	{ "--return",
+	    "remote execution is planned but not built yet; instead: fetch "
+	    "the files from the hosts with rsync or scp after the run" },
+	{ "--round",
+	    "--pipe is planned but not built yet; instead: split -n r/N the "
+	    "input into N files and give them as arguments" },
+	{ "--round-robin",
+	    "--pipe is planned but not built yet; instead: split -n r/N the "
+	    "input into N files and give them as arguments" },
+	{ "--rpl",
+	    "Perl expressions are not supported; instead: the --plus "
+	    "replacement strings, or shell code in the command" },
+	{ "--rrs",
+	    "--pipe is planned but not built yet; instead: split the input "
+	    "into files and give them as arguments" },
+	{ "--rsync-opts",
+	    "remote execution is planned but not built yet; instead: run "
+	    "rsync yourself before and after the run" },
+	{ "--seqreplace",
+	    "the names of replacement strings are fixed; instead: use {#}" },
+	{ "--session",
+	    "forkpool copies no shell session; instead: export the functions "
+	    "(export -f) and variables the jobs need" },
+	{ "--shard",
+	    "--pipe is planned but not built yet; instead: split the input "
+	    "by the column with awk into files and give them as arguments" },
+	{ "--shebang",
+	    "forkpool does not read its options from a script; instead: "
+	    "start the script with #!/bin/sh and run forkpool in it" },
+	{ "--shebang-wrap",
+	    "forkpool does not wrap interpreters; instead: a shell script "
+	    "that runs forkpool INTERPRETER SCRIPT ::: ARGS" },
+	{ "--shell-completion",
+	    "completions are shipped as files; instead: install the files in "
+	    "completions/ (make install does)" },
+	{ "--shell-quote",
+	    "forkpool does not print quoted commands; instead: printf %q in "
+	    "bash" },
+	{ "--show-limits",
+	    "forkpool has no such report; instead: --max-line-length-allowed" },
+	{ "--silent",
+	    "not one of forkpool's spellings; instead: leave out -v and -t, "
+	    "no command is printed by default" },
+	{ "--skip-first-line",
+	    "no line of the input is skipped; instead: tail -n +2 FILE as "
+	    "the input, or --header" },
+	{ "--slf",
+	    "remote execution is planned but not built yet; instead: run ssh "
+	    "HOST COMMAND through forkpool with the hosts as an input source" },
+	{ "--slotreplace",
+	    "the names of replacement strings are fixed; instead: use {%}" },
+	{ "--spreadstdin",
+	    "--pipe is planned but not built yet; instead: split the input "
+	    "into files (split -l or -C) and give them as arguments" },
+	{ "--sql",
+	    "forkpool has no database queue; instead: --joblog with --resume "
+	    "or --retry-failed" },
+	{ "--sql-and-worker",
+	    "forkpool has no database queue; instead: --joblog with --resume "
+	    "or --retry-failed" },
+	{ "--sql-master",
+	    "forkpool has no database queue; instead: --joblog with --resume "
+	    "or --retry-failed" },
+	{ "--sql-worker",
+	    "forkpool has no database queue; instead: --partition K/N on "
+	    "each worker" },
+	{ "--sqlmaster",
+	    "forkpool has no database queue; instead: --joblog with --resume "
+	    "or --retry-failed" },
+	{ "--sqlworker",
+	    "forkpool has no database queue; instead: --partition K/N on "
+	    "each worker" },
+	{ "--ssh",
+	    "remote execution is planned but not built yet; instead: run CMD "
+	    "HOST COMMAND through forkpool" },
+	{ "--ssh-delay",
+	    "remote execution is planned but not built yet; instead: --delay "
+	    "DURATION with ssh in the command" },
+	{ "--sshlogin",
+	    "remote execution is planned but not built yet; instead: run ssh "
+	    "HOST COMMAND through forkpool" },
+	{ "--sshloginfile",
+	    "remote execution is planned but not built yet; instead: run ssh "
+	    "HOST COMMAND through forkpool with the hosts as an input source" },
+	{ "--tee",
+	    "--pipe is planned but not built yet; instead: tee into one "
+	    "process substitution per command" },
+	{ "--template",
+	    "forkpool does not fill in files; instead: sed on the template "
+	    "file in the command" },
+	{ "--term-seq",
+	    "not one of forkpool's spellings; instead: --termseq SEQ, the "
+	    "same option" },
+	{ "--tf",
+	    "remote execution is planned but not built yet; instead: copy "
+	    "the files to the hosts first, with rsync or scp" },
+	{ "--tmpl",
+	    "forkpool does not fill in files; instead: sed on the template "
+	    "file in the command" },
+	{ "--tmux",
+	    "forkpool does not drive tmux; instead: --line-buffer --tag, or "
+	    "--results DIR" },
+	{ "--tmuxpane",
+	    "forkpool does not drive tmux; instead: --line-buffer --tag, or "
+	    "--results DIR" },
+	{ "--tollef",
+	    "retired in GNU parallel too; instead: leave it out" },
+	{ "--total",
+	    "forkpool counts the jobs itself; instead: leave it out, --eta "
+	    "and --bar read ahead to count" },
+	{ "--total-jobs",
+	    "forkpool counts the jobs itself; instead: leave it out, --eta "
+	    "and --bar read ahead to count" },
+	{ "--transfer",
+	    "remote execution is planned but not built yet; instead: copy "
+	    "the files to the hosts first, with rsync or scp" },
+	{ "--transferfile",
+	    "remote execution is planned but not built yet; instead: copy "
+	    "the files to the hosts first, with rsync or scp" },
+	{ "--trc",
+	    "remote execution is planned but not built yet; instead: rsync "
+	    "or scp the files to the hosts and back" },
+	{ "--use-cores-instead-of-threads",
+	    "-j counts online CPU threads; instead: -j $(forkpool "
+	    "--number-of-cores)" },
+	{ "--use-cpus-instead-of-cores",
+	    "-j counts online CPU threads; instead: -j $(forkpool "
+	    "--number-of-cores)" },
+	{ "--use-sockets-instead-of-threads",
+	    "-j counts online CPU threads; instead: -j $(forkpool "
+	    "--number-of-sockets)" },
+	{ "-J",
+	    "GNU parallel's -J (profiles) and BSD xargs's -J REPLSTR are not "
+	    "supported; instead: put the options in the FORKPOOL variable, "
+	    "or for -J use -m with {} where REPLSTR was" },
+	{ "-M",
+	    "remote execution is planned but not built yet; instead: set "
+	    "ControlMaster auto in ~/.ssh/config" },
+	{ "-R",
+	    "-I replaces every occurrence, there is no count to set; "
+	    "instead: leave out -R" },
+	{ "-S",
+	    "GNU parallel's -S (remote hosts) is planned but not built yet, "
+	    "BSD xargs's -S REPLSIZE is not supported; instead: run ssh HOST "
+	    "COMMAND through forkpool, and leave out -S REPLSIZE: -I has no "
+	    "size limit" },
+};
+
+#define NREFUSALS	(sizeof(refusals) / sizeof(refusals[0]))
+
+/* See compat.h. */
+const char *
+compat_refusal(const char *option)
+{
+	size_t	 i, len;
+
+	/* A long option's value, after '=', is not part of its name. */
+	len = strncmp(option, "--", 2) == 0 ? strcspn(option, "=") :
+	    strlen(option);
+	for (i = 0; i < NREFUSALS; i++)
+		if (strlen(refusals[i].option) == len &&
+		    strncmp(refusals[i].option, option, len) == 0)
+			return refusals[i].note;
+	return NULL;
+}

@@ -1,0 +1,17 @@
+/*
+ * GNU parallel's and xargs's options that forkpool refuses, and what to
+ * do instead.  docs/compat.md lists every option of those programs; the
+ * notes here are word for word its notes for the rows marked unsupported
+ * (tests/compat_doc.bats compares them).
+ */
+#ifndef FORKPOOL_COMPAT_H
+#define FORKPOOL_COMPAT_H
+
+/*
+ * Why option is not supported and what to use instead, or NULL if it is
+ * not one of the refused options.  option is a word as given, "--name" or
+ * "--name=value", or "-c" for a short option; the note is a constant.
+ */
+const char	*compat_refusal(const char *option);
+
+#endif
