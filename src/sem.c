@@ -23,7 +23,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -97,16 +96,18 @@ sem_called_as(const char *argv0)
 static void
 default_name(struct sem *s)
 {
-	const char	*tty = ttyname(STDIN_FILENO);
+	char		 path[PATH_MAX] = "";
+	const char	*tty = path;
 	char		*p;
 
-	if (tty == NULL) {
+	if (ttyname_r(STDIN_FILENO, path, sizeof(path)) != 0) {
 		strlcpy(s->name_buf, "notty", sizeof(s->name_buf));
 		return;
 	}
 	if (strncmp(tty, "/dev/", 5) == 0)
 		tty += 5;
-	(void)snprintf(s->name_buf, sizeof(s->name_buf), "tty-%s", tty);
+	strlcpy(s->name_buf, "tty-", sizeof(s->name_buf));
+	strlcat(s->name_buf, tty, sizeof(s->name_buf));
 	for (p = s->name_buf; *p != '\0'; p++)
 		if (*p == '/')
 			*p = '-';
@@ -182,25 +183,23 @@ static int
 sem_dir(struct buf *dir, int create)
 {
 	const char	*base, *home;
-	struct passwd	*pw;
 	struct stat	 sb;
 	size_t		 at;
 
 	if ((base = getenv("XDG_RUNTIME_DIR")) != NULL && base[0] == '/')
 		buf_adds(dir, base);
-	else if ((base = getenv("XDG_CACHE_HOME")) != NULL && base[0] == '/')
-		buf_adds(dir, base);
 	else {
-		if ((home = getenv("HOME")) == NULL || home[0] != '/') {
-			if ((pw = getpwuid(getuid())) == NULL) {
-				warnx("--semaphore: no home directory for "
-				    "the semaphores");
-				return -1;
-			}
-			home = pw->pw_dir;
+		if ((base = getenv("XDG_CACHE_HOME")) != NULL &&
+		    base[0] == '/')
+			buf_adds(dir, base);
+		else if ((home = getenv("HOME")) != NULL && home[0] == '/') {
+			buf_adds(dir, home);
+			buf_adds(dir, "/.cache");
+		} else {
+			warnx("--semaphore: neither XDG_RUNTIME_DIR nor HOME "
+			    "is set to a directory for the semaphores");
+			return -1;
 		}
-		buf_adds(dir, home);
-		buf_adds(dir, "/.cache");
 		if (create && make_dir(dir->data, 0) == -1)
 			return -1;
 	}
@@ -520,7 +519,6 @@ sem_hold(struct sem *s, const struct template *t, int report)
 		byte = 0;
 		(void)write_all(report, &byte, 1);
 		close(report);
-		report = -1;
 	}
 	/* The blocked SIGINT and SIGQUIT stay pending, unseen. */
 	sigdelset(&sigs, SIGINT);

@@ -204,6 +204,18 @@ running() {
 	assert_output 'next'
 }
 
+@test "--semaphore: SIGTERM to the process holding the slot reaches the command" {
+	bgsem --semaphore --id t 'echo $PPID >holder; trap "echo TERM >got; exit 3" TERM; while :; do sleep 0.05; done'
+	wait_files 1 holder
+	kill -TERM "$(cat holder)"
+	wait_files 1 got
+	run cat got
+	assert_output TERM
+	run "$FP_BIN" --semaphore --fg --id t --semaphoretimeout -5 echo next
+	assert_success
+	assert_output 'next'
+}
+
 @test "--semaphoretimeout -SECS: gives up after SECS with status 1" {
 	bgsem --semaphore --id t "$SJOB" 1
 	run "$FP_BIN" --semaphore --fg --id t --semaphoretimeout -0.5 echo never
