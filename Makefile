@@ -23,7 +23,8 @@ ALL_CFLAGS =	$(WARNINGS) -D_GNU_SOURCE $(LIB_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 SRCS =		src/builder.c src/capture.c src/compat.c src/exec_local.c src/input.c src/job.c src/joblog.c \
 		src/junit.c src/lookahead.c src/main.c src/opts.c src/output.c src/progress.c \
-		src/reader.c src/results.c src/run.c src/runner.c src/spill.c src/summary.c \
+		src/reader.c src/results.c src/run.c src/runner.c src/sem.c src/spill.c \
+		src/summary.c \
 		src/template.c src/util.c
 OBJS =		$(SRCS:.c=.o)
 HDRS =		$(wildcard src/*.h)
@@ -56,10 +57,15 @@ FUZZ_BINS =	$(FUZZ_TARGETS:%=fuzz/build/%)
 .PHONY: all deps check check-werror check-asan valgrind lint static clean \
 	install uninstall bench bench-smoke fuzz fuzz-build stress stress-quick
 
-all: forkpool
+all: forkpool forkpool-sem
 
 forkpool: $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LIBS) $(LDLIBS)
+
+# Called by this name, forkpool is a semaphore (--semaphore; see sem.h).
+# No "sem": that is GNU parallel's.
+forkpool-sem: forkpool
+	ln -sf forkpool $@
 
 src/%.o: src/%.c $(HDRS)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -184,7 +190,9 @@ install: forkpool
 	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
 	    $(DESTDIR)$(FISHCOMPDIR)
 	install -m 755 forkpool $(DESTDIR)$(BINDIR)/forkpool
+	ln -sf forkpool $(DESTDIR)$(BINDIR)/forkpool-sem
 	install -m 644 man/forkpool.1 $(DESTDIR)$(MANDIR)/man1/forkpool.1
+	ln -sf forkpool.1 $(DESTDIR)$(MANDIR)/man1/forkpool-sem.1
 	install -m 644 completions/forkpool.bash \
 	    $(DESTDIR)$(BASHCOMPDIR)/forkpool
 	install -m 644 completions/_forkpool $(DESTDIR)$(ZSHCOMPDIR)/_forkpool
@@ -193,11 +201,13 @@ install: forkpool
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/forkpool \
+	    $(DESTDIR)$(BINDIR)/forkpool-sem \
 	    $(DESTDIR)$(MANDIR)/man1/forkpool.1 \
+	    $(DESTDIR)$(MANDIR)/man1/forkpool-sem.1 \
 	    $(DESTDIR)$(BASHCOMPDIR)/forkpool \
 	    $(DESTDIR)$(ZSHCOMPDIR)/_forkpool \
 	    $(DESTDIR)$(FISHCOMPDIR)/forkpool.fish
 
 clean:
-	rm -f forkpool $(OBJS) bench/floor
+	rm -f forkpool forkpool-sem $(OBJS) bench/floor
 	rm -rf build-asan fuzz/build

@@ -11,6 +11,8 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --no-run-if-e
 --ungroup --output-on-failure --tag --tagstring --color --tmpdir --files --results --summary --dry-run --verbose --bar --progress --eta
 --max-procs --col-sep --argfile --xapply --linebuffer --lb --line-buffered
 --keeporder --dryrun --halt-on-error --res
+--semaphore --id --bg --fg --wait --semaphoretimeout --st --semaphore-name
+--semaphorename --semaphore-timeout
 --will-cite --no-notice --gnu --citation --bibtex --help --version'
 
 _forkpool_short_opts='-a -0 -d -r -I -n -N -X -s -j -P -C -k -u -v -t -h -V'
@@ -24,7 +26,9 @@ _forkpool_opt_takes_arg()
         -N | --max-replace-args | -s | --max-chars | --shell | --exec-mode | \
         -j | --jobs | --timeout | --termseq | --retries | --delay | --halt | \
         --load | --memfree | --joblog | --junit | --tagstring | --tmpdir | --partition | --results | \
-        -P | --max-procs | -C | --col-sep | --argfile | --halt-on-error | --res)
+        -P | --max-procs | -C | --col-sep | --argfile | --halt-on-error | --res | \
+        --id | --semaphore-name | --semaphorename | --semaphoretimeout | --st | \
+        --semaphore-timeout)
             return 0 ;;
     esac
     return 1
@@ -112,6 +116,8 @@ _forkpool_opt_arg()
             _forkpool_compgen -W '1/2 2/2 1/2,rr 2/2,rr' -- "$2" ;;
         --color)
             _forkpool_compgen -W 'auto always never' -- "$2" ;;
+        --semaphoretimeout | --st | --semaphore-timeout)
+            _forkpool_compgen -W '10 60 -10 -60' -- "$2" ;;
         *)
             COMPREPLY=() ;;
     esac
@@ -226,4 +232,4 @@ _forkpool()
     return 0
 }
 
-complete -F _forkpool forkpool
+complete -F _forkpool forkpool forkpool-sem

@@ -28,7 +28,9 @@ function __fish_forkpool_state
                                 --jobs --timeout --termseq --retries --delay \
                                 --halt --load --memfree --joblog --junit --tagstring --tmpdir \
                                 --partition --results --max-procs --col-sep --argfile \
-                                --halt-on-error --res
+                                --halt-on-error --res --id --semaphore-name \
+                                --semaphorename --semaphoretimeout --st \
+                                --semaphore-timeout
                             set skip 1
                         end
                     case '-?*'
@@ -159,6 +161,20 @@ complete -c forkpool -n __fish_forkpool_in_options -s t -l verbose -d 'Print eac
 complete -c forkpool -n __fish_forkpool_in_options -l bar -d 'Show a progress bar on stderr when a terminal'
 complete -c forkpool -n __fish_forkpool_in_options -l progress -d 'Show running and done jobs on stderr when a terminal'
 complete -c forkpool -n __fish_forkpool_in_options -l eta -d 'Show the time and jobs left too (implies --progress)'
+
+# Semaphore
+complete -c forkpool -n __fish_forkpool_in_options -l semaphore -d 'Run the command once, holding a slot of a shared semaphore'
+complete -c forkpool -n __fish_forkpool_in_options -l id -x -d 'Name of the semaphore'
+complete -c forkpool -n __fish_forkpool_in_options -l bg -d 'Return once the command started (default)'
+complete -c forkpool -n __fish_forkpool_in_options -l fg -d 'Wait for the command and exit with its status'
+complete -c forkpool -n __fish_forkpool_in_options -l wait -d 'Wait until no command holds a slot of the semaphore'
+complete -c forkpool -n __fish_forkpool_in_options -l semaphoretimeout -x -a '10 60 -10 -60' -d 'With no slot after SECS, run anyway (> 0) or give up (< 0)'
+complete -c forkpool -n __fish_forkpool_in_options -l st -x -a '10 60 -10 -60' -d 'Same as --semaphoretimeout'
+complete -c forkpool -n __fish_forkpool_in_options -l semaphore-timeout -x -a '10 60 -10 -60' -d 'Same as --semaphoretimeout'
+complete -c forkpool -n __fish_forkpool_in_options -l semaphore-name -x -d 'Same as --id'
+complete -c forkpool -n __fish_forkpool_in_options -l semaphorename -x -d 'Same as --id'
+# forkpool-sem is forkpool --semaphore.
+complete -c forkpool-sem -w forkpool
 
 # Other
 complete -c forkpool -n __fish_forkpool_in_options -s P -l max-procs -x -d 'Same as --jobs'

@@ -26,6 +26,7 @@
 #include "results.h"
 #include "run.h"
 #include "runner.h"
+#include "sem.h"
 #include "summary.h"
 #include "template.h"
 #include "util.h"
@@ -237,6 +238,11 @@ main(int argc, char **argv)
 		return EXIT_FORKPOOL_ERROR;
 	case OPTS_RUN:
 		break;
+	}
+	if (opts.semaphore) {
+		status = sem_run(&opts);
+		opts_free(&opts);
+		return status;
 	}
 	if (build_source(&p, &opts, &src) == 0) {
 		/* A display reads ahead, to know how many jobs there are. */

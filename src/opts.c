@@ -16,6 +16,7 @@
 #include "compat.h"
 #include "opts.h"
 #include "results.h"
+#include "sem.h"
 #include "util.h"
 
 static const char help_text[] =
@@ -91,6 +92,21 @@ static const char help_text[] =
 "      --bar                  show a progress bar on stderr, if a terminal\n"
 "      --progress             show running and done jobs on stderr, likewise\n"
 "      --eta                  show the time and jobs left too; implies --progress\n"
+"\n"
+"Semaphore (also as forkpool-sem):\n"
+"      --semaphore            run COMMAND once, holding one of -j slots (default\n"
+"                             1) of a semaphore that forkpool processes share\n"
+"      --id NAME              the semaphore (default: the terminal's, or notty)\n"
+"      --bg                   return once COMMAND started (the default)\n"
+"      --fg                   wait for COMMAND and exit with its status\n"
+"      --wait                 wait until no command holds a slot of --id NAME\n"
+"      --semaphoretimeout SECS, --st SECS\n"
+"                             with no slot after SECS, run COMMAND anyway, or\n"
+"                             give up with status 1 if SECS is negative\n"
+"      --semaphore-name NAME, --semaphorename NAME\n"
+"                             --id NAME\n"
+"      --semaphore-timeout SECS\n"
+"                             --semaphoretimeout SECS\n"
 "\n"
 "Aliases, GNU parallel's names:\n"
 "  -P, --max-procs N          -j N\n"
@@ -641,6 +657,9 @@ parse_operands(struct opts *o, int argc, char **argv)
 #define NOT_SEEN	"the jobs' output would not pass through forkpool"
 #define HELD_MODES	"--group or --line-buffer"
 
+/* What --semaphore, --bg, --fg and --wait set. */
+enum { SEM_ON, SEM_BG, SEM_FG, SEM_WAIT };
+
 /* What opts_parse() keeps while it reads the options. */
 struct parse_state {
 	struct opts		*o;
@@ -891,6 +910,51 @@ on_citation(struct parse_state *st, const char *arg)
 	return OPTS_EXIT_OK;
 }
 
+/* --semaphore, --bg, --fg, --wait: each means semaphore mode. */
+static enum opts_result
+on_semaphore(struct parse_state *st, const char *arg)
+{
+	(void)arg;
+	st->o->semaphore = 1;
+	if (st->value == SEM_FG || st->value == SEM_BG)
+		st->o->sem_fg = st->value == SEM_FG;
+	else if (st->value == SEM_WAIT)
+		st->o->sem_wait = 1;
+	return OPTS_RUN;
+}
+
+/* --id NAME, --semaphore-name NAME: a file name of its own. */
+static enum opts_result
+on_sem_id(struct parse_state *st, const char *arg)
+{
+	if (sem_check_name(arg) == -1)
+		return OPTS_ERROR;
+	st->o->semaphore = 1;
+	st->o->sem_id = arg;
+	return OPTS_RUN;
+}
+
+/* --semaphoretimeout SECS, --st SECS: the sign says what comes after. */
+static enum opts_result
+on_sem_timeout(struct parse_state *st, const char *arg)
+{
+	const char	*num = arg + (arg[0] == '-');
+	char		*end;
+	double		 v;
+
+	/* Digits only: strtod() would take blanks, "inf" and hex as well. */
+	v = strtod(arg, &end);
+	if (*num == '\0' || strspn(num, "0123456789.") != strlen(num) ||
+	    *end != '\0' || v > 1e9 || v < -1e9) {
+		warnx("--semaphoretimeout %s: must be a number of seconds", arg);
+		return OPTS_ERROR;
+	}
+	st->o->semaphore = 1;
+	st->o->sem_timeout_ms = (long long)(v * 1000 + (v < 0 ? -0.5 : 0.5));
+	st->o->sem_timeout_arg = arg;
+	return OPTS_RUN;
+}
+
 /* -h, --help. */
 static enum opts_result
 on_help(struct parse_state *st, const char *arg)
@@ -1008,6 +1072,16 @@ static const struct optdef optdefs[] = {
 	NOARG("gnu",			0, on_notice, 0),
 	NOARG("citation",		0, on_citation, 0),
 	NOARG("bibtex",			0, on_citation, 0),
+	NOARG("semaphore",		0, on_semaphore, SEM_ON),
+	ARG("id",			0, on_sem_id),
+	NOARG("bg",			0, on_semaphore, SEM_BG),
+	NOARG("fg",			0, on_semaphore, SEM_FG),
+	NOARG("wait",			0, on_semaphore, SEM_WAIT),
+	ARG("semaphoretimeout",		0, on_sem_timeout),
+	ARG("st",			0, on_sem_timeout),
+	ARG("semaphore-name",		0, on_sem_id),
+	ARG("semaphorename",		0, on_sem_id),
+	ARG("semaphore-timeout",	0, on_sem_timeout),
 	NOARG("help",			'h', on_help, 0),
 	NOARG("version",		'V', on_version, 0)
 };
@@ -1193,8 +1267,9 @@ resolve_jobs(struct parse_state *st)
 {
 	struct opts	*o = st->o;
 
+	/* A semaphore is a mutex unless -j says otherwise, as GNU sem's. */
 	if (st->jobs_arg == NULL)
-		o->jobs = online_cpus();
+		o->jobs = o->semaphore ? 1 : online_cpus();
 	else if (parse_jobs(st->jobs_arg, &o->jobs) == -1)
 		return -1;
 	/*
@@ -1386,6 +1461,28 @@ finish_options(struct parse_state *st)
 	return 0;
 }
 
+/* What semaphore mode cannot do; 0, or -1 after a message. */
+static int
+check_semaphore(const struct opts *o)
+{
+	if (!o->semaphore)
+		return 0;
+	if (o->nsources > 0) {
+		warnx("--semaphore runs the command once: it takes no input "
+		    "source (-a, :::, ::::)");
+		return -1;
+	}
+	if (o->sem_wait && o->ncmd > 0) {
+		warnx("--wait runs no command: %s given", o->cmd[0]);
+		return -1;
+	}
+	if (!o->sem_wait && o->ncmd == 0) {
+		warnx("--semaphore: no command to run");
+		return -1;
+	}
+	return 0;
+}
+
 /* Parse the command line; see enum opts_result. */
 enum opts_result
 opts_parse(struct opts *o, int argc, char **argv)
@@ -1402,9 +1499,11 @@ opts_parse(struct opts *o, int argc, char **argv)
 	st.o = o;
 	st.files = xcalloc((size_t)argc + 1, sizeof(*st.files));
 	make_getopt_tables();
+	o->semaphore = argc > 0 && sem_called_as(argv[0]);
 	r = parse_options(&st, argc, argv);
 	if (r == OPTS_RUN && (finish_options(&st) == -1 ||
-	    parse_operands(o, argc - optind, argv + optind) == -1))
+	    parse_operands(o, argc - optind, argv + optind) == -1 ||
+	    check_semaphore(o) == -1))
 		r = OPTS_ERROR;
 	free(st.files);
 	if (r != OPTS_RUN)

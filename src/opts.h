@@ -138,6 +138,13 @@ struct opts {
 	const char		*joblog;	/* path, without a leading + */
 	int			 joblog_append;
 	enum resume_mode	 resume;
+	int			 semaphore;	/* --semaphore, or implied */
+	const char		*sem_id;	/* --id NAME, or NULL */
+	int			 sem_fg;	/* --fg */
+	int			 sem_wait;	/* --wait */
+	long long		 sem_timeout_ms; /* --semaphoretimeout: > 0 run
+						   anyway, < 0 give up; 0 none */
+	const char		*sem_timeout_arg; /* as given, into argv */
 	char			**cmd;		/* the template words, into argv */
 	size_t			 ncmd;
 };
