@@ -105,7 +105,7 @@ _forkpool_opt_arg()
             _forkpool_compgen -W 'TERM,200,TERM,100,TERM,50,KILL,25
                 INT,1000,TERM,1000,KILL,25 TERM,5000,KILL,25' -- "$2" ;;
         --timeout)
-            _forkpool_compgen -W '10 60 300 3600 200% 300%' -- "$2" ;;
+            _forkpool_compgen -W '10 60 5m 1h 200% 300%' -- "$2" ;;
         --memfree)
             _forkpool_compgen -W '256M 512M 1G 2G 4G' -- "$2" ;;
         --partition)

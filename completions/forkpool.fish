@@ -126,11 +126,11 @@ complete -c forkpool -n __fish_forkpool_in_options -l exec-mode -x -a 'auto shel
 complete -c forkpool -n __fish_forkpool_in_options -s j -l jobs -x -d 'Run N jobs at once (N, +N, -N, N%, 0)'
 
 # Job control
-complete -c forkpool -n __fish_forkpool_in_options -l timeout -x -d 'End a job running longer than SECS, or N% of the median runtime'
+complete -c forkpool -n __fish_forkpool_in_options -l timeout -x -a '10 60 5m 1h 200%' -d 'End a job running longer than a duration (90, 5m, 1h30m), or N% of the median runtime'
 complete -c forkpool -n __fish_forkpool_in_options -l termseq -x -a 'TERM,200,TERM,100,TERM,50,KILL,25' -d 'How a job is ended: SIG,MS,SIG,MS,...'
 complete -c forkpool -n __fish_forkpool_in_options -l retries -x -d 'Run a failed job up to N times in all'
 complete -c forkpool -n __fish_forkpool_in_options -l tty -d 'Give each job the terminal as stdin and foreground, one at a time'
-complete -c forkpool -n __fish_forkpool_in_options -l delay -x -d 'Wait at least SECS between job starts'
+complete -c forkpool -n __fish_forkpool_in_options -l delay -x -d 'Wait at least a duration (0.5, 2s, 1m) between job starts'
 complete -c forkpool -n __fish_forkpool_in_options -l halt -x -a '(__fish_forkpool_halt)' -d 'Stop early: now|soon,fail|success|done=N or N%'
 complete -c forkpool -n __fish_forkpool_in_options -l load -x -d 'Start no job while the load average is above MAX'
 complete -c forkpool -n __fish_forkpool_in_options -l memfree -x -a '256M 512M 1G 2G 4G' -d 'Start no job while less memory is available than SIZE'

@@ -111,6 +111,7 @@ static const char help_text[] =
 "  -V, --version              print the version and exit\n"
 "\n"
 "Replacement strings: {} {.} {/} {//} {/.} {#} {%} {n} {n.} {n/} {n//} {n/.}\n"
+"Durations (SECS): seconds, or with units s, m, h, d as in 1d2h3m4.5s\n"
 "Exit status: 0 all jobs succeeded, 1-100 that many failed, 101 more than 100\n"
 "failed, 126 the program cannot run, 127 it was not found, 141 stdout was\n"
 "closed, 255 other errors.\n";
@@ -264,20 +265,27 @@ parse_count(const char *opt, const char *arg, long long max, size_t *out)
 	return 0;
 }
 
-/* Parse seconds with an optional fraction ("1.5") into ms; 0 on success. */
+/* The longest --timeout or --delay, in seconds: about 31 years. */
+#define DURATION_MAX	1000000000LL
+
+/*
+ * Parse a duration for opt: seconds, with a fraction or units as in
+ * 1d2h3m4.5s (util.h), into ms; 0 on success.
+ */
 static int
 parse_seconds(const char *opt, const char *arg, long long *ms)
 {
-	char	*end;
-	double	 v;
+	const char	*errstr;
 
-	v = strtod(arg, &end);
-	if (end == arg || *end != '\0' || !(v >= 0) || v > 1e9) {
-		warnx("%s %s: must be a number of seconds", opt, arg);
-		return -1;
-	}
-	*ms = (long long)(v * 1000 + 0.5);
-	return 0;
+	*ms = duration_ms(arg, DURATION_MAX, &errstr);
+	if (errstr == NULL)
+		return 0;
+	if (strcmp(errstr, "too large") == 0)
+		warnx("%s %s: %s (%lld seconds at most)", opt, arg, errstr,
+		    DURATION_MAX);
+	else
+		warnx("%s %s: %s", opt, arg, errstr);
+	return -1;
 }
 
 /* Parse --timeout SECS or N%; 0 on success. */
