@@ -29,7 +29,7 @@ rendered_man() {
 
 @test "man page is mdoc for forkpool in section 1" {
 	assert_file_exists "$MANPAGE"
-	run grep -E '^\.Dt[[:space:]]+FP_BIN[[:space:]]+1([[:space:]]|$)' "$MANPAGE"
+	run grep -E '^\.Dt[[:space:]]+FORKPOOL[[:space:]]+1([[:space:]]|$)' "$MANPAGE"
 	assert_success
 }
 
