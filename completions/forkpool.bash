@@ -11,7 +11,9 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --no-run-if-e
 --ungroup --output-on-failure --tag --tagstring --color --tmpdir --files --results --summary --dry-run --verbose --bar --progress --eta
 --max-procs --col-sep --argfile --xapply --linebuffer --lb --line-buffered
 --keeporder --dryrun --halt-on-error --res
---will-cite --no-notice --gnu --citation --bibtex --help --version'
+--will-cite --no-notice --gnu --citation --bibtex
+--number-of-threads --number-of-cores --number-of-sockets --number-of-cpus
+--help --version'
 
 _forkpool_short_opts='-a -0 -d -r -I -n -N -X -s -j -P -C -k -u -v -t -h -V'
 
@@ -108,6 +110,8 @@ _forkpool_opt_arg()
             _forkpool_compgen -W '10 60 5m 1h 200% 300%' -- "$2" ;;
         --memfree)
             _forkpool_compgen -W '256M 512M 1G 2G 4G' -- "$2" ;;
+        --load)
+            _forkpool_compgen -W '1 2 4 50% 100% 200%' -- "$2" ;;
         --partition)
             _forkpool_compgen -W '1/2 2/2 1/2,rr 2/2,rr' -- "$2" ;;
         --color)

@@ -13,6 +13,7 @@
 #define PCRE2_CODE_UNIT_WIDTH	8
 #include <pcre2.h>
 
+#include "cpu.h"
 #include "opts.h"
 #include "results.h"
 #include "util.h"
@@ -59,7 +60,8 @@ static const char help_text[] =
 "      --delay SECS           wait at least SECS between job starts\n"
 "      --halt WHEN,WHAT=N     stop early: WHEN now|soon, WHAT fail|success|done,\n"
 "                             N jobs or N%\n"
-"      --load MAX             start no job while the load average is above MAX\n"
+"      --load MAX|N%          start no job while the load average is above MAX\n"
+"                             (N% of the CPUs)\n"
 "      --memfree SIZE         start no job while less memory is free (k, M, G)\n"
 "      --joblog [+]FILE       log each finished job to FILE (+: append)\n"
 "      --resume               skip the jobs already in the joblog\n"
@@ -107,6 +109,9 @@ static const char help_text[] =
 "      --will-cite, --no-notice, --gnu\n"
 "                             accepted and ignored, for GNU parallel's scripts\n"
 "      --citation, --bibtex   print nothing and exit (GNU parallel's notices)\n"
+"      --number-of-threads, --number-of-cores, --number-of-sockets\n"
+"                             print how many of these forkpool may use, and\n"
+"                             exit; --number-of-cpus is --number-of-cores\n"
 "  -h, --help                 print this help and exit\n"
 "  -V, --version              print the version and exit\n"
 "\n"
@@ -125,14 +130,14 @@ usage(void)
 	    "Try 'forkpool --help' for more.\n");
 }
 
-/* Online CPUs, at least 1. */
+/*
+ * The CPUs that -j and --load count, at least 1: those of the affinity
+ * mask, as GNU parallel and nproc(1) count them.
+ */
 static unsigned int
 online_cpus(void)
 {
-	long	 n;
-
-	n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n < 1 ? 1 : (unsigned int)n;
+	return cpu_threads();
 }
 
 /*
@@ -833,18 +838,56 @@ on_halt(struct parse_state *st, const char *arg)
 	return parse_halt(&st->o->halt, arg) == -1 ? OPTS_ERROR : OPTS_RUN;
 }
 
-/* --load MAX. */
+/* --load MAX or N%: N% is of the CPUs, as GNU parallel's (and -j's). */
 static enum opts_result
 on_load(struct parse_state *st, const char *arg)
 {
-	char	*end;
+	const char	*errstr;
+	char		*end, num[32];
+	size_t		 len = strlen(arg);
+	long long	 pct;
 
+	if (len > 0 && arg[len - 1] == '%') {
+		/* Digits only: strtonum() would take blanks and a sign. */
+		if (len == 1 || len >= sizeof(num) ||
+		    strspn(arg, "0123456789") != len - 1) {
+			warnx("--load %s: N%% must be a whole number of "
+			    "percent", arg);
+			return OPTS_ERROR;
+		}
+		strlcpy(num, arg, len);
+		pct = strtonum(num, 1, 1000000, &errstr);
+		if (errstr != NULL) {
+			warnx("--load %s: %s", arg, errstr);
+			return OPTS_ERROR;
+		}
+		st->o->load = online_cpus() * (double)pct / 100;
+		return OPTS_RUN;
+	}
 	st->o->load = strtod(arg, &end);
 	if (end == arg || *end != '\0' || !(st->o->load > 0)) {
-		warnx("--load %s: must be a number above 0", arg);
+		warnx("--load %s: must be a number above 0, or N%% of the CPUs",
+		    arg);
 		return OPTS_ERROR;
 	}
 	return OPTS_RUN;
+}
+
+/*
+ * --number-of-threads, --number-of-cores, --number-of-sockets and
+ * --number-of-cpus (GNU parallel's old name for the cores): print the
+ * count, of the CPUs forkpool may run on, and exit.
+ */
+static enum opts_result
+on_number_of(struct parse_state *st, const char *arg)
+{
+	struct cpu_count	 c;
+
+	(void)arg;
+	cpu_count(&c);
+	printf("%u\n", st->value == 's' ? c.sockets : st->value == 'c' ?
+	    c.cores : c.threads);
+	return OPTS_EXIT_OK;
 }
 
 /* --memfree SIZE. */
@@ -1015,6 +1058,10 @@ static const struct optdef optdefs[] = {
 	NOARG("gnu",			0, on_notice, 0),
 	NOARG("citation",		0, on_citation, 0),
 	NOARG("bibtex",			0, on_citation, 0),
+	NOARG("number-of-threads",	0, on_number_of, 't'),
+	NOARG("number-of-cores",	0, on_number_of, 'c'),
+	NOARG("number-of-cpus",		0, on_number_of, 'c'),
+	NOARG("number-of-sockets",	0, on_number_of, 's'),
 	NOARG("help",			'h', on_help, 0),
 	NOARG("version",		'V', on_version, 0)
 };

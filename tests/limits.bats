@@ -83,6 +83,32 @@ mem_available_kb() {
 	assert_file_not_exists ran
 }
 
+@test "--load N%: a percentage of the CPUs; 1% of one CPU (0.01) starts no job under a load above it" {
+	require_cmd timeout
+	require_cmd taskset
+	awk '{ exit !($1 > 0.01) }' /proc/loadavg || skip "the load average is 0.01 or less"
+	run --separate-stderr timeout 3 taskset -c 0 "$FP_BIN" --load 1% touch ran ::: x
+	assert_failure 124
+	assert_output ''
+	assert_file_not_exists ran
+	run --separate-stderr fp -k --load 100000% echo ::: a b
+	assert_success
+	assert_output $'a\nb'
+	assert_equal "$stderr" ''
+}
+
+@test "--load N%: bad percentages are rejected with exit 255" {
+	local v
+	for v in % 0% x% 1.5% 5%% -5% 1000001%; do
+		run --separate-stderr fp --load "$v" touch ran ::: x
+		assert_failure 255
+		assert_output ''
+		[[ $stderr == "forkpool: --load $v: "* && $stderr != *$'\n'* ]] ||
+			fail "$v: unexpected diagnostic: $stderr"
+	done
+	assert_file_not_exists ran
+}
+
 @test "--memfree 100T starts no job" {
 	require_cmd timeout
 	run --separate-stderr timeout 2 "$FP_BIN" --memfree 100T touch ran ::: x
