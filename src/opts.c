@@ -1,6 +1,7 @@
 #include <sys/resource.h>
 
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -117,6 +118,7 @@ static const char help_text[] =
 "\n"
 "Replacement strings: {} {.} {/} {//} {/.} {#} {%} {n} {n.} {n/} {n//} {n/.}\n"
 "Durations (SECS): seconds, or with units s, m, h, d as in 1d2h3m4.5s\n"
+"Default options: $FORKPOOL, read before the command line's\n"
 "Exit status: 0 all jobs succeeded, 1-100 that many failed, 101 more than 100\n"
 "failed, 126 the program cannot run, 127 it was not found, 141 stdout was\n"
 "closed, 255 other errors.\n";
@@ -1427,12 +1429,98 @@ finish_options(struct parse_state *st)
 	return 0;
 }
 
+/*
+ * Split $FORKPOOL into words as GNU parallel splits $PARALLEL, the way
+ * Perl's Text::ParseWords does: blanks separate words; outside quotes and
+ * inside double quotes a backslash takes the next character as it is;
+ * single quotes take everything up to the next one as it is.  The words
+ * go, each NUL-terminated, into words (allocated); returns how many, or
+ * -1 after a message.
+ */
+static int
+split_env(const char *s, char **words)
+{
+	struct buf	 b = { 0 };
+	int		 n = 0, inword = 0;
+	char		 quote = 0;
+
+	for (; *s != '\0'; s++) {
+		if (quote == 0 && strchr(" \t\n", *s) != NULL) {
+			if (inword)
+				buf_addc(&b, '\0');
+			inword = 0;
+			continue;
+		}
+		if (!inword)
+			n++;
+		inword = 1;
+		if (quote == 0 && (*s == '\'' || *s == '"'))
+			quote = *s;
+		else if (quote != 0 && *s == quote)
+			quote = 0;
+		else if (quote != '\'' && *s == '\\') {
+			if (*++s == '\0') {
+				warnx("ends with a lone backslash");
+				goto fail;
+			}
+			buf_addc(&b, *s);
+		} else
+			buf_addc(&b, *s);
+	}
+	if (quote != 0) {
+		warnx("a %c quote is not closed", quote);
+		goto fail;
+	}
+	/* An empty last word ('') must still be a word. */
+	buf_addc(&b, '\0');
+	*words = b.data;
+	return n;
+fail:
+	buf_free(&b);
+	return -1;
+}
+
+/*
+ * Read the options in $FORKPOOL, before the command line's; OPTS_RUN to
+ * go on.  Its messages name the variable: warnx() prefixes the program's
+ * name, which is "forkpool: $FORKPOOL" meanwhile, so that every
+ * option's own message, wherever it is printed, says where the option
+ * came from.
+ */
+static enum opts_result
+parse_env(struct parse_state *st, char *argv0, int n)
+{
+	struct opts	*o = st->o;
+	char		*name = program_invocation_short_name;
+	char		*p;
+	enum opts_result r = OPTS_RUN;
+	int		 i;
+
+	o->env_argv = xcalloc((size_t)n + 2, sizeof(*o->env_argv));
+	o->env_argv[0] = argv0;
+	for (i = 1, p = o->env_words; i <= n; i++, p += strlen(p) + 1)
+		o->env_argv[i] = p;
+	program_invocation_short_name = "forkpool: $FORKPOOL";
+	optind = 0;
+	r = parse_options(st, n + 1, o->env_argv);
+	if (r == OPTS_RUN && optind <= n) {
+		warnx("%s: not an option (the variable holds options only)",
+		    o->env_argv[optind]);
+		r = OPTS_ERROR;
+	}
+	program_invocation_short_name = name;
+	return r;
+}
+
 /* Parse the command line; see enum opts_result. */
 enum opts_result
 opts_parse(struct opts *o, int argc, char **argv)
 {
 	struct parse_state	 st;
-	enum opts_result	 r;
+	enum opts_result	 r = OPTS_RUN;
+	const char		*env;
+	char			*name = program_invocation_short_name;
+	int			 nenv = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->delim = '\n';
@@ -1441,9 +1529,23 @@ opts_parse(struct opts *o, int argc, char **argv)
 	o->out_mode = OUT_GROUP;
 	memset(&st, 0, sizeof(st));
 	st.o = o;
-	st.files = xcalloc((size_t)argc + 1, sizeof(*st.files));
+	if ((env = getenv("FORKPOOL")) != NULL) {
+		program_invocation_short_name = "forkpool: $FORKPOOL";
+		nenv = split_env(env, &o->env_words);
+		program_invocation_short_name = name;
+		if (nenv == -1) {
+			opts_free(o);
+			return OPTS_ERROR;
+		}
+	}
+	st.files = xcalloc((size_t)argc + (size_t)nenv + 1, sizeof(*st.files));
 	make_getopt_tables();
-	r = parse_options(&st, argc, argv);
+	if (nenv > 0)
+		r = parse_env(&st, argv[0], nenv);
+	/* Start getopt_long() afresh, also on a second call. */
+	optind = 0;
+	if (r == OPTS_RUN)
+		r = parse_options(&st, argc, argv);
 	if (r == OPTS_RUN && (finish_options(&st) == -1 ||
 	    parse_operands(o, argc - optind, argv + optind) == -1))
 		r = OPTS_ERROR;
@@ -1464,6 +1566,10 @@ opts_free(struct opts *o)
 	o->nsources = 0;
 	pcre2_code_free(o->colsep_re);
 	o->colsep_re = NULL;
+	free(o->env_argv);
+	o->env_argv = NULL;
+	free(o->env_words);
+	o->env_words = NULL;
 }
 
 /* Compile the --colsep pattern; see opts.h. */

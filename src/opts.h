@@ -140,6 +140,9 @@ struct opts {
 	enum resume_mode	 resume;
 	char			**cmd;		/* the template words, into argv */
 	size_t			 ncmd;
+	char			*env_words;	/* $FORKPOOL's words, owned; the
+						   options' arguments point in */
+	char			**env_argv;	/* owned, into env_words */
 };
 
 /* What opts_parse() found. */
@@ -150,9 +153,9 @@ enum opts_result {
 };
 
 /*
- * Fill the struct from argv.  After OPTS_RUN the caller releases it with
- * opts_free(); after the other results nothing is left allocated.
- * getopt_long()'s state is global: a second call needs optind = 0 first.
+ * Fill the struct from the options in $FORKPOOL, then from argv, whose
+ * options come later and so win.  After OPTS_RUN the caller releases it
+ * with opts_free(); after the other results nothing is left allocated.
  */
 enum opts_result	opts_parse(struct opts *, int, char **);
 void			opts_free(struct opts *);
