@@ -23,7 +23,7 @@ ALL_CFLAGS =	$(WARNINGS) -D_GNU_SOURCE $(LIB_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 SRCS =		src/builder.c src/capture.c src/cpu.c src/exec_local.c src/input.c src/job.c src/joblog.c \
 		src/junit.c src/lookahead.c src/main.c src/opts.c src/output.c src/progress.c \
-		src/reader.c src/results.c src/run.c src/runner.c src/spill.c src/summary.c \
+		src/reader.c src/results.c src/run.c src/runner.c src/shuffle.c src/spill.c src/summary.c \
 		src/template.c src/util.c
 OBJS =		$(SRCS:.c=.o)
 HDRS =		$(wildcard src/*.h)

@@ -111,6 +111,7 @@ complete -c forkpool -n __fish_forkpool_in_options -l colsep -x -d 'Split record
 complete -c forkpool -n __fish_forkpool_in_options -l trim -x -a 'n l r lr rl' -d 'Strip white space off the ends of every value or column'
 complete -c forkpool -n __fish_forkpool_in_options -s r -l no-run-if-empty -d 'Do not run jobs for empty or blank records'
 complete -c forkpool -n __fish_forkpool_in_options -l link -d 'Link sources pairwise instead of the cartesian product'
+complete -c forkpool -n __fish_forkpool_in_options -l shuf -d 'Run the jobs in a random order, after reading all input'
 complete -c forkpool -n __fish_forkpool_in_options -l partition -x -a '1/2 2/2 1/2,rr 2/2,rr' -d 'Run only share K of N of the records (K/N or K/N,rr)'
 
 # Command

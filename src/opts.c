@@ -33,6 +33,8 @@ static const char help_text[] =
 "                             every value or column (default n)\n"
 "  -r, --no-run-if-empty      do not run blank records\n"
 "      --link                 pair sources up instead of the cross product\n"
+"      --shuf                 run the jobs in a random order (reads all input\n"
+"                             first; {#} and -k follow the order run)\n"
 "      --partition K/N[,rr]   run only share K of N of the records (by hash,\n"
 "                             or round-robin with rr)\n"
 "  ::: VALUE...               values as a source; :::+ links it to the previous\n"
@@ -1003,6 +1005,7 @@ static const struct optdef optdefs[] = {
 	ARG("trim",			0, on_trim),
 	FLAG("no-run-if-empty",		'r', no_run_if_empty),
 	FLAG("link",			0, link),
+	FLAG("shuf",			0, shuf),
 	ARG("partition",		0, on_partition),
 	ARG(NULL,			'I', on_replstr),
 	COUNT("max-args",		'n', max_args, INT_MAX),
@@ -1348,6 +1351,13 @@ check_conflicts(const struct parse_state *st)
 
 	if (o->resume != RESUME_NONE && o->joblog == NULL) {
 		warnx("%s needs --joblog FILE", o->resume == RESUME ?
+		    "--resume" : o->resume == RESUME_FAILED ?
+		    "--resume-failed" : "--retry-failed");
+		return -1;
+	}
+	if (o->shuf && o->resume != RESUME_NONE) {
+		warnx("--shuf cannot be used with %s: the jobs are numbered "
+		    "in a new order on every run", o->resume == RESUME ?
 		    "--resume" : o->resume == RESUME_FAILED ?
 		    "--resume-failed" : "--retry-failed");
 		return -1;

@@ -97,6 +97,7 @@ struct opts {
 	enum trim		 trim;		/* --trim, rl with --colsep */
 	int			 no_run_if_empty;
 	int			 link;
+	int			 shuf;		/* --shuf: run in a random order */
 	unsigned long long	 part_k;	/* --partition K/N: run share K */
 	unsigned long long	 part_n;	/* of N; 0: every record */
 	int			 part_rr;	/* ,rr: by record number */
