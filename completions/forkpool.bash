@@ -12,6 +12,7 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --no-run-if-e
 --max-procs --col-sep --argfile --xapply --linebuffer --lb --line-buffered
 --keeporder --dryrun --halt-on-error --res
 --will-cite --no-notice --gnu --citation --bibtex
+--compress --compress-program --decompress-program
 --number-of-threads --number-of-cores --number-of-sockets --number-of-cpus
 --help --version'
 
@@ -26,7 +27,7 @@ _forkpool_opt_takes_arg()
         -N | --max-replace-args | -s | --max-chars | --shell | --exec-mode | \
         -j | --jobs | --timeout | --termseq | --retries | --delay | --halt | \
         --load | --memfree | --joblog | --junit | --tagstring | --tmpdir | --partition | --results | \
-        -P | --max-procs | -C | --col-sep | --argfile | --halt-on-error | --res)
+        -P | --max-procs | -C | --col-sep | --argfile | --halt-on-error | --res | --compress-program | --decompress-program)
             return 0 ;;
     esac
     return 1
