@@ -1530,11 +1530,11 @@ fail:
 static enum opts_result
 parse_env(struct parse_state *st, char *argv0, int n)
 {
-	struct opts	*o = st->o;
-	char		*name = program_invocation_short_name;
-	char		*p;
-	enum opts_result r = OPTS_RUN;
-	int		 i;
+	struct opts		*o = st->o;
+	enum opts_result	 r;
+	char			*name = program_invocation_short_name;
+	char			*p;
+	int			 i;
 
 	o->env_argv = xcalloc((size_t)n + 2, sizeof(*o->env_argv));
 	o->env_argv[0] = argv0;
