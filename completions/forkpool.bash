@@ -5,7 +5,7 @@
 # It needs nothing but bash itself.
 
 _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --no-run-if-empty
---link --partition --max-args --max-replace-args --xargs --max-chars --shell --exec-mode
+--link --shuf --partition --max-args --max-replace-args --xargs --max-chars --shell --exec-mode
 --jobs --timeout --termseq --retries --tty --delay --halt --load --memfree --joblog
 --resume --resume-failed --retry-failed --junit --group --keep-order --line-buffer
 --ungroup --output-on-failure --tag --tagstring --color --tmpdir --files --results --summary --dry-run --verbose --bar --progress --eta
@@ -13,7 +13,10 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --no-run-if-e
 --keeporder --dryrun --halt-on-error --res
 --semaphore --id --bg --fg --wait --semaphoretimeout --st --semaphore-name
 --semaphorename --semaphore-timeout
---will-cite --no-notice --gnu --citation --bibtex --help --version'
+--will-cite --no-notice --gnu --citation --bibtex
+--compress --compress-program --decompress-program
+--number-of-threads --number-of-cores --number-of-sockets --number-of-cpus
+--help --version'
 
 _forkpool_short_opts='-a -0 -d -r -I -n -N -X -s -j -P -C -k -u -v -t -h -V'
 
@@ -28,7 +31,7 @@ _forkpool_opt_takes_arg()
         --load | --memfree | --joblog | --junit | --tagstring | --tmpdir | --partition | --results | \
         -P | --max-procs | -C | --col-sep | --argfile | --halt-on-error | --res | \
         --id | --semaphore-name | --semaphorename | --semaphoretimeout | --st | \
-        --semaphore-timeout)
+        --semaphore-timeout | --compress-program | --decompress-program)
             return 0 ;;
     esac
     return 1
@@ -109,9 +112,11 @@ _forkpool_opt_arg()
             _forkpool_compgen -W 'TERM,200,TERM,100,TERM,50,KILL,25
                 INT,1000,TERM,1000,KILL,25 TERM,5000,KILL,25' -- "$2" ;;
         --timeout)
-            _forkpool_compgen -W '10 60 300 3600 200% 300%' -- "$2" ;;
+            _forkpool_compgen -W '10 60 5m 1h 200% 300%' -- "$2" ;;
         --memfree)
             _forkpool_compgen -W '256M 512M 1G 2G 4G' -- "$2" ;;
+        --load)
+            _forkpool_compgen -W '1 2 4 50% 100% 200%' -- "$2" ;;
         --partition)
             _forkpool_compgen -W '1/2 2/2 1/2,rr 2/2,rr' -- "$2" ;;
         --color)

@@ -30,7 +30,8 @@ function __fish_forkpool_state
                                 --partition --results --max-procs --col-sep --argfile \
                                 --halt-on-error --res --id --semaphore-name \
                                 --semaphorename --semaphoretimeout --st \
-                                --semaphore-timeout
+                                --semaphore-timeout --compress-program \
+                                --decompress-program
                             set skip 1
                         end
                     case '-?*'
@@ -113,6 +114,7 @@ complete -c forkpool -n __fish_forkpool_in_options -l colsep -x -d 'Split record
 complete -c forkpool -n __fish_forkpool_in_options -l trim -x -a 'n l r lr rl' -d 'Strip white space off the ends of every value or column'
 complete -c forkpool -n __fish_forkpool_in_options -s r -l no-run-if-empty -d 'Do not run jobs for empty or blank records'
 complete -c forkpool -n __fish_forkpool_in_options -l link -d 'Link sources pairwise instead of the cartesian product'
+complete -c forkpool -n __fish_forkpool_in_options -l shuf -d 'Run the jobs in a random order, after reading all input'
 complete -c forkpool -n __fish_forkpool_in_options -l partition -x -a '1/2 2/2 1/2,rr 2/2,rr' -d 'Run only share K of N of the records (K/N or K/N,rr)'
 
 # Command
@@ -128,13 +130,13 @@ complete -c forkpool -n __fish_forkpool_in_options -l exec-mode -x -a 'auto shel
 complete -c forkpool -n __fish_forkpool_in_options -s j -l jobs -x -d 'Run N jobs at once (N, +N, -N, N%, 0)'
 
 # Job control
-complete -c forkpool -n __fish_forkpool_in_options -l timeout -x -d 'End a job running longer than SECS, or N% of the median runtime'
+complete -c forkpool -n __fish_forkpool_in_options -l timeout -x -a '10 60 5m 1h 200%' -d 'End a job running longer than a duration (90, 5m, 1h30m), or N% of the median runtime'
 complete -c forkpool -n __fish_forkpool_in_options -l termseq -x -a 'TERM,200,TERM,100,TERM,50,KILL,25' -d 'How a job is ended: SIG,MS,SIG,MS,...'
 complete -c forkpool -n __fish_forkpool_in_options -l retries -x -d 'Run a failed job up to N times in all'
 complete -c forkpool -n __fish_forkpool_in_options -l tty -d 'Give each job the terminal as stdin and foreground, one at a time'
-complete -c forkpool -n __fish_forkpool_in_options -l delay -x -d 'Wait at least SECS between job starts'
+complete -c forkpool -n __fish_forkpool_in_options -l delay -x -d 'Wait at least a duration (0.5, 2s, 1m) between job starts'
 complete -c forkpool -n __fish_forkpool_in_options -l halt -x -a '(__fish_forkpool_halt)' -d 'Stop early: now|soon,fail|success|done=N or N%'
-complete -c forkpool -n __fish_forkpool_in_options -l load -x -d 'Start no job while the load average is above MAX'
+complete -c forkpool -n __fish_forkpool_in_options -l load -x -a '1 2 4 50% 100% 200%' -d 'Start no job while the load average is above MAX, or N% of the CPUs'
 complete -c forkpool -n __fish_forkpool_in_options -l memfree -x -a '256M 512M 1G 2G 4G' -d 'Start no job while less memory is available than SIZE'
 complete -c forkpool -n __fish_forkpool_in_options -l joblog -r -F -d 'Log each finished job to FILE (+FILE appends, - is stdout)'
 complete -c forkpool -n __fish_forkpool_in_options -l resume -d 'Skip the jobs already in the job log'
@@ -193,5 +195,12 @@ complete -c forkpool -n __fish_forkpool_in_options -l no-notice -d 'Accepted and
 complete -c forkpool -n __fish_forkpool_in_options -l gnu -d 'Accepted and ignored, for GNU parallel\'s scripts'
 complete -c forkpool -n __fish_forkpool_in_options -l citation -d 'Print nothing and exit'
 complete -c forkpool -n __fish_forkpool_in_options -l bibtex -d 'Print nothing and exit'
+complete -c forkpool -n __fish_forkpool_in_options -l compress -d 'Refused: held output is spilled only as needed'
+complete -c forkpool -n __fish_forkpool_in_options -l compress-program -x -d 'Refused: held output is spilled only as needed'
+complete -c forkpool -n __fish_forkpool_in_options -l decompress-program -x -d 'Refused: held output is spilled only as needed'
+complete -c forkpool -n __fish_forkpool_in_options -l number-of-threads -d 'Print the hardware threads forkpool may use and exit'
+complete -c forkpool -n __fish_forkpool_in_options -l number-of-cores -d 'Print the physical cores forkpool may use and exit'
+complete -c forkpool -n __fish_forkpool_in_options -l number-of-cpus -d 'Same as --number-of-cores'
+complete -c forkpool -n __fish_forkpool_in_options -l number-of-sockets -d 'Print the CPU sockets forkpool may use and exit'
 complete -c forkpool -n __fish_forkpool_in_options -s h -l help -d 'Print the help and exit'
 complete -c forkpool -n __fish_forkpool_in_options -s V -l version -d 'Print the version and exit'

@@ -12,6 +12,7 @@
 #include "input.h"
 #include "opts.h"
 #include "reader.h"
+#include "shuffle.h"
 #include "util.h"
 
 /* One value of a source. */
@@ -65,6 +66,8 @@ struct input {
 	size_t		 capcols;
 	int		 skip_blank;
 	unsigned long long num;
+	struct shuffle	*shuffle;	/* --shuf, or NULL */
+	int		 spooled;	/* shuffle holds every record */
 };
 
 /*
@@ -227,6 +230,8 @@ input_new(const struct opts *o)
 		    o->delim) == -1)
 			goto fail;
 	count_groups(in);
+	if (o->shuf)
+		in->shuffle = shuffle_new(opts_tmpdir(o));
 	return in;
 fail:
 	input_free(in);
@@ -242,6 +247,7 @@ input_free(struct input *in)
 	if (in == NULL)
 		return;
 	source_close(in->stream);
+	shuffle_free(in->shuffle);
 	for (i = 0; i < in->nsources; i++) {
 		for (k = 0; in->sources[i].owns && k < in->sources[i].n; k++)
 			free(in->sources[i].values[k].s);
@@ -507,9 +513,9 @@ next_first(struct input *in)
 	}
 }
 
-/* The next record; see enum input_status. */
-enum input_status
-input_next(struct input *in, struct record **recp)
+/* The next record in input order; see enum input_status. */
+static enum input_status
+next_in_order(struct input *in, struct record **recp)
 {
 	enum input_status	 st;
 	struct record		*rec;
@@ -535,6 +541,43 @@ input_next(struct input *in, struct record **recp)
 			*recp = rec;
 			return INPUT_RECORD;
 		}
+	}
+}
+
+/*
+ * The next record; see enum input_status.  With --shuf, every record is
+ * read (and spooled) before the first comes out, in a random order; a
+ * streamed source still says INPUT_WAIT meanwhile, so the runner goes on
+ * serving signals while a slow producer writes.
+ */
+enum input_status
+input_next(struct input *in, struct record **recp)
+{
+	enum input_status	 st;
+	struct record		*r;
+	int			 added;
+
+	if (in->shuffle == NULL)
+		return next_in_order(in, recp);
+	while (!in->spooled) {
+		if ((st = next_in_order(in, &r)) == INPUT_EOF)
+			in->spooled = 1;
+		else if (st != INPUT_RECORD)
+			return st;
+		else {
+			added = shuffle_add(in->shuffle, r);
+			record_free(r);
+			if (added == -1)
+				return INPUT_ERROR;
+		}
+	}
+	switch (shuffle_next(in->shuffle, recp)) {
+	case 1:
+		return INPUT_RECORD;
+	case 0:
+		return INPUT_EOF;
+	default:
+		return INPUT_ERROR;
 	}
 }
 

@@ -1,6 +1,7 @@
 #include <sys/resource.h>
 
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <pcre2.h>
 
 #include "compat.h"
+#include "cpu.h"
 #include "opts.h"
 #include "results.h"
 #include "sem.h"
@@ -33,6 +35,8 @@ static const char help_text[] =
 "                             every value or column (default n)\n"
 "  -r, --no-run-if-empty      do not run blank records\n"
 "      --link                 pair sources up instead of the cross product\n"
+"      --shuf                 run the jobs in a random order (reads all input\n"
+"                             first; {#} and -k follow the order run)\n"
 "      --partition K/N[,rr]   run only share K of N of the records (by hash,\n"
 "                             or round-robin with rr)\n"
 "  ::: VALUE...               values as a source; :::+ links it to the previous\n"
@@ -61,7 +65,8 @@ static const char help_text[] =
 "      --delay SECS           wait at least SECS between job starts\n"
 "      --halt WHEN,WHAT=N     stop early: WHEN now|soon, WHAT fail|success|done,\n"
 "                             N jobs or N%\n"
-"      --load MAX             start no job while the load average is above MAX\n"
+"      --load MAX|N%          start no job while the load average is above MAX\n"
+"                             (N% of the CPUs)\n"
 "      --memfree SIZE         start no job while less memory is free (k, M, G)\n"
 "      --joblog [+]FILE       log each finished job to FILE (+: append)\n"
 "      --resume               skip the jobs already in the joblog\n"
@@ -124,10 +129,17 @@ static const char help_text[] =
 "      --will-cite, --no-notice, --gnu\n"
 "                             accepted and ignored, for GNU parallel's scripts\n"
 "      --citation, --bibtex   print nothing and exit (GNU parallel's notices)\n"
+"      --compress, --compress-program PRG, --decompress-program PRG\n"
+"                             refused: held output is spilled only as needed\n"
+"      --number-of-threads, --number-of-cores, --number-of-sockets\n"
+"                             print how many of these forkpool may use, and\n"
+"                             exit; --number-of-cpus is --number-of-cores\n"
 "  -h, --help                 print this help and exit\n"
 "  -V, --version              print the version and exit\n"
 "\n"
 "Replacement strings: {} {.} {/} {//} {/.} {#} {%} {n} {n.} {n/} {n//} {n/.}\n"
+"Durations (SECS): seconds, or with units s, m, h, d as in 1d2h3m4.5s\n"
+"Default options: $FORKPOOL, read before the command line's\n"
 "Exit status: 0 all jobs succeeded, 1-100 that many failed, 101 more than 100\n"
 "failed, 126 the program cannot run, 127 it was not found, 141 stdout was\n"
 "closed, 255 other errors.\n";
@@ -141,14 +153,14 @@ usage(void)
 	    "Try 'forkpool --help' for more.\n");
 }
 
-/* Online CPUs, at least 1. */
+/*
+ * The CPUs that -j and --load count, at least 1: those of the affinity
+ * mask, as GNU parallel and nproc(1) count them.
+ */
 static unsigned int
 online_cpus(void)
 {
-	long	 n;
-
-	n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n < 1 ? 1 : (unsigned int)n;
+	return cpu_threads();
 }
 
 /*
@@ -281,20 +293,27 @@ parse_count(const char *opt, const char *arg, long long max, size_t *out)
 	return 0;
 }
 
-/* Parse seconds with an optional fraction ("1.5") into ms; 0 on success. */
+/* The longest --timeout or --delay, in seconds: about 31 years. */
+#define DURATION_MAX	1000000000LL
+
+/*
+ * Parse a duration for opt: seconds, with a fraction or units as in
+ * 1d2h3m4.5s (util.h), into ms; 0 on success.
+ */
 static int
 parse_seconds(const char *opt, const char *arg, long long *ms)
 {
-	char	*end;
-	double	 v;
+	const char	*errstr;
 
-	v = strtod(arg, &end);
-	if (end == arg || *end != '\0' || !(v >= 0) || v > 1e9) {
-		warnx("%s %s: must be a number of seconds", opt, arg);
-		return -1;
-	}
-	*ms = (long long)(v * 1000 + 0.5);
-	return 0;
+	*ms = duration_ms(arg, DURATION_MAX, &errstr);
+	if (errstr == NULL)
+		return 0;
+	if (strcmp(errstr, "too large") == 0)
+		warnx("%s %s: %s (%lld seconds at most)", opt, arg, errstr,
+		    DURATION_MAX);
+	else
+		warnx("%s %s: %s", opt, arg, errstr);
+	return -1;
 }
 
 /* Parse --timeout SECS or N%; 0 on success. */
@@ -845,18 +864,56 @@ on_halt(struct parse_state *st, const char *arg)
 	return parse_halt(&st->o->halt, arg) == -1 ? OPTS_ERROR : OPTS_RUN;
 }
 
-/* --load MAX. */
+/* --load MAX or N%: N% is of the CPUs, as GNU parallel's (and -j's). */
 static enum opts_result
 on_load(struct parse_state *st, const char *arg)
 {
-	char	*end;
+	const char	*errstr;
+	char		*end, num[32];
+	size_t		 len = strlen(arg);
+	long long	 pct;
 
+	if (len > 0 && arg[len - 1] == '%') {
+		/* Digits only: strtonum() would take blanks and a sign. */
+		if (len == 1 || len >= sizeof(num) ||
+		    strspn(arg, "0123456789") != len - 1) {
+			warnx("--load %s: N%% must be a whole number of "
+			    "percent", arg);
+			return OPTS_ERROR;
+		}
+		strlcpy(num, arg, len);
+		pct = strtonum(num, 1, 1000000, &errstr);
+		if (errstr != NULL) {
+			warnx("--load %s: %s", arg, errstr);
+			return OPTS_ERROR;
+		}
+		st->o->load = online_cpus() * (double)pct / 100;
+		return OPTS_RUN;
+	}
 	st->o->load = strtod(arg, &end);
 	if (end == arg || *end != '\0' || !(st->o->load > 0)) {
-		warnx("--load %s: must be a number above 0", arg);
+		warnx("--load %s: must be a number above 0, or N%% of the CPUs",
+		    arg);
 		return OPTS_ERROR;
 	}
 	return OPTS_RUN;
+}
+
+/*
+ * --number-of-threads, --number-of-cores, --number-of-sockets and
+ * --number-of-cpus (GNU parallel's old name for the cores): print the
+ * count, of the CPUs forkpool may run on, and exit.
+ */
+static enum opts_result
+on_number_of(struct parse_state *st, const char *arg)
+{
+	struct cpu_count	 c;
+
+	(void)arg;
+	cpu_count(&c);
+	printf("%u\n", st->value == 's' ? c.sockets : st->value == 'c' ?
+	    c.cores : c.threads);
+	return OPTS_EXIT_OK;
 }
 
 /* --memfree SIZE. */
@@ -938,21 +995,41 @@ on_sem_id(struct parse_state *st, const char *arg)
 static enum opts_result
 on_sem_timeout(struct parse_state *st, const char *arg)
 {
-	const char	*num = arg + (arg[0] == '-');
-	char		*end;
-	double		 v;
+	const char	*errstr;
+	long long	 ms;
 
-	/* Digits only: strtod() would take blanks, "inf" and hex as well. */
-	v = strtod(arg, &end);
-	if (*num == '\0' || strspn(num, "0123456789.") != strlen(num) ||
-	    *end != '\0' || v > 1e9 || v < -1e9) {
-		warnx("--semaphoretimeout %s: must be a number of seconds", arg);
+	ms = duration_ms(arg + (arg[0] == '-'), 1000000000, &errstr);
+	if (errstr != NULL) {
+		warnx("--semaphoretimeout %s: %s", arg, errstr);
 		return OPTS_ERROR;
 	}
 	st->o->semaphore = 1;
-	st->o->sem_timeout_ms = (long long)(v * 1000 + (v < 0 ? -0.5 : 0.5));
+	st->o->sem_timeout_ms = arg[0] == '-' ? -ms : ms;
 	st->o->sem_timeout_arg = arg;
 	return OPTS_RUN;
+}
+
+/*
+ * --compress, --compress-program PRG, --decompress-program PRG: GNU
+ * parallel compresses the temporary files that hold every job's output.
+ * forkpool holds output in memory up to a bound and spills only what
+ * outgrows it, freeing disk as it prints (spill.c), so the disk it takes
+ * is small already; compressing the spill would also lose splice(2) and
+ * sendfile(2), which move it without copying.  Refused, rather than
+ * ignored, so that a script that counts on it learns at once.
+ */
+static enum opts_result
+on_compress(struct parse_state *st, const char *arg)
+{
+	static const char *const names[] = {
+		"--compress", "--compress-program", "--decompress-program"
+	};
+
+	warnx("%s%s%s: not supported: forkpool keeps held output on disk only "
+	    "beyond 4 MiB and frees it as it is printed; give --tmpdir a "
+	    "directory with room instead", names[st->value],
+	    arg != NULL ? " " : "", arg != NULL ? arg : "");
+	return OPTS_ERROR;
 }
 
 /* -h, --help. */
@@ -1015,6 +1092,7 @@ static const struct optdef optdefs[] = {
 	ARG("trim",			0, on_trim),
 	FLAG("no-run-if-empty",		'r', no_run_if_empty),
 	FLAG("link",			0, link),
+	FLAG("shuf",			0, shuf),
 	ARG("partition",		0, on_partition),
 	ARG(NULL,			'I', on_replstr),
 	COUNT("max-args",		'n', max_args, INT_MAX),
@@ -1082,6 +1160,15 @@ static const struct optdef optdefs[] = {
 	ARG("semaphore-name",		0, on_sem_id),
 	ARG("semaphorename",		0, on_sem_id),
 	ARG("semaphore-timeout",	0, on_sem_timeout),
+	NOARG("compress",		0, on_compress, 0),
+	{ .name = "compress-program", .has_arg = required_argument,
+	    .kind = KIND_HANDLER, .handler = on_compress, .value = 1 },
+	{ .name = "decompress-program", .has_arg = required_argument,
+	    .kind = KIND_HANDLER, .handler = on_compress, .value = 2 },
+	NOARG("number-of-threads",	0, on_number_of, 't'),
+	NOARG("number-of-cores",	0, on_number_of, 'c'),
+	NOARG("number-of-cpus",		0, on_number_of, 'c'),
+	NOARG("number-of-sockets",	0, on_number_of, 's'),
 	NOARG("help",			'h', on_help, 0),
 	NOARG("version",		'V', on_version, 0)
 };
@@ -1384,6 +1471,13 @@ check_conflicts(const struct parse_state *st)
 		    "--resume-failed" : "--retry-failed");
 		return -1;
 	}
+	if (o->shuf && o->resume != RESUME_NONE) {
+		warnx("--shuf cannot be used with %s: the jobs are numbered "
+		    "in a new order on every run", o->resume == RESUME ?
+		    "--resume" : o->resume == RESUME_FAILED ?
+		    "--resume-failed" : "--retry-failed");
+		return -1;
+	}
 	if (o->max_args != 0 && o->max_replace_args != 0) {
 		warnx("-n and -N cannot be used together");
 		return -1;
@@ -1483,12 +1577,98 @@ check_semaphore(const struct opts *o)
 	return 0;
 }
 
+/*
+ * Split $FORKPOOL into words as GNU parallel splits $PARALLEL, the way
+ * Perl's Text::ParseWords does: blanks separate words; outside quotes and
+ * inside double quotes a backslash takes the next character as it is;
+ * single quotes take everything up to the next one as it is.  The words
+ * go, each NUL-terminated, into words (allocated); returns how many, or
+ * -1 after a message.
+ */
+static int
+split_env(const char *s, char **words)
+{
+	struct buf	 b = { 0 };
+	int		 n = 0, inword = 0;
+	char		 quote = 0;
+
+	for (; *s != '\0'; s++) {
+		if (quote == 0 && strchr(" \t\n", *s) != NULL) {
+			if (inword)
+				buf_addc(&b, '\0');
+			inword = 0;
+			continue;
+		}
+		if (!inword)
+			n++;
+		inword = 1;
+		if (quote == 0 && (*s == '\'' || *s == '"'))
+			quote = *s;
+		else if (quote != 0 && *s == quote)
+			quote = 0;
+		else if (quote != '\'' && *s == '\\') {
+			if (*++s == '\0') {
+				warnx("ends with a lone backslash");
+				goto fail;
+			}
+			buf_addc(&b, *s);
+		} else
+			buf_addc(&b, *s);
+	}
+	if (quote != 0) {
+		warnx("a %c quote is not closed", quote);
+		goto fail;
+	}
+	/* An empty last word ('') must still be a word. */
+	buf_addc(&b, '\0');
+	*words = b.data;
+	return n;
+fail:
+	buf_free(&b);
+	return -1;
+}
+
+/*
+ * Read the options in $FORKPOOL, before the command line's; OPTS_RUN to
+ * go on.  Its messages name the variable: warnx() prefixes the program's
+ * name, which is "forkpool: $FORKPOOL" meanwhile, so that every
+ * option's own message, wherever it is printed, says where the option
+ * came from.
+ */
+static enum opts_result
+parse_env(struct parse_state *st, char *argv0, int n)
+{
+	struct opts		*o = st->o;
+	enum opts_result	 r;
+	char			*name = program_invocation_short_name;
+	char			*p;
+	int			 i;
+
+	o->env_argv = xcalloc((size_t)n + 2, sizeof(*o->env_argv));
+	o->env_argv[0] = argv0;
+	for (i = 1, p = o->env_words; i <= n; i++, p += strlen(p) + 1)
+		o->env_argv[i] = p;
+	program_invocation_short_name = "forkpool: $FORKPOOL";
+	optind = 0;
+	r = parse_options(st, n + 1, o->env_argv);
+	if (r == OPTS_RUN && optind <= n) {
+		warnx("%s: not an option (the variable holds options only)",
+		    o->env_argv[optind]);
+		r = OPTS_ERROR;
+	}
+	program_invocation_short_name = name;
+	return r;
+}
+
 /* Parse the command line; see enum opts_result. */
 enum opts_result
 opts_parse(struct opts *o, int argc, char **argv)
 {
 	struct parse_state	 st;
-	enum opts_result	 r;
+	enum opts_result	 r = OPTS_RUN;
+	const char		*env;
+	char			*name = program_invocation_short_name;
+	int			 nenv = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->delim = '\n';
@@ -1497,10 +1677,24 @@ opts_parse(struct opts *o, int argc, char **argv)
 	o->out_mode = OUT_GROUP;
 	memset(&st, 0, sizeof(st));
 	st.o = o;
-	st.files = xcalloc((size_t)argc + 1, sizeof(*st.files));
+	if ((env = getenv("FORKPOOL")) != NULL) {
+		program_invocation_short_name = "forkpool: $FORKPOOL";
+		nenv = split_env(env, &o->env_words);
+		program_invocation_short_name = name;
+		if (nenv == -1) {
+			opts_free(o);
+			return OPTS_ERROR;
+		}
+	}
+	st.files = xcalloc((size_t)argc + (size_t)nenv + 1, sizeof(*st.files));
 	make_getopt_tables();
 	o->semaphore = argc > 0 && sem_called_as(argv[0]);
-	r = parse_options(&st, argc, argv);
+	if (nenv > 0)
+		r = parse_env(&st, argv[0], nenv);
+	/* Start getopt_long() afresh, also on a second call. */
+	optind = 0;
+	if (r == OPTS_RUN)
+		r = parse_options(&st, argc, argv);
 	if (r == OPTS_RUN && (finish_options(&st) == -1 ||
 	    parse_operands(o, argc - optind, argv + optind) == -1 ||
 	    check_semaphore(o) == -1))
@@ -1522,6 +1716,10 @@ opts_free(struct opts *o)
 	o->nsources = 0;
 	pcre2_code_free(o->colsep_re);
 	o->colsep_re = NULL;
+	free(o->env_argv);
+	o->env_argv = NULL;
+	free(o->env_words);
+	o->env_words = NULL;
 }
 
 /* Compile the --colsep pattern; see opts.h. */

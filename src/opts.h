@@ -97,6 +97,7 @@ struct opts {
 	enum trim		 trim;		/* --trim, rl with --colsep */
 	int			 no_run_if_empty;
 	int			 link;
+	int			 shuf;		/* --shuf: run in a random order */
 	unsigned long long	 part_k;	/* --partition K/N: run share K */
 	unsigned long long	 part_n;	/* of N; 0: every record */
 	int			 part_rr;	/* ,rr: by record number */
@@ -147,6 +148,9 @@ struct opts {
 	const char		*sem_timeout_arg; /* as given, into argv */
 	char			**cmd;		/* the template words, into argv */
 	size_t			 ncmd;
+	char			*env_words;	/* $FORKPOOL's words, owned; the
+						   options' arguments point in */
+	char			**env_argv;	/* owned, into env_words */
 };
 
 /* What opts_parse() found. */
@@ -157,9 +161,9 @@ enum opts_result {
 };
 
 /*
- * Fill the struct from argv.  After OPTS_RUN the caller releases it with
- * opts_free(); after the other results nothing is left allocated.
- * getopt_long()'s state is global: a second call needs optind = 0 first.
+ * Fill the struct from the options in $FORKPOOL, then from argv, whose
+ * options come later and so win.  After OPTS_RUN the caller releases it
+ * with opts_free(); after the other results nothing is left allocated.
  */
 enum opts_result	opts_parse(struct opts *, int, char **);
 void			opts_free(struct opts *);

@@ -133,6 +133,49 @@ write_all(int fd, const void *p, size_t len)
 	return 0;
 }
 
+/* A duration in milliseconds; see util.h. */
+long long
+duration_ms(const char *s, long long maxsecs, const char **errstr)
+{
+	static const char	 units[] = "smhd";
+	static const double	 scale[] = { 1, 60, 3600, 86400 };
+	const char		*p = s, *u;
+	char			 num[64];
+	size_t			 len;
+	double			 secs = 0;
+
+	*errstr = "not a duration such as 90, 1.5s or 1d2h3m4.5s";
+	if (*p == '\0')
+		return 0;
+	while (*p != '\0') {
+		/*
+		 * Digits and one point only: strtod() alone would also take
+		 * blanks, a sign, an exponent, hex, "inf" and "nan".
+		 */
+		len = strspn(p, "0123456789");
+		if (p[len] == '.')
+			len += 1 + strspn(p + len + 1, "0123456789");
+		if (len == 0 || (len == 1 && *p == '.') || len >= sizeof(num))
+			return 0;
+		memcpy(num, p, len);
+		num[len] = '\0';
+		p += len;
+		if (*p == '\0')
+			u = units;
+		else if ((u = strchr(units, (char)(*p | 0x20))) == NULL)
+			return 0;
+		else
+			p++;
+		secs += strtod(num, NULL) * scale[u - units];
+	}
+	if (secs > (double)maxsecs) {
+		*errstr = "too large";
+		return 0;
+	}
+	*errstr = NULL;
+	return (long long)(secs * 1000 + 0.5);
+}
+
 /* The length of the well-formed UTF-8 sequence at s; see util.h. */
 int
 utf8_len(const unsigned char *s, size_t n)

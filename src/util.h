@@ -66,6 +66,15 @@ int	 temp_file(const char *, char **);
 /* Whether a temporary file can be made in dir; -1 after a message. */
 int	 check_tmpdir(const char *);
 
+/*
+ * A duration as GNU parallel writes it, in milliseconds: seconds with an
+ * optional fraction ("90", "1.5"), or numbers each followed by a unit s,
+ * m, h or d, in either case, and added up ("1d2h3m4.5s"; a last number
+ * without a unit is seconds).  From 0 to maxsecs seconds; otherwise 0
+ * with *errstr set to a phrase for a message, as strtonum(3) does.
+ */
+long long	 duration_ms(const char *, long long, const char **);
+
 /* Write all of buf to fd, retrying on EINTR and short writes; -1 on error. */
 int	 write_all(int, const void *, size_t);
 

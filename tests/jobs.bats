@@ -70,6 +70,69 @@ measure() {
 	assert_output "$((n + 1)) $n"
 }
 
+@test "default -j and -j N% count only the CPUs of the affinity mask (taskset -c 0: one CPU)" {
+	require_cmd taskset
+	run taskset -c 0 bash -c "$(declare -f measure); CONC=$CONC FP_BIN=$FP_BIN BATS_TEST_TMPDIR=$BATS_TEST_TMPDIR measure 2 2"
+	assert_success
+	assert_output '2 1'
+	run taskset -c 0 bash -c "$(declare -f measure); CONC=$CONC FP_BIN=$FP_BIN BATS_TEST_TMPDIR=$BATS_TEST_TMPDIR measure 3 3 -j 200%"
+	assert_success
+	assert_output '3 2'
+}
+
+# --- --number-of-cpus, --number-of-cores, --number-of-threads, --number-of-sockets ---
+
+# The CPUs this process may run on, one number a line.
+allowed_cpus() {
+	python3 -c 'import os; print("\n".join(map(str, sorted(os.sched_getaffinity(0)))))'
+}
+
+@test "--number-of-threads prints nproc's number and exits 0" {
+	run --separate-stderr fp --number-of-threads
+	assert_success
+	assert_output "$(nproc)"
+	assert_equal "$stderr" ''
+}
+
+@test "--number-of-cores and --number-of-cpus print the physical cores in /sys (one per thread_siblings_list), --number-of-sockets the packages" {
+	require_cmd python3
+	local cpus c cores sockets
+	cpus=$(allowed_cpus)
+	cores=$(for c in $cpus; do cat "/sys/devices/system/cpu/cpu$c/topology/thread_siblings_list"; done | sort -u | wc -l)
+	sockets=$(for c in $cpus; do cat "/sys/devices/system/cpu/cpu$c/topology/physical_package_id"; done | sort -u | wc -l)
+	run --separate-stderr fp --number-of-cores
+	assert_success
+	assert_output "$cores"
+	run --separate-stderr fp --number-of-cpus
+	assert_success
+	assert_output "$cores"
+	run --separate-stderr fp --number-of-sockets
+	assert_success
+	assert_output "$sockets"
+	assert_equal "$stderr" ''
+}
+
+@test "--number-of-*: the same numbers as GNU parallel prints" {
+	require_cmd parallel
+	local o
+	for o in cpus cores threads sockets; do
+		run --separate-stderr fp --number-of-$o
+		assert_success
+		assert_output "$(parallel --number-of-$o)"
+	done
+}
+
+@test "--number-of-*: under taskset -c 0 each prints 1; the option ends parsing, as --help does" {
+	require_cmd taskset
+	local o
+	for o in cpus cores threads sockets; do
+		run --separate-stderr taskset -c 0 "$FP_BIN" -k --number-of-$o --bogus
+		assert_success
+		assert_output 1
+		assert_equal "$stderr" ''
+	done
+}
+
 @test "-j +N is CPUs plus N" {
 	local n
 	n=$(ncpus)

@@ -37,6 +37,30 @@ mem_available_kb() {
 	done
 }
 
+@test "--delay with a time unit: 0.005m keeps job starts at least ~0.3 s apart" {
+	local s
+	s=$(mkscript stamp 'date +%s.%N >"start.$1"')
+	run --separate-stderr fp -j3 --delay 0.005m "$s" ::: 1 2 3
+	assert_success
+	assert_equal "$stderr" ''
+	run bash -c 'cat start.* | sort -n | awk "NR > 1 { printf \"%.0f\\n\", (\$1 - prev) * 1000 } { prev = \$1 }"'
+	assert_equal "${#lines[@]}" 2
+	local gap
+	for gap in "${lines[@]}"; do
+		((gap >= 250)) || fail "jobs started only $gap ms apart: $output"
+	done
+}
+
+@test "--delay: a duration over 1000000000 seconds is refused" {
+	run --separate-stderr fp --delay 31710y touch ran ::: x
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: --delay 31710y: not a duration such as 90, 1.5s or 1d2h3m4.5s"
+	run --separate-stderr fp --delay 11575d touch ran ::: x
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: --delay 11575d: too large (1000000000 seconds at most)"
+	assert_file_not_exists ran
+}
+
 @test "--load with a huge maximum, --memfree 1k or half of MemAvailable: jobs run normally" {
 	local kb
 	kb=$(mem_available_kb)
@@ -59,6 +83,32 @@ mem_available_kb() {
 	assert_file_not_exists ran
 }
 
+@test "--load N%: a percentage of the CPUs; 1% of one CPU (0.01) starts no job under a load above it" {
+	require_cmd timeout
+	require_cmd taskset
+	awk '{ exit !($1 > 0.01) }' /proc/loadavg || skip "the load average is 0.01 or less"
+	run --separate-stderr timeout 3 taskset -c 0 "$FP_BIN" --load 1% touch ran ::: x
+	assert_failure 124
+	assert_output ''
+	assert_file_not_exists ran
+	run --separate-stderr fp -k --load 100000% echo ::: a b
+	assert_success
+	assert_output $'a\nb'
+	assert_equal "$stderr" ''
+}
+
+@test "--load N%: bad percentages are rejected with exit 255" {
+	local v
+	for v in % 0% x% 1.5% 5%% -5% 1000001%; do
+		run --separate-stderr fp --load "$v" touch ran ::: x
+		assert_failure 255
+		assert_output ''
+		[[ $stderr == "forkpool: --load $v: "* && $stderr != *$'\n'* ]] ||
+			fail "$v: unexpected diagnostic: $stderr"
+	done
+	assert_file_not_exists ran
+}
+
 @test "--memfree 100T starts no job" {
 	require_cmd timeout
 	run --separate-stderr timeout 2 "$FP_BIN" --memfree 100T touch ran ::: x
@@ -69,11 +119,11 @@ mem_available_kb() {
 
 @test "--delay, --load and --memfree: invalid values are rejected with exit 255" {
 	local v
-	for v in abc -1 ''; do
+	for v in abc -1 '' 5x 1h-2m 2q; do
 		run --separate-stderr fp --delay "$v" touch ran ::: x
 		assert_failure 255
 		assert_output ''
-		assert_equal "$stderr" "forkpool: --delay $v: must be a number of seconds"
+		assert_equal "$stderr" "forkpool: --delay $v: not a duration such as 90, 1.5s or 1d2h3m4.5s"
 	done
 	for v in --load=abc --load=0 --load=-1 --load=1x --load= \
 		--memfree=abc --memfree=5X --memfree=-1 --memfree=1kk --memfree=; do

@@ -221,9 +221,9 @@ running() {
 	run "$FP_BIN" --semaphore --fg --id t --semaphoretimeout -0.5 echo never
 	assert_failure 1
 	assert_output 'forkpool: --semaphoretimeout -0.5: no slot of semaphore t came free in time: giving up'
-	run "$FP_BIN" --semaphore --id t --st -0.2 echo never
+	run "$FP_BIN" --semaphore --id t --st -0.2s echo never
 	assert_failure 1
-	assert_output 'forkpool: --semaphoretimeout -0.2: no slot of semaphore t came free in time: giving up'
+	assert_output 'forkpool: --semaphoretimeout -0.2s: no slot of semaphore t came free in time: giving up'
 	touch go
 }
 
@@ -249,10 +249,13 @@ running() {
 @test "--semaphoretimeout: a value that is no number of seconds is refused" {
 	run "$FP_BIN" --semaphore --st 1x true
 	assert_failure 255
-	assert_output 'forkpool: --semaphoretimeout 1x: must be a number of seconds'
+	assert_output 'forkpool: --semaphoretimeout 1x: not a duration such as 90, 1.5s or 1d2h3m4.5s'
 	run "$FP_BIN" --semaphore --semaphoretimeout '' true
 	assert_failure 255
-	assert_output 'forkpool: --semaphoretimeout : must be a number of seconds'
+	assert_output 'forkpool: --semaphoretimeout : not a duration such as 90, 1.5s or 1d2h3m4.5s'
+	run "$FP_BIN" --semaphore --st -1m1x true
+	assert_failure 255
+	assert_output 'forkpool: --semaphoretimeout -1m1x: not a duration such as 90, 1.5s or 1d2h3m4.5s'
 }
 
 @test "--id: an empty name, one with a slash, . and .. are refused" {

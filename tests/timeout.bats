@@ -97,11 +97,17 @@ rows() {
 
 @test "--timeout: invalid values are rejected with exit 255" {
 	local v
-	for v in abc -1 ''; do
+	for v in abc -1 '' 5x 1h-2m 1.5.2s s 1e3 ' 5' 5s' ' 0x10 inf; do
 		run --separate-stderr fp --timeout "$v" touch ran ::: x
 		assert_failure 255
 		assert_output ''
-		assert_equal "$stderr" "forkpool: --timeout $v: must be a number of seconds"
+		assert_equal "$stderr" "forkpool: --timeout $v: not a duration such as 90, 1.5s or 1d2h3m4.5s"
+	done
+	for v in 1000000001 11575d 99999999999999999999999h; do
+		run --separate-stderr fp --timeout "$v" touch ran ::: x
+		assert_failure 255
+		assert_output ''
+		assert_equal "$stderr" "forkpool: --timeout $v: too large (1000000000 seconds at most)"
 	done
 	for v in 0 x%; do
 		run --separate-stderr fp --timeout "$v" touch ran ::: x
@@ -111,6 +117,23 @@ rows() {
 			fail "--timeout $v: unexpected diagnostic: $stderr"
 	done
 	assert_file_not_exists ran
+}
+
+@test "--timeout with time units: 0m0.5s ends a 5 s job, 1d2h3m4.5s and 1M (units in either case) let short ones finish" {
+	local t0 t1
+	t0=$(now_ms)
+	run --separate-stderr fp -k --timeout 0m0.5s "$SLEEPER" ::: 5
+	t1=$(now_ms)
+	assert_failure 1
+	assert_output ''
+	((t1 - t0 < 3000)) || fail "the job ran $((t1 - t0)) ms"
+	run --separate-stderr fp -k --timeout 1d2h3m4.5s "$SLEEPER" ::: 0.1 0
+	assert_success
+	assert_output $'0.1\n0'
+	run --separate-stderr fp -k --timeout 1M "$SLEEPER" ::: 0.1
+	assert_success
+	assert_output '0.1'
+	assert_equal "$stderr" ''
 }
 
 # --- --timeout N% ------------------------------------------------------------------

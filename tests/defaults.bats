@@ -1,0 +1,114 @@
+#!/usr/bin/env bats
+# $FORKPOOL: default options, inserted before the command line's, as GNU
+# parallel's $PARALLEL.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+setup() {
+	fp_setup
+	cd "$BATS_TEST_TMPDIR"
+	# sleeper SECONDS: sleep, then print SECONDS
+	SLEEPER=$(mkscript sleeper 'sleep "$1"; echo "$1"')
+}
+
+@test "\$FORKPOOL=-k: the default options apply" {
+	# without -k the job that sleeps would print last
+	FORKPOOL=-k run --separate-stderr fp -j2 "$SLEEPER" ::: 0.5 0
+	assert_success
+	assert_output $'0.5\n0'
+	assert_equal "$stderr" ''
+}
+
+@test "\$FORKPOOL: several options, a clustered one and an option with its argument" {
+	FORKPOOL='-kj1 --tagstring T' run --separate-stderr fp echo ::: a b
+	assert_success
+	assert_output $'T\ta\nT\tb'
+	assert_equal "$stderr" ''
+}
+
+@test "\$FORKPOOL: the command line overrides it; its other options still apply" {
+	FORKPOOL='--tagstring env -k' run --separate-stderr fp -j2 --tagstring cmd "$SLEEPER" ::: 0.5 0
+	assert_success
+	assert_output $'cmd\t0.5\ncmd\t0'
+	FORKPOOL='-k --timeout 0.2' run --separate-stderr fp -j2 --timeout 5 "$SLEEPER" ::: 0.5 0
+	assert_success
+	assert_output $'0.5\n0'
+	assert_equal "$stderr" ''
+}
+
+@test "\$FORKPOOL: a backslash escapes a blank or a backslash; quotes group words, as GNU parallel's shell-like split" {
+	FORKPOOL='--tagstring a\ b' run --separate-stderr fp echo ::: x
+	assert_success
+	assert_output $'a b\tx'
+	FORKPOOL='--tagstring a\\b' run --separate-stderr fp echo ::: x
+	assert_output $'a\\b\tx'
+	FORKPOOL="--tagstring 'c  d'" run --separate-stderr fp echo ::: x
+	assert_output $'c  d\tx'
+	FORKPOOL='--tagstring "e\"f"g' run --separate-stderr fp echo ::: x
+	assert_output $'e"fg\tx'
+	FORKPOOL='--tagstring $HOME\$' run --separate-stderr fp echo ::: x
+	assert_output $'$HOME$\tx'
+	FORKPOOL=$'\t-k \n --tagstring\tt  ' run --separate-stderr fp echo ::: x y
+	assert_success
+	assert_output $'t\tx\nt\ty'
+	assert_equal "$stderr" ''
+}
+
+@test "\$FORKPOOL empty or blank changes nothing" {
+	local v
+	for v in '' ' ' $'\t\n'; do
+		FORKPOOL=$v run --separate-stderr fp -k echo ::: a b
+		assert_success
+		assert_output $'a\nb'
+		assert_equal "$stderr" ''
+	done
+}
+
+@test "\$FORKPOOL: a bad option or value is named with the variable, exit 255" {
+	FORKPOOL='-k --bogus' run --separate-stderr fp touch ran ::: x
+	assert_failure 255
+	assert_output ''
+	assert_equal "${stderr_lines[0]}" 'forkpool: $FORKPOOL: --bogus: unknown option'
+	FORKPOOL='--timeout 5x' run --separate-stderr fp touch ran ::: x
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: $FORKPOOL: --timeout 5x: not a duration such as 90, 1.5s or 1d2h3m4.5s'
+	# an option's argument never comes from the command line
+	FORKPOOL='-k -j' run --separate-stderr fp 2 touch ran ::: x
+	assert_failure 255
+	assert_equal "${stderr_lines[0]}" 'forkpool: $FORKPOOL: -j: needs an argument'
+	assert_file_not_exists ran
+}
+
+@test "\$FORKPOOL: a word that is no option, an open quote or a lone backslash at the end is refused" {
+	FORKPOOL='-k touch' run --separate-stderr fp ran ::: x
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: $FORKPOOL: touch: not an option (the variable holds options only)'
+	FORKPOOL="--tagstring 'a b" run --separate-stderr fp touch ran ::: x
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: \$FORKPOOL: a ' quote is not closed"
+	FORKPOOL='--tagstring "a b' run --separate-stderr fp touch ran ::: x
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: $FORKPOOL: a " quote is not closed'
+	FORKPOOL='-k \' run --separate-stderr fp touch ran ::: x
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: $FORKPOOL: ends with a lone backslash'
+	assert_file_not_exists ran
+}
+
+@test "\$FORKPOOL: a mistake on the command line is not blamed on the variable" {
+	FORKPOOL=-k run --separate-stderr fp --bogus touch ran ::: x
+	assert_failure 255
+	assert_equal "${stderr_lines[0]}" 'forkpool: --bogus: unknown option'
+	FORKPOOL=-k run --separate-stderr fp --timeout 5x touch ran ::: x
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --timeout 5x: not a duration such as 90, 1.5s or 1d2h3m4.5s'
+	assert_file_not_exists ran
+}
+
+@test "\$FORKPOOL=--help prints the help, as the option would" {
+	FORKPOOL=--help run --separate-stderr fp echo ::: x
+	assert_success
+	assert_line --index 0 --regexp '^usage: forkpool '
+}
