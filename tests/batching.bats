@@ -69,10 +69,109 @@ ten_byte_records() {
 	assert_output '5:<first><preapost><prebpost><prec dpost><last>'
 }
 
-@test "--xargs is the long form of -X; records from stdin" {
-	run fpin $'1\n2\n3\n' -j1 --xargs "$SHOWARGS" {}
+@test "--xargs is GNU parallel's: {} is all the values, the word around it once" {
+	run fp -j2 --xargs echo a{}b ::: 1 2 3
 	assert_success
-	assert_output '3:<1><2><3>'
+	assert_output 'a1 2 3b'
+	run fpin $'1\n2\n3\n' -j1 --xargs "$SHOWARGS" x{}y z
+	assert_success
+	assert_output '4:<x1><2><3y><z>'
+}
+
+@test "-m is --xargs that spreads the last values over the slots" {
+	run fp -k -j2 -m echo a{}b c{}d ::: 1 2 3
+	assert_success
+	assert_output $'a1 2b c1 2d\na3b c3d'
+	run fp -k -j1 -m echo a{}b ::: 1 2 3
+	assert_success
+	assert_output 'a1 2 3b'
+}
+
+@test "-X repeats the word around {} per value, -m does not: {1} and {.}" {
+	run fp -k -j1 -X echo a{}b c{1}d ::: 1 2 3
+	assert_success
+	assert_output 'a1b a2b a3b c1d'
+	run fp -k -j1 -m echo a{}b c{1}d 'e{.}' ::: 1.x 2.y
+	assert_success
+	assert_output 'a1.x 2.yb c1.xd e1 2'
+}
+
+@test "-X and -m spread the last values evenly over the slots, as GNU parallel" {
+	local j n want
+	# Lines of values per job, from GNU parallel 20221122.
+	while read -r j n want; do
+		run fp -k -j"$j" -X echo < <(seq "$n")
+		assert_success
+		assert_equal "$(tr '\n' '|' <<<"$output")" "$want"
+		run fp -k -j"$j" -m echo < <(seq "$n")
+		assert_success
+		assert_equal "$(tr '\n' '|' <<<"$output")" "$want"
+	done <<-'EOF'
+	2 1 1|
+	2 3 1 2|3|
+	2 10 1 2 3 4 5|6 7 8 9 10|
+	3 10 1 2 3 4|5 6 7 8|9 10|
+	4 7 1 2|3 4|5 6|7|
+	4 10 1 2 3|4 5 6|7 8 9|10|
+	EOF
+}
+
+@test "-X spreads only what is left after full command lines, -n too" {
+	run fp -k -j2 -s 20 -X echo < <(seq 10)
+	assert_success
+	assert_output $'1 2 3 4 5 6 7\n8 9\n10'
+	run fp -k -j2 -n5 -X echo < <(seq 10)
+	assert_success
+	assert_output $'1 2 3 4 5\n6 7 8\n9 10'
+	run fp -k -j2 -n3 echo < <(seq 10)
+	assert_success
+	assert_output $'1 2 3\n4 5 6\n7 8 9\n10'
+}
+
+@test "-n2 -X does not hold a full job back to see whether the input ends" {
+	# Two values come, then the input stays open for 4 s: the first job
+	# runs at once, before a third value or the end could be seen.
+	run timeout 10 bash -c 'exec 3< <({ seq 2; sleep 4; } |
+		"$FP_BIN" -j2 -n2 -X --line-buffer echo)
+		read -t 2 -r a <&3 && echo "$a"'
+	assert_success
+	assert_output '1 2'
+}
+
+@test "-N repeats the word around {} per value, as GNU parallel" {
+	run fp -k -N2 echo a{}b ::: 1 2 3 4
+	assert_success
+	assert_output $'a1b a2b\na3b a4b'
+	run fp -k -N2 echo a{}b c{1}d ::: 1 2 3 4 5
+	assert_success
+	assert_output $'a1b a2b c1d\na3b a4b c3d\na5b c5d'
+	run fp -k -n2 echo a{}b ::: 1 2 3 4
+	assert_success
+	assert_output $'a1 2b\na3 4b'
+}
+
+@test "-N0 and -n0 read one record per job and pass no value" {
+	run fp -k -N0 echo x ::: 1 2 3
+	assert_success
+	assert_output $'x\nx\nx'
+	run fpin $'a\nb\n' -k -n0 "$SHOWARGS" y {} '{#}'
+	assert_success
+	assert_output $'2:<y><1>\n2:<y><2>'
+}
+
+@test "-i and --replace are -I, {} without a string" {
+	run fp -k -iXX echo aXXb ::: 1 2
+	assert_success
+	assert_output $'a1b\na2b'
+	run fp -k -i echo a{}b ::: 1
+	assert_success
+	assert_output 'a1b'
+	run fp -k --replace=@ echo a@b ::: 1
+	assert_success
+	assert_output 'a1b'
+	run fp -k --replace echo a{}b ::: 1
+	assert_success
+	assert_output 'a1b'
 }
 
 @test "-X -s MAX splits the records so that each command line fits" {
