@@ -1124,6 +1124,7 @@ static const struct optdef optdefs[] = {
 	NOARG("gnu",			0, on_notice, 0),
 	NOARG("citation",		0, on_citation, 0),
 	NOARG("bibtex",			0, on_citation, 0),
+	FLAG("max-line-length-allowed",	0, print_line_max),
 	NOARG("help",			'h', on_help, 0),
 	NOARG("version",		'V', on_version, 0)
 };

@@ -148,6 +148,7 @@ struct opts {
 	const char		*joblog;	/* path, without a leading + */
 	int			 joblog_append;
 	enum resume_mode	 resume;
+	int			 print_line_max; /* --max-line-length-allowed */
 	const char		*arg_sep;	/* ":::" or --arg-sep STR */
 	const char		*arg_file_sep;	/* "::::" or --arg-file-sep STR */
 	char			**cmd;		/* the template words, into argv */

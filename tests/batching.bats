@@ -307,3 +307,120 @@ ten_byte_records() {
 	assert_output ''
 	assert_regex "$stderr" '^forkpool: .*(-s|--max-chars).*12q'
 }
+
+@test "-L N: N lines per job, the word around {} repeated, as GNU parallel" {
+	run fpin $'a b\nc d\ne\n' -k -L2 "$SHOWARGS" x{}y
+	assert_success
+	assert_output $'2:<xa by><xc dy>\n1:<xey>'
+	run fpin $'a\nb\nc\nd\n' -k -L2 "$SHOWARGS" x{1}y
+	assert_success
+	assert_output $'1:<xay>\n1:<xcy>'
+	run fpin $'a\nb\nc\nd\n' -k -j1 -L2 -m echo x{}y
+	assert_success
+	assert_output $'xa by\nxc dy'
+}
+
+@test "-L: a line ending in a blank goes on on the next; blank lines do not count" {
+	run fpin $'a \nb\n\nc\n \nd\ne\t\nf\n' -k -L2 "$SHOWARGS"
+	assert_success
+	assert_output $'2:<a b><c>\n2:<d><e\tf>'
+}
+
+@test "-l is -L 1, -l N and --max-lines=N are -L N, -L 0 passes no value" {
+	run fpin $'a \nb\nc\n' -k -l "$SHOWARGS"
+	assert_success
+	assert_output $'1:<a b>\n1:<c>'
+	run fpin $'a\nb\nc\n' -k -l2 "$SHOWARGS"
+	assert_success
+	assert_output $'2:<a><b>\n1:<c>'
+	run fpin $'a\nb\nc\n' -k --max-lines=2 "$SHOWARGS"
+	assert_success
+	assert_output $'2:<a><b>\n1:<c>'
+	run fpin $'a\nb\nc\n' -k -L0 echo x
+	assert_success
+	assert_output $'x\nx\nx'
+	run fpin $'a\nb\n' -k -l0 echo
+	assert_success
+	assert_output $'a\nb'
+}
+
+@test "-L with -n or -N is a usage error; a bad -L names it" {
+	run --separate-stderr fp -L2 -n2 echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: -L and -n cannot be used together"
+	run --separate-stderr fp -L x echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: -L x: invalid"
+}
+
+@test "-E EOF: the input ends at a record equal to EOF, without an error" {
+	run --separate-stderr fpin $'a\nEND\nb\n' -k -E END echo
+	assert_success
+	assert_output 'a'
+	assert_equal "$stderr" ""
+	run fp -k -E END echo ::: q w END r
+	assert_success
+	assert_output $'q\nw'
+	run fpin $'a\nEND\nb\n' -k --eof=END echo
+	assert_success
+	assert_output 'a'
+	run fpin $'a\nEND\nb\n' -k -eEND echo
+	assert_success
+	assert_output 'a'
+	# -e alone: no end string.
+	run fpin $'a\nEND\n' -k -e echo
+	assert_success
+	assert_output $'a\nEND'
+	printf 'f1\nEND\nf2\n' >f
+	run fp -k -E END echo :::: f
+	assert_success
+	assert_output 'f1'
+}
+
+@test "--arg-sep and --arg-file-sep replace ::: and ::::" {
+	printf 'f1\nf2\n' >f
+	run fp -k --arg-sep ,, echo ,, a b
+	assert_success
+	assert_output $'a\nb'
+	run fp -k --arg-sep ,, echo ::: ,, a
+	assert_success
+	assert_output '::: a'
+	run fp -k --arg-file-sep ,, echo ,, f
+	assert_success
+	assert_output $'f1\nf2'
+	run fp -k --arg-sep ,, echo ,, a b ,,+ 1 2
+	assert_success
+	assert_output $'a 1\nb 2'
+	run --separate-stderr fp --arg-sep '' echo
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: --arg-sep: the separator is empty"
+}
+
+@test "--max-line-length-allowed prints the longest command line and exits 0" {
+	run --separate-stderr fp --max-line-length-allowed
+	assert_success
+	assert_regex "$output" '^[0-9]+$'
+	local max=$output
+	run --separate-stderr fp -s $((max + 1)) true ::: a
+	assert_success
+	assert_equal "$stderr" "forkpool: -s $((max + 1)): lowered to $max, the system's limit"
+}
+
+@test "differential: -X, -m, --xargs, -N, -L and -E as GNU parallel" {
+	require_cmd parallel
+	local args
+	for args in "-X echo a{}b" "-m echo a{}b c{}d" "--xargs echo a{}b" \
+		"-N2 echo a{}b c{1}d" "-L2 echo x{}y" "-E 5 echo" "-N0 echo x" \
+		"-n5 -X echo"; do
+		# shellcheck disable=SC2086
+		run fp -k -j3 $args < <(seq 11)
+		# shellcheck disable=SC2086
+		assert_output "$(seq 11 | parallel -k -j3 $args)"
+	done
+}
+
+@test "differential: -n with -s as xargs" {
+	require_cmd xargs
+	run fp -k -j1 -n 4 -s 30 echo < <(seq 20)
+	assert_output "$(seq 20 | xargs -n 4 -s 30 echo)"
+}
