@@ -6,7 +6,7 @@
 
 _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --no-run-if-empty
 --link --partition --arg-sep --arg-file-sep --eof --replace --max-args --max-replace-args
---max-lines --xargs --max-chars --max-line-length-allowed --shell --exec-mode
+--max-lines --xargs --max-chars --exit --max-line-length-allowed --shell --exec-mode
 --jobs --timeout --termseq --retries --tty --delay --halt --load --memfree --joblog
 --resume --resume-failed --retry-failed --junit --group --keep-order --line-buffer
 --ungroup --output-on-failure --tag --tagstring --color --tmpdir --files --results --summary --dry-run --verbose --bar --progress --eta
@@ -14,7 +14,7 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --no-run-if-e
 --keeporder --dryrun --halt-on-error --res
 --will-cite --no-notice --gnu --citation --bibtex --help --version'
 
-_forkpool_short_opts='-a -0 -d -r -E -e -I -i -n -N -L -l -X -m -s -j -P -C -k -u -v -t -h -V'
+_forkpool_short_opts='-a -0 -d -r -E -e -I -i -n -N -L -l -X -m -s -x -j -P -C -k -u -v -t -h -V'
 
 # Options whose argument is the next word.
 _forkpool_opt_takes_arg()

@@ -34,7 +34,7 @@ function __fish_forkpool_state
                     case '-?*'
                         # A cluster of short options ending with one that
                         # takes an argument, as in -j or -kj.
-                        if string match -qr -- '^-[0rXmkuvthV]*[adInNsjPCEL]$' $t
+                        if string match -qr -- '^-[0rXmxkuvthV]*[adInNsjPCEL]$' $t
                             set skip 1
                         end
                     case '*'
@@ -127,6 +127,7 @@ complete -c forkpool -n __fish_forkpool_in_options -s E -x -d 'The input ends at
 complete -c forkpool -n __fish_forkpool_in_options -s e -l eof -d 'As -E; without EOF, no end string'
 complete -c forkpool -n __fish_forkpool_in_options -l arg-sep -x -d 'Use STR instead of :::'
 complete -c forkpool -n __fish_forkpool_in_options -l arg-file-sep -x -d 'Use STR instead of ::::'
+complete -c forkpool -n __fish_forkpool_in_options -s x -l exit -d 'Stop if -s leaves a job fewer records than -n, -N or -L give it'
 complete -c forkpool -n __fish_forkpool_in_options -l max-line-length-allowed -d 'Print the most bytes -s may be and exit'
 complete -c forkpool -n __fish_forkpool_in_options -s s -l max-chars -x -d 'A command line is at most MAX bytes'
 complete -c forkpool -n __fish_forkpool_in_options -l shell -x -a '(__fish_forkpool_shells)' -d 'Shell for templates that need one'

@@ -28,6 +28,7 @@ struct builder {
 	size_t			 per_job;	/* most records in one job */
 	int			 exact;		/* -N: no size packing */
 	int			 no_values;	/* -N0: none on the line */
+	int			 exit_size;	/* -x: a job cut short stops */
 	int			 spread;	/* -X, -m with several slots */
 	size_t			 chunk;		/* spreading: records a job */
 	size_t			 limit;		/* most bytes of a command line */
@@ -133,6 +134,7 @@ builder_new(const struct opts *o, struct input *in, const struct template *cmd,
 	else
 		b->per_job = o->xargs || o->multi ? SIZE_MAX : 1;
 	b->no_values = o->no_values;
+	b->exit_size = o->exit_size;
 	b->spread = o->spread && slots > 1;
 	if (o->max_chars > 0) {
 		b->limit = o->max_chars;
@@ -495,6 +497,21 @@ fit(struct builder *b, struct job *j, size_t k, size_t *bytes)
 	return lo;
 }
 
+/*
+ * xargs -x: the next job's records do not fit in a command line; say so
+ * and end the input.
+ */
+static enum source_status
+cut_short(struct builder *b)
+{
+	warnx("-x: input record %llu: %zu record%s not fit in a command "
+	    "line of %zu bytes", b->recs[0]->num, b->per_job < b->nrecs ?
+	    b->per_job : b->nrecs, b->per_job == 1 ? " does" : "s do",
+	    b->limit);
+	b->error = 1;
+	return SOURCE_ERROR;
+}
+
 /* The next job; see enum source_status. */
 static enum source_status
 builder_next(void *ctx, struct job **jobp)
@@ -517,6 +534,9 @@ builder_next(void *ctx, struct job **jobp)
 				break;
 			total += b->cost[k];
 		}
+		if (b->exit_size && b->per_job < SIZE_MAX && k < b->per_job &&
+		    k < b->nrecs)
+			return cut_short(b);
 		/*
 		 * GNU parallel's -X and -m: once what is left fits in one
 		 * job, it goes to as many jobs as there are slots, each
@@ -536,6 +556,10 @@ builder_next(void *ctx, struct job **jobp)
 		bytes = expand(b, j, k);
 		if (bytes > b->limit && k > 1 && !b->exact)
 			k = fit(b, j, k, &bytes);
+		if (b->exit_size && bytes > b->limit) {
+			job_free(j);
+			return cut_short(b);
+		}
 		if (bytes > b->limit) {
 			(void)snprintf(msg, sizeof(msg), TOO_LONG, b->limit);
 			for (i = 0; i < k; i++)

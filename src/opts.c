@@ -54,6 +54,8 @@ static const char help_text[] =
 "                             in a blank goes on on the next\n"
 "  -l, --max-lines[=N]        -L N, -L 1 without N\n"
 "  -s, --max-chars MAX        a command line is at most MAX bytes\n"
+"  -x, --exit                 stop if -s leaves a job fewer records than -n,\n"
+"                             -N or -L give it (exit 255)\n"
 "      --max-line-length-allowed\n"
 "                             print the most bytes -s may be and exit\n"
 "      --shell PATH           shell for templates that need one\n"
@@ -1082,6 +1084,7 @@ static const struct optdef optdefs[] = {
 	ARGV("arg-sep",			0, on_arg_sep, 3),
 	ARGV("arg-file-sep",		0, on_arg_sep, 4),
 	COUNT("max-chars",		's', max_chars, INT_MAX),
+	FLAG("exit",			'x', exit_size),
 	STRING("shell",			0, shell, "the path"),
 	ARG("exec-mode",		0, on_exec_mode),
 	ARG("jobs",			'j', on_jobs),

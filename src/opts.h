@@ -115,6 +115,7 @@ struct opts {
 	int			 context;	/* the word around {} is repeated
 						   per value: -X, -N, -L */
 	size_t			 max_chars;	/* -s, 0 if not given */
+	int			 exit_size;	/* -x: stop at a job -s cuts short */
 	const char		*shell;		/* --shell or NULL */
 	enum exec_mode		 exec_mode;
 	unsigned int		 jobs;		/* resolved -j */

@@ -99,11 +99,13 @@ ten_byte_records() {
 @test "-X and -m spread the last values evenly over the slots, as GNU parallel" {
 	local j n want
 	# Lines of values per job, from GNU parallel 20221122.
+	# From a file, whose end is seen at once: a pipe's may come later.
 	while read -r j n want; do
-		run fp -k -j"$j" -X echo < <(seq "$n")
+		seq "$n" >in
+		run fp -k -j"$j" -X echo <in
 		assert_success
 		assert_equal "$(tr '\n' '|' <<<"$output")" "$want"
-		run fp -k -j"$j" -m echo < <(seq "$n")
+		run fp -k -j"$j" -m echo <in
 		assert_success
 		assert_equal "$(tr '\n' '|' <<<"$output")" "$want"
 	done <<-'EOF'
@@ -117,13 +119,14 @@ ten_byte_records() {
 }
 
 @test "-X spreads only what is left after full command lines, -n too" {
-	run fp -k -j2 -s 20 -X echo < <(seq 10)
+	seq 10 >in
+	run fp -k -j2 -s 20 -X echo <in
 	assert_success
 	assert_output $'1 2 3 4 5 6 7\n8 9\n10'
-	run fp -k -j2 -n5 -X echo < <(seq 10)
+	run fp -k -j2 -n5 -X echo <in
 	assert_success
 	assert_output $'1 2 3 4 5\n6 7 8\n9 10'
-	run fp -k -j2 -n3 echo < <(seq 10)
+	run fp -k -j2 -n3 echo <in
 	assert_success
 	assert_output $'1 2 3\n4 5 6\n7 8 9\n10'
 }
@@ -412,8 +415,9 @@ ten_byte_records() {
 	for args in "-X echo a{}b" "-m echo a{}b c{}d" "--xargs echo a{}b" \
 		"-N2 echo a{}b c{1}d" "-L2 echo x{}y" "-E 5 echo" "-N0 echo x" \
 		"-n5 -X echo"; do
+		seq 11 >in
 		# shellcheck disable=SC2086
-		run fp -k -j3 $args < <(seq 11)
+		run fp -k -j3 $args <in
 		# shellcheck disable=SC2086
 		assert_output "$(seq 11 | parallel -k -j3 $args)"
 	done
@@ -423,4 +427,14 @@ ten_byte_records() {
 	require_cmd xargs
 	run fp -k -j1 -n 4 -s 30 echo < <(seq 20)
 	assert_output "$(seq 20 | xargs -n 4 -s 30 echo)"
+}
+
+@test "-x: a job that -s would cut short of -n N values stops the run (255)" {
+	run --separate-stderr fp -k -j1 -x -n 4 -s 12 echo < <(seq 20)
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" "forkpool: -x: input record 1: 4 records do not fit in a command line of 12 bytes"
+	run --separate-stderr fp -k -j1 --exit -n 2 -s 12 echo < <(seq 4)
+	assert_success
+	assert_output $'1 2\n3 4'
 }
