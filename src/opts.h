@@ -114,8 +114,8 @@ struct opts {
 						   over the slots */
 	int			 context;	/* the word around {} is repeated
 						   per value: -X, -N, -L */
-	size_t			 max_chars;	/* -s, 0 if not given */
 	int			 exit_size;	/* -x: stop at a job -s cuts short */
+	size_t			 max_chars;	/* -s, 0 if not given */
 	const char		*shell;		/* --shell or NULL */
 	enum exec_mode		 exec_mode;
 	unsigned int		 jobs;		/* resolved -j */
