@@ -5,7 +5,9 @@
 # It needs nothing but bash itself.
 
 _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --no-run-if-empty
---link --shuf --partition --max-args --max-replace-args --xargs --max-chars --shell --exec-mode
+--link --shuf --partition --arg-sep --arg-file-sep --eof --replace --max-args
+--max-replace-args --max-lines --xargs --max-chars --exit --max-line-length-allowed
+--shell --exec-mode
 --jobs --timeout --termseq --retries --tty --delay --halt --load --memfree --joblog
 --resume --resume-failed --retry-failed --junit --group --keep-order --line-buffer
 --ungroup --output-on-failure --tag --tagstring --color --tmpdir --files --results --summary --dry-run --verbose --bar --progress --eta
@@ -18,14 +20,14 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --no-run-if-e
 --number-of-threads --number-of-cores --number-of-sockets --number-of-cpus
 --help --version'
 
-_forkpool_short_opts='-a -0 -d -r -I -n -N -X -s -j -P -C -k -u -v -t -h -V'
+_forkpool_short_opts='-a -0 -d -r -E -e -I -i -n -N -L -l -X -m -s -x -j -P -C -k -u -v -t -h -V'
 
 # Options whose argument is the next word.
 _forkpool_opt_takes_arg()
 {
     case $1 in
         -a | --arg-file | -d | --delimiter | --colsep | --trim | -I | -n | \
-        --max-args | \
+        --max-args | -E | -L | --arg-sep | --arg-file-sep | \
         -N | --max-replace-args | -s | --max-chars | --shell | --exec-mode | \
         -j | --jobs | --timeout | --termseq | --retries | --delay | --halt | \
         --load | --memfree | --joblog | --junit | --tagstring | --tmpdir | --partition | --results | \

@@ -31,13 +31,13 @@ function __fish_forkpool_state
                                 --halt-on-error --res --id --semaphore-name \
                                 --semaphorename --semaphoretimeout --st \
                                 --semaphore-timeout --compress-program \
-                                --decompress-program
+                                --decompress-program --arg-sep --arg-file-sep
                             set skip 1
                         end
                     case '-?*'
                         # A cluster of short options ending with one that
                         # takes an argument, as in -j or -kj.
-                        if string match -qr -- '^-[0rXkuvthV]*[adInNsjPC]$' $t
+                        if string match -qr -- '^-[0rXmxkuvthV]*[adInNsjPCEL]$' $t
                             set skip 1
                         end
                     case '*'
@@ -121,7 +121,18 @@ complete -c forkpool -n __fish_forkpool_in_options -l partition -x -a '1/2 2/2 1
 complete -c forkpool -n __fish_forkpool_in_options -s I -x -d 'Use STR instead of {} as the replacement string'
 complete -c forkpool -n __fish_forkpool_in_options -s n -l max-args -x -d 'Up to N records per job, as separate arguments'
 complete -c forkpool -n __fish_forkpool_in_options -s N -l max-replace-args -x -d 'Exactly N records per job, as {1}..{N}'
-complete -c forkpool -n __fish_forkpool_in_options -s X -l xargs -d 'As many records per job as fit the command line limit'
+complete -c forkpool -n __fish_forkpool_in_options -s X -d 'As many records per job as fit, the word around {} repeated for each'
+complete -c forkpool -n __fish_forkpool_in_options -s m -d 'As many records per job as fit, {} is all of them'
+complete -c forkpool -n __fish_forkpool_in_options -l xargs -d 'As -m, without spreading the last records over the slots'
+complete -c forkpool -n __fish_forkpool_in_options -s L -x -d 'N non-blank lines per job; a line ending in a blank goes on'
+complete -c forkpool -n __fish_forkpool_in_options -s l -l max-lines -d 'N lines per job (-L), one without N'
+complete -c forkpool -n __fish_forkpool_in_options -s i -l replace -d 'Use STR (in the same word, default {}) as the replacement string'
+complete -c forkpool -n __fish_forkpool_in_options -s E -x -d 'The input ends at a record equal to EOF'
+complete -c forkpool -n __fish_forkpool_in_options -s e -l eof -d 'As -E; without EOF, no end string'
+complete -c forkpool -n __fish_forkpool_in_options -l arg-sep -x -d 'Use STR instead of :::'
+complete -c forkpool -n __fish_forkpool_in_options -l arg-file-sep -x -d 'Use STR instead of ::::'
+complete -c forkpool -n __fish_forkpool_in_options -s x -l exit -d 'Stop if -s leaves a job fewer records than -n, -N or -L give it'
+complete -c forkpool -n __fish_forkpool_in_options -l max-line-length-allowed -d 'Print the most bytes -s may be and exit'
 complete -c forkpool -n __fish_forkpool_in_options -s s -l max-chars -x -d 'A command line is at most MAX bytes'
 complete -c forkpool -n __fish_forkpool_in_options -l shell -x -a '(__fish_forkpool_shells)' -d 'Shell for templates that need one'
 complete -c forkpool -n __fish_forkpool_in_options -l exec-mode -x -a 'auto shell direct' -d 'Run jobs directly when possible, always via the shell, or never'

@@ -147,7 +147,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&o, 0, sizeof(o));
 	kind = data[0] & 1 ? TEMPLATE_TEXT : TEMPLATE_COMMAND;
 	o.exec_mode = modes[(data[0] >> 1) & 3];
-	o.xargs = (data[0] >> 3) & 1;
+	o.xargs = o.context = (data[0] >> 3) & 1;
 	o.replstr = "{}";
 	o.shell = "/bin/sh";
 	words = pieces;

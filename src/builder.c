@@ -27,6 +27,10 @@ struct builder {
 	int			 tag_args;	/* --tag */
 	size_t			 per_job;	/* most records in one job */
 	int			 exact;		/* -N: no size packing */
+	int			 no_values;	/* -N0: none on the line */
+	int			 exit_size;	/* -x: a job cut short stops */
+	int			 spread;	/* -X, -m with several slots */
+	size_t			 chunk;		/* spreading: records a job */
 	size_t			 limit;		/* most bytes of a command line */
 	size_t			 base;		/* bytes with no values */
 	unsigned long long	 part_k;	/* --partition: share K of N, */
@@ -125,8 +129,13 @@ builder_new(const struct opts *o, struct input *in, const struct template *cmd,
 	else if (o->max_replace_args > 0) {
 		b->per_job = o->max_replace_args;
 		b->exact = 1;
-	} else
-		b->per_job = o->xargs ? SIZE_MAX : 1;
+	} else if (o->max_lines > 0)
+		b->per_job = o->max_lines;
+	else
+		b->per_job = o->xargs || o->multi ? SIZE_MAX : 1;
+	b->no_values = o->no_values;
+	b->exit_size = o->exit_size;
+	b->spread = o->spread && slots > 1;
 	if (o->max_chars > 0) {
 		b->limit = o->max_chars;
 		if (b->limit > sys) {
@@ -145,8 +154,8 @@ builder_new(const struct opts *o, struct input *in, const struct template *cmd,
 	 * Columns may leave any part of a record out of the line, so with
 	 * --colsep a record is held whole whatever its length.
 	 */
-	if (o->colsep == NULL && value_floor(b, b->per_job == 1 &&
-	    o->nsources <= 1))
+	if (o->colsep == NULL && !b->no_values && value_floor(b,
+	    b->per_job == 1 && o->nsources <= 1))
 		input_set_limit(in, b->limit + 2);
 	return b;
 }
@@ -291,7 +300,7 @@ hold(struct builder *b, struct record *r)
 		b->recs = xreallocarray(b->recs, b->caprecs, sizeof(*b->recs));
 		b->cost = xreallocarray(b->cost, b->caprecs, sizeof(*b->cost));
 	}
-	for (i = 0; i < r->nfields; i++)
+	for (i = 0; !b->no_values && i < r->nfields; i++)
 		c += template_value_cost(b->cmd, r->fields[i], r->lens[i]);
 	b->recs[b->nrecs] = r;
 	b->cost[b->nrecs++] = c;
@@ -299,24 +308,30 @@ hold(struct builder *b, struct record *r)
 
 /*
  * Read records until a job's worth is held: per_job records, or more
- * than fit the limit, or the end.  Returns SOURCE_JOB when done, or
- * SOURCE_WAIT, or SOURCE_REJECTED right after a record was rejected, so
- * that the caller counts it before any later job starts.
+ * than fit the limit, or the end.  When spreading, one more if it is
+ * there already, to see whether the end comes next.  Returns SOURCE_JOB
+ * when done, or SOURCE_WAIT, or SOURCE_REJECTED right after a record was
+ * rejected, so that the caller counts it before any later job starts.
  */
 static enum source_status
 fill(struct builder *b)
 {
 	struct record		*r;
 	enum input_status	 st;
-	size_t			 total = b->base, i;
+	size_t			 total = b->base, i, want;
 
 	for (i = 0; i < b->nrecs; i++)
 		total += b->cost[i];
-	while (!b->eof && !b->error && b->nrecs < b->per_job &&
+	want = b->per_job;
+	if (b->spread && want < SIZE_MAX)
+		want++;
+	while (!b->eof && !b->error && b->nrecs < want &&
 	    (b->nrecs == 0 || b->exact || total <= b->limit)) {
 		st = input_next(b->in, &r);
+		/* A full job does not wait for the look ahead. */
 		if (st == INPUT_WAIT)
-			return SOURCE_WAIT;
+			return b->nrecs >= b->per_job ? SOURCE_JOB :
+			    SOURCE_WAIT;
 		if (st == INPUT_EOF) {
 			b->eof = 1;
 			break;
@@ -400,10 +415,10 @@ expand(struct builder *b, struct job *j, size_t k)
 {
 	size_t	 i, f, n = 0;
 
-	for (i = 0; i < k; i++)
+	for (i = 0; !b->no_values && i < k; i++)
 		n += b->recs[i]->nfields;
 	reserve_vals(b, n);
-	for (i = 0, n = 0; i < k; i++)
+	for (i = 0, n = 0; !b->no_values && i < k; i++)
 		for (f = 0; f < b->recs[i]->nfields; f++) {
 			b->vals[n] = b->recs[i]->fields[f];
 			b->lens[n++] = b->recs[i]->lens[f];
@@ -420,7 +435,7 @@ keep_values(struct builder *b, struct job *j, size_t k)
 {
 	size_t	 i, f;
 
-	if (!b->by_slot && !b->keep_vals)
+	if ((!b->by_slot && !b->keep_vals) || b->no_values)
 		return;
 	for (i = 0; i < k; i++)
 		for (f = 0; f < b->recs[i]->nfields; f++) {
@@ -482,6 +497,21 @@ fit(struct builder *b, struct job *j, size_t k, size_t *bytes)
 	return lo;
 }
 
+/*
+ * xargs -x: the next job's records do not fit in a command line; say so
+ * and end the input.
+ */
+static enum source_status
+cut_short(struct builder *b)
+{
+	warnx("-x: input record %llu: %zu record%s not fit in a command "
+	    "line of %zu bytes", b->recs[0]->num, b->per_job < b->nrecs ?
+	    b->per_job : b->nrecs, b->per_job == 1 ? " does" : "s do",
+	    b->limit);
+	b->error = 1;
+	return SOURCE_ERROR;
+}
+
 /* The next job; see enum source_status. */
 static enum source_status
 builder_next(void *ctx, struct job **jobp)
@@ -504,6 +534,18 @@ builder_next(void *ctx, struct job **jobp)
 				break;
 			total += b->cost[k];
 		}
+		if (b->exit_size && b->per_job < SIZE_MAX && k < b->per_job &&
+		    k < b->nrecs)
+			return cut_short(b);
+		/*
+		 * GNU parallel's -X and -m: once what is left fits in one
+		 * job, it goes to as many jobs as there are slots, each
+		 * taking the share of the first, rounded up.
+		 */
+		if (b->spread && b->eof && b->chunk == 0 && k == b->nrecs)
+			b->chunk = (b->nrecs + b->slots - 1) / b->slots;
+		if (b->chunk > 0 && k > b->chunk)
+			k = b->chunk;
 		/* A job the joblog has: its number is used, it is not run. */
 		if (b->resume != NULL && resume_skip(b->resume, b->seq + 1)) {
 			drop_records(b, k);
@@ -514,6 +556,10 @@ builder_next(void *ctx, struct job **jobp)
 		bytes = expand(b, j, k);
 		if (bytes > b->limit && k > 1 && !b->exact)
 			k = fit(b, j, k, &bytes);
+		if (b->exit_size && bytes > b->limit) {
+			job_free(j);
+			return cut_short(b);
+		}
 		if (bytes > b->limit) {
 			(void)snprintf(msg, sizeof(msg), TOO_LONG, b->limit);
 			for (i = 0; i < k; i++)

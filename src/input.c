@@ -65,10 +65,44 @@ struct input {
 	size_t		 ncols;
 	size_t		 capcols;
 	int		 skip_blank;
+	int		 lines;		/* -L: blank lines skipped, a line
+					   ending in a blank goes on */
+	int		 continuing;	/* streamed: the line goes on */
+	const char	*eof_str;	/* -E: the input ends there, or NULL */
 	unsigned long long num;
 	struct shuffle	*shuffle;	/* --shuf, or NULL */
 	int		 spooled;	/* shuffle holds every record */
 };
+
+/* Whether the len bytes at p are the -E string. */
+static int
+is_eof(const char *eof_str, const char *p, size_t len)
+{
+	return eof_str != NULL && strlen(eof_str) == len &&
+	    memcmp(eof_str, p, len) == 0;
+}
+
+/* Whether every byte of the len at p is blank (none is). */
+static int
+all_blank(const char *p, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		if (!reader_is_blank(p[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * Whether a line goes on on the next, as xargs -L and GNU parallel's say:
+ * it ends in a blank.
+ */
+static int
+goes_on(const char *p, size_t len)
+{
+	return len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t');
+}
 
 /*
  * A reader on the file at path ("-" is stdin); NULL after a message.  The
@@ -118,31 +152,58 @@ source_add(struct source *s, const char *p, size_t len, int bad)
 	v->bad = bad;
 }
 
-/* Read a whole source; -1 after a message. */
+/*
+ * Read a whole source, up to the -E string, in the input's -L lines if
+ * it has them; -1 after a message.
+ */
 static int
-source_load(struct source *s, const struct source_spec *spec, char delim)
+source_load(struct source *s, const struct source_spec *spec, char delim,
+    const struct input *in)
 {
 	struct reader		*r;
 	struct reader_rec	 rec;
 	enum reader_status	 st;
+	struct buf		 line = { 0 };
 	size_t			 i;
+	int			 on = 0, nul = 0;
 
 	if (spec->kind == SOURCE_VALUES) {
 		s->values = xcalloc(spec->nvalues, sizeof(*s->values));
 		for (i = 0; i < spec->nvalues; i++) {
 			s->values[i].s = spec->values[i];
 			s->values[i].len = strlen(spec->values[i]);
+			if (is_eof(in->eof_str, s->values[i].s,
+			    s->values[i].len))
+				break;
 		}
-		s->n = spec->nvalues;
+		s->n = i;
 		return 0;
 	}
 	s->owns = 1;
 	if ((r = source_open(spec->path, delim)) == NULL)
 		return -1;
-	while ((st = reader_next(r, 1, &rec)) == READER_OK)
-		source_add(s, rec.p, rec.len, rec.nul);
+	while ((st = reader_next(r, 1, &rec)) == READER_OK) {
+		if (!on && is_eof(in->eof_str, rec.p, rec.len))
+			break;
+		if (!in->lines) {
+			source_add(s, rec.p, rec.len, rec.nul);
+			continue;
+		}
+		if (all_blank(rec.p, rec.len))
+			continue;
+		buf_add(&line, rec.p, rec.len);
+		nul |= rec.nul;
+		if ((on = goes_on(rec.p, rec.len)))
+			continue;
+		source_add(s, line.data, line.len, nul);
+		buf_reset(&line);
+		nul = 0;
+	}
+	if (on)
+		source_add(s, line.data, line.len, nul);
+	buf_free(&line);
 	source_close(r);
-	return st == READER_EOF ? 0 : -1;
+	return st == READER_EOF || st == READER_OK ? 0 : -1;
 }
 
 /* Arrange the sources in groups: a new group at every unlinked source. */
@@ -201,6 +262,8 @@ input_new(const struct opts *o)
 
 	in = xcalloc(1, sizeof(*in));
 	in->skip_blank = o->no_run_if_empty;
+	in->lines = o->max_lines > 0;
+	in->eof_str = o->eof_str;
 	in->need_first = 1;
 	in->trim = o->trim;
 	if (o->colsep_re != NULL) {
@@ -227,7 +290,7 @@ input_new(const struct opts *o)
 	}
 	for (i = in->stream != NULL ? 1 : 0; i < in->nsources; i++)
 		if (source_load(&in->sources[i], &copy.sources[i],
-		    o->delim) == -1)
+		    o->delim, in) == -1)
 			goto fail;
 	count_groups(in);
 	if (o->shuf)
@@ -477,7 +540,10 @@ advance(struct input *in)
 	return 1;
 }
 
-/* Make the first group's next tuple current. */
+/*
+ * Make the first group's next tuple current.  Streamed, a line that
+ * goes on (-L) is held in in->first until its end comes.
+ */
 static enum input_status
 next_first(struct input *in)
 {
@@ -490,27 +556,53 @@ next_first(struct input *in)
 		return in->odometer[0] < in->groups[0].count ? INPUT_RECORD :
 		    INPUT_EOF;
 	}
-	switch (reader_next(in->stream, 0, &rec)) {
-	case READER_OK:
-		buf_reset(&in->first);
-		buf_add(&in->first, rec.p, rec.len);
-		in->first_bad = rec.nul;
-		in->first_long.too_long = 0;
-		return INPUT_RECORD;
-	case READER_LONG:
-		memset(&in->first_long, 0, sizeof(in->first_long));
-		in->first_long.len = rec.len;
-		in->first_long.bad = rec.nul;
-		in->first_long.too_long = 1;
-		in->first_long.blank = rec.blank;
-		return INPUT_RECORD;
-	case READER_WAIT:
-		return INPUT_WAIT;
-	case READER_EOF:
-		return INPUT_EOF;
-	default:
-		return INPUT_ERROR;
-	}
+	for (;;)
+		switch (reader_next(in->stream, 0, &rec)) {
+		case READER_OK:
+			/* The rest of the input is not read: -E ends it. */
+			if (!in->continuing && is_eof(in->eof_str, rec.p,
+			    rec.len))
+				return INPUT_EOF;
+			if (in->lines && all_blank(rec.p, rec.len))
+				continue;
+			if (!in->continuing) {
+				buf_reset(&in->first);
+				in->first_bad = 0;
+			}
+			buf_add(&in->first, rec.p, rec.len);
+			in->first_bad |= rec.nul;
+			in->first_long.too_long = 0;
+			in->continuing = in->lines && goes_on(rec.p, rec.len);
+			if (!in->continuing)
+				return INPUT_RECORD;
+			continue;
+		case READER_LONG:
+			/* What went on before is part of the long line. */
+			memset(&in->first_long, 0, sizeof(in->first_long));
+			in->first_long.len = rec.len;
+			in->first_long.bad = rec.nul;
+			in->first_long.blank = rec.blank;
+			if (in->continuing) {
+				in->first_long.len += in->first.len;
+				in->first_long.bad |= in->first_bad;
+				in->first_long.blank &= all_blank(
+				    in->first.data, in->first.len);
+				in->continuing = 0;
+			}
+			in->first_long.too_long = 1;
+			return INPUT_RECORD;
+		case READER_WAIT:
+			return INPUT_WAIT;
+		case READER_EOF:
+			/* A line that went on to the end ends there. */
+			if (in->continuing) {
+				in->continuing = 0;
+				return INPUT_RECORD;
+			}
+			return INPUT_EOF;
+		default:
+			return INPUT_ERROR;
+		}
 }
 
 /* The next record in input order; see enum input_status. */

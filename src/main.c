@@ -244,6 +244,14 @@ main(int argc, char **argv)
 		opts_free(&opts);
 		return status;
 	}
+	/* GNU parallel's: the longest line the executor takes, then exit. */
+	if (opts.print_line_max) {
+		p.ex = exec_local_new(1, 0, 0);
+		printf("%zu\n", p.ex->ops->line_max(p.ex->ctx));
+		executor_free(p.ex);
+		opts_free(&opts);
+		return fflush(stdout) == 0 ? 0 : EXIT_FORKPOOL_ERROR;
+	}
 	if (build_source(&p, &opts, &src) == 0) {
 		/* A display reads ahead, to know how many jobs there are. */
 		if (!opts.dry_run && (p.progress = progress_new(&opts)) != NULL) {

@@ -41,13 +41,29 @@ static const char help_text[] =
 "                             or round-robin with rr)\n"
 "  ::: VALUE...               values as a source; :::+ links it to the previous\n"
 "  :::: FILE...               files as sources; ::::+ links them to the previous\n"
+"      --arg-sep STR          STR instead of ::: (and STR+ instead of :::+)\n"
+"      --arg-file-sep STR     STR instead of :::: (and STR+ instead of ::::+)\n"
+"  -E EOF                     the input ends at a record equal to EOF\n"
+"  -e, --eof[=EOF]            -E EOF; without EOF, no end string\n"
 "\n"
 "Command:\n"
 "  -I STR                     use STR instead of {} as the replacement string\n"
+"  -i, --replace[=STR]        -I STR, or -I {} without STR\n"
 "  -n, --max-args N           up to N records per job, as separate arguments\n"
-"  -N, --max-replace-args N   exactly N records per job, as {1}..{N}\n"
-"  -X, --xargs                as many records per job as fit the line limit\n"
+"  -N, --max-replace-args N   exactly N records per job, as {1}..{N}; the word\n"
+"                             around {} is repeated for each\n"
+"  -X                         as many records per job as fit the line limit,\n"
+"                             the word around {} repeated for each\n"
+"  -m                         as many records per job as fit, {} is all of them\n"
+"      --xargs                -m, but the last records are not spread over slots\n"
+"  -L N                       N non-blank lines per job, as -N; a line ending\n"
+"                             in a blank goes on on the next\n"
+"  -l, --max-lines[=N]        -L N, -L 1 without N\n"
 "  -s, --max-chars MAX        a command line is at most MAX bytes\n"
+"  -x, --exit                 stop if -s leaves a job fewer records than -n,\n"
+"                             -N or -L give it (exit 255)\n"
+"      --max-line-length-allowed\n"
+"                             print the most bytes -s may be and exit\n"
 "      --shell PATH           shell for templates that need one\n"
 "      --exec-mode MODE       auto, shell or direct (default auto)\n"
 "\n"
@@ -277,7 +293,7 @@ parse_delimiter(const char *arg, char *delim)
 	return -1;
 }
 
-/* Parse a count from 1 to max for opt (-n, --retries); 0 on success. */
+/* Parse a count from 1 to max for opt (-s, --retries); 0 on success. */
 static int
 parse_count(const char *opt, const char *arg, long long max, size_t *out)
 {
@@ -615,17 +631,26 @@ add_source(struct opts *o, enum source_kind kind, int linked)
 	return s;
 }
 
-/* Which source separator a word is: 0 none, else 3 or 4 colons (+ 10 linked). */
+/*
+ * Which source separator a word is: 0 none, 3 values (:::), 4 files
+ * (::::), plus 10 when linked (a + after it).
+ */
 static int
-separator_kind(const char *w)
+separator_kind(const struct opts *o, const char *w)
 {
-	if (strcmp(w, ":::") == 0)
+	size_t	 len = strlen(w);
+
+	if (strcmp(w, o->arg_sep) == 0)
 		return 3;
-	if (strcmp(w, "::::") == 0)
+	if (strcmp(w, o->arg_file_sep) == 0)
 		return 4;
-	if (strcmp(w, ":::+") == 0)
+	if (len == 0 || w[len - 1] != '+')
+		return 0;
+	if (strncmp(w, o->arg_sep, len - 1) == 0 && o->arg_sep[len - 1] ==
+	    '\0')
 		return 13;
-	if (strcmp(w, "::::+") == 0)
+	if (strncmp(w, o->arg_file_sep, len - 1) == 0 &&
+	    o->arg_file_sep[len - 1] == '\0')
 		return 14;
 	return 0;
 }
@@ -637,33 +662,34 @@ parse_operands(struct opts *o, int argc, char **argv)
 	struct source_spec	*s;
 	int			 i, k, kind;
 
-	for (i = 0; i < argc && separator_kind(argv[i]) == 0; i++)
+	for (i = 0; i < argc && separator_kind(o, argv[i]) == 0; i++)
 		;
 	o->cmd = argv;
 	o->ncmd = (size_t)i;
 	while (i < argc) {
-		kind = separator_kind(argv[i++]);
+		kind = separator_kind(o, argv[i++]);
 		if (kind % 10 == 3) {
 			s = add_source(o, SOURCE_VALUES, kind > 10);
 			s->values = argv + i;
-			while (i < argc && separator_kind(argv[i]) == 0)
+			while (i < argc && separator_kind(o, argv[i]) == 0)
 				i++;
 			s->nvalues = (size_t)(argv + i - s->values);
 			continue;
 		}
-		for (k = 0; i < argc && separator_kind(argv[i]) == 0; k++) {
+		for (k = 0; i < argc && separator_kind(o, argv[i]) == 0; k++) {
 			s = add_source(o, SOURCE_FILE, kind > 10);
 			s->path = argv[i++];
 		}
 		if (k == 0) {
-			warnx("%s: expects at least one file", kind > 10 ?
-			    "::::+" : "::::");
+			warnx("%s%s: expects at least one file",
+			    o->arg_file_sep, kind > 10 ? "+" : "");
 			return -1;
 		}
 	}
 	if (o->nsources > 0 && o->sources[0].linked) {
-		warnx("%s: there is no source before it to link to",
-		    o->sources[0].kind == SOURCE_VALUES ? ":::+" : "::::+");
+		warnx("%s+: there is no source before it to link to",
+		    o->sources[0].kind == SOURCE_VALUES ? o->arg_sep :
+		    o->arg_file_sep);
 		return -1;
 	}
 	return 0;
@@ -769,6 +795,93 @@ on_replstr(struct parse_state *st, const char *arg)
 		return OPTS_ERROR;
 	}
 	st->o->replstr = arg;
+	return OPTS_RUN;
+}
+
+/* -i[STR], --replace[=STR]: -I STR, or -I {} without one. */
+static enum opts_result
+on_replace(struct parse_state *st, const char *arg)
+{
+	if (arg == NULL) {
+		st->o->replstr = "{}";
+		return OPTS_RUN;
+	}
+	return on_replstr(st, arg);
+}
+
+/*
+ * -n N, -N N: the entry's value says which.  0, as GNU parallel's, is a
+ * record per job with none of its values on the line.
+ */
+static enum opts_result
+on_max_args(struct parse_state *st, const char *arg)
+{
+	struct opts	*o = st->o;
+	size_t		 n = 1;
+
+	o->no_values = strcmp(arg, "0") == 0;
+	if (!o->no_values && parse_count(st->value == 'n' ? "-n" : "-N", arg,
+	    INT_MAX, &n) == -1)
+		return OPTS_ERROR;
+	if (st->value == 'n')
+		o->max_args = n;
+	else
+		o->max_replace_args = n;
+	return OPTS_RUN;
+}
+
+/*
+ * -L N, -l[N], --max-lines[=N]: -l alone is one line, and so is -l 0;
+ * -L 0 is a line per job with none of it on the line, as -N 0.
+ */
+static enum opts_result
+on_max_lines(struct parse_state *st, const char *arg)
+{
+	struct opts	*o = st->o;
+
+	o->max_lines = 1;
+	o->no_values = st->value == 'L' && strcmp(arg, "0") == 0;
+	if (arg == NULL || strcmp(arg, "0") == 0)
+		return OPTS_RUN;
+	return parse_count(st->value == 'L' ? "-L" : "-l", arg, INT_MAX,
+	    &o->max_lines) == -1 ? OPTS_ERROR : OPTS_RUN;
+}
+
+/*
+ * -X, -m, --xargs: the entry's value is the letter, 0 for --xargs.  The
+ * last one given counts.
+ */
+static enum opts_result
+on_multi(struct parse_state *st, const char *arg)
+{
+	(void)arg;
+	st->o->xargs = st->value == 'X';
+	st->o->multi = st->value != 'X';
+	st->o->spread = st->value != 0;
+	return OPTS_RUN;
+}
+
+/* -E EOF, -e[EOF], --eof[=EOF]: without EOF, there is none. */
+static enum opts_result
+on_eof(struct parse_state *st, const char *arg)
+{
+	st->o->eof_str = arg;
+	return OPTS_RUN;
+}
+
+/* --arg-sep STR, --arg-file-sep STR: the entry's value says which. */
+static enum opts_result
+on_arg_sep(struct parse_state *st, const char *arg)
+{
+	if (arg[0] == '\0') {
+		warnx("%s: the separator is empty", st->value == 3 ?
+		    "--arg-sep" : "--arg-file-sep");
+		return OPTS_ERROR;
+	}
+	if (st->value == 3)
+		st->o->arg_sep = arg;
+	else
+		st->o->arg_file_sep = arg;
 	return OPTS_RUN;
 }
 
@@ -1072,13 +1185,19 @@ on_version(struct parse_state *st, const char *arg)
 #define ARG(nm, ch, fn) \
 	{ .name = (nm), .letter = (ch), .has_arg = required_argument, \
 	    .kind = KIND_HANDLER, .handler = (fn) }
+#define ARGV(nm, ch, fn, v) \
+	{ .name = (nm), .letter = (ch), .has_arg = required_argument, \
+	    .kind = KIND_HANDLER, .handler = (fn), .value = (v) }
 #define NOARG(nm, ch, fn, v) \
 	{ .name = (nm), .letter = (ch), .has_arg = no_argument, \
 	    .kind = KIND_HANDLER, .handler = (fn), .value = (v) }
-/* Long only: the argument must follow an '=', the handler gets NULL. */
-#define OPTARG(nm, fn) \
-	{ .name = (nm), .letter = 0, .has_arg = optional_argument, \
-	    .kind = KIND_HANDLER, .handler = (fn) }
+/*
+ * The argument is optional: it must follow an '=' (long) or be in the
+ * same word (short); without it the handler gets NULL.
+ */
+#define OPTARG(nm, ch, fn, v) \
+	{ .name = (nm), .letter = (ch), .has_arg = optional_argument, \
+	    .kind = KIND_HANDLER, .handler = (fn), .value = (v) }
 
 /*
  * Every option.  getopt_long()'s tables are made from this one; an alias
@@ -1095,10 +1214,20 @@ static const struct optdef optdefs[] = {
 	FLAG("shuf",			0, shuf),
 	ARG("partition",		0, on_partition),
 	ARG(NULL,			'I', on_replstr),
-	COUNT("max-args",		'n', max_args, INT_MAX),
-	COUNT("max-replace-args",	'N', max_replace_args, INT_MAX),
-	FLAG("xargs",			'X', xargs),
+	OPTARG("replace",		'i', on_replace, 0),
+	ARGV("max-args",		'n', on_max_args, 'n'),
+	ARGV("max-replace-args",	'N', on_max_args, 'N'),
+	ARGV(NULL,			'L', on_max_lines, 'L'),
+	OPTARG("max-lines",		'l', on_max_lines, 'l'),
+	NOARG(NULL,			'X', on_multi, 'X'),
+	NOARG(NULL,			'm', on_multi, 'm'),
+	NOARG("xargs",			0, on_multi, 0),
+	ARG(NULL,			'E', on_eof),
+	OPTARG("eof",			'e', on_eof, 0),
+	ARGV("arg-sep",			0, on_arg_sep, 3),
+	ARGV("arg-file-sep",		0, on_arg_sep, 4),
 	COUNT("max-chars",		's', max_chars, INT_MAX),
+	FLAG("exit",			'x', exit_size),
 	STRING("shell",			0, shell, "the path"),
 	ARG("exec-mode",		0, on_exec_mode),
 	ARG("jobs",			'j', on_jobs),
@@ -1109,7 +1238,7 @@ static const struct optdef optdefs[] = {
 	FLAG("output-on-failure",	0, output_on_failure),
 	FLAG("tag",			0, tag),
 	STRING("tagstring",		0, tagstring, NULL),
-	OPTARG("color",			on_color),
+	OPTARG("color",			0, on_color, 0),
 	STRING("tmpdir",		0, tmpdir, NULL),
 	FLAG("files",			0, files),
 	FLAG("summary",			0, summary),
@@ -1169,6 +1298,7 @@ static const struct optdef optdefs[] = {
 	NOARG("number-of-cores",	0, on_number_of, 'c'),
 	NOARG("number-of-cpus",		0, on_number_of, 'c'),
 	NOARG("number-of-sockets",	0, on_number_of, 's'),
+	FLAG("max-line-length-allowed",	0, print_line_max),
 	NOARG("help",			'h', on_help, 0),
 	NOARG("version",		'V', on_version, 0)
 };
@@ -1184,7 +1314,7 @@ static const struct optdef optdefs[] = {
  * option; then every letter, with ":" if it takes an argument.
  */
 static struct option	long_options[NOPTDEFS + 1];
-static char		short_options[2 + 2 * NOPTDEFS + 1];
+static char		short_options[2 + 3 * NOPTDEFS + 1];
 
 /* Fill long_options and short_options from optdefs, on the first call. */
 static void
@@ -1203,7 +1333,9 @@ make_getopt_tables(void)
 		d = &optdefs[i];
 		if (d->letter != 0) {
 			*so++ = (char)d->letter;
-			if (d->has_arg == required_argument)
+			if (d->has_arg != no_argument)
+				*so++ = ':';
+			if (d->has_arg == optional_argument)
 				*so++ = ':';
 		}
 		if (d->name == NULL)
@@ -1482,8 +1614,10 @@ check_conflicts(const struct parse_state *st)
 		warnx("-n and -N cannot be used together");
 		return -1;
 	}
-	if (o->xargs && o->max_replace_args != 0) {
-		warnx("-X and -N cannot be used together");
+	if (o->max_lines != 0 && (o->max_args != 0 ||
+	    o->max_replace_args != 0)) {
+		warnx("-L and %s cannot be used together", o->max_args != 0 ?
+		    "-n" : "-N");
 		return -1;
 	}
 	/* Printed as it comes, output cannot wait for the job's result. */
@@ -1541,6 +1675,9 @@ finish_options(struct parse_state *st)
 		o->progress = 1;
 	if (check_conflicts(st) == -1)
 		return -1;
+	/* GNU parallel's -N and -L imply -X unless -m or --xargs is given. */
+	o->context = o->xargs || (!o->multi && (o->max_replace_args != 0 ||
+	    o->max_lines != 0));
 	/* GNU parallel: --colsep implies --trim rl unless --trim is given. */
 	if (o->colsep != NULL) {
 		if (opts_set_colsep(o, o->colsep) == -1)
@@ -1673,6 +1810,8 @@ opts_parse(struct opts *o, int argc, char **argv)
 	memset(o, 0, sizeof(*o));
 	o->delim = '\n';
 	o->replstr = "{}";
+	o->arg_sep = ":::";
+	o->arg_file_sep = "::::";
 	o->exec_mode = EXEC_AUTO;
 	o->out_mode = OUT_GROUP;
 	memset(&st, 0, sizeof(st));

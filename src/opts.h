@@ -102,9 +102,20 @@ struct opts {
 	unsigned long long	 part_n;	/* of N; 0: every record */
 	int			 part_rr;	/* ,rr: by record number */
 	const char		*replstr;	/* "{}" or -I STR */
+	const char		*eof_str;	/* -E: input ends there, or NULL */
 	size_t			 max_args;	/* -n, 0 if not given */
 	size_t			 max_replace_args; /* -N, 0 if not given */
-	int			 xargs;		/* -X */
+	size_t			 max_lines;	/* -L, -l, 0 if not given */
+	int			 no_values;	/* -n0, -N0, -L0: a record per
+						   job, but no value on its line */
+	int			 xargs;		/* -X: as many as fit */
+	int			 multi;		/* -m, --xargs: as many as fit,
+						   {} is all of them */
+	int			 spread;	/* -X, -m: the last values spread
+						   over the slots */
+	int			 context;	/* the word around {} is repeated
+						   per value: -X, -N, -L */
+	int			 exit_size;	/* -x: stop at a job -s cuts short */
 	size_t			 max_chars;	/* -s, 0 if not given */
 	const char		*shell;		/* --shell or NULL */
 	enum exec_mode		 exec_mode;
@@ -146,6 +157,9 @@ struct opts {
 	long long		 sem_timeout_ms; /* --semaphoretimeout: > 0 run
 						   anyway, < 0 give up; 0 none */
 	const char		*sem_timeout_arg; /* as given, into argv */
+	int			 print_line_max; /* --max-line-length-allowed */
+	const char		*arg_sep;	/* ":::" or --arg-sep STR */
+	const char		*arg_file_sep;	/* "::::" or --arg-file-sep STR */
 	char			**cmd;		/* the template words, into argv */
 	size_t			 ncmd;
 	char			*env_words;	/* $FORKPOOL's words, owned; the

@@ -72,7 +72,7 @@ struct template {
 	struct word		*words;
 	size_t			 nwords;
 	int			 use_shell;
-	int			 xargs;		/* -X: repeat the word per value */
+	int			 xargs;		/* -X, -N, -L: repeat the word per value */
 	int			 bare;		/* no command: records are commands */
 	const char		*shell;
 };
@@ -988,7 +988,7 @@ template_new(char **words, size_t nwords, enum template_kind kind,
 
 	t = xcalloc(1, sizeof(*t));
 	t->kind = kind;
-	t->xargs = o->xargs;
+	t->xargs = o->context;
 	t->shell = pick_shell(o);
 	join_words(&b, words, nwords);
 	if (kind == TEMPLATE_COMMAND && strspn(b.data, " \t") == b.len) {

@@ -69,10 +69,112 @@ ten_byte_records() {
 	assert_output '5:<first><preapost><prebpost><prec dpost><last>'
 }
 
-@test "--xargs is the long form of -X; records from stdin" {
-	run fpin $'1\n2\n3\n' -j1 --xargs "$SHOWARGS" {}
+@test "--xargs is GNU parallel's: {} is all the values, the word around it once" {
+	run fp -j2 --xargs echo a{}b ::: 1 2 3
 	assert_success
-	assert_output '3:<1><2><3>'
+	assert_output 'a1 2 3b'
+	run fpin $'1\n2\n3\n' -j1 --xargs "$SHOWARGS" x{}y z
+	assert_success
+	assert_output '4:<x1><2><3y><z>'
+}
+
+@test "-m is --xargs that spreads the last values over the slots" {
+	run fp -k -j2 -m echo a{}b c{}d ::: 1 2 3
+	assert_success
+	assert_output $'a1 2b c1 2d\na3b c3d'
+	run fp -k -j1 -m echo a{}b ::: 1 2 3
+	assert_success
+	assert_output 'a1 2 3b'
+}
+
+@test "-X repeats the word around {} per value, -m does not: {1} and {.}" {
+	run fp -k -j1 -X echo a{}b c{1}d ::: 1 2 3
+	assert_success
+	assert_output 'a1b a2b a3b c1d'
+	run fp -k -j1 -m echo a{}b c{1}d 'e{.}' ::: 1.x 2.y
+	assert_success
+	assert_output 'a1.x 2.yb c1.xd e1 2'
+}
+
+@test "-X and -m spread the last values evenly over the slots, as GNU parallel" {
+	local j n want
+	# Lines of values per job, from GNU parallel 20221122.
+	# From a file, whose end is seen at once: a pipe's may come later.
+	while read -r j n want; do
+		seq "$n" >in
+		run fp -k -j"$j" -X echo <in
+		assert_success
+		assert_equal "$(tr '\n' '|' <<<"$output")" "$want"
+		run fp -k -j"$j" -m echo <in
+		assert_success
+		assert_equal "$(tr '\n' '|' <<<"$output")" "$want"
+	done <<-'EOF'
+	2 1 1|
+	2 3 1 2|3|
+	2 10 1 2 3 4 5|6 7 8 9 10|
+	3 10 1 2 3 4|5 6 7 8|9 10|
+	4 7 1 2|3 4|5 6|7|
+	4 10 1 2 3|4 5 6|7 8 9|10|
+	EOF
+}
+
+@test "-X spreads only what is left after full command lines, -n too" {
+	seq 10 >in
+	run fp -k -j2 -s 20 -X echo <in
+	assert_success
+	assert_output $'1 2 3 4 5 6 7\n8 9\n10'
+	run fp -k -j2 -n5 -X echo <in
+	assert_success
+	assert_output $'1 2 3 4 5\n6 7 8\n9 10'
+	run fp -k -j2 -n3 echo <in
+	assert_success
+	assert_output $'1 2 3\n4 5 6\n7 8 9\n10'
+}
+
+@test "-n2 -X does not hold a full job back to see whether the input ends" {
+	# Two values come, then the input stays open for 4 s: the first job
+	# runs at once, before a third value or the end could be seen.
+	run timeout 10 bash -c 'exec 3< <({ seq 2; sleep 4; } |
+		"$FP_BIN" -j2 -n2 -X --line-buffer echo)
+		read -t 2 -r a <&3 && echo "$a"'
+	assert_success
+	assert_output '1 2'
+}
+
+@test "-N repeats the word around {} per value, as GNU parallel" {
+	run fp -k -N2 echo a{}b ::: 1 2 3 4
+	assert_success
+	assert_output $'a1b a2b\na3b a4b'
+	run fp -k -N2 echo a{}b c{1}d ::: 1 2 3 4 5
+	assert_success
+	assert_output $'a1b a2b c1d\na3b a4b c3d\na5b c5d'
+	run fp -k -n2 echo a{}b ::: 1 2 3 4
+	assert_success
+	assert_output $'a1 2b\na3 4b'
+}
+
+@test "-N0 and -n0 read one record per job and pass no value" {
+	run fp -k -N0 echo x ::: 1 2 3
+	assert_success
+	assert_output $'x\nx\nx'
+	run fpin $'a\nb\n' -k -n0 "$SHOWARGS" y {} '{#}'
+	assert_success
+	assert_output $'2:<y><1>\n2:<y><2>'
+}
+
+@test "-i and --replace are -I, {} without a string" {
+	run fp -k -iXX echo aXXb ::: 1 2
+	assert_success
+	assert_output $'a1b\na2b'
+	run fp -k -i echo a{}b ::: 1
+	assert_success
+	assert_output 'a1b'
+	run fp -k --replace=@ echo a@b ::: 1
+	assert_success
+	assert_output 'a1b'
+	run fp -k --replace echo a{}b ::: 1
+	assert_success
+	assert_output 'a1b'
 }
 
 @test "-X -s MAX splits the records so that each command line fits" {
@@ -207,4 +309,132 @@ ten_byte_records() {
 	assert_failure 255
 	assert_output ''
 	assert_regex "$stderr" '^forkpool: .*(-s|--max-chars).*12q'
+}
+
+@test "-L N: N lines per job, the word around {} repeated, as GNU parallel" {
+	run fpin $'a b\nc d\ne\n' -k -L2 "$SHOWARGS" x{}y
+	assert_success
+	assert_output $'2:<xa by><xc dy>\n1:<xey>'
+	run fpin $'a\nb\nc\nd\n' -k -L2 "$SHOWARGS" x{1}y
+	assert_success
+	assert_output $'1:<xay>\n1:<xcy>'
+	run fpin $'a\nb\nc\nd\n' -k -j1 -L2 -m echo x{}y
+	assert_success
+	assert_output $'xa by\nxc dy'
+}
+
+@test "-L: a line ending in a blank goes on on the next; blank lines do not count" {
+	run fpin $'a \nb\n\nc\n \nd\ne\t\nf\n' -k -L2 "$SHOWARGS"
+	assert_success
+	assert_output $'2:<a b><c>\n2:<d><e\tf>'
+}
+
+@test "-l is -L 1, -l N and --max-lines=N are -L N, -L 0 passes no value" {
+	run fpin $'a \nb\nc\n' -k -l "$SHOWARGS"
+	assert_success
+	assert_output $'1:<a b>\n1:<c>'
+	run fpin $'a\nb\nc\n' -k -l2 "$SHOWARGS"
+	assert_success
+	assert_output $'2:<a><b>\n1:<c>'
+	run fpin $'a\nb\nc\n' -k --max-lines=2 "$SHOWARGS"
+	assert_success
+	assert_output $'2:<a><b>\n1:<c>'
+	run fpin $'a\nb\nc\n' -k -L0 echo x
+	assert_success
+	assert_output $'x\nx\nx'
+	run fpin $'a\nb\n' -k -l0 echo
+	assert_success
+	assert_output $'a\nb'
+}
+
+@test "-L with -n or -N is a usage error; a bad -L names it" {
+	run --separate-stderr fp -L2 -n2 echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: -L and -n cannot be used together"
+	run --separate-stderr fp -L x echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: -L x: invalid"
+}
+
+@test "-E EOF: the input ends at a record equal to EOF, without an error" {
+	run --separate-stderr fpin $'a\nEND\nb\n' -k -E END echo
+	assert_success
+	assert_output 'a'
+	assert_equal "$stderr" ""
+	run fp -k -E END echo ::: q w END r
+	assert_success
+	assert_output $'q\nw'
+	run fpin $'a\nEND\nb\n' -k --eof=END echo
+	assert_success
+	assert_output 'a'
+	run fpin $'a\nEND\nb\n' -k -eEND echo
+	assert_success
+	assert_output 'a'
+	# -e alone: no end string.
+	run fpin $'a\nEND\n' -k -e echo
+	assert_success
+	assert_output $'a\nEND'
+	printf 'f1\nEND\nf2\n' >f
+	run fp -k -E END echo :::: f
+	assert_success
+	assert_output 'f1'
+}
+
+@test "--arg-sep and --arg-file-sep replace ::: and ::::" {
+	printf 'f1\nf2\n' >f
+	run fp -k --arg-sep ,, echo ,, a b
+	assert_success
+	assert_output $'a\nb'
+	run fp -k --arg-sep ,, echo ::: ,, a
+	assert_success
+	assert_output '::: a'
+	run fp -k --arg-file-sep ,, echo ,, f
+	assert_success
+	assert_output $'f1\nf2'
+	run fp -k --arg-sep ,, echo ,, a b ,,+ 1 2
+	assert_success
+	assert_output $'a 1\nb 2'
+	run --separate-stderr fp --arg-sep '' echo
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: --arg-sep: the separator is empty"
+}
+
+@test "--max-line-length-allowed prints the longest command line and exits 0" {
+	run --separate-stderr fp --max-line-length-allowed
+	assert_success
+	assert_regex "$output" '^[0-9]+$'
+	local max=$output
+	run --separate-stderr fp -s $((max + 1)) true ::: a
+	assert_success
+	assert_equal "$stderr" "forkpool: -s $((max + 1)): lowered to $max, the system's limit"
+}
+
+@test "differential: -X, -m, --xargs, -N, -L and -E as GNU parallel" {
+	require_cmd parallel
+	local args
+	for args in "-X echo a{}b" "-m echo a{}b c{}d" "--xargs echo a{}b" \
+		"-N2 echo a{}b c{1}d" "-L2 echo x{}y" "-E 5 echo" "-N0 echo x" \
+		"-n5 -X echo"; do
+		seq 11 >in
+		# shellcheck disable=SC2086
+		run fp -k -j3 $args <in
+		# shellcheck disable=SC2086
+		assert_output "$(seq 11 | parallel -k -j3 $args)"
+	done
+}
+
+@test "differential: -n with -s as xargs" {
+	require_cmd xargs
+	run fp -k -j1 -n 4 -s 30 echo < <(seq 20)
+	assert_output "$(seq 20 | xargs -n 4 -s 30 echo)"
+}
+
+@test "-x: a job that -s would cut short of -n N values stops the run (255)" {
+	run --separate-stderr fp -k -j1 -x -n 4 -s 12 echo < <(seq 20)
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" "forkpool: -x: input record 1: 4 records do not fit in a command line of 12 bytes"
+	run --separate-stderr fp -k -j1 --exit -n 2 -s 12 echo < <(seq 4)
+	assert_success
+	assert_output $'1 2\n3 4'
 }

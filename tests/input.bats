@@ -353,10 +353,10 @@ setup() {
 		wantnl+=$(printf '%02x' "$b")$'\n'
 	done
 	for mode in direct shell; do
-		run --separate-stderr fp -X -0 --exec-mode "$mode" "$hexargs" <in0
+		run --separate-stderr fp -j1 -X -0 --exec-mode "$mode" "$hexargs" <in0
 		assert_success
 		assert_output "${want0%$'\n'}"
-		run --separate-stderr fp -X --exec-mode "$mode" "$hexargs" <innl
+		run --separate-stderr fp -j1 -X --exec-mode "$mode" "$hexargs" <innl
 		assert_success
 		assert_output "${wantnl%$'\n'}"
 	done

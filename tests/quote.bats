@@ -67,7 +67,7 @@ make_values() {
 	make_values
 	for sh in dash bash; do
 		require_cmd "$sh"
-		fp -0 -X --exec-mode shell --shell "$(command -v "$sh")" \
+		fp -j1 -0 -X --exec-mode shell --shell "$(command -v "$sh")" \
 			printf "'%s\\0'" <values.bin >"out.$sh"
 		cmp values.bin "out.$sh"
 	done
@@ -288,7 +288,7 @@ context_check() {
 	run fp -n2 'echo "<{}>"' ::: a b
 	assert_success
 	assert_output '<a b>'
-	run fp -X 'echo "<{}>"' ::: a b
+	run fp -j1 -X 'echo "<{}>"' ::: a b
 	assert_success
 	assert_output '<a> <b>'
 }
