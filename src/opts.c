@@ -38,6 +38,7 @@ static const char help_text[] =
 "\n"
 "Command:\n"
 "  -I STR                     use STR instead of {} as the replacement string\n"
+"      --plus                 more replacement strings, as GNU parallel's --plus\n"
 "  -n, --max-args N           up to N records per job, as separate arguments\n"
 "  -N, --max-replace-args N   exactly N records per job, as {1}..{N}\n"
 "  -X, --xargs                as many records per job as fit the line limit\n"
@@ -111,6 +112,10 @@ static const char help_text[] =
 "  -V, --version              print the version and exit\n"
 "\n"
 "Replacement strings: {} {.} {/} {//} {/.} {#} {%} {n} {n.} {n/} {n//} {n/.}\n"
+"With --plus also: {..} {...} {/..} {/...} {+/} {+.} {+..} {+...} {##} {0#}\n"
+"{0%} {slot} {:-STR} {:N} {:N:M} {#RE} {##RE} {%RE} {%%RE} {/RE/STR}\n"
+"{/#RE/STR} {/%RE/STR} {//RE/STR} {^RE} {^^RE} {,RE} {,,RE}; n before all but\n"
+"the numbers picks the n-th value ({2..}, {-1:-x}).\n"
 "Exit status: 0 all jobs succeeded, 1-100 that many failed, 101 more than 100\n"
 "failed, 126 the program cannot run, 127 it was not found, 141 stdout was\n"
 "closed, 255 other errors.\n";
@@ -952,6 +957,7 @@ static const struct optdef optdefs[] = {
 	FLAG("link",			0, link),
 	ARG("partition",		0, on_partition),
 	ARG(NULL,			'I', on_replstr),
+	FLAG("plus",			0, plus),
 	COUNT("max-args",		'n', max_args, INT_MAX),
 	COUNT("max-replace-args",	'N', max_replace_args, INT_MAX),
 	FLAG("xargs",			'X', xargs),

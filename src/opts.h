@@ -101,6 +101,7 @@ struct opts {
 	unsigned long long	 part_n;	/* of N; 0: every record */
 	int			 part_rr;	/* ,rr: by record number */
 	const char		*replstr;	/* "{}" or -I STR */
+	int			 plus;		/* --plus replacement strings */
 	size_t			 max_args;	/* -n, 0 if not given */
 	size_t			 max_replace_args; /* -N, 0 if not given */
 	int			 xargs;		/* -X */
