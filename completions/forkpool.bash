@@ -5,7 +5,7 @@
 # It needs nothing but bash itself.
 
 _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --no-run-if-empty
---link --partition --max-args --max-replace-args --xargs --max-chars --shell --exec-mode
+--link --partition --plus --max-args --max-replace-args --xargs --max-chars --shell --exec-mode
 --jobs --timeout --termseq --retries --tty --delay --halt --load --memfree --joblog
 --resume --resume-failed --retry-failed --junit --group --keep-order --line-buffer
 --ungroup --output-on-failure --tag --tagstring --color --tmpdir --files --results --summary --dry-run --verbose --bar --progress --eta
