@@ -5,7 +5,7 @@
 # It needs nothing but bash itself.
 
 _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --no-run-if-empty
---link --shuf --partition --arg-sep --arg-file-sep --eof --replace --max-args
+--link --shuf --plus --partition --arg-sep --arg-file-sep --eof --replace --max-args
 --max-replace-args --max-lines --xargs --max-chars --exit --max-line-length-allowed
 --shell --exec-mode
 --jobs --timeout --termseq --retries --tty --delay --halt --load --memfree --joblog

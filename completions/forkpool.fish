@@ -119,6 +119,7 @@ complete -c forkpool -n __fish_forkpool_in_options -l partition -x -a '1/2 2/2 1
 
 # Command
 complete -c forkpool -n __fish_forkpool_in_options -s I -x -d 'Use STR instead of {} as the replacement string'
+complete -c forkpool -n __fish_forkpool_in_options -l plus -d 'More replacement strings, as GNU parallel\'s --plus'
 complete -c forkpool -n __fish_forkpool_in_options -s n -l max-args -x -d 'Up to N records per job, as separate arguments'
 complete -c forkpool -n __fish_forkpool_in_options -s N -l max-replace-args -x -d 'Exactly N records per job, as {1}..{N}'
 complete -c forkpool -n __fish_forkpool_in_options -s X -d 'As many records per job as fit, the word around {} repeated for each'

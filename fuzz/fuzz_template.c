@@ -5,7 +5,8 @@
  *
  * Input: two header bytes, then NUL-separated pieces.
  *   byte 0: bit 0 TEXT (else COMMAND), bits 1-2 exec mode (auto, shell,
- *           direct), bit 3 -X, bit 4 the first piece is the -I string
+ *           direct), bit 3 -X, bit 4 the first piece is the -I string,
+ *           bit 5 --plus
  *   byte 1: low nibble the number of template words (0-15), high nibble
  *           the number of values (0-15)
  *   then [-I string], the words, the values; {#} and {%} come from the
@@ -40,7 +41,8 @@ has_single(char **w, size_t n)
 	for (i = 0; i < n; i++)
 		for (p = w[i]; (p = strchr(p, '{')) != NULL; p++)
 			if (p[1] == '#' || p[1] == '%' || p[1] == '-' ||
-			    (p[1] >= '0' && p[1] <= '9'))
+			    (p[1] >= '0' && p[1] <= '9') ||
+			    strncmp(p, "{slot}", 6) == 0)
 				return 1;
 	return 0;
 }
@@ -63,6 +65,22 @@ may_refuse(char **w, size_t n)
 			open += *p == '(' || *p == '"' || *p == '[';
 	}
 	return open >= 63;
+}
+
+/*
+ * Whether any template may be refused: a {= perl =}, or with --plus a
+ * regex PCRE2 does not take or a string naming remote hosts.
+ */
+static int
+may_refuse_any(char **w, size_t n, int plus)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (strstr(w[i], "{=") != NULL ||
+		    (plus && strchr(w[i], '{') != NULL))
+			return 1;
+	return 0;
 }
 
 /*
@@ -148,6 +166,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	kind = data[0] & 1 ? TEMPLATE_TEXT : TEMPLATE_COMMAND;
 	o.exec_mode = modes[(data[0] >> 1) & 3];
 	o.xargs = o.context = (data[0] >> 3) & 1;
+	o.plus = (data[0] >> 5) & 1;
+	o.jobs = 1 + (unsigned int)(size % 200);
 	o.replstr = "{}";
 	o.shell = "/bin/sh";
 	words = pieces;
@@ -168,9 +188,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	a.len = lens;
 	a.seq = (unsigned long long)size * 7919;
 	a.slot = (unsigned int)(size % 64);
+	a.total = (unsigned long long)size * 104729;
 
 	t = template_new(words, nwords, kind, &o);
 	if (t == NULL) {
+		if (may_refuse_any(words, nwords, o.plus))
+			goto out;
 		if (kind != TEMPLATE_COMMAND || (o.exec_mode != EXEC_DIRECT &&
 		    !may_refuse(words, nwords)))
 			die("template_new failed outside --exec-mode direct");

@@ -1,4 +1,5 @@
 #include <err.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "input.h"
 #include "joblog.h"
 #include "job.h"
+#include "lookahead.h"
 #include "opts.h"
 #include "template.h"
 #include "util.h"
@@ -37,7 +39,9 @@ struct builder {
 	unsigned long long	 part_n;	/* or N 0 for every record */
 	int			 part_rr;	/* by record number, not hash */
 	unsigned int		 slots;		/* {%} is at most this */
-	int			 by_slot;	/* {%} is used: render at launch */
+	int			 by_slot;	/* {%} or {##} is used: render
+						   at launch */
+	const struct lookahead	*count;		/* {##}: the total, or NULL */
 	int			 keep_vals;	/* a sink names jobs by them */
 	struct record		**recs;		/* read, not yet in a job */
 	size_t			*cost;		/* what each adds to a line */
@@ -116,7 +120,8 @@ builder_new(const struct opts *o, struct input *in, const struct template *cmd,
 	b->src.ops = &builder_ops;
 	b->src.ctx = b;
 	b->slots = slots;
-	b->by_slot = template_uses_slot(cmd) || template_uses_slot(tag);
+	b->by_slot = template_uses_slot(cmd) || template_uses_slot(tag) ||
+	    template_uses_total(cmd) || template_uses_total(tag);
 	b->in = in;
 	b->cmd = cmd;
 	b->tag = tag;
@@ -158,6 +163,13 @@ builder_new(const struct opts *o, struct input *in, const struct template *cmd,
 	    b->per_job == 1 && o->nsources <= 1))
 		input_set_limit(in, b->limit + 2);
 	return b;
+}
+
+/* Take {##} from the count of a read-ahead; see builder.h. */
+void
+builder_count_from(struct builder *b, const struct lookahead *la)
+{
+	b->count = la;
 }
 
 /* Keep each job's values in it until it ends; see builder.h. */
@@ -372,7 +384,8 @@ reserve_vals(struct builder *b, size_t n)
  * the line's bytes.
  */
 static size_t
-expand_vals(struct builder *b, struct job *j, size_t n, unsigned int slot)
+expand_vals(struct builder *b, struct job *j, size_t n, unsigned int slot,
+    unsigned long long total)
 {
 	struct template_args	 a = { 0 };
 	struct buf		 t = { 0 };
@@ -383,6 +396,7 @@ expand_vals(struct builder *b, struct job *j, size_t n, unsigned int slot)
 	a.n = n;
 	a.seq = j->seq;
 	a.slot = slot;
+	a.total = total;
 	argc = template_expand(b->cmd, &a, &j->cmd);
 	job_set_argv(j, argc, template_uses_shell(b->cmd) ?
 	    template_shell(b->cmd) : NULL);
@@ -407,8 +421,9 @@ expand_vals(struct builder *b, struct job *j, size_t n, unsigned int slot)
 
 /*
  * Expand the first k held records into job j; returns the line's bytes.
- * The slot is not known yet: {%} is measured at its widest, the number
- * of slots, and rendered again at launch.
+ * The slot and the total are not known yet: {%} is measured at its
+ * widest, the number of slots, {##} at the widest number, and both are
+ * rendered again at launch.
  */
 static size_t
 expand(struct builder *b, struct job *j, size_t k)
@@ -423,7 +438,7 @@ expand(struct builder *b, struct job *j, size_t k)
 			b->vals[n] = b->recs[i]->fields[f];
 			b->lens[n++] = b->recs[i]->lens[f];
 		}
-	return expand_vals(b, j, n, b->slots);
+	return expand_vals(b, j, n, b->slots, ULLONG_MAX);
 }
 
 /*
@@ -446,13 +461,18 @@ keep_values(struct builder *b, struct job *j, size_t k)
 		}
 }
 
-/* Render j for its slot: only {%} can have changed since it was built. */
+/*
+ * Render j for its slot and the total: only {%} and {##} can have
+ * changed since it was built.
+ */
 static void
 builder_render(void *ctx, struct job *j)
 {
-	struct builder	*b = ctx;
-	const char	*p;
-	size_t		 i;
+	struct builder		*b = ctx;
+	const char		*p;
+	size_t			 i;
+	unsigned long long	 total = 0;
+	int			 final;
 
 	if (!b->by_slot)
 		return;
@@ -462,7 +482,9 @@ builder_render(void *ctx, struct job *j)
 		b->lens[i] = strlen(p);
 		p += b->lens[i] + 1;
 	}
-	(void)expand_vals(b, j, j->nvals, j->slot);
+	if (b->count != NULL)
+		total = lookahead_count(b->count, &final);
+	(void)expand_vals(b, j, j->nvals, j->slot, total);
 }
 
 /*

@@ -14,6 +14,7 @@
 
 struct builder;
 struct input;
+struct lookahead;
 struct opts;
 struct resume;
 struct source;
@@ -37,6 +38,13 @@ struct source		*builder_source(struct builder *);
  * resume state is borrowed until builder_free().
  */
 void			 builder_set_resume(struct builder *, const struct resume *);
+
+/*
+ * Take the total number of jobs ({##}) from la's count when a job is
+ * rendered; la (borrowed until builder_free()) must have read all.
+ */
+void			 builder_count_from(struct builder *,
+			    const struct lookahead *);
 
 /*
  * Keep each job's values (job.h: vals) in the job, for the sinks that

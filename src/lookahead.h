@@ -25,6 +25,14 @@ struct lookahead	*lookahead_new(struct source *);
 /* Release it and the jobs it holds. */
 void			 lookahead_free(struct lookahead *);
 
+/*
+ * Hand out no job before the inner source has no more, so that the
+ * count is the total before the first job starts ({##}).  What is held
+ * beyond LOOKAHEAD_MAX goes to an unlinked file in directory tmpdir
+ * (borrowed), in order, and memory stays bounded whatever the input.
+ */
+void			 lookahead_read_all(struct lookahead *, const char *);
+
 /* It as a job source (source.h), valid until lookahead_free(). */
 struct source		*lookahead_source(struct lookahead *);
 

@@ -253,11 +253,23 @@ main(int argc, char **argv)
 		return fflush(stdout) == 0 ? 0 : EXIT_FORKPOOL_ERROR;
 	}
 	if (build_source(&p, &opts, &src) == 0) {
-		/* A display reads ahead, to know how many jobs there are. */
-		if (!opts.dry_run && (p.progress = progress_new(&opts)) != NULL) {
+		/*
+		 * A display reads ahead, to know how many jobs there are; {##}
+		 * reads all before the first job.
+		 */
+		if (!opts.dry_run)
+			p.progress = progress_new(&opts);
+		if (p.progress != NULL || (p.builder != NULL &&
+		    (template_uses_total(p.cmd) || template_uses_total(p.tag)))) {
 			p.ahead = lookahead_new(src);
 			src = lookahead_source(p.ahead);
+		}
+		if (p.progress != NULL)
 			progress_count_from(p.progress, p.ahead);
+		if (p.ahead != NULL && p.builder != NULL &&
+		    (template_uses_total(p.cmd) || template_uses_total(p.tag))) {
+			lookahead_read_all(p.ahead, opts_tmpdir(&opts));
+			builder_count_from(p.builder, p.ahead);
 		}
 		p.run = run_new(&opts, src, p.cmd);
 		status = opts.dry_run ? run_dry(p.run) : run_jobs(&p, &opts);

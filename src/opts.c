@@ -49,6 +49,7 @@ static const char help_text[] =
 "Command:\n"
 "  -I STR                     use STR instead of {} as the replacement string\n"
 "  -i, --replace[=STR]        -I STR, or -I {} without STR\n"
+"      --plus                 more replacement strings, as GNU parallel's --plus\n"
 "  -n, --max-args N           up to N records per job, as separate arguments\n"
 "  -N, --max-replace-args N   exactly N records per job, as {1}..{N}; the word\n"
 "                             around {} is repeated for each\n"
@@ -154,6 +155,10 @@ static const char help_text[] =
 "  -V, --version              print the version and exit\n"
 "\n"
 "Replacement strings: {} {.} {/} {//} {/.} {#} {%} {n} {n.} {n/} {n//} {n/.}\n"
+"With --plus also: {..} {...} {/..} {/...} {+/} {+.} {+..} {+...} {##} {0#}\n"
+"{0%} {slot} {:-STR} {:N} {:N:M} {#RE} {##RE} {%RE} {%%RE} {/RE/STR}\n"
+"{/#RE/STR} {/%RE/STR} {//RE/STR} {^RE} {^^RE} {,RE} {,,RE}; n before all but\n"
+"the numbers picks the n-th value ({2..}, {-1:-x}).\n"
 "Durations (SECS): seconds, or with units s, m, h, d as in 1d2h3m4.5s\n"
 "Default options: $FORKPOOL, read before the command line's\n"
 "Exit status: 0 all jobs succeeded, 1-100 that many failed, 101 more than 100\n"
@@ -1214,6 +1219,7 @@ static const struct optdef optdefs[] = {
 	FLAG("shuf",			0, shuf),
 	ARG("partition",		0, on_partition),
 	ARG(NULL,			'I', on_replstr),
+	FLAG("plus",			0, plus),
 	OPTARG("replace",		'i', on_replace, 0),
 	ARGV("max-args",		'n', on_max_args, 'n'),
 	ARGV("max-replace-args",	'N', on_max_args, 'N'),

@@ -103,6 +103,7 @@ struct opts {
 	int			 part_rr;	/* ,rr: by record number */
 	const char		*replstr;	/* "{}" or -I STR */
 	const char		*eof_str;	/* -E: input ends there, or NULL */
+	int			 plus;		/* --plus replacement strings */
 	size_t			 max_args;	/* -n, 0 if not given */
 	size_t			 max_replace_args; /* -N, 0 if not given */
 	size_t			 max_lines;	/* -L, -l, 0 if not given */

@@ -1,8 +1,13 @@
 #include <ctype.h>
 #include <err.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH	8
+#include <pcre2.h>
 
 #include "template.h"
 #include "util.h"
@@ -14,7 +19,82 @@ enum repl_kind {
 	REPL_DIR,		/* {//}	*/
 	REPL_BASENOEXT,		/* {/.}	*/
 	REPL_SEQ,		/* {#}	*/
-	REPL_SLOT		/* {%}	*/
+	REPL_SLOT,		/* {%}	*/
+	/* --plus */
+	REPL_NOEXT2,		/* {..}	*/
+	REPL_NOEXT3,		/* {...} */
+	REPL_BASENOEXT2,	/* {/..} */
+	REPL_BASENOEXT3,	/* {/...} */
+	REPL_UPDIR,		/* {+/}	*/
+	REPL_EXT,		/* {+.}	*/
+	REPL_EXT2,		/* {+..} */
+	REPL_EXT3,		/* {+...} */
+	REPL_TOTAL,		/* {##}	*/
+	REPL_SEQ0,		/* {0#}	*/
+	REPL_SLOT0,		/* {0%}	*/
+	REPL_DEFAULT,		/* {:-STR} */
+	REPL_SUBSTR,		/* {:N} {:N:M} */
+	REPL_REGEX		/* {#RE} {%RE} {/RE/STR} {^RE} ... */
+};
+
+/* The --plus strings that are a name, not a value's edit. */
+static const struct {
+	const char	*name;
+	enum repl_kind	 kind;
+	int		 plus;		/* only with --plus */
+	int		 number;	/* a number, not a value: no {n...} */
+} fixed_repls[] = {
+	/* Longest first where one begins another. */
+	{ "#}", REPL_SEQ, 0, 1 },
+	{ "%}", REPL_SLOT, 0, 1 },
+	{ "##}", REPL_TOTAL, 1, 1 },
+	{ "0#}", REPL_SEQ0, 1, 1 },
+	{ "0%}", REPL_SLOT0, 1, 1 },
+	{ "slot}", REPL_SLOT, 1, 1 },
+	{ "...}", REPL_NOEXT3, 1, 0 },
+	{ "..}", REPL_NOEXT2, 1, 0 },
+	{ ".}", REPL_NOEXT, 0, 0 },
+	{ "/...}", REPL_BASENOEXT3, 1, 0 },
+	{ "/..}", REPL_BASENOEXT2, 1, 0 },
+	{ "/.}", REPL_BASENOEXT, 0, 0 },
+	{ "//}", REPL_DIR, 0, 0 },
+	{ "/}", REPL_BASE, 0, 0 },
+	{ "+...}", REPL_EXT3, 1, 0 },
+	{ "+..}", REPL_EXT2, 1, 0 },
+	{ "+.}", REPL_EXT, 1, 0 },
+	{ "+/}", REPL_UPDIR, 1, 0 }
+};
+
+#define NFIXED	(sizeof(fixed_repls) / sizeof(fixed_repls[0]))
+
+/*
+ * GNU parallel's --plus strings that name remote hosts or skip jobs:
+ * refused rather than passed on as text, which would run the wrong
+ * command silently.
+ */
+static const char *const unsupported_repls[] = {
+	"{host}", "{sshlogin}", "{hgrp}", "{agrp}", "{uniq}", "{choose_k}",
+	NULL
+};
+
+/*
+ * The forms of a regex replacement (GNU parallel's --plus, after bash's
+ * ${v#p} and the like), as the Perl substitution GNU parallel makes of
+ * each: the pattern around RE, the replacement, whether every match.
+ */
+enum regex_form {
+	RX_PREFIX_SHORT,	/* {#RE}: s/^RE?(.*)/$1/, RE made lazy */
+	RX_PREFIX_LONG,		/* {##RE}: s/^RE// */
+	RX_SUFFIX_SHORT,	/* {%RE}: s/(.*)RE?$/$1/, RE made lazy */
+	RX_SUFFIX_LONG,		/* {%%RE}: s/RE$// */
+	RX_SUB_ONE,		/* {/RE/STR}: s/RE/STR/ */
+	RX_SUB_START,		/* {/#RE/STR}: s/^RE/STR/g */
+	RX_SUB_END,		/* {/%RE/STR}: s/RE$/STR/g */
+	RX_SUB_ALL,		/* {//RE/STR}: s/RE/STR/g */
+	RX_UPPER_ONE,		/* {^RE}: s/^(RE)/uc($1)/e */
+	RX_UPPER_ALL,		/* {^^RE}: s/(RE)/uc($1)/eg */
+	RX_LOWER_ONE,		/* {,RE}: s/^(RE)/lc($1)/e */
+	RX_LOWER_ALL		/* {,,RE}: s/(RE)/lc($1)/eg */
 };
 
 /*
@@ -44,6 +124,16 @@ struct segment {
 	size_t		 len;
 	enum repl_kind	 kind;
 	long		 pos;		/* 0: every value; n: the n-th; -n */
+	const char	*re;		/* REGEX: RE, into template->joined */
+	size_t		 relen;
+	enum regex_form	 form;
+	const char	*arg;		/* DEFAULT: STR; REGEX: STR or NULL */
+	size_t		 arglen;
+	size_t		 from;		/* SUBSTR: bytes skipped, */
+	size_t		 count;		/* then kept (SIZE_MAX: all) */
+	pcre2_code	*code;		/* REGEX: owned by the template */
+	char		*subst;		/* REGEX: its replacement, owned */
+	uint32_t	 subopts;	/* REGEX: pcre2_substitute()'s */
 	enum quote_ctx	 ctx;
 	unsigned int	 bq;		/* backquote levels around it */
 	unsigned int	 bqbs;		/* bit n: a \ before it at level n */
@@ -74,6 +164,8 @@ struct template {
 	int			 use_shell;
 	int			 xargs;		/* -X, -N, -L: repeat the word per value */
 	int			 bare;		/* no command: records are commands */
+	int			 plus;		/* --plus */
+	unsigned int		 slots;		/* -j: the width of {0%} */
 	const char		*shell;
 };
 
@@ -102,15 +194,124 @@ static const char *const posix_shells[] = {
 };
 
 /*
- * Recognise a replacement string at s; its length, or 0.  Forms: the
- * -I string, {.} {/} {//} {/.} {#} {%}, and {n} {n.} {n/} {n//} {n/.}.
+ * A number of at most 9 digits at p; its length, or 0.  Longer ones are
+ * no replacement string, as a number out of range is no {n}.
  */
 static size_t
-match_repl(const char *s, const char *replstr, struct segment *seg)
+match_count(const char *p, size_t *n)
+{
+	size_t	 len = strspn(p, "0123456789"), i;
+
+	if (len == 0 || len > 9)
+		return 0;
+	for (*n = 0, i = 0; i < len; i++)
+		*n = *n * 10 + (size_t)(p[i] - '0');
+	return len;
+}
+
+/*
+ * The end of RE in a --plus string at p: the first byte that is a '}',
+ * or with slash, the first '/' from the second byte on (GNU parallel's
+ * lazy ([^}]+?)/).  NULL when there is none, or RE would be empty.
+ */
+static const char *
+match_re_end(const char *p, int slash)
+{
+	const char	*q;
+
+	for (q = p; *q != '\0' && *q != '}'; q++)
+		if (slash && *q == '/' && q > p)
+			return q;
+	return slash || q == p || *q != '}' ? NULL : q;
+}
+
+/*
+ * Recognise a --plus string that edits a value at p, after its '{' and
+ * position: {:-STR} {:N} {:N:M} {#RE} {##RE} {%RE} {%%RE} {/RE/STR}
+ * {/#RE/STR} {/%RE/STR} {//RE/STR} {^RE} {^^RE} {,RE} {,,RE}.  GNU
+ * parallel tries the longer of two forms first; so does this.  Returns
+ * the bytes up to and with the '}', or 0.
+ */
+static size_t
+match_edit(const char *p, struct segment *seg)
+{
+	static const struct {
+		const char	*lead;
+		enum regex_form	 form;
+		int		 str;	/* /STR follows RE */
+	} forms[] = {
+		{ "^^", RX_UPPER_ALL, 0 }, { "^", RX_UPPER_ONE, 0 },
+		{ ",,", RX_LOWER_ALL, 0 }, { ",", RX_LOWER_ONE, 0 },
+		{ "%%", RX_SUFFIX_LONG, 0 }, { "%", RX_SUFFIX_SHORT, 0 },
+		{ "##", RX_PREFIX_LONG, 0 }, { "#", RX_PREFIX_SHORT, 0 },
+		{ "/", RX_SUB_ONE, 1 }, { "/#", RX_SUB_START, 1 },
+		{ "/%", RX_SUB_END, 1 }, { "//", RX_SUB_ALL, 1 }
+	};
+	const char	*q, *re, *end;
+	size_t		 i, n, lead;
+
+	if (p[0] == ':' && p[1] == '-') {
+		if ((end = match_re_end(p + 2, 0)) == NULL)
+			return 0;
+		seg->kind = REPL_DEFAULT;
+		seg->arg = p + 2;
+		seg->arglen = (size_t)(end - seg->arg);
+		return (size_t)(end - p) + 1;
+	}
+	if (p[0] == ':') {
+		if ((n = match_count(p + 1, &seg->from)) == 0)
+			return 0;
+		q = p + 1 + n;
+		seg->count = SIZE_MAX;
+		if (*q == ':' && (n = match_count(q + 1, &seg->count)) > 0)
+			q += 1 + n;
+		if (*q != '}')
+			return 0;
+		seg->kind = REPL_SUBSTR;
+		return (size_t)(q - p) + 1;
+	}
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		lead = strlen(forms[i].lead);
+		if (strncmp(p, forms[i].lead, lead) != 0)
+			continue;
+		re = p + lead;
+		/* {#RE} and {##RE}: RE begins with neither # nor }. */
+		if ((forms[i].form == RX_PREFIX_SHORT ||
+		    forms[i].form == RX_PREFIX_LONG) && *re == '#')
+			continue;
+		/* {/RE/STR}: RE holds none of # % / (the other forms'). */
+		if (forms[i].form == RX_SUB_ONE && (*re == '#' || *re == '%' ||
+		    *re == '/'))
+			continue;
+		if ((end = match_re_end(re, forms[i].str)) == NULL)
+			continue;
+		seg->kind = REPL_REGEX;
+		seg->form = forms[i].form;
+		seg->re = re;
+		seg->relen = (size_t)(end - re);
+		if (!forms[i].str)
+			return (size_t)(end - p) + 1;
+		seg->arg = end + 1;
+		if ((end = strchr(seg->arg, '}')) == NULL)
+			continue;
+		seg->arglen = (size_t)(end - seg->arg);
+		return (size_t)(end - p) + 1;
+	}
+	return 0;
+}
+
+/*
+ * Recognise a replacement string at s; its length, or 0.  Forms: the
+ * -I string, {.} {/} {//} {/.} {#} {%}, and {n} {n.} {n/} {n//} {n/.};
+ * with plus, those of fixed_repls[] and match_edit() too, each with an
+ * n but for the numbers.
+ */
+static size_t
+match_repl(const char *s, const char *replstr, int plus, struct segment *seg)
 {
 	const char	*p = s + 1, *errstr;
 	char		 num[24];
-	size_t		 n, rl = strlen(replstr);
+	size_t		 n, i, rl = strlen(replstr), flen;
 	long		 pos = 0;
 
 	if (strncmp(s, replstr, rl) == 0) {
@@ -120,11 +321,14 @@ match_repl(const char *s, const char *replstr, struct segment *seg)
 	}
 	if (*s != '{')
 		return 0;
-	if (strncmp(p, "#}", 2) == 0 || strncmp(p, "%}", 2) == 0) {
-		seg->kind = *p == '#' ? REPL_SEQ : REPL_SLOT;
-		seg->pos = 0;
-		return 3;
-	}
+	for (i = 0; i < NFIXED; i++)
+		if (fixed_repls[i].number && (plus || !fixed_repls[i].plus) &&
+		    strncmp(p, fixed_repls[i].name,
+		    strlen(fixed_repls[i].name)) == 0) {
+			seg->kind = fixed_repls[i].kind;
+			seg->pos = 0;
+			return strlen(fixed_repls[i].name) + 1;
+		}
 	n = strspn(p + (*p == '-'), "0123456789");
 	if (n > 0) {
 		n += *p == '-';
@@ -137,20 +341,30 @@ match_repl(const char *s, const char *replstr, struct segment *seg)
 			return 0;
 		p += n;
 	}
-	if (strncmp(p, "}", 1) == 0 && pos != 0)
-		seg->kind = REPL_WHOLE;
-	else if (strncmp(p, ".}", 2) == 0)
-		seg->kind = REPL_NOEXT;
-	else if (strncmp(p, "/}", 2) == 0)
-		seg->kind = REPL_BASE;
-	else if (strncmp(p, "//}", 3) == 0)
-		seg->kind = REPL_DIR;
-	else if (strncmp(p, "/.}", 3) == 0)
-		seg->kind = REPL_BASENOEXT;
-	else
-		return 0;
 	seg->pos = pos;
-	return (size_t)(strchr(p, '}') - s) + 1;
+	if (*p == '}' && pos != 0) {
+		seg->kind = REPL_WHOLE;
+		return (size_t)(p - s) + 1;
+	}
+	for (i = 0; i < NFIXED; i++) {
+		flen = strlen(fixed_repls[i].name);
+		if (!fixed_repls[i].number && (plus || !fixed_repls[i].plus) &&
+		    strncmp(p, fixed_repls[i].name, flen) == 0) {
+			seg->kind = fixed_repls[i].kind;
+			return (size_t)(p - s) + flen;
+		}
+	}
+	if (plus && (n = match_edit(p, seg)) > 0)
+		return (size_t)(p - s) + n;
+	return 0;
+}
+
+/* Whether a replacement kind is a number rather than a value. */
+static int
+is_number(enum repl_kind kind)
+{
+	return kind == REPL_SEQ || kind == REPL_SLOT || kind == REPL_TOTAL ||
+	    kind == REPL_SEQ0 || kind == REPL_SLOT0;
 }
 
 /* Add a segment to the template and to its last word. */
@@ -162,8 +376,7 @@ add_segment(struct template *t, const struct segment *seg)
 	t->segs = xreallocarray(t->segs, t->nsegs + 1, sizeof(*t->segs));
 	t->segs[t->nsegs++] = *seg;
 	w->nseg++;
-	if (seg->is_repl && seg->pos == 0 && seg->kind != REPL_SEQ &&
-	    seg->kind != REPL_SLOT)
+	if (seg->is_repl && seg->pos == 0 && !is_number(seg->kind))
 		w->multi = 1;
 	if (!seg->is_repl)
 		w->litlen += seg->len;
@@ -202,7 +415,7 @@ parse(struct template *t, const char *replstr, int *meta)
 	s += blanks;
 	while (*s != '\0') {
 		memset(&seg, 0, sizeof(seg));
-		if ((n = match_repl(s, replstr, &seg)) > 0) {
+		if ((n = match_repl(s, replstr, t->plus, &seg)) > 0) {
 			if (lit != NULL) {
 				add_segment(t, &(struct segment){ .text = lit,
 				    .len = (size_t)(s - lit) });
@@ -977,6 +1190,274 @@ pick_exec(struct template *t, const struct opts *o, int meta)
 	return 0;
 }
 
+/*
+ * Make RE match as little as it can, as GNU parallel does for {#RE} and
+ * {%RE}: a '?' after every quantifier (* + and {n,m}) not followed by
+ * one, outside brackets and escapes.
+ */
+static void
+make_lazy(struct buf *b, const char *re, size_t len)
+{
+	size_t	 i;
+	int	 in_class = 0, escaped = 0, quantifier = 0;
+
+	for (i = 0; i < len; i++) {
+		if (quantifier && re[i] != '?')
+			buf_addc(b, '?');
+		quantifier = 0;
+		buf_addc(b, re[i]);
+		if (escaped)
+			escaped = 0;
+		else if (re[i] == '\\')
+			escaped = 1;
+		else if (in_class)
+			in_class = re[i] != ']';
+		else if (re[i] == '[')
+			in_class = 1;
+		else if (re[i] == '*' || re[i] == '+' || re[i] == '}')
+			quantifier = 1;
+	}
+	if (quantifier)
+		buf_addc(b, '?');
+}
+
+/*
+ * Compile the regex of a --plus edit as the Perl substitution GNU
+ * parallel makes of it (see enum regex_form); -1 after a message.
+ */
+static int
+compile_edit(struct segment *seg)
+{
+	static const struct {
+		const char	*head, *tail, *subst;
+		int		 lazy;
+		uint32_t	 opts;
+	} how[] = {
+		[RX_PREFIX_SHORT] = { "^", "(.*)", "$1", 1, 0 },
+		[RX_PREFIX_LONG] = { "^", "", "", 0, 0 },
+		[RX_SUFFIX_SHORT] = { "(.*)", "$", "$1", 1, 0 },
+		[RX_SUFFIX_LONG] = { "", "$", "", 0, 0 },
+		[RX_SUB_ONE] = { "", "", NULL, 0, 0 },
+		[RX_SUB_START] = { "^", "", NULL, 0, PCRE2_SUBSTITUTE_GLOBAL },
+		[RX_SUB_END] = { "", "$", NULL, 0, PCRE2_SUBSTITUTE_GLOBAL },
+		[RX_SUB_ALL] = { "", "", NULL, 0, PCRE2_SUBSTITUTE_GLOBAL },
+		[RX_UPPER_ONE] = { "^(", ")", "\\U$1", 0,
+		    PCRE2_SUBSTITUTE_EXTENDED },
+		[RX_UPPER_ALL] = { "(", ")", "\\U$1", 0,
+		    PCRE2_SUBSTITUTE_EXTENDED | PCRE2_SUBSTITUTE_GLOBAL },
+		[RX_LOWER_ONE] = { "^(", ")", "\\L$1", 0,
+		    PCRE2_SUBSTITUTE_EXTENDED },
+		[RX_LOWER_ALL] = { "(", ")", "\\L$1", 0,
+		    PCRE2_SUBSTITUTE_EXTENDED | PCRE2_SUBSTITUTE_GLOBAL }
+	};
+	struct buf	 pat = { 0 }, sub = { 0 };
+	PCRE2_UCHAR	 msg[256];
+	PCRE2_SIZE	 off;
+	size_t		 i;
+	int		 code;
+
+	buf_adds(&pat, how[seg->form].head);
+	if (how[seg->form].lazy)
+		make_lazy(&pat, seg->re, seg->relen);
+	else
+		buf_add(&pat, seg->re, seg->relen);
+	buf_adds(&pat, how[seg->form].tail);
+	seg->code = pcre2_compile((PCRE2_SPTR)pat.data, pat.len, 0, &code,
+	    &off, NULL);
+	buf_free(&pat);
+	if (seg->code == NULL) {
+		(void)pcre2_get_error_message(code, msg, sizeof(msg));
+		warnx("%.*s: bad pattern %.*s: %s", (int)seg->len, seg->text,
+		    (int)seg->relen, seg->re, (const char *)msg);
+		return -1;
+	}
+	if (how[seg->form].subst != NULL)
+		buf_adds(&sub, how[seg->form].subst);
+	else {
+		/* STR is text: a $ would name a group. */
+		for (i = 0; i < seg->arglen; i++) {
+			if (seg->arg[i] == '$')
+				buf_addc(&sub, '$');
+			buf_addc(&sub, seg->arg[i]);
+		}
+		buf_add(&sub, "", 0);
+	}
+	seg->subst = sub.data;
+	seg->subopts = how[seg->form].opts;
+	return 0;
+}
+
+/* Compile every --plus regex of the template; -1 after a message. */
+static int
+compile_edits(struct template *t)
+{
+	size_t	 i;
+
+	for (i = 0; i < t->nsegs; i++)
+		if (t->segs[i].is_repl && t->segs[i].kind == REPL_REGEX &&
+		    compile_edit(&t->segs[i]) == -1)
+			return -1;
+	return 0;
+}
+
+/*
+ * The --plus string that does what Perl expression e (len bytes) does,
+ * into b, for the common edits: s/RE$//, s/^RE//, s/RE/STR/[g], and the
+ * numbers.  0, or -1 when there is none.
+ */
+static int
+suggest_plus(struct buf *b, const char *pos, size_t poslen, const char *e,
+    size_t len)
+{
+	static const struct {
+		const char	*expr, *repl;
+	} known[] = {
+		{ "$_=total_jobs()", "{##}" }, { "$_=$job->seq()", "{#}" },
+		{ "$_=seq()", "{#}" }, { "$_=$job->slot()", "{%}" },
+		{ "$_=slot()", "{%}" }, { "s:.*/::", "{/}" },
+		{ "s:\\.[^/.]+$::", "{.}" }, { "s:\\.[^/.]*$::", "{.}" }
+	};
+	const char	*part[3], *end;
+	size_t		 plen[3], i, k;
+	char		 delim;
+	int		 lazy;
+
+	while (len > 0 && (e[len - 1] == ';' || e[len - 1] == ' '))
+		len--;
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strlen(known[i].expr) == len &&
+		    memcmp(known[i].expr, e, len) == 0) {
+			/* {n#} is no replacement string. */
+			if (poslen > 0 && known[i].repl[1] != '/' &&
+			    known[i].repl[1] != '.')
+				return -1;
+			buf_addc(b, '{');
+			buf_add(b, pos, poslen);
+			buf_adds(b, known[i].repl + 1);
+			return 0;
+		}
+	end = e + len;
+	if (len < 4 || e[0] != 's' || isalnum((unsigned char)e[1]) ||
+	    isspace((unsigned char)e[1]) || e[1] == '\\')
+		return -1;
+	delim = e[1];
+	/* s, RE, STR and flags split at the unescaped delimiters. */
+	part[0] = e + 2;
+	for (k = 0, i = 2; i < len && k < 3; i++) {
+		if (e[i] == '\\' && i + 1 < len) {
+			i++;
+			continue;
+		}
+		if (e[i] == delim) {
+			plen[k] = (size_t)(e + i - part[k]);
+			if (++k < 3)
+				part[k] = e + i + 1;
+		}
+	}
+	if (k != 2 || memchr(part[0], '}', plen[0]) != NULL || plen[0] == 0)
+		return -1;
+	plen[2] = (size_t)(end - part[2]);
+	if (plen[2] > 1 || (plen[2] == 1 && part[2][0] != 'g') ||
+	    memchr(part[1], '}', plen[1]) != NULL ||
+	    memchr(part[1], '$', plen[1]) != NULL ||
+	    memchr(part[1], '\\', plen[1]) != NULL)
+		return -1;
+	lazy = strcspn(part[0], "*+?{") >= plen[0];
+	if (plen[1] == 0 && plen[2] == 0 && plen[0] > 1 &&
+	    part[0][plen[0] - 1] == '$' && part[0][plen[0] - 2] != '\\') {
+		buf_addc(b, '{');
+		buf_add(b, pos, poslen);
+		buf_adds(b, lazy ? "%" : "%%");
+		buf_add(b, part[0], plen[0] - 1);
+		buf_addc(b, '}');
+		return 0;
+	}
+	if (plen[1] == 0 && plen[2] == 0 && part[0][0] == '^' &&
+	    plen[0] > 1 && part[0][1] != '#') {
+		buf_addc(b, '{');
+		buf_add(b, pos, poslen);
+		buf_adds(b, lazy ? "#" : "##");
+		buf_add(b, part[0] + 1, plen[0] - 1);
+		buf_addc(b, '}');
+		return 0;
+	}
+	if (memchr(part[0], '/', plen[0]) != NULL || part[0][0] == '#' ||
+	    part[0][0] == '%')
+		return -1;
+	buf_addc(b, '{');
+	buf_add(b, pos, poslen);
+	buf_adds(b, plen[2] == 1 ? "//" : "/");
+	buf_add(b, part[0], plen[0]);
+	buf_addc(b, '/');
+	buf_add(b, part[1], plen[1]);
+	buf_addc(b, '}');
+	return 0;
+}
+
+/*
+ * Refuse what forkpool cannot do rather than pass it on as text: a
+ * {= Perl expression =}, which needs Perl, and with --plus the strings
+ * of unsupported_repls[].  0, or -1 after a message.
+ */
+static int
+refuse_unsupported(const char *s, int plus)
+{
+	struct buf	 hint = { 0 };
+	const char	*open, *close, *e, *pos;
+	size_t		 i, len, poslen;
+
+	if ((open = strstr(s, "{=")) != NULL &&
+	    (close = strstr(open + 2, "=}")) != NULL) {
+		/* {=n EXPR =} is EXPR on the n-th value. */
+		pos = open + 2;
+		poslen = strspn(pos + (*pos == '-'), "0123456789");
+		poslen = poslen > 0 ? poslen + (*pos == '-') : 0;
+		e = pos + poslen + strspn(pos + poslen, " \t");
+		len = close > e ? (size_t)(close - e) : 0;
+		while (len > 0 && (e[len - 1] == ' ' || e[len - 1] == '\t'))
+			len--;
+		if (suggest_plus(&hint, pos, poslen, e, len) == 0)
+			warnx("%.*s: Perl expressions are not supported; "
+			    "%s%s does this", (int)(close + 2 - open), open,
+			    hint.data, strlen(hint.data) - poslen == 3 &&
+			    strchr("/.#%", hint.data[poslen + 1]) != NULL ? "" :
+			    " with --plus");
+		else
+			warnx("%.*s: Perl expressions are not supported; see "
+			    "--plus for replacement strings that edit values",
+			    (int)(close + 2 - open), open);
+		buf_free(&hint);
+		return -1;
+	}
+	for (i = 0; plus && unsupported_repls[i] != NULL; i++)
+		if (strstr(s, unsupported_repls[i]) != NULL) {
+			warnx("%s: not supported: forkpool runs jobs here, "
+			    "with no remote hosts or skipped jobs",
+			    unsupported_repls[i]);
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * --tagstring's escapes, as GNU parallel reads them: \t is a TAB, \n a
+ * newline; every other backslash stays as it is.
+ */
+static void
+unescape_tag(char *s)
+{
+	char	*w = s;
+
+	for (; *s != '\0'; s++) {
+		if (s[0] == '\\' && (s[1] == 't' || s[1] == 'n')) {
+			*w++ = s[1] == 't' ? '\t' : '\n';
+			s++;
+		} else
+			*w++ = *s;
+	}
+	*w = '\0';
+}
+
 /* Parse the template once. */
 struct template *
 template_new(char **words, size_t nwords, enum template_kind kind,
@@ -989,8 +1470,19 @@ template_new(char **words, size_t nwords, enum template_kind kind,
 	t = xcalloc(1, sizeof(*t));
 	t->kind = kind;
 	t->xargs = o->context;
+	t->plus = o->plus;
+	t->slots = o->jobs;
 	t->shell = pick_shell(o);
 	join_words(&b, words, nwords);
+	if (refuse_unsupported(b.data, o->plus) == -1) {
+		buf_free(&b);
+		free(t);
+		return NULL;
+	}
+	if (kind == TEMPLATE_TEXT) {
+		unescape_tag(b.data);
+		b.len = strlen(b.data);
+	}
 	if (kind == TEMPLATE_COMMAND && strspn(b.data, " \t") == b.len) {
 		/* No command: every record is a command line of its own. */
 		t->bare = 1;
@@ -1017,6 +1509,10 @@ template_new(char **words, size_t nwords, enum template_kind kind,
 		t->joined = b.data;
 		parse(t, o->replstr, &meta);
 	}
+	if (compile_edits(t) == -1) {
+		template_free(t);
+		return NULL;
+	}
 	if (kind == TEMPLATE_TEXT)
 		return t;
 	if (pick_exec(t, o, meta) == -1 ||
@@ -1031,8 +1527,14 @@ template_new(char **words, size_t nwords, enum template_kind kind,
 void
 template_free(struct template *t)
 {
+	size_t	 i;
+
 	if (t == NULL)
 		return;
+	for (i = 0; i < t->nsegs; i++) {
+		pcre2_code_free(t->segs[i].code);
+		free(t->segs[i].subst);
+	}
 	free(t->joined);
 	free(t->segs);
 	free(t->words);
@@ -1227,42 +1729,149 @@ shell_quote(struct buf *b, const char *s, size_t len)
 }
 
 /*
- * The part of value s that a replacement kind selects, as *p and *plen; {.}
- * drops an extension (not a leading dot), {//} of a bare name is ".".
+ * The dot before the k-th extension from the end of the name base..end,
+ * or NULL: as {.} does, a dot that begins the name is no extension.
+ */
+static const char *
+ext_dot(const char *base, const char *end, int k)
+{
+	const char	*d = end;
+
+	while (k-- > 0) {
+		d = memrchr(base, '.', (size_t)(d - base));
+		if (d == NULL || d == base)
+			return NULL;
+	}
+	return d;
+}
+
+/* How many extensions a kind removes or keeps ({..}: 2). */
+static int
+ext_count(enum repl_kind kind)
+{
+	switch (kind) {
+	case REPL_NOEXT2:
+	case REPL_BASENOEXT2:
+	case REPL_EXT2:
+		return 2;
+	case REPL_NOEXT3:
+	case REPL_BASENOEXT3:
+	case REPL_EXT3:
+		return 3;
+	default:
+		return 1;
+	}
+}
+
+/*
+ * The part of value s that a path replacement selects, as *p and *plen;
+ * {.} drops an extension (not a leading dot), {//} of a bare name is ".",
+ * {+/} of one is empty.
  */
 static void
 transform(enum repl_kind kind, const char *s, size_t len, const char **p,
     size_t *plen)
 {
-	const char	*slash, *dot, *base;
+	const char	*slash, *dot, *base, *end = s + len;
 
 	slash = memrchr(s, '/', len);
 	base = slash != NULL ? slash + 1 : s;
+	dot = ext_dot(base, end, ext_count(kind));
+	*p = s;
+	*plen = len;
 	switch (kind) {
 	case REPL_BASE:
-	case REPL_BASENOEXT:
 		*p = base;
-		*plen = len - (size_t)(base - s);
+		*plen = (size_t)(end - base);
+		break;
+	case REPL_BASENOEXT:
+	case REPL_BASENOEXT2:
+	case REPL_BASENOEXT3:
+		*p = base;
+		*plen = (size_t)((dot != NULL ? dot : end) - base);
+		break;
+	case REPL_NOEXT:
+	case REPL_NOEXT2:
+	case REPL_NOEXT3:
+		*plen = (size_t)((dot != NULL ? dot : end) - s);
 		break;
 	case REPL_DIR:
 		if (slash == NULL) {
 			*p = ".";
 			*plen = 1;
-		} else {
-			*p = s;
+		} else
 			*plen = slash == s ? 1 : (size_t)(slash - s);
-		}
-		return;
+		break;
+	case REPL_UPDIR:
+		*plen = slash != NULL ? (size_t)(slash - s) : 0;
+		break;
+	case REPL_EXT:
+	case REPL_EXT2:
+	case REPL_EXT3:
+		*p = dot != NULL ? dot + 1 : end;
+		*plen = (size_t)(end - *p);
+		break;
 	default:
-		*p = s;
-		*plen = len;
 		break;
 	}
-	if (kind == REPL_NOEXT || kind == REPL_BASENOEXT) {
-		dot = memrchr(base, '.', len - (size_t)(base - s));
-		if (dot != NULL && dot > base)
-			*plen = (size_t)(dot - *p);
+}
+
+/*
+ * The part of value s a replacement selects, as *p and *plen; an edit
+ * that makes a new string makes it in scratch.
+ */
+static void
+select_value(const struct segment *seg, const char *s, size_t len,
+    struct buf *scratch, const char **p, size_t *plen)
+{
+	PCRE2_SIZE	 outlen;
+	int		 rc;
+
+	*p = s;
+	*plen = len;
+	switch (seg->kind) {
+	case REPL_DEFAULT:
+		if (len == 0) {
+			*p = seg->arg;
+			*plen = seg->arglen;
+		}
+		return;
+	case REPL_SUBSTR:
+		if (seg->from >= len) {
+			*plen = 0;
+			return;
+		}
+		*p = s + seg->from;
+		*plen = len - seg->from < seg->count ? len - seg->from :
+		    seg->count;
+		return;
+	case REPL_REGEX:
+		break;
+	default:
+		transform(seg->kind, s, len, p, plen);
+		return;
 	}
+	/* Once for the length when the first guess is short, then again. */
+	buf_reset(scratch);
+	buf_reserve(scratch, len + 64);
+	outlen = scratch->cap;
+	rc = pcre2_substitute(seg->code, (PCRE2_SPTR)s, len, 0,
+	    seg->subopts | PCRE2_SUBSTITUTE_OVERFLOW_LENGTH, NULL, NULL,
+	    (PCRE2_SPTR)seg->subst, PCRE2_ZERO_TERMINATED,
+	    (PCRE2_UCHAR *)scratch->data, &outlen);
+	if (rc == PCRE2_ERROR_NOMEMORY) {
+		buf_reserve(scratch, outlen);
+		outlen = scratch->cap;
+		rc = pcre2_substitute(seg->code, (PCRE2_SPTR)s, len, 0,
+		    seg->subopts, NULL, NULL, (PCRE2_SPTR)seg->subst,
+		    PCRE2_ZERO_TERMINATED, (PCRE2_UCHAR *)scratch->data,
+		    &outlen);
+	}
+	/* No match within PCRE2's limits: the value stays as it is. */
+	if (rc < 0)
+		return;
+	*p = scratch->data;
+	*plen = outlen;
 }
 
 /* Append value s as a replacement selects it, quoted for where it stands. */
@@ -1271,14 +1880,16 @@ put_value(const struct template *t, struct buf *b, const struct segment *seg,
     const char *s, size_t len)
 {
 	struct sink	 k = { b, 0, seg->bq };
+	struct buf	 scratch = { 0 };
 	const char	*p;
 	size_t		 plen;
 
-	transform(seg->kind, s, len, &p, &plen);
+	select_value(seg, s, len, &scratch, &p, &plen);
 	if (t->use_shell && t->kind == TEMPLATE_COMMAND)
 		sink_value(&k, seg->ctx, p, plen);
 	else
 		buf_add(b, p, plen);
+	buf_free(&scratch);
 }
 
 /* Bytes put_value() appends for value s. */
@@ -1287,14 +1898,15 @@ value_len(const struct template *t, const struct segment *seg,
     const char *s, size_t len)
 {
 	struct sink	 k = { NULL, 0, seg->bq };
+	struct buf	 scratch = { 0 };
 	const char	*p;
 	size_t		 plen;
 
-	transform(seg->kind, s, len, &p, &plen);
-	if (!t->use_shell)
-		return plen;
-	sink_value(&k, seg->ctx, p, plen);
-	return k.n;
+	select_value(seg, s, len, &scratch, &p, &plen);
+	if (t->use_shell)
+		sink_value(&k, seg->ctx, p, plen);
+	buf_free(&scratch);
+	return t->use_shell ? k.n : plen;
 }
 
 /* Append the value of a replacement that names one value or a number. */
@@ -1302,12 +1914,29 @@ static void
 put_single(const struct template *t, struct buf *b, const struct segment *seg,
     const struct template_args *a)
 {
-	char	 num[32];
-	long	 i;
+	char			 num[32];
+	unsigned long long	 v = a->seq;
+	int			 width = 0;
+	long			 i;
 
-	if (seg->kind == REPL_SEQ || seg->kind == REPL_SLOT) {
-		(void)snprintf(num, sizeof(num), "%llu", seg->kind == REPL_SEQ ?
-		    a->seq : (unsigned long long)a->slot);
+	if (is_number(seg->kind)) {
+		switch (seg->kind) {
+		case REPL_SLOT:
+		case REPL_SLOT0:
+			v = a->slot;
+			break;
+		case REPL_TOTAL:
+			v = a->total;
+			break;
+		default:
+			break;
+		}
+		/* Zero-padded to the width of the total, or of -j. */
+		if (seg->kind == REPL_SEQ0 || seg->kind == REPL_SLOT0)
+			width = snprintf(num, sizeof(num), "%llu",
+			    seg->kind == REPL_SEQ0 ? a->total :
+			    (unsigned long long)t->slots);
+		(void)snprintf(num, sizeof(num), "%0*llu", width, v);
 		buf_adds(b, num);
 		return;
 	}
@@ -1322,8 +1951,7 @@ put_single(const struct template *t, struct buf *b, const struct segment *seg,
 static int
 is_multi(const struct segment *seg)
 {
-	return seg->is_repl && seg->pos == 0 && seg->kind != REPL_SEQ &&
-	    seg->kind != REPL_SLOT;
+	return seg->is_repl && seg->pos == 0 && !is_number(seg->kind);
 }
 
 /* End the current argv element (direct mode) or add a blank (shell). */
@@ -1471,7 +2099,21 @@ template_uses_slot(const struct template *t)
 	size_t	 i;
 
 	for (i = 0; t != NULL && i < t->nsegs; i++)
-		if (t->segs[i].is_repl && t->segs[i].kind == REPL_SLOT)
+		if (t->segs[i].is_repl && (t->segs[i].kind == REPL_SLOT ||
+		    t->segs[i].kind == REPL_SLOT0))
+			return 1;
+	return 0;
+}
+
+/* Whether an expansion depends on the total ({##}); see template.h. */
+int
+template_uses_total(const struct template *t)
+{
+	size_t	 i;
+
+	for (i = 0; t != NULL && i < t->nsegs; i++)
+		if (t->segs[i].is_repl && (t->segs[i].kind == REPL_TOTAL ||
+		    t->segs[i].kind == REPL_SEQ0))
 			return 1;
 	return 0;
 }

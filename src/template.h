@@ -20,6 +20,7 @@ struct template_args {
 	size_t			 n;
 	unsigned long long	 seq;	/* {#} */
 	unsigned int		 slot;	/* {%} */
+	unsigned long long	 total;	/* {##}: the number of jobs */
 };
 
 enum template_kind {
@@ -43,6 +44,12 @@ int		 template_uses_shell(const struct template *);
  * (NULL: no template, no).
  */
 int		 template_uses_slot(const struct template *);
+
+/*
+ * Whether an expansion depends on the number of jobs ({##}, {0#}), known
+ * only once every record was read (NULL: no template, no).
+ */
+int		 template_uses_total(const struct template *);
 
 /* The shell's path (meaningful when template_uses_shell()). */
 const char	*template_shell(const struct template *);
