@@ -95,6 +95,11 @@ struct opts {
 	const char		*colsep;	/* the pattern, into argv, or NULL */
 	struct pcre2_real_code_8 *colsep_re;	/* colsep compiled, owned */
 	enum trim		 trim;		/* --trim, rl with --colsep */
+	const char		*header;	/* --header as given, or NULL */
+	unsigned int		 header_lines;	/* its lines; 0: header_re */
+	struct pcre2_real_code_8 *header_re;	/* --header REGEX, owned */
+	int			 csv;		/* --csv: records are CSV */
+	char			 csv_sep;	/* its field separator */
 	int			 no_run_if_empty;
 	int			 link;
 	unsigned long long	 part_k;	/* --partition K/N: run share K */

@@ -75,6 +75,12 @@ struct template {
 	int			 xargs;		/* -X: repeat the word per value */
 	int			 bare;		/* no command: records are commands */
 	const char		*shell;
+	const struct template_names *names;	/* --header's, or NULL */
+	int			 named;		/* --header, --colsep or --csv */
+	int			 header;	/* --header */
+	const char		*bad;		/* a {name} that names nothing */
+	size_t			 badlen;	/* its name's bytes */
+	size_t			 badcols;	/* columns of that name: 0 or 2+ */
 };
 
 /*
@@ -153,6 +159,76 @@ match_repl(const char *s, const char *replstr, struct segment *seg)
 	return (size_t)(strchr(p, '}') - s) + 1;
 }
 
+/*
+ * Whether s is written like a column name that was meant as one: a word
+ * of letters, digits, _ and -.  Other braces ({a,b}, {print $1}, {1..5})
+ * are the shell's or a program's and stay as they are.
+ */
+static int
+name_like(const char *s, size_t len)
+{
+	size_t	 i;
+
+	if (len == 0 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+		return 0;
+	for (i = 1; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+			return 0;
+	return 1;
+}
+
+/*
+ * Recognise a column name at s: {name} {name.} {name/} {name//} {name/.}
+ * for a name of the header (any text but braces), as {n} would be for its
+ * column n.  Returns its length, or 0; a {word} that looks meant as one
+ * but names no column, or two, is noted in t->bad.  ${name} is the
+ * shell's.
+ */
+static size_t
+match_name(struct template *t, const char *s, struct segment *seg)
+{
+	static const struct {
+		const char	*suffix;
+		enum repl_kind	 kind;
+	} mods[] = {
+		{ "", REPL_WHOLE }, { "/.", REPL_BASENOEXT }, { "//", REPL_DIR },
+		{ ".", REPL_NOEXT }, { "/", REPL_BASE }
+	};
+	const char	*end;
+	size_t		 len, n, m, i, at = 0, found;
+
+	if (!t->named || *s != '{' || (s > t->joined && s[-1] == '$') ||
+	    (end = strchr(s + 1, '}')) == NULL)
+		return 0;
+	len = (size_t)(end - s) - 1;
+	if (memchr(s + 1, '{', len) != NULL)
+		return 0;
+	for (m = 0; m < sizeof(mods) / sizeof(mods[0]); m++) {
+		n = strlen(mods[m].suffix);
+		if (len <= n || memcmp(end - n, mods[m].suffix, n) != 0)
+			continue;
+		n = len - n;
+		found = 0;
+		for (i = 0; t->names != NULL && i < t->names->n; i++)
+			if (strncmp(t->names->v[i], s + 1, n) == 0 &&
+			    t->names->v[i][n] == '\0' && found++ == 0)
+				at = i;
+		if (found == 1) {
+			seg->kind = mods[m].kind;
+			seg->pos = (long)at + 1;
+			return len + 2;
+		}
+		/* Unread names (an empty input) leave everything as it is. */
+		if (t->bad == NULL && (found > 1 || (name_like(s + 1, n) &&
+		    (t->names != NULL || !t->header)))) {
+			t->bad = s;
+			t->badlen = n;
+			t->badcols = found;
+		}
+	}
+	return 0;
+}
+
 /* Add a segment to the template and to its last word. */
 static void
 add_segment(struct template *t, const struct segment *seg)
@@ -202,7 +278,8 @@ parse(struct template *t, const char *replstr, int *meta)
 	s += blanks;
 	while (*s != '\0') {
 		memset(&seg, 0, sizeof(seg));
-		if ((n = match_repl(s, replstr, &seg)) > 0) {
+		if ((n = match_repl(s, replstr, &seg)) > 0 ||
+		    (n = match_name(t, s, &seg)) > 0) {
 			if (lit != NULL) {
 				add_segment(t, &(struct segment){ .text = lit,
 				    .len = (size_t)(s - lit) });
@@ -982,12 +1059,45 @@ struct template *
 template_new(char **words, size_t nwords, enum template_kind kind,
     const struct opts *o)
 {
+	return template_new_named(words, nwords, kind, o, NULL);
+}
+
+/* Why a {name} cannot be expanded; -1 after the message, 0 if it can. */
+static int
+check_names(const struct template *t)
+{
+	const char	*name;
+	int		 len;
+
+	if (t->bad == NULL)
+		return 0;
+	name = t->bad + 1;
+	len = (int)(strchr(t->bad, '}') - t->bad) + 1;
+	if (t->names == NULL)
+		warnx("%.*s: column names need --header", len, t->bad);
+	else if (t->badcols > 1)
+		warnx("%.*s: %zu columns of the header are named %.*s", len,
+		    t->bad, t->badcols, (int)t->badlen, name);
+	else
+		warnx("%.*s: no column of the header is named %.*s", len,
+		    t->bad, (int)t->badlen, name);
+	return -1;
+}
+
+/* Parse the template once, with --header's column names; see template.h. */
+struct template *
+template_new_named(char **words, size_t nwords, enum template_kind kind,
+    const struct opts *o, const struct template_names *names)
+{
 	struct template	*t;
 	struct buf	 b = { 0 };
 	int		 meta;
 
 	t = xcalloc(1, sizeof(*t));
 	t->kind = kind;
+	t->names = names != NULL && names->v != NULL ? names : NULL;
+	t->header = o->header != NULL;
+	t->named = t->header || o->csv || o->colsep != NULL;
 	t->xargs = o->xargs;
 	t->shell = pick_shell(o);
 	join_words(&b, words, nwords);
@@ -1016,6 +1126,10 @@ template_new(char **words, size_t nwords, enum template_kind kind,
 		buf_adds(&b, o->replstr);
 		t->joined = b.data;
 		parse(t, o->replstr, &meta);
+	}
+	if (check_names(t) == -1) {
+		template_free(t);
+		return NULL;
 	}
 	if (kind == TEMPLATE_TEXT)
 		return t;
