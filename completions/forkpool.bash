@@ -4,7 +4,7 @@
 # $(pkg-config --variable=completionsdir bash-completion)/forkpool.
 # It needs nothing but bash itself.
 
-_forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --no-run-if-empty
+_forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --header --csv --no-run-if-empty
 --link --partition --max-args --max-replace-args --xargs --max-chars --shell --exec-mode
 --jobs --timeout --termseq --retries --tty --delay --halt --load --memfree --joblog
 --resume --resume-failed --retry-failed --junit --group --keep-order --line-buffer
@@ -19,7 +19,7 @@ _forkpool_short_opts='-a -0 -d -r -I -n -N -X -s -j -P -C -k -u -v -t -h -V'
 _forkpool_opt_takes_arg()
 {
     case $1 in
-        -a | --arg-file | -d | --delimiter | --colsep | --trim | -I | -n | \
+        -a | --arg-file | -d | --delimiter | --colsep | --trim | --header | -I | -n | \
         --max-args | \
         -N | --max-replace-args | -s | --max-chars | --shell | --exec-mode | \
         -j | --jobs | --timeout | --termseq | --retries | --delay | --halt | \
