@@ -624,6 +624,8 @@ drop_values(struct source *s, size_t k)
 {
 	size_t	 i;
 
+	if (k == 0)
+		return;
 	for (i = 0; s->owns && i < k; i++)
 		free(s->values[i].s);
 	memmove(s->values, s->values + k, (s->n - k) * sizeof(*s->values));

@@ -75,7 +75,7 @@ static int
 build_source(struct parts *p, const struct opts *o, struct source **src)
 {
 	char			*tagwords[1] = { (char *)o->tagstring };
-	struct template_names	 names = { NULL, 0 };
+	struct column_names	 names = { NULL, 0 };
 
 	/* The header names the columns the templates may use. */
 	if (o->header != NULL && o->resume != RETRY_FAILED) {

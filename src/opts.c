@@ -1401,9 +1401,12 @@ finish_columns(struct opts *o)
 		else if (o->colsep[0] != '\0' && o->colsep[1] == '\0')
 			o->csv_sep = o->colsep[0];
 		/* \t as in a pattern; a \ before any other byte is it. */
+		else if (o->colsep[0] == '\\' && o->colsep[1] == 't' &&
+		    o->colsep[2] == '\0')
+			o->csv_sep = '\t';
 		else if (o->colsep[0] == '\\' && o->colsep[1] != '\0' &&
 		    o->colsep[2] == '\0')
-			o->csv_sep = o->colsep[1] == 't' ? '\t' : o->colsep[1];
+			o->csv_sep = o->colsep[1];
 		else {
 			warnx("--csv: --colsep %s: must be one character",
 			    o->colsep);

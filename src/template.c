@@ -75,7 +75,7 @@ struct template {
 	int			 xargs;		/* -X: repeat the word per value */
 	int			 bare;		/* no command: records are commands */
 	const char		*shell;
-	const struct template_names *names;	/* --header's, or NULL */
+	const struct column_names *names;	/* --header's, or NULL */
 	int			 named;		/* --header, --colsep or --csv */
 	int			 header;	/* --header */
 	const char		*bad;		/* a {name} that names nothing */
@@ -1054,14 +1054,6 @@ pick_exec(struct template *t, const struct opts *o, int meta)
 	return 0;
 }
 
-/* Parse the template once. */
-struct template *
-template_new(char **words, size_t nwords, enum template_kind kind,
-    const struct opts *o)
-{
-	return template_new_named(words, nwords, kind, o, NULL);
-}
-
 /* Why a {name} cannot be expanded; -1 after the message, 0 if it can. */
 static int
 check_names(const struct template *t)
@@ -1087,7 +1079,7 @@ check_names(const struct template *t)
 /* Parse the template once, with --header's column names; see template.h. */
 struct template *
 template_new_named(char **words, size_t nwords, enum template_kind kind,
-    const struct opts *o, const struct template_names *names)
+    const struct opts *o, const struct column_names *names)
 {
 	struct template	*t;
 	struct buf	 b = { 0 };
@@ -1138,6 +1130,18 @@ template_new_named(char **words, size_t nwords, enum template_kind kind,
 		template_free(t);
 		return NULL;
 	}
+	return t;
+}
+
+/* Parse the template once. */
+struct template *
+template_new(char **words, size_t nwords, enum template_kind kind,
+    const struct opts *o)
+{
+	const struct column_names	 none = { NULL, 0 };
+	struct template			*t;
+
+	t = template_new_named(words, nwords, kind, o, &none);
 	return t;
 }
 

@@ -28,7 +28,7 @@ enum template_kind {
 };
 
 /* The column names --header read: {name} is {n} for the n-th of v. */
-struct template_names {
+struct column_names {
 	const char * const	*v;	/* NULL: the header was not read */
 	size_t			 n;
 };
@@ -46,7 +46,7 @@ struct template	*template_new(char **, size_t, enum template_kind,
  * --csv, a {word} that names no column, or two, is refused.
  */
 struct template	*template_new_named(char **, size_t, enum template_kind,
-		    const struct opts *, const struct template_names *);
+		    const struct opts *, const struct column_names *);
 void		 template_free(struct template *);
 
 /* Whether jobs run through the shell. */
