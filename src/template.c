@@ -1114,6 +1114,7 @@ template_new_named(char **words, size_t nwords, enum template_kind kind,
 		t->segs = NULL;
 		t->words = NULL;
 		t->nsegs = t->nwords = 0;
+		t->bad = NULL;		/* into the text appended to */
 		buf_addc(&b, ' ');
 		buf_adds(&b, o->replstr);
 		t->joined = b.data;
