@@ -4,7 +4,7 @@
 # $(pkg-config --variable=completionsdir bash-completion)/forkpool.
 # It needs nothing but bash itself.
 
-_forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --no-run-if-empty
+_forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --header --csv --no-run-if-empty
 --link --shuf --plus --partition --arg-sep --arg-file-sep --eof --replace --max-args
 --max-replace-args --max-lines --xargs --max-chars --exit --max-line-length-allowed
 --shell --exec-mode
@@ -26,7 +26,7 @@ _forkpool_short_opts='-a -0 -d -r -E -e -I -i -n -N -L -l -X -m -s -x -j -P -C -
 _forkpool_opt_takes_arg()
 {
     case $1 in
-        -a | --arg-file | -d | --delimiter | --colsep | --trim | -I | -n | \
+        -a | --arg-file | -d | --delimiter | --colsep | --trim | --header | -I | -n | \
         --max-args | -E | -L | --arg-sep | --arg-file-sep | \
         -N | --max-replace-args | -s | --max-chars | --shell | --exec-mode | \
         -j | --jobs | --timeout | --termseq | --retries | --delay | --halt | \

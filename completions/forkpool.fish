@@ -23,7 +23,7 @@ function __fish_forkpool_state
                         set state command
                     case '--*=*'
                     case '--*'
-                        if contains -- $t --arg-file --delimiter --colsep --trim --max-args \
+                        if contains -- $t --arg-file --delimiter --colsep --trim --header --max-args \
                                 --max-replace-args --max-chars --shell --exec-mode \
                                 --jobs --timeout --termseq --retries --delay \
                                 --halt --load --memfree --joblog --junit --tagstring --tmpdir \
@@ -112,6 +112,8 @@ complete -c forkpool -n __fish_forkpool_in_options -s 0 -l null -d 'Records end 
 complete -c forkpool -n __fish_forkpool_in_options -s d -l delimiter -x -d 'Records end with CHAR (\n \t \0 \\\\ \xHH accepted)'
 complete -c forkpool -n __fish_forkpool_in_options -l colsep -x -d 'Split records into columns {1}..{n} on a Perl regex (implies --trim rl)'
 complete -c forkpool -n __fish_forkpool_in_options -l trim -x -a 'n l r lr rl' -d 'Strip white space off the ends of every value or column'
+complete -c forkpool -n __fish_forkpool_in_options -l header -x -a ': 1' -d 'First line (:), N lines or REGEX are a header naming {name}'
+complete -c forkpool -n __fish_forkpool_in_options -l csv -d 'Records are CSV (RFC 4180); --colsep sets the separator'
 complete -c forkpool -n __fish_forkpool_in_options -s r -l no-run-if-empty -d 'Do not run jobs for empty or blank records'
 complete -c forkpool -n __fish_forkpool_in_options -l link -d 'Link sources pairwise instead of the cartesian product'
 complete -c forkpool -n __fish_forkpool_in_options -l shuf -d 'Run the jobs in a random order, after reading all input'

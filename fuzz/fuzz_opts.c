@@ -104,7 +104,8 @@ check_opts(const struct opts *o, char **argv, int argc)
 /*
  * Whether the message template_new() printed says it refused a
  * replacement in a context no quoting makes safe (a here-document,
- * $'...', ${...}): a template may fail for that alone.
+ * $'...', ${...}), or a {name} with --colsep or --csv but no --header:
+ * a template may fail for that alone.
  */
 static int
 refused(void)
@@ -115,7 +116,8 @@ refused(void)
 	if ((n = pread(msgfd, msg, sizeof(msg) - 1, 0)) < 0)
 		fuzz_fail(NAME, "pread: %s", strerror(errno));
 	msg[n] = '\0';
-	return strstr(msg, ": cannot quote ") != NULL;
+	return strstr(msg, ": cannot quote ") != NULL ||
+	    strstr(msg, ": column names need --header") != NULL;
 }
 
 /* Make the templates main() would make, and expand them once. */

@@ -157,10 +157,10 @@ builder_new(const struct opts *o, struct input *in, const struct template *cmd,
 	b->base = template_base_cost(cmd);
 	/*
 	 * Columns may leave any part of a record out of the line, so with
-	 * --colsep a record is held whole whatever its length.
+	 * --colsep or --csv a record is held whole whatever its length.
 	 */
-	if (o->colsep == NULL && !b->no_values && value_floor(b,
-	    b->per_job == 1 && o->nsources <= 1))
+	if (o->colsep == NULL && !o->csv && !b->no_values &&
+	    value_floor(b, b->per_job == 1 && o->nsources <= 1))
 		input_set_limit(in, b->limit + 2);
 	return b;
 }
@@ -295,6 +295,12 @@ reject_flawed(struct builder *b, const struct record *r)
 		break;
 	case RECORD_NO_SPLIT:
 		reject(b, r, "--colsep gave up on it (PCRE2's match limit)");
+		break;
+	case RECORD_CSV_QUOTE:
+		reject(b, r, "not valid CSV: a stray quote");
+		break;
+	case RECORD_CSV_OPEN:
+		reject(b, r, "not valid CSV: a quoted field is not closed");
 		break;
 	case RECORD_OK:
 		break;

@@ -37,6 +37,22 @@ struct source {
 	int		 owns;		/* values[].s were allocated */
 };
 
+/* Where a scan of a CSV record stands (RFC 4180, section 2). */
+enum csv_state {
+	CSV_START,		/* at the start of a field */
+	CSV_PLAIN,		/* in a field that began without a quote */
+	CSV_QUOTED,		/* inside quotes */
+	CSV_QUOTE		/* past a quote inside quotes: "" or the end */
+};
+
+/* A CSV record being put together from the lines a reader hands out. */
+struct csv_lines {
+	struct buf	 rec;		/* its lines, joined by the delimiter */
+	enum csv_state	 st;
+	int		 open;		/* rec ends inside a quoted field */
+	int		 nul;		/* rec holds a NUL byte */
+};
+
 /* Sources consumed in lockstep: :::+ links or --link. */
 struct group {
 	size_t		*src;		/* indices into input->sources */
@@ -72,6 +88,16 @@ struct input {
 	unsigned long long num;
 	struct shuffle	*shuffle;	/* --shuf, or NULL */
 	int		 spooled;	/* shuffle holds every record */
+	char		 delim;		/* the record delimiter */
+	int		 csv;		/* --csv: records are CSV */
+	char		 csv_sep;
+	struct csv_lines stream_csv;	/* --csv: the streamed record so far */
+	struct buf	 unquoted;	/* --csv: the fields of the tuple */
+	struct source	 pending;	/* streamed records read past the header */
+	size_t		 next_pending;
+	char		**names;	/* --header's column names, or NULL */
+	size_t		 nnames;
+	int		 header_short;	/* the input ended within a header */
 };
 
 /* Whether the len bytes at p are the -E string. */
@@ -136,6 +162,86 @@ source_close(struct reader *r)
 		close(fd);
 }
 
+/* The CSV state after the bytes p..p+len, from state st. */
+static enum csv_state
+csv_scan(enum csv_state st, char sep, const char *p, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++) {
+		switch (st) {
+		case CSV_START:
+			st = p[i] == '"' ? CSV_QUOTED : p[i] == sep ?
+			    CSV_START : CSV_PLAIN;
+			break;
+		case CSV_PLAIN:
+			if (p[i] == sep)
+				st = CSV_START;
+			break;
+		case CSV_QUOTED:
+			if (p[i] == '"')
+				st = CSV_QUOTE;
+			break;
+		case CSV_QUOTE:
+			st = p[i] == '"' ? CSV_QUOTED : p[i] == sep ?
+			    CSV_START : CSV_PLAIN;
+			break;
+		}
+	}
+	return st;
+}
+
+/*
+ * The next record from r.  With --csv, lines are joined by the delimiter
+ * while a quoted field is open, so a record is handed out as soon as it
+ * is complete; at the end of the input an open one is handed out as it
+ * is, for split_csv() to report.  Its bytes then are in c->rec.
+ */
+static enum reader_status
+next_record(struct input *in, struct reader *r, struct csv_lines *c,
+    int block, struct reader_rec *rec)
+{
+	enum reader_status	 st;
+
+	if (!in->csv)
+		return reader_next(r, block, rec);
+	for (;;) {
+		st = reader_next(r, block, rec);
+		if (st == READER_EOF && c->open) {
+			c->open = 0;
+			memset(rec, 0, sizeof(*rec));
+			rec->p = c->rec.data;
+			rec->len = c->rec.len;
+			rec->nul = c->nul;
+			return READER_OK;
+		}
+		if (st == READER_WAIT)
+			return st;
+		if (st != READER_OK) {
+			c->open = 0;
+			return st;
+		}
+		if (!c->open) {
+			buf_reset(&c->rec);
+			buf_add(&c->rec, "", 0);
+			c->st = CSV_START;
+			c->nul = 0;
+		} else {
+			buf_addc(&c->rec, in->delim);
+			c->nul |= in->delim == '\0';
+		}
+		buf_add(&c->rec, rec->p, rec->len);
+		c->nul |= rec->nul;
+		c->st = csv_scan(c->st, in->csv_sep, rec->p, rec->len);
+		if ((c->open = c->st == CSV_QUOTED))
+			continue;
+		rec->p = c->rec.data;
+		rec->len = c->rec.len;
+		rec->nul = c->nul;
+		return READER_OK;
+	}
+}
+
 /* Append a value to a source. */
 static void
 source_add(struct source *s, const char *p, size_t len, int bad)
@@ -157,11 +263,12 @@ source_add(struct source *s, const char *p, size_t len, int bad)
  * it has them; -1 after a message.
  */
 static int
-source_load(struct source *s, const struct source_spec *spec, char delim,
-    const struct input *in)
+source_load(struct input *in, struct source *s,
+    const struct source_spec *spec, char delim)
 {
 	struct reader		*r;
 	struct reader_rec	 rec;
+	struct csv_lines	 c = { 0 };
 	enum reader_status	 st;
 	struct buf		 line = { 0 };
 	size_t			 i;
@@ -182,7 +289,7 @@ source_load(struct source *s, const struct source_spec *spec, char delim,
 	s->owns = 1;
 	if ((r = source_open(spec->path, delim)) == NULL)
 		return -1;
-	while ((st = reader_next(r, 1, &rec)) == READER_OK) {
+	while ((st = next_record(in, r, &c, 1, &rec)) == READER_OK) {
 		if (!on && is_eof(in->eof_str, rec.p, rec.len))
 			break;
 		if (!in->lines) {
@@ -202,6 +309,7 @@ source_load(struct source *s, const struct source_spec *spec, char delim,
 	if (on)
 		source_add(s, line.data, line.len, nul);
 	buf_free(&line);
+	buf_free(&c.rec);
 	source_close(r);
 	return st == READER_EOF || st == READER_OK ? 0 : -1;
 }
@@ -249,6 +357,9 @@ count_groups(struct input *in)
 	}
 }
 
+static int	read_headers(struct input *, const struct opts *,
+		    const struct opts *);
+
 /* Open and preload the sources. */
 struct input *
 input_new(const struct opts *o)
@@ -266,6 +377,9 @@ input_new(const struct opts *o)
 	in->eof_str = o->eof_str;
 	in->need_first = 1;
 	in->trim = o->trim;
+	in->delim = o->delim;
+	in->csv = o->csv;
+	in->csv_sep = o->csv_sep;
 	if (o->colsep_re != NULL) {
 		in->colsep = o->colsep_re;
 		in->match = pcre2_match_data_create_from_pattern(in->colsep,
@@ -289,9 +403,11 @@ input_new(const struct opts *o)
 			goto fail;
 	}
 	for (i = in->stream != NULL ? 1 : 0; i < in->nsources; i++)
-		if (source_load(&in->sources[i], &copy.sources[i],
-		    o->delim, in) == -1)
+		if (source_load(in, &in->sources[i], &copy.sources[i],
+		    o->delim) == -1)
 			goto fail;
+	if (o->header != NULL && read_headers(in, o, &copy) == -1)
+		goto fail;
 	count_groups(in);
 	if (o->shuf)
 		in->shuffle = shuffle_new(opts_tmpdir(o));
@@ -322,9 +438,25 @@ input_free(struct input *in)
 	free(in->groups);
 	free(in->odometer);
 	buf_free(&in->first);
+	buf_free(&in->stream_csv.rec);
+	buf_free(&in->unquoted);
+	for (k = 0; k < in->pending.n; k++)
+		free(in->pending.values[k].s);
+	free(in->pending.values);
+	for (k = 0; k < in->nnames; k++)
+		free(in->names[k]);
+	free(in->names);
 	pcre2_match_data_free(in->match);
 	free(in->cols);
 	free(in);
+}
+
+/* The column names the header gave; see input.h. */
+const char * const *
+input_names(const struct input *in, size_t *n)
+{
+	*n = in->nnames;
+	return (const char * const *)in->names;
 }
 
 /* The fd to poll after INPUT_WAIT. */
@@ -365,22 +497,81 @@ add_column(struct input *in, const char *p, size_t len)
 }
 
 /*
- * Add the columns of a value (the value itself without --colsep); -1 when
- * PCRE2 gave up matching (its match, depth or heap limit).  The columns
+ * Add the fields of CSV record s (RFC 4180): quotes are taken off, ""
+ * inside them is one quote, and a CR ending the record is CRLF's.  The
+ * fields are copied to in->unquoted, which the caller made room in, so
+ * that the columns pointing there stay put.
+ */
+static enum record_flaw
+split_csv(struct input *in, const char *s, size_t len)
+{
+	enum record_flaw	 flaw = RECORD_OK;
+	enum csv_state		 st = CSV_START;
+	size_t			 i, start = in->unquoted.len;
+
+	if (len > 0 && s[len - 1] == '\r')
+		len--;
+	for (i = 0; i < len; i++) {
+		if (s[i] == in->csv_sep && st != CSV_QUOTED) {
+			add_column(in, in->unquoted.data + start,
+			    in->unquoted.len - start);
+			start = in->unquoted.len;
+			st = CSV_START;
+			continue;
+		}
+		switch (st) {
+		case CSV_START:
+			st = s[i] == '"' ? CSV_QUOTED : CSV_PLAIN;
+			if (st == CSV_QUOTED)
+				continue;
+			break;
+		case CSV_PLAIN:
+			if (s[i] == '"')
+				flaw = RECORD_CSV_QUOTE;
+			break;
+		case CSV_QUOTED:
+			if (s[i] == '"') {
+				st = CSV_QUOTE;
+				continue;
+			}
+			break;
+		case CSV_QUOTE:
+			/* "" is a quote; anything else is after the end. */
+			st = CSV_QUOTED;
+			if (s[i] != '"') {
+				flaw = RECORD_CSV_QUOTE;
+				st = CSV_PLAIN;
+			}
+			break;
+		}
+		buf_addc(&in->unquoted, s[i]);
+	}
+	if (st == CSV_QUOTED && flaw == RECORD_OK)
+		flaw = RECORD_CSV_OPEN;
+	add_column(in, in->unquoted.data + start, in->unquoted.len - start);
+	return flaw;
+}
+
+/*
+ * Add the columns of a value (the value itself without --colsep);
+ * RECORD_NO_SPLIT when PCRE2 gave up matching (its match, depth or heap
+ * limit), a CSV flaw with --csv.  The columns
  * are Perl's split with its limit -1, which GNU parallel uses: trailing
  * empty columns stay, an empty match never closes an empty column where
  * the column began, and an empty value is one empty column.
  */
-static int
+static enum record_flaw
 split_value(struct input *in, const char *s, size_t len)
 {
 	PCRE2_SIZE	*ov;
 	size_t		 start = 0;
 	int		 rc;
 
+	if (in->csv)
+		return split_csv(in, s, len);
 	if (in->colsep == NULL) {
 		add_column(in, s, len);
-		return 0;
+		return RECORD_OK;
 	}
 	ov = pcre2_get_ovector_pointer(in->match);
 	/*
@@ -394,7 +585,7 @@ split_value(struct input *in, const char *s, size_t len)
 		if (rc == PCRE2_ERROR_NOMATCH)
 			break;
 		if (rc < 0)
-			return -1;
+			return RECORD_NO_SPLIT;
 		/* \K can report a match that does not move on: stop there. */
 		if (ov[0] < start || ov[1] < ov[0] || ov[1] <= start)
 			break;
@@ -402,7 +593,7 @@ split_value(struct input *in, const char *s, size_t len)
 		start = ov[1];
 	}
 	add_column(in, s + start, len - start);
-	return 0;
+	return RECORD_OK;
 }
 
 /* The value of source number k of group g at tuple position pos. */
@@ -413,6 +604,189 @@ group_value(const struct input *in, const struct group *g, size_t k,
 	const struct source	*s = &in->sources[g->src[k]];
 
 	return &s->values[pos % s->n];
+}
+
+/* What header_end() says besides a number of records. */
+#define HEADER_MORE	(-1)	/* the header may go on: read a record more */
+#define HEADER_SHORT	(-2)	/* the input ended within it */
+#define HEADER_NONE	(-3)	/* --header REGEX does not match */
+#define HEADER_ERROR	(-4)	/* a read failed; a message was printed */
+
+/*
+ * How many of the n values v of a source make its header, or HEADER_*;
+ * eof says that no value will follow.  The pattern is matched on the
+ * values with their delimiters, anchored, and may end inside a record:
+ * that record is the header's last.
+ */
+static long
+header_end(struct input *in, const struct opts *o, const struct value *v,
+    size_t n, int eof)
+{
+	pcre2_match_data	*md;
+	PCRE2_SIZE		*ov;
+	struct buf		 text = { 0 };
+	size_t			 i, end = 0;
+	long			 h = (long)n;
+	int			 rc;
+
+	if (o->header_lines > 0)
+		return n >= o->header_lines ? (long)o->header_lines :
+		    eof ? HEADER_SHORT : HEADER_MORE;
+	if (n == 0)
+		return eof ? HEADER_SHORT : HEADER_MORE;
+	for (i = 0; i < n; i++) {
+		buf_add(&text, v[i].s, v[i].len);
+		buf_addc(&text, in->delim);
+	}
+	if ((md = pcre2_match_data_create_from_pattern(o->header_re,
+	    NULL)) == NULL)
+		errx(EXIT_FORKPOOL_ERROR, "--header: out of memory");
+	/* A hard partial match: more input could make a longer header. */
+	rc = pcre2_match(o->header_re, (PCRE2_SPTR)text.data, text.len, 0,
+	    PCRE2_ANCHORED | (eof ? 0 : PCRE2_PARTIAL_HARD), md, NULL);
+	ov = pcre2_get_ovector_pointer(md);
+	if (rc == PCRE2_ERROR_PARTIAL)
+		h = HEADER_MORE;
+	else if (rc < 0 || ov[1] == 0)
+		h = HEADER_NONE;
+	else
+		for (i = 0; i < n; i++) {
+			end += v[i].len + 1;
+			if (ov[1] <= end) {
+				h = (long)i + 1;
+				break;
+			}
+		}
+	pcre2_match_data_free(md);
+	buf_free(&text);
+	return h;
+}
+
+/*
+ * Read the streamed source's header into in->pending, and the records
+ * the pattern needed to see past it; returns header_end()'s answer.
+ */
+static long
+stream_header(struct input *in, const struct opts *o)
+{
+	struct reader_rec	 rec;
+	enum reader_status	 st;
+	long			 h;
+
+	do {
+		st = next_record(in, in->stream, &in->stream_csv, 1, &rec);
+		if (st == READER_ERROR)
+			return HEADER_ERROR;
+		/* No record is over a limit: the builder sets one later. */
+		if (st == READER_OK)
+			source_add(&in->pending, rec.p, rec.len, rec.nul);
+		h = header_end(in, o, in->pending.values, in->pending.n,
+		    st == READER_EOF);
+	} while (h == HEADER_MORE);
+	return h;
+}
+
+/* Drop the first k values of a source. */
+static void
+drop_values(struct source *s, size_t k)
+{
+	size_t	 i;
+
+	if (k == 0)
+		return;
+	for (i = 0; s->owns && i < k; i++)
+		free(s->values[i].s);
+	memmove(s->values, s->values + k, (s->n - k) * sizeof(*s->values));
+	s->n -= k;
+}
+
+/*
+ * Name the columns after the header's last record v, split as records
+ * are; what names them is the source's name.  -1 after a message.
+ */
+static int
+name_columns(struct input *in, const struct opts *o, const struct value *v,
+    const char *what)
+{
+	enum record_flaw	 flaw;
+	size_t			 i;
+
+	if (v->bad) {
+		warnx("--header %s: the header of %s contains a NUL byte",
+		    o->header, what);
+		return -1;
+	}
+	in->ncols = 0;
+	buf_reset(&in->unquoted);
+	buf_reserve(&in->unquoted, v->len);
+	if ((flaw = split_value(in, v->s, v->len)) != RECORD_OK) {
+		warnx("--header %s: the header of %s %s", o->header, what,
+		    flaw == RECORD_NO_SPLIT ? "is more than --colsep can split" :
+		    "is not valid CSV");
+		return -1;
+	}
+	in->names = xreallocarray(in->names, in->nnames + in->ncols,
+	    sizeof(*in->names));
+	for (i = 0; i < in->ncols; i++) {
+		in->names[in->nnames] = xmalloc(in->cols[i].len + 1);
+		memcpy(in->names[in->nnames], in->cols[i].p, in->cols[i].len);
+		in->names[in->nnames++][in->cols[i].len] = '\0';
+	}
+	in->ncols = 0;
+	return 0;
+}
+
+/*
+ * Take every source's header off it and name the columns from them; -1
+ * after a message.  A source that ends within its header leaves nothing
+ * to combine, so then nothing runs and nothing is named.
+ */
+static int
+read_headers(struct input *in, const struct opts *o, const struct opts *all)
+{
+	const struct source_spec	*spec;
+	struct source			*src;
+	const char			*what;
+	size_t				 i;
+	long				 h;
+
+	in->pending.owns = 1;
+	for (i = 0; i < in->nsources; i++) {
+		spec = &all->sources[i];
+		what = spec->kind == SOURCE_VALUES ? ":::" :
+		    strcmp(spec->path, "-") == 0 ? "stdin" : spec->path;
+		if (i == 0 && in->stream != NULL) {
+			src = &in->pending;
+			h = stream_header(in, o);
+		} else {
+			src = &in->sources[i];
+			h = header_end(in, o, src->values, src->n, 1);
+		}
+		if (h == HEADER_ERROR)
+			return -1;
+		if (h == HEADER_NONE) {
+			warnx("--header %s: does not match the start of %s",
+			    o->header, what);
+			return -1;
+		}
+		if (h == HEADER_SHORT) {
+			in->header_short = 1;
+			drop_values(src, src->n);
+			continue;
+		}
+		if (name_columns(in, o, &src->values[h - 1], what) == -1)
+			return -1;
+		drop_values(src, (size_t)h);
+	}
+	if (in->header_short) {
+		for (i = 0; i < in->nnames; i++)
+			free(in->names[i]);
+		free(in->names);
+		in->names = NULL;
+		in->nnames = 0;
+		in->done = 1;
+	}
+	return 0;
 }
 
 /* Value k of group i in the current tuple; the streamed one for group 0. */
@@ -433,23 +807,30 @@ current_value(const struct input *in, size_t i, size_t k)
 	return *group_value(in, &in->groups[i], k, in->odometer[i]);
 }
 
-/* Split every value of the current tuple into in->cols; -1 as split_value. */
-static int
+/* Split every value of the current tuple into in->cols; a flaw as split_value. */
+static enum record_flaw
 split_tuple(struct input *in)
 {
-	struct value	 v;
-	size_t		 i, k;
+	struct value		 v;
+	enum record_flaw	 flaw;
+	size_t			 i, k, bytes = 0;
 
 	in->ncols = 0;
+	/* Unquoted fields are never longer than their record. */
+	for (i = 0; in->csv && i < in->ngroups; i++)
+		for (k = 0; k < in->groups[i].nsrc; k++)
+			bytes += current_value(in, i, k).len;
+	buf_reset(&in->unquoted);
+	buf_reserve(&in->unquoted, bytes);
 	for (i = 0; i < in->ngroups; i++)
 		for (k = 0; k < in->groups[i].nsrc; k++) {
 			v = current_value(in, i, k);
-			if (split_value(in, v.s, v.len) == -1) {
+			if ((flaw = split_value(in, v.s, v.len)) != RECORD_OK) {
 				in->ncols = 0;
-				return -1;
+				return flaw;
 			}
 		}
-	return 0;
+	return RECORD_OK;
 }
 
 /* Whether every value of the current tuple is blank. */
@@ -497,15 +878,16 @@ static struct record *
 make_record(struct input *in)
 {
 	struct record	*r;
-	enum record_flaw flaw;
+	enum record_flaw flaw, split;
 	size_t		 off, bytes = 0, i;
 	char		*data;
 	int		 held;
 
 	in->ncols = 0;
 	flaw = tuple_flaw(in, &held);
-	if (held && split_tuple(in) == -1 && flaw == RECORD_OK)
-		flaw = RECORD_NO_SPLIT;
+	if (held && (split = split_tuple(in)) != RECORD_OK &&
+	    flaw == RECORD_OK)
+		flaw = split;
 	for (i = 0; i < in->ncols; i++)
 		bytes += in->cols[i].len + 1;
 	off = sizeof(*r) + in->ncols * (sizeof(char *) + sizeof(size_t));
@@ -548,6 +930,7 @@ static enum input_status
 next_first(struct input *in)
 {
 	struct reader_rec	 rec;
+	const struct value	*v;
 
 	if (in->stream == NULL) {
 		if (in->started)
@@ -556,8 +939,17 @@ next_first(struct input *in)
 		return in->odometer[0] < in->groups[0].count ? INPUT_RECORD :
 		    INPUT_EOF;
 	}
+	if (in->next_pending < in->pending.n) {
+		v = &in->pending.values[in->next_pending++];
+		buf_reset(&in->first);
+		buf_add(&in->first, v->s, v->len);
+		in->first_bad = v->bad;
+		in->first_long.too_long = 0;
+		return INPUT_RECORD;
+	}
 	for (;;)
-		switch (reader_next(in->stream, 0, &rec)) {
+		switch (next_record(in, in->stream, &in->stream_csv, 0,
+		    &rec)) {
 		case READER_OK:
 			/* The rest of the input is not read: -E ends it. */
 			if (!in->continuing && is_eof(in->eof_str, rec.p,

@@ -4,6 +4,10 @@
  * combine (cross product, :::+ links, --link), column splitting (--colsep,
  * PCRE2), --trim and blank record skipping.
  *
+ * With --header, the first records of every source are its header, read
+ * at start; with --csv a record is an RFC 4180 record, which may take
+ * several lines.
+ *
  * The first source is streamed when it is a file or stdin standing alone
  * in its group: records come out as they are read, and memory does not
  * grow with their number.  Every other source is read whole at start,
@@ -22,7 +26,9 @@ enum record_flaw {
 	RECORD_OK,
 	RECORD_NUL,		/* a value holds a NUL byte */
 	RECORD_TOO_LONG,	/* a value is over input_set_limit()'s bytes */
-	RECORD_NO_SPLIT		/* --colsep matching hit one of PCRE2's limits */
+	RECORD_NO_SPLIT,	/* --colsep matching hit one of PCRE2's limits */
+	RECORD_CSV_QUOTE,	/* --csv: a quote inside a field, or after one */
+	RECORD_CSV_OPEN		/* --csv: a quoted field open at the end */
 };
 
 /*
@@ -53,6 +59,13 @@ void			 input_free(struct input *);
 
 /* The next record without blocking on a streamed source. */
 enum input_status	 input_next(struct input *, struct record **);
+
+/*
+ * The column names --header read, in column order ({1} first), n of them
+ * in *n; NULL without --header, or when the input ended before a header
+ * was complete.  They belong to the input.
+ */
+const char * const	*input_names(const struct input *, size_t *n);
 
 /* The fd to poll for POLLIN after INPUT_WAIT. */
 int			 input_fd(const struct input *);

@@ -75,11 +75,18 @@ open_std_fds(void)
 static int
 build_source(struct parts *p, const struct opts *o, struct source **src)
 {
-	char	*tagwords[1] = { (char *)o->tagstring };
+	char			*tagwords[1] = { (char *)o->tagstring };
+	struct column_names	 names = { NULL, 0 };
 
-	if ((p->cmd = template_new(o->cmd, o->ncmd, TEMPLATE_COMMAND,
-	    o)) == NULL || (o->tagstring != NULL && (p->tag =
-	    template_new(tagwords, 1, TEMPLATE_TEXT, o)) == NULL))
+	/* The header names the columns the templates may use. */
+	if (o->header != NULL && o->resume != RETRY_FAILED) {
+		if ((p->in = input_new(o)) == NULL)
+			return -1;
+		names.v = input_names(p->in, &names.n);
+	}
+	if ((p->cmd = template_new_named(o->cmd, o->ncmd, TEMPLATE_COMMAND,
+	    o, &names)) == NULL || (o->tagstring != NULL && (p->tag =
+	    template_new_named(tagwords, 1, TEMPLATE_TEXT, o, &names)) == NULL))
 		return -1;
 	/* Read the joblog before it is opened for writing. */
 	if (o->resume != RESUME_NONE &&
@@ -93,7 +100,7 @@ build_source(struct parts *p, const struct opts *o, struct source **src)
 		*src = resume_source(p->resume, template_shell(p->cmd));
 		return 0;
 	}
-	if ((p->in = input_new(o)) == NULL)
+	if (p->in == NULL && (p->in = input_new(o)) == NULL)
 		return -1;
 	p->builder = builder_new(o, p->in, p->cmd, p->tag,
 	    p->ex->ops->line_max(p->ex->ctx), o->jobs);

@@ -33,6 +33,11 @@ static const char help_text[] =
 "                             (Perl's syntax; implies --trim rl)\n"
 "      --trim n|l|r|lr|rl     strip blanks off the left, right or both ends of\n"
 "                             every value or column (default n)\n"
+"      --header :|N|REGEX     the first line (:), N lines or what REGEX matches\n"
+"                             is a header: its columns name {name} (--colsep\n"
+"                             defaults to TAB)\n"
+"      --csv                  records are CSV (RFC 4180); --colsep CHAR sets the\n"
+"                             separator (default ,)\n"
 "  -r, --no-run-if-empty      do not run blank records\n"
 "      --link                 pair sources up instead of the cross product\n"
 "      --shuf                 run the jobs in a random order (reads all input\n"
@@ -155,6 +160,7 @@ static const char help_text[] =
 "  -V, --version              print the version and exit\n"
 "\n"
 "Replacement strings: {} {.} {/} {//} {/.} {#} {%} {n} {n.} {n/} {n//} {n/.}\n"
+"and, with --header, {name} {name.} {name/} {name//} {name/.}\n"
 "With --plus also: {..} {...} {/..} {/...} {+/} {+.} {+..} {+...} {##} {0#}\n"
 "{0%} {slot} {:-STR} {:N} {:N:M} {#RE} {##RE} {%RE} {%%RE} {/RE/STR}\n"
 "{/#RE/STR} {/%RE/STR} {//RE/STR} {^RE} {^^RE} {,RE} {,,RE}; n before all but\n"
@@ -1214,6 +1220,8 @@ static const struct optdef optdefs[] = {
 	ARG("delimiter",		'd', on_delimiter),
 	STRING("colsep",		0, colsep, "the pattern"),
 	ARG("trim",			0, on_trim),
+	STRING("header",		0, header, "the header's pattern"),
+	FLAG("csv",			0, csv),
 	FLAG("no-run-if-empty",		'r', no_run_if_empty),
 	FLAG("link",			0, link),
 	FLAG("shuf",			0, shuf),
@@ -1659,6 +1667,88 @@ check_conflicts(const struct parse_state *st)
 }
 
 /*
+ * --header: a line count (":" is one line, as GNU parallel's '.*\n') or a
+ * pattern matched at the start of the input; -1 after a message.
+ */
+static int
+parse_header(struct opts *o)
+{
+	PCRE2_UCHAR	 msg[256];
+	PCRE2_SIZE	 off;
+	const char	*errstr;
+	int		 rc;
+
+	if (strcmp(o->header, ":") == 0) {
+		o->header_lines = 1;
+		return 0;
+	}
+	if (o->header[strspn(o->header, "0123456789")] == '\0') {
+		o->header_lines = (unsigned int)strtonum(o->header, 0, INT_MAX,
+		    &errstr);
+		if (errstr != NULL) {
+			warnx("--header %s: %s", o->header, errstr);
+			return -1;
+		}
+		if (o->header_lines == 0) {
+			warnx("--header %s: a header of no lines names nothing",
+			    o->header);
+			return -1;
+		}
+		return 0;
+	}
+	o->header_re = pcre2_compile((PCRE2_SPTR)o->header,
+	    PCRE2_ZERO_TERMINATED, 0, &rc, &off, NULL);
+	if (o->header_re == NULL) {
+		(void)pcre2_get_error_message(rc, msg, sizeof(msg));
+		warnx("--header %s: %s at offset %zu", o->header, (char *)msg,
+		    (size_t)off);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * --header and --csv, once --colsep is known: --csv takes its one
+ * character (',' without it) and trims nothing, as RFC 4180 keeps
+ * blanks; --header splits on TAB without --colsep and, as GNU parallel,
+ * trims nothing then.  -1 after a message.
+ */
+static int
+finish_columns(struct opts *o)
+{
+	if (o->header != NULL && parse_header(o) == -1)
+		return -1;
+	if (o->csv) {
+		if (o->colsep == NULL)
+			o->csv_sep = ',';
+		else if (o->colsep[0] != '\0' && o->colsep[1] == '\0')
+			o->csv_sep = o->colsep[0];
+		/* \t as in a pattern; a \ before any other byte is it. */
+		else if (o->colsep[0] == '\\' && o->colsep[1] == 't' &&
+		    o->colsep[2] == '\0')
+			o->csv_sep = '\t';
+		else if (o->colsep[0] == '\\' && o->colsep[1] != '\0' &&
+		    o->colsep[2] == '\0')
+			o->csv_sep = o->colsep[1];
+		else {
+			warnx("--csv: --colsep %s: must be one character",
+			    o->colsep);
+			return -1;
+		}
+		if (o->csv_sep == '"' || o->csv_sep == o->delim) {
+			warnx("--csv: --colsep %s: cannot be the quote or the "
+			    "record delimiter", o->colsep);
+			return -1;
+		}
+		return 0;
+	}
+	if (o->header != NULL && o->colsep == NULL &&
+	    opts_set_colsep(o, "\\t") == -1)
+		return -1;
+	return 0;
+}
+
+/*
  * Check the options as a whole and fill in what was left to defaults,
  * in the order the messages come; 0, or -1 after a message.
  */
@@ -1685,12 +1775,14 @@ finish_options(struct parse_state *st)
 	o->context = o->xargs || (!o->multi && (o->max_replace_args != 0 ||
 	    o->max_lines != 0));
 	/* GNU parallel: --colsep implies --trim rl unless --trim is given. */
-	if (o->colsep != NULL) {
+	if (o->colsep != NULL && !o->csv) {
 		if (opts_set_colsep(o, o->colsep) == -1)
 			return -1;
 		if (!st->trim_given)
 			o->trim = TRIM_BOTH;
 	}
+	if (finish_columns(o) == -1)
+		return -1;
 	for (i = 0; i < st->nfiles; i++) {
 		s = add_source(o, SOURCE_FILE, 0);
 		s->path = st->files[i];
@@ -1865,6 +1957,8 @@ opts_free(struct opts *o)
 	o->env_argv = NULL;
 	free(o->env_words);
 	o->env_words = NULL;
+	pcre2_code_free(o->header_re);
+	o->header_re = NULL;
 }
 
 /* Compile the --colsep pattern; see opts.h. */

@@ -92,8 +92,13 @@ struct opts {
 	struct source_spec	*sources;	/* owned; empty: stdin */
 	size_t			 nsources;
 	char			 delim;		/* record terminator */
+	char			 csv_sep;	/* --csv's field separator */
 	const char		*colsep;	/* the pattern, into argv, or NULL */
 	struct pcre2_real_code_8 *colsep_re;	/* colsep compiled, owned */
+	const char		*header;	/* --header as given, or NULL */
+	struct pcre2_real_code_8 *header_re;	/* --header REGEX, owned */
+	unsigned int		 header_lines;	/* its lines; 0: header_re */
+	int			 csv;		/* --csv: records are CSV */
 	enum trim		 trim;		/* --trim, rl with --colsep */
 	int			 no_run_if_empty;
 	int			 link;

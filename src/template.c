@@ -167,6 +167,12 @@ struct template {
 	int			 plus;		/* --plus */
 	unsigned int		 slots;		/* -j: the width of {0%} */
 	const char		*shell;
+	const struct column_names *names;	/* --header's, or NULL */
+	int			 named;		/* --header, --colsep or --csv */
+	int			 header;	/* --header */
+	const char		*bad;		/* a {name} that names nothing */
+	size_t			 badlen;	/* its name's bytes */
+	size_t			 badcols;	/* columns of that name: 0 or 2+ */
 };
 
 /*
@@ -367,6 +373,76 @@ is_number(enum repl_kind kind)
 	    kind == REPL_SEQ0 || kind == REPL_SLOT0;
 }
 
+/*
+ * Whether s is written like a column name that was meant as one: a word
+ * of letters, digits, _ and -.  Other braces ({a,b}, {print $1}, {1..5})
+ * are the shell's or a program's and stay as they are.
+ */
+static int
+name_like(const char *s, size_t len)
+{
+	size_t	 i;
+
+	if (len == 0 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+		return 0;
+	for (i = 1; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+			return 0;
+	return 1;
+}
+
+/*
+ * Recognise a column name at s: {name} {name.} {name/} {name//} {name/.}
+ * for a name of the header (any text but braces), as {n} would be for its
+ * column n.  Returns its length, or 0; a {word} that looks meant as one
+ * but names no column, or two, is noted in t->bad.  ${name} is the
+ * shell's.
+ */
+static size_t
+match_name(struct template *t, const char *s, struct segment *seg)
+{
+	static const struct {
+		const char	*suffix;
+		enum repl_kind	 kind;
+	} mods[] = {
+		{ "", REPL_WHOLE }, { "/.", REPL_BASENOEXT }, { "//", REPL_DIR },
+		{ ".", REPL_NOEXT }, { "/", REPL_BASE }
+	};
+	const char	*end;
+	size_t		 len, n, m, i, at = 0, found;
+
+	if (!t->named || *s != '{' || (s > t->joined && s[-1] == '$') ||
+	    (end = strchr(s + 1, '}')) == NULL)
+		return 0;
+	len = (size_t)(end - s) - 1;
+	if (memchr(s + 1, '{', len) != NULL)
+		return 0;
+	for (m = 0; m < sizeof(mods) / sizeof(mods[0]); m++) {
+		n = strlen(mods[m].suffix);
+		if (len <= n || memcmp(end - n, mods[m].suffix, n) != 0)
+			continue;
+		n = len - n;
+		found = 0;
+		for (i = 0; t->names != NULL && i < t->names->n; i++)
+			if (strncmp(t->names->v[i], s + 1, n) == 0 &&
+			    t->names->v[i][n] == '\0' && found++ == 0)
+				at = i;
+		if (found == 1) {
+			seg->kind = mods[m].kind;
+			seg->pos = (long)at + 1;
+			return len + 2;
+		}
+		/* Unread names (an empty input) leave everything as it is. */
+		if (t->bad == NULL && (found > 1 || (name_like(s + 1, n) &&
+		    (t->names != NULL || !t->header)))) {
+			t->bad = s;
+			t->badlen = n;
+			t->badcols = found;
+		}
+	}
+	return 0;
+}
+
 /* Add a segment to the template and to its last word. */
 static void
 add_segment(struct template *t, const struct segment *seg)
@@ -415,7 +491,8 @@ parse(struct template *t, const char *replstr, int *meta)
 	s += blanks;
 	while (*s != '\0') {
 		memset(&seg, 0, sizeof(seg));
-		if ((n = match_repl(s, replstr, t->plus, &seg)) > 0) {
+		if ((n = match_repl(s, replstr, t->plus, &seg)) > 0 ||
+		    (n = match_name(t, s, &seg)) > 0) {
 			if (lit != NULL) {
 				add_segment(t, &(struct segment){ .text = lit,
 				    .len = (size_t)(s - lit) });
@@ -1458,10 +1535,32 @@ unescape_tag(char *s)
 	*w = '\0';
 }
 
-/* Parse the template once. */
+/* Why a {name} cannot be expanded; -1 after the message, 0 if it can. */
+static int
+check_names(const struct template *t)
+{
+	const char	*name;
+	int		 len;
+
+	if (t->bad == NULL)
+		return 0;
+	name = t->bad + 1;
+	len = (int)(strchr(t->bad, '}') - t->bad) + 1;
+	if (t->names == NULL)
+		warnx("%.*s: column names need --header", len, t->bad);
+	else if (t->badcols > 1)
+		warnx("%.*s: %zu columns of the header are named %.*s", len,
+		    t->bad, t->badcols, (int)t->badlen, name);
+	else
+		warnx("%.*s: no column of the header is named %.*s", len,
+		    t->bad, (int)t->badlen, name);
+	return -1;
+}
+
+/* Parse the template once, with --header's column names; see template.h. */
 struct template *
-template_new(char **words, size_t nwords, enum template_kind kind,
-    const struct opts *o)
+template_new_named(char **words, size_t nwords, enum template_kind kind,
+    const struct opts *o, const struct column_names *names)
 {
 	struct template	*t;
 	struct buf	 b = { 0 };
@@ -1469,6 +1568,9 @@ template_new(char **words, size_t nwords, enum template_kind kind,
 
 	t = xcalloc(1, sizeof(*t));
 	t->kind = kind;
+	t->names = names != NULL && names->v != NULL ? names : NULL;
+	t->header = o->header != NULL;
+	t->named = t->header || o->csv || o->colsep != NULL;
 	t->xargs = o->context;
 	t->plus = o->plus;
 	t->slots = o->jobs;
@@ -1504,12 +1606,13 @@ template_new(char **words, size_t nwords, enum template_kind kind,
 		t->segs = NULL;
 		t->words = NULL;
 		t->nsegs = t->nwords = 0;
+		t->bad = NULL;		/* into the text appended to */
 		buf_addc(&b, ' ');
 		buf_adds(&b, o->replstr);
 		t->joined = b.data;
 		parse(t, o->replstr, &meta);
 	}
-	if (compile_edits(t) == -1) {
+	if (compile_edits(t) == -1 || check_names(t) == -1) {
 		template_free(t);
 		return NULL;
 	}
@@ -1520,6 +1623,18 @@ template_new(char **words, size_t nwords, enum template_kind kind,
 		template_free(t);
 		return NULL;
 	}
+	return t;
+}
+
+/* Parse the template once. */
+struct template *
+template_new(char **words, size_t nwords, enum template_kind kind,
+    const struct opts *o)
+{
+	const struct column_names	 none = { NULL, 0 };
+	struct template			*t;
+
+	t = template_new_named(words, nwords, kind, o, &none);
 	return t;
 }
 

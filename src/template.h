@@ -28,12 +28,26 @@ enum template_kind {
 	TEMPLATE_TEXT		/* --tagstring: plain text, values as they are */
 };
 
+/* The column names --header read: {name} is {n} for the n-th of v. */
+struct column_names {
+	const char * const	*v;	/* NULL: the header was not read */
+	size_t			 n;
+};
+
 /*
  * Parse words (the command's words, borrowed until template_free()).
  * NULL after printing a message naming the problem.
  */
 struct template	*template_new(char **, size_t, enum template_kind,
 		    const struct opts *);
+
+/*
+ * template_new() knowing the column names (borrowed until
+ * template_free(); NULL: none were read).  With --header, --colsep or
+ * --csv, a {word} that names no column, or two, is refused.
+ */
+struct template	*template_new_named(char **, size_t, enum template_kind,
+		    const struct opts *, const struct column_names *);
 void		 template_free(struct template *);
 
 /* Whether jobs run through the shell. */
