@@ -1879,9 +1879,26 @@ ext_count(enum repl_kind kind)
 }
 
 /*
+ * dirname(1) of s, as *p and *plen: trailing slashes do not end the
+ * name, and the slashes between it and its directory go with neither.
+ */
+static void
+dirname_of(const char *s, size_t len, const char **p, size_t *plen)
+{
+	while (len > 1 && s[len - 1] == '/')
+		len--;
+	while (len > 0 && s[len - 1] != '/')
+		len--;
+	while (len > 1 && s[len - 1] == '/')
+		len--;
+	*p = len > 0 ? s : ".";
+	*plen = len > 0 ? len : 1;
+}
+
+/*
  * The part of value s that a path replacement selects, as *p and *plen;
- * {.} drops an extension (not a leading dot), {//} of a bare name is ".",
- * {+/} of one is empty.
+ * {.} drops an extension (not a leading dot), {//} is dirname(1)'s and
+ * {+/} of a bare name is empty.
  */
 static void
 transform(enum repl_kind kind, const char *s, size_t len, const char **p,
@@ -1911,11 +1928,7 @@ transform(enum repl_kind kind, const char *s, size_t len, const char **p,
 		*plen = (size_t)((dot != NULL ? dot : end) - s);
 		break;
 	case REPL_DIR:
-		if (slash == NULL) {
-			*p = ".";
-			*plen = 1;
-		} else
-			*plen = slash == s ? 1 : (size_t)(slash - s);
+		dirname_of(s, len, p, plen);
 		break;
 	case REPL_UPDIR:
 		*plen = slash != NULL ? (size_t)(slash - s) : 0;

@@ -39,6 +39,12 @@ setup() {
 	assert_output $'1:<dir/sub>\n1:</abs>\n1:<.>'
 }
 
+@test "{//} of a name ending in a slash, or with doubled slashes, is dirname(1)'s" {
+	run fp -k "$SHOWARGS" {//} ::: a/ a/b/ a//b / // a//b// /a ./a
+	assert_success
+	assert_output $'1:<.>\n1:<a>\n1:<a>\n1:</>\n1:</>\n1:<a>\n1:</>\n1:<.>'
+}
+
 @test "{/.} is the basename without extension" {
 	run fp -k "$SHOWARGS" {/.} ::: dir/sub/file.tar.gz /abs/x.y dir.d/file
 	assert_success
