@@ -16,7 +16,6 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --header --cs
 --semaphore --id --bg --fg --wait --semaphoretimeout --st --semaphore-name
 --semaphorename --semaphore-timeout
 --will-cite --no-notice --gnu --citation --bibtex
---compress --compress-program --decompress-program
 --number-of-threads --number-of-cores --number-of-sockets --number-of-cpus
 --help --version'
 
@@ -33,7 +32,7 @@ _forkpool_opt_takes_arg()
         --load | --memfree | --joblog | --junit | --tagstring | --tmpdir | --partition | --results | \
         -P | --max-procs | -C | --col-sep | --argfile | --halt-on-error | --res | \
         --id | --semaphore-name | --semaphorename | --semaphoretimeout | --st | \
-        --semaphore-timeout | --compress-program | --decompress-program)
+        --semaphore-timeout)
             return 0 ;;
     esac
     return 1

@@ -30,8 +30,7 @@ function __fish_forkpool_state
                                 --partition --results --max-procs --col-sep --argfile \
                                 --halt-on-error --res --id --semaphore-name \
                                 --semaphorename --semaphoretimeout --st \
-                                --semaphore-timeout --compress-program \
-                                --decompress-program --arg-sep --arg-file-sep
+                                --semaphore-timeout --arg-sep --arg-file-sep
                             set skip 1
                         end
                     case '-?*'
@@ -209,9 +208,6 @@ complete -c forkpool -n __fish_forkpool_in_options -l no-notice -d 'Accepted and
 complete -c forkpool -n __fish_forkpool_in_options -l gnu -d 'Accepted and ignored, for GNU parallel\'s scripts'
 complete -c forkpool -n __fish_forkpool_in_options -l citation -d 'Print nothing and exit'
 complete -c forkpool -n __fish_forkpool_in_options -l bibtex -d 'Print nothing and exit'
-complete -c forkpool -n __fish_forkpool_in_options -l compress -d 'Refused: held output is spilled only as needed'
-complete -c forkpool -n __fish_forkpool_in_options -l compress-program -x -d 'Refused: held output is spilled only as needed'
-complete -c forkpool -n __fish_forkpool_in_options -l decompress-program -x -d 'Refused: held output is spilled only as needed'
 complete -c forkpool -n __fish_forkpool_in_options -l number-of-threads -d 'Print the hardware threads forkpool may use and exit'
 complete -c forkpool -n __fish_forkpool_in_options -l number-of-cores -d 'Print the physical cores forkpool may use and exit'
 complete -c forkpool -n __fish_forkpool_in_options -l number-of-cpus -d 'Same as --number-of-cores'

@@ -58,8 +58,14 @@ static const struct refusal refusals[] = {
 	{ "--color-failed",
 	    "failed jobs are not coloured apart; instead: "
 	    "--output-on-failure, or --joblog to find the failed jobs" },
+	{ "--compress",
+	    "forkpool keeps held output on disk only beyond 4 MiB and "
+	    "frees it as it is printed; instead: give --tmpdir a directory "
+	    "with room" },
 	{ "--compress-program",
-	    "the compressor is not chosen by the user; instead: --compress" },
+	    "forkpool keeps held output on disk only beyond 4 MiB and "
+	    "frees it as it is printed; instead: give --tmpdir a directory "
+	    "with room" },
 	{ "--controlmaster",
 	    "remote execution is planned but not built yet; instead: set "
 	    "ControlMaster auto in ~/.ssh/config" },
@@ -68,7 +74,9 @@ static const struct refusal refusals[] = {
 	{ "--ctagstring",
 	    "obsolete in GNU parallel too; instead: --color --tagstring STR" },
 	{ "--decompress-program",
-	    "the compressor is not chosen by the user; instead: --compress" },
+	    "forkpool keeps held output on disk only beyond 4 MiB and "
+	    "frees it as it is printed; instead: give --tmpdir a directory "
+	    "with room" },
 	{ "--dirnamereplace",
 	    "the names of replacement strings are fixed; instead: use {//}" },
 	{ "--dnr",

@@ -151,8 +151,6 @@ static const char help_text[] =
 "      --will-cite, --no-notice, --gnu\n"
 "                             accepted and ignored, for GNU parallel's scripts\n"
 "      --citation, --bibtex   print nothing and exit (GNU parallel's notices)\n"
-"      --compress, --compress-program PRG, --decompress-program PRG\n"
-"                             refused: held output is spilled only as needed\n"
 "      --number-of-threads, --number-of-cores, --number-of-sockets\n"
 "                             print how many of these forkpool may use, and\n"
 "                             exit; --number-of-cpus is --number-of-cores\n"
@@ -1133,29 +1131,6 @@ on_sem_timeout(struct parse_state *st, const char *arg)
 	return OPTS_RUN;
 }
 
-/*
- * --compress, --compress-program PRG, --decompress-program PRG: GNU
- * parallel compresses the temporary files that hold every job's output.
- * forkpool holds output in memory up to a bound and spills only what
- * outgrows it, freeing disk as it prints (spill.c), so the disk it takes
- * is small already; compressing the spill would also lose splice(2) and
- * sendfile(2), which move it without copying.  Refused, rather than
- * ignored, so that a script that counts on it learns at once.
- */
-static enum opts_result
-on_compress(struct parse_state *st, const char *arg)
-{
-	static const char *const names[] = {
-		"--compress", "--compress-program", "--decompress-program"
-	};
-
-	warnx("%s%s%s: not supported: forkpool keeps held output on disk only "
-	    "beyond 4 MiB and frees it as it is printed; give --tmpdir a "
-	    "directory with room instead", names[st->value],
-	    arg != NULL ? " " : "", arg != NULL ? arg : "");
-	return OPTS_ERROR;
-}
-
 /* -h, --help. */
 static enum opts_result
 on_help(struct parse_state *st, const char *arg)
@@ -1303,11 +1278,6 @@ static const struct optdef optdefs[] = {
 	ARG("semaphore-name",		0, on_sem_id),
 	ARG("semaphorename",		0, on_sem_id),
 	ARG("semaphore-timeout",	0, on_sem_timeout),
-	NOARG("compress",		0, on_compress, 0),
-	{ .name = "compress-program", .has_arg = required_argument,
-	    .kind = KIND_HANDLER, .handler = on_compress, .value = 1 },
-	{ .name = "decompress-program", .has_arg = required_argument,
-	    .kind = KIND_HANDLER, .handler = on_compress, .value = 2 },
 	NOARG("number-of-threads",	0, on_number_of, 't'),
 	NOARG("number-of-cores",	0, on_number_of, 'c'),
 	NOARG("number-of-cpus",		0, on_number_of, 'c'),

@@ -74,19 +74,16 @@ same_as() {
 }
 
 @test "--compress, --compress-program and --decompress-program are refused at start with one line naming the option, exit 255" {
-	local msg='forkpool keeps held output on disk only beyond 4 MiB and frees it as it is printed; give --tmpdir a directory with room instead'
+	local msg='forkpool keeps held output on disk only beyond 4 MiB and frees it as it is printed; instead: give --tmpdir a directory with room'
 	run --separate-stderr fp --compress touch ran ::: x
 	assert_failure 255
 	assert_output ''
 	assert_equal "$stderr" "forkpool: --compress: not supported: $msg"
 	run --separate-stderr fp --compress-program zstd touch ran ::: x
 	assert_failure 255
-	assert_equal "$stderr" "forkpool: --compress-program zstd: not supported: $msg"
-	run --separate-stderr fp -k --decompress-program 'zstd -dc' touch ran ::: x
+	assert_equal "$stderr" "forkpool: --compress-program: not supported: $msg"
+	run --separate-stderr fp -k --decompress-program='zstd -dc' touch ran ::: x
 	assert_failure 255
-	assert_equal "$stderr" "forkpool: --decompress-program zstd -dc: not supported: $msg"
-	run --separate-stderr fp --compress-program
-	assert_failure 255
-	assert_equal "${stderr_lines[0]}" 'forkpool: --compress-program: needs an argument'
+	assert_equal "$stderr" "forkpool: --decompress-program: not supported: $msg"
 	assert [ ! -e ran ]
 }

@@ -180,8 +180,6 @@ verdict() {
 	d '{,str}' -k --plus echo '{,A}' ::: ABC BAC
 	d '{,,str}' -k --plus echo '{,,B}' ::: ABCB
 	d '{slot} -j1' -k -j1 --plus echo {slot} ::: a b
-	d '{choose_k}' -k --plus echo {choose_k} ::: a b c ::: a b c
-	d '{uniq}' -k --plus echo {uniq} ::: a b ::: a b
 	d '{1..} with sources' -k --plus echo {1..} {2+.} ::: a.tar.gz ::: b.c
 	verdict 25
 }
