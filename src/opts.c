@@ -723,6 +723,9 @@ struct parse_state {
 	int			 trim_given;
 	int			 out_given;	/* --group, --line-buffer, -u */
 	int			 value;		/* the current entry's value */
+	int			 in_env;	/* reading $FORKPOOL's words */
+	const struct optdef	*not_sem;	/* the first option given that
+						   --semaphore has no use for */
 };
 
 /* What an entry of the option table does with its option. */
@@ -1429,6 +1432,28 @@ apply_option(struct parse_state *st, const struct optdef *d,
 	return OPTS_RUN;
 }
 
+/*
+ * Whether semaphore mode has a use for option d: its own options, -j,
+ * how the command is run, and the notices.  $FORKPOOL's defaults are not
+ * asked, as they are meant for runs of jobs.
+ */
+static int
+sem_uses(const struct optdef *d)
+{
+	static const char *const names[] = {
+		"semaphore", "id", "bg", "fg", "wait", "semaphoretimeout", "st",
+		"semaphore-name", "semaphorename", "semaphore-timeout", "jobs",
+		"max-procs", "shell", "exec-mode", "quote", "will-cite",
+		"no-notice", "gnu", "citation", "bibtex", "help", "version"
+	};
+	size_t	 i;
+
+	for (i = 0; d->name != NULL && i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(d->name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* Read the options up to the command; OPTS_RUN to go on. */
 static enum opts_result
 parse_options(struct parse_state *st, int argc, char **argv)
@@ -1459,6 +1484,8 @@ parse_options(struct parse_state *st, int argc, char **argv)
 				usage();
 			return OPTS_ERROR;
 		}
+		if (st->not_sem == NULL && !st->in_env && !sem_uses(d))
+			st->not_sem = d;
 		if ((r = apply_option(st, d, optarg)) != OPTS_RUN)
 			return r;
 	}
@@ -1762,13 +1789,24 @@ finish_options(struct parse_state *st)
 
 /* What semaphore mode cannot do; 0, or -1 after a message. */
 static int
-check_semaphore(const struct opts *o)
+check_semaphore(const struct parse_state *st)
 {
+	const struct opts	*o = st->o;
+
 	if (!o->semaphore)
 		return 0;
 	if (o->nsources > 0) {
 		warnx("--semaphore runs the command once: it takes no input "
 		    "source (-a, :::, ::::)");
+		return -1;
+	}
+	if (st->not_sem != NULL) {
+		if (st->not_sem->letter != 0)
+			warnx("-%c: does not apply to --semaphore, which runs "
+			    "one command", st->not_sem->letter);
+		else
+			warnx("--%s: does not apply to --semaphore, which runs "
+			    "one command", st->not_sem->name);
 		return -1;
 	}
 	if (o->sem_wait && o->ncmd > 0) {
@@ -1855,7 +1893,9 @@ parse_env(struct parse_state *st, char *argv0, int n)
 		o->env_argv[i] = p;
 	program_invocation_short_name = "forkpool: $FORKPOOL";
 	optind = 0;
+	st->in_env = 1;
 	r = parse_options(st, n + 1, o->env_argv);
+	st->in_env = 0;
 	if (r == OPTS_RUN && optind <= n) {
 		warnx("%s: not an option (the variable holds options only)",
 		    o->env_argv[optind]);
@@ -1904,7 +1944,7 @@ opts_parse(struct opts *o, int argc, char **argv)
 		r = parse_options(&st, argc, argv);
 	if (r == OPTS_RUN && (finish_options(&st) == -1 ||
 	    parse_operands(o, argc - optind, argv + optind) == -1 ||
-	    check_semaphore(o) == -1))
+	    check_semaphore(&st) == -1))
 		r = OPTS_ERROR;
 	free(st.files);
 	if (r != OPTS_RUN)

@@ -290,6 +290,25 @@ running() {
 	assert_output 'forkpool: --wait runs no command: echo given'
 }
 
+@test "--semaphore: an option of job runs that it would not use is refused, naming it; \$FORKPOOL's are let be" {
+	local opt name
+	for opt in -k --joblog=log --timeout=1 --tag --retries=2 -n2 \
+	    --max-args=2 --results=r; do
+		name=${opt%%=*}
+		[[ $name == --max-args || $name == -n2 ]] && name=-n
+		run "$FP_BIN" --semaphore --fg --id t "$opt" touch ran
+		assert_failure 255
+		assert_output "forkpool: $name: does not apply to --semaphore, which runs one command"
+	done
+	assert [ ! -e ran ]
+	run "$FP_BIN" -j2 --shell /bin/sh --will-cite --semaphore --fg --id t 'echo ok'
+	assert_success
+	assert_output ok
+	FORKPOOL='-k --tag' run "$FP_BIN" --semaphore --fg --id t 'echo ok'
+	assert_success
+	assert_output ok
+}
+
 @test "--semaphore: a semaphore is a file in a private directory under XDG_RUNTIME_DIR" {
 	run "$FP_BIN" --semaphore --fg --id mine true
 	assert_success
