@@ -6,6 +6,7 @@
 
 _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --no-run-if-empty
 --link --partition --max-args --max-replace-args --xargs --max-chars --shell --exec-mode
+--quote
 --jobs --timeout --termseq --retries --tty --delay --halt --load --memfree --joblog
 --resume --resume-failed --retry-failed --junit --group --keep-order --line-buffer
 --ungroup --output-on-failure --tag --tagstring --color --tmpdir --files --results --summary --dry-run --verbose --bar --progress --eta
@@ -13,7 +14,7 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --no-run-if-e
 --keeporder --dryrun --halt-on-error --res
 --will-cite --no-notice --gnu --citation --bibtex --help --version'
 
-_forkpool_short_opts='-a -0 -d -r -I -n -N -X -s -j -P -C -k -u -v -t -h -V'
+_forkpool_short_opts='-a -0 -d -r -I -n -N -X -s -q -j -P -C -k -u -v -t -h -V'
 
 # Options whose argument is the next word.
 _forkpool_opt_takes_arg()

@@ -34,7 +34,7 @@ function __fish_forkpool_state
                     case '-?*'
                         # A cluster of short options ending with one that
                         # takes an argument, as in -j or -kj.
-                        if string match -qr -- '^-[0rXkuvthV]*[adInNsjPC]$' $t
+                        if string match -qr -- '^-[0rXqkuvthV]*[adInNsjPC]$' $t
                             set skip 1
                         end
                     case '*'
@@ -120,6 +120,7 @@ complete -c forkpool -n __fish_forkpool_in_options -s N -l max-replace-args -x -
 complete -c forkpool -n __fish_forkpool_in_options -s X -l xargs -d 'As many records per job as fit the command line limit'
 complete -c forkpool -n __fish_forkpool_in_options -s s -l max-chars -x -d 'A command line is at most MAX bytes'
 complete -c forkpool -n __fish_forkpool_in_options -l shell -x -a '(__fish_forkpool_shells)' -d 'Shell for templates that need one'
+complete -c forkpool -n __fish_forkpool_in_options -s q -l quote -d 'Run the command\'s words as they are, never through a shell line'
 complete -c forkpool -n __fish_forkpool_in_options -l exec-mode -x -a 'auto shell direct' -d 'Run jobs directly when possible, always via the shell, or never'
 
 # Scheduling

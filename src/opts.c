@@ -44,6 +44,8 @@ static const char help_text[] =
 "  -s, --max-chars MAX        a command line is at most MAX bytes\n"
 "      --shell PATH           shell for templates that need one\n"
 "      --exec-mode MODE       auto, shell or direct (default auto)\n"
+"  -q, --quote                run the command's words as they are, never joined\n"
+"                             into a shell line\n"
 "\n"
 "Scheduling:\n"
 "  -j, --jobs N               run N jobs at once: N, +N, -N, N% of CPUs, 0 for\n"
@@ -958,6 +960,7 @@ static const struct optdef optdefs[] = {
 	COUNT("max-chars",		's', max_chars, INT_MAX),
 	STRING("shell",			0, shell, "the path"),
 	ARG("exec-mode",		0, on_exec_mode),
+	FLAG("quote",			'q', quote),
 	ARG("jobs",			'j', on_jobs),
 	NOARG("group",			0, on_out_mode, OUT_GROUP),
 	FLAG("keep-order",		'k', keep_order),
@@ -1293,6 +1296,11 @@ check_conflicts(const struct parse_state *st)
 		warnx("%s needs --joblog FILE", o->resume == RESUME ?
 		    "--resume" : o->resume == RESUME_FAILED ?
 		    "--resume-failed" : "--retry-failed");
+		return -1;
+	}
+	if (o->quote && o->exec_mode == EXEC_SHELL) {
+		warnx("-q cannot be used with --exec-mode shell: -q runs the "
+		    "command's words as they are, without a shell");
 		return -1;
 	}
 	if (o->max_args != 0 && o->max_replace_args != 0) {

@@ -107,6 +107,7 @@ struct opts {
 	size_t			 max_chars;	/* -s, 0 if not given */
 	const char		*shell;		/* --shell or NULL */
 	enum exec_mode		 exec_mode;
+	int			 quote;		/* -q: the words are argv */
 	unsigned int		 jobs;		/* resolved -j */
 	enum out_mode		 out_mode;
 	int			 keep_order;

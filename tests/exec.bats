@@ -462,3 +462,163 @@ echo '*'"
 	assert_output "$(hostile_expected)"
 	assert_work_untouched
 }
+
+# --- exported bash functions --------------------------------------------------
+
+# The function the tests below export: one <value> per argument.
+fp_show() { printf '<%s>' "$@"; printf '\n'; }
+
+@test "an exported bash function runs as the command; hostile values stay data" {
+	export -f fp_show
+	run env SHELL=/bin/sh "$FP_BIN" -k -j3 fp_show ::: '$(touch pwned1)' \
+		"it's" '"dq"' $'a\nb' '; touch pwned2' '`touch pwned3`'
+	assert_success
+	assert_output "<\$(touch pwned1)>
+<it's>
+<\"dq\">
+<a
+b>
+<; touch pwned2>
+<\`touch pwned3\`>"
+	assert_work_untouched
+}
+
+@test "an exported bash function with {} inside words and several values" {
+	export -f fp_show
+	run fp -k fp_show x{}y {.} -n ::: 'a b.c' '$(touch pwned).d'
+	assert_success
+	assert_output $'<xa b.cy><a b><-n>\n<x$(touch pwned).dy><$(touch pwned)><-n>'
+	run fp -n2 fp_show ::: 'a b' ';c'
+	assert_success
+	assert_output '<a b><;c>'
+	assert_work_untouched
+}
+
+@test "an exported bash function wins over a program of the same name, as in GNU parallel" {
+	mkscript fp_show 'echo program "$@"' >/dev/null
+	export -f fp_show
+	run env PATH="$BATS_TEST_TMPDIR/bin:$PATH" "$FP_BIN" fp_show ::: a
+	assert_success
+	assert_output '<a>'
+}
+
+@test "a missing command is still 127 when other functions are exported" {
+	export -f fp_show
+	run -127 --separate-stderr fp fp-no-such-program-xyz ::: a
+	assert_output ''
+	assert_equal "$stderr" "forkpool: fp-no-such-program-xyz: command not found
+forkpool: starting no more jobs: the command cannot run"
+}
+
+# --- sh -c SCRIPT -------------------------------------------------------------
+
+@test "sh -c SCRIPT: values in SCRIPT are quoted, so they stay data" {
+	run fp -k sh -c 'echo {}; echo "[{}]"' ::: 'a b; touch pwned' \
+		'$(touch pwned2)' "it's"
+	assert_success
+	assert_output "a b; touch pwned
+[a b; touch pwned]
+\$(touch pwned2)
+[\$(touch pwned2)]
+it's
+[it's]"
+	assert_work_untouched
+}
+
+@test "sh -c SCRIPT: the xargs idiom with -I and a command list" {
+	printf 'x\n' >'a b'
+	run fp -I % sh -c 'gzip % && echo done %' ::: 'a b'
+	assert_success
+	assert_output 'done a b'
+	assert_file_exists "$WORK/a b.gz"
+}
+
+@test "sh -c SCRIPT: with no replacement string the values become \$0 \$1 ..." {
+	run fp -k sh -c 'echo "$0"' ::: 'a; touch pwned' '$(touch pwned2)'
+	assert_success
+	assert_output $'a; touch pwned\n$(touch pwned2)'
+	run fp -n2 sh -c 'printf "<%s>" "$@"; echo' _ ::: 'x y' '`touch pwned3`'
+	assert_success
+	assert_output '<x y><`touch pwned3`>'
+	assert_work_untouched
+}
+
+@test "sh -c SCRIPT: words after SCRIPT are plain arguments" {
+	run fp sh -c 'printf "<%s>" "$0" "$@"; echo' {} 'x{}' {.} ::: '$(touch p).c'
+	assert_success
+	assert_output '<$(touch p).c><x$(touch p).c><$(touch p)>'
+	assert_work_untouched
+}
+
+@test "sh -c SCRIPT: shells by path, with options before -c" {
+	run fp -k /bin/sh -ec 'false; echo no {}' ::: a
+	assert_failure 1
+	assert_output ''
+	run fp bash -o pipefail -c 'false | true; echo "$? {}"' ::: 'x;y'
+	assert_success
+	assert_output '1 x;y'
+	run fp bash --norc -euc 'echo {}' ::: '$HOME'
+	assert_success
+	assert_output '$HOME'
+	run fp dash -c 'echo "{}" "$1"' _ {} ::: 'a"b'
+	assert_success
+	assert_output 'a"b a"b'
+}
+
+@test "sh -c SCRIPT: several values in SCRIPT are quoted one by one" {
+	run fp -n3 sh -c 'printf "<%s>" {}; echo' ::: 'a b' '' ';c'
+	assert_success
+	assert_output '<a b><><;c>'
+}
+
+@test "sh -c SCRIPT: --dry-run prints the argv quoted for a shell" {
+	run fp --dry-run sh -c 'echo {}' ::: 'a b'
+	assert_success
+	assert_output "sh -c 'echo '\"'\"'a b'\"'\"''"
+	run sh -c "$output"
+	assert_output 'a b'
+}
+
+@test "sh -c SCRIPT: --exec-mode shell keeps the joined command line" {
+	# The line is sh -c echo 'a': the inner sh runs echo with \$0 a.
+	run fp --exec-mode shell sh -c 'echo {}' ::: 'a'
+	assert_success
+	assert_output ''
+}
+
+@test "sh -c SCRIPT: not a shell, or no -c, is not taken apart" {
+	run fp -k sh -e "$SHOWARGS" {} ::: 'a b'
+	assert_success
+	assert_output '1:<a b>'
+}
+
+# --- -q, --quote --------------------------------------------------------------
+
+@test "-q: shell syntax in the words is passed to the program as it is" {
+	require_cmd perl
+	printf 'a b\n' >two
+	printf 'abc\n' >one
+	run fp -k -q perl -ne '/^\S+\s+\S+$/ and print $ARGV,"\n"' ::: two one
+	assert_success
+	assert_output 'two'
+	rm one two
+	run fp --quote "$SHOWARGS" 'a  b' '$HOME;' 'x{}|' ::: '$(touch pwned)'
+	assert_success
+	assert_output '3:<a  b><$HOME;><x$(touch pwned)|>'
+	assert_work_untouched
+}
+
+@test "-q: values are appended as arguments when there is no {}" {
+	run fp -k -q "$SHOWARGS" '*' ::: 'a b' '`c`'
+	assert_success
+	assert_output $'2:<*><a b>\n2:<*><`c`>'
+	run fp -q -n2 "$SHOWARGS" '*' ::: 'a b' '`c`'
+	assert_success
+	assert_output $'3:<*><a b><`c`>'
+}
+
+@test "-q: --exec-mode shell contradicts it" {
+	run -255 --separate-stderr fp -q --exec-mode shell echo ::: a
+	assert_output ''
+	assert_equal "$stderr" "forkpool: -q cannot be used with --exec-mode shell: -q runs the command's words as they are, without a shell"
+}
