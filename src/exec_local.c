@@ -2,9 +2,10 @@
  * The local executor: a job is a process on this machine, started in its
  * own process group with stdin from /dev/null (or the terminal with
  * --tty, whose foreground the group then gets, or a pipe the runner
- * gives), stdout and stderr into pipes (or forkpool's own with -u), no
- * other descriptor, the environment plus FORKPOOL_SEQ, FORKPOOL_SLOT,
- * PARALLEL_SEQ and PARALLEL_JOBSLOT.  posix_spawn() (a vfork-style clone
+ * gives), stdout and stderr into pipes (or forkpool's own with -u), the
+ * other descriptors forkpool inherited but none it opened, the
+ * environment plus FORKPOOL_SEQ, FORKPOOL_SLOT, PARALLEL_SEQ and
+ * PARALLEL_JOBSLOT.  posix_spawn() (a vfork-style clone
  * in glibc) keeps the cost per job at the floor and reports exec
  * failures directly.
  */
@@ -306,8 +307,11 @@ local_launch(void *ctx, struct job *j, int in, struct exec_proc *p)
 		posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
 		posix_spawn_file_actions_adddup2(&fa, errp[1], STDERR_FILENO);
 	}
-	/* Nothing of forkpool's, nor inherited by it, reaches the job. */
-	posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
+	/*
+	 * What forkpool inherited reaches the job, as with xargs(1): a
+	 * <(...) or 9<file given on the command line.  Every descriptor
+	 * forkpool opens itself is close-on-exec, so none of those does.
+	 */
 	rc = posix_spawnp(&p->pid, j->argv[0], &fa, &s->attr, j->argv,
 	    s->envp);
 	posix_spawn_file_actions_destroy(&fa);

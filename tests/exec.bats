@@ -622,3 +622,47 @@ it's
 	assert_output ''
 	assert_equal "$stderr" "forkpool: -q cannot be used with --exec-mode shell: -q runs the command's words as they are, without a shell"
 }
+
+# --- inherited descriptors ----------------------------------------------------
+
+@test "a descriptor forkpool inherited reaches the job: <(...) as a value" {
+	run fp cat ::: <(echo a)
+	assert_success
+	assert_output 'a'
+}
+
+# A job's descriptors, one a line: ls lists those of the sh that runs it.
+FDS='ls /proc/$$/fd'
+FDS_SEEN=$'0\n1\n2\n9'
+
+# fp_fd9 ARGS...: run forkpool ARGS with no descriptor above 2 but 9, which
+# is open on the file "file" (bats keeps some open in every test).
+fp_fd9() {
+	bash -c "$CLOSE_FDS"'; exec 9<file; exec "$FP_BIN" "$@"' fp_fd9 "$@"
+}
+
+@test "jobs see 0 1 2 and what forkpool inherited, none of forkpool's own: -j4, --joblog, --results, --timeout" {
+	echo data >file
+	run fp_fd9 -j4 --joblog log --timeout 20 sh -c "$FDS" ::: 1 2 3 4
+	assert_success
+	assert_output "$FDS_SEEN"$'\n'"$FDS_SEEN"$'\n'"$FDS_SEEN"$'\n'"$FDS_SEEN"
+	run fp_fd9 -j4 --results res.json sh -c "$FDS" ::: 1 2 3 4
+	assert_success
+	run grep -c '"Stdout": "0\\u000a1\\u000a2\\u000a9\\u000a"' res.json
+	assert_output '4'
+	run fp_fd9 -j4 --results resdir sh -c "$FDS" ::: 1 2 3 4
+	assert_success
+	run cat resdir/1/1/stdout resdir/1/4/stdout
+	assert_output "$FDS_SEEN"$'\n'"$FDS_SEEN"
+}
+
+@test "jobs see none of forkpool's own descriptors while -k holds output in a spill file" {
+	echo data >file
+	fp_fd9 -k -j2 sh -c 'case $0 in
+		1) sleep 1 ;;
+		2) head -c 20000000 /dev/zero ;;
+		*) '"$FDS"' ;;
+		esac' ::: 1 2 3 4 >out
+	run tail -c 16 out
+	assert_output "$FDS_SEEN"$'\n'"$FDS_SEEN"
+}
