@@ -6,7 +6,7 @@
 
 _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --no-run-if-empty
 --link --partition --max-args --max-replace-args --xargs --max-chars --shell --exec-mode
---quote
+--quote --workdir --wd --env --nice
 --jobs --timeout --termseq --retries --tty --delay --halt --load --memfree --joblog
 --resume --resume-failed --retry-failed --junit --group --keep-order --line-buffer
 --ungroup --output-on-failure --tag --tagstring --color --tmpdir --files --results --summary --dry-run --verbose --bar --progress --eta
@@ -23,6 +23,7 @@ _forkpool_opt_takes_arg()
         -a | --arg-file | -d | --delimiter | --colsep | --trim | -I | -n | \
         --max-args | \
         -N | --max-replace-args | -s | --max-chars | --shell | --exec-mode | \
+        --workdir | --wd | --env | --nice | \
         -j | --jobs | --timeout | --termseq | --retries | --delay | --halt | \
         --load | --memfree | --joblog | --junit | --tagstring | --tmpdir | --partition | --results | \
         -P | --max-procs | -C | --col-sep | --argfile | --halt-on-error | --res)
@@ -76,6 +77,14 @@ _forkpool_opt_arg()
             _forkpool_files "$2" ;;
         --tmpdir)
             _forkpool_dirs "$2" ;;
+        --workdir | --wd)
+            # ... is a private temporary directory.
+            _forkpool_dirs "$2"
+            [[ ... == "$2"* ]] && COMPREPLY+=(...) ;;
+        --env)
+            _forkpool_compgen -e -W _ -- "$2" ;;
+        --nice)
+            _forkpool_compgen -W '1 5 10 19' -- "$2" ;;
         --results | --res)
             # A directory, or a .csv, .tsv or .json table.
             _forkpool_files "$2" ;;

@@ -25,6 +25,7 @@ function __fish_forkpool_state
                     case '--*'
                         if contains -- $t --arg-file --delimiter --colsep --trim --max-args \
                                 --max-replace-args --max-chars --shell --exec-mode \
+                                --workdir --wd --env --nice \
                                 --jobs --timeout --termseq --retries --delay \
                                 --halt --load --memfree --joblog --junit --tagstring --tmpdir \
                                 --partition --results --max-procs --col-sep --argfile \
@@ -121,6 +122,10 @@ complete -c forkpool -n __fish_forkpool_in_options -s X -l xargs -d 'As many rec
 complete -c forkpool -n __fish_forkpool_in_options -s s -l max-chars -x -d 'A command line is at most MAX bytes'
 complete -c forkpool -n __fish_forkpool_in_options -l shell -x -a '(__fish_forkpool_shells)' -d 'Shell for templates that need one'
 complete -c forkpool -n __fish_forkpool_in_options -s q -l quote -d 'Run the command\'s words as they are, never through a shell line'
+complete -c forkpool -n __fish_forkpool_in_options -l workdir -x -a '(__fish_complete_directories (commandline -ct)) ...' -d 'Run the jobs in DIR (... a private temporary one)'
+complete -c forkpool -n __fish_forkpool_in_options -l wd -x -a '(__fish_complete_directories (commandline -ct)) ...' -d 'Same as --workdir'
+complete -c forkpool -n __fish_forkpool_in_options -l env -x -a '(set -xn) _' -d 'Accepted for GNU parallel: every variable reaches local jobs'
+complete -c forkpool -n __fish_forkpool_in_options -l nice -x -a '1 5 10 19' -d 'Run the jobs with N added to the niceness'
 complete -c forkpool -n __fish_forkpool_in_options -l exec-mode -x -a 'auto shell direct' -d 'Run jobs directly when possible, always via the shell, or never'
 
 # Scheduling

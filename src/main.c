@@ -86,7 +86,7 @@ build_source(struct parts *p, const struct opts *o, struct source **src)
 		return -1;
 	/* Before the joblog is opened: a refused --tty leaves it alone. */
 	if ((p->ex = exec_local_new(o->jobs, o->out_mode != OUT_UNGROUP,
-	    o->tty && !o->dry_run)) == NULL)
+	    o->tty && !o->dry_run, o)) == NULL)
 		return -1;
 	if (o->resume == RETRY_FAILED) {
 		*src = resume_source(p->resume, template_shell(p->cmd));

@@ -108,6 +108,11 @@ struct opts {
 	const char		*shell;		/* --shell or NULL */
 	enum exec_mode		 exec_mode;
 	int			 quote;		/* -q: the words are argv */
+	const char		*workdir;	/* --workdir DIR, or NULL */
+	const char		**env;		/* owned array of --env NAMEs,
+						   strings into argv */
+	size_t			 nenv;
+	int			 nice;		/* --nice N, added */
 	unsigned int		 jobs;		/* resolved -j */
 	enum out_mode		 out_mode;
 	int			 keep_order;

@@ -623,6 +623,99 @@ it's
 	assert_equal "$stderr" "forkpool: -q cannot be used with --exec-mode shell: -q runs the command's words as they are, without a shell"
 }
 
+# --- --workdir ----------------------------------------------------------------
+
+@test "--workdir DIR: every job runs in DIR; --wd and . likewise" {
+	mkdir -p "$BATS_TEST_TMPDIR/wd"
+	run fp -k --workdir "$BATS_TEST_TMPDIR/wd" sh -c pwd ::: 1 2
+	assert_success
+	assert_output "$BATS_TEST_TMPDIR/wd"$'\n'"$BATS_TEST_TMPDIR/wd"
+	run fp --wd victim ls ::: .
+	assert_success
+	assert_output 'keep'
+	run fp --wd . sh -c pwd ::: 1
+	assert_success
+	assert_output "$WORK"
+}
+
+@test "--workdir: a missing directory or a file is an error naming it, exit 255" {
+	run -255 --separate-stderr fp --workdir nodir pwd ::: 1
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: --workdir nodir: No such file or directory'
+	run -255 --separate-stderr fp --wd f1 pwd ::: 1
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: --workdir f1: Not a directory'
+}
+
+@test "--workdir ...: one private directory under --tmpdir for all jobs, removed at the end" {
+	mkdir "$BATS_TEST_TMPDIR/t"
+	run fp -j1 --tmpdir "$BATS_TEST_TMPDIR/t" --wd ... sh -c \
+		'pwd; touch "f$0"; ls' ::: 1 2
+	assert_success
+	assert_line -n 0 --regexp "^$BATS_TEST_TMPDIR/t/forkpool\.wd\.[A-Za-z0-9]{6}\$"
+	assert_output "${lines[0]}"$'\nf1\n'"${lines[0]}"$'\nf1\nf2'
+	run ls -A "$BATS_TEST_TMPDIR/t"
+	assert_output ''
+}
+
+@test "--workdir ...: removed when forkpool is interrupted" {
+	mkdir "$BATS_TEST_TMPDIR/t"
+	start_fp --tmpdir "$BATS_TEST_TMPDIR/t" --wd ... sh -c 'touch x; exec sleep 30' ::: 1
+	wait_files 1 "$BATS_TEST_TMPDIR/t/*/x"
+	kill -INT "$FP_PID"
+	finish_fp
+	assert_equal "$FP_STATUS" 130
+	run ls -A "$BATS_TEST_TMPDIR/t"
+	assert_output ''
+}
+
+# --- --env --------------------------------------------------------------------
+
+@test "--env NAME, _ and patterns are accepted; locally every variable reaches the job" {
+	run env FP_A=1 FP_B=2 "$FP_BIN" --env FP_A --env _ --env 'FP_*' \
+		--env 'F[A-Z]_?' sh -c 'echo "$FP_A $FP_B"' ::: x
+	assert_success
+	assert_output '1 2'
+}
+
+@test "--env: a name that is neither a variable name nor a pattern is an error naming it" {
+	run -255 --separate-stderr fp --env 'A-B' true ::: x
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: --env A-B: not a variable name, _ or a pattern'
+	run -255 --separate-stderr fp --env '1X' true ::: x
+	assert_equal "$stderr" 'forkpool: --env 1X: not a variable name, _ or a pattern'
+	run -255 --separate-stderr fp --env '' true ::: x
+	assert_equal "$stderr" 'forkpool: --env : not a variable name, _ or a pattern'
+}
+
+# --- --nice -------------------------------------------------------------------
+
+# The niceness field of a /proc/PID/stat line on stdin.
+stat_nice() {
+	sed 's/.*) //' | cut -d' ' -f17
+}
+
+@test "--nice N: a job starts with N added to forkpool's niceness" {
+	local base
+	base=$(nice)
+	run fp --nice 3 cat /proc/self/stat{} ::: ''
+	assert_success
+	assert_equal "$(stat_nice <<<"$output")" "$((base + 3 > 19 ? 19 : base + 3))"
+	run fp -k --nice 2 sh -c 'nice' ::: 1 2
+	assert_success
+	assert_output "$((base + 2 > 19 ? 19 : base + 2))"$'\n'"$((base + 2 > 19 ? 19 : base + 2))"
+}
+
+@test "--nice: clamped to 19 as nice(1) does; a bad N is an error naming the option" {
+	run fp --nice 100 sh -c 'nice' ::: 1
+	assert_success
+	assert_output '19'
+	run -255 --separate-stderr fp --nice x true ::: 1
+	assert_equal "$stderr" 'forkpool: --nice x: invalid'
+	run -255 --separate-stderr fp --nice '' true ::: 1
+	assert_equal "$stderr" 'forkpool: --nice : invalid'
+}
+
 # --- inherited descriptors ----------------------------------------------------
 
 @test "a descriptor forkpool inherited reaches the job: <(...) as a value" {
