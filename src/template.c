@@ -1095,6 +1095,7 @@ template_argv(struct template *t, char **words, size_t nwords,
     size_t script, const struct opts *o)
 {
 	struct buf	 b = { 0 };
+	const struct word	*sw;
 	char		**all;
 	const char	*w;
 	size_t		 i;
@@ -1118,6 +1119,13 @@ template_argv(struct template *t, char **words, size_t nwords,
 		free(all);
 	}
 	if (script == 0)
+		return 0;
+	/*
+	 * SHELL -c {}: the value is the script, as it is in xargs and GNU
+	 * parallel; the user asks for it to run as code.
+	 */
+	sw = &t->words[script];
+	if (sw->nseg == 1 && t->segs[sw->seg].is_repl)
 		return 0;
 	w = t->joined;
 	for (i = 0; i < script; i++)

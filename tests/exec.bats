@@ -565,6 +565,15 @@ it's
 	assert_output 'a"b a"b'
 }
 
+@test "sh -c {}: the value is the script, as in xargs and GNU parallel" {
+	run fp -k sh -c {} ::: 'echo a; echo b' 'exit 3'
+	assert_failure 1
+	assert_output $'a\nb'
+	run fp -n2 sh -c {} ::: 'echo "[$0]"' 'x y'
+	assert_success
+	assert_output '[x y]'
+}
+
 @test "sh -c SCRIPT: several values in SCRIPT are quoted one by one" {
 	run fp -n3 sh -c 'printf "<%s>" {}; echo' ::: 'a b' '' ';c'
 	assert_success
