@@ -112,6 +112,8 @@ static const char *const script_shells[] = {
 	"sh", "ash", "dash", "bash", "ksh", "mksh", "zsh", NULL
 };
 
+static int	shell_plain(const char *, size_t);
+
 /*
  * Recognise a replacement string at s; its length, or 0.  Forms: the
  * -I string, {.} {/} {//} {/.} {#} {%}, and {n} {n.} {n/} {n//} {n/.}.
@@ -1134,6 +1136,63 @@ template_argv(struct template *t, char **words, size_t nwords,
 	    strlen(words[script]));
 }
 
+/* Whether the environment carries an exported bash function name. */
+static int
+is_function(const char *name)
+{
+	struct buf	 b = { 0 };
+	int		 found;
+
+	buf_adds(&b, "BASH_FUNC_");
+	buf_adds(&b, name);
+	buf_adds(&b, "%%");
+	found = getenv(b.data) != NULL;
+	buf_free(&b);
+	return found;
+}
+
+/*
+ * Join words into b as a shell line in which each word means itself:
+ * -q with an exported function, which only bash can run.  The first
+ * word is the function's name, a plain word.  The text
+ * around replacement strings goes in '...', always, so that it cannot
+ * run into a replacement string; the replacements stay, to be quoted
+ * for where they stand.
+ */
+static void
+quote_words(struct buf *b, char **words, size_t nwords, const char *replstr)
+{
+	struct segment	 seg;
+	const char	*s, *lit;
+	size_t		 i, n;
+
+	buf_adds(b, words[0]);	/* the function's name, plain */
+	for (i = 1; i < nwords; i++) {
+		buf_addc(b, ' ');
+		if (*words[i] == '\0')
+			buf_adds(b, "''");
+		for (s = lit = words[i];; s++) {
+			n = *s == '\0' ? 0 : match_repl(s, replstr, &seg);
+			if (*s != '\0' && n == 0)
+				continue;
+			if (s > lit) {
+				buf_addc(b, '\'');
+				for (; lit < s; lit++)
+					if (*lit == '\'')
+						buf_adds(b, "'\"'\"'");
+					else
+						buf_addc(b, *lit);
+				buf_addc(b, '\'');
+			}
+			if (*s == '\0')
+				break;
+			buf_add(b, s, n);
+			s += n - 1;
+			lit = s + 1;
+		}
+	}
+}
+
 /*
  * The bash to run an exported bash function with, when the command's
  * first word names one (bash exports f as BASH_FUNC_f%%): bash's lookup
@@ -1194,14 +1253,18 @@ template_new(char **words, size_t nwords, enum template_kind kind,
 	t->shell = pick_shell(o);
 	if (kind == TEMPLATE_COMMAND && o->exec_mode != EXEC_SHELL)
 		script = script_word(words, nwords);
-	if (kind == TEMPLATE_COMMAND && (o->quote || script > 0)) {
+	if (kind == TEMPLATE_COMMAND && o->quote && script == 0 &&
+	    o->exec_mode != EXEC_DIRECT && nwords > 0 &&
+	    shell_plain(words[0], strlen(words[0])) && is_function(words[0]))
+		quote_words(&b, words, nwords, o->replstr);
+	else if (kind == TEMPLATE_COMMAND && (o->quote || script > 0)) {
 		if (template_argv(t, words, nwords, script, o) == -1) {
 			template_free(t);
 			return NULL;
 		}
 		return t;
-	}
-	join_words(&b, words, nwords);
+	} else
+		join_words(&b, words, nwords);
 	if (kind == TEMPLATE_COMMAND && strspn(b.data, " \t") == b.len) {
 		/* No command: every record is a command line of its own. */
 		t->bare = 1;

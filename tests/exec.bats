@@ -626,6 +626,15 @@ it's
 	assert_output $'3:<*><a b><`c`>'
 }
 
+@test "-q with an exported bash function: each word means itself, values stay data" {
+	export -f fp_show
+	run fp -k -q fp_show 'a  b' '$HOME;' "it's" x{}y '' ::: '$(touch pwned)' 'c d'
+	assert_success
+	assert_output "<a  b><\$HOME;><it's><x\$(touch pwned)y><>
+<a  b><\$HOME;><it's><xc dy><>"
+	assert_work_untouched
+}
+
 @test "-q: --exec-mode shell contradicts it" {
 	run -255 --separate-stderr fp -q --exec-mode shell echo ::: a
 	assert_output ''
