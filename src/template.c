@@ -1207,11 +1207,12 @@ function_shell(const struct template *t)
 	char			*found = NULL;
 	size_t			 len;
 
-	if (t->nwords == 0 || t->words[0].nseg != 1 ||
-	    t->segs[t->words[0].seg].is_repl)
+	/* A word has segments: segs is set, but the analyzer cannot know. */
+	if (t->nwords == 0 || t->words[0].nseg != 1 || t->segs == NULL)
 		return NULL;
 	seg = &t->segs[t->words[0].seg];
-	if (memchr(seg->text, '/', seg->len) != NULL ||
+	if (seg->is_repl ||
+	    memchr(seg->text, '/', seg->len) != NULL ||
 	    memchr(seg->text, '=', seg->len) != NULL)
 		return NULL;
 	buf_adds(&name, "BASH_FUNC_");
