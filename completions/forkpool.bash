@@ -8,6 +8,7 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --header --cs
 --link --shuf --plus --partition --arg-sep --arg-file-sep --eof --replace --max-args
 --max-replace-args --max-lines --xargs --max-chars --exit --max-line-length-allowed
 --shell --exec-mode
+--quote --workdir --wd --env --nice
 --jobs --timeout --termseq --retries --tty --delay --halt --load --memfree --joblog
 --resume --resume-failed --retry-failed --junit --group --keep-order --line-buffer
 --ungroup --output-on-failure --tag --tagstring --color --tmpdir --files --results --summary --dry-run --verbose --bar --progress --eta
@@ -19,7 +20,7 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --header --cs
 --number-of-threads --number-of-cores --number-of-sockets --number-of-cpus
 --help --version'
 
-_forkpool_short_opts='-a -0 -d -r -E -e -I -i -n -N -L -l -X -m -s -x -j -P -C -k -u -v -t -h -V'
+_forkpool_short_opts='-a -0 -d -r -E -e -I -i -n -N -L -l -X -m -s -x -q -j -P -C -k -u -v -t -h -V'
 
 # Options whose argument is the next word.
 _forkpool_opt_takes_arg()
@@ -28,6 +29,7 @@ _forkpool_opt_takes_arg()
         -a | --arg-file | -d | --delimiter | --colsep | --trim | --header | -I | -n | \
         --max-args | -E | -L | --arg-sep | --arg-file-sep | \
         -N | --max-replace-args | -s | --max-chars | --shell | --exec-mode | \
+        --workdir | --wd | --env | --nice | \
         -j | --jobs | --timeout | --termseq | --retries | --delay | --halt | \
         --load | --memfree | --joblog | --junit | --tagstring | --tmpdir | --partition | --results | \
         -P | --max-procs | -C | --col-sep | --argfile | --halt-on-error | --res | \
@@ -83,6 +85,14 @@ _forkpool_opt_arg()
             _forkpool_files "$2" ;;
         --tmpdir)
             _forkpool_dirs "$2" ;;
+        --workdir | --wd)
+            # ... is a private temporary directory.
+            _forkpool_dirs "$2"
+            [[ ... == "$2"* ]] && COMPREPLY+=(...) ;;
+        --env)
+            _forkpool_compgen -e -W _ -- "$2" ;;
+        --nice)
+            _forkpool_compgen -W '1 5 10 19' -- "$2" ;;
         --results | --res)
             # A directory, or a .csv, .tsv or .json table.
             _forkpool_files "$2" ;;

@@ -25,6 +25,7 @@ function __fish_forkpool_state
                     case '--*'
                         if contains -- $t --arg-file --delimiter --colsep --trim --header --max-args \
                                 --max-replace-args --max-chars --shell --exec-mode \
+                                --workdir --wd --env --nice \
                                 --jobs --timeout --termseq --retries --delay \
                                 --halt --load --memfree --joblog --junit --tagstring --tmpdir \
                                 --partition --results --max-procs --col-sep --argfile \
@@ -36,7 +37,7 @@ function __fish_forkpool_state
                     case '-?*'
                         # A cluster of short options ending with one that
                         # takes an argument, as in -j or -kj.
-                        if string match -qr -- '^-[0rXmxkuvthV]*[adInNsjPCEL]$' $t
+                        if string match -qr -- '^-[0rXmxqkuvthV]*[adInNsjPCEL]$' $t
                             set skip 1
                         end
                     case '*'
@@ -137,6 +138,11 @@ complete -c forkpool -n __fish_forkpool_in_options -s x -l exit -d 'Stop if -s l
 complete -c forkpool -n __fish_forkpool_in_options -l max-line-length-allowed -d 'Print the most bytes -s may be and exit'
 complete -c forkpool -n __fish_forkpool_in_options -s s -l max-chars -x -d 'A command line is at most MAX bytes'
 complete -c forkpool -n __fish_forkpool_in_options -l shell -x -a '(__fish_forkpool_shells)' -d 'Shell for templates that need one'
+complete -c forkpool -n __fish_forkpool_in_options -s q -l quote -d 'Run the command\'s words as they are, never through a shell line'
+complete -c forkpool -n __fish_forkpool_in_options -l workdir -x -a '(__fish_complete_directories (commandline -ct)) ...' -d 'Run the jobs in DIR (... a private temporary one)'
+complete -c forkpool -n __fish_forkpool_in_options -l wd -x -a '(__fish_complete_directories (commandline -ct)) ...' -d 'Same as --workdir'
+complete -c forkpool -n __fish_forkpool_in_options -l env -x -a '(set -xn) _' -d 'Accepted for GNU parallel: every variable reaches local jobs'
+complete -c forkpool -n __fish_forkpool_in_options -l nice -x -a '1 5 10 19' -d 'Run the jobs with N added to the niceness'
 complete -c forkpool -n __fish_forkpool_in_options -l exec-mode -x -a 'auto shell direct' -d 'Run jobs directly when possible, always via the shell, or never'
 
 # Scheduling

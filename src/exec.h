@@ -74,13 +74,17 @@ struct executor {
 	void				*ctx;
 };
 
+struct opts;
+
 /*
  * The local executor: jobs slots on this machine.  capture: stdout and
  * stderr into pipes (else forkpool's own, -u).  tty: stdin from the
- * controlling terminal, whose foreground the job then gets.  NULL after
- * a message naming --tty when there is no terminal.
+ * controlling terminal, whose foreground the job then gets.  From the
+ * options: --workdir (checked, or the private directory of ..., made
+ * now and removed with the executor or at exit) and --nice.  NULL after
+ * a message naming the option: no terminal, no such directory.
  */
-struct executor	*exec_local_new(unsigned int, int, int);
+struct executor	*exec_local_new(unsigned int, int, int, const struct opts *);
 
 /* Release any executor. */
 void		 executor_free(struct executor *);

@@ -2,17 +2,21 @@
  * The local executor: a job is a process on this machine, started in its
  * own process group with stdin from /dev/null (or the terminal with
  * --tty, whose foreground the group then gets, or a pipe the runner
- * gives), stdout and stderr into pipes (or forkpool's own with -u), no
- * other descriptor, the environment plus FORKPOOL_SEQ, FORKPOOL_SLOT,
- * PARALLEL_SEQ and PARALLEL_JOBSLOT.  posix_spawn() (a vfork-style clone
+ * gives), stdout and stderr into pipes (or forkpool's own with -u), the
+ * other descriptors forkpool inherited but none it opened, the
+ * environment plus FORKPOOL_SEQ, FORKPOOL_SLOT, PARALLEL_SEQ and
+ * PARALLEL_JOBSLOT.  posix_spawn() (a vfork-style clone
  * in glibc) keeps the cost per job at the floor and reports exec
  * failures directly.
  */
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -22,6 +26,7 @@
 
 #include "exec.h"
 #include "job.h"
+#include "opts.h"
 #include "util.h"
 
 /*
@@ -48,8 +53,16 @@ struct spawner {
 						   from environ, but vars */
 	size_t			 nenv;		/* inherited entries */
 	char			 vars[NVARS][48];
+	const char		*workdir;	/* borrowed, or private_dir,
+						   or NULL: forkpool's */
 	posix_spawnattr_t	 attr;
 };
+
+/*
+ * The private directory of --workdir ..., owned; file-scope so that an
+ * exit(3) from anywhere (err(3) on a fatal error) still removes it.
+ */
+static char	*private_dir;
 
 /* Whether environment entry e sets one of job_vars. */
 static int
@@ -81,21 +94,114 @@ system_limit(void)
 	return lim < LINE_LIMIT ? lim : LINE_LIMIT;
 }
 
+/* Remove one entry of the private directory's tree, depth first. */
+static int
+remove_entry(const char *path, const struct stat *st, int type,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	(void)remove(path);
+	return 0;
+}
+
+/* Remove the private directory and whatever the jobs left in it. */
+static void
+remove_private_dir(void)
+{
+	if (private_dir == NULL)
+		return;
+	(void)nftw(private_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(private_dir);
+	private_dir = NULL;
+}
+
+/*
+ * The directory jobs run in: dir as given after checking that it is one,
+ * NULL for forkpool's own ("."), or a fresh private directory under
+ * tmpdir for "...".  -1 after a message naming --workdir.
+ */
+static int
+pick_workdir(const char *dir, const char *tmpdir, const char **out)
+{
+	struct buf	 b = { 0 };
+	struct stat	 st;
+
+	*out = NULL;
+	if (dir == NULL || strcmp(dir, ".") == 0)
+		return 0;
+	if (strcmp(dir, "...") != 0) {
+		if (stat(dir, &st) == -1) {
+			warn("--workdir %s", dir);
+			return -1;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			warnx("--workdir %s: %s", dir, strerror(ENOTDIR));
+			return -1;
+		}
+		*out = dir;
+		return 0;
+	}
+	buf_adds(&b, tmpdir);
+	buf_adds(&b, "/forkpool.wd.XXXXXX");
+	if (mkdtemp(b.data) == NULL) {
+		warn("--workdir ...: cannot create a directory in %s", tmpdir);
+		buf_free(&b);
+		return -1;
+	}
+	private_dir = b.data;
+	(void)atexit(remove_private_dir);
+	*out = private_dir;
+	return 0;
+}
+
+/*
+ * --nice N: forkpool takes the niceness itself, once, and every job
+ * inherits it from the start.  posix_spawn() has no attribute for it,
+ * and an unprivileged process cannot lower its niceness again, so
+ * renicing around each spawn cannot work; a fork or an exec of nice(1)
+ * per job would cost more.  forkpool's own loop is mostly asleep and
+ * serves only these jobs.  As nice(1), the result is clamped, and a
+ * refused change is a warning, not an error.
+ */
+static void
+set_nice(int n)
+{
+	int	 cur, want;
+
+	if (n == 0)
+		return;
+	errno = 0;
+	cur = getpriority(PRIO_PROCESS, 0);
+	if (cur == -1 && errno != 0)
+		cur = 0;
+	want = cur + n;
+	want = want < -20 ? -20 : want > 19 ? 19 : want;
+	if (setpriority(PRIO_PROCESS, 0, want) == -1)
+		warn("--nice %d: cannot set the niceness", n);
+}
+
 static const struct executor_ops	local_ops;
 
 /* Prepare what every local job shares; see exec.h. */
 struct executor *
-exec_local_new(unsigned int slots, int capture, int tty)
+exec_local_new(unsigned int slots, int capture, int tty, const struct opts *o)
 {
 	struct spawner	*s;
 	sigset_t	 empty, def;
+	const char	*dir;
 	size_t		 n, i;
 	int		 fd = -1;
 
+	if (pick_workdir(o->workdir, opts_tmpdir(o), &dir) == -1)
+		return NULL;
 	if (tty && (fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1) {
 		warn("--tty: /dev/tty");
+		remove_private_dir();
 		return NULL;
 	}
+	set_nice(o->nice);
 	s = xcalloc(1, sizeof(*s));
 	s->ex.ops = &local_ops;
 	s->ex.ctx = s;
@@ -103,6 +209,7 @@ exec_local_new(unsigned int slots, int capture, int tty)
 	s->line_max = system_limit();
 	s->capture = capture;
 	s->tty = fd;
+	s->workdir = dir;
 	for (n = 0; environ[n] != NULL; n++)
 		;
 	s->envp = xreallocarray(NULL, n + NVARS + 1, sizeof(*s->envp));
@@ -141,6 +248,7 @@ local_free(void *ctx)
 	posix_spawnattr_destroy(&s->attr);
 	free(s->envp);
 	free(s);
+	remove_private_dir();
 }
 
 /* Release any executor. */
@@ -306,8 +414,13 @@ local_launch(void *ctx, struct job *j, int in, struct exec_proc *p)
 		posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
 		posix_spawn_file_actions_adddup2(&fa, errp[1], STDERR_FILENO);
 	}
-	/* Nothing of forkpool's, nor inherited by it, reaches the job. */
-	posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
+	if (s->workdir != NULL)
+		posix_spawn_file_actions_addchdir_np(&fa, s->workdir);
+	/*
+	 * What forkpool inherited reaches the job, as with xargs(1): a
+	 * <(...) or 9<file given on the command line.  Every descriptor
+	 * forkpool opens itself is close-on-exec, so none of those does.
+	 */
 	rc = posix_spawnp(&p->pid, j->argv[0], &fa, &s->attr, j->argv,
 	    s->envp);
 	posix_spawn_file_actions_destroy(&fa);

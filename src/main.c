@@ -94,7 +94,7 @@ build_source(struct parts *p, const struct opts *o, struct source **src)
 		return -1;
 	/* Before the joblog is opened: a refused --tty leaves it alone. */
 	if ((p->ex = exec_local_new(o->jobs, o->out_mode != OUT_UNGROUP,
-	    o->tty && !o->dry_run)) == NULL)
+	    o->tty && !o->dry_run, o)) == NULL)
 		return -1;
 	if (o->resume == RETRY_FAILED) {
 		*src = resume_source(p->resume, template_shell(p->cmd));
@@ -253,7 +253,7 @@ main(int argc, char **argv)
 	}
 	/* GNU parallel's: the longest line the executor takes, then exit. */
 	if (opts.print_line_max) {
-		p.ex = exec_local_new(1, 0, 0);
+		p.ex = exec_local_new(1, 0, 0, &opts);
 		printf("%zu\n", p.ex->ops->line_max(p.ex->ctx));
 		executor_free(p.ex);
 		opts_free(&opts);

@@ -1,5 +1,6 @@
 #include <sys/resource.h>
 
+#include <ctype.h>
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
@@ -72,6 +73,13 @@ static const char help_text[] =
 "                             print the most bytes -s may be and exit\n"
 "      --shell PATH           shell for templates that need one\n"
 "      --exec-mode MODE       auto, shell or direct (default auto)\n"
+"  -q, --quote                run the command's words as they are, never joined\n"
+"                             into a shell line\n"
+"      --workdir DIR          run the jobs in DIR; ... is a private temporary\n"
+"                             directory, removed at the end\n"
+"      --env NAME             for GNU parallel's scripts: every variable\n"
+"                             reaches local jobs anyway\n"
+"      --nice N               run the jobs with N added to forkpool's niceness\n"
 "\n"
 "Scheduling:\n"
 "  -j, --jobs N               run N jobs at once: N, +N, -N, N% of CPUs, 0 for\n"
@@ -146,6 +154,7 @@ static const char help_text[] =
 "      --dryrun               --dry-run\n"
 "      --halt-on-error WHEN   --halt WHEN\n"
 "      --res NAME             --results NAME\n"
+"      --wd DIR               --workdir DIR\n"
 "\n"
 "Other:\n"
 "      --will-cite, --no-notice, --gnu\n"
@@ -913,6 +922,73 @@ on_exec_mode(struct parse_state *st, const char *arg)
 	return OPTS_RUN;
 }
 
+/*
+ * Whether s is a variable name or a glob pattern of names, as GNU
+ * parallel's --env takes: letters, digits and _, * and ?, and [...] of
+ * those, ! ^ and -; not beginning with a digit.
+ */
+static int
+env_pattern(const char *s)
+{
+	int	 in_class = 0;
+
+	if (*s == '\0' || (*s >= '0' && *s <= '9'))
+		return 0;
+	for (; *s != '\0'; s++) {
+		if (isalnum((unsigned char)*s) || *s == '_')
+			continue;
+		if (in_class && (*s == '!' || *s == '^' || *s == '-'))
+			continue;
+		if (!in_class && (*s == '*' || *s == '?'))
+			continue;
+		if (*s == (in_class ? ']' : '['))
+			in_class = !in_class;
+		else
+			return 0;
+	}
+	return !in_class;
+}
+
+/*
+ * --env NAME: locally every variable reaches the job anyway; the names
+ * are kept for an executor that must carry them elsewhere.
+ */
+static enum opts_result
+on_env(struct parse_state *st, const char *arg)
+{
+	struct opts	*o = st->o;
+
+	if (!env_pattern(arg)) {
+		warnx("--env %s: not a variable name, _ or a pattern", arg);
+		return OPTS_ERROR;
+	}
+	o->env = xreallocarray(o->env, o->nenv + 1, sizeof(*o->env));
+	o->env[o->nenv++] = arg;
+	return OPTS_RUN;
+}
+
+/* --nice N: any number, clamped to what the system allows, as nice(1). */
+static enum opts_result
+on_nice(struct parse_state *st, const char *arg)
+{
+	const char	*errstr;
+
+	st->o->nice = (int)strtonum(arg, -1000000, 1000000, &errstr);
+	if (errstr != NULL) {
+		warnx("--nice %s: %s", arg, errstr);
+		return OPTS_ERROR;
+	}
+	return OPTS_RUN;
+}
+
+/* --workdir DIR: checked when the executor is made. */
+static enum opts_result
+on_workdir(struct parse_state *st, const char *arg)
+{
+	st->o->workdir = arg;
+	return OPTS_RUN;
+}
+
 /* -j N: resolved after the loop, since --tty decides what it may be. */
 static enum opts_result
 on_jobs(struct parse_state *st, const char *arg)
@@ -1222,6 +1298,11 @@ static const struct optdef optdefs[] = {
 	FLAG("exit",			'x', exit_size),
 	STRING("shell",			0, shell, "the path"),
 	ARG("exec-mode",		0, on_exec_mode),
+	FLAG("quote",			'q', quote),
+	ARG("workdir",			0, on_workdir),
+	ARG("wd",			0, on_workdir),
+	ARG("env",			0, on_env),
+	ARG("nice",			0, on_nice),
 	ARG("jobs",			'j', on_jobs),
 	NOARG("group",			0, on_out_mode, OUT_GROUP),
 	FLAG("keep-order",		'k', keep_order),
@@ -1621,6 +1702,11 @@ check_conflicts(const struct parse_state *st)
 		    "--resume-failed" : "--retry-failed");
 		return -1;
 	}
+	if (o->quote && o->exec_mode == EXEC_SHELL) {
+		warnx("-q cannot be used with --exec-mode shell: -q runs the "
+		    "command's words as they are, without a shell");
+		return -1;
+	}
 	if (o->max_args != 0 && o->max_replace_args != 0) {
 		warnx("-n and -N cannot be used together");
 		return -1;
@@ -1960,6 +2046,9 @@ opts_free(struct opts *o)
 	o->sources = NULL;
 	free(o->termseq);
 	o->termseq = NULL;
+	free(o->env);
+	o->env = NULL;
+	o->nenv = 0;
 	o->nsources = 0;
 	pcre2_code_free(o->colsep_re);
 	o->colsep_re = NULL;

@@ -125,6 +125,12 @@ struct opts {
 	size_t			 max_chars;	/* -s, 0 if not given */
 	const char		*shell;		/* --shell or NULL */
 	enum exec_mode		 exec_mode;
+	int			 quote;		/* -q: the words are argv */
+	const char		*workdir;	/* --workdir DIR, or NULL */
+	const char		**env;		/* owned array of --env NAMEs,
+						   strings into argv */
+	size_t			 nenv;
+	int			 nice;		/* --nice N, added */
 	unsigned int		 jobs;		/* resolved -j */
 	enum out_mode		 out_mode;
 	int			 keep_order;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PCRE2_CODE_UNIT_WIDTH	8
 #include <pcre2.h>
@@ -141,6 +142,7 @@ struct segment {
 	int		 placed;	/* the lexer saw it */
 	char		 prefix[PREFIX_MAX];	/* ends the \ before it */
 	size_t		 prefixlen;
+	int		 quote;		/* values quoted as ctx says */
 };
 
 /* A blank-separated word of the template and the blanks before it. */
@@ -152,6 +154,7 @@ struct word {
 	int		 multi;		/* holds a replacement of every value */
 	size_t		 litlen;	/* bytes of literal text */
 	size_t		 prefixlen;	/* bytes of its segments' prefixes */
+	int		 script;	/* the SCRIPT of SHELL -c SCRIPT */
 };
 
 struct template {
@@ -173,6 +176,9 @@ struct template {
 	const char		*bad;		/* a {name} that names nothing */
 	size_t			 badlen;	/* its name's bytes */
 	size_t			 badcols;	/* columns of that name: 0 or 2+ */
+	int			 argv;		/* words are argv as given */
+	char			*bash;		/* owned: the shell for an
+						   exported bash function */
 };
 
 /*
@@ -198,6 +204,13 @@ static const char shell_chars[] = "'\"`$\\;&|<>()*?[]~#!{}\n\r";
 static const char *const posix_shells[] = {
 	"sh", "dash", "bash", "ksh", "mksh", "zsh", NULL
 };
+
+/* Shells that a command SHELL [OPTION...] -c SCRIPT may name. */
+static const char *const script_shells[] = {
+	"sh", "ash", "dash", "bash", "ksh", "mksh", "zsh", NULL
+};
+
+static int	shell_plain(const char *, size_t);
 
 /*
  * A number of at most 9 digits at p; its length, or 0.  Longer ones are
@@ -1185,37 +1198,46 @@ set_prefix(struct segment *seg)
 }
 
 /*
- * Find the quoting context of every replacement of a shell template;
- * 0, or -1 after a message naming the replacement that cannot be quoted.
+ * Find the quoting context of every replacement in the shell line that
+ * is the n bytes of t->joined from byte from: the whole template, or
+ * the SCRIPT of SHELL -c SCRIPT.  0, or -1 after a message naming the
+ * replacement that cannot be quoted.
  */
 static int
-place_replacements(struct template *t)
+place_replacements(struct template *t, size_t from, size_t n)
 {
 	struct lex_state	 s = { 0 };
 	struct lexer		*lx;
-	size_t			 i, k, n = strlen(t->joined);
+	struct segment		*seg;
+	size_t			 i, k, off;
 	size_t			*at;
 
 	s.t = t;
-	at = xreallocarray(NULL, n, sizeof(*at));
+	at = xreallocarray(NULL, n + 1, sizeof(*at));
 	for (i = 0; i < n; i++)
-		at[i] = i;
+		at[i] = from + i;
 	lx = xcalloc(1, sizeof(*lx));
 	lx->s = &s;
-	lx->c = t->joined;
+	lx->c = t->joined + from;
 	lx->at = at;
 	lx->n = n;
 	lex(lx);
 	free(lx);
 	free(at);
-	for (i = 0; s.why == NULL && i < t->nsegs; i++)
-		if (t->segs[i].is_repl && !t->segs[i].placed) {
+	for (i = 0; i < t->nsegs; i++) {
+		seg = &t->segs[i];
+		off = (size_t)(seg->text - t->joined);
+		if (!seg->is_repl || off < from || off >= from + n)
+			continue;
+		seg->quote = 1;
+		if (s.why == NULL && !seg->placed) {
 			s.why = "where the shell may not see it";
-			s.why_seg = &t->segs[i];
+			s.why_seg = seg;
 		}
+	}
 	if (s.why != NULL) {
-		warnx("cannot quote %.*s %s: %s", (int)s.why_seg->len,
-		    s.why_seg->text, s.why, t->joined);
+		warnx("cannot quote %.*s %s: %.*s", (int)s.why_seg->len,
+		    s.why_seg->text, s.why, (int)n, t->joined + from);
 		return -1;
 	}
 	for (i = 0; i < t->nwords; i++)
@@ -1472,6 +1494,46 @@ suggest_plus(struct buf *b, const char *pos, size_t poslen, const char *e,
 }
 
 /*
+ * The index of SCRIPT when words are SHELL [OPTION...] -c SCRIPT [ARG...]
+ * for a known shell, else 0.  The options are those sh, bash and zsh
+ * share: -abc or +abc letters, -o NAME and +o NAME (bash's -O and +O
+ * too), and bash's --long options; -c among letters makes the next word
+ * the script.
+ */
+static size_t
+script_word(char **words, size_t nwords)
+{
+	const char	*base, *w;
+	size_t		 i, len;
+
+	if (nwords < 3)
+		return 0;
+	base = strrchr(words[0], '/') != NULL ? strrchr(words[0], '/') + 1 :
+	    words[0];
+	for (i = 0; script_shells[i] != NULL; i++)
+		if (strcmp(base, script_shells[i]) == 0)
+			break;
+	if (script_shells[i] == NULL)
+		return 0;
+	for (i = 1; i + 1 < nwords; i++) {
+		w = words[i];
+		len = strlen(w);
+		if (w[0] == '-' && w[1] == '-' && len > 2)
+			continue;
+		if ((w[0] != '-' && w[0] != '+') || len < 2 ||
+		    strspn(w + 1, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != len - 1)
+			return 0;
+		if (w[0] == '-' && strchr(w + 1, 'c') != NULL)
+			return i + 1;
+		/* -o NAME: the name is no option of its own. */
+		if (w[len - 1] == 'o' || w[len - 1] == 'O')
+			i++;
+	}
+	return 0;
+}
+
+/*
  * Refuse what forkpool cannot do rather than pass it on as text: a
  * {= Perl expression =}, which needs Perl, and with --plus the strings
  * of unsupported_repls[].  0, or -1 after a message.
@@ -1557,6 +1619,209 @@ check_names(const struct template *t)
 	return -1;
 }
 
+/*
+ * Split words into template words one for one, a blank between each in
+ * t->joined, as argv elements; script (if not 0) is the word that is a
+ * shell line.  Returns whether a replacement string was seen.
+ */
+static int
+parse_argv(struct template *t, char **words, size_t nwords, size_t script,
+    const char *replstr)
+{
+	struct segment	 seg;
+	const char	*s, *end, *lit;
+	size_t		 i, n;
+	int		 any = 0;
+
+	s = t->joined;
+	for (i = 0; i < nwords; i++) {
+		add_word(t, i == 0 ? s : s - 1, i == 0 ? 0 : 1);
+		t->words[i].script = i == script && script > 0;
+		end = s + strlen(words[i]);
+		for (lit = NULL; s < end;) {
+			memset(&seg, 0, sizeof(seg));
+			if (((n = match_repl(s, replstr, t->plus, &seg)) == 0 &&
+			    (n = match_name(t, s, &seg)) == 0) ||
+			    n > (size_t)(end - s)) {
+				if (lit == NULL)
+					lit = s;
+				s++;
+				continue;
+			}
+			if (lit != NULL)
+				add_segment(t, &(struct segment){ .text = lit,
+				    .len = (size_t)(s - lit) });
+			lit = NULL;
+			seg.is_repl = 1;
+			seg.text = s;
+			seg.len = n;
+			add_segment(t, &seg);
+			any = 1;
+			s += n;
+		}
+		if (lit != NULL)
+			add_segment(t, &(struct segment){ .text = lit,
+			    .len = (size_t)(s - lit) });
+		s++;
+	}
+	return any;
+}
+
+/*
+ * Parse a command whose words are argv as given (-q, or SHELL -c
+ * SCRIPT): no word is split at blanks, none goes through a shell but
+ * the SCRIPT, whose values are quoted for it.  With no replacement
+ * string anywhere, the values are arguments after the last word.
+ */
+static int
+template_argv(struct template *t, char **words, size_t nwords,
+    size_t script, const struct opts *o)
+{
+	struct buf	 b = { 0 };
+	const struct word	*sw;
+	char		**all;
+	const char	*w;
+	size_t		 i;
+
+	t->argv = 1;
+	join_words(&b, words, nwords);
+	t->joined = b.data;
+	if (!parse_argv(t, words, nwords, script, o->replstr)) {
+		free(t->segs);
+		free(t->words);
+		t->segs = NULL;
+		t->words = NULL;
+		t->nsegs = t->nwords = 0;
+		buf_addc(&b, ' ');
+		buf_adds(&b, o->replstr);
+		t->joined = b.data;
+		all = xreallocarray(NULL, nwords + 1, sizeof(*all));
+		memcpy(all, words, nwords * sizeof(*all));
+		all[nwords] = (char *)o->replstr;
+		parse_argv(t, all, nwords + 1, script, o->replstr);
+		free(all);
+	}
+	if (script == 0)
+		return 0;
+	/*
+	 * SHELL -c {}: the value is the script, as it is in xargs and GNU
+	 * parallel; the user asks for it to run as code.
+	 */
+	sw = &t->words[script];
+	if (sw->nseg == 1 && t->segs[sw->seg].is_repl)
+		return 0;
+	w = t->joined;
+	for (i = 0; i < script; i++)
+		w += strlen(words[i]) + 1;
+	return place_replacements(t, (size_t)(w - t->joined),
+	    strlen(words[script]));
+}
+
+/* Whether the environment carries an exported bash function name. */
+static int
+is_function(const char *name)
+{
+	struct buf	 b = { 0 };
+	int		 found;
+
+	buf_adds(&b, "BASH_FUNC_");
+	buf_adds(&b, name);
+	buf_adds(&b, "%%");
+	found = getenv(b.data) != NULL;
+	buf_free(&b);
+	return found;
+}
+
+/*
+ * Join words into b as a shell line in which each word means itself:
+ * -q with an exported function, which only bash can run.  The first
+ * word is the function's name, a plain word.  The text
+ * around replacement strings goes in '...', always, so that it cannot
+ * run into a replacement string; the replacements stay, to be quoted
+ * for where they stand.
+ */
+static void
+quote_words(struct template *t, struct buf *b, char **words, size_t nwords,
+    const char *replstr)
+{
+	struct segment	 seg;
+	const char	*s, *lit;
+	size_t		 i, n;
+
+	buf_adds(b, words[0]);	/* the function's name, plain */
+	for (i = 1; i < nwords; i++) {
+		buf_addc(b, ' ');
+		if (*words[i] == '\0')
+			buf_adds(b, "''");
+		for (s = lit = words[i];; s++) {
+			n = *s == '\0' ? 0 : match_repl(s, replstr, t->plus, &seg);
+			if (n == 0 && *s != '\0')
+				n = match_name(t, s, &seg);
+			if (*s != '\0' && n == 0)
+				continue;
+			if (s > lit) {
+				buf_addc(b, '\'');
+				for (; lit < s; lit++)
+					if (*lit == '\'')
+						buf_adds(b, "'\"'\"'");
+					else
+						buf_addc(b, *lit);
+				buf_addc(b, '\'');
+			}
+			if (*s == '\0')
+				break;
+			buf_add(b, s, n);
+			s += n - 1;
+			lit = s + 1;
+		}
+	}
+}
+
+/*
+ * The bash to run an exported bash function with, when the command's
+ * first word names one (bash exports f as BASH_FUNC_f%%): bash's lookup
+ * finds a function before a program, and so does GNU parallel's.
+ */
+static char *
+function_shell(const struct template *t)
+{
+	const struct segment	*seg;
+	struct buf		 name = { 0 }, path = { 0 };
+	const char		*dirs, *end;
+	char			*found = NULL;
+	size_t			 len;
+
+	/* A word has segments: segs is set, but the analyzer cannot know. */
+	if (t->nwords == 0 || t->words[0].nseg != 1 || t->segs == NULL)
+		return NULL;
+	seg = &t->segs[t->words[0].seg];
+	if (seg->is_repl ||
+	    memchr(seg->text, '/', seg->len) != NULL ||
+	    memchr(seg->text, '=', seg->len) != NULL)
+		return NULL;
+	buf_adds(&name, "BASH_FUNC_");
+	buf_add(&name, seg->text, seg->len);
+	buf_adds(&name, "%%");
+	if (getenv(name.data) == NULL || (dirs = getenv("PATH")) == NULL) {
+		buf_free(&name);
+		return NULL;
+	}
+	buf_free(&name);
+	for (; found == NULL; dirs = end + 1) {
+		end = strchr(dirs, ':');
+		len = end != NULL ? (size_t)(end - dirs) : strlen(dirs);
+		buf_reset(&path);
+		buf_add(&path, len > 0 ? dirs : ".", len > 0 ? len : 1);
+		buf_adds(&path, "/bash");
+		if (access(path.data, X_OK) == 0)
+			found = xstrdup(path.data);
+		if (end == NULL)
+			break;
+	}
+	buf_free(&path);
+	return found;
+}
+
 /* Parse the template once, with --header's column names; see template.h. */
 struct template *
 template_new_named(char **words, size_t nwords, enum template_kind kind,
@@ -1564,6 +1829,7 @@ template_new_named(char **words, size_t nwords, enum template_kind kind,
 {
 	struct template	*t;
 	struct buf	 b = { 0 };
+	size_t		 script = 0;
 	int		 meta;
 
 	t = xcalloc(1, sizeof(*t));
@@ -1575,6 +1841,8 @@ template_new_named(char **words, size_t nwords, enum template_kind kind,
 	t->plus = o->plus;
 	t->slots = o->jobs;
 	t->shell = pick_shell(o);
+	if (kind == TEMPLATE_COMMAND && o->exec_mode != EXEC_SHELL)
+		script = script_word(words, nwords);
 	join_words(&b, words, nwords);
 	if (refuse_unsupported(b.data, o->plus) == -1) {
 		buf_free(&b);
@@ -1584,6 +1852,19 @@ template_new_named(char **words, size_t nwords, enum template_kind kind,
 	if (kind == TEMPLATE_TEXT) {
 		unescape_tag(b.data);
 		b.len = strlen(b.data);
+	} else if (o->quote && script == 0 && o->exec_mode != EXEC_DIRECT &&
+	    nwords > 0 && shell_plain(words[0], strlen(words[0])) &&
+	    is_function(words[0])) {
+		buf_reset(&b);
+		quote_words(t, &b, words, nwords, o->replstr);
+	} else if (o->quote || script > 0) {
+		buf_free(&b);
+		if (template_argv(t, words, nwords, script, o) == -1 ||
+		    compile_edits(t) == -1 || check_names(t) == -1) {
+			template_free(t);
+			return NULL;
+		}
+		return t;
 	}
 	if (kind == TEMPLATE_COMMAND && strspn(b.data, " \t") == b.len) {
 		/* No command: every record is a command line of its own. */
@@ -1618,8 +1899,17 @@ template_new_named(char **words, size_t nwords, enum template_kind kind,
 	}
 	if (kind == TEMPLATE_TEXT)
 		return t;
-	if (pick_exec(t, o, meta) == -1 ||
-	    (t->use_shell && place_replacements(t) == -1)) {
+	if (pick_exec(t, o, meta) == -1) {
+		template_free(t);
+		return NULL;
+	}
+	/* Decided once: the function is in forkpool's environment. */
+	if (o->exec_mode != EXEC_DIRECT &&
+	    (t->bash = function_shell(t)) != NULL) {
+		t->use_shell = 1;
+		t->shell = t->bash;
+	}
+	if (t->use_shell && place_replacements(t, 0, strlen(t->joined)) == -1) {
 		template_free(t);
 		return NULL;
 	}
@@ -1653,6 +1943,7 @@ template_free(struct template *t)
 	free(t->joined);
 	free(t->segs);
 	free(t->words);
+	free(t->bash);
 	free(t);
 }
 
@@ -2004,8 +2295,7 @@ select_value(const struct segment *seg, const char *s, size_t len,
 
 /* Append value s as a replacement selects it, quoted for where it stands. */
 static void
-put_value(const struct template *t, struct buf *b, const struct segment *seg,
-    const char *s, size_t len)
+put_value(struct buf *b, const struct segment *seg, const char *s, size_t len)
 {
 	struct sink	 k = { b, 0, seg->bq };
 	struct buf	 scratch = { 0 };
@@ -2013,7 +2303,7 @@ put_value(const struct template *t, struct buf *b, const struct segment *seg,
 	size_t		 plen;
 
 	select_value(seg, s, len, &scratch, &p, &plen);
-	if (t->use_shell && t->kind == TEMPLATE_COMMAND)
+	if (seg->quote)
 		sink_value(&k, seg->ctx, p, plen);
 	else
 		buf_add(b, p, plen);
@@ -2022,8 +2312,7 @@ put_value(const struct template *t, struct buf *b, const struct segment *seg,
 
 /* Bytes put_value() appends for value s. */
 static size_t
-value_len(const struct template *t, const struct segment *seg,
-    const char *s, size_t len)
+value_len(const struct segment *seg, const char *s, size_t len)
 {
 	struct sink	 k = { NULL, 0, seg->bq };
 	struct buf	 scratch = { 0 };
@@ -2031,10 +2320,10 @@ value_len(const struct template *t, const struct segment *seg,
 	size_t		 plen;
 
 	select_value(seg, s, len, &scratch, &p, &plen);
-	if (t->use_shell)
+	if (seg->quote)
 		sink_value(&k, seg->ctx, p, plen);
 	buf_free(&scratch);
-	return t->use_shell ? k.n : plen;
+	return seg->quote ? k.n : plen;
 }
 
 /* Append the value of a replacement that names one value or a number. */
@@ -2070,9 +2359,9 @@ put_single(const struct template *t, struct buf *b, const struct segment *seg,
 	}
 	i = seg->pos > 0 ? seg->pos - 1 : (long)a->n + seg->pos;
 	if (i >= 0 && (size_t)i < a->n)
-		put_value(t, b, seg, a->v[i], a->len[i]);
+		put_value(b, seg, a->v[i], a->len[i]);
 	else
-		put_value(t, b, seg, "", 0);
+		put_value(b, seg, "", 0);
 }
 
 /* Whether a segment stands for every value. */
@@ -2115,12 +2404,15 @@ expand_word(const struct template *t, const struct word *w,
 		if (!is_multi(seg))
 			put_single(t, b, seg, a);
 		else if (value >= 0)
-			put_value(t, b, seg, a->v[value], a->len[value]);
+			put_value(b, seg, a->v[value], a->len[value]);
 		else
 			for (k = 0; k < a->n; k++) {
-				if (k > 0)
+				/* In a SCRIPT, values are words of its line. */
+				if (k > 0 && seg->quote)
+					buf_addc(b, ' ');
+				else if (k > 0)
 					word_break(t, b, argc);
-				put_value(t, b, seg, a->v[k], a->len[k]);
+				put_value(b, seg, a->v[k], a->len[k]);
 			}
 	}
 }
@@ -2150,7 +2442,7 @@ template_expand(const struct template *t, const struct template_args *a,
 		w = &t->words[i];
 		if (!direct)
 			buf_add(b, w->sep, w->seplen);
-		if (t->xargs && w->multi) {
+		if (t->xargs && w->multi && !w->script) {
 			for (k = 0; k < a->n; k++) {
 				if (k > 0 && !direct)
 					buf_addc(b, ' ');
@@ -2213,9 +2505,10 @@ template_value_cost(const struct template *t, const char *s, size_t len)
 			seg = &t->segs[w->seg + k];
 			if (!is_multi(seg))
 				continue;
-			one += value_len(t, seg, s, len) + 1;
+			one += value_len(seg, s, len) + 1;
 		}
-		cost += t->xargs ? one + w->litlen + w->prefixlen : one;
+		cost += t->xargs && !w->script ? one + w->litlen +
+		    w->prefixlen : one;
 	}
 	return cost;
 }

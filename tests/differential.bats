@@ -307,10 +307,7 @@ verdict() {
 	d '-q' -k -q printf '%s;\n' ::: 'a b'
 	d '-q keeps shell syntax literal' -k -q echo 'a|b' ::: x
 	d '--quote' -k --quote echo '$HOME' ::: x
-	d 'sh -c script' -k sh -c 'echo "[$1]"' _ ::: 'a b' c
-	d 'sh -c with {}' -k sh -c 'echo {}' ::: 'x y'
-	d 'bash -c' -k bash -c 'echo "$#:$1"' _ ::: 'a b'
-	verdict 8
+	verdict 5
 }
 
 @test "differential: xargs -P cases" {
@@ -328,5 +325,7 @@ verdict() {
 	IN=$'p\nq\n' SORT=1 dx '-I custom' -P2 -I% echo %% -- -k -I% echo %%
 	IN=$'a\nb\nc\n' SORT=1 dx '-L1' -P2 -L1 echo -- -k -L1 echo
 	IN=$'a\nb\nc\n' dx '-s -x' -P1 -s 20 echo -- -k -j1 -m -s 20 echo
-	verdict 12
+	IN=$'x y\n' dx 'sh -c with {}' -P1 -I{} sh -c 'echo {}' -- -k sh -c 'echo {}'
+	IN=$'a b\nc\n' dx 'bash -c, values appended' -P1 -d '\n' -n1 bash -c 'echo "$#:$1"' _ -- -k bash -c 'echo "$#:$1"' _
+	verdict 14
 }

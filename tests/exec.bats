@@ -462,3 +462,318 @@ echo '*'"
 	assert_output "$(hostile_expected)"
 	assert_work_untouched
 }
+
+# --- exported bash functions --------------------------------------------------
+
+# The function the tests below export: one <value> per argument.
+fp_show() { printf '<%s>' "$@"; printf '\n'; }
+
+@test "an exported bash function runs as the command; hostile values stay data" {
+	export -f fp_show
+	run env SHELL=/bin/sh "$FP_BIN" -k -j3 fp_show ::: '$(touch pwned1)' \
+		"it's" '"dq"' $'a\nb' '; touch pwned2' '`touch pwned3`'
+	assert_success
+	assert_output "<\$(touch pwned1)>
+<it's>
+<\"dq\">
+<a
+b>
+<; touch pwned2>
+<\`touch pwned3\`>"
+	assert_work_untouched
+}
+
+@test "an exported bash function with {} inside words and several values" {
+	export -f fp_show
+	run fp -k fp_show x{}y {.} -n ::: 'a b.c' '$(touch pwned).d'
+	assert_success
+	assert_output $'<xa b.cy><a b><-n>\n<x$(touch pwned).dy><$(touch pwned)><-n>'
+	run fp -n2 fp_show ::: 'a b' ';c'
+	assert_success
+	assert_output '<a b><;c>'
+	assert_work_untouched
+}
+
+@test "an exported bash function wins over a program of the same name, as in GNU parallel" {
+	mkscript fp_show 'echo program "$@"' >/dev/null
+	export -f fp_show
+	run env PATH="$BATS_TEST_TMPDIR/bin:$PATH" "$FP_BIN" fp_show ::: a
+	assert_success
+	assert_output '<a>'
+}
+
+@test "a missing command is still 127 when other functions are exported" {
+	export -f fp_show
+	run -127 --separate-stderr fp fp-no-such-program-xyz ::: a
+	assert_output ''
+	assert_equal "$stderr" "forkpool: fp-no-such-program-xyz: command not found
+forkpool: starting no more jobs: the command cannot run"
+}
+
+# --- sh -c SCRIPT -------------------------------------------------------------
+
+@test "sh -c SCRIPT: values in SCRIPT are quoted, so they stay data" {
+	run fp -k sh -c 'echo {}; echo "[{}]"' ::: 'a b; touch pwned' \
+		'$(touch pwned2)' "it's"
+	assert_success
+	assert_output "a b; touch pwned
+[a b; touch pwned]
+\$(touch pwned2)
+[\$(touch pwned2)]
+it's
+[it's]"
+	assert_work_untouched
+}
+
+@test "sh -c SCRIPT: the xargs idiom with -I and a command list" {
+	printf 'x\n' >'a b'
+	run fp -I % sh -c 'gzip % && echo done %' ::: 'a b'
+	assert_success
+	assert_output 'done a b'
+	assert_file_exists "$WORK/a b.gz"
+}
+
+@test "sh -c SCRIPT: with no replacement string the values become \$0 \$1 ..." {
+	run fp -k sh -c 'echo "$0"' ::: 'a; touch pwned' '$(touch pwned2)'
+	assert_success
+	assert_output $'a; touch pwned\n$(touch pwned2)'
+	run fp -n2 sh -c 'printf "<%s>" "$@"; echo' _ ::: 'x y' '`touch pwned3`'
+	assert_success
+	assert_output '<x y><`touch pwned3`>'
+	assert_work_untouched
+}
+
+@test "sh -c SCRIPT: words after SCRIPT are plain arguments" {
+	run fp sh -c 'printf "<%s>" "$0" "$@"; echo' {} 'x{}' {.} ::: '$(touch p).c'
+	assert_success
+	assert_output '<$(touch p).c><x$(touch p).c><$(touch p)>'
+	assert_work_untouched
+}
+
+@test "sh -c SCRIPT: shells by path, with options before -c" {
+	run fp -k /bin/sh -ec 'false; echo no {}' ::: a
+	assert_failure 1
+	assert_output ''
+	run fp bash -o pipefail -c 'false | true; echo "$? {}"' ::: 'x;y'
+	assert_success
+	assert_output '1 x;y'
+	run fp bash --norc -euc 'echo {}' ::: '$HOME'
+	assert_success
+	assert_output '$HOME'
+	run fp dash -c 'echo "{}" "$1"' _ {} ::: 'a"b'
+	assert_success
+	assert_output 'a"b a"b'
+}
+
+@test "sh -c {}: the value is the script, as in xargs and GNU parallel" {
+	run fp -k sh -c {} ::: 'echo a; echo b' 'exit 3'
+	assert_failure 1
+	assert_output $'a\nb'
+	run fp -n2 sh -c {} ::: 'echo "[$0]"' 'x y'
+	assert_success
+	assert_output '[x y]'
+}
+
+@test "sh -c SCRIPT: several values in SCRIPT are quoted one by one" {
+	run fp -n3 sh -c 'printf "<%s>" {}; echo' ::: 'a b' '' ';c'
+	assert_success
+	assert_output '<a b><><;c>'
+}
+
+@test "sh -c SCRIPT: --dry-run prints the argv quoted for a shell" {
+	run fp --dry-run sh -c 'echo {}' ::: 'a b'
+	assert_success
+	assert_output "sh -c 'echo '\"'\"'a b'\"'\"''"
+	run sh -c "$output"
+	assert_output 'a b'
+}
+
+@test "sh -c SCRIPT: --exec-mode shell keeps the joined command line" {
+	# The line is sh -c echo 'a': the inner sh runs echo with \$0 a.
+	run fp --exec-mode shell sh -c 'echo {}' ::: 'a'
+	assert_success
+	assert_output ''
+}
+
+@test "sh -c SCRIPT: not a shell, or no -c, is not taken apart" {
+	run fp -k sh -e "$SHOWARGS" {} ::: 'a b'
+	assert_success
+	assert_output '1:<a b>'
+}
+
+# --- -q, --quote --------------------------------------------------------------
+
+@test "-q: shell syntax in the words is passed to the program as it is" {
+	require_cmd perl
+	printf 'a b\n' >two
+	printf 'abc\n' >one
+	run fp -k -q perl -ne '/^\S+\s+\S+$/ and print $ARGV,"\n"' ::: two one
+	assert_success
+	assert_output 'two'
+	rm one two
+	run fp --quote "$SHOWARGS" 'a  b' '$HOME;' 'x{}|' ::: '$(touch pwned)'
+	assert_success
+	assert_output '3:<a  b><$HOME;><x$(touch pwned)|>'
+	assert_work_untouched
+}
+
+@test "-q: values are appended as arguments when there is no {}" {
+	run fp -k -q "$SHOWARGS" '*' ::: 'a b' '`c`'
+	assert_success
+	assert_output $'2:<*><a b>\n2:<*><`c`>'
+	run fp -q -n2 "$SHOWARGS" '*' ::: 'a b' '`c`'
+	assert_success
+	assert_output $'3:<*><a b><`c`>'
+}
+
+@test "-q with an exported bash function: each word means itself, values stay data" {
+	export -f fp_show
+	run fp -k -q fp_show 'a  b' '$HOME;' "it's" x{}y '' ::: '$(touch pwned)' 'c d'
+	assert_success
+	assert_output "<a  b><\$HOME;><it's><x\$(touch pwned)y><>
+<a  b><\$HOME;><it's><xc dy><>"
+	assert_work_untouched
+}
+
+@test "-q: --exec-mode shell contradicts it" {
+	run -255 --separate-stderr fp -q --exec-mode shell echo ::: a
+	assert_output ''
+	assert_equal "$stderr" "forkpool: -q cannot be used with --exec-mode shell: -q runs the command's words as they are, without a shell"
+}
+
+# --- --workdir ----------------------------------------------------------------
+
+@test "--workdir DIR: every job runs in DIR; --wd and . likewise" {
+	mkdir -p "$BATS_TEST_TMPDIR/wd"
+	run fp -k --workdir "$BATS_TEST_TMPDIR/wd" sh -c pwd ::: 1 2
+	assert_success
+	assert_output "$BATS_TEST_TMPDIR/wd"$'\n'"$BATS_TEST_TMPDIR/wd"
+	run fp --wd victim ls ::: .
+	assert_success
+	assert_output 'keep'
+	run fp --wd . sh -c pwd ::: 1
+	assert_success
+	assert_output "$WORK"
+}
+
+@test "--workdir: a missing directory or a file is an error naming it, exit 255" {
+	run -255 --separate-stderr fp --workdir nodir pwd ::: 1
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: --workdir nodir: No such file or directory'
+	run -255 --separate-stderr fp --wd f1 pwd ::: 1
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: --workdir f1: Not a directory'
+}
+
+@test "--workdir ...: one private directory under --tmpdir for all jobs, removed at the end" {
+	mkdir "$BATS_TEST_TMPDIR/t"
+	run fp -j1 --tmpdir "$BATS_TEST_TMPDIR/t" --wd ... sh -c \
+		'pwd; touch "f$0"; ls' ::: 1 2
+	assert_success
+	assert_line -n 0 --regexp "^$BATS_TEST_TMPDIR/t/forkpool\.wd\.[A-Za-z0-9]{6}\$"
+	assert_output "${lines[0]}"$'\nf1\n'"${lines[0]}"$'\nf1\nf2'
+	run ls -A "$BATS_TEST_TMPDIR/t"
+	assert_output ''
+}
+
+@test "--workdir ...: removed when forkpool is interrupted" {
+	mkdir "$BATS_TEST_TMPDIR/t"
+	start_fp --tmpdir "$BATS_TEST_TMPDIR/t" --wd ... sh -c 'touch x; exec sleep 30' ::: 1
+	wait_files 1 "$BATS_TEST_TMPDIR/t/*/x"
+	kill -INT "$FP_PID"
+	finish_fp
+	assert_equal "$FP_STATUS" 130
+	run ls -A "$BATS_TEST_TMPDIR/t"
+	assert_output ''
+}
+
+# --- --env --------------------------------------------------------------------
+
+@test "--env NAME, _ and patterns are accepted; locally every variable reaches the job" {
+	run env FP_A=1 FP_B=2 "$FP_BIN" --env FP_A --env _ --env 'FP_*' \
+		--env 'F[A-Z]_?' sh -c 'echo "$FP_A $FP_B"' ::: x
+	assert_success
+	assert_output '1 2'
+}
+
+@test "--env: a name that is neither a variable name nor a pattern is an error naming it" {
+	run -255 --separate-stderr fp --env 'A-B' true ::: x
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: --env A-B: not a variable name, _ or a pattern'
+	run -255 --separate-stderr fp --env '1X' true ::: x
+	assert_equal "$stderr" 'forkpool: --env 1X: not a variable name, _ or a pattern'
+	run -255 --separate-stderr fp --env '' true ::: x
+	assert_equal "$stderr" 'forkpool: --env : not a variable name, _ or a pattern'
+}
+
+# --- --nice -------------------------------------------------------------------
+
+# The niceness field of a /proc/PID/stat line on stdin.
+stat_nice() {
+	sed 's/.*) //' | cut -d' ' -f17
+}
+
+@test "--nice N: a job starts with N added to forkpool's niceness" {
+	local base
+	base=$(nice)
+	run fp --nice 3 cat /proc/self/stat{} ::: ''
+	assert_success
+	assert_equal "$(stat_nice <<<"$output")" "$((base + 3 > 19 ? 19 : base + 3))"
+	run fp -k --nice 2 sh -c 'nice' ::: 1 2
+	assert_success
+	assert_output "$((base + 2 > 19 ? 19 : base + 2))"$'\n'"$((base + 2 > 19 ? 19 : base + 2))"
+}
+
+@test "--nice: clamped to 19 as nice(1) does; a bad N is an error naming the option" {
+	run fp --nice 100 sh -c 'nice' ::: 1
+	assert_success
+	assert_output '19'
+	run -255 --separate-stderr fp --nice x true ::: 1
+	assert_equal "$stderr" 'forkpool: --nice x: invalid'
+	run -255 --separate-stderr fp --nice '' true ::: 1
+	assert_equal "$stderr" 'forkpool: --nice : invalid'
+}
+
+# --- inherited descriptors ----------------------------------------------------
+
+@test "a descriptor forkpool inherited reaches the job: <(...) as a value" {
+	run fp cat ::: <(echo a)
+	assert_success
+	assert_output 'a'
+}
+
+# A job's descriptors, one a line: ls lists those of the sh that runs it.
+FDS='ls /proc/$$/fd'
+FDS_SEEN=$'0\n1\n2\n9'
+
+# fp_fd9 ARGS...: run forkpool ARGS with no descriptor above 2 but 9, which
+# is open on the file "file" (bats keeps some open in every test).
+fp_fd9() {
+	bash -c "$CLOSE_FDS"'; exec 9<file; exec "$FP_BIN" "$@"' fp_fd9 "$@"
+}
+
+@test "jobs see 0 1 2 and what forkpool inherited, none of forkpool's own: -j4, --joblog, --results, --timeout" {
+	echo data >file
+	run fp_fd9 -j4 --joblog log --timeout 20 sh -c "$FDS" ::: 1 2 3 4
+	assert_success
+	assert_output "$FDS_SEEN"$'\n'"$FDS_SEEN"$'\n'"$FDS_SEEN"$'\n'"$FDS_SEEN"
+	run fp_fd9 -j4 --results res.json sh -c "$FDS" ::: 1 2 3 4
+	assert_success
+	run grep -c '"Stdout": "0\\u000a1\\u000a2\\u000a9\\u000a"' res.json
+	assert_output '4'
+	run fp_fd9 -j4 --results resdir sh -c "$FDS" ::: 1 2 3 4
+	assert_success
+	run cat resdir/1/1/stdout resdir/1/4/stdout
+	assert_output "$FDS_SEEN"$'\n'"$FDS_SEEN"
+}
+
+@test "jobs see none of forkpool's own descriptors while -k holds output in a spill file" {
+	echo data >file
+	fp_fd9 -k -j2 sh -c 'case $0 in
+		1) sleep 1 ;;
+		2) head -c 20000000 /dev/zero ;;
+		*) '"$FDS"' ;;
+		esac' ::: 1 2 3 4 >out
+	run tail -c 16 out
+	assert_output "$FDS_SEEN"$'\n'"$FDS_SEEN"
+}

@@ -223,10 +223,10 @@ LONG_OPTS=(--arg-file --null --delimiter --colsep --no-run-if-empty --link
 }
 
 @test "an unknown short option in a cluster is named, not the option before it" {
-	run --separate-stderr fp --tag -qZ echo ::: a
+	run --separate-stderr fp --tag -YZ echo ::: a
 	assert_failure 255
 	assert_output ''
-	assert_equal "${stderr%%$'\n'*}" 'forkpool: -q: unknown option'
+	assert_equal "${stderr%%$'\n'*}" 'forkpool: -Y: unknown option'
 	run --separate-stderr fp -k -kQ echo ::: a
 	assert_failure 255
 	assert_equal "${stderr%%$'\n'*}" 'forkpool: -Q: unknown option'

@@ -273,26 +273,34 @@ rmdir "$d/slot.$FORKPOOL_SLOT"')
 # directory, which is 3 when nothing else is open.
 FDS_CLEAN=$'0\n1\n2\n3'
 
+# fp_nofds ARGS...: run forkpool ARGS with no descriptor above 2 open: bats
+# keeps some open in every test, and jobs get what forkpool inherited.
+fp_nofds() {
+	bash -c "$CLOSE_FDS"'; exec "$FP_BIN" "$@"' fp_nofds "$@"
+}
+
 @test "jobs have only fds 0 1 2 open (concurrent siblings, direct exec)" {
 	local s
 	s=$(mkscript fds 'sleep 0.2; ls /proc/self/fd')
-	run --separate-stderr fp -k -j4 "$s" ::: 1 2 3 4
+	run --separate-stderr fp_nofds -k -j4 "$s" ::: 1 2 3 4
 	assert_success
 	assert_output "$FDS_CLEAN"$'\n'"$FDS_CLEAN"$'\n'"$FDS_CLEAN"$'\n'"$FDS_CLEAN"
 }
 
 @test "jobs have only fds 0 1 2 open (shell mode)" {
-	run --separate-stderr fp -k -j4 --exec-mode shell 'sleep 0.2; ls /proc/self/fd #' {} ::: 1 2 3 4
+	run --separate-stderr fp_nofds -k -j4 --exec-mode shell 'sleep 0.2; ls /proc/self/fd #' {} ::: 1 2 3 4
 	assert_success
 	assert_output "$FDS_CLEAN"$'\n'"$FDS_CLEAN"$'\n'"$FDS_CLEAN"$'\n'"$FDS_CLEAN"
 }
 
-@test "jobs do not inherit forkpool's input pipe or other inherited fds" {
+@test "jobs do not get forkpool's input pipe, but do get the fds forkpool inherited" {
 	local s
 	s=$(mkscript fds 'sleep 0.2; ls /proc/self/fd')
-	run --separate-stderr fpin $'1\n2\n3\n' -k -j3 "$s" 5</dev/null 7>"$BATS_TEST_TMPDIR/extra" 9<&0
+	# ls's own descriptor is 3, the lowest free one.
+	run --separate-stderr bash -c "$CLOSE_FDS"'; printf "1\n2\n3\n" |
+		"$FP_BIN" -k -j3 "$1" 5</dev/null 7>"$2" 9<&0' _ "$s" "$BATS_TEST_TMPDIR/extra"
 	assert_success
-	assert_output "$FDS_CLEAN"$'\n'"$FDS_CLEAN"$'\n'"$FDS_CLEAN"
+	assert_output $'0\n1\n2\n3\n5\n7\n9\n0\n1\n2\n3\n5\n7\n9\n0\n1\n2\n3\n5\n7\n9'
 }
 
 @test "jobs have only fds 0 1 2 open with --line-buffer, -u and -k" {
@@ -300,7 +308,7 @@ FDS_CLEAN=$'0\n1\n2\n3'
 	s=$(mkscript fds 'sleep 0.1; ls /proc/self/fd')
 	for mode in --line-buffer -u --group; do
 		echo "checking $mode"
-		run --separate-stderr fp -k -j2 "$mode" "$s" ::: 1 2
+		run --separate-stderr fp_nofds -k -j2 "$mode" "$s" ::: 1 2
 		assert_success
 		run sort <<<"$output"
 		assert_output $'0\n0\n1\n1\n2\n2\n3\n3'

@@ -219,8 +219,9 @@ rows() {
 }
 
 # The template of a job that starts a grandchild in a session of its own,
-# holding the job's stdout, and records its pid in daemon.pid.
-DAEMON='setsid sh -c "echo \$\$ >daemon.pid; exec sleep 60" & '
+# holding the job's stdout, and records its pid in daemon.pid.  Not bats's
+# fd 3, which jobs inherit: bats would wait for the grandchild.
+DAEMON='setsid sh -c "echo \$\$ >daemon.pid; exec sleep 60" 3>&- & '
 
 @test "--timeout: a setsid grandchild that keeps stdout open does not hold the job" {
 	local t0 t1
