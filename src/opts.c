@@ -733,6 +733,8 @@ struct parse_state {
 	int			 out_given;	/* --group, --line-buffer, -u */
 	int			 value;		/* the current entry's value */
 	int			 in_env;	/* reading $FORKPOOL's words */
+	int			 argc;		/* the words being read */
+	char			**argv;
 	const struct optdef	*not_sem;	/* the first option given that
 						   --semaphore has no use for */
 };
@@ -819,10 +821,35 @@ on_replstr(struct parse_state *st, const char *arg)
 	return OPTS_RUN;
 }
 
+/*
+ * The word after an option whose argument is optional (-i, --replace),
+ * when it is the argument as GNU parallel reads it: not an option, and
+ * found again in a later word, as a replacement string is.  Otherwise,
+ * as in xargs, the argument is only ever in the option's own word and
+ * the next word starts the command.  NULL if it is not.
+ */
+static const char *
+next_word_used(const struct parse_state *st)
+{
+	const char	*w;
+	int		 i;
+
+	if (optind >= st->argc || st->argv[optind][0] == '-' ||
+	    st->argv[optind][0] == '\0')
+		return NULL;
+	w = st->argv[optind];
+	for (i = optind + 1; i < st->argc; i++)
+		if (strstr(st->argv[i], w) != NULL)
+			return w;
+	return NULL;
+}
+
 /* -i[STR], --replace[=STR]: -I STR, or -I {} without one. */
 static enum opts_result
 on_replace(struct parse_state *st, const char *arg)
 {
+	if (arg == NULL && (arg = next_word_used(st)) != NULL)
+		optind++;
 	if (arg == NULL) {
 		st->o->replstr = "{}";
 		return OPTS_RUN;
@@ -860,6 +887,11 @@ on_max_lines(struct parse_state *st, const char *arg)
 {
 	struct opts	*o = st->o;
 
+	/* -l N, as GNU parallel reads it: a number in the next word. */
+	if (arg == NULL && optind < st->argc && st->argv[optind][0] != '\0' &&
+	    strspn(st->argv[optind], "0123456789") ==
+	    strlen(st->argv[optind]))
+		arg = st->argv[optind++];
 	o->max_lines = 1;
 	o->no_values = st->value == 'L' && strcmp(arg, "0") == 0;
 	if (arg == NULL || strcmp(arg, "0") == 0)
@@ -1544,6 +1576,8 @@ parse_options(struct parse_state *st, int argc, char **argv)
 	int			 ch, before;
 
 	opterr = 0;
+	st->argc = argc;
+	st->argv = argv;
 	for (;;) {
 		/*
 		 * getopt_long() stays on a word while it walks a cluster of

@@ -177,6 +177,33 @@ ten_byte_records() {
 	assert_output 'a1b'
 }
 
+@test "-i STR and --replace STR in a word of their own, as GNU parallel, when STR is in the command; else the command starts there, as xargs" {
+	run fp --dry-run -k -i {} mv {} {}.bak ::: a.txt
+	assert_success
+	assert_output 'mv a.txt a.txt.bak'
+	run fp --dry-run -k --replace @@ echo x@@y ::: 1
+	assert_success
+	assert_output 'echo x1y'
+	run fp -k -i echo got {} ::: 1
+	assert_success
+	assert_output 'got 1'
+	run fp -k -i -k echo got {} ::: 2
+	assert_success
+	assert_output 'got 2'
+}
+
+@test "-l N and --max-lines N in a word of their own take N when it is a number, as GNU parallel" {
+	run fp --dry-run -k -l 2 echo ::: a b c
+	assert_success
+	assert_output $'echo a b\necho c'
+	run fp --dry-run -k --max-lines 2 echo ::: a b c
+	assert_success
+	assert_output $'echo a b\necho c'
+	run fp --dry-run -k -l echo ::: a b
+	assert_success
+	assert_output $'echo a\necho b'
+}
+
 @test "-X -s MAX splits the records so that each command line fits" {
 	# "/bin/echo" + 5 records of 10 bytes fits in 65 bytes however separators
 	# and terminators are counted; 6 records never do.
