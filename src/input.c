@@ -357,6 +357,31 @@ count_groups(struct input *in)
 	}
 }
 
+/*
+ * Say which source read whole is empty when others are not: its values
+ * pair with none, so the others' records would not run unreported.  An
+ * empty stream is no news: nothing came to do.
+ */
+static void
+warn_empty(const struct input *in, const struct opts *o)
+{
+	const struct source_spec	*spec;
+	size_t				 i, full = 0;
+
+	for (i = 0; i < in->nsources; i++)
+		full += in->sources[i].n > 0 || (i == 0 && in->stream != NULL);
+	if (full == 0)
+		return;
+	for (i = in->stream != NULL ? 1 : 0; i < in->nsources; i++) {
+		if (in->sources[i].n > 0)
+			continue;
+		spec = &o->sources[i];
+		warnx("input source %zu (%s) is empty, so no job runs", i + 1,
+		    spec->kind == SOURCE_VALUES ? ":::" :
+		    strcmp(spec->path, "-") == 0 ? "stdin" : spec->path);
+	}
+}
+
 static int	read_headers(struct input *, const struct opts *,
 		    const struct opts *);
 
@@ -409,6 +434,7 @@ input_new(const struct opts *o)
 	if (o->header != NULL && read_headers(in, o, &copy) == -1)
 		goto fail;
 	count_groups(in);
+	warn_empty(in, &copy);
 	if (o->shuf)
 		in->shuffle = shuffle_new(opts_tmpdir(o));
 	return in;

@@ -361,3 +361,21 @@ setup() {
 		assert_output "${wantnl%$'\n'}"
 	done
 }
+
+@test "an empty ::: or :::: source beside others is reported: no job runs, and the warning names it" {
+	run --separate-stderr fp echo ::: a b :::
+	assert_success
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: input source 2 (:::) is empty, so no job runs'
+	: >empty
+	run --separate-stderr fp echo ::: a b :::: empty ::: c
+	assert_success
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: input source 2 (empty) is empty, so no job runs'
+	run --separate-stderr fp --link echo ::: a b :::
+	assert_success
+	assert_equal "$stderr" 'forkpool: input source 2 (:::) is empty, so no job runs'
+	run --separate-stderr fp echo :::: empty
+	assert_success
+	assert_equal "$stderr" ''
+}
