@@ -680,6 +680,11 @@ parse_operands(struct opts *o, int argc, char **argv)
 	struct source_spec	*s;
 	int			 i, k, kind;
 
+	if (strcmp(o->arg_sep, o->arg_file_sep) == 0) {
+		warnx("--arg-sep and --arg-file-sep are both %s, so values and "
+		    "files could not be told apart", o->arg_sep);
+		return -1;
+	}
 	for (i = 0; i < argc && separator_kind(o, argv[i]) == 0; i++)
 		;
 	o->cmd = argv;

@@ -424,6 +424,11 @@ ten_byte_records() {
 	run --separate-stderr fp --arg-sep '' echo
 	assert_failure 255
 	assert_equal "$stderr" "forkpool: --arg-sep: the separator is empty"
+	run --separate-stderr fp --arg-file-sep ::: echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --arg-sep and --arg-file-sep are both :::, so values and files could not be told apart'
+	run --separate-stderr fp --arg-sep , --arg-file-sep , echo , a
+	assert_failure 255
 }
 
 @test "--max-line-length-allowed prints the longest command line and exits 0" {
