@@ -1382,7 +1382,12 @@ compile_edit(struct segment *seg)
 		buf_add(&sub, "", 0);
 	}
 	seg->subst = sub.data;
-	seg->subopts = how[seg->form].opts;
+	/*
+	 * RE goes into the pattern as written, as GNU parallel puts it
+	 * into its Perl s///: a group in a branch that did not match is
+	 * empty, as Perl's undef is.
+	 */
+	seg->subopts = how[seg->form].opts | PCRE2_SUBSTITUTE_UNSET_EMPTY;
 	return 0;
 }
 
