@@ -2242,9 +2242,10 @@ transform(enum repl_kind kind, const char *s, size_t len, const char **p,
 
 /*
  * The part of value s a replacement selects, as *p and *plen; an edit
- * that makes a new string makes it in scratch.
+ * that makes a new string makes it in scratch.  PCRE2's error when it
+ * gave up on an edit (the value is then s as it is), else 0.
  */
-static void
+static int
 select_value(const struct segment *seg, const char *s, size_t len,
     struct buf *scratch, const char **p, size_t *plen)
 {
@@ -2259,21 +2260,21 @@ select_value(const struct segment *seg, const char *s, size_t len,
 			*p = seg->arg;
 			*plen = seg->arglen;
 		}
-		return;
+		return 0;
 	case REPL_SUBSTR:
 		if (seg->from >= len) {
 			*plen = 0;
-			return;
+			return 0;
 		}
 		*p = s + seg->from;
 		*plen = len - seg->from < seg->count ? len - seg->from :
 		    seg->count;
-		return;
+		return 0;
 	case REPL_REGEX:
 		break;
 	default:
 		transform(seg->kind, s, len, p, plen);
-		return;
+		return 0;
 	}
 	/* Once for the length when the first guess is short, then again. */
 	buf_reset(scratch);
@@ -2291,23 +2292,51 @@ select_value(const struct segment *seg, const char *s, size_t len,
 		    PCRE2_ZERO_TERMINATED, (PCRE2_UCHAR *)scratch->data,
 		    &outlen);
 	}
-	/* No match within PCRE2's limits: the value stays as it is. */
+	/* No match: the value stays as it is. */
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
 	if (rc < 0)
-		return;
+		return rc;
 	*p = scratch->data;
 	*plen = outlen;
+	return 0;
 }
 
-/* Append value s as a replacement selects it, quoted for where it stands. */
+/* Note in fail that PCRE2 gave up with rc on value i for seg. */
 static void
-put_value(struct buf *b, const struct segment *seg, const char *s, size_t len)
+note_failure(struct template_failure *fail, const struct segment *seg,
+    size_t i, int rc)
+{
+	PCRE2_UCHAR	 msg[120];
+
+	if (fail == NULL || fail->failed)
+		return;
+	fail->failed = 1;
+	fail->value = i;
+	if (rc == PCRE2_ERROR_MATCHLIMIT)
+		(void)strlcpy((char *)msg, "PCRE2's match limit", sizeof(msg));
+	else if (pcre2_get_error_message(rc, msg, sizeof(msg)) < 0)
+		(void)strlcpy((char *)msg, "PCRE2 error", sizeof(msg));
+	(void)snprintf(fail->why, sizeof(fail->why), "%.*s gave up on it (%s)",
+	    (int)seg->len, seg->text, (const char *)msg);
+}
+
+/*
+ * Append value s, the i-th of the job's, as a replacement selects it,
+ * quoted for where it stands; an edit that fails is noted in fail.
+ */
+static void
+put_value(struct buf *b, const struct segment *seg, const char *s, size_t len,
+    size_t i, struct template_failure *fail)
 {
 	struct sink	 k = { b, 0, seg->bq };
 	struct buf	 scratch = { 0 };
 	const char	*p;
 	size_t		 plen;
+	int		 rc;
 
-	select_value(seg, s, len, &scratch, &p, &plen);
+	if ((rc = select_value(seg, s, len, &scratch, &p, &plen)) < 0)
+		note_failure(fail, seg, i, rc);
 	if (seg->quote)
 		sink_value(&k, seg->ctx, p, plen);
 	else
@@ -2324,7 +2353,7 @@ value_len(const struct segment *seg, const char *s, size_t len)
 	const char	*p;
 	size_t		 plen;
 
-	select_value(seg, s, len, &scratch, &p, &plen);
+	(void)select_value(seg, s, len, &scratch, &p, &plen);
 	if (seg->quote)
 		sink_value(&k, seg->ctx, p, plen);
 	buf_free(&scratch);
@@ -2334,7 +2363,7 @@ value_len(const struct segment *seg, const char *s, size_t len)
 /* Append the value of a replacement that names one value or a number. */
 static void
 put_single(const struct template *t, struct buf *b, const struct segment *seg,
-    const struct template_args *a)
+    const struct template_args *a, struct template_failure *fail)
 {
 	char			 num[32];
 	unsigned long long	 v = a->seq;
@@ -2364,9 +2393,9 @@ put_single(const struct template *t, struct buf *b, const struct segment *seg,
 	}
 	i = seg->pos > 0 ? seg->pos - 1 : (long)a->n + seg->pos;
 	if (i >= 0 && (size_t)i < a->n)
-		put_value(b, seg, a->v[i], a->len[i]);
+		put_value(b, seg, a->v[i], a->len[i], (size_t)i, fail);
 	else
-		put_value(b, seg, "", 0);
+		put_value(b, seg, "", 0, a->n, fail);
 }
 
 /* Whether a segment stands for every value. */
@@ -2394,7 +2423,8 @@ word_break(const struct template *t, struct buf *b, size_t *argc)
  */
 static void
 expand_word(const struct template *t, const struct word *w,
-    const struct template_args *a, long value, struct buf *b, size_t *argc)
+    const struct template_args *a, long value, struct buf *b, size_t *argc,
+    struct template_failure *fail)
 {
 	const struct segment	*seg;
 	size_t			 i, k;
@@ -2407,9 +2437,10 @@ expand_word(const struct template *t, const struct word *w,
 		}
 		buf_add(b, seg->prefix, seg->prefixlen);
 		if (!is_multi(seg))
-			put_single(t, b, seg, a);
+			put_single(t, b, seg, a, fail);
 		else if (value >= 0)
-			put_value(b, seg, a->v[value], a->len[value]);
+			put_value(b, seg, a->v[value], a->len[value],
+			    (size_t)value, fail);
 		else
 			for (k = 0; k < a->n; k++) {
 				/* In a SCRIPT, values are words of its line. */
@@ -2417,7 +2448,7 @@ expand_word(const struct template *t, const struct word *w,
 					buf_addc(b, ' ');
 				else if (k > 0)
 					word_break(t, b, argc);
-				put_value(b, seg, a->v[k], a->len[k]);
+				put_value(b, seg, a->v[k], a->len[k], k, fail);
 			}
 	}
 }
@@ -2425,7 +2456,7 @@ expand_word(const struct template *t, const struct word *w,
 /* Expand for one job; see template.h. */
 size_t
 template_expand(const struct template *t, const struct template_args *a,
-    struct buf *b)
+    struct buf *b, struct template_failure *fail)
 {
 	const struct word	*w;
 	size_t			 argc = 0, i, k, mark;
@@ -2434,6 +2465,8 @@ template_expand(const struct template *t, const struct template_args *a,
 	/* Even an empty expansion is a string: a fresh buffer gets its NUL. */
 	buf_reset(b);
 	buf_add(b, "", 0);
+	if (fail != NULL)
+		fail->failed = 0;
 	if (t->bare) {
 		for (k = 0; k < a->n; k++) {
 			if (k > 0)
@@ -2451,14 +2484,14 @@ template_expand(const struct template *t, const struct template_args *a,
 			for (k = 0; k < a->n; k++) {
 				if (k > 0 && !direct)
 					buf_addc(b, ' ');
-				expand_word(t, w, a, (long)k, b, &argc);
+				expand_word(t, w, a, (long)k, b, &argc, fail);
 				if (direct)
 					word_break(t, b, &argc);
 			}
 			continue;
 		}
 		mark = b->len;
-		expand_word(t, w, a, -1, b, &argc);
+		expand_word(t, w, a, -1, b, &argc, fail);
 		/* A word of only {} with no values at all vanishes. */
 		if (direct && (b->len > mark || w->litlen > 0 ||
 		    !w->multi || a->n > 0))
@@ -2485,7 +2518,7 @@ template_base_cost(const struct template *t)
 
 	if (t->bare)
 		return template_line_cost(t, 0);
-	(void)template_expand(t, &none, &b);
+	(void)template_expand(t, &none, &b, NULL);
 	cost = template_line_cost(t, b.len);
 	buf_free(&b);
 	return cost;
