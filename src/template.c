@@ -145,6 +145,12 @@ struct segment {
 	int		 quote;		/* values quoted as ctx says */
 };
 
+/* A {name} that names no column of the header. */
+struct unknown_name {
+	const char	*repl;		/* the {name}: into template->joined */
+	size_t		 len;		/* its name's bytes */
+};
+
 /* A blank-separated word of the template and the blanks before it. */
 struct word {
 	size_t		 seg;		/* first segment */
@@ -171,11 +177,11 @@ struct template {
 	unsigned int		 slots;		/* -j: the width of {0%} */
 	const char		*shell;
 	const struct column_names *names;	/* --header's, or NULL */
-	int			 named;		/* --header, --colsep or --csv */
-	int			 header;	/* --header */
-	const char		*bad;		/* a {name} that names nothing */
+	const char		*bad;		/* a {name} two columns have */
 	size_t			 badlen;	/* its name's bytes */
-	size_t			 badcols;	/* columns of that name: 0 or 2+ */
+	size_t			 badcols;	/* columns of that name */
+	struct unknown_name	*unknown;	/* owned: {name}s of no column */
+	size_t			 nunknown;
 	int			 argv;		/* words are argv as given */
 	char			*bash;		/* owned: the shell for an
 						   exported bash function */
@@ -407,9 +413,9 @@ name_like(const char *s, size_t len)
 /*
  * Recognise a column name at s: {name} {name.} {name/} {name//} {name/.}
  * for a name of the header (any text but braces), as {n} would be for its
- * column n.  Returns its length, or 0; a {word} that looks meant as one
- * but names no column, or two, is noted in t->bad.  ${name} is the
- * shell's.
+ * column n.  Returns its length, or 0.  A {word} that looks meant as a
+ * name but names no column is noted in t->unknown, one that names two in
+ * t->bad.  ${name} is the shell's.
  */
 static size_t
 match_name(struct template *t, const char *s, struct segment *seg)
@@ -422,9 +428,11 @@ match_name(struct template *t, const char *s, struct segment *seg)
 		{ ".", REPL_NOEXT }, { "/", REPL_BASE }
 	};
 	const char	*end;
-	size_t		 len, n, m, i, at = 0, found;
+	size_t		 len, n, m, i, at = 0, found, unknown = 0;
 
-	if (!t->named || *s != '{' || (s > t->joined && s[-1] == '$') ||
+	/* Unread names (an empty input) leave everything as it is. */
+	if (t->names == NULL || *s != '{' ||
+	    (s > t->joined && s[-1] == '$') ||
 	    (end = strchr(s + 1, '}')) == NULL)
 		return 0;
 	len = (size_t)(end - s) - 1;
@@ -436,7 +444,7 @@ match_name(struct template *t, const char *s, struct segment *seg)
 			continue;
 		n = len - n;
 		found = 0;
-		for (i = 0; t->names != NULL && i < t->names->n; i++)
+		for (i = 0; i < t->names->n; i++)
 			if (strncmp(t->names->v[i], s + 1, n) == 0 &&
 			    t->names->v[i][n] == '\0' && found++ == 0)
 				at = i;
@@ -445,13 +453,18 @@ match_name(struct template *t, const char *s, struct segment *seg)
 			seg->pos = (long)at + 1;
 			return len + 2;
 		}
-		/* Unread names (an empty input) leave everything as it is. */
-		if (t->bad == NULL && (found > 1 || (name_like(s + 1, n) &&
-		    (t->names != NULL || !t->header)))) {
+		if (found > 1 && t->bad == NULL) {
 			t->bad = s;
 			t->badlen = n;
 			t->badcols = found;
 		}
+		if (found == 0 && unknown == 0 && name_like(s + 1, n))
+			unknown = n;
+	}
+	if (unknown > 0) {
+		t->unknown = xreallocarray(t->unknown, t->nunknown + 1,
+		    sizeof(*t->unknown));
+		t->unknown[t->nunknown++] = (struct unknown_name){ s, unknown };
 	}
 	return 0;
 }
@@ -1602,25 +1615,33 @@ unescape_tag(char *s)
 	*w = '\0';
 }
 
-/* Why a {name} cannot be expanded; -1 after the message, 0 if it can. */
+/*
+ * Warn of each {name} that names no column, left as it is (as by GNU
+ * parallel) but likely a typo; -1 after a message for a name that two
+ * columns have, which cannot be expanded.  0 otherwise.
+ */
 static int
 check_names(const struct template *t)
 {
-	const char	*name;
-	int		 len;
+	const char	*u;
+	size_t		 i, k, len;
 
+	for (i = 0; i < t->nunknown; i++) {
+		u = t->unknown[i].repl;
+		len = (size_t)(strchr(u, '}') - u) + 1;
+		for (k = 0; k < i; k++)
+			if (strncmp(u, t->unknown[k].repl, len) == 0)
+				break;
+		if (k < i)
+			continue;
+		warnx("%.*s: no column of the header is named %.*s; left as "
+		    "it is", (int)len, u, (int)t->unknown[i].len, u + 1);
+	}
 	if (t->bad == NULL)
 		return 0;
-	name = t->bad + 1;
-	len = (int)(strchr(t->bad, '}') - t->bad) + 1;
-	if (t->names == NULL)
-		warnx("%.*s: column names need --header", len, t->bad);
-	else if (t->badcols > 1)
-		warnx("%.*s: %zu columns of the header are named %.*s", len,
-		    t->bad, t->badcols, (int)t->badlen, name);
-	else
-		warnx("%.*s: no column of the header is named %.*s", len,
-		    t->bad, (int)t->badlen, name);
+	len = (size_t)(strchr(t->bad, '}') - t->bad) + 1;
+	warnx("%.*s: %zu columns of the header are named %.*s", (int)len,
+	    t->bad, t->badcols, (int)t->badlen, t->bad + 1);
 	return -1;
 }
 
@@ -1840,8 +1861,6 @@ template_new_named(char **words, size_t nwords, enum template_kind kind,
 	t = xcalloc(1, sizeof(*t));
 	t->kind = kind;
 	t->names = names != NULL && names->v != NULL ? names : NULL;
-	t->header = o->header != NULL;
-	t->named = t->header || o->csv || o->colsep != NULL;
 	t->xargs = o->context;
 	t->plus = o->plus;
 	t->slots = o->jobs;
@@ -1893,6 +1912,7 @@ template_new_named(char **words, size_t nwords, enum template_kind kind,
 		t->words = NULL;
 		t->nsegs = t->nwords = 0;
 		t->bad = NULL;		/* into the text appended to */
+		t->nunknown = 0;
 		buf_addc(&b, ' ');
 		buf_adds(&b, o->replstr);
 		t->joined = b.data;
@@ -1948,6 +1968,7 @@ template_free(struct template *t)
 	free(t->joined);
 	free(t->segs);
 	free(t->words);
+	free(t->unknown);
 	free(t->bash);
 	free(t);
 }

@@ -43,8 +43,9 @@ struct template	*template_new(char **, size_t, enum template_kind,
 
 /*
  * template_new() knowing the column names (borrowed until
- * template_free(); NULL: none were read).  With --header, --colsep or
- * --csv, a {word} that names no column, or two, is refused.
+ * template_free(); NULL: none were read).  A {word} that names no
+ * column is left as it is, with a warning; one that names two is
+ * refused.
  */
 struct template	*template_new_named(char **, size_t, enum template_kind,
 		    const struct opts *, const struct column_names *);
