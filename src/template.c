@@ -143,6 +143,7 @@ struct segment {
 	char		 prefix[PREFIX_MAX];	/* ends the \ before it */
 	size_t		 prefixlen;
 	int		 quote;		/* values quoted as ctx says */
+	const char	*range;		/* a number out of range: the range */
 };
 
 /* A {name} that names no column of the header. */
@@ -219,16 +220,21 @@ static const char *const script_shells[] = {
 static int	shell_plain(const char *, size_t);
 
 /*
- * A number of at most 9 digits at p; its length, or 0.  Longer ones are
- * no replacement string, as a number out of range is no {n}.
+ * A number at p; its length, or 0.  One of more than 9 digits is noted
+ * in seg as out of range, to be refused rather than taken as text.
  */
 static size_t
-match_count(const char *p, size_t *n)
+match_count(const char *p, size_t *n, struct segment *seg)
 {
 	size_t	 len = strspn(p, "0123456789"), i;
 
-	if (len == 0 || len > 9)
+	if (len == 0)
 		return 0;
+	if (len > 9) {
+		seg->range = "a count is at most 999999999";
+		*n = 0;
+		return len;
+	}
 	for (*n = 0, i = 0; i < len; i++)
 		*n = *n * 10 + (size_t)(p[i] - '0');
 	return len;
@@ -284,11 +290,12 @@ match_edit(const char *p, struct segment *seg)
 		return (size_t)(end - p) + 1;
 	}
 	if (p[0] == ':') {
-		if ((n = match_count(p + 1, &seg->from)) == 0)
+		if ((n = match_count(p + 1, &seg->from, seg)) == 0)
 			return 0;
 		q = p + 1 + n;
 		seg->count = SIZE_MAX;
-		if (*q == ':' && (n = match_count(q + 1, &seg->count)) > 0)
+		if (*q == ':' &&
+		    (n = match_count(q + 1, &seg->count, seg)) > 0)
 			q += 1 + n;
 		if (*q != '}')
 			return 0;
@@ -357,12 +364,20 @@ match_repl(const char *s, const char *replstr, int plus, struct segment *seg)
 	n = strspn(p + (*p == '-'), "0123456789");
 	if (n > 0) {
 		n += *p == '-';
-		if (n >= sizeof(num))
-			return 0;
-		memcpy(num, p, n);
-		num[n] = '\0';
-		pos = (long)strtonum(num, -1000000000, 1000000000, &errstr);
-		if (errstr != NULL || pos == 0)
+		/* Out of range: noted, to be refused rather than be text. */
+		errstr = "too long";
+		if (n < sizeof(num)) {
+			memcpy(num, p, n);
+			num[n] = '\0';
+			pos = (long)strtonum(num, -1000000000, 1000000000,
+			    &errstr);
+		}
+		if (errstr != NULL) {
+			seg->range = "a position is from -1000000000 to "
+			    "1000000000";
+			pos = 1;
+		}
+		if (pos == 0)
 			return 0;
 		p += n;
 	}
@@ -449,6 +464,8 @@ match_name(struct template *t, const char *s, struct segment *seg)
 			    t->names->v[i][n] == '\0' && found++ == 0)
 				at = i;
 		if (found == 1) {
+			/* What match_repl() noted was no replacement. */
+			seg->range = NULL;
 			seg->kind = mods[m].kind;
 			seg->pos = (long)at + 1;
 			return len + 2;
@@ -1363,20 +1380,29 @@ compile_edit(struct segment *seg)
 		    PCRE2_SUBSTITUTE_EXTENDED | PCRE2_SUBSTITUTE_GLOBAL }
 	};
 	struct buf	 pat = { 0 }, sub = { 0 };
+	pcre2_code	*alone;
 	PCRE2_UCHAR	 msg[256];
 	PCRE2_SIZE	 off;
 	size_t		 i;
 	int		 code;
 
-	buf_adds(&pat, how[seg->form].head);
-	if (how[seg->form].lazy)
-		make_lazy(&pat, seg->re, seg->relen);
-	else
-		buf_add(&pat, seg->re, seg->relen);
-	buf_adds(&pat, how[seg->form].tail);
-	seg->code = pcre2_compile((PCRE2_SPTR)pat.data, pat.len, 0, &code,
-	    &off, NULL);
-	buf_free(&pat);
+	/*
+	 * RE alone first: a mistake in it is then named as the user wrote
+	 * it, not as the parentheses around it make it look.
+	 */
+	if ((alone = pcre2_compile((PCRE2_SPTR)seg->re, seg->relen, 0, &code,
+	    &off, NULL)) != NULL) {
+		pcre2_code_free(alone);
+		buf_adds(&pat, how[seg->form].head);
+		if (how[seg->form].lazy)
+			make_lazy(&pat, seg->re, seg->relen);
+		else
+			buf_add(&pat, seg->re, seg->relen);
+		buf_adds(&pat, how[seg->form].tail);
+		seg->code = pcre2_compile((PCRE2_SPTR)pat.data, pat.len, 0,
+		    &code, &off, NULL);
+		buf_free(&pat);
+	}
 	if (seg->code == NULL) {
 		(void)pcre2_get_error_message(code, msg, sizeof(msg));
 		warnx("%.*s: bad pattern %.*s: %s", (int)seg->len, seg->text,
@@ -1613,6 +1639,28 @@ unescape_tag(char *s)
 			*w++ = *s;
 	}
 	*w = '\0';
+}
+
+/*
+ * Refuse a replacement string with a number out of range, which would
+ * otherwise be left as text with the values appended; -1 after a
+ * message.
+ */
+static int
+check_numbers(const struct template *t)
+{
+	const struct segment	*seg;
+	size_t			 i;
+
+	for (i = 0; i < t->nsegs; i++) {
+		seg = &t->segs[i];
+		if (seg->is_repl && seg->range != NULL) {
+			warnx("%.*s: out of range: %s", (int)seg->len,
+			    seg->text, seg->range);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -1884,7 +1932,8 @@ template_new_named(char **words, size_t nwords, enum template_kind kind,
 	} else if (o->quote || script > 0) {
 		buf_free(&b);
 		if (template_argv(t, words, nwords, script, o) == -1 ||
-		    compile_edits(t) == -1 || check_names(t) == -1) {
+		    check_numbers(t) == -1 || compile_edits(t) == -1 ||
+		    check_names(t) == -1) {
 			template_free(t);
 			return NULL;
 		}
@@ -1918,7 +1967,8 @@ template_new_named(char **words, size_t nwords, enum template_kind kind,
 		t->joined = b.data;
 		parse(t, o->replstr, &meta);
 	}
-	if (compile_edits(t) == -1 || check_names(t) == -1) {
+	if (check_numbers(t) == -1 || compile_edits(t) == -1 ||
+	    check_names(t) == -1) {
 		template_free(t);
 		return NULL;
 	}

@@ -63,6 +63,13 @@ setup() {
 	assert_failure 255
 	assert_output ''
 	assert_equal "$stderr" 'forkpool: --header v: does not match the start of stdin'
+	# a source of ::: values is named by its place among the sources
+	run --separate-stderr fp --header :: echo ::: a b
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --header ::: does not match the start of ::: source 1'
+	run --separate-stderr fp --header a echo ::: a b ::: c d
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --header a: does not match the start of ::: source 2'
 }
 
 @test "--header: bad values name --header; exit 255" {

@@ -239,6 +239,13 @@ gnu() {
 	run fp --plus --tagstring '{%[}' echo ::: a
 	assert_failure 255
 	assert_output --partial 'forkpool: {%[}: bad pattern [: '
+	# PCRE2's message is about RE as written, not the pattern made of it
+	run fp --plus echo '{#\}}' ::: a
+	assert_failure 255
+	assert_output 'forkpool: {#\}: bad pattern \: \ at end of pattern'
+	run fp --plus echo '{%a)(b}' ::: a
+	assert_failure 255
+	assert_output 'forkpool: {%a)(b}: bad pattern a)(b: unmatched closing parenthesis'
 }
 
 @test "--plus: {host} {sshlogin} {hgrp} {agrp} {uniq} {choose_k} are refused" {
