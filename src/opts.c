@@ -1943,16 +1943,13 @@ split_env(const char *s, char **words)
 			quote = *s;
 		else if (quote != 0 && *s == quote)
 			quote = 0;
-		else if (quote == '"' && *s == '\\' &&
-		    strchr("$`\"\\", s[1]) == NULL && s[1] != '\0')
-			buf_addc(&b, *s);
-		else if (quote != '\'' && *s == '\\') {
-			if (*++s == '\0') {
-				warnx("ends with a lone backslash");
-				goto fail;
-			}
-			buf_addc(&b, *s);
-		} else
+		else if (quote != '\'' && *s == '\\' && s[1] == '\0') {
+			warnx("ends with a lone backslash");
+			goto fail;
+		} else if (*s == '\\' && (quote == 0 ||
+		    (quote == '"' && strchr("$`\"\\", s[1]) != NULL)))
+			buf_addc(&b, *++s);
+		else
 			buf_addc(&b, *s);
 	}
 	if (quote != 0) {
