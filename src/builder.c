@@ -74,7 +74,7 @@ probe_cost(const struct builder *b, int alone, const char *s)
 
 	if (!alone)
 		return template_value_cost(b->cmd, s, len);
-	(void)template_expand(b->cmd, &a, &line);
+	(void)template_expand(b->cmd, &a, &line, NULL);
 	cost = template_line_cost(b->cmd, line.len);
 	buf_free(&line);
 	return cost;
@@ -387,12 +387,13 @@ reserve_vals(struct builder *b, size_t n)
 
 /*
  * Expand the n values in the scratch arrays into job j for slot; returns
- * the line's bytes.
+ * the line's bytes.  An edit that failed is in *fail (NULL: not asked).
  */
 static size_t
 expand_vals(struct builder *b, struct job *j, size_t n, unsigned int slot,
-    unsigned long long total)
+    unsigned long long total, struct template_failure *fail)
 {
+	struct template_failure	 tagfail;
 	struct template_args	 a = { 0 };
 	struct buf		 t = { 0 };
 	size_t			 i, argc, bytes;
@@ -403,14 +404,16 @@ expand_vals(struct builder *b, struct job *j, size_t n, unsigned int slot,
 	a.seq = j->seq;
 	a.slot = slot;
 	a.total = total;
-	argc = template_expand(b->cmd, &a, &j->cmd);
+	argc = template_expand(b->cmd, &a, &j->cmd, fail);
 	job_set_argv(j, argc, template_uses_shell(b->cmd) ?
 	    template_shell(b->cmd) : NULL);
 	bytes = template_line_cost(b->cmd, j->cmd.len);
 	free(j->tag);
 	j->tag = NULL;
 	if (b->tag != NULL) {
-		template_expand(b->tag, &a, &t);
+		(void)template_expand(b->tag, &a, &t, &tagfail);
+		if (fail != NULL && !fail->failed && tagfail.failed)
+			*fail = tagfail;
 		buf_addc(&t, '\t');
 		j->tag = t.data;
 	} else if (b->tag_args) {
@@ -429,10 +432,11 @@ expand_vals(struct builder *b, struct job *j, size_t n, unsigned int slot,
  * Expand the first k held records into job j; returns the line's bytes.
  * The slot and the total are not known yet: {%} is measured at its
  * widest, the number of slots, {##} at the widest number, and both are
- * rendered again at launch.
+ * rendered again at launch.  An edit that failed is in *fail.
  */
 static size_t
-expand(struct builder *b, struct job *j, size_t k)
+expand(struct builder *b, struct job *j, size_t k,
+    struct template_failure *fail)
 {
 	size_t	 i, f, n = 0;
 
@@ -444,7 +448,7 @@ expand(struct builder *b, struct job *j, size_t k)
 			b->vals[n] = b->recs[i]->fields[f];
 			b->lens[n++] = b->recs[i]->lens[f];
 		}
-	return expand_vals(b, j, n, b->slots, ULLONG_MAX);
+	return expand_vals(b, j, n, b->slots, ULLONG_MAX, fail);
 }
 
 /*
@@ -490,7 +494,8 @@ builder_render(void *ctx, struct job *j)
 	}
 	if (b->count != NULL)
 		total = lookahead_count(b->count, &final);
-	(void)expand_vals(b, j, j->nvals, j->slot, total);
+	/* The values were edited as they were when the job was built. */
+	(void)expand_vals(b, j, j->nvals, j->slot, total, NULL);
 }
 
 /*
@@ -502,7 +507,8 @@ builder_render(void *ctx, struct job *j)
  * where the measured bytes per record say the limit falls.
  */
 static size_t
-fit(struct builder *b, struct job *j, size_t k, size_t *bytes)
+fit(struct builder *b, struct job *j, size_t k, size_t *bytes,
+    struct template_failure *fail)
 {
 	size_t	 lo = 0, hi = k, mid, guess, last = k;
 
@@ -511,7 +517,7 @@ fit(struct builder *b, struct job *j, size_t k, size_t *bytes)
 	while (hi - lo > 1) {
 		mid = guess > lo && guess < hi ? guess : lo + (hi - lo) / 2;
 		guess = 0;
-		*bytes = expand(b, j, mid);
+		*bytes = expand(b, j, mid, fail);
 		last = mid;
 		if (*bytes <= b->limit)
 			lo = mid;
@@ -521,8 +527,32 @@ fit(struct builder *b, struct job *j, size_t k, size_t *bytes)
 	if (lo == 0)
 		lo = 1;
 	if (last != lo)
-		*bytes = expand(b, j, lo);
+		*bytes = expand(b, j, lo, fail);
 	return lo;
+}
+
+/*
+ * An edit of the first k held records' values failed: reject the record
+ * whose value it was, and hold the others for the next job.
+ */
+static enum source_status
+reject_value(struct builder *b, size_t k, const struct template_failure *fail)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i + 1 < k && !b->no_values; i++) {
+		if (fail->value < n + b->recs[i]->nfields)
+			break;
+		n += b->recs[i]->nfields;
+	}
+	reject(b, b->recs[i], fail->why);
+	record_free(b->recs[i]);
+	memmove(b->recs + i, b->recs + i + 1,
+	    (b->nrecs - i - 1) * sizeof(*b->recs));
+	memmove(b->cost + i, b->cost + i + 1,
+	    (b->nrecs - i - 1) * sizeof(*b->cost));
+	b->nrecs--;
+	return SOURCE_REJECTED;
 }
 
 /*
@@ -546,6 +576,7 @@ builder_next(void *ctx, struct job **jobp)
 {
 	struct builder		*b = ctx;
 	struct job		*j;
+	struct template_failure	 fail;
 	enum source_status	 st;
 	size_t			 k, i, total, bytes;
 	char			 msg[80];
@@ -581,9 +612,13 @@ builder_next(void *ctx, struct job **jobp)
 			continue;
 		}
 		j = job_new(b->seq + 1);
-		bytes = expand(b, j, k);
+		bytes = expand(b, j, k, &fail);
 		if (bytes > b->limit && k > 1 && !b->exact)
-			k = fit(b, j, k, &bytes);
+			k = fit(b, j, k, &bytes, &fail);
+		if (fail.failed) {
+			job_free(j);
+			return reject_value(b, k, &fail);
+		}
 		if (b->exit_size && bytes > b->limit) {
 			job_free(j);
 			return cut_short(b);

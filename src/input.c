@@ -773,13 +773,16 @@ read_headers(struct input *in, const struct opts *o, const struct opts *all)
 	const struct source_spec	*spec;
 	struct source			*src;
 	const char			*what;
+	char				 values[40];
 	size_t				 i;
 	long				 h;
 
 	in->pending.owns = 1;
 	for (i = 0; i < in->nsources; i++) {
 		spec = &all->sources[i];
-		what = spec->kind == SOURCE_VALUES ? ":::" :
+		/* Sources of ::: values are told apart by their place. */
+		(void)snprintf(values, sizeof(values), "::: source %zu", i + 1);
+		what = spec->kind == SOURCE_VALUES ? values :
 		    strcmp(spec->path, "-") == 0 ? "stdin" : spec->path;
 		if (i == 0 && in->stream != NULL) {
 			src = &in->pending;

@@ -120,8 +120,10 @@ build_source(struct parts *p, const struct opts *o, struct source **src)
 static int
 wire_capture(struct parts *p, const struct opts *o)
 {
-	const char	*tmp = opts_tmpdir(o);
-	int		 keeps, prints;
+	const char		*tmp = opts_tmpdir(o);
+	const char * const	*names;
+	size_t			 nnames = 0;
+	int			 keeps, prints;
 
 	if (!o->files && o->results == NULL && o->junit == NULL)
 		return 0;
@@ -140,6 +142,8 @@ wire_capture(struct parts *p, const struct opts *o)
 		if (!results_is_table(o->results))
 			capture_set_opener(p->capture, results_open_file,
 			    p->results);
+		names = p->in != NULL ? input_names(p->in, &nnames) : NULL;
+		results_set_names(p->results, names, nnames);
 		results_set_capture(p->results, p->capture);
 		results_set_output(p->results, p->output);
 		run_add_sink(p->run, results_sink(p->results));

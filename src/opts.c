@@ -1946,12 +1946,15 @@ check_semaphore(const struct parse_state *st)
 }
 
 /*
- * Split $FORKPOOL into words as GNU parallel splits $PARALLEL, the way
- * Perl's Text::ParseWords does: blanks separate words; outside quotes and
- * inside double quotes a backslash takes the next character as it is;
- * single quotes take everything up to the next one as it is.  The words
- * go, each NUL-terminated, into words (allocated); returns how many, or
- * -1 after a message.
+ * Split $FORKPOOL into words as the shell does (POSIX, 2.2 Quoting),
+ * without expanding anything: blanks separate words; outside quotes a
+ * backslash takes the next character as it is; single quotes take
+ * everything up to the next one as it is; inside double quotes a
+ * backslash escapes only $ ` " \ and newline, and stays before any other
+ * character; a backslash-newline is removed.  (GNU parallel's
+ * Text::ParseWords drops every backslash inside double quotes.)  The
+ * words go, each NUL-terminated, into words (allocated); returns how
+ * many, or -1 after a message.
  */
 static int
 split_env(const char *s, char **words)
@@ -1961,6 +1964,11 @@ split_env(const char *s, char **words)
 	char		 quote = 0;
 
 	for (; *s != '\0'; s++) {
+		/* A line continuation: neither a blank nor a word. */
+		if (quote != '\'' && s[0] == '\\' && s[1] == '\n') {
+			s++;
+			continue;
+		}
 		if (quote == 0 && strchr(" \t\n", *s) != NULL) {
 			if (inword)
 				buf_addc(&b, '\0');
@@ -1974,13 +1982,13 @@ split_env(const char *s, char **words)
 			quote = *s;
 		else if (quote != 0 && *s == quote)
 			quote = 0;
-		else if (quote != '\'' && *s == '\\') {
-			if (*++s == '\0') {
-				warnx("ends with a lone backslash");
-				goto fail;
-			}
-			buf_addc(&b, *s);
-		} else
+		else if (quote != '\'' && *s == '\\' && s[1] == '\0') {
+			warnx("ends with a lone backslash");
+			goto fail;
+		} else if (*s == '\\' && (quote == 0 ||
+		    (quote == '"' && strchr("$`\"\\", s[1]) != NULL)))
+			buf_addc(&b, *++s);
+		else
 			buf_addc(&b, *s);
 	}
 	if (quote != 0) {

@@ -52,6 +52,8 @@ struct results {
 	int			 header_done;
 	size_t			 nv;		/* V columns, fixed by the first job */
 	size_t			 nv_default;	/* when no job ever starts */
+	const char * const	*names;		/* borrowed: --header's, */
+	size_t			 nnames;	/* or 0 */
 	int			 broken;	/* a write failed: stop the run */
 	struct buf		 out;		/* a table's row, buffered */
 	struct buf		 path;		/* a job's directory, scratch */
@@ -181,6 +183,14 @@ results_close(struct results *r)
 	free(r);
 }
 
+/* Set the column names; see results.h. */
+void
+results_set_names(struct results *r, const char * const *names, size_t n)
+{
+	r->names = names;
+	r->nnames = names != NULL ? n : 0;
+}
+
 void
 results_set_capture(struct results *r, struct capture *cap)
 {
@@ -252,22 +262,40 @@ add_component(struct buf *b, struct buf *tmp, const char *v, size_t len)
 }
 
 /*
+ * The name of the i-th value's column: --header's, as GNU parallel
+ * has it (they repeat for the records of a job of several), else
+ * prefix and its number, into name (size bytes).
+ */
+static const char *
+column_name(const struct results *r, size_t i, const char *prefix,
+    char *name, size_t size)
+{
+	if (r->nnames > 0)
+		return r->names[i % r->nnames];
+	(void)snprintf(name, size, "%s%zu", prefix, i + 1);
+	return name;
+}
+
+/*
  * The job's directory into r->path: NAME/1/V1/2/V2/... with each value
- * of the job under its place among them.
+ * of the job under its place among them, or under its column's name
+ * with --header, as GNU parallel does.
  */
 static void
 job_dir(struct results *r, const struct job *j)
 {
 	char		 num[24];
-	const char	*p = j->vals.data;
+	const char	*p = j->vals.data, *name;
 	size_t		 i, len;
 
 	buf_reset(&r->path);
 	buf_add(&r->path, r->dir.data, r->dir.len);
 	for (i = 0; i < j->nvals; i++) {
 		len = strlen(p);
-		(void)snprintf(num, sizeof(num), "/%zu/", i + 1);
-		buf_adds(&r->path, num);
+		name = column_name(r, i, "", num, sizeof(num));
+		buf_addc(&r->path, '/');
+		add_component(&r->path, &r->tmp, name, strlen(name));
+		buf_addc(&r->path, '/');
 		add_component(&r->path, &r->tmp, p, len);
 		p += len + 1;
 	}
@@ -736,13 +764,17 @@ static const char *const more_columns[] = {
 	"Stdout", "Stderr", "UserTime", "SystemTime", "MaxRSS"
 };
 
-/* The header row of a CSV or TSV table, with nv V columns. */
+/*
+ * The header row of a CSV or TSV table, with nv V columns, named by
+ * --header's names when there are some.
+ */
 static int
 write_header(struct results *r, size_t nv)
 {
-	char	 name[32];
-	size_t	 i;
-	int	 first = 1;
+	char		 num[32];
+	const char	*name;
+	size_t		 i;
+	int		 first = 1;
 
 	r->header_done = 1;
 	r->nv = nv;
@@ -753,7 +785,7 @@ write_header(struct results *r, size_t nv)
 		    first) == -1)
 			return -1;
 	for (i = 0; i < nv; i++) {
-		(void)snprintf(name, sizeof(name), "V%zu", i + 1);
+		name = column_name(r, i, "V", num, sizeof(num));
 		if (text_field(r, NULL, name, strlen(name), 0) == -1)
 			return -1;
 	}

@@ -8,8 +8,9 @@
  * capture (capture.h) through the format's escaping, never held whole;
  * "-.csv" and the like write it to stdout.  Any other NAME is a
  * directory: the capture's opener puts a job's stdout and stderr in
- * NAME/1/V1/2/V2/.../stdout and stderr as the job writes them, each
- * value escaped into one safe path component, and its number in seq once
+ * NAME/1/V1/2/V2/.../stdout and stderr as the job writes them (with
+ * --header, NAME/x/V1/y/V2/...), each name and value escaped into one
+ * safe path component, and its number in seq once
  * the job's output is complete.  See forkpool(1) for the layout and the
  * formats.
  *
@@ -35,6 +36,14 @@ int		 results_is_table(const char *);
  */
 struct results	*results_open(const struct opts *);
 void		 results_close(struct results *);
+
+/*
+ * The n column names --header read (borrowed; NULL: none): a directory
+ * names each value's level by its column's name rather than its number,
+ * a CSV or TSV table its V columns, as GNU parallel does.
+ */
+void		 results_set_names(struct results *, const char * const *,
+		    size_t);
 
 /* The capture the jobs' output is read back from (borrowed). */
 void		 results_set_capture(struct results *, struct capture *);

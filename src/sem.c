@@ -419,7 +419,7 @@ sem_spawn(const struct sem *s, const struct template *t, pid_t *pid)
 	j = job_new(1);
 	a.seq = 1;
 	a.slot = s->slot;
-	argc = template_expand(t, &a, &j->cmd);
+	argc = template_expand(t, &a, &j->cmd, NULL);
 	job_set_argv(j, argc, template_uses_shell(t) ? template_shell(t) :
 	    NULL);
 	set_job_vars(s->slot);

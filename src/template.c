@@ -143,6 +143,13 @@ struct segment {
 	char		 prefix[PREFIX_MAX];	/* ends the \ before it */
 	size_t		 prefixlen;
 	int		 quote;		/* values quoted as ctx says */
+	const char	*range;		/* a number out of range: the range */
+};
+
+/* A {name} that names no column of the header. */
+struct unknown_name {
+	const char	*repl;		/* the {name}: into template->joined */
+	size_t		 len;		/* its name's bytes */
 };
 
 /* A blank-separated word of the template and the blanks before it. */
@@ -171,11 +178,11 @@ struct template {
 	unsigned int		 slots;		/* -j: the width of {0%} */
 	const char		*shell;
 	const struct column_names *names;	/* --header's, or NULL */
-	int			 named;		/* --header, --colsep or --csv */
-	int			 header;	/* --header */
-	const char		*bad;		/* a {name} that names nothing */
+	const char		*bad;		/* a {name} two columns have */
 	size_t			 badlen;	/* its name's bytes */
-	size_t			 badcols;	/* columns of that name: 0 or 2+ */
+	size_t			 badcols;	/* columns of that name */
+	struct unknown_name	*unknown;	/* owned: {name}s of no column */
+	size_t			 nunknown;
 	int			 argv;		/* words are argv as given */
 	char			*bash;		/* owned: the shell for an
 						   exported bash function */
@@ -213,16 +220,21 @@ static const char *const script_shells[] = {
 static int	shell_plain(const char *, size_t);
 
 /*
- * A number of at most 9 digits at p; its length, or 0.  Longer ones are
- * no replacement string, as a number out of range is no {n}.
+ * A number at p; its length, or 0.  One of more than 9 digits is noted
+ * in seg as out of range, to be refused rather than taken as text.
  */
 static size_t
-match_count(const char *p, size_t *n)
+match_count(const char *p, size_t *n, struct segment *seg)
 {
 	size_t	 len = strspn(p, "0123456789"), i;
 
-	if (len == 0 || len > 9)
+	if (len == 0)
 		return 0;
+	if (len > 9) {
+		seg->range = "a count is at most 999999999";
+		*n = 0;
+		return len;
+	}
 	for (*n = 0, i = 0; i < len; i++)
 		*n = *n * 10 + (size_t)(p[i] - '0');
 	return len;
@@ -278,11 +290,12 @@ match_edit(const char *p, struct segment *seg)
 		return (size_t)(end - p) + 1;
 	}
 	if (p[0] == ':') {
-		if ((n = match_count(p + 1, &seg->from)) == 0)
+		if ((n = match_count(p + 1, &seg->from, seg)) == 0)
 			return 0;
 		q = p + 1 + n;
 		seg->count = SIZE_MAX;
-		if (*q == ':' && (n = match_count(q + 1, &seg->count)) > 0)
+		if (*q == ':' &&
+		    (n = match_count(q + 1, &seg->count, seg)) > 0)
 			q += 1 + n;
 		if (*q != '}')
 			return 0;
@@ -351,12 +364,20 @@ match_repl(const char *s, const char *replstr, int plus, struct segment *seg)
 	n = strspn(p + (*p == '-'), "0123456789");
 	if (n > 0) {
 		n += *p == '-';
-		if (n >= sizeof(num))
-			return 0;
-		memcpy(num, p, n);
-		num[n] = '\0';
-		pos = (long)strtonum(num, -1000000000, 1000000000, &errstr);
-		if (errstr != NULL || pos == 0)
+		/* Out of range: noted, to be refused rather than be text. */
+		errstr = "too long";
+		if (n < sizeof(num)) {
+			memcpy(num, p, n);
+			num[n] = '\0';
+			pos = (long)strtonum(num, -1000000000, 1000000000,
+			    &errstr);
+		}
+		if (errstr != NULL) {
+			seg->range = "a position is from -1000000000 to "
+			    "1000000000";
+			pos = 1;
+		}
+		if (pos == 0)
 			return 0;
 		p += n;
 	}
@@ -407,9 +428,9 @@ name_like(const char *s, size_t len)
 /*
  * Recognise a column name at s: {name} {name.} {name/} {name//} {name/.}
  * for a name of the header (any text but braces), as {n} would be for its
- * column n.  Returns its length, or 0; a {word} that looks meant as one
- * but names no column, or two, is noted in t->bad.  ${name} is the
- * shell's.
+ * column n.  Returns its length, or 0.  A {word} that looks meant as a
+ * name but names no column is noted in t->unknown, one that names two in
+ * t->bad.  ${name} is the shell's.
  */
 static size_t
 match_name(struct template *t, const char *s, struct segment *seg)
@@ -422,9 +443,11 @@ match_name(struct template *t, const char *s, struct segment *seg)
 		{ ".", REPL_NOEXT }, { "/", REPL_BASE }
 	};
 	const char	*end;
-	size_t		 len, n, m, i, at = 0, found;
+	size_t		 len, n, m, i, at = 0, found, unknown = 0;
 
-	if (!t->named || *s != '{' || (s > t->joined && s[-1] == '$') ||
+	/* Unread names (an empty input) leave everything as it is. */
+	if (t->names == NULL || *s != '{' ||
+	    (s > t->joined && s[-1] == '$') ||
 	    (end = strchr(s + 1, '}')) == NULL)
 		return 0;
 	len = (size_t)(end - s) - 1;
@@ -436,22 +459,29 @@ match_name(struct template *t, const char *s, struct segment *seg)
 			continue;
 		n = len - n;
 		found = 0;
-		for (i = 0; t->names != NULL && i < t->names->n; i++)
+		for (i = 0; i < t->names->n; i++)
 			if (strncmp(t->names->v[i], s + 1, n) == 0 &&
 			    t->names->v[i][n] == '\0' && found++ == 0)
 				at = i;
 		if (found == 1) {
+			/* What match_repl() noted was no replacement. */
+			seg->range = NULL;
 			seg->kind = mods[m].kind;
 			seg->pos = (long)at + 1;
 			return len + 2;
 		}
-		/* Unread names (an empty input) leave everything as it is. */
-		if (t->bad == NULL && (found > 1 || (name_like(s + 1, n) &&
-		    (t->names != NULL || !t->header)))) {
+		if (found > 1 && t->bad == NULL) {
 			t->bad = s;
 			t->badlen = n;
 			t->badcols = found;
 		}
+		if (found == 0 && unknown == 0 && name_like(s + 1, n))
+			unknown = n;
+	}
+	if (unknown > 0) {
+		t->unknown = xreallocarray(t->unknown, t->nunknown + 1,
+		    sizeof(*t->unknown));
+		t->unknown[t->nunknown++] = (struct unknown_name){ s, unknown };
 	}
 	return 0;
 }
@@ -1350,20 +1380,29 @@ compile_edit(struct segment *seg)
 		    PCRE2_SUBSTITUTE_EXTENDED | PCRE2_SUBSTITUTE_GLOBAL }
 	};
 	struct buf	 pat = { 0 }, sub = { 0 };
+	pcre2_code	*alone;
 	PCRE2_UCHAR	 msg[256];
 	PCRE2_SIZE	 off;
 	size_t		 i;
 	int		 code;
 
-	buf_adds(&pat, how[seg->form].head);
-	if (how[seg->form].lazy)
-		make_lazy(&pat, seg->re, seg->relen);
-	else
-		buf_add(&pat, seg->re, seg->relen);
-	buf_adds(&pat, how[seg->form].tail);
-	seg->code = pcre2_compile((PCRE2_SPTR)pat.data, pat.len, 0, &code,
-	    &off, NULL);
-	buf_free(&pat);
+	/*
+	 * RE alone first: a mistake in it is then named as the user wrote
+	 * it, not as the parentheses around it make it look.
+	 */
+	if ((alone = pcre2_compile((PCRE2_SPTR)seg->re, seg->relen, 0, &code,
+	    &off, NULL)) != NULL) {
+		pcre2_code_free(alone);
+		buf_adds(&pat, how[seg->form].head);
+		if (how[seg->form].lazy)
+			make_lazy(&pat, seg->re, seg->relen);
+		else
+			buf_add(&pat, seg->re, seg->relen);
+		buf_adds(&pat, how[seg->form].tail);
+		seg->code = pcre2_compile((PCRE2_SPTR)pat.data, pat.len, 0,
+		    &code, &off, NULL);
+		buf_free(&pat);
+	}
 	if (seg->code == NULL) {
 		(void)pcre2_get_error_message(code, msg, sizeof(msg));
 		warnx("%.*s: bad pattern %.*s: %s", (int)seg->len, seg->text,
@@ -1382,7 +1421,12 @@ compile_edit(struct segment *seg)
 		buf_add(&sub, "", 0);
 	}
 	seg->subst = sub.data;
-	seg->subopts = how[seg->form].opts;
+	/*
+	 * RE goes into the pattern as written, as GNU parallel puts it
+	 * into its Perl s///: a group in a branch that did not match is
+	 * empty, as Perl's undef is.
+	 */
+	seg->subopts = how[seg->form].opts | PCRE2_SUBSTITUTE_UNSET_EMPTY;
 	return 0;
 }
 
@@ -1597,25 +1641,55 @@ unescape_tag(char *s)
 	*w = '\0';
 }
 
-/* Why a {name} cannot be expanded; -1 after the message, 0 if it can. */
+/*
+ * Refuse a replacement string with a number out of range, which would
+ * otherwise be left as text with the values appended; -1 after a
+ * message.
+ */
+static int
+check_numbers(const struct template *t)
+{
+	const struct segment	*seg;
+	size_t			 i;
+
+	for (i = 0; i < t->nsegs; i++) {
+		seg = &t->segs[i];
+		if (seg->is_repl && seg->range != NULL) {
+			warnx("%.*s: out of range: %s", (int)seg->len,
+			    seg->text, seg->range);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Warn of each {name} that names no column, left as it is (as by GNU
+ * parallel) but likely a typo; -1 after a message for a name that two
+ * columns have, which cannot be expanded.  0 otherwise.
+ */
 static int
 check_names(const struct template *t)
 {
-	const char	*name;
-	int		 len;
+	const char	*u;
+	size_t		 i, k, len;
 
+	for (i = 0; i < t->nunknown; i++) {
+		u = t->unknown[i].repl;
+		len = (size_t)(strchr(u, '}') - u) + 1;
+		for (k = 0; k < i; k++)
+			if (strncmp(u, t->unknown[k].repl, len) == 0)
+				break;
+		if (k < i)
+			continue;
+		warnx("%.*s: no column of the header is named %.*s; left as "
+		    "it is", (int)len, u, (int)t->unknown[i].len, u + 1);
+	}
 	if (t->bad == NULL)
 		return 0;
-	name = t->bad + 1;
-	len = (int)(strchr(t->bad, '}') - t->bad) + 1;
-	if (t->names == NULL)
-		warnx("%.*s: column names need --header", len, t->bad);
-	else if (t->badcols > 1)
-		warnx("%.*s: %zu columns of the header are named %.*s", len,
-		    t->bad, t->badcols, (int)t->badlen, name);
-	else
-		warnx("%.*s: no column of the header is named %.*s", len,
-		    t->bad, (int)t->badlen, name);
+	len = (size_t)(strchr(t->bad, '}') - t->bad) + 1;
+	warnx("%.*s: %zu columns of the header are named %.*s", (int)len,
+	    t->bad, t->badcols, (int)t->badlen, t->bad + 1);
 	return -1;
 }
 
@@ -1835,8 +1909,6 @@ template_new_named(char **words, size_t nwords, enum template_kind kind,
 	t = xcalloc(1, sizeof(*t));
 	t->kind = kind;
 	t->names = names != NULL && names->v != NULL ? names : NULL;
-	t->header = o->header != NULL;
-	t->named = t->header || o->csv || o->colsep != NULL;
 	t->xargs = o->context;
 	t->plus = o->plus;
 	t->slots = o->jobs;
@@ -1860,7 +1932,8 @@ template_new_named(char **words, size_t nwords, enum template_kind kind,
 	} else if (o->quote || script > 0) {
 		buf_free(&b);
 		if (template_argv(t, words, nwords, script, o) == -1 ||
-		    compile_edits(t) == -1 || check_names(t) == -1) {
+		    check_numbers(t) == -1 || compile_edits(t) == -1 ||
+		    check_names(t) == -1) {
 			template_free(t);
 			return NULL;
 		}
@@ -1888,12 +1961,14 @@ template_new_named(char **words, size_t nwords, enum template_kind kind,
 		t->words = NULL;
 		t->nsegs = t->nwords = 0;
 		t->bad = NULL;		/* into the text appended to */
+		t->nunknown = 0;
 		buf_addc(&b, ' ');
 		buf_adds(&b, o->replstr);
 		t->joined = b.data;
 		parse(t, o->replstr, &meta);
 	}
-	if (compile_edits(t) == -1 || check_names(t) == -1) {
+	if (check_numbers(t) == -1 || compile_edits(t) == -1 ||
+	    check_names(t) == -1) {
 		template_free(t);
 		return NULL;
 	}
@@ -1943,6 +2018,7 @@ template_free(struct template *t)
 	free(t->joined);
 	free(t->segs);
 	free(t->words);
+	free(t->unknown);
 	free(t->bash);
 	free(t);
 }
@@ -2237,9 +2313,10 @@ transform(enum repl_kind kind, const char *s, size_t len, const char **p,
 
 /*
  * The part of value s a replacement selects, as *p and *plen; an edit
- * that makes a new string makes it in scratch.
+ * that makes a new string makes it in scratch.  PCRE2's error when it
+ * gave up on an edit (the value is then s as it is), else 0.
  */
-static void
+static int
 select_value(const struct segment *seg, const char *s, size_t len,
     struct buf *scratch, const char **p, size_t *plen)
 {
@@ -2254,21 +2331,21 @@ select_value(const struct segment *seg, const char *s, size_t len,
 			*p = seg->arg;
 			*plen = seg->arglen;
 		}
-		return;
+		return 0;
 	case REPL_SUBSTR:
 		if (seg->from >= len) {
 			*plen = 0;
-			return;
+			return 0;
 		}
 		*p = s + seg->from;
 		*plen = len - seg->from < seg->count ? len - seg->from :
 		    seg->count;
-		return;
+		return 0;
 	case REPL_REGEX:
 		break;
 	default:
 		transform(seg->kind, s, len, p, plen);
-		return;
+		return 0;
 	}
 	/* Once for the length when the first guess is short, then again. */
 	buf_reset(scratch);
@@ -2286,23 +2363,51 @@ select_value(const struct segment *seg, const char *s, size_t len,
 		    PCRE2_ZERO_TERMINATED, (PCRE2_UCHAR *)scratch->data,
 		    &outlen);
 	}
-	/* No match within PCRE2's limits: the value stays as it is. */
+	/* No match: the value stays as it is. */
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
 	if (rc < 0)
-		return;
+		return rc;
 	*p = scratch->data;
 	*plen = outlen;
+	return 0;
 }
 
-/* Append value s as a replacement selects it, quoted for where it stands. */
+/* Note in fail that PCRE2 gave up with rc on value i for seg. */
 static void
-put_value(struct buf *b, const struct segment *seg, const char *s, size_t len)
+note_failure(struct template_failure *fail, const struct segment *seg,
+    size_t i, int rc)
+{
+	PCRE2_UCHAR	 msg[120];
+
+	if (fail == NULL || fail->failed)
+		return;
+	fail->failed = 1;
+	fail->value = i;
+	if (rc == PCRE2_ERROR_MATCHLIMIT)
+		(void)strlcpy((char *)msg, "PCRE2's match limit", sizeof(msg));
+	else if (pcre2_get_error_message(rc, msg, sizeof(msg)) < 0)
+		(void)strlcpy((char *)msg, "PCRE2 error", sizeof(msg));
+	(void)snprintf(fail->why, sizeof(fail->why), "%.*s gave up on it (%s)",
+	    (int)seg->len, seg->text, (const char *)msg);
+}
+
+/*
+ * Append value s, the i-th of the job's, as a replacement selects it,
+ * quoted for where it stands; an edit that fails is noted in fail.
+ */
+static void
+put_value(struct buf *b, const struct segment *seg, const char *s, size_t len,
+    size_t i, struct template_failure *fail)
 {
 	struct sink	 k = { b, 0, seg->bq };
 	struct buf	 scratch = { 0 };
 	const char	*p;
 	size_t		 plen;
+	int		 rc;
 
-	select_value(seg, s, len, &scratch, &p, &plen);
+	if ((rc = select_value(seg, s, len, &scratch, &p, &plen)) < 0)
+		note_failure(fail, seg, i, rc);
 	if (seg->quote)
 		sink_value(&k, seg->ctx, p, plen);
 	else
@@ -2319,7 +2424,7 @@ value_len(const struct segment *seg, const char *s, size_t len)
 	const char	*p;
 	size_t		 plen;
 
-	select_value(seg, s, len, &scratch, &p, &plen);
+	(void)select_value(seg, s, len, &scratch, &p, &plen);
 	if (seg->quote)
 		sink_value(&k, seg->ctx, p, plen);
 	buf_free(&scratch);
@@ -2329,7 +2434,7 @@ value_len(const struct segment *seg, const char *s, size_t len)
 /* Append the value of a replacement that names one value or a number. */
 static void
 put_single(const struct template *t, struct buf *b, const struct segment *seg,
-    const struct template_args *a)
+    const struct template_args *a, struct template_failure *fail)
 {
 	char			 num[32];
 	unsigned long long	 v = a->seq;
@@ -2359,9 +2464,9 @@ put_single(const struct template *t, struct buf *b, const struct segment *seg,
 	}
 	i = seg->pos > 0 ? seg->pos - 1 : (long)a->n + seg->pos;
 	if (i >= 0 && (size_t)i < a->n)
-		put_value(b, seg, a->v[i], a->len[i]);
+		put_value(b, seg, a->v[i], a->len[i], (size_t)i, fail);
 	else
-		put_value(b, seg, "", 0);
+		put_value(b, seg, "", 0, a->n, fail);
 }
 
 /* Whether a segment stands for every value. */
@@ -2389,7 +2494,8 @@ word_break(const struct template *t, struct buf *b, size_t *argc)
  */
 static void
 expand_word(const struct template *t, const struct word *w,
-    const struct template_args *a, long value, struct buf *b, size_t *argc)
+    const struct template_args *a, long value, struct buf *b, size_t *argc,
+    struct template_failure *fail)
 {
 	const struct segment	*seg;
 	size_t			 i, k;
@@ -2402,9 +2508,10 @@ expand_word(const struct template *t, const struct word *w,
 		}
 		buf_add(b, seg->prefix, seg->prefixlen);
 		if (!is_multi(seg))
-			put_single(t, b, seg, a);
+			put_single(t, b, seg, a, fail);
 		else if (value >= 0)
-			put_value(b, seg, a->v[value], a->len[value]);
+			put_value(b, seg, a->v[value], a->len[value],
+			    (size_t)value, fail);
 		else
 			for (k = 0; k < a->n; k++) {
 				/* In a SCRIPT, values are words of its line. */
@@ -2412,7 +2519,7 @@ expand_word(const struct template *t, const struct word *w,
 					buf_addc(b, ' ');
 				else if (k > 0)
 					word_break(t, b, argc);
-				put_value(b, seg, a->v[k], a->len[k]);
+				put_value(b, seg, a->v[k], a->len[k], k, fail);
 			}
 	}
 }
@@ -2420,7 +2527,7 @@ expand_word(const struct template *t, const struct word *w,
 /* Expand for one job; see template.h. */
 size_t
 template_expand(const struct template *t, const struct template_args *a,
-    struct buf *b)
+    struct buf *b, struct template_failure *fail)
 {
 	const struct word	*w;
 	size_t			 argc = 0, i, k, mark;
@@ -2429,6 +2536,8 @@ template_expand(const struct template *t, const struct template_args *a,
 	/* Even an empty expansion is a string: a fresh buffer gets its NUL. */
 	buf_reset(b);
 	buf_add(b, "", 0);
+	if (fail != NULL)
+		fail->failed = 0;
 	if (t->bare) {
 		for (k = 0; k < a->n; k++) {
 			if (k > 0)
@@ -2446,14 +2555,14 @@ template_expand(const struct template *t, const struct template_args *a,
 			for (k = 0; k < a->n; k++) {
 				if (k > 0 && !direct)
 					buf_addc(b, ' ');
-				expand_word(t, w, a, (long)k, b, &argc);
+				expand_word(t, w, a, (long)k, b, &argc, fail);
 				if (direct)
 					word_break(t, b, &argc);
 			}
 			continue;
 		}
 		mark = b->len;
-		expand_word(t, w, a, -1, b, &argc);
+		expand_word(t, w, a, -1, b, &argc, fail);
 		/* A word of only {} with no values at all vanishes. */
 		if (direct && (b->len > mark || w->litlen > 0 ||
 		    !w->multi || a->n > 0))
@@ -2480,7 +2589,7 @@ template_base_cost(const struct template *t)
 
 	if (t->bare)
 		return template_line_cost(t, 0);
-	(void)template_expand(t, &none, &b);
+	(void)template_expand(t, &none, &b, NULL);
 	cost = template_line_cost(t, b.len);
 	buf_free(&b);
 	return cost;

@@ -43,8 +43,9 @@ struct template	*template_new(char **, size_t, enum template_kind,
 
 /*
  * template_new() knowing the column names (borrowed until
- * template_free(); NULL: none were read).  With --header, --colsep or
- * --csv, a {word} that names no column, or two, is refused.
+ * template_free(); NULL: none were read).  A {word} that names no
+ * column is left as it is, with a warning; one that names two is
+ * refused.
  */
 struct template	*template_new_named(char **, size_t, enum template_kind,
 		    const struct opts *, const struct column_names *);
@@ -69,13 +70,26 @@ int		 template_uses_total(const struct template *);
 const char	*template_shell(const struct template *);
 
 /*
+ * Why an expansion is not the job's command: a --plus edit that PCRE2
+ * gave up on (its match limit) cannot edit the value as asked.
+ */
+struct template_failure {
+	int		 failed;
+	size_t		 value;		/* its index in template_args's v */
+	char		 why[160];	/* the replacement string and why */
+};
+
+/*
  * Expand for one job into out (reset first).  A direct command becomes
  * its argv elements one after another, each NUL-terminated, and the
  * count is returned; a shell command line or a text is returned as one
- * string and the count is 1.
+ * string and the count is 1.  The first edit that fails is noted in
+ * *fail (reset first; NULL: not asked), and the value is then left as
+ * it is in out.
  */
 size_t		 template_expand(const struct template *,
-		    const struct template_args *, struct buf *);
+		    const struct template_args *, struct buf *,
+		    struct template_failure *);
 
 /* Bytes the exec'd argv takes for an expansion of the given length. */
 size_t		 template_line_cost(const struct template *, size_t);

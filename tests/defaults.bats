@@ -55,6 +55,32 @@ setup() {
 	assert_equal "$stderr" ''
 }
 
+@test "\$FORKPOOL: backslashes and quotes as in the shell: in double quotes a backslash escapes only \$ \` \" \\ and newline" {
+	# in double quotes \t stays, and --tagstring then makes it a TAB
+	FORKPOOL='--tagstring "x\ty"' run --separate-stderr fp echo ::: a
+	assert_success
+	assert_output $'x\ty\ta'
+	assert_equal "$stderr" ''
+	# in single quotes too; outside quotes the backslash escapes the t
+	FORKPOOL="--tagstring 'x\\ty'" run --separate-stderr fp echo ::: a
+	assert_output $'x\ty\ta'
+	FORKPOOL='--tagstring x\ty' run --separate-stderr fp echo ::: a
+	assert_output $'xty\ta'
+	# the five a backslash escapes in double quotes, and one it does not
+	FORKPOOL='--tagstring "1\$2\`3\"4\\5\'"'"'6\a"' run --separate-stderr fp echo ::: a
+	assert_output $'1$2`3"4\\5\\\'6\\a\ta'
+	# a backslash-newline is removed, in double quotes and outside them
+	FORKPOOL=$'--tagstring "p\\\nq"r\\\ns -k\\\n' run --separate-stderr fp echo ::: a
+	assert_success
+	assert_output $'pqrs\ta'
+	FORKPOOL=$'-k \\\n --tagstring t' run --separate-stderr fp echo ::: a
+	assert_success
+	assert_output $'t\ta'
+	# in single quotes nothing is special
+	FORKPOOL=$'--tagstring \'"\\\\\\$\'' run --separate-stderr fp echo ::: a
+	assert_output $'"\\\\\\$\ta'
+}
+
 @test "\$FORKPOOL empty or blank changes nothing" {
 	local v
 	for v in '' ' ' $'\t\n'; do

@@ -63,6 +63,13 @@ setup() {
 	assert_failure 255
 	assert_output ''
 	assert_equal "$stderr" 'forkpool: --header v: does not match the start of stdin'
+	# a source of ::: values is named by its place among the sources
+	run --separate-stderr fp --header :: echo ::: a b
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --header ::: does not match the start of ::: source 1'
+	run --separate-stderr fp --header a echo ::: a b ::: c d
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --header a: does not match the start of ::: source 2'
 }
 
 @test "--header: bad values name --header; exit 255" {
@@ -106,14 +113,15 @@ setup() {
 	assert_output $'1 x\n2 y'
 }
 
-@test "--header: a name no column has is an error at start; exit 255" {
-	run --separate-stderr fpin $'a\tb\n1\tx\n' --header : echo {c}
-	assert_failure 255
-	assert_output ''
-	assert_equal "$stderr" 'forkpool: {c}: no column of the header is named c'
-	run --separate-stderr fpin $'a\tb\n1\tx\n' --header : --tagstring '{c.}' echo {a}
-	assert_failure 255
-	assert_equal "$stderr" 'forkpool: {c.}: no column of the header is named c'
+@test "--header: a name no column has is left as it is, as GNU parallel, with one warning at start" {
+	run --separate-stderr fpin $'a\tb\n1\tx\n2\ty\n' -k --header : echo {c} {c} '{c.}'
+	assert_success
+	assert_output $'{c} {c} {c.} 1 x\n{c} {c} {c.} 2 y'
+	assert_equal "$stderr" $'forkpool: {c}: no column of the header is named c; left as it is\nforkpool: {c.}: no column of the header is named c; left as it is'
+	run --separate-stderr fpin $'a\tb\n1\tx\n' --header : --tagstring '{c/}' echo {a}
+	assert_success
+	assert_output $'{c/}\t1'
+	assert_equal "$stderr" 'forkpool: {c/}: no column of the header is named c; left as it is'
 }
 
 @test "--header: a name two columns have is an error where it is used" {
@@ -132,17 +140,24 @@ setup() {
 	assert_output "$(showargs_expect 1 2 2 '{1,2}' '{print $1}' '${HOME}')"
 }
 
-@test "{name} without --header: literal, as GNU parallel; with --colsep or --csv an error" {
+@test "{name} without --header: literal, as GNU parallel, with --colsep or --csv too, and no message" {
 	run --separate-stderr fp echo '{a}' ::: x
 	assert_success
 	assert_output '{a} x'
-	run --separate-stderr fp --colsep , echo '{a}' ::: x
-	assert_failure 255
-	assert_output ''
-	assert_equal "$stderr" 'forkpool: {a}: column names need --header'
+	assert_equal "$stderr" ''
+	printf 'a\nx\n' >sf
+	run --separate-stderr fp --colsep , "sed -n '/{1}/{p}' sf" ::: x,1
+	assert_success
+	assert_output 'x'
+	assert_equal "$stderr" ''
 	run --separate-stderr fp --csv echo '{a/}' ::: x
-	assert_failure 255
-	assert_equal "$stderr" 'forkpool: {a/}: column names need --header'
+	assert_success
+	assert_output '{a/} x'
+	assert_equal "$stderr" ''
+	run --separate-stderr fp --csv "awk 'BEGIN{exit}'; echo {1}" ::: a
+	assert_success
+	assert_output 'a'
+	assert_equal "$stderr" ''
 }
 
 @test "--header: values are quoted for the shell, names and values alike hostile" {

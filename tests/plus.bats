@@ -141,6 +141,32 @@ gnu() {
 	assert_output "$(showargs_expect aXab.c aXaX.c Xbab.c abab.X aab.c '$1\tbab.c' 'x/ybab.c')"
 }
 
+@test "--plus: an RE with alternatives edits as the Perl substitution GNU parallel makes of it" {
+	# An unset group is empty, as in Perl: {%\.gz|\.bz2} is s/(.*)\.gz|\.bz2$/$1/.
+	run fp -k --plus "$SHOWARGS" '{%\.gz|\.bz2}' '{%%\.gz|\.bz2}' '{#https?://|ftp://}' '{##x|f}' '{/\.gz|\.bz2/Z}' '{/#f|x/Z}' '{/%\.gz|\.bz2/Z}' '{//a|b/Z}' '{^f|b}' '{^^f|b}' '{,F|B}' '{,,F|B}' ::: f.bz2 ftp://h/F.bz2
+	assert_success
+	assert_output "$(showargs_expect f f f.bz2 .bz2 fZ Z.bz2 fZ f.Zz2 F.bz2 F.Bz2 f.bz2 f.bz2
+		showargs_expect ftp://h/F ftp://h/F h/F.bz2 tp://h/F.bz2 ftp://h/FZ Ztp://h/F.bz2 ftp://h/FZ ftp://h/F.Zz2 Ftp://h/F.bz2 Ftp://h/F.Bz2 ftp://h/F.bz2 ftp://h/f.bz2)"
+	# Anchors hold for the branch they are written in, as in Perl.
+	run fp -k --plus "$SHOWARGS" '{#f|x}' '{%a|\.y}' ::: ax.y
+	assert_success
+	assert_output "$(showargs_expect a.y x.y)"
+}
+
+@test "--plus: an edit PCRE2 gives up on (its match limit) fails that record, named; the others run" {
+	# nested repetition backtracks without end on a run of a's and a b
+	run --separate-stderr fp -k --plus "$SHOWARGS" '{/(a+)+c|b/X}' ::: ab "$(printf 'a%.0s' $(seq 40))b" cb
+	assert_failure 1
+	assert_output $'1:<aX>
+1:<cX>'
+	assert_equal "$stderr" "forkpool: input record 2: {/(a+)+c|b/X} gave up on it (PCRE2's match limit)"
+	# in --tagstring as well, and with several records in a job
+	run --separate-stderr fp -k -N2 --plus --tagstring '{1%(a+)+c|b}' "$SHOWARGS" ::: ab xb "$(printf 'a%.0s' $(seq 40))b" cb yb
+	assert_failure 1
+	assert_output $'a\t2:<ab><xb>\nc\t2:<cb><yb>'
+	assert_equal "$stderr" "forkpool: input record 3: {1%(a+)+c|b} gave up on it (PCRE2's match limit)"
+}
+
 @test "--plus: {^RE} {^^RE} {,RE} {,,RE} change case as GNU parallel does" {
 	run fp -k --plus "$SHOWARGS" '{^a}' '{^^b}' '{,A}' '{,,B}' '{^^.}' ::: abab.c ABAB.c
 	assert_success
@@ -213,6 +239,13 @@ gnu() {
 	run fp --plus --tagstring '{%[}' echo ::: a
 	assert_failure 255
 	assert_output --partial 'forkpool: {%[}: bad pattern [: '
+	# PCRE2's message is about RE as written, not the pattern made of it
+	run fp --plus echo '{#\}}' ::: a
+	assert_failure 255
+	assert_output 'forkpool: {#\}: bad pattern \: \ at end of pattern'
+	run fp --plus echo '{%a)(b}' ::: a
+	assert_failure 255
+	assert_output 'forkpool: {%a)(b}: bad pattern a)(b: unmatched closing parenthesis'
 }
 
 @test "--plus: {host} {sshlogin} {hgrp} {agrp} {uniq} {choose_k} are refused" {

@@ -125,6 +125,32 @@ setup() {
 	assert_output '3:<><ab><>'
 }
 
+@test "a position beyond 1000000000, or a --plus count beyond 999999999, is refused, not text; exit 255" {
+	run fp "$SHOWARGS" {1000000000} {-1000000000.} ::: x
+	assert_success
+	assert_output '2:<><>'
+	run --separate-stderr fp echo {2147483647} ::: x
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: {2147483647}: out of range: a position is from -1000000000 to 1000000000'
+	run --separate-stderr fp -q echo '{-99999999999999999999999999/}' ::: x
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: {-99999999999999999999999999/}: out of range: a position is from -1000000000 to 1000000000'
+	run --separate-stderr fp --tagstring '{1000000001}' echo ::: x
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: {1000000001}: out of range: a position is from -1000000000 to 1000000000'
+	run --separate-stderr fp --plus echo '{:1000000000}' ::: x
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: {:1000000000}: out of range: a count is at most 999999999'
+	run --separate-stderr fp --plus echo '{1:2:1000000000}' ::: x
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: {1:2:1000000000}: out of range: a count is at most 999999999'
+	# what is no replacement string at all stays text
+	run --separate-stderr fp echo '{12345678901x}' ::: x
+	assert_success
+	assert_output '{12345678901x} x'
+}
+
 @test "{} with several sources is all of them, each one argument (shell mode)" {
 	run fp --exec-mode shell "$SHOWARGS" {} ::: 'a b' ::: c
 	assert_success

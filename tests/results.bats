@@ -48,6 +48,25 @@ with open(sys.argv[1], newline="") as f:
 	assert_equal "$(cat r/1/b/2/y/seq)" "4"
 }
 
+@test "--results DIR with --header names each level by its column, as GNU parallel; names escaped as values" {
+	run --separate-stderr fpin $'x\ty\n1\ta\n' --header : --results r echo
+	assert_success
+	assert_output ""
+	assert_equal "$stderr" ""
+	assert_equal "$(find r | sort | paste -sd ' ')" "r r/x r/x/1 r/x/1/y r/x/1/y/a r/x/1/y/a/seq r/x/1/y/a/stderr r/x/1/y/a/stdout"
+	assert_equal "$(cat r/x/1/y/a/stdout)" "1 a"
+	# ::: sources, and -N2: the names repeat for each record of the job
+	run fp --header : --results r2 -k echo ::: x 1 2 ::: y a
+	assert_success
+	assert_equal "$(find r2 -name stdout | sort | paste -sd ' ')" "r2/x/1/y/a/stdout r2/x/2/y/a/stdout"
+	run fpin $'x\ty\n1\ta\n2\tb\n' -N2 --header : --results r3 echo
+	assert_success
+	assert_equal "$(find r3 -name stdout)" "r3/x/1/y/a/x/2/y/b/stdout"
+	run fpin $'x/z\t\n1\ta\n' --header : --results r4 echo
+	assert_success
+	assert_equal "$(find r4 -name stdout)" 'r4/x\_z/1/\e/a/stdout'
+}
+
 @test "--results DIR: hostile values get distinct safe names, each holding its own job's output" {
 	local long slashes
 	long=$(printf 'v%.0s' {1..300})
@@ -183,6 +202,21 @@ for r in csv.reader(open("o.csv", newline="")):
 	1 ['echo a-b', 'a', 'b', 'a-b\n']
 	2 ['echo c-', 'c', '', 'c-\n']
 	EOF
+}
+
+@test "--results FILE.csv and .tsv with --header: the V columns are named by the header, as GNU parallel" {
+	run fpin $'x\ty\n1\ta\n' --header : --results o.csv echo
+	assert_success
+	run python3 -c 'import csv
+for r in csv.reader(open("o.csv", newline="")):
+    print(r[0], r[8:12])'
+	assert_output - <<-'EOF'
+	Seq ['Command', 'x', 'y', 'Stdout']
+	1 ['echo 1 a', '1', 'a', '1 a\n']
+	EOF
+	run fpin $'x\ty\n1\ta\n' --header : --results o.tsv echo
+	assert_success
+	assert_equal "$(head -n1 o.tsv | cut -f 9-12)" $'Command\tx\ty\tStdout'
 }
 
 @test "--results -.csv writes the table to stdout instead of the output" {
