@@ -1,20 +1,21 @@
 /*
  * Semaphore mode; see sem.h for the layout of a semaphore.
  *
- * Waiting blocks in the kernel, never in a loop of retries: a process
- * waits for the queue byte with F_SETLKW; the one at the head of the
- * queue tries every slot and then sleeps in poll(2) on an inotify(7)
- * watch of the file for IN_CLOSE_WRITE.  A holder's last descriptor of
- * the file closes when it ends, and Linux drops a POSIX lock when the
- * descriptor is closed (filp_close()), before the close event of the
- * file is sent (__fput()): the head that wakes up finds the slot free.
- * Only the head watches, so that waiters do not use up the inotify
- * instances a user may have (128 by default).
+ * Every waiter looks at the slots itself, with F_SETLK, which never
+ * blocks, and then sleeps in poll(2) on an inotify(7) instance of its own
+ * that watches the file for IN_CLOSE_WRITE.  A holder's last descriptor
+ * of the file closes when it ends, and Linux drops a POSIX lock when the
+ * descriptor is closed (filp_close()), before the close event of the file
+ * is sent (__fput()): a waiter that wakes up finds the slot free.  No
+ * waiter waits for another, so that one stopped (^Z) or one that wants a
+ * slot held does not keep a free slot from the others.  Who looks first
+ * after a close wins, as with GNU sem: there is no queue and no fairness.
+ * A waiter that finds no inotify instance left (a user has 128 by
+ * default) looks again every RETRY_MS instead.
  */
 #include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -41,7 +42,7 @@ extern char **environ;
 /* The exit status when --semaphoretimeout gives up, as GNU sem's. */
 #define EXIT_SEM_TIMEOUT	1
 
-/* How often the head looks at the slots when inotify is not available. */
+/* How often a waiter looks at the slots when it has no inotify instance. */
 #define RETRY_MS		200
 
 /* One semaphore, as a process waiting for it or holding it sees it. */
@@ -246,7 +247,7 @@ sem_open(struct sem *s, int create)
 
 /*
  * Watch the file for a holder's last close; without inotify (out of
- * instances) the head looks again every RETRY_MS instead.
+ * instances) the waiter looks again every RETRY_MS instead.
  */
 static void
 sem_watch(struct sem *s)
@@ -298,89 +299,39 @@ lock_byte(int fd, off_t at, int cmd, short type)
 	return fcntl(fd, cmd, &fl);
 }
 
-/* SIGALRM only interrupts F_SETLKW at the deadline. */
-static void
-on_alarm(int sig)
-{
-	(void)sig;
-}
-
 /*
- * Arm (ms > 0) or disarm (0) the alarm for the queue.  It fires again
- * every 50 ms after the deadline: one that came before F_SETLKW began
- * waiting would otherwise be lost.
+ * Take the first of slots 1..-j that is free, without waiting; 0, 1 when
+ * none is, -1 after a message.
  */
-static void
-set_alarm(int ms)
-{
-	struct sigaction	 sa;
-	struct itimerval	 it = { 0 };
-
-	if (ms > 0) {
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_alarm;
-		sigemptyset(&sa.sa_mask);
-		/* No SA_RESTART: F_SETLKW must return EINTR. */
-		(void)sigaction(SIGALRM, &sa, NULL);
-		it.it_value.tv_sec = ms / 1000;
-		it.it_value.tv_usec = (ms % 1000) * 1000;
-		it.it_interval.tv_usec = 50 * 1000;
-	}
-	(void)setitimer(ITIMER_REAL, &it, NULL);
-}
-
-/* Take the queue byte; 0, 1 at the deadline, -1 after a message. */
 static int
-sem_queue(struct sem *s)
+sem_try_slots(struct sem *s)
 {
-	int	 left, r = 0;
+	unsigned int	 k;
 
-	if ((left = remaining_ms(s)) == 0)
-		return 1;
-	set_alarm(left > 0 ? left : 0);
-	while (lock_byte(s->fd, 0, F_SETLKW, F_WRLCK) == -1) {
-		if (errno != EINTR) {
+	for (k = 1; ; k++) {
+		if (lock_byte(s->fd, k, F_SETLK, F_WRLCK) == 0) {
+			s->slot = k;
+			return 0;
+		}
+		if (errno != EAGAIN && errno != EACCES) {
 			warn("%s", s->path);
-			r = -1;
-			break;
+			return -1;
 		}
-		if (remaining_ms(s) == 0) {
-			r = 1;
-			break;
-		}
+		if (k == s->o->jobs)
+			return 1;
 	}
-	set_alarm(0);
-	return r;
 }
 
 /* Take a free slot into s->slot; 0, 1 at the deadline, -1 after a message. */
 static int
 sem_acquire(struct sem *s)
 {
-	unsigned int	 k;
-	int		 r;
+	int	 r;
 
-	if ((r = sem_queue(s)) != 0)
-		return r;
 	/* Watching before looking: a slot freed after the look is an event. */
 	sem_watch(s);
-	for (;;) {
-		for (k = 1; k <= s->o->jobs; k++) {
-			if (lock_byte(s->fd, k, F_SETLK, F_WRLCK) == 0) {
-				s->slot = k;
-				break;
-			}
-			if (errno != EAGAIN && errno != EACCES) {
-				warn("%s", s->path);
-				r = -1;
-				break;
-			}
-		}
-		if (s->slot != 0 || r != 0 || (r = sem_sleep(s)) != 0)
-			break;
-	}
-	/* The next in the queue takes over. */
-	(void)lock_byte(s->fd, 0, F_SETLK, F_UNLCK);
+	while ((r = sem_try_slots(s)) == 1 && (r = sem_sleep(s)) == 0)
+		;
 	if (s->notify != -1)
 		close(s->notify);
 	s->notify = -1;
@@ -428,7 +379,6 @@ sem_spawn(const struct sem *s, const struct template *t, pid_t *pid)
 	sigaddset(&def, SIGPIPE);
 	sigaddset(&def, SIGINT);
 	sigaddset(&def, SIGQUIT);
-	sigaddset(&def, SIGALRM);
 	posix_spawnattr_init(&attr);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
 	    POSIX_SPAWN_SETSIGDEF);

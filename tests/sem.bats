@@ -363,3 +363,36 @@ running() {
 	assert_output 'forkpool-sem: --semaphoretimeout -0.2: no slot of semaphore t came free in time: giving up'
 	touch go
 }
+
+@test "--semaphore: a stopped waiter does not keep a free slot from the others" {
+	bgsem --semaphore --id t "$SJOB" 1
+	wait_log 1
+	"$FP_BIN" --semaphore --fg --id t 'echo A' </dev/null >a 2>&1 3>&- &
+	local a=$!
+	sleep 0.3
+	kill -STOP "$a"
+	touch go
+	run "$FP_BIN" --semaphore --fg --id t --st -2 echo B
+	kill -CONT "$a"
+	assert_success
+	assert_output B
+	wait "$a"
+	run cat a
+	assert_output A
+}
+
+@test "--semaphore: a waiter for a slot held is passed by one with a larger -j" {
+	bgsem --semaphore -j1 --id t "$SJOB" 1
+	wait_log 1
+	"$FP_BIN" --semaphore -j1 --fg --id t 'echo A' </dev/null >a 2>&1 3>&- &
+	local a=$!
+	sleep 0.3
+	run "$FP_BIN" --semaphore -j2 --fg --id t --st -1 'echo B {%}'
+	assert_success
+	assert_output 'B 2'
+	running "$a" || fail "the waiter for slot 1 did not wait"
+	touch go
+	wait "$a"
+	run cat a
+	assert_output A
+}
