@@ -396,3 +396,31 @@ running() {
 	run cat a
 	assert_output A
 }
+
+@test "--semaphore -j: not lowered by the open files limit, since slots take no descriptors" {
+	run bash -c 'ulimit -n 32 && "$FP_BIN" --semaphore -j 100000 --fg --id t "echo {%}"'
+	assert_success
+	assert_output 1
+	bgsem --semaphore -j 100000 --id t "$SJOB" 1
+	bgsem --semaphore -j 100000 --id t "$SJOB" 2
+	run bash -c 'ulimit -n 32 && "$FP_BIN" --semaphore -j 100000 --fg --id t --st -0.5 "echo {%}"'
+	assert_success
+	assert_output 3
+	touch go
+}
+
+@test "--semaphore -j 0: no limit; the command never waits, and --wait waits for it" {
+	bgsem --semaphore -j 2 --id t "$SJOB" 1
+	bgsem --semaphore -j 0 --id t "$SJOB" 2
+	run "$FP_BIN" --semaphore -j 0 --fg --id t --st -0.5 'echo {%}'
+	assert_success
+	assert_output 3
+	run "$FP_BIN" --wait --id t --st -0.3
+	assert_failure 1
+	touch go
+	run "$FP_BIN" --wait --id t
+	assert_success
+	assert_output ''
+	run cat out err
+	assert_output ''
+}
