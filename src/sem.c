@@ -53,6 +53,7 @@ struct sem {
 	char			*path;		/* owned: the semaphore's file */
 	int			 fd;		/* the file, or -1 */
 	int			 notify;	/* inotify watching it, or -1 */
+	int			 present;	/* byte 0 read-locked: in use */
 	long long		 deadline;	/* monotonic ms, 0: none */
 	unsigned int		 slot;		/* held: 1..N, 0: none */
 };
@@ -226,13 +227,15 @@ sem_open(struct sem *s, int create)
 	struct buf	 dir = { 0 };
 	int		 r;
 
-	if ((r = sem_dir(&dir, create)) != 0) {
-		buf_free(&dir);
-		return r;
+	if (s->path == NULL) {
+		if ((r = sem_dir(&dir, create)) != 0) {
+			buf_free(&dir);
+			return r;
+		}
+		buf_addc(&dir, '/');
+		buf_adds(&dir, s->name);
+		s->path = dir.data;
 	}
-	buf_addc(&dir, '/');
-	buf_adds(&dir, s->name);
-	s->path = dir.data;
 	/* A write-open descriptor: a lock needs one, and so does the event. */
 	s->fd = open(s->path, (create ? O_RDWR | O_CREAT : O_RDONLY) |
 	    O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -246,18 +249,58 @@ sem_open(struct sem *s, int create)
 }
 
 /*
- * Watch the file for a holder's last close; without inotify (out of
- * instances) the waiter looks again every RETRY_MS instead.
+ * Watch the file open for a holder's last close; without inotify (out of
+ * instances) the waiter looks again every RETRY_MS instead.  The watch
+ * goes through /proc/self/fd: the path may name a newer file already.
  */
 static void
 sem_watch(struct sem *s)
 {
+	char	 proc[64];
+
 	if ((s->notify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
 		return;
-	if (inotify_add_watch(s->notify, s->path, IN_CLOSE_WRITE) == -1) {
+	(void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", s->fd);
+	if (inotify_add_watch(s->notify, proc, IN_CLOSE_WRITE) == -1) {
 		close(s->notify);
 		s->notify = -1;
 	}
+}
+
+/* Close the file and its watch, which drops every lock held on it. */
+static void
+sem_close(struct sem *s)
+{
+	if (s->notify != -1)
+		close(s->notify);
+	s->notify = -1;
+	if (s->fd != -1)
+		close(s->fd);
+	s->fd = -1;
+	s->present = 0;
+}
+
+/*
+ * Whether the file open is still the one at the path: 1, 0 when it was
+ * removed, -1 after a message.
+ */
+static int
+same_file(const struct sem *s)
+{
+	struct stat	 open_sb, path_sb;
+
+	if (fstat(s->fd, &open_sb) == -1) {
+		warn("%s", s->path);
+		return -1;
+	}
+	if (lstat(s->path, &path_sb) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		warn("%s", s->path);
+		return -1;
+	}
+	return open_sb.st_dev == path_sb.st_dev &&
+	    open_sb.st_ino == path_sb.st_ino;
 }
 
 /*
@@ -286,9 +329,12 @@ sem_sleep(struct sem *s)
 	return 0;
 }
 
-/* A POSIX write lock on byte at of the file (cmd F_SETLK, F_SETLKW). */
+/*
+ * Lock (type F_RDLCK, F_WRLCK) or unlock (F_UNLCK) byte at of the file,
+ * without waiting: -1 with EAGAIN or EACCES when another holds it.
+ */
 static int
-lock_byte(int fd, off_t at, int cmd, short type)
+lock_byte(int fd, off_t at, short type)
 {
 	struct flock	 fl = { 0 };
 
@@ -296,7 +342,7 @@ lock_byte(int fd, off_t at, int cmd, short type)
 	fl.l_whence = SEEK_SET;
 	fl.l_start = at;
 	fl.l_len = 1;
-	return fcntl(fd, cmd, &fl);
+	return fcntl(fd, F_SETLK, &fl);
 }
 
 /*
@@ -309,7 +355,7 @@ sem_try_slots(struct sem *s)
 	unsigned int	 k;
 
 	for (k = 1; ; k++) {
-		if (lock_byte(s->fd, k, F_SETLK, F_WRLCK) == 0) {
+		if (lock_byte(s->fd, k, F_WRLCK) == 0) {
 			s->slot = k;
 			return 0;
 		}
@@ -322,20 +368,80 @@ sem_try_slots(struct sem *s)
 	}
 }
 
+/*
+ * Open the file and say that this process uses it by a read lock on byte
+ * 0, which keeps the others from removing it (see sem_leave); 0, 1 at the
+ * deadline, -1 after a message.  The file may have been removed between
+ * the open and the lock, by one that left last: the lock is on the file
+ * at the path only if it is still there once the lock is held, since
+ * removing it takes byte 0 for writing.  Otherwise open it again.
+ */
+static int
+sem_enter(struct sem *s)
+{
+	int	 r;
+
+	for (;;) {
+		if (s->fd == -1) {
+			if ((r = sem_open(s, 1)) != 0)
+				return r;
+			/* Watching before looking: a close after it is seen. */
+			sem_watch(s);
+		}
+		if (lock_byte(s->fd, 0, F_RDLCK) == 0) {
+			if ((r = same_file(s)) != 0) {
+				s->present = r == 1;
+				return r == 1 ? 0 : -1;
+			}
+			sem_close(s);
+			continue;
+		}
+		if (errno != EAGAIN && errno != EACCES) {
+			warn("%s", s->path);
+			return -1;
+		}
+		/* One that left last is removing it: until its close. */
+		if ((r = sem_sleep(s)) != 0)
+			return r;
+	}
+}
+
 /* Take a free slot into s->slot; 0, 1 at the deadline, -1 after a message. */
 static int
 sem_acquire(struct sem *s)
 {
 	int	 r;
 
-	/* Watching before looking: a slot freed after the look is an event. */
-	sem_watch(s);
-	while ((r = sem_try_slots(s)) == 1 && (r = sem_sleep(s)) == 0)
-		;
+	if ((r = sem_enter(s)) == 0)
+		while ((r = sem_try_slots(s)) == 1 && (r = sem_sleep(s)) == 0)
+			;
 	if (s->notify != -1)
 		close(s->notify);
 	s->notify = -1;
 	return r;
+}
+
+/*
+ * Stop using the semaphore; the process that leaves last removes the
+ * file, so that names such as --id job$$ do not pile up.  Each drops its
+ * read lock before it tries for the write lock: were it to convert the
+ * one into the other, two leaving at once would each see the other and
+ * neither would remove it.  Once a process holds the write lock, none can
+ * remove the file but itself, and one that opens it meanwhile finds it
+ * gone (sem_enter); the file must still be the one at the path, since
+ * another may have removed it between the unlock and the lock.  The slot
+ * stays held until the close, so that --wait sees it free only then.
+ */
+static void
+sem_leave(struct sem *s)
+{
+	if (s->present) {
+		(void)lock_byte(s->fd, 0, F_UNLCK);
+		if (lock_byte(s->fd, 0, F_WRLCK) == 0 &&
+		    same_file(s) == 1)
+			(void)unlink(s->path);
+	}
+	sem_close(s);
 }
 
 /* Set the job's variables for the command: job 1 in the slot held. */
@@ -439,8 +545,7 @@ sem_hold(struct sem *s, const struct template *t, int report)
 	unsigned char	 byte;
 	int		 r, status;
 
-	if ((r = sem_open(s, 1)) == 0)
-		r = sem_acquire(s);
+	r = sem_acquire(s);
 	if (r == 1 && s->o->sem_timeout_ms < 0) {
 		warnx("--semaphoretimeout %s: no slot of semaphore %s came "
 		    "free in time: giving up", arg, s->name);
@@ -594,8 +699,7 @@ sem_run(const struct opts *o)
 	else
 		status = sem_background(&s, t);
 	template_free(t);
-	if (s.fd != -1)
-		close(s.fd);
+	sem_leave(&s);
 	free(s.path);
 	return status;
 }

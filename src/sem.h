@@ -7,7 +7,9 @@
  * user ($XDG_RUNTIME_DIR/forkpool/sem, else ~/.cache/forkpool/sem).  Its
  * bytes 1..N are the slots, each held by a POSIX record lock (fcntl(2)
  * F_SETLK) of the process that runs the command, so that the kernel frees
- * a slot whenever that process ends, killed or not.
+ * a slot whenever that process ends, killed or not.  Every process that
+ * waits for a slot or holds one read-locks byte 0; the last to leave
+ * write-locks it and removes the file.
  */
 #ifndef FORKPOOL_SEM_H
 #define FORKPOOL_SEM_H

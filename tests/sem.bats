@@ -310,18 +310,18 @@ running() {
 }
 
 @test "--semaphore: a semaphore is a file in a private directory under XDG_RUNTIME_DIR" {
-	run "$FP_BIN" --semaphore --fg --id mine true
+	run "$FP_BIN" --semaphore --fg --id mine 'ls run/forkpool/sem'
 	assert_success
-	assert_file_exists run/forkpool/sem/mine
+	assert_output mine
 	run stat -c %a run/forkpool run/forkpool/sem
 	assert_output $'700\n700'
 }
 
 @test "--semaphore: without XDG_RUNTIME_DIR, under ~/.cache" {
 	unset XDG_RUNTIME_DIR
-	run "$FP_BIN" --semaphore --fg --id mine true
+	run "$FP_BIN" --semaphore --fg --id mine 'ls home/.cache/forkpool/sem'
 	assert_success
-	assert_file_exists home/.cache/forkpool/sem/mine
+	assert_output mine
 	run stat -c %a home/.cache/forkpool/sem
 	assert_output 700
 }
@@ -335,9 +335,9 @@ running() {
 }
 
 @test "--semaphore: without --id, the name is notty when stdin is no terminal" {
-	run "$FP_BIN" --semaphore --fg true </dev/null
+	run "$FP_BIN" --semaphore --fg 'ls run/forkpool/sem' </dev/null
 	assert_success
-	assert_file_exists run/forkpool/sem/notty
+	assert_output notty
 }
 
 @test "--id, --fg, --bg and --semaphoretimeout imply --semaphore; -j defaults to 1" {
@@ -422,5 +422,53 @@ running() {
 	assert_success
 	assert_output ''
 	run cat out err
+	assert_output ''
+}
+
+@test "--semaphore: the semaphore's file is removed once the last command ended" {
+	run "$FP_BIN" --semaphore --fg --id t true
+	assert_success
+	run ls -A run/forkpool/sem
+	assert_output ''
+	local i pids=()
+	for i in 1 2 3; do
+		"$FP_BIN" --semaphore -j2 --id t "$SJOB" "$i" </dev/null \
+			>>out 2>>err 3>&- &
+		pids+=($!)
+	done
+	wait_log 2
+	run ls -A run/forkpool/sem
+	assert_output t
+	touch go
+	for i in "${pids[@]}"; do
+		wait "$i"
+	done
+	run "$FP_BIN" --semaphore --wait --id t
+	assert_success
+	run ls -A run/forkpool/sem
+	assert_output ''
+	run cat count out err
+	assert_output 0
+}
+
+@test "--semaphore -j2: 20 short commands at once never run more than 2 at a time, with the file removed between them" {
+	local i pids=()
+	touch go
+	for i in {1..20}; do
+		"$FP_BIN" --semaphore -j2 --id t "$SJOB" "$i" </dev/null \
+			>>out 2>>err 3>&- &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i"
+	done
+	run "$FP_BIN" --semaphore --wait --id t
+	assert_success
+	run grep -c start log
+	assert_output 20
+	# 1 or 2: how many overlapped is up to the scheduler.
+	run cat max count out err
+	assert_output --regexp $'^[12]\n0$'
+	run ls -A run/forkpool/sem
 	assert_output ''
 }
