@@ -184,12 +184,25 @@ make_dir(const char *path, int check)
 static int
 sem_dir(struct buf *dir, int create)
 {
-	const char	*base, *home;
+	const char	*base, *home, *runtime;
 	struct stat	 sb;
 	size_t		 at;
+	int		 gone = 0;
 
-	if ((base = getenv("XDG_RUNTIME_DIR")) != NULL && base[0] == '/')
-		buf_adds(dir, base);
+	/*
+	 * The XDG Base Directory spec: without a runtime directory, fall
+	 * back to one alike and warn.  One set to a directory that is not
+	 * there (a session that ended, su) is taken as unset.
+	 */
+	runtime = getenv("XDG_RUNTIME_DIR");
+	if (runtime != NULL && runtime[0] == '/') {
+		if (stat(runtime, &sb) == -1)
+			gone = errno;
+		else if (!S_ISDIR(sb.st_mode))
+			gone = ENOTDIR;
+	}
+	if (runtime != NULL && runtime[0] == '/' && gone == 0)
+		buf_adds(dir, runtime);
 	else {
 		if ((base = getenv("XDG_CACHE_HOME")) != NULL &&
 		    base[0] == '/')
@@ -202,6 +215,10 @@ sem_dir(struct buf *dir, int create)
 			    "is set to a directory for the semaphores");
 			return -1;
 		}
+		if (gone != 0)
+			warnx("XDG_RUNTIME_DIR %s: %s: the semaphores are kept "
+			    "in %s/forkpool/sem instead", runtime,
+			    strerror(gone), dir->data);
 		if (create && make_dir(dir->data, 0) == -1)
 			return -1;
 	}

@@ -472,3 +472,18 @@ running() {
 	run ls -A run/forkpool/sem
 	assert_output ''
 }
+
+@test "--semaphore: XDG_RUNTIME_DIR set to a missing directory: a warning naming it, and the semaphores under ~/.cache" {
+	export XDG_RUNTIME_DIR="$BATS_TEST_TMPDIR/gone"
+	run --separate-stderr "$FP_BIN" --semaphore --fg --id mine 'ls home/.cache/forkpool/sem'
+	assert_success
+	assert_output mine
+	assert_equal "$stderr" "forkpool: XDG_RUNTIME_DIR $XDG_RUNTIME_DIR: No such file or directory: the semaphores are kept in $HOME/.cache/forkpool/sem instead"
+	bgsem --semaphore --id mine "$SJOB" 1
+	run "$FP_BIN" --wait --id mine --st -0.3
+	assert_failure 1
+	assert_output "forkpool: XDG_RUNTIME_DIR $XDG_RUNTIME_DIR: No such file or directory: the semaphores are kept in $HOME/.cache/forkpool/sem instead
+forkpool: --semaphoretimeout -0.3: semaphore mine still has commands running: giving up"
+	touch go
+	assert_not_exists gone
+}
