@@ -1556,8 +1556,8 @@ apply_option(struct parse_state *st, const struct optdef *d,
 
 /*
  * Whether semaphore mode has a use for option d: its own options, -j,
- * how the command is run, and the notices.  $FORKPOOL's defaults are not
- * asked, as they are meant for runs of jobs.
+ * how the command is run, and the notices.  $FORKPOOL's are not asked:
+ * those that semaphore mode uses apply, the others are ignored there.
  */
 static int
 sem_uses(const struct optdef *d)

@@ -290,7 +290,7 @@ running() {
 	assert_output 'forkpool: --wait runs no command: echo given'
 }
 
-@test "--semaphore: an option of job runs that it would not use is refused, naming it; \$FORKPOOL's are let be" {
+@test "--semaphore: an option of job runs that it would not use is refused, naming it; \$FORKPOOL's are ignored" {
 	local opt name
 	for opt in -k --joblog=log --timeout=1 --tag --retries=2 -n2 \
 	    --max-args=2 --results=r; do
@@ -486,4 +486,15 @@ running() {
 forkpool: --semaphoretimeout -0.3: semaphore mine still has commands running: giving up"
 	touch go
 	assert_not_exists gone
+}
+
+@test "--semaphore: \$FORKPOOL's -j, --id and --st apply; its options for runs of jobs are ignored" {
+	bgsem --semaphore --id t "$SJOB" 1
+	FORKPOOL='-j2 --id t -k --tag' run "$FP_BIN" --semaphore --fg 'echo {%}'
+	assert_success
+	assert_output 2
+	FORKPOOL='-j2 --id t --st -0.3' run "$FP_BIN" --semaphore -j1 --fg 'echo {%}'
+	assert_failure 1
+	assert_output 'forkpool: --semaphoretimeout -0.3: no slot of semaphore t came free in time: giving up'
+	touch go
 }
