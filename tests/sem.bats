@@ -187,16 +187,19 @@ running() {
 }
 
 @test "--semaphore: a holder killed with SIGKILL frees its slot" {
-	bgsem --semaphore --id t 'echo $PPID >holder; exec sleep 30'
+	bgsem --semaphore --id t 'echo $PPID >h && mv h holder; exec sleep 30'
 	wait_files 1 holder
 	kill -9 "$(cat holder)"
 	run "$FP_BIN" --semaphore --fg --id t --semaphoretimeout -5 echo next
 	assert_success
 	assert_output 'next'
+	# The file the killed holder left is removed by the next to leave.
+	run ls -A run/forkpool/sem
+	assert_output ''
 }
 
 @test "--semaphore: a command killed with SIGKILL frees its slot" {
-	bgsem --semaphore --id t 'echo $$ >cmd; exec sleep 30'
+	bgsem --semaphore --id t 'echo $$ >c && mv c cmd; exec sleep 30'
 	wait_files 1 cmd
 	kill -9 "$(cat cmd)"
 	run "$FP_BIN" --semaphore --fg --id t --semaphoretimeout -5 echo next
@@ -205,7 +208,7 @@ running() {
 }
 
 @test "--semaphore: SIGTERM to the process holding the slot reaches the command" {
-	bgsem --semaphore --id t 'echo $PPID >holder; trap "echo TERM >got; exit 3" TERM; while :; do sleep 0.05; done'
+	bgsem --semaphore --id t 'echo $PPID >h && mv h holder; trap "echo TERM >got; exit 3" TERM; while :; do sleep 0.05; done'
 	wait_files 1 holder
 	kill -TERM "$(cat holder)"
 	wait_files 1 got
