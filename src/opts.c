@@ -227,9 +227,13 @@ jobs_cap(const char **why, long long *tight)
 	return cap < 1 ? 1 : (unsigned int)cap;
 }
 
-/* Parse -j's N, +N, -N, N% or 0; 0 on success. */
+/*
+ * Parse -j's N, +N, -N, N% or 0; 0 on success.  The slots of a semaphore
+ * (sem) take no descriptors and are processes of their own: no limit
+ * lowers them, and 0 means no limit at all.
+ */
 static int
-parse_jobs(const char *arg, unsigned int *jobs)
+parse_jobs(const char *arg, int sem, unsigned int *jobs)
 {
 	const char	*errstr = NULL;
 	const char	*why;
@@ -258,6 +262,11 @@ parse_jobs(const char *arg, unsigned int *jobs)
 	if (errstr != NULL) {
 		warnx("-j %s: %s", arg, errstr);
 		return -1;
+	}
+	if (sem) {
+		*jobs = n == 0 && arg[0] != '-' ? UINT_MAX : n < 1 ? 1 :
+		    (unsigned int)n;
+		return 0;
 	}
 	cap = jobs_cap(&why, &tight);
 	if ((n == 0 && arg[0] != '-') || n > cap) {
@@ -1552,8 +1561,8 @@ apply_option(struct parse_state *st, const struct optdef *d,
 
 /*
  * Whether semaphore mode has a use for option d: its own options, -j,
- * how the command is run, and the notices.  $FORKPOOL's defaults are not
- * asked, as they are meant for runs of jobs.
+ * how the command is run, and the notices.  $FORKPOOL's are not asked:
+ * those that semaphore mode uses apply, the others are ignored there.
  */
 static int
 sem_uses(const struct optdef *d)
@@ -1620,7 +1629,7 @@ resolve_jobs(struct parse_state *st)
 	/* A semaphore is a mutex unless -j says otherwise, as GNU sem's. */
 	if (st->jobs_arg == NULL)
 		o->jobs = o->semaphore ? 1 : online_cpus();
-	else if (parse_jobs(st->jobs_arg, &o->jobs) == -1)
+	else if (parse_jobs(st->jobs_arg, o->semaphore, &o->jobs) == -1)
 		return -1;
 	/*
 	 * GNU parallel's --tty implies -j1 and -u.  One job at a time, as a

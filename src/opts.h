@@ -131,7 +131,8 @@ struct opts {
 						   strings into argv */
 	size_t			 nenv;
 	int			 nice;		/* --nice N, added */
-	unsigned int		 jobs;		/* resolved -j */
+	unsigned int		 jobs;		/* resolved -j; UINT_MAX for
+						   a semaphore's -j 0 */
 	enum out_mode		 out_mode;
 	int			 keep_order;
 	int			 output_on_failure; /* print failed jobs only */

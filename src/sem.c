@@ -1,20 +1,21 @@
 /*
  * Semaphore mode; see sem.h for the layout of a semaphore.
  *
- * Waiting blocks in the kernel, never in a loop of retries: a process
- * waits for the queue byte with F_SETLKW; the one at the head of the
- * queue tries every slot and then sleeps in poll(2) on an inotify(7)
- * watch of the file for IN_CLOSE_WRITE.  A holder's last descriptor of
- * the file closes when it ends, and Linux drops a POSIX lock when the
- * descriptor is closed (filp_close()), before the close event of the
- * file is sent (__fput()): the head that wakes up finds the slot free.
- * Only the head watches, so that waiters do not use up the inotify
- * instances a user may have (128 by default).
+ * Every waiter looks at the slots itself, with F_SETLK, which never
+ * blocks, and then sleeps in poll(2) on an inotify(7) instance of its own
+ * that watches the file for IN_CLOSE_WRITE.  A holder's last descriptor
+ * of the file closes when it ends, and Linux drops a POSIX lock when the
+ * descriptor is closed (filp_close()), before the close event of the file
+ * is sent (__fput()): a waiter that wakes up finds the slot free.  No
+ * waiter waits for another, so that one stopped (^Z) or one that wants a
+ * slot held does not keep a free slot from the others.  Who looks first
+ * after a close wins, as with GNU sem: there is no queue and no fairness.
+ * A waiter that finds no inotify instance left (a user has 128 by
+ * default) looks again every RETRY_MS instead.
  */
 #include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -41,7 +42,7 @@ extern char **environ;
 /* The exit status when --semaphoretimeout gives up, as GNU sem's. */
 #define EXIT_SEM_TIMEOUT	1
 
-/* How often the head looks at the slots when inotify is not available. */
+/* How often a waiter looks at the slots when it has no inotify instance. */
 #define RETRY_MS		200
 
 /* One semaphore, as a process waiting for it or holding it sees it. */
@@ -52,6 +53,7 @@ struct sem {
 	char			*path;		/* owned: the semaphore's file */
 	int			 fd;		/* the file, or -1 */
 	int			 notify;	/* inotify watching it, or -1 */
+	int			 present;	/* byte 0 read-locked: in use */
 	long long		 deadline;	/* monotonic ms, 0: none */
 	unsigned int		 slot;		/* held: 1..N, 0: none */
 };
@@ -182,12 +184,25 @@ make_dir(const char *path, int check)
 static int
 sem_dir(struct buf *dir, int create)
 {
-	const char	*base, *home;
+	const char	*base, *home, *runtime;
 	struct stat	 sb;
 	size_t		 at;
+	int		 gone = 0;
 
-	if ((base = getenv("XDG_RUNTIME_DIR")) != NULL && base[0] == '/')
-		buf_adds(dir, base);
+	/*
+	 * The XDG Base Directory spec: without a runtime directory, fall
+	 * back to one alike and warn.  One set to a directory that is not
+	 * there (a session that ended, su) is taken as unset.
+	 */
+	runtime = getenv("XDG_RUNTIME_DIR");
+	if (runtime != NULL && runtime[0] == '/') {
+		if (stat(runtime, &sb) == -1)
+			gone = errno;
+		else if (!S_ISDIR(sb.st_mode))
+			gone = ENOTDIR;
+	}
+	if (runtime != NULL && runtime[0] == '/' && gone == 0)
+		buf_adds(dir, runtime);
 	else {
 		if ((base = getenv("XDG_CACHE_HOME")) != NULL &&
 		    base[0] == '/')
@@ -200,6 +215,10 @@ sem_dir(struct buf *dir, int create)
 			    "is set to a directory for the semaphores");
 			return -1;
 		}
+		if (gone != 0)
+			warnx("XDG_RUNTIME_DIR %s: %s: the semaphores are kept "
+			    "in %s/forkpool/sem instead", runtime,
+			    strerror(gone), dir->data);
 		if (create && make_dir(dir->data, 0) == -1)
 			return -1;
 	}
@@ -225,13 +244,15 @@ sem_open(struct sem *s, int create)
 	struct buf	 dir = { 0 };
 	int		 r;
 
-	if ((r = sem_dir(&dir, create)) != 0) {
-		buf_free(&dir);
-		return r;
+	if (s->path == NULL) {
+		if ((r = sem_dir(&dir, create)) != 0) {
+			buf_free(&dir);
+			return r;
+		}
+		buf_addc(&dir, '/');
+		buf_adds(&dir, s->name);
+		s->path = dir.data;
 	}
-	buf_addc(&dir, '/');
-	buf_adds(&dir, s->name);
-	s->path = dir.data;
 	/* A write-open descriptor: a lock needs one, and so does the event. */
 	s->fd = open(s->path, (create ? O_RDWR | O_CREAT : O_RDONLY) |
 	    O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -245,18 +266,58 @@ sem_open(struct sem *s, int create)
 }
 
 /*
- * Watch the file for a holder's last close; without inotify (out of
- * instances) the head looks again every RETRY_MS instead.
+ * Watch the file open for a holder's last close; without inotify (out of
+ * instances) the waiter looks again every RETRY_MS instead.  The watch
+ * goes through /proc/self/fd: the path may name a newer file already.
  */
 static void
 sem_watch(struct sem *s)
 {
+	char	 proc[64];
+
 	if ((s->notify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
 		return;
-	if (inotify_add_watch(s->notify, s->path, IN_CLOSE_WRITE) == -1) {
+	(void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", s->fd);
+	if (inotify_add_watch(s->notify, proc, IN_CLOSE_WRITE) == -1) {
 		close(s->notify);
 		s->notify = -1;
 	}
+}
+
+/* Close the file and its watch, which drops every lock held on it. */
+static void
+sem_close(struct sem *s)
+{
+	if (s->notify != -1)
+		close(s->notify);
+	s->notify = -1;
+	if (s->fd != -1)
+		close(s->fd);
+	s->fd = -1;
+	s->present = 0;
+}
+
+/*
+ * Whether the file open is still the one at the path: 1, 0 when it was
+ * removed, -1 after a message.
+ */
+static int
+same_file(const struct sem *s)
+{
+	struct stat	 open_sb, path_sb;
+
+	if (fstat(s->fd, &open_sb) == -1) {
+		warn("%s", s->path);
+		return -1;
+	}
+	if (lstat(s->path, &path_sb) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		warn("%s", s->path);
+		return -1;
+	}
+	return open_sb.st_dev == path_sb.st_dev &&
+	    open_sb.st_ino == path_sb.st_ino;
 }
 
 /*
@@ -285,9 +346,12 @@ sem_sleep(struct sem *s)
 	return 0;
 }
 
-/* A POSIX write lock on byte at of the file (cmd F_SETLK, F_SETLKW). */
+/*
+ * Lock (type F_RDLCK, F_WRLCK) or unlock (F_UNLCK) byte at of the file,
+ * without waiting: -1 with EAGAIN or EACCES when another holds it.
+ */
 static int
-lock_byte(int fd, off_t at, int cmd, short type)
+lock_byte(int fd, off_t at, short type)
 {
 	struct flock	 fl = { 0 };
 
@@ -295,96 +359,106 @@ lock_byte(int fd, off_t at, int cmd, short type)
 	fl.l_whence = SEEK_SET;
 	fl.l_start = at;
 	fl.l_len = 1;
-	return fcntl(fd, cmd, &fl);
-}
-
-/* SIGALRM only interrupts F_SETLKW at the deadline. */
-static void
-on_alarm(int sig)
-{
-	(void)sig;
+	return fcntl(fd, F_SETLK, &fl);
 }
 
 /*
- * Arm (ms > 0) or disarm (0) the alarm for the queue.  It fires again
- * every 50 ms after the deadline: one that came before F_SETLKW began
- * waiting would otherwise be lost.
+ * Take the first of slots 1..-j that is free, without waiting; 0, 1 when
+ * none is, -1 after a message.
  */
-static void
-set_alarm(int ms)
+static int
+sem_try_slots(struct sem *s)
 {
-	struct sigaction	 sa;
-	struct itimerval	 it = { 0 };
+	unsigned int	 k;
 
-	if (ms > 0) {
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_alarm;
-		sigemptyset(&sa.sa_mask);
-		/* No SA_RESTART: F_SETLKW must return EINTR. */
-		(void)sigaction(SIGALRM, &sa, NULL);
-		it.it_value.tv_sec = ms / 1000;
-		it.it_value.tv_usec = (ms % 1000) * 1000;
-		it.it_interval.tv_usec = 50 * 1000;
+	for (k = 1; ; k++) {
+		if (lock_byte(s->fd, k, F_WRLCK) == 0) {
+			s->slot = k;
+			return 0;
+		}
+		if (errno != EAGAIN && errno != EACCES) {
+			warn("%s", s->path);
+			return -1;
+		}
+		if (k == s->o->jobs)
+			return 1;
 	}
-	(void)setitimer(ITIMER_REAL, &it, NULL);
 }
 
-/* Take the queue byte; 0, 1 at the deadline, -1 after a message. */
+/*
+ * Open the file and say that this process uses it by a read lock on byte
+ * 0, which keeps the others from removing it (see sem_leave); 0, 1 at the
+ * deadline, -1 after a message.  The file may have been removed between
+ * the open and the lock, by one that left last: the lock is on the file
+ * at the path only if it is still there once the lock is held, since
+ * removing it takes byte 0 for writing.  Otherwise open it again.
+ */
 static int
-sem_queue(struct sem *s)
+sem_enter(struct sem *s)
 {
-	int	 left, r = 0;
+	int	 r;
 
-	if ((left = remaining_ms(s)) == 0)
-		return 1;
-	set_alarm(left > 0 ? left : 0);
-	while (lock_byte(s->fd, 0, F_SETLKW, F_WRLCK) == -1) {
-		if (errno != EINTR) {
+	for (;;) {
+		if (s->fd == -1) {
+			if ((r = sem_open(s, 1)) != 0)
+				return r;
+			/* Watching before looking: a close after it is seen. */
+			sem_watch(s);
+		}
+		if (lock_byte(s->fd, 0, F_RDLCK) == 0) {
+			if ((r = same_file(s)) != 0) {
+				s->present = r == 1;
+				return r == 1 ? 0 : -1;
+			}
+			sem_close(s);
+			continue;
+		}
+		if (errno != EAGAIN && errno != EACCES) {
 			warn("%s", s->path);
-			r = -1;
-			break;
+			return -1;
 		}
-		if (remaining_ms(s) == 0) {
-			r = 1;
-			break;
-		}
+		/* One that left last is removing it: until its close. */
+		if ((r = sem_sleep(s)) != 0)
+			return r;
 	}
-	set_alarm(0);
-	return r;
 }
 
 /* Take a free slot into s->slot; 0, 1 at the deadline, -1 after a message. */
 static int
 sem_acquire(struct sem *s)
 {
-	unsigned int	 k;
-	int		 r;
+	int	 r;
 
-	if ((r = sem_queue(s)) != 0)
-		return r;
-	/* Watching before looking: a slot freed after the look is an event. */
-	sem_watch(s);
-	for (;;) {
-		for (k = 1; k <= s->o->jobs; k++) {
-			if (lock_byte(s->fd, k, F_SETLK, F_WRLCK) == 0) {
-				s->slot = k;
-				break;
-			}
-			if (errno != EAGAIN && errno != EACCES) {
-				warn("%s", s->path);
-				r = -1;
-				break;
-			}
-		}
-		if (s->slot != 0 || r != 0 || (r = sem_sleep(s)) != 0)
-			break;
-	}
-	/* The next in the queue takes over. */
-	(void)lock_byte(s->fd, 0, F_SETLK, F_UNLCK);
+	if ((r = sem_enter(s)) == 0)
+		while ((r = sem_try_slots(s)) == 1 && (r = sem_sleep(s)) == 0)
+			;
 	if (s->notify != -1)
 		close(s->notify);
 	s->notify = -1;
 	return r;
+}
+
+/*
+ * Stop using the semaphore; the process that leaves last removes the
+ * file, so that names such as --id job$$ do not pile up.  Each drops its
+ * read lock before it tries for the write lock: were it to convert the
+ * one into the other, two leaving at once would each see the other and
+ * neither would remove it.  Once a process holds the write lock, none can
+ * remove the file but itself, and one that opens it meanwhile finds it
+ * gone (sem_enter); the file must still be the one at the path, since
+ * another may have removed it between the unlock and the lock.  The slot
+ * stays held until the close, so that --wait sees it free only then.
+ */
+static void
+sem_leave(struct sem *s)
+{
+	if (s->present) {
+		(void)lock_byte(s->fd, 0, F_UNLCK);
+		if (lock_byte(s->fd, 0, F_WRLCK) == 0 &&
+		    same_file(s) == 1)
+			(void)unlink(s->path);
+	}
+	sem_close(s);
 }
 
 /* Set the job's variables for the command: job 1 in the slot held. */
@@ -428,7 +502,6 @@ sem_spawn(const struct sem *s, const struct template *t, pid_t *pid)
 	sigaddset(&def, SIGPIPE);
 	sigaddset(&def, SIGINT);
 	sigaddset(&def, SIGQUIT);
-	sigaddset(&def, SIGALRM);
 	posix_spawnattr_init(&attr);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
 	    POSIX_SPAWN_SETSIGDEF);
@@ -489,8 +562,7 @@ sem_hold(struct sem *s, const struct template *t, int report)
 	unsigned char	 byte;
 	int		 r, status;
 
-	if ((r = sem_open(s, 1)) == 0)
-		r = sem_acquire(s);
+	r = sem_acquire(s);
 	if (r == 1 && s->o->sem_timeout_ms < 0) {
 		warnx("--semaphoretimeout %s: no slot of semaphore %s came "
 		    "free in time: giving up", arg, s->name);
@@ -644,8 +716,7 @@ sem_run(const struct opts *o)
 	else
 		status = sem_background(&s, t);
 	template_free(t);
-	if (s.fd != -1)
-		close(s.fd);
+	sem_leave(&s);
 	free(s.path);
 	return status;
 }

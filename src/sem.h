@@ -5,9 +5,11 @@
  *
  * A semaphore is a file, named by --id, in a directory private to the
  * user ($XDG_RUNTIME_DIR/forkpool/sem, else ~/.cache/forkpool/sem).  Its
- * byte 0 is a queue and bytes 1..N are the slots, each held by a POSIX
- * record lock (fcntl(2) F_SETLK) of the process that runs the command, so
- * that the kernel frees a slot whenever that process ends, killed or not.
+ * bytes 1..N are the slots, each held by a POSIX record lock (fcntl(2)
+ * F_SETLK) of the process that runs the command, so that the kernel frees
+ * a slot whenever that process ends, killed or not.  Every process that
+ * waits for a slot or holds one read-locks byte 0; the last to leave
+ * write-locks it and removes the file.
  */
 #ifndef FORKPOOL_SEM_H
 #define FORKPOOL_SEM_H

@@ -187,16 +187,19 @@ running() {
 }
 
 @test "--semaphore: a holder killed with SIGKILL frees its slot" {
-	bgsem --semaphore --id t 'echo $PPID >holder; exec sleep 30'
+	bgsem --semaphore --id t 'echo $PPID >h && mv h holder; exec sleep 30'
 	wait_files 1 holder
 	kill -9 "$(cat holder)"
 	run "$FP_BIN" --semaphore --fg --id t --semaphoretimeout -5 echo next
 	assert_success
 	assert_output 'next'
+	# The file the killed holder left is removed by the next to leave.
+	run ls -A run/forkpool/sem
+	assert_output ''
 }
 
 @test "--semaphore: a command killed with SIGKILL frees its slot" {
-	bgsem --semaphore --id t 'echo $$ >cmd; exec sleep 30'
+	bgsem --semaphore --id t 'echo $$ >c && mv c cmd; exec sleep 30'
 	wait_files 1 cmd
 	kill -9 "$(cat cmd)"
 	run "$FP_BIN" --semaphore --fg --id t --semaphoretimeout -5 echo next
@@ -205,7 +208,7 @@ running() {
 }
 
 @test "--semaphore: SIGTERM to the process holding the slot reaches the command" {
-	bgsem --semaphore --id t 'echo $PPID >holder; trap "echo TERM >got; exit 3" TERM; while :; do sleep 0.05; done'
+	bgsem --semaphore --id t 'echo $PPID >h && mv h holder; trap "echo TERM >got; exit 3" TERM; while :; do sleep 0.05; done'
 	wait_files 1 holder
 	kill -TERM "$(cat holder)"
 	wait_files 1 got
@@ -290,7 +293,7 @@ running() {
 	assert_output 'forkpool: --wait runs no command: echo given'
 }
 
-@test "--semaphore: an option of job runs that it would not use is refused, naming it; \$FORKPOOL's are let be" {
+@test "--semaphore: an option of job runs that it would not use is refused, naming it; \$FORKPOOL's are ignored" {
 	local opt name
 	for opt in -k --joblog=log --timeout=1 --tag --retries=2 -n2 \
 	    --max-args=2 --results=r; do
@@ -310,18 +313,18 @@ running() {
 }
 
 @test "--semaphore: a semaphore is a file in a private directory under XDG_RUNTIME_DIR" {
-	run "$FP_BIN" --semaphore --fg --id mine true
+	run "$FP_BIN" --semaphore --fg --id mine 'ls run/forkpool/sem'
 	assert_success
-	assert_file_exists run/forkpool/sem/mine
+	assert_output mine
 	run stat -c %a run/forkpool run/forkpool/sem
 	assert_output $'700\n700'
 }
 
 @test "--semaphore: without XDG_RUNTIME_DIR, under ~/.cache" {
 	unset XDG_RUNTIME_DIR
-	run "$FP_BIN" --semaphore --fg --id mine true
+	run "$FP_BIN" --semaphore --fg --id mine 'ls home/.cache/forkpool/sem'
 	assert_success
-	assert_file_exists home/.cache/forkpool/sem/mine
+	assert_output mine
 	run stat -c %a home/.cache/forkpool/sem
 	assert_output 700
 }
@@ -335,9 +338,9 @@ running() {
 }
 
 @test "--semaphore: without --id, the name is notty when stdin is no terminal" {
-	run "$FP_BIN" --semaphore --fg true </dev/null
+	run "$FP_BIN" --semaphore --fg 'ls run/forkpool/sem' </dev/null
 	assert_success
-	assert_file_exists run/forkpool/sem/notty
+	assert_output notty
 }
 
 @test "--id, --fg, --bg and --semaphoretimeout imply --semaphore; -j defaults to 1" {
@@ -361,5 +364,140 @@ running() {
 	run ./forkpool-sem --fg --id t --st -0.2 echo never
 	assert_failure 1
 	assert_output 'forkpool-sem: --semaphoretimeout -0.2: no slot of semaphore t came free in time: giving up'
+	touch go
+}
+
+@test "--semaphore: a stopped waiter does not keep a free slot from the others" {
+	bgsem --semaphore --id t "$SJOB" 1
+	wait_log 1
+	"$FP_BIN" --semaphore --fg --id t 'echo A' </dev/null >a 2>&1 3>&- &
+	local a=$!
+	sleep 0.3
+	kill -STOP "$a"
+	touch go
+	run "$FP_BIN" --semaphore --fg --id t --st -2 echo B
+	kill -CONT "$a"
+	assert_success
+	assert_output B
+	wait "$a"
+	run cat a
+	assert_output A
+}
+
+@test "--semaphore: a waiter for a slot held is passed by one with a larger -j" {
+	bgsem --semaphore -j1 --id t "$SJOB" 1
+	wait_log 1
+	"$FP_BIN" --semaphore -j1 --fg --id t 'echo A' </dev/null >a 2>&1 3>&- &
+	local a=$!
+	sleep 0.3
+	run "$FP_BIN" --semaphore -j2 --fg --id t --st -1 'echo B {%}'
+	assert_success
+	assert_output 'B 2'
+	running "$a" || fail "the waiter for slot 1 did not wait"
+	touch go
+	wait "$a"
+	run cat a
+	assert_output A
+}
+
+@test "--semaphore -j: not lowered by the open files limit, since slots take no descriptors" {
+	run bash -c 'ulimit -n 32 && "$FP_BIN" --semaphore -j 100000 --fg --id t "echo {%}"'
+	assert_success
+	assert_output 1
+	bgsem --semaphore -j 100000 --id t "$SJOB" 1
+	bgsem --semaphore -j 100000 --id t "$SJOB" 2
+	run bash -c 'ulimit -n 32 && "$FP_BIN" --semaphore -j 100000 --fg --id t --st -0.5 "echo {%}"'
+	assert_success
+	assert_output 3
+	touch go
+}
+
+@test "--semaphore -j 0: no limit; the command never waits, and --wait waits for it" {
+	bgsem --semaphore -j 2 --id t "$SJOB" 1
+	bgsem --semaphore -j 0 --id t "$SJOB" 2
+	run "$FP_BIN" --semaphore -j 0 --fg --id t --st -0.5 'echo {%}'
+	assert_success
+	assert_output 3
+	run "$FP_BIN" --wait --id t --st -0.3
+	assert_failure 1
+	touch go
+	run "$FP_BIN" --wait --id t
+	assert_success
+	assert_output ''
+	run cat out err
+	assert_output ''
+}
+
+@test "--semaphore: the semaphore's file is removed once the last command ended" {
+	run "$FP_BIN" --semaphore --fg --id t true
+	assert_success
+	run ls -A run/forkpool/sem
+	assert_output ''
+	local i pids=()
+	for i in 1 2 3; do
+		"$FP_BIN" --semaphore -j2 --id t "$SJOB" "$i" </dev/null \
+			>>out 2>>err 3>&- &
+		pids+=($!)
+	done
+	wait_log 2
+	run ls -A run/forkpool/sem
+	assert_output t
+	touch go
+	for i in "${pids[@]}"; do
+		wait "$i"
+	done
+	run "$FP_BIN" --semaphore --wait --id t
+	assert_success
+	run ls -A run/forkpool/sem
+	assert_output ''
+	run cat count out err
+	assert_output 0
+}
+
+@test "--semaphore -j2: 20 short commands at once never run more than 2 at a time, with the file removed between them" {
+	local i pids=()
+	touch go
+	for i in {1..20}; do
+		"$FP_BIN" --semaphore -j2 --id t "$SJOB" "$i" </dev/null \
+			>>out 2>>err 3>&- &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i"
+	done
+	run "$FP_BIN" --semaphore --wait --id t
+	assert_success
+	run grep -c start log
+	assert_output 20
+	# 1 or 2: how many overlapped is up to the scheduler.
+	run cat max count out err
+	assert_output --regexp $'^[12]\n0$'
+	run ls -A run/forkpool/sem
+	assert_output ''
+}
+
+@test "--semaphore: XDG_RUNTIME_DIR set to a missing directory: a warning naming it, and the semaphores under ~/.cache" {
+	export XDG_RUNTIME_DIR="$BATS_TEST_TMPDIR/gone"
+	run --separate-stderr "$FP_BIN" --semaphore --fg --id mine 'ls home/.cache/forkpool/sem'
+	assert_success
+	assert_output mine
+	assert_equal "$stderr" "forkpool: XDG_RUNTIME_DIR $XDG_RUNTIME_DIR: No such file or directory: the semaphores are kept in $HOME/.cache/forkpool/sem instead"
+	bgsem --semaphore --id mine "$SJOB" 1
+	run "$FP_BIN" --wait --id mine --st -0.3
+	assert_failure 1
+	assert_output "forkpool: XDG_RUNTIME_DIR $XDG_RUNTIME_DIR: No such file or directory: the semaphores are kept in $HOME/.cache/forkpool/sem instead
+forkpool: --semaphoretimeout -0.3: semaphore mine still has commands running: giving up"
+	touch go
+	assert_not_exists gone
+}
+
+@test "--semaphore: \$FORKPOOL's -j, --id and --st apply; its options for runs of jobs are ignored" {
+	bgsem --semaphore --id t "$SJOB" 1
+	FORKPOOL='-j2 --id t -k --tag' run "$FP_BIN" --semaphore --fg 'echo {%}'
+	assert_success
+	assert_output 2
+	FORKPOOL='-j2 --id t --st -0.3' run "$FP_BIN" --semaphore -j1 --fg 'echo {%}'
+	assert_failure 1
+	assert_output 'forkpool: --semaphoretimeout -0.3: no slot of semaphore t came free in time: giving up'
 	touch go
 }
