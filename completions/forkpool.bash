@@ -10,7 +10,7 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --header --cs
 --shell --exec-mode
 --quote --workdir --wd --env --nice
 --jobs --timeout --termseq --retries --tty --delay --halt --load --memfree --joblog
---resume --resume-failed --retry-failed --junit --group --keep-order --line-buffer
+--resume --resume-failed --retry-failed --junit --group --keep-order --no-keep-order --line-buffer
 --ungroup --output-on-failure --tag --tagstring --color --tmpdir --files --results --summary --dry-run --verbose --bar --progress --eta
 --max-procs --col-sep --argfile --xapply --linebuffer --lb --line-buffered
 --keeporder --dryrun --halt-on-error --res

@@ -166,6 +166,7 @@ complete -c forkpool -n __fish_forkpool_in_options -l junit -r -F -d 'Write a JU
 # Output
 complete -c forkpool -n __fish_forkpool_in_options -l group -d 'Print each job\'s output whole when it finishes (default)'
 complete -c forkpool -n __fish_forkpool_in_options -s k -l keep-order -d 'Print output in input order'
+complete -c forkpool -n __fish_forkpool_in_options -l no-keep-order -d 'Print output as jobs end, undoing -k'
 complete -c forkpool -n __fish_forkpool_in_options -l line-buffer -d 'Print whole lines as soon as they arrive'
 complete -c forkpool -n __fish_forkpool_in_options -s u -l ungroup -d 'Pass output straight through (-k has no effect)'
 complete -c forkpool -n __fish_forkpool_in_options -l output-on-failure -d 'Print a job\'s output only if the job failed'

@@ -127,9 +127,6 @@ static const struct refusal refusals[] = {
 	{ "--minversion",
 	    "forkpool's versions are not GNU parallel's; instead: check "
 	    "forkpool --version" },
-	{ "--no-keep-order",
-	    "there is no configuration file whose -k to undo; instead: leave "
-	    "out -k" },
 	{ "--nonall",
 	    "remote execution is planned but not built yet; instead: run ssh "
 	    "HOST CMD for each host through forkpool" },
@@ -341,4 +338,21 @@ compat_refusal(const char *option)
 		    strncmp(refusals[i].option, option, len) == 0)
 			return refusals[i].note;
 	return NULL;
+}
+
+/* See compat.h. */
+size_t
+compat_refused_prefix(const char *prefix, size_t len, size_t n,
+    const char **option)
+{
+	size_t	 i, found = 0;
+
+	for (i = 0; i < NREFUSALS; i++) {
+		if (strncmp(refusals[i].option, "--", 2) != 0 ||
+		    strncmp(refusals[i].option + 2, prefix, len) != 0)
+			continue;
+		if (found++ == n)
+			*option = refusals[i].option;
+	}
+	return found;
 }

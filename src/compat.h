@@ -7,11 +7,22 @@
 #ifndef FORKPOOL_COMPAT_H
 #define FORKPOOL_COMPAT_H
 
+#include <stddef.h>
+
 /*
  * Why option is not supported and what to use instead, or NULL if it is
  * not one of the refused options.  option is a word as given, "--name" or
  * "--name=value", or "-c" for a short option; the note is a constant.
  */
 const char	*compat_refusal(const char *option);
+
+/*
+ * How many refused long options begin with the len bytes of prefix (a
+ * name without its "--"); *option is set to the n-th of them, "--name",
+ * if there is one.  An abbreviation that is also one of these is
+ * ambiguous, as it is in GNU parallel.
+ */
+size_t		 compat_refused_prefix(const char *prefix, size_t len,
+		    size_t n, const char **option);
 
 #endif

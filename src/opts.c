@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,8 +96,8 @@ static const char help_text[] =
 "      --delay SECS           wait at least SECS between job starts\n"
 "      --halt WHEN,WHAT=N     stop early: WHEN now|soon, WHAT fail|success|done,\n"
 "                             N jobs or N%\n"
-"      --load MAX|N%          start no job while the load average is above MAX\n"
-"                             (N% of the CPUs)\n"
+"      --load MAX|N%          start no job while the 1-minute load average is\n"
+"                             above MAX (N% of the CPUs)\n"
 "      --memfree SIZE         start no job while less memory is free (k, M, G)\n"
 "      --joblog [+]FILE       log each finished job to FILE (+: append)\n"
 "      --resume               skip the jobs already in the joblog\n"
@@ -107,6 +108,7 @@ static const char help_text[] =
 "Output:\n"
 "      --group                each job's output whole, when it ends (default)\n"
 "  -k, --keep-order           print output in input order\n"
+"      --no-keep-order        print output as jobs end (the default): undoes -k\n"
 "      --line-buffer          print whole lines as they come\n"
 "  -u, --ungroup              pass output straight through\n"
 "      --output-on-failure    print a job's output only if the job failed\n"
@@ -173,7 +175,8 @@ static const char help_text[] =
 "{/#RE/STR} {/%RE/STR} {//RE/STR} {^RE} {^^RE} {,RE} {,,RE}; n before all but\n"
 "the numbers picks the n-th value ({2..}, {-1:-x}).\n"
 "Durations (SECS): seconds, or with units s, m, h, d as in 1d2h3m4.5s\n"
-"Default options: $FORKPOOL, read before the command line's\n"
+"Default options: $FORKPOOL, read before the command line's; an option given\n"
+"on the command line drops the variable's options of the same setting\n"
 "Exit status: 0 all jobs succeeded, 1-100 that many failed, 101 more than 100\n"
 "failed, 126 the program cannot run, 127 it was not found, 141 stdout was\n"
 "closed, 255 other errors.\n";
@@ -341,16 +344,25 @@ parse_count(const char *opt, const char *arg, long long max, size_t *out)
 
 /*
  * Parse a duration for opt: seconds, with a fraction or units as in
- * 1d2h3m4.5s (util.h), into ms; 0 on success.
+ * 1d2h3m4.5s (util.h), into ms; with a leading '-' (negative set) the
+ * result is negative.  A duration above 0 is at least 1 ms, as GNU
+ * parallel takes --timeout 0.0001 too.  0 on success.
  */
 static int
-parse_seconds(const char *opt, const char *arg, long long *ms)
+parse_duration(const char *opt, const char *arg, int negative,
+    long long *ms)
 {
-	const char	*errstr;
+	const char	*errstr, *s = arg + (negative && arg[0] == '-');
 
-	*ms = duration_ms(arg, DURATION_MAX, &errstr);
-	if (errstr == NULL)
+	*ms = duration_ms(s, DURATION_MAX, &errstr);
+	if (errstr == NULL) {
+		/* Units are letters: any nonzero digit means above 0. */
+		if (*ms == 0 && strpbrk(s, "123456789") != NULL)
+			*ms = 1;
+		if (s != arg)
+			*ms = -*ms;
 		return 0;
+	}
 	if (strcmp(errstr, "too large") == 0)
 		warnx("%s %s: %s (%lld seconds at most)", opt, arg, errstr,
 		    DURATION_MAX);
@@ -378,7 +390,7 @@ parse_timeout(struct opts *o, const char *arg)
 		return 0;
 	}
 	o->timeout_pct = 0;
-	if (parse_seconds("--timeout", arg, &o->timeout_ms) == -1)
+	if (parse_duration("--timeout", arg, 0, &o->timeout_ms) == -1)
 		return -1;
 	if (o->timeout_ms == 0) {
 		warnx("--timeout %s: must be more than 0", arg);
@@ -751,6 +763,15 @@ struct parse_state {
 	char			**argv;
 	const struct optdef	*not_sem;	/* the first option given that
 						   --semaphore has no use for */
+	unsigned char		*origin;	/* per setting_of(): where it was
+						   last given, an enum origin */
+};
+
+/* Where a setting was given. */
+enum origin {
+	ORIGIN_NONE,
+	ORIGIN_ENV,		/* in $FORKPOOL */
+	ORIGIN_CMD		/* on the command line */
 };
 
 /* What an entry of the option table does with its option. */
@@ -907,7 +928,9 @@ on_max_lines(struct parse_state *st, const char *arg)
 	    strlen(st->argv[optind]))
 		arg = st->argv[optind++];
 	o->max_lines = 1;
-	o->no_values = st->value == 'L' && strcmp(arg, "0") == 0;
+	/* -L always has its argument; the analyzer cannot know it. */
+	o->no_values = st->value == 'L' && arg != NULL &&
+	    strcmp(arg, "0") == 0;
 	if (arg == NULL || strcmp(arg, "0") == 0)
 		return OPTS_RUN;
 	return parse_count(st->value == 'L' ? "-L" : "-l", arg, INT_MAX,
@@ -1053,6 +1076,15 @@ on_out_mode(struct parse_state *st, const char *arg)
 	return OPTS_RUN;
 }
 
+/* --no-keep-order: undoes -k, as GNU parallel's. */
+static enum opts_result
+on_no_keep_order(struct parse_state *st, const char *arg)
+{
+	(void)arg;
+	st->o->keep_order = 0;
+	return OPTS_RUN;
+}
+
 /* --color[=auto|always|never]: bare, it is auto, as ls(1)'s. */
 static enum opts_result
 on_color(struct parse_state *st, const char *arg)
@@ -1100,7 +1132,7 @@ on_retries(struct parse_state *st, const char *arg)
 static enum opts_result
 on_delay(struct parse_state *st, const char *arg)
 {
-	return parse_seconds("--delay", arg, &st->o->delay_ms) == -1 ?
+	return parse_duration("--delay", arg, 0, &st->o->delay_ms) == -1 ?
 	    OPTS_ERROR : OPTS_RUN;
 }
 
@@ -1137,10 +1169,18 @@ on_load(struct parse_state *st, const char *arg)
 		st->o->load = online_cpus() * (double)pct / 100;
 		return OPTS_RUN;
 	}
-	st->o->load = strtod(arg, &end);
-	if (end == arg || *end != '\0' || !(st->o->load > 0)) {
-		warnx("--load %s: must be a number above 0, or N%% of the CPUs",
-		    arg);
+	/*
+	 * Digits and one point, as a duration's: strtod() alone would also
+	 * take blanks, a sign, an exponent, hex, and "inf", which turned the
+	 * check off.
+	 */
+	len = strspn(arg, "0123456789");
+	if (arg[len] == '.' && arg[len + 1] != '\0')
+		len += 1 + strspn(arg + len + 1, "0123456789");
+	if (len == 0 || arg[len] != '\0' || (len == 1 && arg[0] == '.') ||
+	    !((st->o->load = strtod(arg, &end)) > 0)) {
+		warnx("--load %s: must be a decimal number above 0, or N%% of "
+		    "the CPUs", arg);
 		return OPTS_ERROR;
 	}
 	return OPTS_RUN;
@@ -1242,16 +1282,12 @@ on_sem_id(struct parse_state *st, const char *arg)
 static enum opts_result
 on_sem_timeout(struct parse_state *st, const char *arg)
 {
-	const char	*errstr;
 	long long	 ms;
 
-	ms = duration_ms(arg + (arg[0] == '-'), 1000000000, &errstr);
-	if (errstr != NULL) {
-		warnx("--semaphoretimeout %s: %s", arg, errstr);
+	if (parse_duration("--semaphoretimeout", arg, 1, &ms) == -1)
 		return OPTS_ERROR;
-	}
 	st->o->semaphore = 1;
-	st->o->sem_timeout_ms = arg[0] == '-' ? -ms : ms;
+	st->o->sem_timeout_ms = ms;
 	st->o->sem_timeout_arg = arg;
 	return OPTS_RUN;
 }
@@ -1352,6 +1388,7 @@ static const struct optdef optdefs[] = {
 	ARG("jobs",			'j', on_jobs),
 	NOARG("group",			0, on_out_mode, OUT_GROUP),
 	FLAG("keep-order",		'k', keep_order),
+	NOARG("no-keep-order",		0, on_no_keep_order, 0),
 	NOARG("line-buffer",		0, on_out_mode, OUT_LINE),
 	NOARG("ungroup",		'u', on_out_mode, OUT_UNGROUP),
 	FLAG("output-on-failure",	0, output_on_failure),
@@ -1428,7 +1465,77 @@ static const struct optdef optdefs[] = {
  * option; then every letter, with ":" if it takes an argument.
  */
 static struct option	long_options[NOPTDEFS + 1];
+static size_t		long_optdef[NOPTDEFS];	/* their optdefs index */
 static char		short_options[2 + 3 * NOPTDEFS + 1];
+
+/*
+ * The settings that several options write, each as a whole: the last of
+ * them given counts, and one given on the command line drops those of
+ * $FORKPOOL.  Any other option is a setting of its own.
+ */
+enum setting_group {
+	GROUP_NONE,
+	GROUP_BATCH,		/* -n -N -L -l -X -m --xargs */
+	GROUP_OUTPUT,		/* --group --line-buffer -u */
+	GROUP_ORDER,		/* -k --no-keep-order */
+	GROUP_RESUME,		/* --resume --resume-failed --retry-failed */
+	NGROUPS
+};
+
+/* The number of settings, for parse_state's origin. */
+#define NSETTINGS	(NOPTDEFS + NGROUPS)
+
+/* Which group option d belongs to, by the fields it writes. */
+static enum setting_group
+group_of(const struct optdef *d)
+{
+	if (d->handler == on_max_args || d->handler == on_max_lines ||
+	    d->handler == on_multi)
+		return GROUP_BATCH;
+	if (d->handler == on_out_mode)
+		return GROUP_OUTPUT;
+	if (d->handler == on_resume)
+		return GROUP_RESUME;
+	if (d->handler == on_no_keep_order || (d->kind == KIND_FLAG &&
+	    d->field == offsetof(struct opts, keep_order)))
+		return GROUP_ORDER;
+	return GROUP_NONE;
+}
+
+/*
+ * The first entry of optdefs that does what d does: d itself, or the
+ * option d is another name of.
+ */
+static size_t
+canonical(const struct optdef *d)
+{
+	const struct optdef	*c;
+
+	for (c = optdefs; c != d; c++)
+		if (c->kind == d->kind && c->has_arg == d->has_arg &&
+		    (d->kind == KIND_HANDLER ? c->handler == d->handler &&
+		    c->value == d->value : c->field == d->field))
+			break;
+	return (size_t)(c - optdefs);
+}
+
+/* The setting option d gives, from 0 to NSETTINGS - 1. */
+static size_t
+setting_of(const struct optdef *d)
+{
+	enum setting_group	 g = group_of(d);
+
+	return g != GROUP_NONE ? NOPTDEFS + g : canonical(d);
+}
+
+/* getopt_long()'s code for option d: the same for all its names. */
+static int
+getopt_code(const struct optdef *d)
+{
+	const struct optdef	*c = &optdefs[canonical(d)];
+
+	return c->letter != 0 ? c->letter : CODE_BASE + (int)(c - optdefs);
+}
 
 /* Fill long_options and short_options from optdefs, on the first call. */
 static void
@@ -1454,28 +1561,67 @@ make_getopt_tables(void)
 		}
 		if (d->name == NULL)
 			continue;
+		/*
+		 * glibc takes an abbreviation that several names match as
+		 * the first of them when their val is the same: --keep is
+		 * --keep-order, which --keeporder is too.
+		 */
+		long_optdef[lo - long_options] = i;
 		lo->name = d->name;
 		lo->has_arg = d->has_arg;
 		lo->flag = NULL;
-		lo->val = d->letter != 0 ? d->letter : CODE_BASE + (int)i;
+		lo->val = getopt_code(d);
 		lo++;
 	}
 	*so = '\0';
 	memset(lo, 0, sizeof(*lo));
 }
 
-/* The entry for what getopt_long() returned, or NULL for '?'. */
+/*
+ * The entry for what getopt_long() returned, the name given when it was
+ * a long one (longindex), or NULL for '?'.
+ */
 static const struct optdef *
-find_option(int ch)
+find_option(int ch, int longindex)
 {
 	size_t	 i;
 
+	if (ch == '?' || ch == ':')
+		return NULL;
+	if (longindex >= 0)
+		return &optdefs[long_optdef[longindex]];
 	if (ch >= CODE_BASE && (size_t)(ch - CODE_BASE) < NOPTDEFS)
 		return &optdefs[ch - CODE_BASE];
 	for (i = 0; i < NOPTDEFS; i++)
 		if (optdefs[i].letter != 0 && optdefs[i].letter == ch)
 			return &optdefs[i];
 	return NULL;
+}
+
+/*
+ * Say that word, an option whose name is the len bytes of name, is
+ * ambiguous, naming the options it may be: forkpool's, then those it
+ * refuses.
+ */
+static void
+ambiguous(const char *word, const char *name, size_t len)
+{
+	struct buf	 list = { 0 };
+	const char	*refused;
+	size_t		 i;
+
+	for (i = 0; i < NOPTDEFS; i++)
+		if (optdefs[i].name != NULL &&
+		    strncmp(optdefs[i].name, name, len) == 0) {
+			buf_adds(&list, list.len > 0 ? ", --" : "--");
+			buf_adds(&list, optdefs[i].name);
+		}
+	for (i = 0; compat_refused_prefix(name, len, i, &refused) > i; i++) {
+		buf_adds(&list, list.len > 0 ? ", " : "");
+		buf_adds(&list, refused);
+	}
+	warnx("%s: ambiguous: %s", word, list.data);
+	buf_free(&list);
 }
 
 /*
@@ -1490,7 +1636,7 @@ static int
 unknown_option(const char *word)
 {
 	const char	*name = word + 2;
-	const char	*note;
+	const char	*note, *refused;
 	char		 letter[3] = { '-', (char)optopt, '\0' };
 	size_t		 i, len, n = 0;
 
@@ -1507,14 +1653,22 @@ unknown_option(const char *word)
 		warnx("--%.*s: not supported: %s", (int)len, name, note);
 		return 1;
 	}
+	if (optopt != 0) {
+		warnx("%s: --%.*s takes no argument", word, (int)len, name);
+		return 0;
+	}
 	for (i = 0; i < NOPTDEFS; i++)
 		if (optdefs[i].name != NULL &&
 		    strncmp(optdefs[i].name, name, len) == 0)
 			n++;
-	if (optopt != 0)
-		warnx("%s: --%.*s takes no argument", word, (int)len, name);
-	else if (n > 1)
-		warnx("%s: ambiguous option", word);
+	/* An abbreviation of one refused option only: its note. */
+	if (n == 0 && compat_refused_prefix(name, len, 0, &refused) == 1) {
+		warnx("%s: not supported: %s", refused,
+		    compat_refusal(refused));
+		return 1;
+	}
+	if (n + compat_refused_prefix(name, len, 0, &refused) > 1)
+		ambiguous(word, name, len);
 	else
 		warnx("%s: unknown option", word);
 	return 0;
@@ -1581,13 +1735,67 @@ sem_uses(const struct optdef *d)
 	return 0;
 }
 
+/*
+ * Whether word, taken by getopt_long() as the long option of longindex,
+ * is an abbreviation that one of GNU parallel's refused options shares
+ * (--tm: --tmpdir or --tmux); then it is ambiguous there, and is here.
+ */
+static int
+shared_abbreviation(const char *word, int longindex)
+{
+	const char	*name = word + 2, *refused;
+	size_t		 len = strcspn(name, "=");
+
+	if (len == strlen(long_options[longindex].name) ||
+	    compat_refused_prefix(name, len, 0, &refused) == 0)
+		return 0;
+	ambiguous(word, name, len);
+	return 1;
+}
+
+/*
+ * Set every field of option d's setting back to its default, as if the
+ * options of $FORKPOOL that gave it had not been.  Handlers other than
+ * the groups' write all of theirs anew; -a and --env add up.
+ */
+static void
+forget_setting(struct parse_state *st, const struct optdef *d)
+{
+	struct opts	*o = st->o;
+	char		*field = (char *)o + d->field;
+	const char	*no_string = NULL;
+	size_t		 no_count = 0;
+	int		 no_flag = 0;
+
+	switch (group_of(d)) {
+	case GROUP_BATCH:
+		o->max_args = o->max_replace_args = o->max_lines = 0;
+		o->no_values = o->xargs = o->multi = o->spread = 0;
+		return;
+	case GROUP_OUTPUT:
+		o->out_mode = OUT_GROUP;
+		st->out_given = 0;
+		return;
+	default:
+		break;
+	}
+	/* memcpy(): the field is of the kind's type, FIELD() checked it. */
+	if (d->kind == KIND_FLAG)
+		memcpy(field, &no_flag, sizeof(no_flag));
+	else if (d->kind == KIND_STRING)
+		memcpy(field, &no_string, sizeof(no_string));
+	else if (d->kind == KIND_COUNT)
+		memcpy(field, &no_count, sizeof(no_count));
+}
+
 /* Read the options up to the command; OPTS_RUN to go on. */
 static enum opts_result
 parse_options(struct parse_state *st, int argc, char **argv)
 {
 	const struct optdef	*d;
 	enum opts_result	 r;
-	int			 ch, before;
+	size_t			 setting;
+	int			 ch, before, longindex;
 
 	opterr = 0;
 	st->argc = argc;
@@ -1599,25 +1807,93 @@ parse_options(struct parse_state *st, int argc, char **argv)
 		 * not in the one before it.
 		 */
 		before = optind > 0 ? optind : 1;
+		longindex = -1;
 		if ((ch = getopt_long(argc, argv, short_options, long_options,
-		    NULL)) == -1)
+		    &longindex)) == -1)
 			return OPTS_RUN;
 		if (ch == ':') {
 			warnx("%s: needs an argument", argv[optind - 1]);
 			usage();
 			return OPTS_ERROR;
 		}
-		if ((d = find_option(ch)) == NULL) {
+		if ((d = find_option(ch, longindex)) == NULL) {
 			if (unknown_option(optind == before ? argv[optind] :
 			    argv[optind - 1]) == 0)
 				usage();
 			return OPTS_ERROR;
 		}
+		if (longindex >= 0 && shared_abbreviation(argv[before],
+		    longindex)) {
+			usage();
+			return OPTS_ERROR;
+		}
+		setting = setting_of(d);
+		if (!st->in_env && st->origin[setting] == ORIGIN_ENV)
+			forget_setting(st, d);
+		st->origin[setting] = st->in_env ? ORIGIN_ENV : ORIGIN_CMD;
 		if (st->not_sem == NULL && !st->in_env && !sem_uses(d))
 			st->not_sem = d;
 		if ((r = apply_option(st, d, optarg)) != OPTS_RUN)
 			return r;
 	}
+}
+
+/* Where the option named name (long, without "--") was last given. */
+static enum origin
+origin_of(const struct parse_state *st, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < NOPTDEFS; i++)
+		if (optdefs[i].name != NULL && strcmp(optdefs[i].name, name) == 0)
+			return (enum origin)st->origin[setting_of(&optdefs[i])];
+	return ORIGIN_NONE;
+}
+
+/*
+ * Have warnx() name $FORKPOOL, as parse_env() does, when the options
+ * named a and b (b may be NULL) came from it: "forkpool: $FORKPOOL" if
+ * all did, "forkpool: $FORKPOOL and the command line" if one did.
+ * Returns the name to put back with blame_end().
+ */
+static char *
+blame_begin(const struct parse_state *st, const char *a, const char *b)
+{
+	char	*name = program_invocation_short_name;
+	int	 env, cmd;
+
+	env = origin_of(st, a) == ORIGIN_ENV ||
+	    (b != NULL && origin_of(st, b) == ORIGIN_ENV);
+	cmd = origin_of(st, a) == ORIGIN_CMD ||
+	    (b != NULL && origin_of(st, b) == ORIGIN_CMD);
+	if (env)
+		program_invocation_short_name = cmd ?
+		    "forkpool: $FORKPOOL and the command line" :
+		    "forkpool: $FORKPOOL";
+	return name;
+}
+
+static void
+blame_end(char *name)
+{
+	program_invocation_short_name = name;
+}
+
+/*
+ * warnx() for a message about the options named a and b (b may be NULL),
+ * naming $FORKPOOL as blame_begin() does.
+ */
+static void __attribute__((format(printf, 4, 5)))
+blame_warnx(const struct parse_state *st, const char *a, const char *b,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*name = blame_begin(st, a, b);
+
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+	blame_end(name);
 }
 
 /* Resolve -j, which --tty limits to one job; 0, or -1 after a message. */
@@ -1627,10 +1903,18 @@ resolve_jobs(struct parse_state *st)
 	struct opts	*o = st->o;
 
 	/* A semaphore is a mutex unless -j says otherwise, as GNU sem's. */
+	char		*name;
+	int		 rc = 0;
+
 	if (st->jobs_arg == NULL)
 		o->jobs = o->semaphore ? 1 : online_cpus();
-	else if (parse_jobs(st->jobs_arg, o->semaphore, &o->jobs) == -1)
-		return -1;
+	else {
+		name = blame_begin(st, "jobs", NULL);
+		rc = parse_jobs(st->jobs_arg, o->semaphore, &o->jobs);
+		blame_end(name);
+		if (rc == -1)
+			return -1;
+	}
 	/*
 	 * GNU parallel's --tty implies -j1 and -u.  One job at a time, as a
 	 * terminal has one foreground; an output mode given is kept, since
@@ -1639,8 +1923,8 @@ resolve_jobs(struct parse_state *st)
 	if (!o->tty)
 		return 0;
 	if (st->jobs_arg != NULL && o->jobs != 1) {
-		warnx("--tty runs one job at a time: -j %s cannot be used "
-		    "with it", st->jobs_arg);
+		blame_warnx(st, "tty", "jobs", "--tty runs one job at a time: "
+		    "-j %s cannot be used with it", st->jobs_arg);
 		return -1;
 	}
 	o->jobs = 1;
@@ -1666,11 +1950,12 @@ mode_conflict(const struct parse_state *st, const char *opt,
 	};
 
 	if (st->out_given)
-		warnx("%s cannot be used with %s: %s", opt,
-		    names[st->o->out_mode], why);
+		blame_warnx(st, opt + 2, "group", "%s cannot be used with %s: "
+		    "%s", opt, names[st->o->out_mode], why);
 	else
-		warnx("%s cannot be used with --tty unless %s is given: "
-		    "--tty passes output straight through", opt, lifted_by);
+		blame_warnx(st, opt + 2, "tty", "%s cannot be used with --tty "
+		    "unless %s is given: --tty passes output straight through",
+		    opt, lifted_by);
 }
 
 /*
@@ -1710,8 +1995,8 @@ check_results(const struct parse_state *st)
 	if (o->results == NULL)
 		return 0;
 	if (has_replacement(o->results, o->replstr)) {
-		warnx("--results %s: replacement strings in the name are not "
-		    "supported", o->results);
+		blame_warnx(st, "results", NULL, "--results %s: replacement "
+		    "strings in the name are not supported", o->results);
 		return -1;
 	}
 	if (o->out_mode == OUT_UNGROUP) {
@@ -1719,13 +2004,15 @@ check_results(const struct parse_state *st)
 		return -1;
 	}
 	if (o->files && results_is_table(o->results)) {
-		warnx("--files cannot be used with --results %s: the output "
-		    "goes to the table", o->results);
+		blame_warnx(st, "files", "results", "--files cannot be used "
+		    "with --results %s: the output goes to the table",
+		    o->results);
 		return -1;
 	}
 	if (o->resume == RETRY_FAILED && !results_is_table(o->results)) {
-		warnx("--results %s cannot be used with --retry-failed: its "
-		    "jobs have no values to name directories by", o->results);
+		blame_warnx(st, "results", "retry-failed", "--results %s "
+		    "cannot be used with --retry-failed: its jobs have no "
+		    "values to name directories by", o->results);
 		return -1;
 	}
 	return 0;
@@ -1738,31 +2025,34 @@ check_conflicts(const struct parse_state *st)
 	const struct opts	*o = st->o;
 
 	if (o->resume != RESUME_NONE && o->joblog == NULL) {
-		warnx("%s needs --joblog FILE", o->resume == RESUME ?
-		    "--resume" : o->resume == RESUME_FAILED ?
-		    "--resume-failed" : "--retry-failed");
+		blame_warnx(st, "resume", NULL, "%s needs --joblog FILE",
+		    o->resume == RESUME ? "--resume" : o->resume ==
+		    RESUME_FAILED ? "--resume-failed" : "--retry-failed");
 		return -1;
 	}
 	if (o->shuf && o->resume != RESUME_NONE) {
-		warnx("--shuf cannot be used with %s: the jobs are numbered "
-		    "in a new order on every run", o->resume == RESUME ?
+		blame_warnx(st, "shuf", "resume", "--shuf cannot be used "
+		    "with %s: the jobs are numbered in a new order on every "
+		    "run", o->resume == RESUME ?
 		    "--resume" : o->resume == RESUME_FAILED ?
 		    "--resume-failed" : "--retry-failed");
 		return -1;
 	}
 	if (o->quote && o->exec_mode == EXEC_SHELL) {
-		warnx("-q cannot be used with --exec-mode shell: -q runs the "
-		    "command's words as they are, without a shell");
+		blame_warnx(st, "quote", "exec-mode", "-q cannot be used with "
+		    "--exec-mode shell: -q runs the command's words as they "
+		    "are, without a shell");
 		return -1;
 	}
 	if (o->max_args != 0 && o->max_replace_args != 0) {
-		warnx("-n and -N cannot be used together");
+		blame_warnx(st, "max-args", NULL,
+		    "-n and -N cannot be used together");
 		return -1;
 	}
 	if (o->max_lines != 0 && (o->max_args != 0 ||
 	    o->max_replace_args != 0)) {
-		warnx("-L and %s cannot be used together", o->max_args != 0 ?
-		    "-n" : "-N");
+		blame_warnx(st, "max-args", NULL, "-L and %s cannot be used "
+		    "together", o->max_args != 0 ? "-n" : "-N");
 		return -1;
 	}
 	/* Printed as it comes, output cannot wait for the job's result. */
@@ -1772,7 +2062,8 @@ check_conflicts(const struct parse_state *st)
 		return -1;
 	}
 	if (o->output_on_failure && o->files) {
-		warnx("--output-on-failure cannot be used with --files: the "
+		blame_warnx(st, "output-on-failure", "files",
+		    "--output-on-failure cannot be used with --files: the "
 		    "output goes to files, not to stdout");
 		return -1;
 	}
@@ -1847,8 +2138,6 @@ parse_header(struct opts *o)
 static int
 finish_columns(struct opts *o)
 {
-	if (o->header != NULL && parse_header(o) == -1)
-		return -1;
 	if (o->csv) {
 		if (o->colsep == NULL)
 			o->csv_sep = ',';
@@ -1888,7 +2177,9 @@ finish_options(struct parse_state *st)
 {
 	struct opts		*o = st->o;
 	struct source_spec	*s;
+	char			*name;
 	size_t			 i;
+	int			 rc;
 
 	if (resolve_jobs(st) == -1)
 		return -1;
@@ -1907,12 +2198,25 @@ finish_options(struct parse_state *st)
 	    o->max_lines != 0));
 	/* GNU parallel: --colsep implies --trim rl unless --trim is given. */
 	if (o->colsep != NULL && !o->csv) {
-		if (opts_set_colsep(o, o->colsep) == -1)
+		name = blame_begin(st, "colsep", NULL);
+		rc = opts_set_colsep(o, o->colsep);
+		blame_end(name);
+		if (rc == -1)
 			return -1;
 		if (!st->trim_given)
 			o->trim = TRIM_BOTH;
 	}
-	if (finish_columns(o) == -1)
+	if (o->header != NULL) {
+		name = blame_begin(st, "header", NULL);
+		rc = parse_header(o);
+		blame_end(name);
+		if (rc == -1)
+			return -1;
+	}
+	name = blame_begin(st, "csv", o->csv ? "colsep" : NULL);
+	rc = finish_columns(o);
+	blame_end(name);
+	if (rc == -1)
 		return -1;
 	for (i = 0; i < st->nfiles; i++) {
 		s = add_source(o, SOURCE_FILE, 0);
@@ -2076,6 +2380,7 @@ opts_parse(struct opts *o, int argc, char **argv)
 		}
 	}
 	st.files = xcalloc((size_t)argc + (size_t)nenv + 1, sizeof(*st.files));
+	st.origin = xcalloc(NSETTINGS, sizeof(*st.origin));
 	make_getopt_tables();
 	o->semaphore = argc > 0 && sem_called_as(argv[0]);
 	if (nenv > 0)
@@ -2089,6 +2394,7 @@ opts_parse(struct opts *o, int argc, char **argv)
 	    check_semaphore(&st) == -1))
 		r = OPTS_ERROR;
 	free(st.files);
+	free(st.origin);
 	if (r != OPTS_RUN)
 		opts_free(o);	/* the caller frees only to run */
 	return r;

@@ -87,3 +87,50 @@ same_as() {
 	assert_equal "$stderr" "forkpool: --decompress-program: not supported: $msg"
 	assert [ ! -e ran ]
 }
+
+@test "--no-keep-order undoes an earlier -k" {
+	local sleeper=$BATS_TEST_TMPDIR/sleeper
+	printf '#!/bin/sh\nsleep "$1"; echo "$1"\n' >"$sleeper"
+	chmod +x "$sleeper"
+	run --separate-stderr fp -k --no-keep-order -j2 "$sleeper" ::: 0.5 0
+	assert_success
+	assert_output $'0\n0.5'
+	assert_equal "$stderr" ''
+	run --separate-stderr fp --no-keep-order -k -j2 "$sleeper" ::: 0.5 0
+	assert_success
+	assert_output $'0.5\n0'
+}
+
+@test "an abbreviation of several spellings of one option is that option" {
+	local w
+	for w in --keep --dry --line --line-buf; do
+		run --separate-stderr fp "$w" -j1 echo ::: a b
+		assert_success
+		if [[ $w == --dry ]]; then
+			assert_output $'echo a\necho b'
+		else
+			assert_output $'a\nb'
+		fi
+		assert_equal "$stderr" ''
+	done
+}
+
+@test "an abbreviation that GNU parallel's refused options share is ambiguous; one of a refused option only gets its note" {
+	run --separate-stderr fp --tm echo ::: a
+	assert_failure 255
+	assert_output ''
+	assert_equal "${stderr_lines[0]}" 'forkpool: --tm: ambiguous: --tmpdir, --tmpl, --tmux, --tmuxpane'
+	run --separate-stderr fp --re echo ::: a
+	assert_failure 255
+	assert_equal "${stderr_lines[0]}" 'forkpool: --re: ambiguous: --replace, --results, --retries, --resume, --resume-failed, --retry-failed, --res, --recend, --record-env, --recstart, --regexp, --remove-rec-sep, --removerecsep, --return'
+	run --separate-stderr fp --sshloginf hosts echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --sshloginfile: not supported: remote execution is planned but not built yet; instead: run ssh HOST COMMAND through forkpool with the hosts as an input source'
+	run --separate-stderr fp --sshlog=h echo ::: a
+	assert_failure 255
+	assert_equal "${stderr_lines[0]}" 'forkpool: --sshlog=h: ambiguous: --sshlogin, --sshloginfile'
+	# an exact name is never ambiguous
+	run --separate-stderr fp --shell sh -k echo ::: a
+	assert_success
+	assert_output a
+}

@@ -138,3 +138,65 @@ setup() {
 	assert_success
 	assert_line --index 0 --regexp '^usage: forkpool '
 }
+
+@test "\$FORKPOOL: a setting the command line gives drops the variable's options of that setting" {
+	# -n, -N, -L, -l, -X, -m and --xargs are one setting
+	FORKPOOL='-L 2' run --separate-stderr fp -k -n 1 echo ::: a b c
+	assert_success
+	assert_output $'a\nb\nc'
+	assert_equal "$stderr" ''
+	FORKPOOL='-n 2 -X' run --separate-stderr fp -k -N 1 echo x{} ::: a b
+	assert_success
+	assert_output $'xa\nxb'
+	# -k and --no-keep-order are one setting
+	FORKPOOL='-k' run --separate-stderr fp -j2 --no-keep-order "$SLEEPER" ::: 0.5 0
+	assert_success
+	assert_output $'0\n0.5'
+	# --group, --line-buffer and -u are one: the -u is dropped, --tag stays
+	FORKPOOL='-u --tag' run --separate-stderr fp --group echo ::: a
+	assert_success
+	assert_output $'a\ta'
+	assert_equal "$stderr" ''
+}
+
+@test "\$FORKPOOL: -a FILE adds up with the command line's -a" {
+	printf '1\n' >f1
+	printf '2\n' >f2
+	FORKPOOL='-a f1' run --separate-stderr fp -k -a f2 echo
+	assert_success
+	assert_output $'1 2'
+}
+
+@test "\$FORKPOOL: a conflict between its options names it; one with the command line's names both" {
+	FORKPOOL='-L 2 -n 1' run --separate-stderr fp touch ran ::: x
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: $FORKPOOL: -L and -n cannot be used together'
+	FORKPOOL='-u' run --separate-stderr fp --tag touch ran ::: x
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: $FORKPOOL and the command line: --tag cannot be used with -u: an ungrouped line has no start to tag'
+	assert_file_not_exists ran
+}
+
+@test "\$FORKPOOL: a bad value found after the options are read is named with the variable too" {
+	FORKPOOL='-j 2k' run --separate-stderr fp touch ran ::: x
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: $FORKPOOL: -j 2k: invalid'
+	FORKPOOL='--colsep (' run --separate-stderr fp touch ran ::: x
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: $FORKPOOL: --colsep (: missing closing parenthesis at offset 1'
+	FORKPOOL='--header (' run --separate-stderr fp touch ran ::: x
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: $FORKPOOL: --header (: missing closing parenthesis at offset 1'
+	FORKPOOL='--csv --colsep ab' run --separate-stderr fp touch ran ::: x
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: $FORKPOOL: --csv: --colsep ab: must be one character'
+	FORKPOOL='--csv' run --separate-stderr fp --colsep ab touch ran ::: x
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: $FORKPOOL and the command line: --csv: --colsep ab: must be one character'
+	# the command line's own mistakes are still not blamed on it
+	FORKPOOL='-k' run --separate-stderr fp -j 2k touch ran ::: x
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: -j 2k: invalid'
+	assert_file_not_exists ran
+}

@@ -232,3 +232,34 @@ forkpool: 2 more jobs could not start: out of file descriptors"
 	assert_failure 2
 	assert_equal "$(cut -f1,7 jl | tail -n +2)" $'1\t126\n2\t126'
 }
+
+@test "--load takes plain decimal numbers only: no blanks, sign, exponent, hex or inf" {
+	local v
+	for v in inf 1e3 ' 5' 0x10 +5 5. .5. nan 1,5; do
+		run --separate-stderr fp --load "$v" touch ran ::: x
+		assert_failure 255
+		assert_output ''
+		assert_equal "$stderr" "forkpool: --load $v: must be a decimal number above 0, or N% of the CPUs"
+	done
+	assert_file_not_exists ran
+	run --separate-stderr fp -k --load 1000000.5 echo ::: a b
+	assert_success
+	assert_output $'a\nb'
+}
+
+@test "durations: one above 0 but below 1 ms is 1 ms; every duration option says the same when too large" {
+	# GNU parallel accepts it too; the job is ended at once
+	run --separate-stderr fp --timeout 0.0001 sleep 5 ::: x
+	assert_failure 1
+	assert_output ''
+	run --separate-stderr fp --timeout 0 touch ran ::: x
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --timeout 0: must be more than 0'
+	run --separate-stderr fp --st -1000000001 --semaphore true
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --semaphoretimeout -1000000001: too large (1000000000 seconds at most)'
+	run --separate-stderr fp --timeout 1000000001 touch ran ::: x
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --timeout 1000000001: too large (1000000000 seconds at most)'
+	assert_file_not_exists ran
+}
