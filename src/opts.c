@@ -2282,7 +2282,7 @@ split_env(const char *s, char **words)
 			s++;
 			continue;
 		}
-		if (quote == 0 && strchr(" \t\n", *s) != NULL) {
+		if (quote == 0 && strchr(" \t\n\r\f\v", *s) != NULL) {
 			if (inword)
 				buf_addc(&b, '\0');
 			inword = 0;

@@ -200,3 +200,9 @@ setup() {
 	assert_equal "$stderr" 'forkpool: -j 2k: invalid'
 	assert_file_not_exists ran
 }
+
+@test "\$FORKPOOL: carriage returns, form feeds and vertical tabs separate words too, as white space" {
+	FORKPOOL=$'-k\r\f--tag\v' run --separate-stderr fp echo ::: a b
+	assert_success
+	assert_output $'a\ta\nb\tb'
+}
