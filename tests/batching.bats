@@ -438,3 +438,39 @@ ten_byte_records() {
 	assert_success
 	assert_output $'1 2\n3 4'
 }
+
+@test "-X, -N, -L in a shell line: the repeated word stops at ; & | ( ) < > and newlines" {
+	run fp -j1 -X 'echo {}; true' ::: a b c
+	assert_success
+	assert_output 'a b c'
+	run fp -j1 -X 'for f in {}; do echo "<$f>"; done' ::: a 'b c'
+	assert_success
+	assert_output $'<a>\n<b c>'
+	run fp -j1 -X 'echo $(echo x{}y)' ::: a b
+	assert_success
+	assert_output 'xay xby'
+	run fp -k -N2 'echo {}&& echo "[{} ]"|cat' ::: 1 2 3 4
+	assert_success
+	assert_output $'1 2\n[1 ] [2 ]\n3 4\n[3 ] [4 ]'
+	run fp -j1 -L2 'echo {}>out; cat out' ::: a b
+	assert_success
+	assert_output 'a b'
+	run fp -j1 -X $'echo {}\necho end' ::: a b
+	assert_success
+	assert_output $'a b\nend'
+}
+
+@test "-X in a shell line: a quoted blank or a nested command does not end the repeated word" {
+	run fp -j1 -X 'echo "<{} x>" {}$(echo ";")' ::: a b
+	assert_success
+	assert_output '<a x> <b x> a; b;'
+	run fp -j1 -X 'echo {}; echo $(( {} + 1 ))' ::: 1 2
+	assert_success
+	assert_output $'1 2\n2 3'
+}
+
+@test "-X in a shell line: a value with shell syntax is still data" {
+	run fp -j1 -X 'echo {}; true' ::: 'a;b' '$(id)' '|'
+	assert_success
+	assert_output 'a;b $(id) |'
+}
