@@ -28,7 +28,7 @@ struct builder {
 	const struct template	*tag;		/* --tagstring or NULL */
 	int			 tag_args;	/* --tag */
 	size_t			 per_job;	/* most records in one job */
-	int			 exact;		/* -N: no size packing */
+	const char		*per_opt;	/* the option that says so */
 	int			 no_values;	/* -N0: none on the line */
 	int			 exit_size;	/* -x: a job cut short stops */
 	int			 spread;	/* -X, -m with several slots */
@@ -129,14 +129,20 @@ builder_new(const struct opts *o, struct input *in, const struct template *cmd,
 	b->part_k = o->part_k;
 	b->part_n = o->part_n;
 	b->part_rr = o->part_rr;
-	if (o->max_args > 0)
+	/*
+	 * -N as -n and -L: fewer records when N do not fit, as GNU parallel
+	 * does; a record fails only when it does not fit alone.
+	 */
+	if (o->max_args > 0) {
 		b->per_job = o->max_args;
-	else if (o->max_replace_args > 0) {
+		b->per_opt = "-n";
+	} else if (o->max_replace_args > 0) {
 		b->per_job = o->max_replace_args;
-		b->exact = 1;
-	} else if (o->max_lines > 0)
+		b->per_opt = "-N";
+	} else if (o->max_lines > 0) {
 		b->per_job = o->max_lines;
-	else
+		b->per_opt = "-L";
+	} else
 		b->per_job = o->xargs || o->multi ? SIZE_MAX : 1;
 	b->no_values = o->no_values;
 	b->exit_size = o->exit_size;
@@ -344,7 +350,7 @@ fill(struct builder *b)
 	if (b->spread && want < SIZE_MAX)
 		want++;
 	while (!b->eof && !b->error && b->nrecs < want &&
-	    (b->nrecs == 0 || b->exact || total <= b->limit)) {
+	    (b->nrecs == 0 || total <= b->limit)) {
 		st = input_next(b->in, &r);
 		/* A full job does not wait for the look ahead. */
 		if (st == INPUT_WAIT)
@@ -526,16 +532,20 @@ fit(struct builder *b, struct job *j, size_t k, size_t *bytes)
 }
 
 /*
- * xargs -x: the next job's records do not fit in a command line; say so
- * and end the input.
+ * xargs -x: the next job, of k records, does not fit in a command line;
+ * say so, naming the record or the option that groups them, and end the
+ * input.
  */
 static enum source_status
-cut_short(struct builder *b)
+cut_short(struct builder *b, size_t k)
 {
-	warnx("-x: input record %llu: %zu record%s not fit in a command "
-	    "line of %zu bytes", b->recs[0]->num, b->per_job < b->nrecs ?
-	    b->per_job : b->nrecs, b->per_job == 1 ? " does" : "s do",
-	    b->limit);
+	if (k > 1)
+		warnx("-x: %s %zu: the job from input record %llu does not "
+		    "fit in a command line of %zu bytes", b->per_opt,
+		    b->per_job, b->recs[0]->num, b->limit);
+	else
+		warnx("-x: input record %llu does not fit in a command line "
+		    "of %zu bytes", b->recs[0]->num, b->limit);
 	b->error = 1;
 	return SOURCE_ERROR;
 }
@@ -558,13 +568,13 @@ builder_next(void *ctx, struct job **jobp)
 		/* Take as many as the estimate says fit, at least one. */
 		total = b->base;
 		for (k = 0; k < b->nrecs && k < b->per_job; k++) {
-			if (k > 0 && !b->exact && total + b->cost[k] > b->limit)
+			if (k > 0 && total + b->cost[k] > b->limit)
 				break;
 			total += b->cost[k];
 		}
 		if (b->exit_size && b->per_job < SIZE_MAX && k < b->per_job &&
 		    k < b->nrecs)
-			return cut_short(b);
+			return cut_short(b, b->per_job);
 		/*
 		 * GNU parallel's -X and -m: once what is left fits in one
 		 * job, it goes to as many jobs as there are slots, each
@@ -582,11 +592,11 @@ builder_next(void *ctx, struct job **jobp)
 		}
 		j = job_new(b->seq + 1);
 		bytes = expand(b, j, k);
-		if (bytes > b->limit && k > 1 && !b->exact)
+		if (bytes > b->limit && k > 1)
 			k = fit(b, j, k, &bytes);
 		if (b->exit_size && bytes > b->limit) {
 			job_free(j);
-			return cut_short(b);
+			return cut_short(b, k);
 		}
 		if (bytes > b->limit) {
 			(void)snprintf(msg, sizeof(msg), TOO_LONG, b->limit);

@@ -57,8 +57,8 @@ static const char help_text[] =
 "  -i, --replace[=STR]        -I STR, or -I {} without STR\n"
 "      --plus                 more replacement strings, as GNU parallel's --plus\n"
 "  -n, --max-args N           up to N records per job, as separate arguments\n"
-"  -N, --max-replace-args N   exactly N records per job, as {1}..{N}; the word\n"
-"                             around {} is repeated for each\n"
+"  -N, --max-replace-args N   N records per job (fewer if they do not fit),\n"
+"                             as {1}..{N}; the word around {} is repeated\n"
 "  -X                         as many records per job as fit the line limit,\n"
 "                             the word around {} repeated for each\n"
 "  -m                         as many records per job as fit, {} is all of them\n"
@@ -1854,9 +1854,12 @@ finish_options(struct parse_state *st)
 		o->progress = 1;
 	if (check_conflicts(st) == -1)
 		return -1;
-	/* GNU parallel's -N and -L imply -X unless -m or --xargs is given. */
-	o->context = o->xargs || (!o->multi && (o->max_replace_args != 0 ||
-	    o->max_lines != 0));
+	/*
+	 * GNU parallel's -N implies -X even with -m or --xargs (20221122
+	 * repeats a{}b with -N2 -m); its -L implies -X unless they are given.
+	 */
+	o->context = o->xargs || o->max_replace_args != 0 ||
+	    (!o->multi && o->max_lines != 0);
 	/* GNU parallel: --colsep implies --trim rl unless --trim is given. */
 	if (o->colsep != NULL && !o->csv) {
 		if (opts_set_colsep(o, o->colsep) == -1)

@@ -433,7 +433,7 @@ ten_byte_records() {
 	run --separate-stderr fp -k -j1 -x -n 4 -s 12 echo < <(seq 20)
 	assert_failure 255
 	assert_output ''
-	assert_equal "$stderr" "forkpool: -x: input record 1: 4 records do not fit in a command line of 12 bytes"
+	assert_equal "$stderr" "forkpool: -x: -n 4: the job from input record 1 does not fit in a command line of 12 bytes"
 	run --separate-stderr fp -k -j1 --exit -n 2 -s 12 echo < <(seq 4)
 	assert_success
 	assert_output $'1 2\n3 4'
@@ -473,4 +473,50 @@ ten_byte_records() {
 	run fp -j1 -X 'echo {}; true' ::: 'a;b' '$(id)' '|'
 	assert_success
 	assert_output 'a;b $(id) |'
+}
+
+@test "-N N: a job gets fewer records when N do not fit the line, as with -n" {
+	run fp -k -j1 -N 3 -s 8 echo < <(seq 5)
+	assert_success
+	assert_output $'1\n2\n3\n4\n5'
+	# "echo 1 2" takes 9 bytes (NULs counted), "echo 1 2 3" 11.
+	run fp -k -j1 -N 3 -s 10 echo < <(seq 5)
+	assert_success
+	assert_output $'1 2\n3 4\n5'
+	seq 100000 >in
+	run fp -k -j1 -N 50000 echo <in
+	assert_success
+	assert_equal "$(wc -w <<<"$output")" 100000
+	assert_equal "$(tr ' ' '\n' <<<"$output")" "$(cat in)"
+	[[ ${#lines[@]} -gt 2 ]] || fail "${#lines[@]} lines: no job was made smaller"
+}
+
+@test "-x -N N: a job cut short of N records stops the run (255)" {
+	run --separate-stderr fp -k -j1 -x -N 3 -s 8 echo < <(seq 5)
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" "forkpool: -x: -N 3: the job from input record 1 does not fit in a command line of 8 bytes"
+}
+
+@test "-x: a record that does not fit alone is named, with -X and with -L" {
+	run --separate-stderr fp -k -j1 -x -X -s 12 echo ::: 1 2 3456789 4
+	assert_failure 255
+	assert_output '1 2'
+	assert_equal "$stderr" "forkpool: -x: input record 3 does not fit in a command line of 12 bytes"
+	run --separate-stderr fp -k -j1 -x -L 2 -s 8 echo < <(printf '1\n2\n3\n')
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" "forkpool: -x: -L 2: the job from input record 1 does not fit in a command line of 8 bytes"
+}
+
+@test "-N repeats the word around {} even with -m or --xargs; -L does not, as GNU parallel" {
+	run fp -k -j1 -N2 -m echo a{}b ::: 1 2 3 4
+	assert_success
+	assert_output $'a1b a2b\na3b a4b'
+	run fp -k -j1 -N2 --xargs echo a{}b ::: 1 2 3 4
+	assert_success
+	assert_output $'a1b a2b\na3b a4b'
+	run fp -k -j1 -L2 -m echo a{}b ::: 1 2 3 4
+	assert_success
+	assert_output $'a1 2b\na3 4b'
 }
