@@ -1857,9 +1857,11 @@ finish_options(struct parse_state *st)
 	/*
 	 * GNU parallel's -N implies -X even with -m or --xargs (20221122
 	 * repeats a{}b with -N2 -m); its -L implies -X unless they are given.
+	 * With -N0 or -L0 there is no value to repeat the word for: {} is
+	 * empty, the word stays once (GNU parallel prints hi for -N0 hi{}).
 	 */
-	o->context = o->xargs || o->max_replace_args != 0 ||
-	    (!o->multi && o->max_lines != 0);
+	o->context = !o->no_values && (o->xargs || o->max_replace_args != 0 ||
+	    (!o->multi && o->max_lines != 0));
 	/* GNU parallel: --colsep implies --trim rl unless --trim is given. */
 	if (o->colsep != NULL && !o->csv) {
 		if (opts_set_colsep(o, o->colsep) == -1)

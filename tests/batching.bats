@@ -520,3 +520,15 @@ ten_byte_records() {
 	assert_success
 	assert_output $'a1 2b\na3 4b'
 }
+
+@test "-N0 and -L0: {} is empty, the rest of its word stays, as GNU parallel" {
+	run fpin $'a\nb\n' -k -N0 echo hi{}
+	assert_success
+	assert_output $'hi\nhi'
+	run fpin $'a\nb\n' -k -N0 echo '{#}:{}'
+	assert_success
+	assert_output $'1:\n2:'
+	run fpin $'a\nb\n' -k -L0 'echo "<x{}y>"; true'
+	assert_success
+	assert_output $'<xy>\n<xy>'
+}
