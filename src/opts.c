@@ -732,6 +732,10 @@ struct parse_state {
 	int			 trim_given;
 	int			 out_given;	/* --group, --line-buffer, -u */
 	int			 value;		/* the current entry's value */
+	const char		*long_name;	/* the current option's long
+						   name when that was given */
+	char			 label[40];	/* the current option, for
+						   messages */
 	int			 in_env;	/* reading $FORKPOOL's words */
 	const struct optdef	*not_sem;	/* the first option given that
 						   --semaphore has no use for */
@@ -841,8 +845,7 @@ on_max_args(struct parse_state *st, const char *arg)
 	size_t		 n = 1;
 
 	o->no_values = strcmp(arg, "0") == 0;
-	if (!o->no_values && parse_count(st->value == 'n' ? "-n" : "-N", arg,
-	    INT_MAX, &n) == -1)
+	if (!o->no_values && parse_count(st->label, arg, INT_MAX, &n) == -1)
 		return OPTS_ERROR;
 	if (st->value == 'n')
 		o->max_args = n;
@@ -864,8 +867,8 @@ on_max_lines(struct parse_state *st, const char *arg)
 	o->no_values = st->value == 'L' && strcmp(arg, "0") == 0;
 	if (arg == NULL || strcmp(arg, "0") == 0)
 		return OPTS_RUN;
-	return parse_count(st->value == 'L' ? "-L" : "-l", arg, INT_MAX,
-	    &o->max_lines) == -1 ? OPTS_ERROR : OPTS_RUN;
+	return parse_count(st->label, arg, INT_MAX, &o->max_lines) == -1 ?
+	    OPTS_ERROR : OPTS_RUN;
 }
 
 /*
@@ -1480,15 +1483,20 @@ apply_option(struct parse_state *st, const struct optdef *d,
     const char *arg)
 {
 	char	*field = (char *)st->o + d->field;
-	char	 label[32];
+	char	*label = st->label;
 	size_t	 count;
 	int	 one = 1;
 
-	/* Messages name the letter where there is one, as the help does. */
-	if (d->letter != 0)
-		(void)snprintf(label, sizeof(label), "-%c", d->letter);
+	/*
+	 * Messages name the option as it was given: the letter, or the long
+	 * name (in full, when an abbreviation was given).
+	 */
+	if (st->long_name != NULL)
+		(void)snprintf(label, sizeof(st->label), "--%s", st->long_name);
+	else if (d->letter != 0)
+		(void)snprintf(label, sizeof(st->label), "-%c", d->letter);
 	else
-		(void)snprintf(label, sizeof(label), "--%s", d->name);
+		(void)snprintf(label, sizeof(st->label), "--%s", d->name);
 	/* memcpy(): the field is of the kind's type, FIELD() checked it. */
 	switch (d->kind) {
 	case KIND_FLAG:
@@ -1541,7 +1549,7 @@ parse_options(struct parse_state *st, int argc, char **argv)
 {
 	const struct optdef	*d;
 	enum opts_result	 r;
-	int			 ch, before;
+	int			 ch, before, longindex;
 
 	opterr = 0;
 	for (;;) {
@@ -1551,9 +1559,12 @@ parse_options(struct parse_state *st, int argc, char **argv)
 		 * not in the one before it.
 		 */
 		before = optind > 0 ? optind : 1;
+		longindex = -1;
 		if ((ch = getopt_long(argc, argv, short_options, long_options,
-		    NULL)) == -1)
+		    &longindex)) == -1)
 			return OPTS_RUN;
+		st->long_name = longindex >= 0 ? long_options[longindex].name :
+		    NULL;
 		if (ch == ':') {
 			warnx("%s: needs an argument", argv[optind - 1]);
 			usage();

@@ -532,3 +532,18 @@ ten_byte_records() {
 	assert_success
 	assert_output $'<xy>\n<xy>'
 }
+
+@test "a bad number given to a long option names the long option" {
+	run --separate-stderr fp --max-lines=abc echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: --max-lines abc: invalid"
+	run --separate-stderr fp --max-args abc echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: --max-args abc: invalid"
+	run --separate-stderr fp --max-replace-args=0x echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: --max-replace-args 0x: invalid"
+	run --separate-stderr fp --max-chars=12q echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: --max-chars 12q: invalid"
+}
