@@ -547,3 +547,16 @@ ten_byte_records() {
 	assert_failure 255
 	assert_equal "$stderr" "forkpool: --max-chars 12q: invalid"
 }
+
+@test "-L: values of ::: are lines too: a blank one is skipped, one ending in a blank goes on" {
+	run fp -k -L1 echo '[{}]' ::: 'a ' '' b
+	assert_success
+	assert_output '[a b]'
+	run fp -k -L2 "$SHOWARGS" ::: 'a ' b ' ' c d$'\t' e
+	assert_success
+	assert_output $'2:<a b><c>\n1:<d\te>'
+	printf 'a \n\nb\n' >in
+	run fp -k -L1 echo '[{}]' :::: in
+	assert_success
+	assert_output '[a b]'
+}
