@@ -42,6 +42,9 @@ struct builder {
 	int			 by_slot;	/* {%} or {##} is used: render
 						   at launch */
 	const struct lookahead	*count;		/* {##}: the total, or NULL */
+	int			 read_all;	/* {##}: every record first */
+	size_t			 held;		/* bytes of the records held */
+	unsigned long long	 most_jobs;	/* then: no more jobs than this */
 	int			 keep_vals;	/* a sink names jobs by them */
 	struct record		**recs;		/* read, not yet in a job */
 	size_t			*cost;		/* what each adds to a line */
@@ -122,6 +125,17 @@ builder_new(const struct opts *o, struct input *in, const struct template *cmd,
 	b->slots = slots;
 	b->by_slot = template_uses_slot(cmd) || template_uses_slot(tag) ||
 	    template_uses_total(cmd) || template_uses_total(tag);
+	/*
+	 * The width of {##} and {0#} in a line is that of the number of
+	 * jobs, which no job may wait for but which the records bound: each
+	 * job has one at least.  Every record is read before the first job
+	 * is made (GNU parallel reads them all for {##} too), and the lines
+	 * are measured with that count.  Past LOOKAHEAD_MAX bytes of records
+	 * they are not held for it: the lines are measured with the widest
+	 * number instead, and the read-ahead spools the jobs.
+	 */
+	b->read_all = template_uses_total(cmd);
+	b->most_jobs = ULLONG_MAX;
 	b->in = in;
 	b->cmd = cmd;
 	b->tag = tag;
@@ -349,15 +363,17 @@ fill(struct builder *b)
 	want = b->per_job;
 	if (b->spread && want < SIZE_MAX)
 		want++;
-	while (!b->eof && !b->error && b->nrecs < want &&
-	    (b->nrecs == 0 || total <= b->limit)) {
+	while (!b->eof && !b->error && (b->read_all || (b->nrecs < want &&
+	    (b->nrecs == 0 || total <= b->limit)))) {
 		st = input_next(b->in, &r);
 		/* A full job does not wait for the look ahead. */
 		if (st == INPUT_WAIT)
-			return b->nrecs >= b->per_job ? SOURCE_JOB :
-			    SOURCE_WAIT;
+			return b->nrecs >= b->per_job && !b->read_all ?
+			    SOURCE_JOB : SOURCE_WAIT;
 		if (st == INPUT_EOF) {
 			b->eof = 1;
+			if (b->read_all)
+				b->most_jobs = b->seq + b->nrecs;
 			break;
 		}
 		if (st == INPUT_ERROR) {
@@ -376,6 +392,11 @@ fill(struct builder *b)
 		}
 		hold(b, r);
 		total += b->cost[b->nrecs - 1];
+		b->held += r->nfields * sizeof(char *) + sizeof(*r);
+		for (i = 0; i < r->nfields; i++)
+			b->held += r->lens[i];
+		if (b->held > LOOKAHEAD_MAX)
+			b->read_all = 0;
 	}
 	return SOURCE_JOB;
 }
@@ -434,8 +455,8 @@ expand_vals(struct builder *b, struct job *j, size_t n, unsigned int slot,
 /*
  * Expand the first k held records into job j; returns the line's bytes.
  * The slot and the total are not known yet: {%} is measured at its
- * widest, the number of slots, {##} at the widest number, and both are
- * rendered again at launch.
+ * widest, the number of slots, {##} at the most jobs there can be, and
+ * both are rendered again at launch.
  */
 static size_t
 expand(struct builder *b, struct job *j, size_t k)
@@ -450,7 +471,7 @@ expand(struct builder *b, struct job *j, size_t k)
 			b->vals[n] = b->recs[i]->fields[f];
 			b->lens[n++] = b->recs[i]->lens[f];
 		}
-	return expand_vals(b, j, n, b->slots, ULLONG_MAX);
+	return expand_vals(b, j, n, b->slots, b->most_jobs);
 }
 
 /*

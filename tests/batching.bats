@@ -560,3 +560,17 @@ ten_byte_records() {
 	assert_success
 	assert_output '[a b]'
 }
+
+@test "{##} and {0#} take their real width in the line limit, not the widest number's" {
+	# "echo 2 a" takes 9 bytes, NULs counted.
+	run fpin $'a\nb\n' -k -j1 -s 10 --plus echo '{##}' {}
+	assert_success
+	assert_output $'2 a\n2 b'
+	run fpin $'a\nb\n' -k -j1 -s 10 --plus echo '{0#}' {}
+	assert_success
+	assert_output $'1 a\n2 b'
+	# 12 records: {##} is measured at 2 digits, 7 bytes and 4 values each.
+	run fp -k -j1 -s 16 --plus -X echo '{##}' {} ::: a b c d e f g h i j k l
+	assert_success
+	assert_output $'3 a b c d\n3 e f g h\n3 i j k l'
+}
