@@ -34,6 +34,8 @@ struct builder {
 	int			 spread;	/* -X, -m with several slots */
 	size_t			 chunk;		/* spreading: records a job */
 	size_t			 limit;		/* most bytes of a command line */
+	size_t			 room;		/* most of an argv, pointers in */
+	size_t			 argc;		/* of the latest expansion */
 	size_t			 base;		/* bytes with no values */
 	unsigned long long	 part_k;	/* --partition: share K of N, */
 	unsigned long long	 part_n;	/* or N 0 for every record */
@@ -115,11 +117,18 @@ static const struct source_ops	builder_ops;
 /* Make a builder for the given template(s). */
 struct builder *
 builder_new(const struct opts *o, struct input *in, const struct template *cmd,
-    const struct template *tag, size_t sys, unsigned int slots)
+    const struct template *tag, size_t sys, size_t room, unsigned int slots)
 {
 	struct builder	*b;
 
+	/* As xargs: more than the environment leaves can never run. */
+	if (o->max_chars > room) {
+		warnx("-s %zu: more than the %zu bytes the environment leaves",
+		    o->max_chars, room);
+		return NULL;
+	}
 	b = xcalloc(1, sizeof(*b));
+	b->room = room;
 	b->src.ops = &builder_ops;
 	b->src.ctx = b;
 	b->slots = slots;
@@ -434,6 +443,8 @@ expand_vals(struct builder *b, struct job *j, size_t n, unsigned int slot,
 	job_set_argv(j, argc, template_uses_shell(b->cmd) ?
 	    template_shell(b->cmd) : NULL);
 	bytes = template_line_cost(b->cmd, j->cmd.len);
+	/* SHELL -c LINE */
+	b->argc = template_uses_shell(b->cmd) ? 3 : argc;
 	free(j->tag);
 	j->tag = NULL;
 	if (b->tag != NULL) {
@@ -521,6 +532,18 @@ builder_render(void *ctx, struct job *j)
 }
 
 /*
+ * Whether the latest expansion, of the given bytes, is too long: for -s,
+ * or for what the environment leaves once argv's pointers are counted,
+ * which for many short arguments is the tighter of the two.
+ */
+static int
+too_long(const struct builder *b, size_t bytes)
+{
+	return bytes > b->limit ||
+	    bytes + (b->argc + 1) * sizeof(char *) > b->room;
+}
+
+/*
  * The first k records make too long a line: find how many do fit, leave
  * them expanded in j and return their count (1 if even one is too long).
  * The estimate can be far off (-X with {#} in a repeated word costs more
@@ -540,7 +563,7 @@ fit(struct builder *b, struct job *j, size_t k, size_t *bytes)
 		guess = 0;
 		*bytes = expand(b, j, mid);
 		last = mid;
-		if (*bytes <= b->limit)
+		if (!too_long(b, *bytes))
 			lo = mid;
 		else
 			hi = mid;
@@ -613,13 +636,13 @@ builder_next(void *ctx, struct job **jobp)
 		}
 		j = job_new(b->seq + 1);
 		bytes = expand(b, j, k);
-		if (bytes > b->limit && k > 1)
+		if (too_long(b, bytes) && k > 1)
 			k = fit(b, j, k, &bytes);
-		if (b->exit_size && bytes > b->limit) {
+		if (b->exit_size && too_long(b, bytes)) {
 			job_free(j);
 			return cut_short(b, k);
 		}
-		if (bytes > b->limit) {
+		if (too_long(b, bytes)) {
 			(void)snprintf(msg, sizeof(msg), TOO_LONG, b->limit);
 			for (i = 0; i < k; i++)
 				reject(b, b->recs[i], msg);
