@@ -34,7 +34,7 @@ struct builder {
 	int			 spread;	/* -X, -m with several slots */
 	size_t			 chunk;		/* spreading: records a job */
 	size_t			 limit;		/* most bytes of a command line */
-	size_t			 room;		/* most of an argv, pointers in */
+	size_t			 room;		/* most of argv, pointers in */
 	size_t			 argc;		/* of the latest expansion */
 	size_t			 base;		/* bytes with no values */
 	unsigned long long	 part_k;	/* --partition: share K of N, */
@@ -46,7 +46,7 @@ struct builder {
 	const struct lookahead	*count;		/* {##}: the total, or NULL */
 	int			 read_all;	/* {##}: every record first */
 	size_t			 held;		/* bytes of the records held */
-	unsigned long long	 most_jobs;	/* then: no more jobs than this */
+	unsigned long long	 most_jobs;	/* then: the most jobs */
 	int			 keep_vals;	/* a sink names jobs by them */
 	struct record		**recs;		/* read, not yet in a job */
 	size_t			*cost;		/* what each adds to a line */
