@@ -28,12 +28,14 @@ struct builder {
 	const struct template	*tag;		/* --tagstring or NULL */
 	int			 tag_args;	/* --tag */
 	size_t			 per_job;	/* most records in one job */
-	int			 exact;		/* -N: no size packing */
+	const char		*per_opt;	/* the option that says so */
 	int			 no_values;	/* -N0: none on the line */
 	int			 exit_size;	/* -x: a job cut short stops */
 	int			 spread;	/* -X, -m with several slots */
 	size_t			 chunk;		/* spreading: records a job */
 	size_t			 limit;		/* most bytes of a command line */
+	size_t			 room;		/* most of argv, pointers in */
+	size_t			 argc;		/* of the latest expansion */
 	size_t			 base;		/* bytes with no values */
 	unsigned long long	 part_k;	/* --partition: share K of N, */
 	unsigned long long	 part_n;	/* or N 0 for every record */
@@ -42,6 +44,9 @@ struct builder {
 	int			 by_slot;	/* {%} or {##} is used: render
 						   at launch */
 	const struct lookahead	*count;		/* {##}: the total, or NULL */
+	int			 read_all;	/* {##}: every record first */
+	size_t			 held;		/* bytes of the records held */
+	unsigned long long	 most_jobs;	/* then: the most jobs */
 	int			 keep_vals;	/* a sink names jobs by them */
 	struct record		**recs;		/* read, not yet in a job */
 	size_t			*cost;		/* what each adds to a line */
@@ -112,16 +117,34 @@ static const struct source_ops	builder_ops;
 /* Make a builder for the given template(s). */
 struct builder *
 builder_new(const struct opts *o, struct input *in, const struct template *cmd,
-    const struct template *tag, size_t sys, unsigned int slots)
+    const struct template *tag, size_t sys, size_t room, unsigned int slots)
 {
 	struct builder	*b;
 
+	/* As xargs: more than the environment leaves can never run. */
+	if (o->max_chars > room) {
+		warnx("-s %zu: more than the %zu bytes the environment leaves",
+		    o->max_chars, room);
+		return NULL;
+	}
 	b = xcalloc(1, sizeof(*b));
+	b->room = room;
 	b->src.ops = &builder_ops;
 	b->src.ctx = b;
 	b->slots = slots;
 	b->by_slot = template_uses_slot(cmd) || template_uses_slot(tag) ||
 	    template_uses_total(cmd) || template_uses_total(tag);
+	/*
+	 * The width of {##} and {0#} in a line is that of the number of
+	 * jobs, which no job may wait for but which the records bound: each
+	 * job has one at least.  Every record is read before the first job
+	 * is made (GNU parallel reads them all for {##} too), and the lines
+	 * are measured with that count.  Past LOOKAHEAD_MAX bytes of records
+	 * they are not held for it: the lines are measured with the widest
+	 * number instead, and the read-ahead spools the jobs.
+	 */
+	b->read_all = template_uses_total(cmd);
+	b->most_jobs = ULLONG_MAX;
 	b->in = in;
 	b->cmd = cmd;
 	b->tag = tag;
@@ -129,14 +152,20 @@ builder_new(const struct opts *o, struct input *in, const struct template *cmd,
 	b->part_k = o->part_k;
 	b->part_n = o->part_n;
 	b->part_rr = o->part_rr;
-	if (o->max_args > 0)
+	/*
+	 * -N as -n and -L: fewer records when N do not fit, as GNU parallel
+	 * does; a record fails only when it does not fit alone.
+	 */
+	if (o->max_args > 0) {
 		b->per_job = o->max_args;
-	else if (o->max_replace_args > 0) {
+		b->per_opt = "-n";
+	} else if (o->max_replace_args > 0) {
 		b->per_job = o->max_replace_args;
-		b->exact = 1;
-	} else if (o->max_lines > 0)
+		b->per_opt = "-N";
+	} else if (o->max_lines > 0) {
 		b->per_job = o->max_lines;
-	else
+		b->per_opt = "-L";
+	} else
 		b->per_job = o->xargs || o->multi ? SIZE_MAX : 1;
 	b->no_values = o->no_values;
 	b->exit_size = o->exit_size;
@@ -343,15 +372,17 @@ fill(struct builder *b)
 	want = b->per_job;
 	if (b->spread && want < SIZE_MAX)
 		want++;
-	while (!b->eof && !b->error && b->nrecs < want &&
-	    (b->nrecs == 0 || b->exact || total <= b->limit)) {
+	while (!b->eof && !b->error && (b->read_all || (b->nrecs < want &&
+	    (b->nrecs == 0 || total <= b->limit)))) {
 		st = input_next(b->in, &r);
 		/* A full job does not wait for the look ahead. */
 		if (st == INPUT_WAIT)
-			return b->nrecs >= b->per_job ? SOURCE_JOB :
-			    SOURCE_WAIT;
+			return b->nrecs >= b->per_job && !b->read_all ?
+			    SOURCE_JOB : SOURCE_WAIT;
 		if (st == INPUT_EOF) {
 			b->eof = 1;
+			if (b->read_all)
+				b->most_jobs = b->seq + b->nrecs;
 			break;
 		}
 		if (st == INPUT_ERROR) {
@@ -370,6 +401,11 @@ fill(struct builder *b)
 		}
 		hold(b, r);
 		total += b->cost[b->nrecs - 1];
+		b->held += r->nfields * sizeof(char *) + sizeof(*r);
+		for (i = 0; i < r->nfields; i++)
+			b->held += r->lens[i];
+		if (b->held > LOOKAHEAD_MAX)
+			b->read_all = 0;
 	}
 	return SOURCE_JOB;
 }
@@ -408,6 +444,8 @@ expand_vals(struct builder *b, struct job *j, size_t n, unsigned int slot,
 	job_set_argv(j, argc, template_uses_shell(b->cmd) ?
 	    template_shell(b->cmd) : NULL);
 	bytes = template_line_cost(b->cmd, j->cmd.len);
+	/* SHELL -c LINE */
+	b->argc = template_uses_shell(b->cmd) ? 3 : argc;
 	free(j->tag);
 	j->tag = NULL;
 	if (b->tag != NULL) {
@@ -431,8 +469,8 @@ expand_vals(struct builder *b, struct job *j, size_t n, unsigned int slot,
 /*
  * Expand the first k held records into job j; returns the line's bytes.
  * The slot and the total are not known yet: {%} is measured at its
- * widest, the number of slots, {##} at the widest number, and both are
- * rendered again at launch.  An edit that failed is in *fail.
+ * widest, the number of slots, {##} at the most jobs there can be, and
+ * both are rendered again at launch.  An edit that failed is in *fail.
  */
 static size_t
 expand(struct builder *b, struct job *j, size_t k,
@@ -448,7 +486,7 @@ expand(struct builder *b, struct job *j, size_t k,
 			b->vals[n] = b->recs[i]->fields[f];
 			b->lens[n++] = b->recs[i]->lens[f];
 		}
-	return expand_vals(b, j, n, b->slots, ULLONG_MAX, fail);
+	return expand_vals(b, j, n, b->slots, b->most_jobs, fail);
 }
 
 /*
@@ -499,6 +537,18 @@ builder_render(void *ctx, struct job *j)
 }
 
 /*
+ * Whether the latest expansion, of the given bytes, is too long: for -s,
+ * or for what the environment leaves once argv's pointers are counted,
+ * which for many short arguments is the tighter of the two.
+ */
+static int
+too_long(const struct builder *b, size_t bytes)
+{
+	return bytes > b->limit ||
+	    bytes + (b->argc + 1) * sizeof(char *) > b->room;
+}
+
+/*
  * The first k records make too long a line: find how many do fit, leave
  * them expanded in j and return their count (1 if even one is too long).
  * The estimate can be far off (-X with {#} in a repeated word costs more
@@ -519,7 +569,7 @@ fit(struct builder *b, struct job *j, size_t k, size_t *bytes,
 		guess = 0;
 		*bytes = expand(b, j, mid, fail);
 		last = mid;
-		if (*bytes <= b->limit)
+		if (!too_long(b, *bytes))
 			lo = mid;
 		else
 			hi = mid;
@@ -556,16 +606,20 @@ reject_value(struct builder *b, size_t k, const struct template_failure *fail)
 }
 
 /*
- * xargs -x: the next job's records do not fit in a command line; say so
- * and end the input.
+ * xargs -x: the next job, of k records, does not fit in a command line;
+ * say so, naming the record or the option that groups them, and end the
+ * input.
  */
 static enum source_status
-cut_short(struct builder *b)
+cut_short(struct builder *b, size_t k)
 {
-	warnx("-x: input record %llu: %zu record%s not fit in a command "
-	    "line of %zu bytes", b->recs[0]->num, b->per_job < b->nrecs ?
-	    b->per_job : b->nrecs, b->per_job == 1 ? " does" : "s do",
-	    b->limit);
+	if (k > 1)
+		warnx("-x: %s %zu: the job from input record %llu does not "
+		    "fit in a command line of %zu bytes", b->per_opt,
+		    b->per_job, b->recs[0]->num, b->limit);
+	else
+		warnx("-x: input record %llu does not fit in a command line "
+		    "of %zu bytes", b->recs[0]->num, b->limit);
 	b->error = 1;
 	return SOURCE_ERROR;
 }
@@ -589,13 +643,13 @@ builder_next(void *ctx, struct job **jobp)
 		/* Take as many as the estimate says fit, at least one. */
 		total = b->base;
 		for (k = 0; k < b->nrecs && k < b->per_job; k++) {
-			if (k > 0 && !b->exact && total + b->cost[k] > b->limit)
+			if (k > 0 && total + b->cost[k] > b->limit)
 				break;
 			total += b->cost[k];
 		}
 		if (b->exit_size && b->per_job < SIZE_MAX && k < b->per_job &&
 		    k < b->nrecs)
-			return cut_short(b);
+			return cut_short(b, b->per_job);
 		/*
 		 * GNU parallel's -X and -m: once what is left fits in one
 		 * job, it goes to as many jobs as there are slots, each
@@ -613,17 +667,17 @@ builder_next(void *ctx, struct job **jobp)
 		}
 		j = job_new(b->seq + 1);
 		bytes = expand(b, j, k, &fail);
-		if (bytes > b->limit && k > 1 && !b->exact)
+		if (too_long(b, bytes) && k > 1)
 			k = fit(b, j, k, &bytes, &fail);
 		if (fail.failed) {
 			job_free(j);
 			return reject_value(b, k, &fail);
 		}
-		if (b->exit_size && bytes > b->limit) {
+		if (b->exit_size && too_long(b, bytes)) {
 			job_free(j);
-			return cut_short(b);
+			return cut_short(b, k);
 		}
-		if (bytes > b->limit) {
+		if (too_long(b, bytes)) {
 			(void)snprintf(msg, sizeof(msg), TOO_LONG, b->limit);
 			for (i = 0; i < k; i++)
 				reject(b, b->recs[i], msg);

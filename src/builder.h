@@ -22,12 +22,13 @@ struct template;
 
 /*
  * The builder borrows every argument until builder_free().  line_max is
- * the most bytes a command line may take (the executor's), slots the
- * highest {%}.
+ * the most bytes a command line may take (the executor's), room the most
+ * an argv may take with its pointers, slots the highest {%}.  NULL after
+ * a message when -s asks for more than room.
  */
 struct builder		*builder_new(const struct opts *, struct input *,
 			    const struct template *, const struct template *,
-			    size_t, unsigned int);
+			    size_t, size_t, unsigned int);
 void			 builder_free(struct builder *);
 
 /* The builder as a job source (source.h), valid until builder_free(). */

@@ -48,8 +48,14 @@ struct executor_ops {
 	const char	*(*host)(void *, unsigned int);
 	/* Whether a job may start in the slot now. */
 	int		(*usable)(void *, unsigned int);
-	/* The most bytes a job's command line may take. */
+	/* The most bytes a job's command line may take (the default -s). */
 	size_t		(*line_max)(void *);
+	/*
+	 * The most bytes a job's argv may take with its pointers (one for
+	 * each element and the NULL): what the environment leaves of the
+	 * system's limit.
+	 */
+	size_t		(*arg_room)(void *);
 	/*
 	 * Start the job (rendered, its slot set) with stdin on in (-1:
 	 * /dev/null, or the terminal with --tty); fills p on EXEC_OK.

@@ -47,6 +47,7 @@ struct spawner {
 	struct executor		 ex;
 	unsigned int		 slots;
 	size_t			 line_max;
+	size_t			 arg_room;
 	int			 capture;
 	int			 tty;		/* owned: /dev/tty, or -1 */
 	char			**envp;		/* owned array; strings borrowed
@@ -78,20 +79,24 @@ is_job_var(const char *e)
 	return 0;
 }
 
-/* The most bytes an exec'd command line may have here. */
+/*
+ * The bytes an exec'd argv may take here, its pointers counted: Linux
+ * counts argv's and envp's strings and pointers against ARG_MAX.  Less
+ * the environment and the 2048 bytes POSIX and xargs keep for the
+ * variables a job gets.
+ */
 static size_t
-system_limit(void)
+system_room(void)
 {
 	long	 argmax = sysconf(_SC_ARG_MAX);
-	size_t	 env = 0, lim;
+	size_t	 env = 0;
 	char	**e;
 
 	for (e = environ; *e != NULL; e++)
 		env += strlen(*e) + 1 + sizeof(*e);
 	if (argmax <= 0)
 		argmax = 4096 * 32;
-	lim = (size_t)argmax > env + 2048 ? (size_t)argmax - env - 2048 : 4096;
-	return lim < LINE_LIMIT ? lim : LINE_LIMIT;
+	return (size_t)argmax > env + 2048 ? (size_t)argmax - env - 2048 : 4096;
 }
 
 /* Remove one entry of the private directory's tree, depth first. */
@@ -206,7 +211,8 @@ exec_local_new(unsigned int slots, int capture, int tty, const struct opts *o)
 	s->ex.ops = &local_ops;
 	s->ex.ctx = s;
 	s->slots = slots;
-	s->line_max = system_limit();
+	s->arg_room = system_room();
+	s->line_max = s->arg_room < LINE_LIMIT ? s->arg_room : LINE_LIMIT;
 	s->capture = capture;
 	s->tty = fd;
 	s->workdir = dir;
@@ -302,6 +308,15 @@ local_line_max(void *ctx)
 	struct spawner	*s = ctx;
 
 	return s->line_max;
+}
+
+/* The bytes an argv and its pointers may take here. */
+static size_t
+local_arg_room(void *ctx)
+{
+	struct spawner	*s = ctx;
+
+	return s->arg_room;
 }
 
 /* Whatever ended a local job was the job's own doing. */
@@ -459,6 +474,7 @@ static const struct executor_ops	local_ops = {
 	.host = local_host,
 	.usable = local_usable,
 	.line_max = local_line_max,
+	.arg_room = local_arg_room,
 	.launch = local_launch,
 	.ending = local_ending,
 	.signal = local_signal,

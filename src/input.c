@@ -259,8 +259,32 @@ source_add(struct source *s, const char *p, size_t len, int bad)
 }
 
 /*
+ * Add record p to source s, in the input's -L lines if it has them: a
+ * blank line is dropped, one that ends in a blank waits in line (owned by
+ * the caller; empty when nothing waits) for the next.
+ */
+static void
+source_add_line(const struct input *in, struct source *s, struct buf *line,
+    int *bad, const char *p, size_t len, int nul)
+{
+	if (!in->lines) {
+		source_add(s, p, len, nul);
+		return;
+	}
+	if (all_blank(p, len))
+		return;
+	buf_add(line, p, len);
+	*bad |= nul;
+	if (goes_on(p, len))
+		return;
+	source_add(s, line->data, line->len, *bad);
+	buf_reset(line);
+	*bad = 0;
+}
+
+/*
  * Read a whole source, up to the -E string, in the input's -L lines if
- * it has them; -1 after a message.
+ * it has them; -1 after a message.  Values of ::: are lines too.
  */
 static int
 source_load(struct input *in, struct source *s,
@@ -272,8 +296,22 @@ source_load(struct input *in, struct source *s,
 	enum reader_status	 st;
 	struct buf		 line = { 0 };
 	size_t			 i;
-	int			 on = 0, nul = 0;
+	int			 nul = 0;
 
+	if (spec->kind == SOURCE_VALUES && in->lines) {
+		s->owns = 1;
+		for (i = 0; i < spec->nvalues; i++) {
+			if (line.len == 0 && is_eof(in->eof_str,
+			    spec->values[i], strlen(spec->values[i])))
+				break;
+			source_add_line(in, s, &line, &nul, spec->values[i],
+			    strlen(spec->values[i]), 0);
+		}
+		if (line.len > 0)
+			source_add(s, line.data, line.len, nul);
+		buf_free(&line);
+		return 0;
+	}
 	if (spec->kind == SOURCE_VALUES) {
 		s->values = xcalloc(spec->nvalues, sizeof(*s->values));
 		for (i = 0; i < spec->nvalues; i++) {
@@ -290,23 +328,11 @@ source_load(struct input *in, struct source *s,
 	if ((r = source_open(spec->path, delim)) == NULL)
 		return -1;
 	while ((st = next_record(in, r, &c, 1, &rec)) == READER_OK) {
-		if (!on && is_eof(in->eof_str, rec.p, rec.len))
+		if (line.len == 0 && is_eof(in->eof_str, rec.p, rec.len))
 			break;
-		if (!in->lines) {
-			source_add(s, rec.p, rec.len, rec.nul);
-			continue;
-		}
-		if (all_blank(rec.p, rec.len))
-			continue;
-		buf_add(&line, rec.p, rec.len);
-		nul |= rec.nul;
-		if ((on = goes_on(rec.p, rec.len)))
-			continue;
-		source_add(s, line.data, line.len, nul);
-		buf_reset(&line);
-		nul = 0;
+		source_add_line(in, s, &line, &nul, rec.p, rec.len, rec.nul);
 	}
-	if (on)
+	if (line.len > 0)
 		source_add(s, line.data, line.len, nul);
 	buf_free(&line);
 	buf_free(&c.rec);

@@ -102,8 +102,10 @@ build_source(struct parts *p, const struct opts *o, struct source **src)
 	}
 	if (p->in == NULL && (p->in = input_new(o)) == NULL)
 		return -1;
-	p->builder = builder_new(o, p->in, p->cmd, p->tag,
-	    p->ex->ops->line_max(p->ex->ctx), o->jobs);
+	if ((p->builder = builder_new(o, p->in, p->cmd, p->tag,
+	    p->ex->ops->line_max(p->ex->ctx), p->ex->ops->arg_room(p->ex->ctx),
+	    o->jobs)) == NULL)
+		return -1;
 	builder_set_resume(p->builder, p->resume);
 	*src = builder_source(p->builder);
 	return 0;

@@ -58,8 +58,8 @@ static const char help_text[] =
 "  -i, --replace[=STR]        -I STR, or -I {} without STR\n"
 "      --plus                 more replacement strings, as GNU parallel's --plus\n"
 "  -n, --max-args N           up to N records per job, as separate arguments\n"
-"  -N, --max-replace-args N   exactly N records per job, as {1}..{N}; the word\n"
-"                             around {} is repeated for each\n"
+"  -N, --max-replace-args N   N records per job (fewer if they do not fit),\n"
+"                             as {1}..{N}; the word around {} is repeated\n"
 "  -X                         as many records per job as fit the line limit,\n"
 "                             the word around {} repeated for each\n"
 "  -m                         as many records per job as fit, {} is all of them\n"
@@ -758,6 +758,10 @@ struct parse_state {
 	int			 trim_given;
 	int			 out_given;	/* --group, --line-buffer, -u */
 	int			 value;		/* the current entry's value */
+	const char		*long_name;	/* the current option's long
+						   name when that was given */
+	char			 label[40];	/* the current option, for
+						   messages */
 	int			 in_env;	/* reading $FORKPOOL's words */
 	int			 argc;		/* the words being read */
 	char			**argv;
@@ -903,8 +907,7 @@ on_max_args(struct parse_state *st, const char *arg)
 	size_t		 n = 1;
 
 	o->no_values = strcmp(arg, "0") == 0;
-	if (!o->no_values && parse_count(st->value == 'n' ? "-n" : "-N", arg,
-	    INT_MAX, &n) == -1)
+	if (!o->no_values && parse_count(st->label, arg, INT_MAX, &n) == -1)
 		return OPTS_ERROR;
 	if (st->value == 'n')
 		o->max_args = n;
@@ -933,8 +936,8 @@ on_max_lines(struct parse_state *st, const char *arg)
 	    strcmp(arg, "0") == 0;
 	if (arg == NULL || strcmp(arg, "0") == 0)
 		return OPTS_RUN;
-	return parse_count(st->value == 'L' ? "-L" : "-l", arg, INT_MAX,
-	    &o->max_lines) == -1 ? OPTS_ERROR : OPTS_RUN;
+	return parse_count(st->label, arg, INT_MAX, &o->max_lines) == -1 ?
+	    OPTS_ERROR : OPTS_RUN;
 }
 
 /*
@@ -1680,15 +1683,20 @@ apply_option(struct parse_state *st, const struct optdef *d,
     const char *arg)
 {
 	char	*field = (char *)st->o + d->field;
-	char	 label[32];
+	char	*label = st->label;
 	size_t	 count;
 	int	 one = 1;
 
-	/* Messages name the letter where there is one, as the help does. */
-	if (d->letter != 0)
-		(void)snprintf(label, sizeof(label), "-%c", d->letter);
+	/*
+	 * Messages name the option as it was given: the letter, or the long
+	 * name (in full, when an abbreviation was given).
+	 */
+	if (st->long_name != NULL)
+		(void)snprintf(label, sizeof(st->label), "--%s", st->long_name);
+	else if (d->letter != 0)
+		(void)snprintf(label, sizeof(st->label), "-%c", d->letter);
 	else
-		(void)snprintf(label, sizeof(label), "--%s", d->name);
+		(void)snprintf(label, sizeof(st->label), "--%s", d->name);
 	/* memcpy(): the field is of the kind's type, FIELD() checked it. */
 	switch (d->kind) {
 	case KIND_FLAG:
@@ -1811,6 +1819,8 @@ parse_options(struct parse_state *st, int argc, char **argv)
 		if ((ch = getopt_long(argc, argv, short_options, long_options,
 		    &longindex)) == -1)
 			return OPTS_RUN;
+		st->long_name = longindex >= 0 ? long_options[longindex].name :
+		    NULL;
 		if (ch == ':') {
 			warnx("%s: needs an argument", argv[optind - 1]);
 			usage();
@@ -2193,9 +2203,14 @@ finish_options(struct parse_state *st)
 		o->progress = 1;
 	if (check_conflicts(st) == -1)
 		return -1;
-	/* GNU parallel's -N and -L imply -X unless -m or --xargs is given. */
-	o->context = o->xargs || (!o->multi && (o->max_replace_args != 0 ||
-	    o->max_lines != 0));
+	/*
+	 * GNU parallel's -N implies -X even with -m or --xargs (20221122
+	 * repeats a{}b with -N2 -m); its -L implies -X unless they are given.
+	 * With -N0 or -L0 there is no value to repeat the word for: {} is
+	 * empty, the word stays once (GNU parallel prints hi for -N0 hi{}).
+	 */
+	o->context = !o->no_values && (o->xargs || o->max_replace_args != 0 ||
+	    (!o->multi && o->max_lines != 0));
 	/* GNU parallel: --colsep implies --trim rl unless --trim is given. */
 	if (o->colsep != NULL && !o->csv) {
 		name = blame_begin(st, "colsep", NULL);

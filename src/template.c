@@ -218,6 +218,7 @@ static const char *const script_shells[] = {
 };
 
 static int	shell_plain(const char *, size_t);
+static int	is_multi(const struct segment *);
 
 /*
  * A number at p; its length, or 0.  One of more than 9 digits is noted
@@ -668,6 +669,13 @@ struct lex_state {
 	int		 overflow;	/* nesting deeper than followed */
 	const char	*why;		/* set: a replacement cannot be quoted */
 	struct segment	*why_seg;
+	/*
+	 * For each byte of t->joined: the lists of commands around it (0:
+	 * not read), and whether it ends a shell word there (an unquoted
+	 * blank or operator).  They give -X its word; see split_shell_words().
+	 */
+	unsigned int	*depth;
+	unsigned char	*ends_word;
 };
 
 /* One level of the line: the line itself, or the inside of `...`. */
@@ -677,6 +685,7 @@ struct lexer {
 	const size_t	*at;		/* where each stands in t->joined */
 	size_t		 n;
 	unsigned int	 level;		/* backquotes around it */
+	unsigned int	 base;		/* lists of commands around it */
 	struct frame	 f[FRAMES_MAX];
 	size_t		 nf;
 };
@@ -784,6 +793,36 @@ pop(struct lexer *lx)
 		lx->nf--;
 }
 
+/* Whether frame f holds commands (where case, #, ( and ) mean something). */
+static int	frame_commands(const struct frame *);
+
+/* The lists of commands open at this point of a level, and around it. */
+static unsigned int
+command_depth(const struct lexer *lx)
+{
+	unsigned int	 d = lx->base;
+	size_t		 k;
+
+	for (k = 0; k < lx->nf; k++)
+		d += frame_commands(&lx->f[k]);
+	return d;
+}
+
+/*
+ * Note that bytes from..to of a level stand in depth lists of commands;
+ * the first ends a word if ends.
+ */
+static void
+mark(struct lexer *lx, size_t from, size_t to, unsigned int depth, int ends)
+{
+	size_t	 k;
+
+	for (k = from; k < to && k < lx->n; k++) {
+		lx->s->depth[lx->at[k]] = depth;
+		lx->s->ends_word[lx->at[k]] = k == from && ends;
+	}
+}
+
 /* The context of a replacement standing in frame f, unquoted there. */
 static enum quote_ctx
 frame_ctx(const struct frame *f)
@@ -809,7 +848,7 @@ frame_quotes(const struct frame *f)
 	return f->kind != FRAME_DQ && !(f->kind == FRAME_PARAM && f->in_dq);
 }
 
-/* Whether frame f holds commands (where case, #, ( and ) mean something). */
+/* Whether frame f holds commands. */
 static int
 frame_commands(const struct frame *f)
 {
@@ -895,6 +934,8 @@ lex_backquote(struct lexer *lx, size_t i, int in_dq)
 		at[m++] = lx->at[j];
 		j++;
 	}
+	/* Inside, one list deeper: the backslashes taken off too. */
+	mark(lx, i + 1, j, command_depth(lx) + 1, 0);
 	if (lx->level + 1 < LEVELS_MAX) {
 		in = xcalloc(1, sizeof(*in));
 		in->s = lx->s;
@@ -902,6 +943,7 @@ lex_backquote(struct lexer *lx, size_t i, int in_dq)
 		in->at = at;
 		in->n = m;
 		in->level = lx->level + 1;
+		in->base = command_depth(lx);
 		lex(in);
 		free(in);
 	} else
@@ -1153,6 +1195,7 @@ lex(struct lexer *lx)
 	struct frame	*f;
 	struct segment	*seg;
 	size_t		 i = 0, next;
+	unsigned int	 d;
 	char		 c;
 
 	lx->nf = 0;
@@ -1160,8 +1203,11 @@ lex(struct lexer *lx)
 	while (i < lx->n) {
 		f = top(lx);
 		c = lx->c[i];
+		d = command_depth(lx);
 		if ((seg = repl_at(lx, i)) != NULL) {
-			i = lex_repl(lx, i, seg);
+			next = lex_repl(lx, i, seg);
+			mark(lx, i, next, d, 0);
+			i = next;
 			continue;
 		}
 		if (f->kind == FRAME_PARAM) {
@@ -1171,16 +1217,26 @@ lex(struct lexer *lx)
 			f->seen++;
 		}
 		if (frame_commands(f) && strchr(" \t\n;&|()<>", c) != NULL) {
-			i = lex_operator(lx, i);
+			next = lex_operator(lx, i);
+			mark(lx, i, next, d, 1);
+			i = next;
 			continue;
 		}
 		if (frame_commands(f) && c == '#' && f->ws == NO_WORD) {
-			i = lex_comment(lx, i);
+			next = lex_comment(lx, i);
+			mark(lx, i, next, d, 0);
+			i = next;
 			continue;
 		}
 		if (f->ws == NO_WORD)
 			f->ws = i;
+		/* lex_backquote() marks the inside of `...` itself. */
+		mark(lx, i, i + 1, d, 0);
 		if ((next = lex_quoting(lx, i)) != i) {
+			if (c != '`')
+				mark(lx, i, next, d, 0);
+			else if (next > i + 1 && lx->c[next - 1] == '`')
+				mark(lx, next - 1, next, d, 0);
 			i = next;
 			continue;
 		}
@@ -1188,6 +1244,7 @@ lex(struct lexer *lx)
 			lex_param(lx, c);
 		else if (f->kind == FRAME_ARITH)
 			i = lex_arith(lx, i);
+		mark(lx, i, i + 1, d, 0);
 		i++;
 	}
 }
@@ -1227,6 +1284,115 @@ set_prefix(struct segment *seg)
 	seg->prefixlen = n;
 }
 
+/* Order spans (pairs of offsets) by where they begin. */
+static int
+span_cmp(const void *a, const void *b)
+{
+	const size_t	*x = a, *y = b;
+
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/*
+ * The shell word around the replacement seg, as the offsets of its first
+ * byte and of the byte past it in t->joined: from the nearest unquoted
+ * blank or operator of the list of commands the replacement stands in,
+ * to the next, taking in whatever nested command lists lie between.
+ */
+static void
+shell_word_of(const struct template *t, const struct lex_state *ls,
+    const struct segment *seg, size_t span[2])
+{
+	size_t		 len = strlen(t->joined);
+	size_t		 a = (size_t)(seg->text - t->joined), e = a + seg->len;
+	unsigned int	 d = ls->depth[a];
+
+	while (a > 0 && (ls->depth[a - 1] > d ||
+	    (ls->depth[a - 1] == d && !ls->ends_word[a - 1])))
+		a--;
+	while (e < len && (ls->depth[e] > d ||
+	    (ls->depth[e] == d && !ls->ends_word[e])))
+		e++;
+	span[0] = a;
+	span[1] = e;
+}
+
+/*
+ * -X, -N and -L repeat the word around {} once per value: in a shell
+ * line that is the shell's word, which a blank or an operator ends (XCU
+ * 2.3), not the text between blanks: "echo {}; true" must repeat {} and
+ * leave "; true" once, or the values after the first would run as
+ * commands.  Make the template's words so: one for each such word
+ * (merged when one holds another), and one for the text between.
+ */
+static void
+split_shell_words(struct template *t, const struct lex_state *ls)
+{
+	struct segment	*old = t->segs, *all, piece;
+	struct word	*oldw = t->words;
+	size_t		 nold = t->nsegs, nspans = 0, nedges = 0, nall = 0;
+	size_t		 i, k, at, end;
+	size_t		*spans, *edges, region, cur = SIZE_MAX;
+
+	spans = xreallocarray(NULL, nold + 1, 2 * sizeof(*spans));
+	for (i = 0; i < nold; i++)
+		if (is_multi(&old[i]))
+			shell_word_of(t, ls, &old[i], &spans[2 * nspans++]);
+	if (nspans == 0) {
+		free(spans);
+		return;
+	}
+	qsort(spans, nspans, 2 * sizeof(*spans), span_cmp);
+	edges = xreallocarray(NULL, nspans, 2 * sizeof(*edges));
+	for (i = 0; i < nspans; i++) {
+		if (nedges > 0 && spans[2 * i] < edges[nedges - 1]) {
+			if (spans[2 * i + 1] > edges[nedges - 1])
+				edges[nedges - 1] = spans[2 * i + 1];
+			continue;
+		}
+		edges[nedges++] = spans[2 * i];
+		edges[nedges++] = spans[2 * i + 1];
+	}
+	/* The blanks between the old words become text of the new ones. */
+	all = xreallocarray(NULL, nold + t->nwords, sizeof(*all));
+	for (i = 0; i < t->nwords; i++) {
+		if (oldw[i].seplen > 0)
+			all[nall++] = (struct segment){ .text = oldw[i].sep,
+			    .len = oldw[i].seplen };
+		for (k = 0; k < oldw[i].nseg; k++)
+			all[nall++] = old[oldw[i].seg + k];
+	}
+	t->segs = NULL;
+	t->words = NULL;
+	t->nsegs = t->nwords = 0;
+	for (i = 0; i < nall; i++) {
+		at = (size_t)(all[i].text - t->joined);
+		end = at + all[i].len;
+		while (at < end) {
+			/* Edges before at: odd inside a word, even between. */
+			for (region = 0; region < nedges &&
+			    edges[region] <= at; region++)
+				;
+			piece = all[i];
+			piece.text = t->joined + at;
+			piece.len = end - at;
+			if (!all[i].is_repl && region < nedges &&
+			    edges[region] < end)
+				piece.len = edges[region] - at;
+			if (region != cur)
+				add_word(t, t->joined + at, 0);
+			cur = region;
+			add_segment(t, &piece);
+			at += piece.len;
+		}
+	}
+	free(all);
+	free(old);
+	free(oldw);
+	free(spans);
+	free(edges);
+}
+
 /*
  * Find the quoting context of every replacement in the shell line that
  * is the n bytes of t->joined from byte from: the whole template, or
@@ -1243,6 +1409,8 @@ place_replacements(struct template *t, size_t from, size_t n)
 	size_t			*at;
 
 	s.t = t;
+	s.depth = xcalloc(strlen(t->joined) + 1, sizeof(*s.depth));
+	s.ends_word = xcalloc(strlen(t->joined) + 1, 1);
 	at = xreallocarray(NULL, n + 1, sizeof(*at));
 	for (i = 0; i < n; i++)
 		at[i] = from + i;
@@ -1268,14 +1436,21 @@ place_replacements(struct template *t, size_t from, size_t n)
 	if (s.why != NULL) {
 		warnx("cannot quote %.*s %s: %.*s", (int)s.why_seg->len,
 		    s.why_seg->text, s.why, (int)n, t->joined + from);
+		free(s.depth);
+		free(s.ends_word);
 		return -1;
 	}
+	for (i = 0; i < t->nsegs; i++)
+		set_prefix(&t->segs[i]);
+	/* A SCRIPT's words are argv's: its values are never repeated. */
+	if (t->xargs && !t->argv)
+		split_shell_words(t, &s);
+	free(s.depth);
+	free(s.ends_word);
 	for (i = 0; i < t->nwords; i++)
-		for (k = 0; k < t->words[i].nseg; k++) {
-			set_prefix(&t->segs[t->words[i].seg + k]);
+		for (k = 0; k < t->words[i].nseg; k++)
 			t->words[i].prefixlen +=
 			    t->segs[t->words[i].seg + k].prefixlen;
-		}
 	return 0;
 }
 

@@ -465,8 +465,144 @@ ten_byte_records() {
 	run --separate-stderr fp -k -j1 -x -n 4 -s 12 echo < <(seq 20)
 	assert_failure 255
 	assert_output ''
-	assert_equal "$stderr" "forkpool: -x: input record 1: 4 records do not fit in a command line of 12 bytes"
+	assert_equal "$stderr" "forkpool: -x: -n 4: the job from input record 1 does not fit in a command line of 12 bytes"
 	run --separate-stderr fp -k -j1 --exit -n 2 -s 12 echo < <(seq 4)
 	assert_success
 	assert_output $'1 2\n3 4'
+}
+
+@test "-X, -N, -L in a shell line: the repeated word stops at ; & | ( ) < > and newlines" {
+	run fp -j1 -X 'echo {}; true' ::: a b c
+	assert_success
+	assert_output 'a b c'
+	run fp -j1 -X 'for f in {}; do echo "<$f>"; done' ::: a 'b c'
+	assert_success
+	assert_output $'<a>\n<b c>'
+	run fp -j1 -X 'echo $(echo x{}y)' ::: a b
+	assert_success
+	assert_output 'xay xby'
+	run fp -k -N2 'echo {}&& echo "[{} ]"|cat' ::: 1 2 3 4
+	assert_success
+	assert_output $'1 2\n[1 ] [2 ]\n3 4\n[3 ] [4 ]'
+	run fp -j1 -L2 'echo {}>out; cat out' ::: a b
+	assert_success
+	assert_output 'a b'
+	run fp -j1 -X $'echo {}\necho end' ::: a b
+	assert_success
+	assert_output $'a b\nend'
+}
+
+@test "-X in a shell line: a quoted blank or a nested command does not end the repeated word" {
+	run fp -j1 -X 'echo "<{} x>" {}$(echo ";")' ::: a b
+	assert_success
+	assert_output '<a x> <b x> a; b;'
+	run fp -j1 -X 'echo {}; echo $(( {} + 1 ))' ::: 1 2
+	assert_success
+	assert_output $'1 2\n2 3'
+}
+
+@test "-X in a shell line: a value with shell syntax is still data" {
+	run fp -j1 -X 'echo {}; true' ::: 'a;b' '$(id)' '|'
+	assert_success
+	assert_output 'a;b $(id) |'
+}
+
+@test "-N N: a job gets fewer records when N do not fit the line, as with -n" {
+	run fp -k -j1 -N 3 -s 8 echo < <(seq 5)
+	assert_success
+	assert_output $'1\n2\n3\n4\n5'
+	# "echo 1 2" takes 9 bytes (NULs counted), "echo 1 2 3" 11.
+	run fp -k -j1 -N 3 -s 10 echo < <(seq 5)
+	assert_success
+	assert_output $'1 2\n3 4\n5'
+	seq 100000 >in
+	run fp -k -j1 -N 50000 echo <in
+	assert_success
+	assert_equal "$(wc -w <<<"$output")" 100000
+	assert_equal "$(tr ' ' '\n' <<<"$output")" "$(cat in)"
+	[[ ${#lines[@]} -gt 2 ]] || fail "${#lines[@]} lines: no job was made smaller"
+}
+
+@test "-x -N N: a job cut short of N records stops the run (255)" {
+	run --separate-stderr fp -k -j1 -x -N 3 -s 8 echo < <(seq 5)
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" "forkpool: -x: -N 3: the job from input record 1 does not fit in a command line of 8 bytes"
+}
+
+@test "-x: a record that does not fit alone is named, with -X and with -L" {
+	run --separate-stderr fp -k -j1 -x -X -s 12 echo ::: 1 2 3456789 4
+	assert_failure 255
+	assert_output '1 2'
+	assert_equal "$stderr" "forkpool: -x: input record 3 does not fit in a command line of 12 bytes"
+	run --separate-stderr fp -k -j1 -x -L 2 -s 8 echo < <(printf '1\n2\n3\n')
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" "forkpool: -x: -L 2: the job from input record 1 does not fit in a command line of 8 bytes"
+}
+
+@test "-N repeats the word around {} even with -m or --xargs; -L does not, as GNU parallel" {
+	run fp -k -j1 -N2 -m echo a{}b ::: 1 2 3 4
+	assert_success
+	assert_output $'a1b a2b\na3b a4b'
+	run fp -k -j1 -N2 --xargs echo a{}b ::: 1 2 3 4
+	assert_success
+	assert_output $'a1b a2b\na3b a4b'
+	run fp -k -j1 -L2 -m echo a{}b ::: 1 2 3 4
+	assert_success
+	assert_output $'a1 2b\na3 4b'
+}
+
+@test "-N0 and -L0: {} is empty, the rest of its word stays, as GNU parallel" {
+	run fpin $'a\nb\n' -k -N0 echo hi{}
+	assert_success
+	assert_output $'hi\nhi'
+	run fpin $'a\nb\n' -k -N0 echo '{#}:{}'
+	assert_success
+	assert_output $'1:\n2:'
+	run fpin $'a\nb\n' -k -L0 'echo "<x{}y>"; true'
+	assert_success
+	assert_output $'<xy>\n<xy>'
+}
+
+@test "a bad number given to a long option names the long option" {
+	run --separate-stderr fp --max-lines=abc echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: --max-lines abc: invalid"
+	run --separate-stderr fp --max-args abc echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: --max-args abc: invalid"
+	run --separate-stderr fp --max-replace-args=0x echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: --max-replace-args 0x: invalid"
+	run --separate-stderr fp --max-chars=12q echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: --max-chars 12q: invalid"
+}
+
+@test "-L: values of ::: are lines too: a blank one is skipped, one ending in a blank goes on" {
+	run fp -k -L1 echo '[{}]' ::: 'a ' '' b
+	assert_success
+	assert_output '[a b]'
+	run fp -k -L2 "$SHOWARGS" ::: 'a ' b ' ' c d$'\t' e
+	assert_success
+	assert_output $'2:<a b><c>\n1:<d\te>'
+	printf 'a \n\nb\n' >in
+	run fp -k -L1 echo '[{}]' :::: in
+	assert_success
+	assert_output '[a b]'
+}
+
+@test "{##} and {0#} take their real width in the line limit, not the widest number's" {
+	# "echo 2 a" takes 9 bytes, NULs counted.
+	run fpin $'a\nb\n' -k -j1 -s 10 --plus echo '{##}' {}
+	assert_success
+	assert_output $'2 a\n2 b'
+	run fpin $'a\nb\n' -k -j1 -s 10 --plus echo '{0#}' {}
+	assert_success
+	assert_output $'1 a\n2 b'
+	# 12 records: {##} is measured at 2 digits, 7 bytes and 4 values each.
+	run fp -k -j1 -s 16 --plus -X echo '{##}' {} ::: a b c d e f g h i j k l
+	assert_success
+	assert_output $'3 a b c d\n3 e f g h\n3 i j k l'
 }

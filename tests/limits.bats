@@ -263,3 +263,46 @@ forkpool: 2 more jobs could not start: out of file descriptors"
 	assert_equal "$stderr" 'forkpool: --timeout 1000000001: too large (1000000000 seconds at most)'
 	assert_file_not_exists ran
 }
+
+# Export variables until the environment leaves about $1 bytes of ARG_MAX
+# for a command line.
+big_env() {
+	local argmax v i=0 used
+	argmax=$(getconf ARG_MAX)
+	v=$(head -c 100000 /dev/zero | tr '\0' x)
+	used=$(env | wc -c)
+	while ((argmax - used - 100100 > $1)); do
+		export "FP_BIG$i=$v"
+		used=$((used + 100100))
+		i=$((i + 1))
+	done
+	export "FP_BIG$i=${v:0:argmax - used - $1}"
+}
+
+@test "the default line limit leaves room for the environment and for argv's pointers" {
+	big_env 250000
+	seq 30000 >in
+	# 30000 arguments: 169 KB of bytes, 240 KB of pointers.
+	run --separate-stderr "$FP_BIN" -X -j1 sh -c 'echo $#' sh {} :::: in
+	assert_success
+	assert_equal "$stderr" ''
+	assert_equal "$(awk '{ n += $1 } END { print n }' <<<"$output")" 30000
+	[[ ${#lines[@]} -gt 1 ]] || fail "one job of 30000 arguments"
+}
+
+@test "a small room left by the environment is the default -s and what --max-line-length-allowed prints" {
+	big_env 60000
+	run --separate-stderr "$FP_BIN" --max-line-length-allowed
+	assert_success
+	((output < 60000 && output > 30000)) || fail "limit $output"
+	local max=$output
+	run --separate-stderr "$FP_BIN" -s $((max + 1)) echo ::: a
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" "forkpool: -s $((max + 1)): more than the $max bytes the environment leaves"
+	seq 20000 >in
+	run --separate-stderr "$FP_BIN" -X -j1 sh -c 'echo $#' sh {} :::: in
+	assert_success
+	assert_equal "$stderr" ''
+	assert_equal "$(awk '{ n += $1 } END { print n }' <<<"$output")" 20000
+}
