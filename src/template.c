@@ -1715,15 +1715,21 @@ suggest_plus(struct buf *b, const char *pos, size_t poslen, const char *e,
 /*
  * The index of SCRIPT when words are SHELL [OPTION...] -c SCRIPT [ARG...]
  * for a known shell, else 0.  The options are those sh, bash and zsh
- * share: -abc or +abc letters, -o NAME and +o NAME (bash's -O and +O
- * too), and bash's --long options; -c among letters makes the next word
- * the script.
+ * share: -abc or +abc letters, each o or O among them taking the next word
+ * (-o NAME, bash's -O NAME), and --long options (--rcfile FILE and the
+ * like taking one); -c among the letters makes the first word after all
+ * options the script, as the shell reads it: options may follow -c, and
+ * -- ends them.
  */
 static size_t
 script_word(char **words, size_t nwords)
 {
+	static const char *const with_arg[] = {
+		"--rcfile", "--init-file", "--emulate", NULL
+	};
 	const char	*base, *w;
-	size_t		 i, len;
+	size_t		 i, k, len;
+	int		 dash_c = 0;
 
 	if (nwords < 3)
 		return 0;
@@ -1734,22 +1740,32 @@ script_word(char **words, size_t nwords)
 			break;
 	if (script_shells[i] == NULL)
 		return 0;
-	for (i = 1; i + 1 < nwords; i++) {
+	/* As the shell reads its options: -c anywhere among them. */
+	for (i = 1; i < nwords; i++) {
 		w = words[i];
 		len = strlen(w);
-		if (w[0] == '-' && w[1] == '-' && len > 2)
+		if (strcmp(w, "--") == 0 || strcmp(w, "-") == 0) {
+			i++;
+			break;
+		}
+		if (w[0] == '-' && w[1] == '-') {
+			for (k = 0; with_arg[k] != NULL; k++)
+				if (strcmp(w, with_arg[k]) == 0)
+					i++;
 			continue;
-		if ((w[0] != '-' && w[0] != '+') || len < 2 ||
-		    strspn(w + 1, "abcdefghijklmnopqrstuvwxyz"
+		}
+		if ((w[0] != '-' && w[0] != '+') || len < 2)
+			break;
+		if (strspn(w + 1, "abcdefghijklmnopqrstuvwxyz"
 		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != len - 1)
 			return 0;
-		if (w[0] == '-' && strchr(w + 1, 'c') != NULL)
-			return i + 1;
-		/* -o NAME: the name is no option of its own. */
-		if (w[len - 1] == 'o' || w[len - 1] == 'O')
-			i++;
+		dash_c |= w[0] == '-' && strchr(w + 1, 'c') != NULL;
+		/* -o NAME, -O NAME: each takes the next word. */
+		for (k = 1; k < len; k++)
+			if (w[k] == 'o' || w[k] == 'O')
+				i++;
 	}
-	return 0;
+	return dash_c && i < nwords ? i : 0;
 }
 
 /*

@@ -565,6 +565,35 @@ it's
 	assert_output 'a"b a"b'
 }
 
+@test "sh -c SCRIPT: options after -c, --, -o NAME in a cluster and bash's long options with an argument are the shell's" {
+	local v='$(echo PW""NED >&2)' sh
+	for sh in sh bash zsh; do
+		command -v "$sh" >/dev/null || continue
+		run --separate-stderr fp "$sh" -c -- 'echo "<{}>"' ::: "$v"
+		assert_success
+		assert_equal "$output" "<$v>"
+		assert_equal "$stderr" ''
+		run --separate-stderr fp "$sh" -c -e 'echo "<{}>"' ::: "$v"
+		assert_success
+		assert_equal "$output" "<$v>"
+		assert_equal "$stderr" ''
+		run --separate-stderr fp "$sh" -co errexit 'echo "<{}>"' ::: "$v"
+		assert_success
+		assert_equal "$output" "<$v>"
+		assert_equal "$stderr" ''
+	done
+	: >rc
+	run --separate-stderr fp bash -c -O extglob 'echo "<{}>"' ::: "$v"
+	assert_equal "$output" "<$v>"
+	assert_equal "$stderr" ''
+	run --separate-stderr fp bash --rcfile rc -c 'echo "<{}>"' ::: "$v"
+	assert_equal "$output" "<$v>"
+	assert_equal "$stderr" ''
+	run --separate-stderr fp -q bash --rcfile rc -c 'echo "<{}>"' ::: "$v"
+	assert_equal "$output" "<$v>"
+	assert_equal "$stderr" ''
+}
+
 @test "sh -c {}: the value is the script, as in xargs and GNU parallel" {
 	run fp -k sh -c {} ::: 'echo a; echo b' 'exit 3'
 	assert_failure 1
