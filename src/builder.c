@@ -632,7 +632,7 @@ builder_next(void *ctx, struct job **jobp)
 	struct job		*j;
 	struct template_failure	 fail;
 	enum source_status	 st;
-	size_t			 k, i, total, bytes;
+	size_t			 k, i, total, bytes, want;
 	char			 msg[80];
 
 	for (;;) {
@@ -667,15 +667,18 @@ builder_next(void *ctx, struct job **jobp)
 		}
 		j = job_new(b->seq + 1);
 		bytes = expand(b, j, k, &fail);
+		want = k;
 		if (too_long(b, bytes) && k > 1)
 			k = fit(b, j, k, &bytes, &fail);
 		if (fail.failed) {
 			job_free(j);
 			return reject_value(b, k, &fail);
 		}
-		if (b->exit_size && too_long(b, bytes)) {
+		/* -x: cut short by the line, not only by the estimate. */
+		if (b->exit_size && (too_long(b, bytes) ||
+		    (k < want && b->per_job < SIZE_MAX))) {
 			job_free(j);
-			return cut_short(b, k);
+			return cut_short(b, too_long(b, bytes) ? k : b->per_job);
 		}
 		if (too_long(b, bytes)) {
 			(void)snprintf(msg, sizeof(msg), TOO_LONG, b->limit);

@@ -606,3 +606,15 @@ ten_byte_records() {
 	assert_success
 	assert_output $'3 a b c d\n3 e f g h\n3 i j k l'
 }
+
+@test "-x with -N or -L: a job the line cuts short stops the run with {1} {2} as with {}" {
+	run --separate-stderr fp -j1 -N2 -s 20 -x echo {1} {2} ::: aaaaaaaaaa bbbbbbbbbb cccc
+	assert_failure 255
+	assert_output ''
+	run --separate-stderr fp -j1 -L2 -s 20 -x echo {1} {2} ::: aaaaaaaaaa bbbbbbbbbb cccc
+	assert_failure 255
+	assert_output ''
+	run --separate-stderr fp -j1 -N2 -s 40 -x echo {1} {2} ::: aaaaaaaaaa bbbbbbbbbb cccc
+	assert_success
+	assert_output $'aaaaaaaaaa bbbbbbbbbb\ncccc '
+}
