@@ -995,19 +995,20 @@ on_exec_mode(struct parse_state *st, const char *arg)
 }
 
 /*
- * Whether s is a variable name or a glob pattern of names, as GNU
- * parallel's --env takes: letters, digits and _, * and ?, and [...] of
- * those, ! ^ and -; not beginning with a digit.
+ * Whether s is a variable or exported function name, or a glob pattern of
+ * names, as GNU parallel's --env takes: letters, digits and _ (and in a
+ * function's name also - . : + @), * and ?, and [...] of those, ! and ^;
+ * not beginning with a digit or a dash.
  */
 static int
 env_pattern(const char *s)
 {
 	int	 in_class = 0;
 
-	if (*s == '\0' || (*s >= '0' && *s <= '9'))
+	if (*s == '\0' || (*s >= '0' && *s <= '9') || *s == '-')
 		return 0;
 	for (; *s != '\0'; s++) {
-		if (isalnum((unsigned char)*s) || *s == '_')
+		if (isalnum((unsigned char)*s) || strchr("_-.:+@", *s) != NULL)
 			continue;
 		if (in_class && (*s == '!' || *s == '^' || *s == '-'))
 			continue;

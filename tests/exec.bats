@@ -725,10 +725,20 @@ it's
 	assert_output '1 2'
 }
 
+@test "--env: an exported function's name may hold - . : + @, as bash allows" {
+	my-f() { echo "f:$1"; }
+	export -f my-f
+	run --separate-stderr fp --env my-f --env a.b:c+d@e my-f ::: x
+	assert_success
+	assert_output 'f:x'
+}
+
 @test "--env: a name that is neither a variable name nor a pattern is an error naming it" {
-	run -255 --separate-stderr fp --env 'A-B' true ::: x
+	run -255 --separate-stderr fp --env 'A=B' true ::: x
 	assert_output ''
-	assert_equal "$stderr" 'forkpool: --env A-B: not a variable name, _ or a pattern'
+	assert_equal "$stderr" 'forkpool: --env A=B: not a variable name, _ or a pattern'
+	run -255 --separate-stderr fp --env 'a/b' true ::: x
+	assert_equal "$stderr" 'forkpool: --env a/b: not a variable name, _ or a pattern'
 	run -255 --separate-stderr fp --env '1X' true ::: x
 	assert_equal "$stderr" 'forkpool: --env 1X: not a variable name, _ or a pattern'
 	run -255 --separate-stderr fp --env '' true ::: x
