@@ -111,13 +111,44 @@ remove_entry(const char *path, const struct stat *st, int type,
 	return 0;
 }
 
+static int	 unreadable;	/* open_entry() met a directory it
+				   could not read */
+
+/*
+ * Give the owner every right on a directory of the tree, so that what a
+ * job left read-only (chmod 555, 000) can be walked and emptied.
+ */
+static int
+open_entry(const char *path, const struct stat *st, int type,
+    struct FTW *ftw)
+{
+	(void)ftw;
+	if (type == FTW_DNR)
+		unreadable = 1;
+	if ((type == FTW_D || type == FTW_DNR) &&
+	    (st->st_mode & S_IRWXU) != S_IRWXU)
+		(void)chmod(path, (st->st_mode & 07777) | S_IRWXU);
+	return 0;
+}
+
 /* Remove the private directory and whatever the jobs left in it. */
 static void
 remove_private_dir(void)
 {
+	int	 pass;
+
 	if (private_dir == NULL)
 		return;
+	/* Each pass opens one more level of directories that were shut. */
+	for (pass = 0; pass < 64; pass++) {
+		unreadable = 0;
+		(void)nftw(private_dir, open_entry, 16, FTW_PHYS);
+		if (!unreadable)
+			break;
+	}
 	(void)nftw(private_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (access(private_dir, F_OK) == 0)
+		warnx("--workdir ...: could not remove %s", private_dir);
 	free(private_dir);
 	private_dir = NULL;
 }

@@ -705,6 +705,27 @@ it's
 	assert_output ''
 }
 
+@test "--workdir ...: removed with what the jobs left, read-only directories too, when not root" {
+	require_cmd setpriv
+	local d
+	d=$(mktemp -d /tmp/fp-wd.XXXXXX)
+	chmod 755 "$d"
+	cp "$FP_BIN" "$d/forkpool"
+	mkdir "$d/t"
+	chmod 777 "$d/t"
+	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$d/forkpool" --tmpdir "$d/t" --wd ... \
+		'mkdir -p d/e; touch d/e/f; chmod 000 d; mkdir ro; touch ro/x; chmod 555 ro; echo {}' ::: 1
+	local left
+	left=$(ls -A "$d/t")
+	chmod -R u+rwx "$d/t" 2>/dev/null || true
+	rm -rf "$d"
+	assert_success
+	assert_output 1
+	assert_equal "$stderr" ''
+	assert_equal "$left" ''
+}
+
 @test "--workdir ...: removed when forkpool is interrupted" {
 	mkdir "$BATS_TEST_TMPDIR/t"
 	start_fp --tmpdir "$BATS_TEST_TMPDIR/t" --wd ... sh -c 'touch x; exec sleep 30' ::: 1
