@@ -83,8 +83,11 @@ is_job_var(const char *e)
  * The bytes an exec'd argv may take here, its pointers counted: Linux
  * counts argv's and envp's strings and pointers against ARG_MAX.  Less
  * the environment and the 2048 bytes POSIX and xargs keep for the
- * variables a job gets.
+ * variables a job gets; 0 when nothing is left.
  */
+/* The least room for a command line that forkpool starts jobs with. */
+#define MIN_ROOM	256
+
 static size_t
 system_room(void)
 {
@@ -96,7 +99,7 @@ system_room(void)
 		env += strlen(*e) + 1 + sizeof(*e);
 	if (argmax <= 0)
 		argmax = 4096 * 32;
-	return (size_t)argmax > env + 2048 ? (size_t)argmax - env - 2048 : 4096;
+	return (size_t)argmax > env + 2048 ? (size_t)argmax - env - 2048 : 0;
 }
 
 /* Remove one entry of the private directory's tree, depth first. */
@@ -234,6 +237,15 @@ exec_local_new(unsigned int slots, int capture, int tty, const struct opts *o)
 		return NULL;
 	if (tty && (fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1) {
 		warn("--tty: /dev/tty");
+		remove_private_dir();
+		return NULL;
+	}
+	/* Too little to run even a short command: say why, as xargs does. */
+	if (system_room() < MIN_ROOM) {
+		warnx("the environment is too large: it leaves less than %d "
+		    "bytes of the system's limit for a command line", MIN_ROOM);
+		if (fd != -1)
+			(void)close(fd);
 		remove_private_dir();
 		return NULL;
 	}

@@ -306,3 +306,11 @@ big_env() {
 	assert_equal "$stderr" ''
 	assert_equal "$(awk '{ n += $1 } END { print n }' <<<"$output")" 20000
 }
+
+@test "an environment that leaves no room for a command line is refused at start, as xargs does" {
+	big_env 100
+	run --separate-stderr "$FP_BIN" true ::: a
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: the environment is too large: it leaves less than 256 bytes of the system'"'"'s limit for a command line'
+}
