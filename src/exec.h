@@ -76,11 +76,18 @@ struct executor {
 
 /*
  * The local executor: jobs slots on this machine.  capture: stdout and
- * stderr into pipes (else forkpool's own, -u).  tty: stdin from the
- * controlling terminal, whose foreground the job then gets.  NULL after
- * a message naming --tty when there is no terminal.
+ * stderr into pipes (else forkpool's own, -u).  tty, the option that
+ * asks for it (--tty, -o), or NULL: stdin from the controlling terminal,
+ * whose foreground the job then gets.  NULL after a message naming that
+ * option when there is no terminal.
  */
-struct executor	*exec_local_new(unsigned int, int, int);
+struct executor	*exec_local_new(unsigned int, int, const char *);
+
+/*
+ * --process-slot-var: every job of the local executor gets the variable
+ * name (borrowed), set to its slot counted from 0, as xargs counts.
+ */
+void		 exec_local_slot_var(struct executor *, const char *);
 
 /* Release any executor. */
 void		 executor_free(struct executor *);

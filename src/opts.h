@@ -149,6 +149,13 @@ struct opts {
 	size_t			 ntermseq;
 	unsigned int		 retries;	/* attempts in all, at least 1 */
 	int			 tty;		/* --tty: jobs get the terminal */
+	const char		*tty_name;	/* --tty, -o or --open-tty as
+						   given, for messages */
+	const char		*ask;		/* -p or --interactive as given:
+						   ask before each job; or NULL */
+	const char		*slot_var;	/* --process-slot-var NAME, or
+						   NULL */
+	int			 xargs_status;	/* exit status as xargs's */
 	long long		 delay_ms;
 	struct halt		 halt;
 	double			 load;		/* --load, 0: none */
