@@ -84,6 +84,13 @@ static const char help_text[] =
 "      --retries N            run a failed job up to N times in all\n"
 "      --tty                  give each job the terminal as stdin and foreground\n"
 "                             (one job at a time, output not captured)\n"
+"  -o, --open-tty             --tty, as xargs -o\n"
+"  -p, --interactive          ask on the terminal before each job; run it if\n"
+"                             the answer starts with y (one job at a time)\n"
+"      --process-slot-var NAME\n"
+"                             set NAME to each job's slot, counted from 0\n"
+"      --xargs-status         exit as xargs: 123 commands failed, 124 one exited\n"
+"                             255, 125 one was killed (both stop the run)\n"
 "      --delay SECS           wait at least SECS between job starts\n"
 "      --halt WHEN,WHAT=N     stop early: WHEN now|soon, WHAT fail|success|done,\n"
 "                             N jobs or N%\n"
@@ -169,7 +176,7 @@ static const char help_text[] =
 "Default options: $FORKPOOL, read before the command line's\n"
 "Exit status: 0 all jobs succeeded, 1-100 that many failed, 101 more than 100\n"
 "failed, 126 the program cannot run, 127 it was not found, 141 stdout was\n"
-"closed, 255 other errors.\n";
+"closed, 255 other errors; with --xargs-status, as xargs (see above).\n";
 
 /* The short usage reminder after a command-line mistake. */
 static void

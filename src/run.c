@@ -51,8 +51,9 @@ struct run {
 	int			 keep_values;	/* for the sinks, until release */
 	int			 cannot_run;	/* 126, 127: the template's
 						   program cannot run */
-	int			 xargs_stop;	/* --xargs-status: 124 to 127
-						   for what stopped the run */
+	int			 xargs_first;	/* --xargs-status: 123 to 125
+						   for the first failed job */
+	int			 xargs_stopped;	/* a 255 or a signal stopped it */
 	struct prompt		*prompt;	/* -p, borrowed, or NULL */
 	int			 prompt_stderr;	/* stderr is its terminal */
 	struct job		*asked;		/* owned: the job -p asks
@@ -421,8 +422,6 @@ cannot_run(struct run *run, const struct job *j)
 		return 0;
 	if (!run->cannot_run) {
 		run->cannot_run = j->exit_code;
-		if (run->xargs_stop == 0)
-			run->xargs_stop = j->exit_code;
 		warnx("starting no more jobs: the command cannot run");
 		run->deferred |= RUNNER_DRAIN;
 	}
@@ -430,11 +429,13 @@ cannot_run(struct run *run, const struct job *j)
 }
 
 /*
- * --xargs-status: a command that exited 255 or was killed by a signal
- * stops the run, as it stops xargs, which exits 124 or 125; the first
- * decides.  xargs exits at once and leaves its other commands running:
- * here they are waited for, as with --halt soon.  A job forkpool ended
- * (--timeout, --halt now, a signal to forkpool) is only a failed one.
+ * --xargs-status: the first failed job sets the status as GNU xargs
+ * does, 123, or 124 for an exit with 255, 125 for a signal; a later
+ * failure changes nothing.  A 255 or a signal also stops the run, as it
+ * stops xargs.  xargs exits at once and leaves its other commands
+ * running: here they are waited for, as with --halt soon.  A job
+ * forkpool ended (--timeout, --halt now, a signal to forkpool) is only
+ * a failed one; one that could not start is cannot_run()'s.
  */
 static void
 xargs_check(struct run *run, const struct job *j)
@@ -442,23 +443,27 @@ xargs_check(struct run *run, const struct job *j)
 	struct buf	 msg = { 0 };
 	char		 what[96];
 	const char	*name;
+	int		 code;
 
-	if (!run->opts->xargs_status || run->xargs_stop != 0 || !j->started ||
-	    j->timed_out || j->interrupted || j->tty_stopped || j->lost)
+	if (!run->opts->xargs_status || !j->failed || !j->started)
 		return;
-	if (j->signal != 0) {
+	code = j->timed_out || j->interrupted || j->tty_stopped || j->lost ?
+	    EXIT_XARGS_FAILED : j->signal != 0 ? EXIT_XARGS_SIGNAL :
+	    j->exit_code == 255 ? EXIT_XARGS_255 : EXIT_XARGS_FAILED;
+	if (run->xargs_first == 0)
+		run->xargs_first = code;
+	if (code == EXIT_XARGS_FAILED || run->xargs_stopped)
+		return;
+	run->xargs_stopped = 1;
+	if (code == EXIT_XARGS_SIGNAL) {
 		name = sigabbrev_np(j->signal);
 		(void)snprintf(what, sizeof(what), "job %llu was killed by "
 		    "signal %d%s%s%s", j->seq, j->signal, name != NULL ?
 		    " (SIG" : "", name != NULL ? name : "", name != NULL ?
 		    ")" : "");
-		run->xargs_stop = EXIT_XARGS_SIGNAL;
-	} else if (j->exit_code == 255) {
+	} else
 		(void)snprintf(what, sizeof(what), "job %llu exited with "
 		    "status 255", j->seq);
-		run->xargs_stop = EXIT_XARGS_255;
-	} else
-		return;
 	buf_adds(&msg, "--xargs-status: ");
 	buf_adds(&msg, what);
 	buf_adds(&msg, "; waiting for the running jobs: ");
@@ -670,8 +675,10 @@ run_status(const struct run *run, int ran)
 	}
 	if (ran < 0 || run->input_error || run->sink_error)
 		return EXIT_FORKPOOL_ERROR;
+	/* xargs exits at once with 126 or 127, whatever came before. */
 	if (run->opts->xargs_status)
-		return run->xargs_stop != 0 ? run->xargs_stop :
+		return run->cannot_run != 0 ? run->cannot_run :
+		    run->xargs_first != 0 ? run->xargs_first :
 		    run->failed > 0 ? EXIT_XARGS_FAILED : 0;
 	if (run->cannot_run)
 		return run->cannot_run;

@@ -132,19 +132,27 @@ on_tty() {
 
 # --- --process-slot-var --------------------------------------------------------
 
+# slotjob N: wait (at most 5 s) until jobs 1 and 2 both run, so that they
+# hold two slots, then print N, $S and $FORKPOOL_SLOT.
+mkslotjob() {
+	mkscript slotjob 'touch "go.$1"; i=0
+while { [ ! -e go.1 ] || [ ! -e go.2 ]; } && [ $i -lt 250 ]; do sleep 0.02; i=$((i + 1)); done
+echo "$1 $S $FORKPOOL_SLOT"' >/dev/null
+}
+
 @test "--process-slot-var NAME: each job's slot from 0, as xargs, beside FORKPOOL_SLOT from 1" {
-	# each job waits for the other, so that both run at once
-	run --separate-stderr fp -k -j2 --process-slot-var S sh -c \
-		'touch "go.$0"; while [ ! -e go.a ] || [ ! -e go.b ]; do sleep 0.02; done; echo "$0 $S $FORKPOOL_SLOT"' ::: a b
+	mkslotjob
+	run --separate-stderr fp -k -j2 --process-slot-var S slotjob ::: 1 2
 	assert_success
-	assert_output $'a 0 1\nb 1 2'
-	run --separate-stderr fp -k -j1 --process-slot-var=SLOT sh -c 'echo "$0 $SLOT"' ::: a b
+	assert_output $'1 0 1\n2 1 2'
+	run --separate-stderr fp -k -j1 --process-slot-var=S echo '$S' ::: a b
 	assert_success
-	assert_output $'a 0\nb 0'
+	assert_output $'0 a\n0 b'
 }
 
 @test "--process-slot-var replaces an inherited variable of that name" {
-	run --separate-stderr env S=inherited "$FP_BIN" -j1 --process-slot-var S sh -c 'env | grep -c "^S="; echo "$S"' ::: a
+	mkscript showenv 'env | grep -c "^S="; echo "$S"' >/dev/null
+	run --separate-stderr env S=inherited "$FP_BIN" -j1 --process-slot-var S showenv ::: a
 	assert_success
 	assert_output $'1\n0'
 }
@@ -164,12 +172,12 @@ on_tty() {
 
 @test "--process-slot-var: the same slots as xargs -P2" {
 	require_cmd xargs
-	local job='touch "go.$0"; while [ ! -e go.1 ] || [ ! -e go.2 ]; do sleep 0.02; done; echo "$0 $S"'
-	run --separate-stderr sh -c 'printf "1\n2\n" | xargs -P2 -n1 --process-slot-var=S sh -c "$1" | sort' _ "$job"
+	mkslotjob
+	run --separate-stderr sh -c 'printf "1\n2\n" | xargs -P2 -n1 --process-slot-var=S slotjob | cut -d" " -f1,2 | sort'
 	assert_success
 	assert_output $'1 0\n2 1'
 	rm -f go.*
-	run --separate-stderr sh -c 'printf "1\n2\n" | "$FP_BIN" -j2 --process-slot-var=S sh -c "$1" | sort' _ "$job"
+	run --separate-stderr sh -c 'printf "1\n2\n" | "$FP_BIN" -j2 --process-slot-var=S slotjob | cut -d" " -f1,2 | sort'
 	assert_success
 	assert_output $'1 0\n2 1'
 }
@@ -190,9 +198,9 @@ on_tty() {
 }
 
 @test "--xargs-status: 124 when a command exited 255; no more jobs start, the running ones finish" {
-	run --separate-stderr fp -k -j1 --xargs-status xjob ::: 1 2 3
+	run --separate-stderr fp -k -j1 --xargs-status xjob ::: 0 2 3
 	assert_failure 124
-	assert_output $'1\n2'
+	assert_output $'0\n2'
 	assert_equal "$stderr" 'forkpool: --xargs-status: job 2 exited with status 255; waiting for the running jobs: xjob 2'
 	# the running job is not ended
 	mkscript slow 'if [ "$1" = 1 ]; then sleep 0.5; echo slow; else exit 255; fi' >/dev/null
@@ -202,30 +210,32 @@ on_tty() {
 }
 
 @test "--xargs-status: 125 when a command was killed by a signal; no more jobs start" {
-	run --separate-stderr fp -k -j1 --xargs-status xjob ::: 1 9 3
+	run --separate-stderr fp -k -j1 --xargs-status xjob ::: 0 9 3
 	assert_failure 125
-	assert_output $'1\n9'
+	assert_output $'0\n9'
 	assert_equal "$stderr" 'forkpool: --xargs-status: job 2 was killed by signal 9 (SIGKILL); waiting for the running jobs: xjob 9'
 }
 
-@test "--xargs-status: the first of 255 and a signal decides" {
+@test "--xargs-status: the first failed command decides among 123, 124 and 125, as GNU xargs" {
 	mkscript later 'sleep 0.3; exec xjob "$1"' >/dev/null
-	run --separate-stderr fp -k -j2 --xargs-status {} ::: 'later 9' 'xjob 2'
+	run --separate-stderr fp -k -j2 --xargs-status {1} {2} ::: later xjob :::+ 9 2
 	assert_failure 124
-	run --separate-stderr fp -k -j2 --xargs-status {} ::: 'later 2' 'xjob 9'
+	run --separate-stderr fp -k -j2 --xargs-status {1} {2} ::: later xjob :::+ 2 9
 	assert_failure 125
+	# a failure before the 255 keeps 123; the 255 still stops the run
+	run --separate-stderr fp -k -j1 --xargs-status xjob ::: 1 2 3
+	assert_failure 123
+	assert_output $'1\n2'
 }
 
 @test "--xargs-status: 127 when the command is not found, 126 when it cannot run, also when a value names it" {
-	run --separate-stderr fp --xargs-status ./nosuch ::: a b
-	assert_failure 127
+	run -127 --separate-stderr fp --xargs-status ./nosuch ::: a b
 	run --separate-stderr fp --xargs-status /etc/passwd ::: a b
 	assert_failure 126
 	# without --xargs-status only that job fails; with it, no more start
 	run --separate-stderr fp -j1 {} ::: true ./nosuch true
 	assert_failure 1
-	run --separate-stderr fp -j1 --xargs-status {} ::: true ./nosuch 'touch ran'
-	assert_failure 127
+	run -127 --separate-stderr fp -j1 --xargs-status {} ::: true ./nosuch 'touch ran'
 	assert_equal "$stderr" $'forkpool: ./nosuch: command not found\nforkpool: starting no more jobs: the command cannot run'
 	assert_file_not_exists ran
 }
