@@ -9,7 +9,8 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --header --cs
 --max-replace-args --max-lines --xargs --max-chars --exit --max-line-length-allowed
 --shell --exec-mode
 --quote --workdir --wd --env --nice
---jobs --timeout --termseq --retries --tty --delay --halt --load --memfree --joblog
+--jobs --timeout --termseq --retries --tty --open-tty --interactive
+--process-slot-var --xargs-status --delay --halt --load --memfree --joblog
 --resume --resume-failed --retry-failed --junit --group --keep-order --no-keep-order --line-buffer
 --ungroup --output-on-failure --tag --tagstring --color --tmpdir --files --results --summary --dry-run --verbose --bar --progress --eta
 --max-procs --col-sep --argfile --xapply --linebuffer --lb --line-buffered
@@ -20,7 +21,7 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --header --cs
 --number-of-threads --number-of-cores --number-of-sockets --number-of-cpus
 --help --version'
 
-_forkpool_short_opts='-a -0 -d -r -E -e -I -i -n -N -L -l -X -m -s -x -q -j -P -C -k -u -v -t -h -V'
+_forkpool_short_opts='-a -0 -d -r -E -e -I -i -n -N -L -l -X -m -s -x -q -j -P -o -p -C -k -u -v -t -h -V'
 
 # Options whose argument is the next word.
 _forkpool_opt_takes_arg()
@@ -34,7 +35,7 @@ _forkpool_opt_takes_arg()
         --load | --memfree | --joblog | --junit | --tagstring | --tmpdir | --partition | --results | \
         -P | --max-procs | -C | --col-sep | --argfile | --halt-on-error | --res | \
         --id | --semaphore-name | --semaphorename | --semaphoretimeout | --st | \
-        --semaphore-timeout)
+        --semaphore-timeout | --process-slot-var)
             return 0 ;;
     esac
     return 1
@@ -132,6 +133,8 @@ _forkpool_opt_arg()
             _forkpool_compgen -W '1/2 2/2 1/2,rr 2/2,rr' -- "$2" ;;
         --color)
             _forkpool_compgen -W 'auto always never' -- "$2" ;;
+        --process-slot-var)
+            _forkpool_compgen -W 'SLOT' -- "$2" ;;
         --semaphoretimeout | --st | --semaphore-timeout)
             _forkpool_compgen -W '10 60 -10 -60' -- "$2" ;;
         *)

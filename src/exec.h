@@ -84,13 +84,21 @@ struct opts;
 
 /*
  * The local executor: jobs slots on this machine.  capture: stdout and
- * stderr into pipes (else forkpool's own, -u).  tty: stdin from the
- * controlling terminal, whose foreground the job then gets.  From the
- * options: --workdir (checked, or the private directory of ..., made
- * now and removed with the executor or at exit) and --nice.  NULL after
- * a message naming the option: no terminal, no such directory.
+ * stderr into pipes (else forkpool's own, -u).  tty, the option that
+ * asks for it (--tty, -o), or NULL: stdin from the controlling terminal,
+ * whose foreground the job then gets.  From the options: --workdir
+ * (checked, or the private directory of ..., made now and removed with
+ * the executor or at exit) and --nice.  NULL after a message naming the
+ * option: no terminal, no such directory.
  */
-struct executor	*exec_local_new(unsigned int, int, int, const struct opts *);
+struct executor	*exec_local_new(unsigned int, int, const char *,
+		    const struct opts *);
+
+/*
+ * --process-slot-var: every job of the local executor gets the variable
+ * name (borrowed), set to its slot counted from 0, as xargs counts.
+ */
+void		 exec_local_slot_var(struct executor *, const char *);
 
 /* Release any executor. */
 void		 executor_free(struct executor *);

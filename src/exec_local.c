@@ -56,6 +56,8 @@ struct spawner {
 	char			 vars[NVARS][48];
 	const char		*workdir;	/* borrowed, or private_dir,
 						   or NULL: forkpool's */
+	char			*slot_var;	/* owned: NAME=slot, or NULL */
+	size_t			 slot_at;	/* where the slot goes in it */
 	posix_spawnattr_t	 attr;
 };
 
@@ -225,7 +227,8 @@ static const struct executor_ops	local_ops;
 
 /* Prepare what every local job shares; see exec.h. */
 struct executor *
-exec_local_new(unsigned int slots, int capture, int tty, const struct opts *o)
+exec_local_new(unsigned int slots, int capture, const char *tty,
+    const struct opts *o)
 {
 	struct spawner	*s;
 	sigset_t	 empty, def;
@@ -235,8 +238,8 @@ exec_local_new(unsigned int slots, int capture, int tty, const struct opts *o)
 
 	if (pick_workdir(o->workdir, opts_tmpdir(o), &dir) == -1)
 		return NULL;
-	if (tty && (fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1) {
-		warn("--tty: /dev/tty");
+	if (tty != NULL && (fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1) {
+		warn("%s: /dev/tty", tty);
 		remove_private_dir();
 		return NULL;
 	}
@@ -261,7 +264,8 @@ exec_local_new(unsigned int slots, int capture, int tty, const struct opts *o)
 	s->workdir = dir;
 	for (n = 0; environ[n] != NULL; n++)
 		;
-	s->envp = xreallocarray(NULL, n + NVARS + 1, sizeof(*s->envp));
+	/* Room for --process-slot-var's too. */
+	s->envp = xreallocarray(NULL, n + NVARS + 2, sizeof(*s->envp));
 	for (i = 0; i < n; i++)
 		if (!is_job_var(environ[i]))
 			s->envp[s->nenv++] = environ[i];
@@ -286,6 +290,28 @@ exec_local_new(unsigned int slots, int capture, int tty, const struct opts *o)
 	return &s->ex;
 }
 
+/* Give every job NAME=its slot from 0; see exec.h. */
+void
+exec_local_slot_var(struct executor *ex, const char *name)
+{
+	struct spawner	*s = ex->ctx;
+	size_t		 i, n, len = strlen(name);
+
+	/* An inherited NAME would be found first: it goes. */
+	for (i = n = 0; s->envp[i] != NULL; i++)
+		if (strncmp(s->envp[i], name, len) != 0 ||
+		    s->envp[i][len] != '=')
+			s->envp[n++] = s->envp[i];
+	s->nenv -= i - n;
+	free(s->slot_var);
+	s->slot_at = len + 1;
+	s->slot_var = xcalloc(1, s->slot_at + 16);
+	memcpy(s->slot_var, name, len);
+	s->slot_var[len] = '=';
+	s->envp[n++] = s->slot_var;
+	s->envp[n] = NULL;
+}
+
 /* Release the spawner. */
 static void
 local_free(void *ctx)
@@ -295,6 +321,7 @@ local_free(void *ctx)
 	if (s->tty != -1)
 		close(s->tty);
 	posix_spawnattr_destroy(&s->attr);
+	free(s->slot_var);
 	free(s->envp);
 	free(s);
 	remove_private_dir();
@@ -419,7 +446,10 @@ spawn_failed(struct job *j, int error)
 	}
 }
 
-/* Write FORKPOOL_SEQ and PARALLEL_SEQ, FORKPOOL_SLOT and PARALLEL_JOBSLOT. */
+/*
+ * Write FORKPOOL_SEQ and PARALLEL_SEQ, FORKPOOL_SLOT and PARALLEL_JOBSLOT,
+ * and the --process-slot-var.
+ */
 static void
 set_vars(struct spawner *s, const struct job *j)
 {
@@ -435,6 +465,9 @@ set_vars(struct spawner *s, const struct job *j)
 		strlcat(s->vars[i], i % 2 == 0 ? seq : slot,
 		    sizeof(s->vars[i]));
 	}
+	if (s->slot_var != NULL)
+		(void)snprintf(s->slot_var + s->slot_at, 16, "%u",
+		    j->slot - 1);
 }
 
 /* Start one job; see exec.h. */

@@ -23,6 +23,7 @@
 #include "opts.h"
 #include "output.h"
 #include "progress.h"
+#include "prompt.h"
 #include "results.h"
 #include "run.h"
 #include "runner.h"
@@ -39,6 +40,7 @@ struct parts {
 	struct builder		*builder;
 	struct lookahead	*ahead;		/* with a progress display */
 	struct progress		*progress;
+	struct prompt		*prompt;	/* -p */
 	struct executor		*ex;
 	struct joblog		*joblog;
 	struct summary		*summary;
@@ -94,8 +96,10 @@ build_source(struct parts *p, const struct opts *o, struct source **src)
 		return -1;
 	/* Before the joblog is opened: a refused --tty leaves it alone. */
 	if ((p->ex = exec_local_new(o->jobs, o->out_mode != OUT_UNGROUP,
-	    o->tty && !o->dry_run, o)) == NULL)
+	    o->tty && !o->dry_run ? o->tty_name : NULL, o)) == NULL)
 		return -1;
+	if (o->slot_var != NULL)
+		exec_local_slot_var(p->ex, o->slot_var);
 	if (o->resume == RETRY_FAILED) {
 		*src = resume_source(p->resume, template_shell(p->cmd));
 		return 0;
@@ -198,6 +202,12 @@ run_jobs(struct parts *p, const struct opts *o)
 	};
 	int				 ran, status;
 
+	/* Before the joblog is opened: a refused -p leaves it alone. */
+	if (o->ask != NULL) {
+		if ((p->prompt = prompt_new(o->ask)) == NULL)
+			return EXIT_FORKPOOL_ERROR;
+		run_set_prompt(p->run, p->prompt);
+	}
 	if (check_outputs(o) == -1)
 		return EXIT_FORKPOOL_ERROR;
 	if (o->joblog != NULL) {
@@ -259,7 +269,7 @@ main(int argc, char **argv)
 	}
 	/* GNU parallel's: the longest line the executor takes, then exit. */
 	if (opts.print_line_max) {
-		p.ex = exec_local_new(1, 0, 0, &opts);
+		p.ex = exec_local_new(1, 0, NULL, &opts);
 		printf("%zu\n", p.ex->ops->line_max(p.ex->ctx));
 		executor_free(p.ex);
 		opts_free(&opts);
@@ -293,6 +303,7 @@ main(int argc, char **argv)
 	capture_free(p.capture);
 	results_close(p.results);
 	progress_free(p.progress);
+	prompt_free(p.prompt);
 	lookahead_free(p.ahead);
 	executor_free(p.ex);
 	builder_free(p.builder);

@@ -93,6 +93,13 @@ static const char help_text[] =
 "      --retries N            run a failed job up to N times in all\n"
 "      --tty                  give each job the terminal as stdin and foreground\n"
 "                             (one job at a time, output not captured)\n"
+"  -o, --open-tty             --tty, as xargs -o\n"
+"  -p, --interactive          ask on the terminal before each job; run it if\n"
+"                             the answer starts with y (one job at a time)\n"
+"      --process-slot-var NAME\n"
+"                             set NAME to each job's slot, counted from 0\n"
+"      --xargs-status         exit as xargs: 123 commands failed, 124 one exited\n"
+"                             255, 125 one was killed (both stop the run)\n"
 "      --delay SECS           wait at least SECS between job starts\n"
 "      --halt WHEN,WHAT=N     stop early: WHEN now|soon, WHAT fail|success|done,\n"
 "                             N jobs or N%\n"
@@ -179,7 +186,7 @@ static const char help_text[] =
 "on the command line drops the variable's options of the same setting\n"
 "Exit status: 0 all jobs succeeded, 1-100 that many failed, 101 more than 100\n"
 "failed, 126 the program cannot run, 127 it was not found, 141 stdout was\n"
-"closed, 255 other errors.\n";
+"closed, 255 other errors; with --xargs-status, as xargs (see above).\n";
 
 /* The short usage reminder after a command-line mistake. */
 static void
@@ -1132,6 +1139,66 @@ on_retries(struct parse_state *st, const char *arg)
 	return OPTS_RUN;
 }
 
+/*
+ * --tty, -o, --open-tty: the entry's value is the name's index in
+ * names[], kept so that messages name the option given.  xargs's -o
+ * leaves its children in its own process group, which has the
+ * terminal; forkpool's jobs each have a group of their own, which must
+ * get the foreground to read it: so -o is --tty.
+ */
+static enum opts_result
+on_tty(struct parse_state *st, const char *arg)
+{
+	static const char *const names[] = { "--tty", "-o", "--open-tty" };
+
+	(void)arg;
+	st->o->tty = 1;
+	st->o->tty_name = names[st->value];
+	return OPTS_RUN;
+}
+
+/* -p, --interactive: the entry's value is the letter, 0 for the name. */
+static enum opts_result
+on_ask(struct parse_state *st, const char *arg)
+{
+	(void)arg;
+	st->o->ask = st->value == 'p' ? "-p" : "--interactive";
+	return OPTS_RUN;
+}
+
+/*
+ * --process-slot-var NAME: a name the environment can hold, and not one
+ * of the variables every job gets (exec_local.c), which count slots
+ * from 1 where NAME counts them from 0, as xargs's.
+ */
+static enum opts_result
+on_slot_var(struct parse_state *st, const char *arg)
+{
+	static const char *const own[] = {
+		"FORKPOOL_SEQ", "FORKPOOL_SLOT", "PARALLEL_SEQ",
+		"PARALLEL_JOBSLOT"
+	};
+	size_t			 i;
+
+	if (arg[0] == '\0') {
+		warnx("--process-slot-var: the name is empty");
+		return OPTS_ERROR;
+	}
+	if (strchr(arg, '=') != NULL) {
+		warnx("--process-slot-var %s: a variable name cannot contain "
+		    "'='", arg);
+		return OPTS_ERROR;
+	}
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (strcmp(arg, own[i]) == 0) {
+			warnx("--process-slot-var %s: forkpool sets that "
+			    "variable itself", arg);
+			return OPTS_ERROR;
+		}
+	st->o->slot_var = arg;
+	return OPTS_RUN;
+}
+
 /* --delay SECS. */
 static enum opts_result
 on_delay(struct parse_state *st, const char *arg)
@@ -1407,7 +1474,13 @@ static const struct optdef optdefs[] = {
 	ARG("timeout",			0, on_timeout),
 	ARG("termseq",			0, on_termseq),
 	ARG("retries",			0, on_retries),
-	FLAG("tty",			0, tty),
+	NOARG("tty",			0, on_tty, 0),
+	NOARG(NULL,			'o', on_tty, 1),
+	NOARG("open-tty",		0, on_tty, 2),
+	NOARG(NULL,			'p', on_ask, 'p'),
+	NOARG("interactive",		0, on_ask, 0),
+	ARG("process-slot-var",		0, on_slot_var),
+	FLAG("xargs-status",		0, xargs_status),
 	ARG("delay",			0, on_delay),
 	ARG("halt",			0, on_halt),
 	ARG("load",			0, on_load),
@@ -1907,7 +1980,10 @@ blame_warnx(const struct parse_state *st, const char *a, const char *b,
 	blame_end(name);
 }
 
-/* Resolve -j, which --tty limits to one job; 0, or -1 after a message. */
+/*
+ * Resolve -j, which --tty and -p limit to one job; 0, or -1 after a
+ * message.
+ */
 static int
 resolve_jobs(struct parse_state *st)
 {
@@ -1929,17 +2005,20 @@ resolve_jobs(struct parse_state *st)
 	/*
 	 * GNU parallel's --tty implies -j1 and -u.  One job at a time, as a
 	 * terminal has one foreground; an output mode given is kept, since
-	 * a job may read the terminal and still have its output held.
+	 * a job may read the terminal and still have its output held.  -p
+	 * shows the command it asks about rendered, {%} and all, which only
+	 * one slot knows before the job starts.
 	 */
-	if (!o->tty)
+	if (!o->tty && o->ask == NULL)
 		return 0;
 	if (st->jobs_arg != NULL && o->jobs != 1) {
-		blame_warnx(st, "tty", "jobs", "--tty runs one job at a time: "
-		    "-j %s cannot be used with it", st->jobs_arg);
+		blame_warnx(st, o->tty ? "tty" : "interactive", "jobs",
+		    "%s runs one job at a time: -j %s cannot be used with it",
+		    o->tty ? o->tty_name : o->ask, st->jobs_arg);
 		return -1;
 	}
 	o->jobs = 1;
-	if (!st->out_given)
+	if (o->tty && !st->out_given)
 		o->out_mode = OUT_UNGROUP;
 	return 0;
 }
@@ -1947,8 +2026,8 @@ resolve_jobs(struct parse_state *st)
 /*
  * Say that opt cannot be used with the output mode in force, named as
  * the user chose it: the mode given, with why, or the -u that --tty
- * implies, with the modes that lift it (lifted_by).  Only --tty sets a
- * mode that was not given.
+ * (or -o) implies, with the modes that lift it (lifted_by).  Only --tty
+ * sets a mode that was not given.
  */
 static void
 mode_conflict(const struct parse_state *st, const char *opt,
@@ -1964,9 +2043,9 @@ mode_conflict(const struct parse_state *st, const char *opt,
 		blame_warnx(st, opt + 2, "group", "%s cannot be used with %s: "
 		    "%s", opt, names[st->o->out_mode], why);
 	else
-		blame_warnx(st, opt + 2, "tty", "%s cannot be used with --tty "
-		    "unless %s is given: --tty passes output straight through",
-		    opt, lifted_by);
+		blame_warnx(st, opt + 2, "tty", "%s cannot be used with %s "
+		    "unless %s is given: %s passes output straight through",
+		    opt, st->o->tty_name, lifted_by, st->o->tty_name);
 }
 
 /*

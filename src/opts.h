@@ -156,6 +156,12 @@ struct opts {
 	size_t			 ntermseq;
 	unsigned int		 retries;	/* attempts in all, at least 1 */
 	int			 tty;		/* --tty: jobs get the terminal */
+	const char		*tty_name;	/* --tty, -o or --open-tty as
+						   given, for messages */
+	const char		*ask;		/* -p or --interactive as given:
+						   ask before each job; or NULL */
+	const char		*slot_var;	/* --process-slot-var NAME, or
+						   NULL */
 	long long		 delay_ms;
 	struct halt		 halt;
 	double			 load;		/* --load, 0: none */
@@ -171,6 +177,7 @@ struct opts {
 						   anyway, < 0 give up; 0 none */
 	const char		*sem_timeout_arg; /* as given, into argv */
 	int			 print_line_max; /* --max-line-length-allowed */
+	int			 xargs_status;	/* exit status as xargs's */
 	const char		*arg_sep;	/* ":::" or --arg-sep STR */
 	const char		*arg_file_sep;	/* "::::" or --arg-file-sep STR */
 	char			**cmd;		/* the template words, into argv */

@@ -9,6 +9,7 @@
 #include "job.h"
 #include "opts.h"
 #include "output.h"
+#include "prompt.h"
 #include "run.h"
 #include "runner.h"
 #include "sink.h"
@@ -21,6 +22,11 @@
 
 /* GNU parallel's cap: more than 100 failed jobs all exit 101. */
 #define EXIT_MAX_FAILED		101
+
+/* --xargs-status: xargs's statuses for commands that failed (1-125). */
+#define EXIT_XARGS_FAILED	123
+#define EXIT_XARGS_255		124
+#define EXIT_XARGS_SIGNAL	125
 
 /* The most sinks a run tells. */
 #define MAX_SINKS		8
@@ -45,6 +51,13 @@ struct run {
 	int			 keep_values;	/* for the sinks, until release */
 	int			 cannot_run;	/* 126, 127: the template's
 						   program cannot run */
+	int			 xargs_first;	/* --xargs-status: 123 to 125
+						   for the first failed job */
+	int			 xargs_stopped;	/* a 255 or a signal stopped it */
+	struct prompt		*prompt;	/* -p, borrowed, or NULL */
+	int			 prompt_stderr;	/* stderr is its terminal */
+	struct job		*asked;		/* owned: the job -p asks
+						   about, not answered yet */
 };
 
 /* A run of the jobs from src. */
@@ -64,6 +77,8 @@ run_new(const struct opts *o, struct source *src, const struct template *cmd)
 void
 run_free(struct run *run)
 {
+	if (run != NULL && run->asked != NULL)
+		job_free(run->asked);
 	free(run);
 }
 
@@ -81,6 +96,14 @@ void
 run_keep_values(struct run *run)
 {
 	run->keep_values = 1;
+}
+
+/* -p: ask on the terminal before each job; see run.h. */
+void
+run_set_prompt(struct run *run, struct prompt *p)
+{
+	run->prompt = p;
+	run->prompt_stderr = prompt_on_stderr(p);
 }
 
 /* The runner, for whether it is draining. */
@@ -200,14 +223,10 @@ count_rejected(struct run *run, int running)
 	}
 }
 
-/* Runner callback: the next job, unless the -k window is full. */
+/* The next job from the source, as next_job() answers. */
 static enum runner_next
-next_job(void *ctx, struct job **jobp, int *fdp, int *v)
+next_built(struct run *run, struct job **jobp, int *fdp, int *v)
 {
-	struct run	*run = ctx;
-
-	if (output_window_full(run->output))
-		return RUNNER_WAIT;
 	for (;;) {
 		switch (run->src->ops->next(run->src->ctx, jobp)) {
 		case SOURCE_JOB:
@@ -230,6 +249,63 @@ next_job(void *ctx, struct job **jobp, int *fdp, int *v)
 	}
 }
 
+/*
+ * -p: the next job the user says yes to.  The question shows the
+ * command rendered for slot 1, the only slot there is with -p (opts.c);
+ * the answer is polled for, as input is.  A job the user says no to is
+ * dropped, as xargs drops it: it is no failure, and has no joblog row.
+ */
+static enum runner_next
+next_asked(struct run *run, struct job **jobp, int *fdp, int *v)
+{
+	enum runner_next	 next;
+	struct buf		 line = { 0 };
+
+	for (;;) {
+		if (run->asked == NULL) {
+			if ((next = next_built(run, jobp, fdp, v)) != RUNNER_JOB)
+				return next;
+			run->asked = *jobp;
+			run->asked->slot = 1;
+			run->src->ops->render(run->src->ctx, run->asked);
+			job_display(run->asked, &line);
+			prompt_ask(run->prompt, line.data, line.len);
+			buf_free(&line);
+		}
+		switch (prompt_answer(run->prompt)) {
+		case PROMPT_WAIT:
+			*fdp = prompt_fd(run->prompt);
+			return RUNNER_WAIT_FD;
+		case PROMPT_YES:
+			*jobp = run->asked;
+			run->asked = NULL;
+			return RUNNER_JOB;
+		case PROMPT_NO:
+			job_free(run->asked);
+			run->asked = NULL;
+			break;
+		case PROMPT_END:
+			job_free(run->asked);
+			run->asked = NULL;
+			run->input_error = 1;
+			return RUNNER_DONE;
+		}
+	}
+}
+
+/* Runner callback: the next job, unless the -k window is full. */
+static enum runner_next
+next_job(void *ctx, struct job **jobp, int *fdp, int *v)
+{
+	struct run	*run = ctx;
+
+	if (output_window_full(run->output))
+		return RUNNER_WAIT;
+	if (run->prompt != NULL)
+		return next_asked(run, jobp, fdp, v);
+	return next_built(run, jobp, fdp, v);
+}
+
 /* Runner callback: fill in the job's command for its slot. */
 static void
 render_job(void *ctx, struct job *j)
@@ -246,8 +322,13 @@ enter(struct run *run, struct job *j)
 	struct buf	 line = { 0 };
 	size_t		 i;
 
-	/* Through stdio's stderr, which a progress display may watch. */
-	if (run->opts->print_stderr) {
+	/*
+	 * Through stdio's stderr, which a progress display may watch.  -p
+	 * implies -t, as xargs's, unless its question showed the command
+	 * on stderr already.
+	 */
+	if (run->opts->print_stderr ||
+	    (run->prompt != NULL && !run->prompt_stderr)) {
 		job_display(j, &line);
 		buf_addc(&line, '\n');
 		(void)fwrite(line.data, 1, line.len, stderr);
@@ -336,7 +417,8 @@ static int
 cannot_run(struct run *run, const struct job *j)
 {
 	if (j->started || j->start_error == 0 || (j->exit_code != 126 &&
-	    j->exit_code != 127) || !program_is_fixed(run))
+	    j->exit_code != 127) || (!program_is_fixed(run) &&
+	    !run->opts->xargs_status))
 		return 0;
 	if (!run->cannot_run) {
 		run->cannot_run = j->exit_code;
@@ -344,6 +426,51 @@ cannot_run(struct run *run, const struct job *j)
 		run->deferred |= RUNNER_DRAIN;
 	}
 	return 1;
+}
+
+/*
+ * --xargs-status: the first failed job sets the status as GNU xargs
+ * does, 123, or 124 for an exit with 255, 125 for a signal; a later
+ * failure changes nothing.  A 255 or a signal also stops the run, as it
+ * stops xargs.  xargs exits at once and leaves its other commands
+ * running: here they are waited for, as with --halt soon.  A job
+ * forkpool ended (--timeout, --halt now, a signal to forkpool) is only
+ * a failed one; one that could not start is cannot_run()'s.
+ */
+static void
+xargs_check(struct run *run, const struct job *j)
+{
+	struct buf	 msg = { 0 };
+	char		 what[96];
+	const char	*name;
+	int		 code;
+
+	if (!run->opts->xargs_status || !j->failed || !j->started)
+		return;
+	code = j->timed_out || j->interrupted || j->tty_stopped || j->lost ?
+	    EXIT_XARGS_FAILED : j->signal != 0 ? EXIT_XARGS_SIGNAL :
+	    j->exit_code == 255 ? EXIT_XARGS_255 : EXIT_XARGS_FAILED;
+	if (run->xargs_first == 0)
+		run->xargs_first = code;
+	if (code == EXIT_XARGS_FAILED || run->xargs_stopped)
+		return;
+	run->xargs_stopped = 1;
+	if (code == EXIT_XARGS_SIGNAL) {
+		name = sigabbrev_np(j->signal);
+		(void)snprintf(what, sizeof(what), "job %llu was killed by "
+		    "signal %d%s%s%s", j->seq, j->signal, name != NULL ?
+		    " (SIG" : "", name != NULL ? name : "", name != NULL ?
+		    ")" : "");
+	} else
+		(void)snprintf(what, sizeof(what), "job %llu exited with "
+		    "status 255", j->seq);
+	buf_adds(&msg, "--xargs-status: ");
+	buf_adds(&msg, what);
+	buf_adds(&msg, "; waiting for the running jobs: ");
+	job_display(j, &msg);
+	warnx("%s", msg.data);
+	buf_free(&msg);
+	run->deferred |= RUNNER_DRAIN;
 }
 
 /* Runner callback: a job is finished. */
@@ -382,6 +509,7 @@ job_finished(void *ctx, struct job *j)
 	if (j->interrupted && j->out != NULL)
 		output_discard(run->output, j);
 	halt_check(run, j);
+	xargs_check(run, j);
 	output_finish(run->output, j);
 	return verdict(run);
 }
@@ -534,7 +662,8 @@ run_status(const struct run *run, int ran)
 {
 	if (ran > 0)
 		return 128 + ran;
-	if (run->halted)
+	/* xargs has no --halt: its statuses say what the commands did. */
+	if (run->halted && !run->opts->xargs_status)
 		return run->halt_status;
 	switch (run->output != NULL ? output_status(run->output) : OUTPUT_OK) {
 	case OUTPUT_CLOSED:
@@ -546,6 +675,11 @@ run_status(const struct run *run, int ran)
 	}
 	if (ran < 0 || run->input_error || run->sink_error)
 		return EXIT_FORKPOOL_ERROR;
+	/* xargs exits at once with 126 or 127, whatever came before. */
+	if (run->opts->xargs_status)
+		return run->cannot_run != 0 ? run->cannot_run :
+		    run->xargs_first != 0 ? run->xargs_first :
+		    run->failed > 0 ? EXIT_XARGS_FAILED : 0;
 	if (run->cannot_run)
 		return run->cannot_run;
 	return run->failed > 100 ? EXIT_MAX_FAILED : (int)run->failed;

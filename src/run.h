@@ -15,6 +15,7 @@
 
 struct opts;
 struct output;
+struct prompt;
 struct run;
 struct runner;
 struct runner_callbacks;
@@ -41,6 +42,13 @@ void		 run_add_sink(struct run *, struct sink *);
  */
 const struct runner_callbacks *run_callbacks(struct run *, struct output *);
 void		 run_set_runner(struct run *, struct runner *);
+
+/*
+ * -p: before each job, ask on the terminal of p (borrowed) whether to
+ * run it; the jobs the user says no to are dropped.  An end of file on
+ * the terminal ends the run with forkpool's error status.
+ */
+void		 run_set_prompt(struct run *, struct prompt *);
 
 /*
  * --dry-run: print each job's command on stdout instead of running it.

@@ -72,10 +72,11 @@ check_options() {
 		out=$(timeout 20 "$FP_BIN" "${WORDS[@]}" 2>&1 </dev/null) || rc=$?
 		case $status in
 		supported | differs)
-			# Without a terminal --tty cannot run, which is not a
-			# refusal of the option: that one message is excused.
-			if [[ $rc == 255 && ! ($opt == --tty &&
-				$out == "forkpool: --tty: /dev/tty: No such device or address") ]] ||
+			# Without a terminal --tty, -o and -p cannot run, which
+			# is not a refusal of the option: that one message is
+			# excused, for them only.
+			if [[ $rc == 255 && ! ($opt =~ ^(--tty|-o|--open-tty|-p|--interactive)$ &&
+				$out == "forkpool: $opt: /dev/tty: No such device or address") ]] ||
 				[[ $rc == 124 ]]; then
 				bad+=("$cell ($status): exit $rc: ${out%%$'\n'*}")
 			fi
