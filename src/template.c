@@ -654,6 +654,7 @@ struct frame {
 	char		 close;		/* ARITH: ')' for )), or ']' */
 	int		 cases;		/* case statements not yet at esac */
 	int		 cmd_start;	/* the next word may be a command */
+	int		 after_for;	/* the last word was a leading for */
 	size_t		 ws;		/* where the current word began */
 };
 
@@ -735,6 +736,26 @@ peek(const struct lexer *lx, size_t j)
 	return lx->c[j];
 }
 
+/*
+ * Whether arithmetic encloses this point of a level, quoted or not: bash
+ * and zsh take the quotes off a subscript or $((...)) and evaluate what
+ * is left, a[$(...)] included.
+ */
+static int
+in_arith(const struct lexer *lx)
+{
+	size_t	 k;
+
+	for (k = lx->nf; k-- > 0;) {
+		if (lx->f[k].kind == FRAME_ARITH)
+			return 1;
+		if (lx->f[k].kind == FRAME_TOP || lx->f[k].kind == FRAME_PAREN ||
+		    lx->f[k].kind == FRAME_CMDSUB)
+			return 0;
+	}
+	return 0;
+}
+
 /* Note a replacement's context, or why it has none that is safe. */
 static void
 place(struct lexer *lx, struct segment *seg, enum quote_ctx ctx,
@@ -743,6 +764,8 @@ place(struct lexer *lx, struct segment *seg, enum quote_ctx ctx,
 	struct lex_state	*s = lx->s;
 
 	seg->placed = 1;
+	if (ctx != CTX_COMMENT && in_arith(lx))
+		ctx = CTX_ARITH;
 	if (refuse == NULL && s->heredoc == 2)
 		refuse = "inside a here-document";
 	if (refuse == NULL && s->ambiguous)
@@ -878,6 +901,7 @@ end_word(struct lexer *lx, size_t i)
 	len = i - f->ws;
 	f->ws = NO_WORD;
 	f->cmd_start = 0;
+	f->after_for = was_start && len == 3 && memcmp(w, "for", 3) == 0;
 	if (!was_start)
 		return;
 	if (len == 4 && memcmp(w, "case", 4) == 0)
@@ -1017,6 +1041,7 @@ lex_dollar(struct lexer *lx, size_t i)
 	struct segment	*seg;
 	char		 next = peek(lx, i + 1);
 	int		 quotes = frame_quotes(f);
+	size_t		 j;
 
 	if (i + 1 < lx->n && (seg = repl_at(lx, i + 1)) != NULL) {
 		place(lx, seg, frame_ctx(f), 0, "right after $");
@@ -1045,8 +1070,18 @@ lex_dollar(struct lexer *lx, size_t i)
 		}
 		return i + 1;
 	default:
-		return i + 1;
+		break;
 	}
+	/* zsh reads $name[...] as a subscript, as ${name[...]}. */
+	for (j = i + 1; isalpha((unsigned char)peek(lx, j)) ||
+	    peek(lx, j) == '_' || (j > i + 1 && isdigit((unsigned char)peek(lx, j)));
+	    j++)
+		;
+	if (j > i + 1 && peek(lx, j) == '[') {
+		push(lx, FRAME_ARITH, 0, ']');
+		return j + 1;
+	}
+	return i + 1;
 }
 
 /* Read the operator or delimiter at byte i of a frame of commands. */
@@ -1070,7 +1105,8 @@ lex_operator(struct lexer *lx, size_t i)
 		f->cmd_start = 1;
 		return i + 1;
 	case '(':
-		if (f->cmd_start && next == '(') {
+		/* for ((...)) as well as ((...)). */
+		if ((f->cmd_start || f->after_for) && next == '(') {
 			push(lx, FRAME_ARITH, 0, ')');
 			return i + 2;
 		}
@@ -1150,7 +1186,35 @@ lex_quoting(struct lexer *lx, size_t i)
 	}
 }
 
-/* Follow byte c of a ${...}: its braces, its end, a subscript opening. */
+/*
+ * Follow byte i of a ${...} up to the end of its name: a [ there opens a
+ * subscript, and a : not followed by - = ? + opens an offset and length,
+ * both of which bash, ksh and zsh read as arithmetic.  Whether the byte
+ * was read.
+ */
+static int
+lex_param_name(struct lexer *lx, size_t i)
+{
+	struct frame	*f = top(lx);
+	char		 c = lx->c[i], next = peek(lx, i + 1);
+
+	if (f->word)
+		return 0;
+	if (f->seen++ == 0 || isalnum((unsigned char)c) || c == '_')
+		return 0;
+	if (c == '[') {
+		push(lx, FRAME_ARITH, 0, ']');
+		return 1;
+	}
+	f->word = 1;
+	if (c == ':' && (next == '\0' || strchr("-=?+", next) == NULL)) {
+		push(lx, FRAME_ARITH, 0, '}');
+		return 1;
+	}
+	return 0;
+}
+
+/* Follow byte c of a ${...}: its braces and its end. */
 static void
 lex_param(struct lexer *lx, char c)
 {
@@ -1162,8 +1226,6 @@ lex_param(struct lexer *lx, char c)
 		f->depth--;
 	else if (c == '}')
 		pop(lx);
-	else if (c == '[' && !f->word)
-		push(lx, FRAME_ARITH, 0, ']');
 }
 
 /*
@@ -1184,8 +1246,47 @@ lex_arith(struct lexer *lx, size_t i)
 		pop(lx);
 		if (c == ')' && peek(lx, i + 1) == ')')
 			i++;
+		/* The } of ${x:offset:length} ends the ${ too. */
+		if (c == '}')
+			pop(lx);
 	}
 	return i;
+}
+
+/*
+ * Whether the [ at byte i of a frame of commands opens the subscript of
+ * an assignment: NAME[...]= or NAME[...]+= (declare's and local's
+ * arguments too), or [...]= in a=(...).  bash, ksh and zsh evaluate the
+ * subscript as arithmetic.
+ */
+static int
+assign_subscript(const struct lexer *lx, size_t i)
+{
+	const struct frame	*f = &lx->f[lx->nf - 1];
+	const struct segment	*seg;
+	size_t			 j, k;
+	int			 depth = 1;
+
+	for (k = f->ws; k < i; k++)
+		if (!isalnum((unsigned char)lx->c[k]) && lx->c[k] != '_')
+			return 0;
+	if (k > f->ws && isdigit((unsigned char)lx->c[f->ws]))
+		return 0;
+	for (j = i + 1; j < lx->n && depth > 0;) {
+		if ((seg = repl_at(lx, j)) != NULL) {
+			j = repl_end(lx, j, seg);
+			continue;
+		}
+		if (strchr(" \t\n;&|<>", lx->c[j]) != NULL)
+			return 0;
+		if (lx->c[j] == '[')
+			depth++;
+		else if (lx->c[j] == ']')
+			depth--;
+		j++;
+	}
+	return depth == 0 && (peek(lx, j) == '=' ||
+	    (peek(lx, j) == '+' && peek(lx, j + 1) == '='));
 }
 
 /* Read a level of the line, placing every replacement in it. */
@@ -1210,11 +1311,10 @@ lex(struct lexer *lx)
 			i = next;
 			continue;
 		}
-		if (f->kind == FRAME_PARAM) {
-			if (f->seen > 0 && !isalnum((unsigned char)c) &&
-			    c != '_')
-				f->word = 1;
-			f->seen++;
+		if (f->kind == FRAME_PARAM && lex_param_name(lx, i)) {
+			mark(lx, i, i + 1, d, 0);
+			i++;
+			continue;
 		}
 		if (frame_commands(f) && strchr(" \t\n;&|()<>", c) != NULL) {
 			next = lex_operator(lx, i);
@@ -1240,7 +1340,9 @@ lex(struct lexer *lx)
 			i = next;
 			continue;
 		}
-		if (f->kind == FRAME_PARAM)
+		if (frame_commands(f) && c == '[' && assign_subscript(lx, i))
+			push(lx, FRAME_ARITH, 0, ']');
+		else if (f->kind == FRAME_PARAM)
 			lex_param(lx, c);
 		else if (f->kind == FRAME_ARITH)
 			i = lex_arith(lx, i);

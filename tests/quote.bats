@@ -313,3 +313,35 @@ context_check() {
 	assert_output ''
 	assert_equal "$stderr" "forkpool: cannot quote {} inside a here-document: cat <<EOF"$'\n''{}'$'\n''EOF'
 }
+
+# arith_check TEMPLATE: under bash and zsh, a hostile value in TEMPLATE runs
+# no code, and --dry-run shows it as @, as $((...)) has it.
+arith_check() {
+	local sh hostile='a[$(echo PW""NED >&2)]'
+	run --separate-stderr fp --dry-run "$1" ::: "$hostile"
+	assert_success
+	assert_output "${1//\{\}/@}"
+	for sh in bash zsh; do
+		require_cmd "$sh"
+		echo "checking $sh: $1"
+		run --separate-stderr fp --shell "$(command -v "$sh")" "$1" \
+			::: "$hostile"
+		[[ $stderr != *PWNED* ]]
+	done
+}
+
+@test "context: array subscripts and other arithmetic take numbers only" {
+	local t
+	for t in 'a=(x y); echo ${a[{}]}' 'x[{}]=1' 'a=([{}]=1)' \
+		'a+=([{}]=1)' 'echo ${#x[{}]}' 'for ((i={};i<1;i++)); do :; done' \
+		'x=abc; echo ${x:{}}' 'x=abc; echo ${x:0:{}}' \
+		'x=abc; echo ${x: -{}}' 'a=(x y); echo ${a[@]:{}}' \
+		'x=abc; echo "${x:{}:1}"' 'declare x[{}]=1' 'echo $x[{}]' \
+		'echo ${a["{}"]}' "echo \${a['{}']}" 'echo $(( "{}" ))'; do
+		arith_check "$t"
+	done
+	run --separate-stderr fp --shell "$(command -v bash)" -k \
+		'a=(x y z); echo ${a[{}]} ${a[@]:{}} "${a:0:{}}" ${#a[{}]}' ::: 1 2
+	assert_success
+	assert_output $'y y z x 1\nz z x 1'
+}
