@@ -1143,8 +1143,13 @@ static size_t
 lex_repl(struct lexer *lx, size_t i, struct segment *seg)
 {
 	struct frame	*f = top(lx);
+	const char	*refuse = NULL;
 
-	place(lx, seg, frame_ctx(f), 0, NULL);
+	/* A value there would be the name, or an operator: ${x:?...}. */
+	if (f->kind == FRAME_PARAM && !f->word)
+		refuse = f->seen == 0 ? "right after ${" :
+		    "inside the name of ${...}";
+	place(lx, seg, frame_ctx(f), 0, refuse);
 	if (f->ws == NO_WORD)
 		f->ws = i;
 	if (f->kind == FRAME_PARAM)

@@ -345,3 +345,13 @@ arith_check() {
 	assert_success
 	assert_output $'y y z x 1\nz z x 1'
 }
+
+@test "\${ right before a replacement string is refused (255)" {
+	run --separate-stderr fp 'echo "${{}}"' ::: 'BASH_VERSION:?boom'
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: cannot quote {} right after ${: echo "${{}}"'
+	run --separate-stderr fp 'echo ${{}}' ::: a b
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: cannot quote {} right after ${: echo ${{}}'
+}
