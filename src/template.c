@@ -677,6 +677,13 @@ struct lex_state {
 	 */
 	unsigned int	*depth;
 	unsigned char	*ends_word;
+	/*
+	 * For each byte of t->joined: whether it is half of a \ newline the
+	 * shell takes out before it reads the line (XCU 2.2.1); more: one
+	 * was found that was not yet taken out.
+	 */
+	unsigned char	*joined_line;
+	int		 more;
 };
 
 /* One level of the line: the line itself, or the inside of `...`. */
@@ -1173,6 +1180,16 @@ lex_quoting(struct lexer *lx, size_t i)
 			place(lx, seg, frame_ctx(f), 1, NULL);
 			return repl_end(lx, i + 1, seg);
 		}
+		/*
+		 * Not the \ newline that a \\ newline in `...` leaves: the
+		 * line itself has a \ before it.
+		 */
+		if (peek(lx, i + 1) == '\n' && (lx->level == 0 ||
+		    lx->s->t->joined[lx->at[i] - 1] != '\\')) {
+			lx->s->joined_line[lx->at[i]] = 1;
+			lx->s->joined_line[lx->at[i + 1]] = 1;
+			lx->s->more = 1;
+		}
 		return i + 1 < lx->n ? i + 2 : i + 1;
 	case '$':
 		return lex_dollar(lx, i);
@@ -1512,23 +1529,51 @@ place_replacements(struct template *t, size_t from, size_t n)
 	struct lex_state	 s = { 0 };
 	struct lexer		*lx;
 	struct segment		*seg;
-	size_t			 i, k, off;
+	size_t			 i, k, m, off, len = strlen(t->joined);
 	size_t			*at;
+	char			*c;
 
 	s.t = t;
-	s.depth = xcalloc(strlen(t->joined) + 1, sizeof(*s.depth));
-	s.ends_word = xcalloc(strlen(t->joined) + 1, 1);
+	s.depth = xcalloc(len + 1, sizeof(*s.depth));
+	s.ends_word = xcalloc(len + 1, 1);
+	s.joined_line = xcalloc(len + 1, 1);
 	at = xreallocarray(NULL, n + 1, sizeof(*at));
-	for (i = 0; i < n; i++)
-		at[i] = from + i;
+	c = xmalloc(n + 1);
 	lx = xcalloc(1, sizeof(*lx));
-	lx->s = &s;
-	lx->c = t->joined + from;
-	lx->at = at;
-	lx->n = n;
-	lex(lx);
+	/*
+	 * Where a \ newline is depends on the quoting, and the quoting on
+	 * where the \ newlines are: read the line again without the ones
+	 * found until there are no more.
+	 */
+	do {
+		for (i = m = 0; i < n; i++)
+			if (!s.joined_line[from + i]) {
+				c[m] = t->joined[from + i];
+				at[m++] = from + i;
+			}
+		for (i = 0; i < t->nsegs; i++) {
+			t->segs[i].placed = 0;
+			t->segs[i].bqbs = 0;
+		}
+		s.heredoc = s.ambiguous = s.overflow = s.more = 0;
+		s.why = NULL;
+		memset(lx, 0, sizeof(*lx));
+		lx->s = &s;
+		lx->c = c;
+		lx->at = at;
+		lx->n = m;
+		lex(lx);
+	} while (s.more);
+	/* A \ newline taken out is inside the word it continues. */
+	for (i = from + 1; i < from + n; i++)
+		if (s.joined_line[i]) {
+			s.depth[i] = s.depth[i - 1];
+			s.ends_word[i] = 0;
+		}
 	free(lx);
 	free(at);
+	free(c);
+	free(s.joined_line);
 	for (i = 0; i < t->nsegs; i++) {
 		seg = &t->segs[i];
 		off = (size_t)(seg->text - t->joined);

@@ -355,3 +355,30 @@ arith_check() {
 	assert_failure 255
 	assert_equal "$stderr" 'forkpool: cannot quote {} right after ${: echo ${{}}'
 }
+
+@test "a backslash-newline is taken out before the context is read" {
+	local sh
+	for sh in dash bash zsh; do
+		require_cmd "$sh"
+		run --separate-stderr fp --shell "$(command -v "$sh")" \
+			$'echo "$\\\n{}"' ::: '(echo PW""NED >&2)'
+		assert_failure 255
+		assert_output ''
+		assert_equal "$stderr" $'forkpool: cannot quote {} right after $: echo "$\\\n{}"'
+		run --separate-stderr fp --shell "$(command -v "$sh")" \
+			$'echo a \\\n#{}' ::: $'x\necho PW""NED #'
+		assert_success
+		assert_output 'a'
+		assert_equal "$stderr" ''
+		run --separate-stderr fp --shell "$(command -v "$sh")" \
+			$'cat <\\\n<EOF\n{}\nEOF' ::: '$(echo PW""NED >&2)'
+		assert_failure 255
+		assert_output ''
+		run --separate-stderr fp --shell "$(command -v "$sh")" -k \
+			$'printf \'%s\\n\' "a\\\n{}" b\\\n{} \'c\\\n\'{}' \
+			::: '$(echo PW""NED >&2)'
+		assert_success
+		assert_output $'a$(echo PW""NED >&2)\nb$(echo PW""NED >&2)\nc\\\n$(echo PW""NED >&2)'
+		assert_equal "$stderr" ''
+	done
+}
