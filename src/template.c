@@ -655,6 +655,7 @@ struct frame {
 	int		 cases;		/* case statements not yet at esac */
 	int		 cmd_start;	/* the next word may be a command */
 	int		 after_for;	/* the last word was a leading for */
+	int		 want_delim;	/* the next word ends a here-document */
 	size_t		 ws;		/* where the current word began */
 };
 
@@ -909,6 +910,7 @@ end_word(struct lexer *lx, size_t i)
 	f->ws = NO_WORD;
 	f->cmd_start = 0;
 	f->after_for = was_start && len == 3 && memcmp(w, "for", 3) == 0;
+	f->want_delim = 0;
 	if (!was_start)
 		return;
 	if (len == 4 && memcmp(w, "case", 4) == 0)
@@ -1137,7 +1139,8 @@ lex_operator(struct lexer *lx, size_t i)
 				return i + 3;
 			if (lx->s->heredoc == 0)
 				lx->s->heredoc = 1;
-			return i + 2;
+			f->want_delim = 1;
+			return peek(lx, i + 2) == '-' ? i + 3 : i + 2;
 		}
 		return i + 1;
 	default:			/* blanks */
@@ -1151,11 +1154,17 @@ lex_repl(struct lexer *lx, size_t i, struct segment *seg)
 {
 	struct frame	*f = top(lx);
 	const char	*refuse = NULL;
+	size_t		 k;
 
 	/* A value there would be the name, or an operator: ${x:?...}. */
 	if (f->kind == FRAME_PARAM && !f->word)
 		refuse = f->seen == 0 ? "right after ${" :
 		    "inside the name of ${...}";
+	/* A value there would say where the here-document ends. */
+	for (k = lx->nf; k-- > 0 && !frame_commands(&lx->f[k]);)
+		;
+	if (lx->f[k].want_delim)
+		refuse = "as a here-document delimiter";
 	place(lx, seg, frame_ctx(f), 0, refuse);
 	if (f->ws == NO_WORD)
 		f->ws = i;
@@ -1340,7 +1349,9 @@ lex(struct lexer *lx)
 		}
 		if (frame_commands(f) && strchr(" \t\n;&|()<>", c) != NULL) {
 			next = lex_operator(lx, i);
-			mark(lx, i, next, d, 1);
+			/* No byte of an operator is part of a word: <<<{}. */
+			for (; i < next; i++)
+				mark(lx, i, i + 1, d, 1);
 			i = next;
 			continue;
 		}

@@ -382,3 +382,27 @@ arith_check() {
 		assert_equal "$stderr" ''
 	done
 }
+
+@test "-X repeats the word after a redirection operator, not the operator" {
+	run --separate-stderr fp -j1 -X --dry-run 'cat <<<{}' ::: a b c
+	assert_success
+	assert_output 'cat <<<a b c'
+	run --separate-stderr fp -j1 -X --dry-run \
+		'cat >{} 2>&{} <>{} >|{} &>{} >>{} <&{}' ::: a b
+	assert_success
+	assert_output 'cat >a b 2>&a b <>a b >|a b &>a b >>a b <&a b'
+	run --separate-stderr fp --shell "$(command -v bash)" -j1 -X \
+		$'cat - <<<{} 2>/dev/null\n: {}' ::: x y '$(echo PW""NED >&2)'
+	assert_success
+	assert_output 'x'
+	assert_equal "$stderr" ''
+}
+
+@test "a replacement string as a here-document delimiter is refused (255)" {
+	run --separate-stderr fp $'cat <<{}\nx' ::: x
+	assert_failure 255
+	assert_equal "$stderr" $'forkpool: cannot quote {} as a here-document delimiter: cat <<{}\nx'
+	run --separate-stderr fp $'cat <<-"a{}"\nx' ::: x
+	assert_failure 255
+	assert_equal "$stderr" $'forkpool: cannot quote {} as a here-document delimiter: cat <<-"a{}"\nx'
+}
