@@ -663,10 +663,19 @@ struct frame {
 #define LEVELS_MAX	16
 #define NO_WORD		((size_t)-1)
 
+/* A here-document whose body begins after the current line. */
+struct heredoc {
+	char		*delim;		/* owned: its delimiter, unquoted */
+	size_t		 len;
+	int		 strip;		/* <<-: tabs before a line go */
+};
+
 /* What every level of the line shares. */
 struct lex_state {
 	struct template	*t;
-	int		 heredoc;	/* 1: a << was seen; 2: past its line */
+	struct heredoc	*heredocs;	/* owned: bodies to read at the next
+					   newline, in order */
+	size_t		 nheredocs;
 	int		 ambiguous;	/* a \' in $'...': shells part ways */
 	int		 overflow;	/* nesting deeper than followed */
 	const char	*why;		/* set: a replacement cannot be quoted */
@@ -774,8 +783,6 @@ place(struct lexer *lx, struct segment *seg, enum quote_ctx ctx,
 	seg->placed = 1;
 	if (ctx != CTX_COMMENT && in_arith(lx))
 		ctx = CTX_ARITH;
-	if (refuse == NULL && s->heredoc == 2)
-		refuse = "inside a here-document";
 	if (refuse == NULL && s->ambiguous)
 		refuse = "after a $'...' holding \\', which shells read "
 		    "differently";
@@ -888,6 +895,74 @@ frame_commands(const struct frame *f)
 }
 
 /*
+ * Note the here-document whose delimiter is the word w (len bytes) as
+ * written: the shell takes its quotes off (XCU 2.7.4).
+ */
+static void
+add_heredoc(struct lex_state *s, const char *w, size_t len, int strip)
+{
+	struct heredoc	*h;
+	size_t		 i;
+
+	s->heredocs = xreallocarray(s->heredocs, s->nheredocs + 1,
+	    sizeof(*s->heredocs));
+	h = &s->heredocs[s->nheredocs++];
+	h->delim = xmalloc(len + 1);
+	h->len = 0;
+	h->strip = strip;
+	for (i = 0; i < len; i++) {
+		if (w[i] == '\'' || w[i] == '"')
+			continue;
+		if (w[i] == '\\' && i + 1 < len)
+			i++;
+		h->delim[h->len++] = w[i];
+	}
+}
+
+/*
+ * Read the bodies of the here-documents of the line that ended before
+ * byte i, each to its delimiter line; the index past the last.  A value
+ * in a body is refused: quoted or not, it could hold the delimiter line.
+ */
+static size_t
+lex_heredocs(struct lexer *lx, size_t i)
+{
+	struct lex_state	*s = lx->s;
+	struct heredoc		*h;
+	struct segment		*seg;
+	size_t			 k, from;
+	int			 plain;
+
+	for (k = 0; k < s->nheredocs; k++) {
+		h = &s->heredocs[k];
+		while (i < lx->n) {
+			if (h->strip)
+				i += strspn(lx->c + i, "\t") > lx->n - i ?
+				    lx->n - i : strspn(lx->c + i, "\t");
+			for (from = i, plain = 1; i < lx->n &&
+			    lx->c[i] != '\n';) {
+				if ((seg = repl_at(lx, i)) != NULL) {
+					place(lx, seg, CTX_BARE, 0,
+					    "inside a here-document");
+					i = repl_end(lx, i, seg);
+					plain = 0;
+				} else
+					i++;
+			}
+			plain = plain && i - from == h->len &&
+			    memcmp(lx->c + from, h->delim, h->len) == 0;
+			if (i < lx->n)
+				i++;
+			if (plain)
+				break;
+		}
+		free(h->delim);
+	}
+	s->nheredocs = 0;
+	return i;
+}
+
+/*
  * End the word that ends at byte i, following case ... esac so that the
  * ) of a pattern does not close a $(...).
  */
@@ -910,6 +985,8 @@ end_word(struct lexer *lx, size_t i)
 	f->ws = NO_WORD;
 	f->cmd_start = 0;
 	f->after_for = was_start && len == 3 && memcmp(w, "for", 3) == 0;
+	if (f->want_delim)
+		add_heredoc(lx->s, w, len, f->want_delim == 2);
 	f->want_delim = 0;
 	if (!was_start)
 		return;
@@ -1104,10 +1181,8 @@ lex_operator(struct lexer *lx, size_t i)
 	end_word(lx, i);
 	switch (c) {
 	case '\n':
-		if (lx->s->heredoc == 1)
-			lx->s->heredoc = 2;
 		f->cmd_start = 1;
-		return i + 1;
+		return lex_heredocs(lx, i + 1);
 	case ';':
 	case '&':
 	case '|':
@@ -1137,10 +1212,12 @@ lex_operator(struct lexer *lx, size_t i)
 		if (c == '<' && next == '<') {
 			if (peek(lx, i + 2) == '<')
 				return i + 3;
-			if (lx->s->heredoc == 0)
-				lx->s->heredoc = 1;
+			if (peek(lx, i + 2) == '-') {
+				f->want_delim = 2;
+				return i + 3;
+			}
 			f->want_delim = 1;
-			return peek(lx, i + 2) == '-' ? i + 3 : i + 2;
+			return i + 2;
 		}
 		return i + 1;
 	default:			/* blanks */
@@ -1566,7 +1643,7 @@ place_replacements(struct template *t, size_t from, size_t n)
 			t->segs[i].placed = 0;
 			t->segs[i].bqbs = 0;
 		}
-		s.heredoc = s.ambiguous = s.overflow = s.more = 0;
+		s.ambiguous = s.overflow = s.more = 0;
 		s.why = NULL;
 		memset(lx, 0, sizeof(*lx));
 		lx->s = &s;
@@ -1574,7 +1651,12 @@ place_replacements(struct template *t, size_t from, size_t n)
 		lx->at = at;
 		lx->n = m;
 		lex(lx);
+		/* Bodies the line ended before. */
+		for (i = 0; i < s.nheredocs; i++)
+			free(s.heredocs[i].delim);
+		s.nheredocs = 0;
 	} while (s.more);
+	free(s.heredocs);
 	/* A \ newline taken out is inside the word it continues. */
 	for (i = from + 1; i < from + n; i++)
 		if (s.joined_line[i]) {

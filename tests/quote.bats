@@ -406,3 +406,24 @@ arith_check() {
 	assert_failure 255
 	assert_equal "$stderr" $'forkpool: cannot quote {} as a here-document delimiter: cat <<-"a{}"\nx'
 }
+
+@test "a here-document ends at its delimiter line" {
+	local sh
+	for sh in dash bash zsh; do
+		require_cmd "$sh"
+		run --separate-stderr fp --shell "$(command -v "$sh")" -k \
+			$'cat <<EOF\nhi\nEOF\necho {}' ::: a '$(echo PW""NED >&2)'
+		assert_success
+		assert_output $'hi\na\nhi\n$(echo PW""NED >&2)'
+		assert_equal "$stderr" ''
+		run --separate-stderr fp --shell "$(command -v "$sh")" -k \
+			$'cat <<-\'E F\'; cat <<X; echo "{}"\n\t\tE F not\n\tE F\nx {}\nX\necho {}' ::: a
+		assert_failure 255
+		assert_equal "$stderr" $'forkpool: cannot quote {} inside a here-document: cat <<-\'E F\'; cat <<X; echo "{}"\n\t\tE F not\n\tE F\nx {}\nX\necho {}'
+		run --separate-stderr fp --shell "$(command -v "$sh")" -k \
+			$'cat <<-\'E F\'; cat <<X; echo "{}"\n\t\tE F not\n\tE F\nx\nX\necho {}' ::: 'a"$(echo PW""NED >&2)'
+		assert_success
+		assert_output $'E F not\nx\na"$(echo PW""NED >&2)\na"$(echo PW""NED >&2)'
+		assert_equal "$stderr" ''
+	done
+}
