@@ -162,6 +162,9 @@ struct word {
 	size_t		 litlen;	/* bytes of literal text */
 	size_t		 prefixlen;	/* bytes of its segments' prefixes */
 	int		 script;	/* the SCRIPT of SHELL -c SCRIPT */
+	int		 piece;		/* -X: a shell word of SCRIPT, or text
+					   between them */
+	int		 cont;		/* a piece after SCRIPT's first */
 };
 
 struct template {
@@ -1535,21 +1538,28 @@ shell_word_of(const struct template *t, const struct lex_state *ls,
  * 2.3), not the text between blanks: "echo {}; true" must repeat {} and
  * leave "; true" once, or the values after the first would run as
  * commands.  Make the template's words so: one for each such word
- * (merged when one holds another), and one for the text between.
+ * (merged when one holds another), and one for the text between.  The
+ * shell line is the n bytes of t->joined from byte from; in SHELL -c
+ * SCRIPT, the argv words stay apart, and the pieces of SCRIPT after its
+ * first are cont.
  */
 static void
-split_shell_words(struct template *t, const struct lex_state *ls)
+split_shell_words(struct template *t, const struct lex_state *ls,
+    size_t from, size_t n)
 {
 	struct segment	*old = t->segs, *all, piece;
 	struct word	*oldw = t->words;
 	size_t		 nold = t->nsegs, nspans = 0, nedges = 0, nall = 0;
-	size_t		 i, k, at, end;
-	size_t		*spans, *edges, region, cur = SIZE_MAX;
+	size_t		 i, k, at, end, off;
+	size_t		*spans, *edges, *owner, region, cur = SIZE_MAX;
+	size_t		 curw = SIZE_MAX;
 
 	spans = xreallocarray(NULL, nold + 1, 2 * sizeof(*spans));
-	for (i = 0; i < nold; i++)
-		if (is_multi(&old[i]))
+	for (i = 0; i < nold; i++) {
+		off = (size_t)(old[i].text - t->joined);
+		if (is_multi(&old[i]) && off >= from && off < from + n)
 			shell_word_of(t, ls, &old[i], &spans[2 * nspans++]);
+	}
 	if (nspans == 0) {
 		free(spans);
 		return;
@@ -1565,19 +1575,34 @@ split_shell_words(struct template *t, const struct lex_state *ls)
 		edges[nedges++] = spans[2 * i];
 		edges[nedges++] = spans[2 * i + 1];
 	}
-	/* The blanks between the old words become text of the new ones. */
+	/*
+	 * The blanks between the old words become text of the new ones, but
+	 * for argv's, which no shell reads.
+	 */
 	all = xreallocarray(NULL, nold + t->nwords, sizeof(*all));
+	owner = xreallocarray(NULL, nold + t->nwords, sizeof(*owner));
 	for (i = 0; i < t->nwords; i++) {
-		if (oldw[i].seplen > 0)
+		if (oldw[i].seplen > 0 && !t->argv) {
+			owner[nall] = 0;
 			all[nall++] = (struct segment){ .text = oldw[i].sep,
 			    .len = oldw[i].seplen };
-		for (k = 0; k < oldw[i].nseg; k++)
+		}
+		for (k = 0; k < oldw[i].nseg; k++) {
+			owner[nall] = t->argv ? i : 0;
 			all[nall++] = old[oldw[i].seg + k];
+		}
 	}
 	t->segs = NULL;
 	t->words = NULL;
 	t->nsegs = t->nwords = 0;
 	for (i = 0; i < nall; i++) {
+		if (owner[i] != curw) {
+			add_word(t, oldw[owner[i]].sep, t->argv ?
+			    oldw[owner[i]].seplen : 0);
+			t->words[t->nwords - 1].script = oldw[owner[i]].script;
+			curw = owner[i];
+			cur = SIZE_MAX;
+		}
 		at = (size_t)(all[i].text - t->joined);
 		end = at + all[i].len;
 		while (at < end) {
@@ -1591,14 +1616,23 @@ split_shell_words(struct template *t, const struct lex_state *ls)
 			if (!all[i].is_repl && region < nedges &&
 			    edges[region] < end)
 				piece.len = edges[region] - at;
-			if (region != cur)
+			if (region != cur && cur != SIZE_MAX) {
 				add_word(t, t->joined + at, 0);
+				t->words[t->nwords - 1].cont = t->argv;
+			}
 			cur = region;
 			add_segment(t, &piece);
 			at += piece.len;
 		}
 	}
+	/* The pieces of SCRIPT are repeated as shell words are. */
+	for (i = 0; i < t->nwords; i++)
+		if (t->words[i].script || t->words[i].cont) {
+			t->words[i].script = 0;
+			t->words[i].piece = 1;
+		}
 	free(all);
+	free(owner);
 	free(old);
 	free(oldw);
 	free(spans);
@@ -1687,9 +1721,8 @@ place_replacements(struct template *t, size_t from, size_t n)
 	}
 	for (i = 0; i < t->nsegs; i++)
 		set_prefix(&t->segs[i]);
-	/* A SCRIPT's words are argv's: its values are never repeated. */
-	if (t->xargs && !t->argv)
-		split_shell_words(t, &s);
+	if (t->xargs)
+		split_shell_words(t, &s, from, n);
 	free(s.depth);
 	free(s.ends_word);
 	for (i = 0; i < t->nwords; i++)
@@ -2951,7 +2984,7 @@ template_expand(const struct template *t, const struct template_args *a,
 {
 	const struct word	*w;
 	size_t			 argc = 0, i, k, mark;
-	int			 direct;
+	int			 direct, piece, ends;
 
 	/* Even an empty expansion is a string: a fresh buffer gets its NUL. */
 	buf_reset(b);
@@ -2969,23 +3002,28 @@ template_expand(const struct template *t, const struct template_args *a,
 	direct = !t->use_shell && t->kind == TEMPLATE_COMMAND;
 	for (i = 0; i < t->nwords; i++) {
 		w = &t->words[i];
+		/* A piece of SCRIPT: its copies are words of its line. */
+		piece = direct && w->piece;
+		ends = !direct || i + 1 == t->nwords || !t->words[i + 1].cont;
 		if (!direct)
 			buf_add(b, w->sep, w->seplen);
 		if (t->xargs && w->multi && !w->script) {
 			for (k = 0; k < a->n; k++) {
-				if (k > 0 && !direct)
+				if (k > 0 && (!direct || piece))
 					buf_addc(b, ' ');
 				expand_word(t, w, a, (long)k, b, &argc, fail);
-				if (direct)
+				if (direct && !piece)
 					word_break(t, b, &argc);
 			}
+			if (piece && ends)
+				word_break(t, b, &argc);
 			continue;
 		}
 		mark = b->len;
 		expand_word(t, w, a, -1, b, &argc, fail);
 		/* A word of only {} with no values at all vanishes. */
-		if (direct && (b->len > mark || w->litlen > 0 ||
-		    !w->multi || a->n > 0))
+		if (direct && ends && (piece || b->len > mark ||
+		    w->litlen > 0 || !w->multi || a->n > 0))
 			word_break(t, b, &argc);
 	}
 	return direct ? argc : 1;

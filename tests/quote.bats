@@ -427,3 +427,17 @@ arith_check() {
 		assert_equal "$stderr" ''
 	done
 }
+
+@test "-X repeats the shell word around {} inside SHELL -c SCRIPT" {
+	local sh
+	run --separate-stderr fp -j1 -X --dry-run sh -c 'printf "<%s>\n" x{}y; echo {}' ::: 1 2 3
+	assert_success
+	assert_output "sh -c 'printf \"<%s>\\n\" x1y x2y x3y; echo 1 2 3'"
+	for sh in dash bash zsh; do
+		require_cmd "$sh"
+		run --separate-stderr fp -j1 -X "$sh" -c 'printf "<%s>\n" x{}y' {} ::: 1 'a b' '$(echo PW""NED >&2)'
+		assert_success
+		assert_output $'<x1y>\n<xa by>\n<x$(echo PW""NED >&2)y>'
+		assert_equal "$stderr" ''
+	done
+}
