@@ -162,6 +162,9 @@ struct word {
 	size_t		 litlen;	/* bytes of literal text */
 	size_t		 prefixlen;	/* bytes of its segments' prefixes */
 	int		 script;	/* the SCRIPT of SHELL -c SCRIPT */
+	int		 piece;		/* -X: a shell word of SCRIPT, or text
+					   between them */
+	int		 cont;		/* a piece after SCRIPT's first */
 };
 
 struct template {
@@ -654,6 +657,8 @@ struct frame {
 	char		 close;		/* ARITH: ')' for )), or ']' */
 	int		 cases;		/* case statements not yet at esac */
 	int		 cmd_start;	/* the next word may be a command */
+	int		 after_for;	/* the last word was a leading for */
+	int		 want_delim;	/* the next word ends a here-document */
 	size_t		 ws;		/* where the current word began */
 };
 
@@ -661,10 +666,19 @@ struct frame {
 #define LEVELS_MAX	16
 #define NO_WORD		((size_t)-1)
 
+/* A here-document whose body begins after the current line. */
+struct heredoc {
+	char		*delim;		/* owned: its delimiter, unquoted */
+	size_t		 len;
+	int		 strip;		/* <<-: tabs before a line go */
+};
+
 /* What every level of the line shares. */
 struct lex_state {
 	struct template	*t;
-	int		 heredoc;	/* 1: a << was seen; 2: past its line */
+	struct heredoc	*heredocs;	/* owned: bodies to read at the next
+					   newline, in order */
+	size_t		 nheredocs;
 	int		 ambiguous;	/* a \' in $'...': shells part ways */
 	int		 overflow;	/* nesting deeper than followed */
 	const char	*why;		/* set: a replacement cannot be quoted */
@@ -676,6 +690,13 @@ struct lex_state {
 	 */
 	unsigned int	*depth;
 	unsigned char	*ends_word;
+	/*
+	 * For each byte of t->joined: whether it is half of a \ newline the
+	 * shell takes out before it reads the line (XCU 2.2.1); more: one
+	 * was found that was not yet taken out.
+	 */
+	unsigned char	*joined_line;
+	int		 more;
 };
 
 /* One level of the line: the line itself, or the inside of `...`. */
@@ -735,6 +756,26 @@ peek(const struct lexer *lx, size_t j)
 	return lx->c[j];
 }
 
+/*
+ * Whether arithmetic encloses this point of a level, quoted or not: bash
+ * and zsh take the quotes off a subscript or $((...)) and evaluate what
+ * is left, a[$(...)] included.
+ */
+static int
+in_arith(const struct lexer *lx)
+{
+	size_t	 k;
+
+	for (k = lx->nf; k-- > 0;) {
+		if (lx->f[k].kind == FRAME_ARITH)
+			return 1;
+		if (lx->f[k].kind == FRAME_TOP || lx->f[k].kind == FRAME_PAREN ||
+		    lx->f[k].kind == FRAME_CMDSUB)
+			return 0;
+	}
+	return 0;
+}
+
 /* Note a replacement's context, or why it has none that is safe. */
 static void
 place(struct lexer *lx, struct segment *seg, enum quote_ctx ctx,
@@ -743,8 +784,8 @@ place(struct lexer *lx, struct segment *seg, enum quote_ctx ctx,
 	struct lex_state	*s = lx->s;
 
 	seg->placed = 1;
-	if (refuse == NULL && s->heredoc == 2)
-		refuse = "inside a here-document";
+	if (ctx != CTX_COMMENT && in_arith(lx))
+		ctx = CTX_ARITH;
 	if (refuse == NULL && s->ambiguous)
 		refuse = "after a $'...' holding \\', which shells read "
 		    "differently";
@@ -857,6 +898,74 @@ frame_commands(const struct frame *f)
 }
 
 /*
+ * Note the here-document whose delimiter is the word w (len bytes) as
+ * written: the shell takes its quotes off (XCU 2.7.4).
+ */
+static void
+add_heredoc(struct lex_state *s, const char *w, size_t len, int strip)
+{
+	struct heredoc	*h;
+	size_t		 i;
+
+	s->heredocs = xreallocarray(s->heredocs, s->nheredocs + 1,
+	    sizeof(*s->heredocs));
+	h = &s->heredocs[s->nheredocs++];
+	h->delim = xmalloc(len + 1);
+	h->len = 0;
+	h->strip = strip;
+	for (i = 0; i < len; i++) {
+		if (w[i] == '\'' || w[i] == '"')
+			continue;
+		if (w[i] == '\\' && i + 1 < len)
+			i++;
+		h->delim[h->len++] = w[i];
+	}
+}
+
+/*
+ * Read the bodies of the here-documents of the line that ended before
+ * byte i, each to its delimiter line; the index past the last.  A value
+ * in a body is refused: quoted or not, it could hold the delimiter line.
+ */
+static size_t
+lex_heredocs(struct lexer *lx, size_t i)
+{
+	struct lex_state	*s = lx->s;
+	struct heredoc		*h;
+	struct segment		*seg;
+	size_t			 k, from;
+	int			 plain;
+
+	for (k = 0; k < s->nheredocs; k++) {
+		h = &s->heredocs[k];
+		while (i < lx->n) {
+			if (h->strip)
+				i += strspn(lx->c + i, "\t") > lx->n - i ?
+				    lx->n - i : strspn(lx->c + i, "\t");
+			for (from = i, plain = 1; i < lx->n &&
+			    lx->c[i] != '\n';) {
+				if ((seg = repl_at(lx, i)) != NULL) {
+					place(lx, seg, CTX_BARE, 0,
+					    "inside a here-document");
+					i = repl_end(lx, i, seg);
+					plain = 0;
+				} else
+					i++;
+			}
+			plain = plain && i - from == h->len &&
+			    memcmp(lx->c + from, h->delim, h->len) == 0;
+			if (i < lx->n)
+				i++;
+			if (plain)
+				break;
+		}
+		free(h->delim);
+	}
+	s->nheredocs = 0;
+	return i;
+}
+
+/*
  * End the word that ends at byte i, following case ... esac so that the
  * ) of a pattern does not close a $(...).
  */
@@ -878,6 +987,10 @@ end_word(struct lexer *lx, size_t i)
 	len = i - f->ws;
 	f->ws = NO_WORD;
 	f->cmd_start = 0;
+	f->after_for = was_start && len == 3 && memcmp(w, "for", 3) == 0;
+	if (f->want_delim)
+		add_heredoc(lx->s, w, len, f->want_delim == 2);
+	f->want_delim = 0;
 	if (!was_start)
 		return;
 	if (len == 4 && memcmp(w, "case", 4) == 0)
@@ -1017,6 +1130,7 @@ lex_dollar(struct lexer *lx, size_t i)
 	struct segment	*seg;
 	char		 next = peek(lx, i + 1);
 	int		 quotes = frame_quotes(f);
+	size_t		 j;
 
 	if (i + 1 < lx->n && (seg = repl_at(lx, i + 1)) != NULL) {
 		place(lx, seg, frame_ctx(f), 0, "right after $");
@@ -1045,8 +1159,18 @@ lex_dollar(struct lexer *lx, size_t i)
 		}
 		return i + 1;
 	default:
-		return i + 1;
+		break;
 	}
+	/* zsh reads $name[...] as a subscript, as ${name[...]}. */
+	for (j = i + 1; isalpha((unsigned char)peek(lx, j)) ||
+	    peek(lx, j) == '_' || (j > i + 1 && isdigit((unsigned char)peek(lx, j)));
+	    j++)
+		;
+	if (j > i + 1 && peek(lx, j) == '[') {
+		push(lx, FRAME_ARITH, 0, ']');
+		return j + 1;
+	}
+	return i + 1;
 }
 
 /* Read the operator or delimiter at byte i of a frame of commands. */
@@ -1060,17 +1184,16 @@ lex_operator(struct lexer *lx, size_t i)
 	end_word(lx, i);
 	switch (c) {
 	case '\n':
-		if (lx->s->heredoc == 1)
-			lx->s->heredoc = 2;
 		f->cmd_start = 1;
-		return i + 1;
+		return lex_heredocs(lx, i + 1);
 	case ';':
 	case '&':
 	case '|':
 		f->cmd_start = 1;
 		return i + 1;
 	case '(':
-		if (f->cmd_start && next == '(') {
+		/* for ((...)) as well as ((...)). */
+		if ((f->cmd_start || f->after_for) && next == '(') {
 			push(lx, FRAME_ARITH, 0, ')');
 			return i + 2;
 		}
@@ -1092,8 +1215,11 @@ lex_operator(struct lexer *lx, size_t i)
 		if (c == '<' && next == '<') {
 			if (peek(lx, i + 2) == '<')
 				return i + 3;
-			if (lx->s->heredoc == 0)
-				lx->s->heredoc = 1;
+			if (peek(lx, i + 2) == '-') {
+				f->want_delim = 2;
+				return i + 3;
+			}
+			f->want_delim = 1;
 			return i + 2;
 		}
 		return i + 1;
@@ -1107,8 +1233,19 @@ static size_t
 lex_repl(struct lexer *lx, size_t i, struct segment *seg)
 {
 	struct frame	*f = top(lx);
+	const char	*refuse = NULL;
+	size_t		 k;
 
-	place(lx, seg, frame_ctx(f), 0, NULL);
+	/* A value there would be the name, or an operator: ${x:?...}. */
+	if (f->kind == FRAME_PARAM && !f->word)
+		refuse = f->seen == 0 ? "right after ${" :
+		    "inside the name of ${...}";
+	/* A value there would say where the here-document ends. */
+	for (k = lx->nf; k-- > 0 && !frame_commands(&lx->f[k]);)
+		;
+	if (lx->f[k].want_delim)
+		refuse = "as a here-document delimiter";
+	place(lx, seg, frame_ctx(f), 0, refuse);
 	if (f->ws == NO_WORD)
 		f->ws = i;
 	if (f->kind == FRAME_PARAM)
@@ -1132,6 +1269,16 @@ lex_quoting(struct lexer *lx, size_t i)
 			place(lx, seg, frame_ctx(f), 1, NULL);
 			return repl_end(lx, i + 1, seg);
 		}
+		/*
+		 * Not the \ newline that a \\ newline in `...` leaves: the
+		 * line itself has a \ before it.
+		 */
+		if (peek(lx, i + 1) == '\n' && (lx->level == 0 ||
+		    lx->s->t->joined[lx->at[i] - 1] != '\\')) {
+			lx->s->joined_line[lx->at[i]] = 1;
+			lx->s->joined_line[lx->at[i + 1]] = 1;
+			lx->s->more = 1;
+		}
 		return i + 1 < lx->n ? i + 2 : i + 1;
 	case '$':
 		return lex_dollar(lx, i);
@@ -1150,7 +1297,35 @@ lex_quoting(struct lexer *lx, size_t i)
 	}
 }
 
-/* Follow byte c of a ${...}: its braces, its end, a subscript opening. */
+/*
+ * Follow byte i of a ${...} up to the end of its name: a [ there opens a
+ * subscript, and a : not followed by - = ? + opens an offset and length,
+ * both of which bash, ksh and zsh read as arithmetic.  Whether the byte
+ * was read.
+ */
+static int
+lex_param_name(struct lexer *lx, size_t i)
+{
+	struct frame	*f = top(lx);
+	char		 c = lx->c[i], next = peek(lx, i + 1);
+
+	if (f->word)
+		return 0;
+	if (f->seen++ == 0 || isalnum((unsigned char)c) || c == '_')
+		return 0;
+	if (c == '[') {
+		push(lx, FRAME_ARITH, 0, ']');
+		return 1;
+	}
+	f->word = 1;
+	if (c == ':' && (next == '\0' || strchr("-=?+", next) == NULL)) {
+		push(lx, FRAME_ARITH, 0, '}');
+		return 1;
+	}
+	return 0;
+}
+
+/* Follow byte c of a ${...}: its braces and its end. */
 static void
 lex_param(struct lexer *lx, char c)
 {
@@ -1162,8 +1337,6 @@ lex_param(struct lexer *lx, char c)
 		f->depth--;
 	else if (c == '}')
 		pop(lx);
-	else if (c == '[' && !f->word)
-		push(lx, FRAME_ARITH, 0, ']');
 }
 
 /*
@@ -1184,8 +1357,47 @@ lex_arith(struct lexer *lx, size_t i)
 		pop(lx);
 		if (c == ')' && peek(lx, i + 1) == ')')
 			i++;
+		/* The } of ${x:offset:length} ends the ${ too. */
+		if (c == '}')
+			pop(lx);
 	}
 	return i;
+}
+
+/*
+ * Whether the [ at byte i of a frame of commands opens the subscript of
+ * an assignment: NAME[...]= or NAME[...]+= (declare's and local's
+ * arguments too), or [...]= in a=(...).  bash, ksh and zsh evaluate the
+ * subscript as arithmetic.
+ */
+static int
+assign_subscript(const struct lexer *lx, size_t i)
+{
+	const struct frame	*f = &lx->f[lx->nf - 1];
+	const struct segment	*seg;
+	size_t			 j, k;
+	int			 depth = 1;
+
+	for (k = f->ws; k < i; k++)
+		if (!isalnum((unsigned char)lx->c[k]) && lx->c[k] != '_')
+			return 0;
+	if (k > f->ws && isdigit((unsigned char)lx->c[f->ws]))
+		return 0;
+	for (j = i + 1; j < lx->n && depth > 0;) {
+		if ((seg = repl_at(lx, j)) != NULL) {
+			j = repl_end(lx, j, seg);
+			continue;
+		}
+		if (strchr(" \t\n;&|<>", lx->c[j]) != NULL)
+			return 0;
+		if (lx->c[j] == '[')
+			depth++;
+		else if (lx->c[j] == ']')
+			depth--;
+		j++;
+	}
+	return depth == 0 && (peek(lx, j) == '=' ||
+	    (peek(lx, j) == '+' && peek(lx, j + 1) == '='));
 }
 
 /* Read a level of the line, placing every replacement in it. */
@@ -1210,15 +1422,16 @@ lex(struct lexer *lx)
 			i = next;
 			continue;
 		}
-		if (f->kind == FRAME_PARAM) {
-			if (f->seen > 0 && !isalnum((unsigned char)c) &&
-			    c != '_')
-				f->word = 1;
-			f->seen++;
+		if (f->kind == FRAME_PARAM && lex_param_name(lx, i)) {
+			mark(lx, i, i + 1, d, 0);
+			i++;
+			continue;
 		}
 		if (frame_commands(f) && strchr(" \t\n;&|()<>", c) != NULL) {
 			next = lex_operator(lx, i);
-			mark(lx, i, next, d, 1);
+			/* No byte of an operator is part of a word: <<<{}. */
+			for (; i < next; i++)
+				mark(lx, i, i + 1, d, 1);
 			i = next;
 			continue;
 		}
@@ -1240,7 +1453,9 @@ lex(struct lexer *lx)
 			i = next;
 			continue;
 		}
-		if (f->kind == FRAME_PARAM)
+		if (frame_commands(f) && c == '[' && assign_subscript(lx, i))
+			push(lx, FRAME_ARITH, 0, ']');
+		else if (f->kind == FRAME_PARAM)
 			lex_param(lx, c);
 		else if (f->kind == FRAME_ARITH)
 			i = lex_arith(lx, i);
@@ -1323,21 +1538,28 @@ shell_word_of(const struct template *t, const struct lex_state *ls,
  * 2.3), not the text between blanks: "echo {}; true" must repeat {} and
  * leave "; true" once, or the values after the first would run as
  * commands.  Make the template's words so: one for each such word
- * (merged when one holds another), and one for the text between.
+ * (merged when one holds another), and one for the text between.  The
+ * shell line is the n bytes of t->joined from byte from; in SHELL -c
+ * SCRIPT, the argv words stay apart, and the pieces of SCRIPT after its
+ * first are cont.
  */
 static void
-split_shell_words(struct template *t, const struct lex_state *ls)
+split_shell_words(struct template *t, const struct lex_state *ls,
+    size_t from, size_t n)
 {
 	struct segment	*old = t->segs, *all, piece;
 	struct word	*oldw = t->words;
 	size_t		 nold = t->nsegs, nspans = 0, nedges = 0, nall = 0;
-	size_t		 i, k, at, end;
-	size_t		*spans, *edges, region, cur = SIZE_MAX;
+	size_t		 i, k, at, end, off;
+	size_t		*spans, *edges, *owner, region, cur = SIZE_MAX;
+	size_t		 curw = SIZE_MAX;
 
 	spans = xreallocarray(NULL, nold + 1, 2 * sizeof(*spans));
-	for (i = 0; i < nold; i++)
-		if (is_multi(&old[i]))
+	for (i = 0; i < nold; i++) {
+		off = (size_t)(old[i].text - t->joined);
+		if (is_multi(&old[i]) && off >= from && off < from + n)
 			shell_word_of(t, ls, &old[i], &spans[2 * nspans++]);
+	}
 	if (nspans == 0) {
 		free(spans);
 		return;
@@ -1353,19 +1575,34 @@ split_shell_words(struct template *t, const struct lex_state *ls)
 		edges[nedges++] = spans[2 * i];
 		edges[nedges++] = spans[2 * i + 1];
 	}
-	/* The blanks between the old words become text of the new ones. */
+	/*
+	 * The blanks between the old words become text of the new ones, but
+	 * for argv's, which no shell reads.
+	 */
 	all = xreallocarray(NULL, nold + t->nwords, sizeof(*all));
+	owner = xreallocarray(NULL, nold + t->nwords, sizeof(*owner));
 	for (i = 0; i < t->nwords; i++) {
-		if (oldw[i].seplen > 0)
+		if (oldw[i].seplen > 0 && !t->argv) {
+			owner[nall] = 0;
 			all[nall++] = (struct segment){ .text = oldw[i].sep,
 			    .len = oldw[i].seplen };
-		for (k = 0; k < oldw[i].nseg; k++)
+		}
+		for (k = 0; k < oldw[i].nseg; k++) {
+			owner[nall] = t->argv ? i : 0;
 			all[nall++] = old[oldw[i].seg + k];
+		}
 	}
 	t->segs = NULL;
 	t->words = NULL;
 	t->nsegs = t->nwords = 0;
 	for (i = 0; i < nall; i++) {
+		if (owner[i] != curw) {
+			add_word(t, oldw[owner[i]].sep, t->argv ?
+			    oldw[owner[i]].seplen : 0);
+			t->words[t->nwords - 1].script = oldw[owner[i]].script;
+			curw = owner[i];
+			cur = SIZE_MAX;
+		}
 		at = (size_t)(all[i].text - t->joined);
 		end = at + all[i].len;
 		while (at < end) {
@@ -1379,14 +1616,23 @@ split_shell_words(struct template *t, const struct lex_state *ls)
 			if (!all[i].is_repl && region < nedges &&
 			    edges[region] < end)
 				piece.len = edges[region] - at;
-			if (region != cur)
+			if (region != cur && cur != SIZE_MAX) {
 				add_word(t, t->joined + at, 0);
+				t->words[t->nwords - 1].cont = t->argv;
+			}
 			cur = region;
 			add_segment(t, &piece);
 			at += piece.len;
 		}
 	}
+	/* The pieces of SCRIPT are repeated as shell words are. */
+	for (i = 0; i < t->nwords; i++)
+		if (t->words[i].script || t->words[i].cont) {
+			t->words[i].script = 0;
+			t->words[i].piece = 1;
+		}
 	free(all);
+	free(owner);
 	free(old);
 	free(oldw);
 	free(spans);
@@ -1405,23 +1651,56 @@ place_replacements(struct template *t, size_t from, size_t n)
 	struct lex_state	 s = { 0 };
 	struct lexer		*lx;
 	struct segment		*seg;
-	size_t			 i, k, off;
+	size_t			 i, k, m, off, len = strlen(t->joined);
 	size_t			*at;
+	char			*c;
 
 	s.t = t;
-	s.depth = xcalloc(strlen(t->joined) + 1, sizeof(*s.depth));
-	s.ends_word = xcalloc(strlen(t->joined) + 1, 1);
+	s.depth = xcalloc(len + 1, sizeof(*s.depth));
+	s.ends_word = xcalloc(len + 1, 1);
+	s.joined_line = xcalloc(len + 1, 1);
 	at = xreallocarray(NULL, n + 1, sizeof(*at));
-	for (i = 0; i < n; i++)
-		at[i] = from + i;
+	c = xmalloc(n + 1);
 	lx = xcalloc(1, sizeof(*lx));
-	lx->s = &s;
-	lx->c = t->joined + from;
-	lx->at = at;
-	lx->n = n;
-	lex(lx);
+	/*
+	 * Where a \ newline is depends on the quoting, and the quoting on
+	 * where the \ newlines are: read the line again without the ones
+	 * found until there are no more.
+	 */
+	do {
+		for (i = m = 0; i < n; i++)
+			if (!s.joined_line[from + i]) {
+				c[m] = t->joined[from + i];
+				at[m++] = from + i;
+			}
+		for (i = 0; i < t->nsegs; i++) {
+			t->segs[i].placed = 0;
+			t->segs[i].bqbs = 0;
+		}
+		s.ambiguous = s.overflow = s.more = 0;
+		s.why = NULL;
+		memset(lx, 0, sizeof(*lx));
+		lx->s = &s;
+		lx->c = c;
+		lx->at = at;
+		lx->n = m;
+		lex(lx);
+		/* Bodies the line ended before. */
+		for (i = 0; i < s.nheredocs; i++)
+			free(s.heredocs[i].delim);
+		s.nheredocs = 0;
+	} while (s.more);
+	free(s.heredocs);
+	/* A \ newline taken out is inside the word it continues. */
+	for (i = from + 1; i < from + n; i++)
+		if (s.joined_line[i]) {
+			s.depth[i] = s.depth[i - 1];
+			s.ends_word[i] = 0;
+		}
 	free(lx);
 	free(at);
+	free(c);
+	free(s.joined_line);
 	for (i = 0; i < t->nsegs; i++) {
 		seg = &t->segs[i];
 		off = (size_t)(seg->text - t->joined);
@@ -1442,9 +1721,8 @@ place_replacements(struct template *t, size_t from, size_t n)
 	}
 	for (i = 0; i < t->nsegs; i++)
 		set_prefix(&t->segs[i]);
-	/* A SCRIPT's words are argv's: its values are never repeated. */
-	if (t->xargs && !t->argv)
-		split_shell_words(t, &s);
+	if (t->xargs)
+		split_shell_words(t, &s, from, n);
 	free(s.depth);
 	free(s.ends_word);
 	for (i = 0; i < t->nwords; i++)
@@ -2722,7 +3000,7 @@ template_expand(const struct template *t, const struct template_args *a,
 {
 	const struct word	*w;
 	size_t			 argc = 0, i, k, mark;
-	int			 direct;
+	int			 direct, piece, ends;
 
 	/* Even an empty expansion is a string: a fresh buffer gets its NUL. */
 	buf_reset(b);
@@ -2740,23 +3018,28 @@ template_expand(const struct template *t, const struct template_args *a,
 	direct = !t->use_shell && t->kind == TEMPLATE_COMMAND;
 	for (i = 0; i < t->nwords; i++) {
 		w = &t->words[i];
+		/* A piece of SCRIPT: its copies are words of its line. */
+		piece = direct && w->piece;
+		ends = !direct || i + 1 == t->nwords || !t->words[i + 1].cont;
 		if (!direct)
 			buf_add(b, w->sep, w->seplen);
 		if (t->xargs && w->multi && !w->script) {
 			for (k = 0; k < a->n; k++) {
-				if (k > 0 && !direct)
+				if (k > 0 && (!direct || piece))
 					buf_addc(b, ' ');
 				expand_word(t, w, a, (long)k, b, &argc, fail);
-				if (direct)
+				if (direct && !piece)
 					word_break(t, b, &argc);
 			}
+			if (piece && ends)
+				word_break(t, b, &argc);
 			continue;
 		}
 		mark = b->len;
 		expand_word(t, w, a, -1, b, &argc, fail);
 		/* A word of only {} with no values at all vanishes. */
-		if (direct && (b->len > mark || w->litlen > 0 ||
-		    !w->multi || a->n > 0))
+		if (direct && ends && (piece || b->len > mark ||
+		    w->litlen > 0 || !w->multi || a->n > 0))
 			word_break(t, b, &argc);
 	}
 	return direct ? argc : 1;

@@ -313,3 +313,131 @@ context_check() {
 	assert_output ''
 	assert_equal "$stderr" "forkpool: cannot quote {} inside a here-document: cat <<EOF"$'\n''{}'$'\n''EOF'
 }
+
+# arith_check TEMPLATE: under bash and zsh, a hostile value in TEMPLATE runs
+# no code, and --dry-run shows it as @, as $((...)) has it.
+arith_check() {
+	local sh hostile='a[$(echo PW""NED >&2)]'
+	run --separate-stderr fp --dry-run "$1" ::: "$hostile"
+	assert_success
+	assert_output "${1//\{\}/@}"
+	for sh in bash zsh; do
+		require_cmd "$sh"
+		echo "checking $sh: $1"
+		run --separate-stderr fp --shell "$(command -v "$sh")" "$1" \
+			::: "$hostile"
+		[[ $stderr != *PWNED* ]]
+	done
+}
+
+@test "context: array subscripts and other arithmetic take numbers only" {
+	local t
+	for t in 'a=(x y); echo ${a[{}]}' 'x[{}]=1' 'a=([{}]=1)' \
+		'a+=([{}]=1)' 'echo ${#x[{}]}' 'for ((i={};i<1;i++)); do :; done' \
+		'x=abc; echo ${x:{}}' 'x=abc; echo ${x:0:{}}' \
+		'x=abc; echo ${x: -{}}' 'a=(x y); echo ${a[@]:{}}' \
+		'x=abc; echo "${x:{}:1}"' 'declare x[{}]=1' 'echo $x[{}]' \
+		'echo ${a["{}"]}' "echo \${a['{}']}" 'echo $(( "{}" ))'; do
+		arith_check "$t"
+	done
+	run --separate-stderr fp --shell "$(command -v bash)" -k \
+		'a=(x y z); echo ${a[{}]} ${a[@]:{}} "${a:0:{}}" ${#a[{}]}' ::: 1 2
+	assert_success
+	assert_output $'y y z x 1\nz z x 1'
+}
+
+@test "\${ right before a replacement string is refused (255)" {
+	run --separate-stderr fp 'echo "${{}}"' ::: 'BASH_VERSION:?boom'
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: cannot quote {} right after ${: echo "${{}}"'
+	run --separate-stderr fp 'echo ${{}}' ::: a b
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: cannot quote {} right after ${: echo ${{}}'
+}
+
+@test "a backslash-newline is taken out before the context is read" {
+	local sh
+	for sh in dash bash zsh; do
+		require_cmd "$sh"
+		run --separate-stderr fp --shell "$(command -v "$sh")" \
+			$'echo "$\\\n{}"' ::: '(echo PW""NED >&2)'
+		assert_failure 255
+		assert_output ''
+		assert_equal "$stderr" $'forkpool: cannot quote {} right after $: echo "$\\\n{}"'
+		run --separate-stderr fp --shell "$(command -v "$sh")" \
+			$'echo a \\\n#{}' ::: $'x\necho PW""NED #'
+		assert_success
+		assert_output 'a'
+		assert_equal "$stderr" ''
+		run --separate-stderr fp --shell "$(command -v "$sh")" \
+			$'cat <\\\n<EOF\n{}\nEOF' ::: '$(echo PW""NED >&2)'
+		assert_failure 255
+		assert_output ''
+		run --separate-stderr fp --shell "$(command -v "$sh")" -k \
+			$'printf \'%s\\n\' "a\\\n{}" b\\\n{} \'c\\\n\'{}' \
+			::: '$(echo PW""NED >&2)'
+		assert_success
+		assert_output $'a$(echo PW""NED >&2)\nb$(echo PW""NED >&2)\nc\\\n$(echo PW""NED >&2)'
+		assert_equal "$stderr" ''
+	done
+}
+
+@test "-X repeats the word after a redirection operator, not the operator" {
+	run --separate-stderr fp -j1 -X --dry-run 'cat <<<{}' ::: a b c
+	assert_success
+	assert_output 'cat <<<a b c'
+	run --separate-stderr fp -j1 -X --dry-run \
+		'cat >{} 2>&{} <>{} >|{} &>{} >>{} <&{}' ::: a b
+	assert_success
+	assert_output 'cat >a b 2>&a b <>a b >|a b &>a b >>a b <&a b'
+	run --separate-stderr fp --shell "$(command -v bash)" -j1 -X \
+		$'cat - <<<{} 2>/dev/null\n: {}' ::: x y '$(echo PW""NED >&2)'
+	assert_success
+	assert_output 'x'
+	assert_equal "$stderr" ''
+}
+
+@test "a replacement string as a here-document delimiter is refused (255)" {
+	run --separate-stderr fp $'cat <<{}\nx' ::: x
+	assert_failure 255
+	assert_equal "$stderr" $'forkpool: cannot quote {} as a here-document delimiter: cat <<{}\nx'
+	run --separate-stderr fp $'cat <<-"a{}"\nx' ::: x
+	assert_failure 255
+	assert_equal "$stderr" $'forkpool: cannot quote {} as a here-document delimiter: cat <<-"a{}"\nx'
+}
+
+@test "a here-document ends at its delimiter line" {
+	local sh
+	for sh in dash bash zsh; do
+		require_cmd "$sh"
+		run --separate-stderr fp --shell "$(command -v "$sh")" -k \
+			$'cat <<EOF\nhi\nEOF\necho {}' ::: a '$(echo PW""NED >&2)'
+		assert_success
+		assert_output $'hi\na\nhi\n$(echo PW""NED >&2)'
+		assert_equal "$stderr" ''
+		run --separate-stderr fp --shell "$(command -v "$sh")" -k \
+			$'cat <<-\'E F\'; cat <<X; echo "{}"\n\t\tE F not\n\tE F\nx {}\nX\necho {}' ::: a
+		assert_failure 255
+		assert_equal "$stderr" $'forkpool: cannot quote {} inside a here-document: cat <<-\'E F\'; cat <<X; echo "{}"\n\t\tE F not\n\tE F\nx {}\nX\necho {}'
+		run --separate-stderr fp --shell "$(command -v "$sh")" -k \
+			$'cat <<-\'E F\'; cat <<X; echo "{}"\n\t\tE F not\n\tE F\nx\nX\necho {}' ::: 'a"$(echo PW""NED >&2)'
+		assert_success
+		assert_output $'E F not\nx\na"$(echo PW""NED >&2)\na"$(echo PW""NED >&2)'
+		assert_equal "$stderr" ''
+	done
+}
+
+@test "-X repeats the shell word around {} inside SHELL -c SCRIPT" {
+	local sh
+	run --separate-stderr fp -j1 -X --dry-run sh -c 'printf "<%s>\n" x{}y; echo {}' ::: 1 2 3
+	assert_success
+	assert_output "sh -c 'printf \"<%s>\\n\" x1y x2y x3y; echo 1 2 3'"
+	for sh in dash bash zsh; do
+		require_cmd "$sh"
+		run --separate-stderr fp -j1 -X "$sh" -c 'printf "<%s>\n" x{}y' {} ::: 1 'a b' '$(echo PW""NED >&2)'
+		assert_success
+		assert_output $'<x1y>\n<xa by>\n<x$(echo PW""NED >&2)y>'
+		assert_equal "$stderr" ''
+	done
+}
