@@ -490,6 +490,22 @@ match_name(struct template *t, const char *s, struct segment *seg)
 	return 0;
 }
 
+/*
+ * The length of the replacement string at s, a built-in one or a --header
+ * column's name, filling seg (cleared first); 0 if there is none.
+ */
+static size_t
+match_at(struct template *t, const char *s, const char *replstr,
+    struct segment *seg)
+{
+	size_t	 n;
+
+	memset(seg, 0, sizeof(*seg));
+	if ((n = match_repl(s, replstr, t->plus, seg)) == 0)
+		n = match_name(t, s, seg);
+	return n;
+}
+
 /* Add a segment to the template and to its last word. */
 static void
 add_segment(struct template *t, const struct segment *seg)
@@ -537,9 +553,7 @@ parse(struct template *t, const char *replstr, int *meta)
 	add_word(t, s, blanks);
 	s += blanks;
 	while (*s != '\0') {
-		memset(&seg, 0, sizeof(seg));
-		if ((n = match_repl(s, replstr, t->plus, &seg)) > 0 ||
-		    (n = match_name(t, s, &seg)) > 0) {
+		if ((n = match_at(t, s, replstr, &seg)) > 0) {
 			if (lit != NULL) {
 				add_segment(t, &(struct segment){ .text = lit,
 				    .len = (size_t)(s - lit) });
@@ -2182,9 +2196,7 @@ parse_argv(struct template *t, char **words, size_t nwords, size_t script,
 		t->words[i].script = i == script && script > 0;
 		end = s + strlen(words[i]);
 		for (lit = NULL; s < end;) {
-			memset(&seg, 0, sizeof(seg));
-			if (((n = match_repl(s, replstr, t->plus, &seg)) == 0 &&
-			    (n = match_name(t, s, &seg)) == 0) ||
+			if ((n = match_at(t, s, replstr, &seg)) == 0 ||
 			    n > (size_t)(end - s)) {
 				if (lit == NULL)
 					lit = s;
@@ -2297,9 +2309,7 @@ quote_words(struct template *t, struct buf *b, char **words, size_t nwords,
 		if (*words[i] == '\0')
 			buf_adds(b, "''");
 		for (s = lit = words[i];; s++) {
-			n = *s == '\0' ? 0 : match_repl(s, replstr, t->plus, &seg);
-			if (n == 0 && *s != '\0')
-				n = match_name(t, s, &seg);
+			n = *s == '\0' ? 0 : match_at(t, s, replstr, &seg);
 			if (*s != '\0' && n == 0)
 				continue;
 			if (s > lit) {
