@@ -521,6 +521,28 @@ add_segment(struct template *t, const struct segment *seg)
 		w->litlen += seg->len;
 }
 
+/* Add the literal text from *lit up to s as a segment, if any is pending. */
+static void
+flush_literal(struct template *t, const char **lit, const char *s)
+{
+	if (*lit != NULL)
+		add_segment(t, &(struct segment){ .text = *lit,
+		    .len = (size_t)(s - *lit) });
+	*lit = NULL;
+}
+
+/* Add the replacement string seg matched at s (n bytes), after *lit. */
+static void
+add_repl(struct template *t, const char **lit, struct segment *seg,
+    const char *s, size_t n)
+{
+	flush_literal(t, lit, s);
+	seg->is_repl = 1;
+	seg->text = s;
+	seg->len = n;
+	add_segment(t, seg);
+}
+
 /* Start a new word after the blanks sep..sep+seplen. */
 static void
 add_word(struct template *t, const char *sep, size_t seplen)
@@ -554,25 +576,13 @@ parse(struct template *t, const char *replstr, int *meta)
 	s += blanks;
 	while (*s != '\0') {
 		if ((n = match_at(t, s, replstr, &seg)) > 0) {
-			if (lit != NULL) {
-				add_segment(t, &(struct segment){ .text = lit,
-				    .len = (size_t)(s - lit) });
-				lit = NULL;
-			}
-			seg.is_repl = 1;
-			seg.text = s;
-			seg.len = n;
-			add_segment(t, &seg);
+			add_repl(t, &lit, &seg, s, n);
 			any = 1;
 			s += n;
 			continue;
 		}
 		if (*s == ' ' || *s == '\t') {
-			if (lit != NULL) {
-				add_segment(t, &(struct segment){ .text = lit,
-				    .len = (size_t)(s - lit) });
-				lit = NULL;
-			}
+			flush_literal(t, &lit, s);
 			blanks = strspn(s, " \t");
 			if (s[blanks] != '\0')
 				add_word(t, s, blanks);
@@ -585,9 +595,7 @@ parse(struct template *t, const char *replstr, int *meta)
 			lit = s;
 		s++;
 	}
-	if (lit != NULL)
-		add_segment(t, &(struct segment){ .text = lit,
-		    .len = (size_t)(s - lit) });
+	flush_literal(t, &lit, s);
 	if (t->nwords == 1 && t->words[0].nseg == 0)
 		t->nwords = 0;
 	return any;
@@ -2203,20 +2211,11 @@ parse_argv(struct template *t, char **words, size_t nwords, size_t script,
 				s++;
 				continue;
 			}
-			if (lit != NULL)
-				add_segment(t, &(struct segment){ .text = lit,
-				    .len = (size_t)(s - lit) });
-			lit = NULL;
-			seg.is_repl = 1;
-			seg.text = s;
-			seg.len = n;
-			add_segment(t, &seg);
+			add_repl(t, &lit, &seg, s, n);
 			any = 1;
 			s += n;
 		}
-		if (lit != NULL)
-			add_segment(t, &(struct segment){ .text = lit,
-			    .len = (size_t)(s - lit) });
+		flush_literal(t, &lit, s);
 		s++;
 	}
 	return any;
