@@ -337,7 +337,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	a.n = 1;
 	a.seq = 1;
 	a.slot = 1;
-	(void)template_expand(t, &a, &line);
+	(void)template_expand(t, &a, &line, NULL);
 
 	for (i = 0; found[i] != NULL; i++) {
 		status = run(found[i], line.data);

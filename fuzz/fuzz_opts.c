@@ -104,8 +104,10 @@ check_opts(const struct opts *o, char **argv, int argc)
 /*
  * Whether the message template_new() printed says it refused a
  * replacement in a context no quoting makes safe (a here-document,
- * $'...', ${...}), or a {name} with --colsep or --csv but no --header:
- * a template may fail for that alone.
+ * $'...', ${...}), a position out of range, a {= perl =}, a string
+ * naming remote hosts, a --plus pattern PCRE2 does not take, or a {name}
+ * with --colsep or --csv but no --header: a template may fail for that
+ * alone.
  */
 static int
 refused(void)
@@ -117,6 +119,10 @@ refused(void)
 		fuzz_fail(NAME, "pread: %s", strerror(errno));
 	msg[n] = '\0';
 	return strstr(msg, ": cannot quote ") != NULL ||
+	    strstr(msg, ": out of range: ") != NULL ||
+	    strstr(msg, ": Perl expressions are not supported") != NULL ||
+	    strstr(msg, ": not supported: ") != NULL ||
+	    strstr(msg, ": bad pattern ") != NULL ||
 	    strstr(msg, ": column names need --header") != NULL;
 }
 
@@ -126,14 +132,14 @@ check_templates(const struct opts *o)
 {
 	static char		*vals[] = { (char *)"a b", (char *)"d/f.x" };
 	static const size_t	 lens[] = { 3, 5 };
-	struct template_args	 a = { vals, lens, 2, 1, 1 };
+	struct template_args	 a = { vals, lens, 2, 1, 1, 2 };
 	struct template		*t;
 	struct buf		 b = { 0 };
 	char			*tagwords[1];
 
 	t = template_new(o->cmd, o->ncmd, TEMPLATE_COMMAND, o);
 	if (t != NULL) {
-		(void)template_expand(t, &a, &b);
+		(void)template_expand(t, &a, &b, NULL);
 		(void)template_base_cost(t);
 		template_free(t);
 	} else if (o->exec_mode != EXEC_DIRECT && !refused())
@@ -143,7 +149,7 @@ check_templates(const struct opts *o)
 		tagwords[0] = (char *)o->tagstring;
 		if ((t = template_new(tagwords, 1, TEMPLATE_TEXT, o)) == NULL)
 			fuzz_fail(NAME, "--tagstring made no template");
-		(void)template_expand(t, &a, &b);
+		(void)template_expand(t, &a, &b, NULL);
 		template_free(t);
 	}
 	buf_free(&b);

@@ -68,18 +68,27 @@ may_refuse(char **w, size_t n)
 }
 
 /*
- * Whether any template may be refused: a {= perl =}, or with --plus a
- * regex PCRE2 does not take or a string naming remote hosts.
+ * Whether any template may be refused: a {= perl =}, a position out of
+ * range, or with --plus a regex PCRE2 does not take or a string naming
+ * remote hosts.
  */
 static int
 may_refuse_any(char **w, size_t n, int plus)
 {
-	size_t	 i;
+	const char	*p;
+	size_t		 i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (strstr(w[i], "{=") != NULL ||
 		    (plus && strchr(w[i], '{') != NULL))
 			return 1;
+		/* A position out of range: {N} with ten digits or more. */
+		for (p = w[i]; (p = strchr(p, '{')) != NULL; ) {
+			p += p[1] == '-' ? 2 : 1;
+			if (strspn(p, "0123456789") >= 10)
+				return 1;
+		}
+	}
 	return 0;
 }
 
@@ -209,14 +218,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	single = has_single(words, nwords);
 	for (k = 0; k <= nvals; k++) {
 		a.n = k;
-		argc = template_expand(t, &a, &b);
+		argc = template_expand(t, &a, &b, NULL);
 		check_shape(t, kind, argc, &b);
 		if (kind == TEMPLATE_COMMAND &&
 		    template_line_cost(t, b.len) != argv_bytes(t, kind, &b))
 			die("template_line_cost is not the argv's size");
 		/* The same expansion into a used buffer is the same. */
 		buf_adds(&b2, "left over");
-		if (template_expand(t, &a, &b2) != argc || b2.len != b.len ||
+		if (template_expand(t, &a, &b2, NULL) != argc || b2.len != b.len ||
 		    memcmp(b2.data, b.data, b.len) != 0)
 			die("expanding twice gave two results");
 		/*
@@ -239,7 +248,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* The base cost is that of a line with no values, {#} and {%} 0. */
 	if (kind == TEMPLATE_COMMAND) {
-		(void)template_expand(t, &none, &b);
+		(void)template_expand(t, &none, &b, NULL);
 		if (template_base_cost(t) != template_line_cost(t, b.len))
 			die("template_base_cost is not the empty expansion");
 	}

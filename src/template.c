@@ -560,13 +560,16 @@ add_word(struct template *t, const char *sep, size_t seplen)
 /*
  * Split the joined template into words and segments.  Returns whether a
  * replacement string was seen; *meta is set when literal text holds a
- * character the shell would interpret.
+ * character the shell would interpret.  The user's text is the first
+ * textlen bytes: a replacement string begun there ends there, not in
+ * what forkpool appended after it.
  */
 static int
-parse(struct template *t, const char *replstr, int *meta)
+parse(struct template *t, const char *replstr, size_t textlen, int *meta)
 {
 	struct segment	 seg;
 	const char	*s = t->joined, *lit = NULL;
+	const char	*bound = t->joined + textlen;
 	size_t		 n, blanks;
 	int		 any = 0;
 
@@ -575,7 +578,8 @@ parse(struct template *t, const char *replstr, int *meta)
 	add_word(t, s, blanks);
 	s += blanks;
 	while (*s != '\0') {
-		if ((n = match_at(t, s, replstr, &seg)) > 0) {
+		if ((n = match_at(t, s, replstr, &seg)) > 0 &&
+		    (s >= bound || s + n <= bound)) {
 			add_repl(t, &lit, &seg, s, n);
 			any = 1;
 			s += n;
@@ -2381,7 +2385,7 @@ template_new_named(char **words, size_t nwords, enum template_kind kind,
 {
 	struct template	*t;
 	struct buf	 b = { 0 };
-	size_t		 script = 0;
+	size_t		 script = 0, textlen;
 	int		 meta;
 
 	t = xcalloc(1, sizeof(*t));
@@ -2431,7 +2435,9 @@ template_new_named(char **words, size_t nwords, enum template_kind kind,
 		return t;
 	}
 	t->joined = b.data;
-	if (!parse(t, o->replstr, &meta) && kind == TEMPLATE_COMMAND) {
+	textlen = b.len;
+	if (!parse(t, o->replstr, textlen, &meta) &&
+	    kind == TEMPLATE_COMMAND) {
 		/* No replacement string: the values go last. */
 		free(t->segs);
 		free(t->words);
@@ -2443,7 +2449,7 @@ template_new_named(char **words, size_t nwords, enum template_kind kind,
 		buf_addc(&b, ' ');
 		buf_adds(&b, o->replstr);
 		t->joined = b.data;
-		parse(t, o->replstr, &meta);
+		parse(t, o->replstr, textlen, &meta);
 	}
 	if (check_numbers(t) == -1 || compile_edits(t) == -1 ||
 	    check_names(t) == -1) {

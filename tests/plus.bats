@@ -327,3 +327,12 @@ gnu() {
 	assert_success
 	assert_output "$expected"
 }
+
+@test "--plus: an unclosed string in the command stays text, apart from the appended values" {
+	run fp --dry-run --plus echo 'x{%.' ::: a.b
+	assert_success
+	assert_output 'echo x{%. a.b'
+	run fp --dry-run --plus -I '{/.}:{#}' echo 'x{/%3' ::: a.b
+	assert_success
+	assert_output 'echo x{/%3 a.b'
+}
