@@ -20,6 +20,7 @@ clear_result(struct job *j)
 	j->tty_stopped = 0;
 	j->interrupted = 0;
 	j->lost = 0;
+	j->sent = j->received = 0;
 	j->start_error = 0;
 	j->utime_us = j->stime_us = -1;
 	j->maxrss_kb = -1;

@@ -60,6 +60,9 @@ struct job {
 	long long		 utime_us;	/* CPU time from wait4(2), -1: */
 	long long		 stime_us;	/* unknown */
 	long			 maxrss_kb;	/* peak RSS, -1: unknown */
+	unsigned long long	 sent;		/* bytes written to its stdin */
+	unsigned long long	 received;	/* bytes of its stdout, when
+						   they are counted (workers) */
 	long long		 earlier_cpu_us;	/* user + system time of
 						   the runs before this one
 						   (retries, requeues), as

@@ -310,7 +310,7 @@ unescape_command(char *s, size_t len)
 int
 joblog_write(struct joblog *jl, const struct job *j)
 {
-	char	 fields[160];
+	char	 fields[200];
 	int	 sig = 0, code = j->exit_code;
 
 	if (j->started && j->signal != 0) {
@@ -320,9 +320,10 @@ joblog_write(struct joblog *jl, const struct job *j)
 	if (j->timed_out)
 		code = -1;
 	(void)snprintf(fields, sizeof(fields),
-	    "%llu\t%s\t%.3f\t%10.3f\t0\t0\t%d\t%d\t", j->seq,
+	    "%llu\t%s\t%.3f\t%10.3f\t%llu\t%llu\t%d\t%d\t", j->seq,
 	    j->host != NULL ? j->host : ":", j->start_time,
-	    (j->end_ms - j->start_ms) / 1000.0, code, sig);
+	    (j->end_ms - j->start_ms) / 1000.0, j->sent, j->received, code,
+	    sig);
 	buf_reset(&jl->cmd);
 	job_display(j, &jl->cmd);
 	buf_reset(&jl->row);

@@ -31,6 +31,7 @@
 #include "summary.h"
 #include "template.h"
 #include "util.h"
+#include "workers.h"
 
 /* What main() builds, so that one place releases it all. */
 struct parts {
@@ -50,6 +51,7 @@ struct parts {
 	struct results		*results;
 	struct run		*run;
 	struct runner		*runner;
+	struct workers		*workers;	/* --workers: the engine */
 };
 
 /*
@@ -111,6 +113,9 @@ build_source(struct parts *p, const struct opts *o, struct source **src)
 	    o->jobs)) == NULL)
 		return -1;
 	builder_set_resume(p->builder, p->resume);
+	/* A worker is sent the record's values, not a command line. */
+	if (o->workers)
+		builder_keep_values(p->builder);
 	*src = builder_source(p->builder);
 	return 0;
 }
@@ -231,9 +236,17 @@ run_jobs(struct parts *p, const struct opts *o)
 		    progress_before_write, progress_after_write, p->progress);
 	if (wire_capture(p, o) == -1)
 		return EXIT_FORKPOOL_ERROR;
-	p->runner = runner_new(&ro, run_callbacks(p->run, p->output), p->ex);
-	run_set_runner(p->run, p->runner);
-	ran = runner_run(p->runner);
+	if (o->workers) {
+		p->workers = workers_new(&ro, run_callbacks(p->run, p->output),
+		    p->ex, p->cmd, o);
+		run_set_engine(p->run, workers_draining, p->workers);
+		ran = workers_run(p->workers);
+	} else {
+		p->runner = runner_new(&ro, run_callbacks(p->run, p->output),
+		    p->ex);
+		run_set_runner(p->run, p->runner);
+		ran = runner_run(p->runner);
+	}
 	run_close(p->run);
 	status = run_status(p->run, ran);
 	/* A report that cannot be written is forkpool's error, as a joblog's. */
@@ -295,9 +308,12 @@ main(int argc, char **argv)
 			builder_count_from(p.builder, p.ahead);
 		}
 		p.run = run_new(&opts, src, p.cmd);
-		status = opts.dry_run ? run_dry(p.run) : run_jobs(&p, &opts);
+		status = opts.dry_run && opts.workers ?
+		    workers_dry(p.cmd, &opts) : opts.dry_run ? run_dry(p.run) :
+		    run_jobs(&p, &opts);
 	}
 	runner_free(p.runner);
+	workers_free(p.workers);
 	run_free(p.run);
 	output_free(p.output);
 	capture_free(p.capture);

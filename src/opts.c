@@ -86,6 +86,12 @@ static const char help_text[] =
 "  -j, --jobs N               run N jobs at once: N, +N, -N, N% of CPUs, 0 for\n"
 "                             as many as limits allow (default: CPUs)\n"
 "\n"
+"Workers:\n"
+"      --workers              start -j long-lived instances of COMMAND and\n"
+"                             write each record to an idle one's stdin; its\n"
+"                             answer is one line of stdout (NUL with -0)\n"
+"      --max-tasks N          replace a worker after it answered N records\n"
+"\n"
 "Job control:\n"
 "      --timeout SECS|N%      end a job running longer (N% of the median runtime)\n"
 "      --termseq SIG,MS,...   how a job is ended (default TERM,200,TERM,100,\n"
@@ -1495,6 +1501,8 @@ static const struct optdef optdefs[] = {
 	FLAG("bar",			0, bar),
 	FLAG("progress",		0, progress),
 	FLAG("eta",			0, eta),
+	FLAG("workers",			0, workers),
+	COUNT("max-tasks",		0, max_tasks, INT_MAX),
 	/* GNU parallel's other names for the options above. */
 	ARG("max-procs",		'P', on_jobs),
 	STRING("col-sep",		'C', colsep, "the pattern"),
@@ -2049,30 +2057,126 @@ mode_conflict(const struct parse_state *st, const char *opt,
 }
 
 /*
- * Whether s holds a replacement string: the -I string, {#}, {%}, {= or
- * {N} and the like, with or without a number and a . / // /. suffix.
+ * The first replacement string in s, its length in *len: the -I string,
+ * {#}, {%}, {= or {N} and the like, with or without a number and a . /
+ * // /. suffix; NULL if none.
  */
-static int
-has_replacement(const char *s, const char *replstr)
+static const char *
+find_replacement(const char *s, const char *replstr, size_t *len)
 {
 	static const char *const suffixes[] = { "}", ".}", "/}", "//}", "/.}" };
-	const char	*p, *q;
+	const char	*p, *q, *r = strstr(s, replstr);
 	size_t		 i;
 
-	if (strstr(s, replstr) != NULL)
-		return 1;
-	for (p = strchr(s, '{'); p != NULL; p = strchr(p + 1, '{')) {
+	for (p = strchr(s, '{'); p != NULL && (r == NULL || p < r);
+	    p = strchr(p + 1, '{')) {
 		q = p + 1;
-		if (*q == '=' || ((*q == '#' || *q == '%') && q[1] == '}'))
-			return 1;
+		if (*q == '=') {
+			*len = (q = strstr(q, "=}")) != NULL ?
+			    (size_t)(q + 2 - p) : strlen(p);
+			return p;
+		}
+		if ((*q == '#' || *q == '%') && q[1] == '}') {
+			*len = 3;
+			return p;
+		}
 		if (*q == '-' && (q[1] < '0' || q[1] > '9'))
 			continue;
 		q += *q == '-';
 		q += strspn(q, "0123456789");
 		for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
-			if (strncmp(q, suffixes[i], strlen(suffixes[i])) == 0)
-				return 1;
+			if (strncmp(q, suffixes[i], strlen(suffixes[i])) == 0) {
+				*len = (size_t)(q - p) + strlen(suffixes[i]);
+				return p;
+			}
 	}
+	if (r != NULL)
+		*len = strlen(replstr);
+	return r;
+}
+
+/* Whether s holds a replacement string (find_replacement()). */
+static int
+has_replacement(const char *s, const char *replstr)
+{
+	size_t	 len;
+
+	return find_replacement(s, replstr, &len) != NULL;
+}
+
+/*
+ * Refuse what --workers cannot do; 0, or -1 after a message.  A worker
+ * runs once for many records, so its command has no value in it, only
+ * its slot; the records go to its stdin one at a time.
+ */
+static int
+check_workers(const struct parse_state *st)
+{
+	const struct opts	*o = st->o;
+	const char		*other = NULL, *why = NULL;
+
+	if (o->max_tasks != 0 && !o->workers) {
+		blame_warnx(st, "max-tasks", NULL,
+		    "--max-tasks needs --workers");
+		return -1;
+	}
+	if (!o->workers)
+		return 0;
+	if (o->no_values || o->max_args > 1 || o->max_replace_args > 1)
+		other = o->max_args != 0 ? "-n" : "-N";
+	else if (o->max_lines != 0)
+		other = "-L";
+	else if (o->xargs || o->multi)
+		other = o->xargs ? "-X" : o->spread ? "-m" : "--xargs";
+	if (other != NULL)
+		why = "a worker takes one record at a time";
+	else if (o->tty) {
+		other = o->tty_name;
+		why = "workers read their records on stdin";
+	} else if (o->ask != NULL) {
+		other = o->ask;
+		why = "a worker gets records without asking";
+	} else if (o->out_mode == OUT_UNGROUP) {
+		other = "-u";
+		why = "forkpool reads each answer";
+	} else if (o->resume == RETRY_FAILED) {
+		other = "--retry-failed";
+		why = "the joblog holds commands, not records";
+	} else if (o->timeout_pct != 0) {
+		other = "--timeout N%";
+		why = "use --timeout SECS";
+	} else if (o->delay_ms != 0 || o->load > 0 || o->memfree != 0) {
+		other = o->delay_ms != 0 ? "--delay" : o->load > 0 ? "--load" :
+		    "--memfree";
+		why = "it gates job starts, and a worker starts once";
+	}
+	if (other == NULL)
+		return 0;
+	blame_warnx(st, "workers", NULL, "--workers cannot be used with %s: "
+	    "%s", other, why);
+	return -1;
+}
+
+/*
+ * --workers: the command runs once per worker, so no replacement string
+ * but {%} has a value there; 0, or -1 after a message naming the first.
+ */
+static int
+check_worker_command(const struct parse_state *st)
+{
+	const struct opts	*o = st->o;
+	const char		*p;
+	size_t			 i, len;
+
+	for (i = 0; o->workers && i < o->ncmd; i++)
+		for (p = o->cmd[i]; (p = find_replacement(p, o->replstr,
+		    &len)) != NULL; p += len)
+			if (len != 3 || strncmp(p, "{%}", 3) != 0) {
+				blame_warnx(st, "workers", NULL, "--workers: "
+				    "the command cannot use %.*s: records go "
+				    "to the workers' stdin", (int)len, p);
+				return -1;
+			}
 	return 0;
 }
 
@@ -2114,6 +2218,8 @@ check_conflicts(const struct parse_state *st)
 {
 	const struct opts	*o = st->o;
 
+	if (check_workers(st) == -1)
+		return -1;
 	if (o->resume != RESUME_NONE && o->joblog == NULL) {
 		blame_warnx(st, "resume", NULL, "%s needs --joblog FILE",
 		    o->resume == RESUME ? "--resume" : o->resume ==
@@ -2486,7 +2592,7 @@ opts_parse(struct opts *o, int argc, char **argv)
 		r = parse_options(&st, argc, argv);
 	if (r == OPTS_RUN && (finish_options(&st) == -1 ||
 	    parse_operands(o, argc - optind, argv + optind) == -1 ||
-	    check_semaphore(&st) == -1))
+	    check_worker_command(&st) == -1 || check_semaphore(&st) == -1))
 		r = OPTS_ERROR;
 	free(st.files);
 	free(st.origin);

@@ -178,6 +178,11 @@ struct opts {
 	const char		*sem_timeout_arg; /* as given, into argv */
 	int			 print_line_max; /* --max-line-length-allowed */
 	int			 xargs_status;	/* exit status as xargs's */
+	int			 workers;	/* --workers: -j long-lived
+						   processes, a record each on
+						   stdin at a time */
+	size_t			 max_tasks;	/* --max-tasks: records per
+						   worker, 0: no limit */
 	const char		*arg_sep;	/* ":::" or --arg-sep STR */
 	const char		*arg_file_sep;	/* "::::" or --arg-file-sep STR */
 	char			**cmd;		/* the template words, into argv */

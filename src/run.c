@@ -36,7 +36,8 @@ struct run {
 	struct source		*src;
 	const struct template	*cmd;
 	struct output		*output;
-	struct runner		*runner;
+	int			(*draining)(const void *);	/* the engine's */
+	const void		*engine;
 	struct runner_callbacks	 cb;
 	struct sink		*sinks[MAX_SINKS];
 	size_t			 nsinks;
@@ -106,11 +107,27 @@ run_set_prompt(struct run *run, struct prompt *p)
 	run->prompt_stderr = prompt_on_stderr(p);
 }
 
+/* runner_draining() for any engine. */
+static int
+runner_drains(const void *r)
+{
+	return runner_draining(r);
+}
+
 /* The runner, for whether it is draining. */
 void
 run_set_runner(struct run *run, struct runner *r)
 {
-	run->runner = r;
+	run_set_engine(run, runner_drains, r);
+}
+
+/* The engine that runs the jobs, for whether it is draining. */
+void
+run_set_engine(struct run *run, int (*draining)(const void *),
+    const void *engine)
+{
+	run->draining = draining;
+	run->engine = engine;
 }
 
 /*
@@ -482,13 +499,13 @@ job_finished(void *ctx, struct job *j)
 
 	(void)cannot_run(run, j);
 	/* Not the job's doing: it runs again elsewhere, what it wrote dropped. */
-	if (j->lost && !j->interrupted && !runner_draining(run->runner)) {
+	if (j->lost && !j->interrupted && !run->draining(run->engine)) {
 		output_discard(run->output, j);
 		return verdict(run) | RUNNER_REQUEUE;
 	}
 	if (j->failed && j->attempt < run->opts->retries &&
 	    !(run->deferred & (RUNNER_DRAIN | RUNNER_STOP)) &&
-	    !runner_draining(run->runner)) {
+	    !run->draining(run->engine)) {
 		output_discard(run->output, j);
 		return verdict(run) | RUNNER_RETRY;
 	}

@@ -44,6 +44,13 @@ const struct runner_callbacks *run_callbacks(struct run *, struct output *);
 void		 run_set_runner(struct run *, struct runner *);
 
 /*
+ * Another engine than the runner (the workers): draining(engine) says
+ * whether it starts no more jobs.
+ */
+void		 run_set_engine(struct run *, int (*)(const void *),
+		    const void *);
+
+/*
  * -p: before each job, ask on the terminal of p (borrowed) whether to
  * run it; the jobs the user says no to are dropped.  An end of file on
  * the terminal ends the run with forkpool's error status.

@@ -18,6 +18,7 @@
 
 #include "exec.h"
 #include "job.h"
+#include "loop.h"
 #include "opts.h"
 #include "runner.h"
 #include "util.h"
@@ -78,8 +79,8 @@ struct proc {
 	pid_t			 pid;		/* -1 until launched */
 	int			 fd[2];		/* stdout, stderr read ends */
 	int			 reaped;	/* and its pid forgotten */
-	int			 term_step;	/* next --termseq step, -1: none */
-	long long		 term_at;	/* when that step is due */
+	struct runner		*runner;	/* whose it is */
+	struct loop_term	 term;		/* its --termseq steps */
 	int			 on_timed;	/* in r->timed */
 	int			 on_ending;	/* in r->ending */
 	int			 dirty;		/* in r->dirty */
@@ -134,33 +135,6 @@ struct runner {
 static void	abandon_output(struct runner *, struct proc *);
 static void	act(struct runner *, int);
 static int	launch(struct runner *, struct job *, unsigned int, long long);
-
-/* Monotonic milliseconds. */
-static long long
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The earlier of two wake times (0: none). */
-static long long
-earlier(long long a, long long b)
-{
-	return a == 0 || (b != 0 && b < a) ? b : a;
-}
-
-/* Wall-clock seconds since the epoch, for the joblog. */
-static double
-now_epoch(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /*
  * The histogram's buckets: 0 holds runtimes under 1 ms, bucket b > 0
@@ -297,44 +271,6 @@ pid_find(const struct runner *r, pid_t pid)
 	return r->pidtab[h] != 0 ? (long)r->pidtab[h] - 1 : -1;
 }
 
-/*
- * Whether sig was ignored when forkpool started.  Such a signal stays
- * ignored, as nohup(1) and a shell's background jobs expect (xargs
- * leaves it alone too): it is never taken from the signalfd, since a
- * blocked signal is queued even when ignored.
- */
-static int
-inherited_ignore(int sig)
-{
-	struct sigaction	 sa;
-
-	return sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN;
-}
-
-/* Take the signals forkpool handles through a signalfd. */
-static void
-catch_signals(struct runner *r)
-{
-	static const int handled[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1,
-	    SIGTSTP, SIGCONT };
-	sigset_t	 set;
-	size_t		 i;
-
-	/*
-	 * An ignored SIGCHLD would make the kernel reap jobs before their
-	 * status could be read.
-	 */
-	(void)signal(SIGCHLD, SIG_DFL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	for (i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
-		if (!inherited_ignore(handled[i]))
-			sigaddset(&set, handled[i]);
-	sigprocmask(SIG_BLOCK, &set, &r->oldmask);
-	if ((r->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
-		err(EXIT_FORKPOOL_ERROR, "signalfd");
-}
-
 /* A runner for the executor's slots. */
 struct runner *
 runner_new(const struct runner_opts *o, const struct runner_callbacks *cb,
@@ -353,9 +289,10 @@ runner_new(const struct runner_opts *o, const struct runner_callbacks *cb,
 	r->freeheap = xcalloc(r->nslots, sizeof(*r->freeheap));
 	r->skipped = xcalloc(r->nslots, sizeof(*r->skipped));
 	for (i = 0; i < r->nslots; i++) {
+		r->procs[i].runner = r;
 		r->procs[i].pid = -1;
 		r->procs[i].fd[0] = r->procs[i].fd[1] = -1;
-		r->procs[i].term_step = -1;
+		r->procs[i].term.step = -1;
 		r->freeheap[r->nfree++] = i;	/* ascending: a heap */
 	}
 	while (tab < (size_t)r->nslots * 2)
@@ -370,7 +307,7 @@ runner_new(const struct runner_opts *o, const struct runner_callbacks *cb,
 		hist_init();
 	r->rbuf = xmalloc(READ_CHUNK);
 	r->last_start = -o->delay_ms;
-	catch_signals(r);
+	r->sigfd = loop_catch_signals(&r->oldmask);
 	r->epfd = -1;	/* made with the first job: it takes a descriptor */
 	/*
 	 * Orphaned grandchildren come to forkpool rather than to init, which
@@ -437,7 +374,7 @@ watch_ending(struct runner *r, struct proc *p)
 static int
 group_gone(const struct proc *p)
 {
-	return p->pid <= 0 || (kill(-p->pid, 0) == -1 && errno == ESRCH);
+	return loop_group_gone(p->pid);
 }
 
 /* Send sig to p's job through the executor. */
@@ -447,42 +384,31 @@ send_signal(struct runner *r, struct proc *p, int sig)
 	r->ex->ops->signal(r->ex->ctx, p->job, p->pid, sig);
 }
 
-/*
- * Take the due steps of p's termination sequence: each sends a signal to
- * the job's whole process group, then waits; the sequence stops early
- * once the group is gone.  A stopped process acts on no signal but KILL
- * until it is continued, so each signal is followed by SIGCONT (a job
- * may be stopped for the terminal, by forkpool's Ctrl-Z, or by itself).
- */
+/* Send sig to the job of p (a struct proc), for loop_term_step(). */
+static void
+send_term(void *ctx, int sig)
+{
+	struct proc	*p = ctx;
+
+	p->runner->ex->ops->signal(p->runner->ex->ctx, p->job, p->pid, sig);
+}
+
+/* Take the due steps of p's termination sequence (loop_term_step()). */
 static void
 terminate_step(struct runner *r, struct proc *p, long long now)
 {
-	int	 sig;
-
-	while (p->term_step >= 0 && (size_t)p->term_step < r->o.ntermseq &&
-	    now >= p->term_at) {
-		if (group_gone(p)) {
-			p->term_step = (int)r->o.ntermseq;
-			break;
-		}
-		sig = r->o.termseq[p->term_step].sig;
-		send_signal(r, p, sig);
-		if (sig != SIGSTOP && sig != SIGTSTP && sig != SIGTTIN &&
-		    sig != SIGTTOU)
-			send_signal(r, p, SIGCONT);
-		p->term_at = now + r->o.termseq[p->term_step].ms;
-		p->term_step++;
-	}
+	loop_term_step(&p->term, r->o.termseq, r->o.ntermseq, p->pid, now,
+	    send_term, p);
 }
 
 /* Begin ending p's job, unless that is under way. */
 static void
 terminate(struct runner *r, struct proc *p, long long now)
 {
-	if (p->term_step >= 0 || p->pid <= 0)
+	if (p->term.step >= 0 || p->pid <= 0)
 		return;
-	p->term_step = 0;
-	p->term_at = now;
+	p->term.step = 0;
+	p->term.at = now;
 	if (p->on_timed) {
 		p->on_timed = 0;
 		TAILQ_REMOVE(&r->timed, p, timed_entry);
@@ -505,7 +431,7 @@ drain(struct runner *r)
 	job_set_spawn_failure(j, 126);
 	/* Cut short by the stop: a --resume runs it. */
 	j->interrupted = 1;
-	j->end_ms = now_ms();
+	j->end_ms = loop_now_ms();
 	heap_push(r, r->waiting_slot);
 	act(r, r->cb->not_started(r->cb->ctx, j));
 	/* So are the jobs waiting to run again elsewhere. */
@@ -515,7 +441,7 @@ drain(struct runner *r)
 		    j->seq);
 		job_set_spawn_failure(j, 126);
 		j->interrupted = 1;
-		j->end_ms = now_ms();
+		j->end_ms = loop_now_ms();
 		act(r, r->cb->not_started(r->cb->ctx, j));
 	}
 }
@@ -525,7 +451,7 @@ static void
 stop(struct runner *r)
 {
 	unsigned int	 i;
-	long long	 now = now_ms();
+	long long	 now = loop_now_ms();
 
 	drain(r);
 	if (r->stopping)
@@ -577,8 +503,8 @@ proc_clear(struct runner *r, struct proc *p)
 	p->on_timed = p->on_ending = p->dirty = 0;
 	p->pid = -1;
 	p->reaped = 0;
-	p->term_step = -1;
-	p->term_at = 0;
+	p->term.step = -1;
+	p->term.at = 0;
 }
 
 /* Give slot i back. */
@@ -629,7 +555,7 @@ finish(struct runner *r, unsigned int i)
 	if (j == NULL)
 		return;
 	j->state = JOB_DONE;
-	j->end_ms = now_ms();
+	j->end_ms = loop_now_ms();
 	if (!j->failed && j->started && r->o.timeout_pct > 0)
 		hist_add(r, j->end_ms - j->start_ms);
 	proc_clear(r, p);
@@ -656,9 +582,9 @@ is_finished(struct runner *r, struct proc *p)
 	 * without KILL may leave a process that ignores it, so give up a
 	 * while after the last step rather than wait forever.
 	 */
-	gave_up = !gone && p->term_step >= 0 &&
-	    (size_t)p->term_step >= r->o.ntermseq &&
-	    now_ms() >= p->term_at + TERM_GIVE_UP_MS;
+	gave_up = !gone && p->term.step >= 0 &&
+	    (size_t)p->term.step >= r->o.ntermseq &&
+	    loop_now_ms() >= p->term.at + TERM_GIVE_UP_MS;
 	if (p->fd[0] != -1 || p->fd[1] != -1) {
 		if (!gone && !gave_up) {
 			watch_ending(r, p);
@@ -666,7 +592,7 @@ is_finished(struct runner *r, struct proc *p)
 		}
 		abandon_output(r, p);
 	}
-	if (p->term_step < 0 || gone)
+	if (p->term.step < 0 || gone)
 		return 1;
 	if (!gave_up)
 		return 0;
@@ -832,7 +758,7 @@ launch(struct runner *r, struct job *j, unsigned int i, long long now)
 	j->slot = i + 1;
 	j->host = r->ex->ops->host(r->ex->ctx, j->slot);
 	j->start_ms = now;
-	j->start_time = now_epoch();
+	j->start_time = loop_now_epoch();
 	r->cb->render(r->cb->ctx, j);
 	if (r->epfd == -1 &&
 	    (r->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
@@ -893,7 +819,7 @@ take_slot(struct runner *r, long long now, long long *wake)
 			r->skipped[n++] = i;
 	}
 	if (found < 0 && n > 0)
-		*wake = earlier(*wake, now + GATE_RECHECK_MS);
+		*wake = loop_earlier(*wake, now + GATE_RECHECK_MS);
 	while (n > 0)
 		heap_push(r, r->skipped[--n]);
 	return found;
@@ -933,7 +859,7 @@ start_jobs(struct runner *r, int *wait_fd, long long *wake)
 {
 	struct job	*j;
 	long		 slot;
-	long long	 now = now_ms();
+	long long	 now = loop_now_ms();
 	int		 starts = 0;
 
 	*wait_fd = -1;
@@ -988,7 +914,7 @@ prefetch(struct runner *r, int *wait_fd, long long *wake)
 	    *wait_fd != -1)
 		return;
 	if (r->cb->prefetch(r->cb->ctx, wait_fd))
-		*wake = earlier(*wake, now_ms());
+		*wake = loop_earlier(*wake, loop_now_ms());
 }
 
 /*
@@ -1036,7 +962,7 @@ job_stopped(struct runner *r, struct proc *p, int sig)
 		    "input (SIGTTIN)" : "output or settings (SIGTTOU)");
 	p->job->tty_stopped = 1;
 	p->job->failed = 1;
-	terminate(r, p, now_ms());
+	terminate(r, p, loop_now_ms());
 }
 
 /* Record how p's process ended, with what it used. */
@@ -1136,16 +1062,16 @@ suspend(struct runner *r)
 	long long	 stopped_at, stopped;
 
 	each_running(r, stop_one);
-	stopped_at = now_ms();
+	stopped_at = loop_now_ms();
 	(void)kill(getpid(), SIGSTOP);
-	stopped = now_ms() - stopped_at;
+	stopped = loop_now_ms() - stopped_at;
 	for (i = 0; i < r->nslots; i++) {
 		p = &r->procs[i];
 		if (p->job == NULL || p->pid <= 0)
 			continue;
 		p->job->start_ms += stopped;
-		if (p->term_step >= 0)
-			p->term_at += stopped;
+		if (p->term.step >= 0)
+			p->term.at += stopped;
 	}
 	each_running(r, continue_one);
 }
@@ -1157,7 +1083,7 @@ list_jobs(const struct runner *r)
 	struct buf	 b = { 0 };
 	const struct proc *p;
 	unsigned int	 i;
-	long long	 now = now_ms();
+	long long	 now = loop_now_ms();
 	char		 line[96];
 
 	for (i = 0; i < r->nslots; i++) {
@@ -1303,19 +1229,19 @@ check_ending(struct runner *r, long long now, long long wake)
 
 	for (p = TAILQ_FIRST(&r->ending); p != NULL; p = next) {
 		next = TAILQ_NEXT(p, ending_entry);
-		if (p->term_step >= 0) {
+		if (p->term.step >= 0) {
 			terminate_step(r, p, now);
-			if ((size_t)p->term_step < r->o.ntermseq)
-				wake = earlier(wake, p->term_at);
+			if ((size_t)p->term.step < r->o.ntermseq)
+				wake = loop_earlier(wake, p->term.at);
 			/*
 			 * Grandchildren dying leave no trace forkpool can
 			 * wait on: look for the group's end every 10 ms.
 			 */
 			if (p->reaped)
-				wake = earlier(wake, now + 10);
+				wake = loop_earlier(wake, now + 10);
 			/* Unreaped, it ends with a SIGCHLD: nothing to time. */
 		} else if (p->reaped)
-			wake = earlier(wake, now + GROUP_RECHECK_MS);
+			wake = loop_earlier(wake, now + GROUP_RECHECK_MS);
 		mark_dirty(r, p);
 	}
 	return wake;
@@ -1325,9 +1251,9 @@ check_ending(struct runner *r, long long now, long long wake)
 static long long
 check_timers(struct runner *r, long long wake)
 {
-	long long	 now = now_ms();
+	long long	 now = loop_now_ms();
 
-	wake = earlier(wake, check_deadlines(r, now));
+	wake = loop_earlier(wake, check_deadlines(r, now));
 	return check_ending(r, now, wake);
 }
 
@@ -1416,7 +1342,7 @@ wait_turn(struct runner *r, struct turn *t, long long wake)
 	nfds_t		 k;
 
 	if (wake != 0) {
-		left = wake - now_ms();
+		left = wake - loop_now_ms();
 		timeout = left < 0 ? 0 : left > 60000 ? 60000 : (int)left;
 	}
 	if (r->broken) {
@@ -1476,7 +1402,7 @@ runner_run(struct runner *r)
 			continue;
 		}
 		if (r->cb->tick != NULL)
-			wake = earlier(wake, r->cb->tick(r->cb->ctx, now_ms()));
+			wake = loop_earlier(wake, r->cb->tick(r->cb->ctx, loop_now_ms()));
 		wait_turn(r, &t, wake);
 		if (t.pfd[0].revents != 0)
 			read_signals(r);

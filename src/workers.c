@@ -1,0 +1,1015 @@
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exec.h"
+#include "job.h"
+#include "loop.h"
+#include "opts.h"
+#include "runner.h"
+#include "template.h"
+#include "util.h"
+#include "workers.h"
+
+/* One read per ready pipe per turn keeps a fast writer from starving. */
+#define READ_CHUNK	(64 * 1024)
+
+/* Pipe events taken from epoll in one turn. */
+#define MAX_EVENTS	64
+
+/* After the system ran out of processes or descriptors, try again then. */
+#define START_AGAIN_MS	100
+
+/*
+ * Output with no record in flight is warned about a line at a time; a
+ * line longer than this is cut into pieces, so that it is never held.
+ */
+#define STRAY_MAX	4096
+
+/* The control descriptors polled each turn (signals, pipes, output, input). */
+#define NCTL		5
+
+/* What an epoll event is about: a worker's stdout, stderr or stdin. */
+enum {
+	EV_OUT,
+	EV_ERR,
+	EV_IN
+};
+
+/* A worker: one long-lived process in a slot, and the record it has. */
+struct worker {
+	struct workers		*ws;		/* whose it is */
+	unsigned int		 slot;		/* {%}: 1..N */
+	struct job		*proc;		/* owned: the worker's command,
+						   for the executor */
+	pid_t			 pid;		/* -1: no process */
+	int			 in;		/* write end of its stdin, or -1 */
+	int			 in_watched;	/* in the epoll set: a record
+						   waits to be written */
+	int			 fd[2];		/* stdout, stderr, or -1 */
+	int			 closing;	/* stdin closed: it is to exit */
+	struct loop_term	 term;		/* being ended: --termseq */
+	struct job		*job;		/* the record in flight, or
+						   NULL; the job is ours */
+	struct buf		 send;		/* its bytes for stdin */
+	size_t			 sent;		/* how many were written */
+	struct buf		 stray;		/* stdout with no record in
+						   flight, up to a delimiter */
+	unsigned long long	 tasks;		/* records it answered */
+};
+
+struct workers {
+	struct runner_opts		 o;
+	const struct runner_callbacks	*cb;
+	struct executor			*ex;
+	const struct template		*cmd;
+	char				 in_delim;	/* after each record */
+	char				 out_delim;	/* ends each answer */
+	size_t				 max_tasks;	/* 0: no limit */
+	unsigned int			 n;
+	struct worker			*w;		/* by slot - 1 */
+	int				 sigfd;
+	int				 epfd;
+	sigset_t			 oldmask;
+	struct job			*held;		/* owned: taken from the
+							   source, no idle worker
+							   for it yet */
+	/*
+	 * Jobs to run again before new ones, owned, oldest first: at most
+	 * one per worker and the held one.  Not a list through the job's
+	 * entry, which the output collector's -k queue uses.
+	 */
+	struct job			**retry;
+	unsigned int			 nretry;
+	int				 no_more;	/* next() said DONE */
+	int				 draining;	/* send no more records */
+	int				 stopping;	/* and end the workers */
+	int				 broken;	/* the loop failed */
+	int				 signal;	/* that ended the run */
+	long long			 start_at;	/* no start before */
+	char				*rbuf;
+};
+
+static void	act(struct workers *, int);
+
+/* Render w's command for its slot. */
+static void
+render_worker(struct workers *ws, struct worker *w)
+{
+	struct template_args	 a = { 0 };
+	size_t			 argc;
+
+	a.slot = w->slot;
+	argc = template_expand(ws->cmd, &a, &w->proc->cmd, NULL);
+	job_set_argv(w->proc, argc, template_uses_shell(ws->cmd) ?
+	    template_shell(ws->cmd) : NULL);
+}
+
+/* Workers for the executor's slots; see workers.h. */
+struct workers *
+workers_new(const struct runner_opts *ro, const struct runner_callbacks *cb,
+    struct executor *ex, const struct template *cmd, const struct opts *o)
+{
+	struct workers	*ws;
+	struct worker	*w;
+	unsigned int	 i;
+
+	ws = xcalloc(1, sizeof(*ws));
+	ws->o = *ro;
+	ws->cb = cb;
+	ws->ex = ex;
+	ws->cmd = cmd;
+	/* -d sets how records are read; a worker reads lines, or -0's. */
+	ws->in_delim = ws->out_delim = o->delim == '\0' ? '\0' : '\n';
+	ws->max_tasks = o->max_tasks;
+	ws->n = ex->ops->slots(ex->ctx);
+	ws->w = xcalloc(ws->n, sizeof(*ws->w));
+	for (i = 0; i < ws->n; i++) {
+		w = &ws->w[i];
+		w->ws = ws;
+		w->slot = i + 1;
+		w->pid = -1;
+		w->in = w->fd[0] = w->fd[1] = -1;
+		w->term.step = -1;
+		w->proc = job_new(0);
+		w->proc->slot = w->slot;
+		render_worker(ws, w);
+	}
+	ws->retry = xcalloc(ws->n + 1, sizeof(*ws->retry));
+	ws->rbuf = xmalloc(READ_CHUNK);
+	ws->sigfd = loop_catch_signals(&ws->oldmask);
+	if ((ws->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		err(EXIT_FORKPOOL_ERROR, "epoll_create1");
+	/* A worker's orphans come to forkpool, which reaps them at once. */
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
+	return ws;
+}
+
+/* Release the workers; none may be running. */
+void
+workers_free(struct workers *ws)
+{
+	unsigned int	 i;
+
+	if (ws == NULL)
+		return;
+	for (i = 0; i < ws->n; i++) {
+		job_free(ws->w[i].proc);
+		buf_free(&ws->w[i].send);
+		buf_free(&ws->w[i].stray);
+	}
+	job_free(ws->held);
+	close(ws->sigfd);
+	close(ws->epfd);
+	sigprocmask(SIG_SETMASK, &ws->oldmask, NULL);
+	free(ws->w);
+	free(ws->retry);
+	free(ws->rbuf);
+	free(ws);
+}
+
+/* Whether the workers take no more records. */
+int
+workers_draining(const void *ctx)
+{
+	const struct workers	*ws = ctx;
+
+	return ws->draining;
+}
+
+/* Watch fd of w (what kind, for events) with epoll. */
+static void
+watch(struct workers *ws, struct worker *w, int fd, int kind, uint32_t events)
+{
+	struct epoll_event	 ev = { .events = events };
+
+	ev.data.u64 = (uint64_t)(w - ws->w) * 4 + (uint64_t)kind;
+	if (epoll_ctl(ws->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
+		warn("epoll_ctl");
+		ws->broken = 1;
+	}
+}
+
+/* Send sig to w's process group, for loop_term_step(). */
+static void
+send_term(void *ctx, int sig)
+{
+	struct worker	*w = ctx;
+
+	w->ws->ex->ops->signal(w->ws->ex->ctx, w->proc, w->pid, sig);
+}
+
+/* Begin ending w with the termination sequence, unless under way. */
+static void
+terminate(struct workers *ws, struct worker *w, long long now)
+{
+	if (w->term.step >= 0 || w->pid <= 0)
+		return;
+	w->term.step = 0;
+	w->term.at = now;
+	loop_term_step(&w->term, ws->o.termseq, ws->o.ntermseq, w->pid, now,
+	    send_term, w);
+}
+
+/* Close w's stdin: it is to exit once it read what it was sent. */
+static void
+close_stdin(struct worker *w)
+{
+	if (w->in != -1)
+		close(w->in);	/* which takes it out of the epoll set */
+	w->in = -1;
+	w->in_watched = 0;
+	w->closing = 1;
+}
+
+/*
+ * Hand back a job that ended (or never started) and do what the verdict
+ * says: run it again before any new job, or let it go.
+ */
+static void
+conclude(struct workers *ws, struct job *j, int verdict)
+{
+	act(ws, verdict);
+	if ((verdict & (RUNNER_RETRY | RUNNER_REQUEUE)) && !ws->draining) {
+		job_reset(j, (verdict & RUNNER_RETRY) != 0);
+		ws->retry[ws->nretry++] = j;
+	}
+}
+
+/* The oldest job to run again, or NULL. */
+static struct job *
+take_retry(struct workers *ws)
+{
+	struct job	*j;
+
+	if (ws->nretry == 0)
+		return NULL;
+	j = ws->retry[0];
+	memmove(ws->retry, ws->retry + 1, --ws->nretry * sizeof(*ws->retry));
+	return j;
+}
+
+/*
+ * Send no more records.  A job taken but never sent is dropped: it has
+ * no row in the joblog, so a --resume runs it.  One waiting to run again
+ * is concluded as not started, as the runner does.
+ */
+static void
+drain(struct workers *ws)
+{
+	struct job	*j;
+
+	ws->draining = 1;
+	job_free(ws->held);
+	ws->held = NULL;
+	while ((j = take_retry(ws)) != NULL) {
+		warnx("job %llu: not started again: forkpool is stopping",
+		    j->seq);
+		job_set_spawn_failure(j, 126);
+		j->interrupted = 1;
+		j->end_ms = loop_now_ms();
+		act(ws, ws->cb->not_started(ws->cb->ctx, j));
+	}
+}
+
+/* Send no more records and end every worker. */
+static void
+stop(struct workers *ws)
+{
+	unsigned int	 i;
+	long long	 now = loop_now_ms();
+
+	drain(ws);
+	if (ws->stopping)
+		return;
+	ws->stopping = 1;
+	for (i = 0; i < ws->n; i++) {
+		if (ws->w[i].job != NULL)
+			ws->w[i].job->interrupted = 1;
+		terminate(ws, &ws->w[i], now);
+	}
+}
+
+/* Do what a verdict asks beyond the job it answers for. */
+static void
+act(struct workers *ws, int verdict)
+{
+	if (verdict & RUNNER_STOP)
+		stop(ws);
+	else if (verdict & RUNNER_DRAIN)
+		drain(ws);
+}
+
+/* Say what w wrote on stdout with no record in flight, and forget it. */
+static void
+stray(struct worker *w)
+{
+	struct buf	*b = &w->stray;
+
+	if (b->len > 0 && b->data[b->len - 1] == w->ws->out_delim)
+		b->len--;
+	warnx("worker %u: output with no record in flight: %.*s", w->slot,
+	    (int)b->len, b->data);
+	buf_reset(b);
+}
+
+/*
+ * Read what w wrote on stderr: the record's in flight, else forkpool's
+ * stderr.  Returns the bytes read, 0 once closed, -1 when none is there.
+ */
+static ssize_t
+read_err(struct workers *ws, struct worker *w)
+{
+	ssize_t	 n;
+
+	if ((n = read(w->fd[1], ws->rbuf, READ_CHUNK)) > 0) {
+		if (w->job != NULL && w->term.step < 0)
+			act(ws, ws->cb->output(ws->cb->ctx, w->job, 1,
+			    ws->rbuf, (size_t)n));
+		else {
+			/* Through stdio's stderr, which a display may watch. */
+			(void)fwrite(ws->rbuf, 1, (size_t)n, stderr);
+			(void)fflush(stderr);
+		}
+		return n;
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return -1;
+	close(w->fd[1]);
+	w->fd[1] = -1;
+	return 0;
+}
+
+/* w answered its record: the job succeeded. */
+static void
+answered(struct workers *ws, struct worker *w)
+{
+	struct job	*j = w->job;
+
+	/* What it wrote on stderr before its answer is the record's too. */
+	while (w->fd[1] != -1 && read_err(ws, w) > 0)
+		continue;
+	w->job = NULL;
+	w->tasks++;
+	j->state = JOB_DONE;
+	j->end_ms = loop_now_ms();
+	if (ws->max_tasks != 0 && w->tasks >= ws->max_tasks)
+		close_stdin(w);
+	conclude(ws, j, ws->cb->finished(ws->cb->ctx, j));
+}
+
+/*
+ * Bytes w wrote on stdout: the answer of its record up to the delimiter,
+ * then output with no record in flight.  A worker being ended answers
+ * nothing: its record's result is its ending.
+ */
+static void
+take_stdout(struct workers *ws, struct worker *w, const char *p, size_t len)
+{
+	const char	*e;
+	size_t		 k;
+
+	while (len > 0 && w->term.step < 0) {
+		e = memchr(p, ws->out_delim, len);
+		k = e != NULL ? (size_t)(e - p) + 1 : len;
+		if (w->job != NULL) {
+			w->job->received += k;
+			act(ws, ws->cb->output(ws->cb->ctx, w->job, 0, p, k));
+			if (e != NULL && w->job != NULL)
+				answered(ws, w);
+		} else {
+			buf_add(&w->stray, p, k);
+			if (e != NULL || w->stray.len >= STRAY_MAX)
+				stray(w);
+		}
+		p += k;
+		len -= k;
+	}
+}
+
+/*
+ * Read what w wrote on stdout.  Returns the bytes read, 0 once closed,
+ * -1 when none is there.
+ */
+static ssize_t
+read_out(struct workers *ws, struct worker *w)
+{
+	ssize_t	 n;
+
+	if ((n = read(w->fd[0], ws->rbuf, READ_CHUNK)) > 0) {
+		take_stdout(ws, w, ws->rbuf, (size_t)n);
+		return n;
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return -1;
+	close(w->fd[0]);
+	w->fd[0] = -1;
+	if (w->stray.len > 0)
+		stray(w);
+	return 0;
+}
+
+/* Write what is left of w's record to its stdin, as it takes it. */
+static void
+write_record(struct workers *ws, struct worker *w)
+{
+	ssize_t	 n;
+
+	while (w->in != -1 && w->sent < w->send.len) {
+		n = write(w->in, w->send.data + w->sent, w->send.len - w->sent);
+		if (n > 0) {
+			w->sent += (size_t)n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			if (!w->in_watched)
+				watch(ws, w, w->in, EV_IN, EPOLLOUT);
+			w->in_watched = 1;
+			return;
+		}
+		/*
+		 * EPIPE: it closed its stdin.  Its exit fails the record; one
+		 * that lives on is for --timeout.
+		 */
+		close(w->in);
+		w->in = -1;
+		w->in_watched = 0;
+		return;
+	}
+	if (w->in_watched)
+		(void)epoll_ctl(ws->epfd, EPOLL_CTL_DEL, w->in, NULL);
+	w->in_watched = 0;
+}
+
+/*
+ * Give job j to the idle worker w: its record and the delimiter go to
+ * w's stdin.  A record that holds the delimiter would reach the worker
+ * as two: it fails instead, unsent.
+ */
+static void
+send_record(struct workers *ws, struct worker *w, struct job *j,
+    long long now)
+{
+	const char	*p;
+	size_t		 i, len;
+
+	j->slot = w->slot;
+	j->host = ws->ex->ops->host(ws->ex->ctx, j->slot);
+	j->start_ms = now;
+	j->start_time = loop_now_epoch();
+	ws->cb->render(ws->cb->ctx, j);
+	buf_reset(&w->send);
+	/* Several values (sources, columns) are one record, TAB-joined. */
+	for (i = 0, p = j->vals.data; i < j->nvals; i++, p += len + 1) {
+		len = strlen(p);
+		if (i > 0)
+			buf_addc(&w->send, '\t');
+		buf_add(&w->send, p, len);
+	}
+	if (memchr(w->send.data, ws->in_delim, w->send.len) != NULL) {
+		warnx("job %llu: the record holds a newline, which ends a "
+		    "record for a worker: not sent (-0 sends records "
+		    "NUL-terminated)", j->seq);
+		job_set_spawn_failure(j, 1);
+		j->end_ms = now;
+		conclude(ws, j, ws->cb->not_started(ws->cb->ctx, j));
+		return;
+	}
+	buf_addc(&w->send, ws->in_delim);
+	w->sent = 0;
+	j->sent = w->send.len;
+	j->state = JOB_RUNNING;
+	j->started = 1;
+	w->job = j;
+	act(ws, ws->cb->started(ws->cb->ctx, j));
+	write_record(ws, w);
+}
+
+/* Start a worker in w's slot, its stdin on a pipe of ours. */
+static enum exec_result
+start_worker(struct workers *ws, struct worker *w)
+{
+	struct exec_proc	 ep = { -1, { -1, -1 } };
+	enum exec_result	 res;
+	int			 p[2];
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return errno == EMFILE || errno == ENFILE ? EXEC_NOFDS :
+		    EXEC_AGAIN;
+	res = ws->ex->ops->launch(ws->ex->ctx, w->proc, p[0], &ep);
+	close(p[0]);
+	if (res != EXEC_OK) {
+		close(p[1]);
+		return res;
+	}
+	(void)fcntl(p[1], F_SETFL, O_NONBLOCK);
+	w->in = p[1];
+	w->pid = ep.pid;
+	w->fd[0] = ep.fd[0];
+	w->fd[1] = ep.fd[1];
+	w->closing = 0;
+	w->tasks = 0;
+	w->term.step = -1;
+	watch(ws, w, w->fd[0], EV_OUT, EPOLLIN);
+	watch(ws, w, w->fd[1], EV_ERR, EPOLLIN);
+	return EXEC_OK;
+}
+
+/*
+ * Start a worker in every slot that has none: the held job waits for
+ * one.  Returns 1 when the held job may go on (a worker started, or it
+ * failed for want of one that can start), else 0 with *wake set.
+ */
+static int
+start_missing(struct workers *ws, long long now, long long *wake)
+{
+	struct worker	*w;
+	struct job	*j;
+	unsigned int	 i;
+	int		 started = 0;
+
+	if (now < ws->start_at) {
+		*wake = loop_earlier(*wake, ws->start_at);
+		return 0;
+	}
+	for (i = 0; i < ws->n; i++) {
+		w = &ws->w[i];
+		if (w->pid != -1)
+			continue;
+		switch (start_worker(ws, w)) {
+		case EXEC_OK:
+			started = 1;
+			continue;
+		case EXEC_AGAIN:
+		case EXEC_NOFDS:
+			ws->start_at = now + START_AGAIN_MS;
+			*wake = loop_earlier(*wake, ws->start_at);
+			return started;
+		case EXEC_FAILED:
+			/* The record cannot run: it fails as a job would. */
+			j = ws->held;
+			ws->held = NULL;
+			j->slot = w->slot;
+			j->start_ms = j->end_ms = now;
+			j->start_time = loop_now_epoch();
+			ws->cb->render(ws->cb->ctx, j);
+			job_set_spawn_failure(j, w->proc->exit_code);
+			j->start_error = w->proc->start_error;
+			job_reset(w->proc, 0);
+			conclude(ws, j, ws->cb->not_started(ws->cb->ctx, j));
+			return 1;
+		}
+	}
+	return started;
+}
+
+/* The idle worker of the lowest slot, or NULL. */
+static struct worker *
+idle_worker(struct workers *ws)
+{
+	struct worker	*w;
+	unsigned int	 i;
+
+	for (i = 0; i < ws->n; i++) {
+		w = &ws->w[i];
+		if (w->pid > 0 && w->in != -1 && !w->closing &&
+		    w->term.step < 0 && w->job == NULL)
+			return w;
+	}
+	return NULL;
+}
+
+/*
+ * Give records to idle workers, starting workers as records wait for
+ * them.  Sets *wait_fd when the input must be polled, *wake when a start
+ * is to be tried again.
+ */
+static void
+dispatch(struct workers *ws, int *wait_fd, long long *wake)
+{
+	struct worker		*w;
+	struct job		*j;
+	enum runner_next	 next;
+	long long		 now = loop_now_ms();
+	int			 verdict, fd;
+
+	*wait_fd = -1;
+	while (!ws->draining) {
+		if (ws->held == NULL) {
+			j = take_retry(ws);
+			if (j == NULL && ws->no_more)
+				return;
+			if (j == NULL) {
+				verdict = RUNNER_GO;
+				fd = -1;
+				next = ws->cb->next(ws->cb->ctx, &j, &fd,
+				    &verdict);
+				act(ws, verdict);
+				if (next == RUNNER_WAIT_FD)
+					*wait_fd = fd;
+				if (next == RUNNER_DONE)
+					ws->no_more = 1;
+				if (next != RUNNER_JOB)
+					return;
+			}
+			ws->held = j;
+			if (ws->draining) {
+				drain(ws);
+				return;
+			}
+		}
+		if ((w = idle_worker(ws)) != NULL) {
+			j = ws->held;
+			ws->held = NULL;
+			send_record(ws, w, j, now);
+			continue;
+		}
+		if (!start_missing(ws, now, wake))
+			return;
+	}
+}
+
+/*
+ * With every record sent and answered, or none to be sent any more,
+ * close the stdin of each worker with none in flight: it exits.
+ */
+static void
+close_idle(struct workers *ws)
+{
+	unsigned int	 i;
+
+	if ((!ws->no_more && !ws->draining) || ws->held != NULL ||
+	    ws->nretry > 0)
+		return;
+	for (i = 0; i < ws->n; i++)
+		if (ws->w[i].pid > 0 && ws->w[i].job == NULL &&
+		    !ws->w[i].closing)
+			close_stdin(&ws->w[i]);
+}
+
+/*
+ * w's process was reaped with status: read what its pipes hold, fail
+ * the record in flight with its status, and free the slot.
+ */
+static void
+worker_gone(struct workers *ws, struct worker *w, int status)
+{
+	struct job	*j;
+	int		 s;
+
+	/* What it wrote before it exited is in its pipes still. */
+	while (w->fd[0] != -1 && read_out(ws, w) > 0)
+		continue;
+	while (w->fd[1] != -1 && read_err(ws, w) > 0)
+		continue;
+	/* Whatever keeps them open now is a process it left behind. */
+	for (s = 0; s < 2; s++)
+		if (w->fd[s] != -1) {
+			close(w->fd[s]);
+			w->fd[s] = -1;
+		}
+	if (w->stray.len > 0)
+		stray(w);
+	if (w->in != -1)
+		close(w->in);
+	w->in = -1;
+	w->in_watched = 0;
+	/* An ended worker's group goes with it. */
+	if (w->term.step >= 0 && !loop_group_gone(w->pid))
+		send_term(w, SIGKILL);
+	if ((j = w->job) != NULL) {
+		w->job = NULL;
+		j->state = JOB_DONE;
+		j->end_ms = loop_now_ms();
+		job_set_status(j, status);
+		/* Gone without an answer: failed, even with exit status 0. */
+		if (!j->failed)
+			j->exit_code = 1;
+		j->failed = 1;
+		conclude(ws, j, ws->cb->finished(ws->cb->ctx, j));
+	} else if (w->term.step < 0 && (!w->closing || status != 0)) {
+		if (WIFSIGNALED(status))
+			warnx("worker %u: killed by signal %d%s", w->slot,
+			    WTERMSIG(status), w->closing ? "" :
+			    " with no record in flight");
+		else
+			warnx("worker %u: exited with status %d%s", w->slot,
+			    WEXITSTATUS(status), w->closing ? "" :
+			    " with no record in flight");
+	}
+	w->pid = -1;
+	w->closing = 0;
+	w->term.step = -1;
+}
+
+/* Reap every worker that exited; a child that is no worker is let go. */
+static void
+reap(struct workers *ws)
+{
+	pid_t		 pid;
+	unsigned int	 i;
+	int		 status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		for (i = 0; i < ws->n; i++)
+			if (ws->w[i].pid == pid) {
+				worker_gone(ws, &ws->w[i], status);
+				break;
+			}
+}
+
+/* Signal every worker's process group. */
+static void
+signal_all(struct workers *ws, int sig)
+{
+	unsigned int	 i;
+
+	for (i = 0; i < ws->n; i++)
+		if (ws->w[i].pid > 0)
+			send_term(&ws->w[i], sig);
+}
+
+/*
+ * Ctrl-Z: stop every worker's group, then forkpool; once continued,
+ * continue them, with their timers moved by the time stopped (see the
+ * runner's suspend() for why SIGSTOP).
+ */
+static void
+suspend(struct workers *ws)
+{
+	unsigned int	 i;
+	long long	 stopped;
+
+	signal_all(ws, SIGSTOP);
+	stopped = loop_now_ms();
+	(void)kill(getpid(), SIGSTOP);
+	stopped = loop_now_ms() - stopped;
+	for (i = 0; i < ws->n; i++) {
+		if (ws->w[i].job != NULL)
+			ws->w[i].job->start_ms += stopped;
+		if (ws->w[i].term.step >= 0)
+			ws->w[i].term.at += stopped;
+	}
+	signal_all(ws, SIGCONT);
+}
+
+/* SIGUSR1: list the workers and their records on stderr. */
+static void
+list_workers(const struct workers *ws)
+{
+	const struct worker	*w;
+	unsigned int		 i;
+
+	for (i = 0; i < ws->n; i++) {
+		w = &ws->w[i];
+		if (w->pid <= 0)
+			continue;
+		if (w->job != NULL)
+			(void)fprintf(stderr, "forkpool: worker %u, pid %ld: "
+			    "job %llu\n", w->slot, (long)w->pid, w->job->seq);
+		else
+			(void)fprintf(stderr, "forkpool: worker %u, pid %ld: "
+			    "idle\n", w->slot, (long)w->pid);
+	}
+	(void)fflush(stderr);
+}
+
+/*
+ * Drain the signalfd, as the runner does: SIGINT and SIGTERM end every
+ * worker; a first SIGHUP only drains.
+ */
+static void
+read_signals(struct workers *ws)
+{
+	struct signalfd_siginfo	 si;
+	int			 sig;
+
+	while (read(ws->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		sig = (int)si.ssi_signo;
+		if (sig == SIGCHLD)
+			continue;
+		if (sig == SIGUSR1)
+			list_workers(ws);
+		else if (sig == SIGTSTP)
+			suspend(ws);
+		else if (sig == SIGCONT)
+			signal_all(ws, SIGCONT);
+		else if (sig == SIGHUP && ws->signal == 0) {
+			ws->signal = SIGHUP;
+			drain(ws);
+		} else {
+			if (ws->signal == 0 || ws->signal == SIGHUP)
+				ws->signal = sig;
+			stop(ws);
+		}
+	}
+	reap(ws);
+}
+
+/* Handle what epoll says is ready. */
+static void
+read_ready(struct workers *ws)
+{
+	struct epoll_event	 ev[MAX_EVENTS];
+	struct worker		*w;
+	int			 n, k, kind;
+
+	if ((n = epoll_wait(ws->epfd, ev, MAX_EVENTS, 0)) == -1) {
+		if (errno != EINTR) {
+			warn("epoll_wait");
+			ws->broken = 1;
+		}
+		return;
+	}
+	for (k = 0; k < n; k++) {
+		w = &ws->w[ev[k].data.u64 / 4];
+		kind = (int)(ev[k].data.u64 % 4);
+		if (kind == EV_OUT && w->fd[0] != -1)
+			(void)read_out(ws, w);
+		else if (kind == EV_ERR && w->fd[1] != -1)
+			(void)read_err(ws, w);
+		else if (kind == EV_IN && w->in_watched)
+			write_record(ws, w);
+	}
+}
+
+/*
+ * Time out the records whose deadline passed, and take the due steps of
+ * the workers being ended.  Returns the next time one is due, or 0.
+ */
+static long long
+check_timers(struct workers *ws, long long wake)
+{
+	struct worker	*w;
+	long long	 now = loop_now_ms(), due;
+	unsigned int	 i;
+
+	for (i = 0; i < ws->n; i++) {
+		w = &ws->w[i];
+		if (w->pid <= 0)
+			continue;
+		if (w->job != NULL && w->term.step < 0 && ws->o.timeout_ms > 0) {
+			due = w->job->start_ms + ws->o.timeout_ms;
+			if (now < due)
+				wake = loop_earlier(wake, due);
+			else {
+				w->job->timed_out = 1;
+				w->job->failed = 1;
+				terminate(ws, w, now);
+			}
+		}
+		if (w->term.step >= 0) {
+			loop_term_step(&w->term, ws->o.termseq,
+			    ws->o.ntermseq, w->pid, now, send_term, w);
+			if ((size_t)w->term.step < ws->o.ntermseq)
+				wake = loop_earlier(wake, w->term.at);
+		}
+	}
+	return wake;
+}
+
+/* Whether any worker has a process. */
+static int
+any_running(const struct workers *ws)
+{
+	unsigned int	 i;
+
+	for (i = 0; i < ws->n; i++)
+		if (ws->w[i].pid > 0)
+			return 1;
+	return 0;
+}
+
+/* Wait for this turn's events until wake (0: no timer); -1 on error. */
+static int
+wait_turn(struct pollfd *pfd, nfds_t n, long long wake)
+{
+	long long	 left;
+	int		 timeout = -1;
+	nfds_t		 k;
+
+	if (wake != 0) {
+		left = wake - loop_now_ms();
+		timeout = left < 0 ? 0 : left > 60000 ? 60000 : (int)left;
+	}
+	if (poll(pfd, n, timeout) == -1) {
+		for (k = 0; k < n; k++)
+			pfd[k].revents = 0;
+		if (errno != EINTR) {
+			warn("poll");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Run until every record is answered and every worker gone; workers.h. */
+int
+workers_run(struct workers *ws)
+{
+	struct pollfd	 pfd[NCTL];
+	nfds_t		 n;
+	long long	 wake;
+	int		 wait_fd, npend, pend[2], jobs, out, s;
+
+	for (;;) {
+		if (ws->broken)
+			stop(ws);
+		wake = 0;
+		dispatch(ws, &wait_fd, &wake);
+		if (ws->held != NULL && wait_fd == -1 &&
+		    ws->cb->prefetch != NULL && !ws->no_more &&
+		    ws->cb->prefetch(ws->cb->ctx, &wait_fd))
+			wake = loop_now_ms();
+		close_idle(ws);
+		npend = ws->cb->pending != NULL ?
+		    ws->cb->pending(ws->cb->ctx, pend) : 0;
+		if (!any_running(ws) && ws->held == NULL &&
+		    ws->nretry == 0 && (ws->no_more || ws->draining) &&
+		    (npend == 0 || (ws->stopping && (ws->signal != 0 ||
+		    ws->broken))))
+			break;
+		n = 0;
+		jobs = out = -1;
+		pfd[n].fd = ws->sigfd;
+		pfd[n++].events = POLLIN;
+		/* While output waits for its reader, no answer is read. */
+		if (npend == 0) {
+			jobs = (int)n;
+			pfd[n].fd = ws->epfd;
+			pfd[n++].events = POLLIN;
+		}
+		for (s = 0; s < npend; s++) {
+			if (s == 0)
+				out = (int)n;
+			pfd[n].fd = pend[s];
+			pfd[n++].events = POLLOUT;
+		}
+		if (wait_fd != -1) {
+			pfd[n].fd = wait_fd;
+			pfd[n++].events = POLLIN;
+		}
+		wake = check_timers(ws, wake);
+		if (ws->cb->tick != NULL)
+			wake = loop_earlier(wake,
+			    ws->cb->tick(ws->cb->ctx, loop_now_ms()));
+		if (wait_turn(pfd, n, wake) == -1) {
+			ws->broken = 1;
+			continue;
+		}
+		if (pfd[0].revents != 0)
+			read_signals(ws);
+		if (jobs >= 0 && pfd[jobs].revents != 0)
+			read_ready(ws);
+		if (out >= 0 && (pfd[out].revents != 0 ||
+		    (npend > 1 && pfd[out + 1].revents != 0)))
+			act(ws, ws->cb->writable(ws->cb->ctx));
+		(void)check_timers(ws, 0);
+	}
+	return ws->broken ? -1 : ws->signal;
+}
+
+/* --dry-run: each worker's command; see workers.h. */
+int
+workers_dry(const struct template *cmd, const struct opts *o)
+{
+	struct workers	 ws = { 0 };
+	struct worker	 w = { 0 };
+	struct buf	 line = { 0 };
+	unsigned int	 i;
+
+	ws.cmd = cmd;
+	w.proc = job_new(0);
+	for (i = 1; i <= o->jobs; i++) {
+		w.slot = i;
+		render_worker(&ws, &w);
+		buf_reset(&line);
+		job_display(w.proc, &line);
+		buf_addc(&line, '\n');
+		if (fwrite(line.data, 1, line.len, stdout) != line.len)
+			break;
+	}
+	buf_free(&line);
+	job_free(w.proc);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		if (errno == EPIPE)
+			return 141;
+		warn("write error on stdout");
+		return EXIT_FORKPOOL_ERROR;
+	}
+	return 0;
+}
