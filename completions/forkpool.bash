@@ -9,7 +9,7 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --header --cs
 --max-replace-args --max-lines --xargs --max-chars --exit --max-line-length-allowed
 --shell --exec-mode
 --quote --workdir --wd --env --nice
---jobs --timeout --termseq --retries --tty --open-tty --interactive
+--jobs --workers --max-tasks --timeout --termseq --retries --tty --open-tty --interactive
 --process-slot-var --xargs-status --delay --halt --load --memfree --joblog
 --resume --resume-failed --retry-failed --junit --group --keep-order --no-keep-order --line-buffer
 --ungroup --output-on-failure --tag --tagstring --color --tmpdir --files --results --summary --dry-run --verbose --bar --progress --eta
@@ -31,7 +31,7 @@ _forkpool_opt_takes_arg()
         --max-args | -E | -L | --arg-sep | --arg-file-sep | \
         -N | --max-replace-args | -s | --max-chars | --shell | --exec-mode | \
         --workdir | --wd | --env | --nice | \
-        -j | --jobs | --timeout | --termseq | --retries | --delay | --halt | \
+        -j | --jobs | --max-tasks | --timeout | --termseq | --retries | --delay | --halt | \
         --load | --memfree | --joblog | --junit | --tagstring | --tmpdir | --partition | --results | \
         -P | --max-procs | -C | --col-sep | --argfile | --halt-on-error | --res | \
         --id | --semaphore-name | --semaphorename | --semaphoretimeout | --st | \

@@ -26,7 +26,7 @@ function __fish_forkpool_state
                         if contains -- $t --arg-file --delimiter --colsep --trim --header --max-args \
                                 --max-replace-args --max-chars --shell --exec-mode \
                                 --workdir --wd --env --nice \
-                                --jobs --timeout --termseq --retries --delay \
+                                --jobs --max-tasks --timeout --termseq --retries --delay \
                                 --halt --load --memfree --joblog --junit --tagstring --tmpdir \
                                 --partition --results --max-procs --col-sep --argfile \
                                 --halt-on-error --res --id --semaphore-name \
@@ -147,6 +147,10 @@ complete -c forkpool -n __fish_forkpool_in_options -l exec-mode -x -a 'auto shel
 
 # Scheduling
 complete -c forkpool -n __fish_forkpool_in_options -s j -l jobs -x -d 'Run N jobs at once (N, +N, -N, N%, 0)'
+
+# Workers
+complete -c forkpool -n __fish_forkpool_in_options -l workers -d 'Start -j long-lived instances of the command, a record at a time on stdin'
+complete -c forkpool -n __fish_forkpool_in_options -l max-tasks -x -d 'Replace a worker after it answered N records'
 
 # Job control
 complete -c forkpool -n __fish_forkpool_in_options -l timeout -x -a '10 60 5m 1h 200%' -d 'End a job running longer than a duration (90, 5m, 1h30m), or N% of the median runtime'

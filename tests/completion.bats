@@ -77,7 +77,7 @@ bash_complete() {
 	run bash_complete forkpool --max-
 	assert_success
 	run sort -u <<<"$output"
-	assert_output $'--max-args\n--max-chars\n--max-line-length-allowed\n--max-lines\n--max-procs\n--max-replace-args'
+	assert_output $'--max-args\n--max-chars\n--max-line-length-allowed\n--max-lines\n--max-procs\n--max-replace-args\n--max-tasks'
 }
 
 @test "bash completion offers long options after other options" {
