@@ -1,5 +1,6 @@
 #include <sys/wait.h>
 
+#include <err.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -119,6 +120,18 @@ job_set_spawn_failure(struct job *j, int code)
 	j->exit_code = code;
 	j->failed = 1;
 	j->state = JOB_DONE;
+}
+
+/* A job not started (again, with again set): forkpool is stopping. */
+void
+job_set_stopped(struct job *j, int again, long long now)
+{
+	warnx("job %llu: not started%s: forkpool is stopping", j->seq,
+	    again ? " again" : "");
+	job_set_spawn_failure(j, 126);
+	/* Cut short by the stop: a --resume runs it. */
+	j->interrupted = 1;
+	j->end_ms = now;
 }
 
 /*

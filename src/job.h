@@ -95,6 +95,13 @@ void		 job_set_status(struct job *, int);
 void		 job_set_spawn_failure(struct job *, int);
 
 /*
+ * Mark a job that forkpool does not start (again, if the second argument
+ * says so), as it is stopping: a message, failed and interrupted, ended
+ * at the monotonic time given.
+ */
+void		 job_set_stopped(struct job *, int, long long);
+
+/*
  * Ready to run again: a new attempt (1), or the same one elsewhere (0).
  * The CPU time the run used is kept in earlier_cpu_us.
  */

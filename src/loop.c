@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "loop.h"
 #include "opts.h"
@@ -75,6 +76,39 @@ loop_catch_signals(sigset_t *old)
 	if ((fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
 		err(EXIT_FORKPOOL_ERROR, "signalfd");
 	return fd;
+}
+
+/*
+ * Drain the signalfd.  SIGINT and SIGTERM end every job; a first SIGHUP
+ * only drains, a second one ends them too.  SIGTSTP stops the jobs and
+ * forkpool, SIGCONT continues the jobs.
+ */
+void
+loop_read_signals(int fd, int *signal, const struct loop_signals *ops,
+    void *ctx)
+{
+	struct signalfd_siginfo	 si;
+	int			 sig;
+
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		sig = (int)si.ssi_signo;
+		if (sig == SIGCHLD)
+			continue;
+		if (sig == SIGUSR1)
+			ops->list(ctx);
+		else if (sig == SIGTSTP)
+			ops->suspend(ctx);
+		else if (sig == SIGCONT)
+			ops->resume(ctx);
+		else if (sig == SIGHUP && *signal == 0) {
+			*signal = SIGHUP;
+			ops->drain(ctx);
+		} else {
+			if (*signal == 0 || *signal == SIGHUP)
+				*signal = sig;
+			ops->stop(ctx);
+		}
+	}
 }
 
 /* Whether process group pgid has no process left. */

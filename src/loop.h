@@ -31,6 +31,24 @@ long long	 loop_earlier(long long, long long);
  */
 int		 loop_catch_signals(sigset_t *);
 
+/* What the signals taken from the signalfd ask an engine to do. */
+struct loop_signals {
+	void	(*list)(void *);	/* SIGUSR1: list what runs */
+	void	(*suspend)(void *);	/* SIGTSTP: stop it all, and forkpool */
+	void	(*resume)(void *);	/* SIGCONT: continue what runs */
+	void	(*drain)(void *);	/* a first SIGHUP: start nothing more */
+	void	(*stop)(void *);	/* SIGINT, SIGTERM, a second SIGHUP:
+					   and end what runs */
+};
+
+/*
+ * Drain the signalfd fd and call what each signal asks of ctx.  *signal
+ * is the signal that ends the run (0: none yet); SIGCHLD is left to the
+ * caller, who reaps after.
+ */
+void		 loop_read_signals(int, int *, const struct loop_signals *,
+		    void *);
+
 /* The state of a process group's termination sequence. */
 struct loop_term {
 	int		 step;		/* next step, -1: not being ended */

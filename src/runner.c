@@ -1,7 +1,6 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -427,21 +426,13 @@ drain(struct runner *r)
 	if ((j = r->waiting) == NULL)
 		return;
 	r->waiting = NULL;
-	warnx("job %llu: not started: forkpool is stopping", j->seq);
-	job_set_spawn_failure(j, 126);
-	/* Cut short by the stop: a --resume runs it. */
-	j->interrupted = 1;
-	j->end_ms = loop_now_ms();
+	job_set_stopped(j, 0, loop_now_ms());
 	heap_push(r, r->waiting_slot);
 	act(r, r->cb->not_started(r->cb->ctx, j));
 	/* So are the jobs waiting to run again elsewhere. */
 	while ((j = TAILQ_FIRST(&r->requeued)) != NULL) {
 		TAILQ_REMOVE(&r->requeued, j, entry);
-		warnx("job %llu: not started again: forkpool is stopping",
-		    j->seq);
-		job_set_spawn_failure(j, 126);
-		j->interrupted = 1;
-		j->end_ms = loop_now_ms();
+		job_set_stopped(j, 1, loop_now_ms());
 		act(r, r->cb->not_started(r->cb->ctx, j));
 	}
 }
@@ -1105,36 +1096,45 @@ list_jobs(const struct runner *r)
 	buf_free(&b);
 }
 
-/*
- * Drain the signalfd.  SIGINT and SIGTERM end every job; a first SIGHUP
- * only drains, a second one ends them too.  SIGTSTP stops the jobs and
- * forkpool, SIGCONT continues the jobs.
- */
+/* The runner's answers to signals, for loop_read_signals(). */
+static void
+sig_list(void *r)
+{
+	list_jobs(r);
+}
+
+static void
+sig_suspend(void *r)
+{
+	suspend(r);
+}
+
+static void
+sig_resume(void *r)
+{
+	each_running(r, continue_one);
+}
+
+static void
+sig_drain(void *r)
+{
+	drain(r);
+}
+
+static void
+sig_stop(void *r)
+{
+	stop(r);
+}
+
+/* Drain the signalfd (loop_read_signals()), then reap. */
 static void
 read_signals(struct runner *r)
 {
-	struct signalfd_siginfo	 si;
-	int			 sig;
+	static const struct loop_signals ops = { sig_list, sig_suspend,
+	    sig_resume, sig_drain, sig_stop };
 
-	while (read(r->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		sig = (int)si.ssi_signo;
-		if (sig == SIGCHLD)
-			continue;
-		if (sig == SIGUSR1)
-			list_jobs(r);
-		else if (sig == SIGTSTP)
-			suspend(r);
-		else if (sig == SIGCONT)
-			each_running(r, continue_one);
-		else if (sig == SIGHUP && r->signal == 0) {
-			r->signal = SIGHUP;
-			drain(r);
-		} else {
-			if (r->signal == 0 || r->signal == SIGHUP)
-				r->signal = sig;
-			stop(r);
-		}
-	}
+	loop_read_signals(r->sigfd, &r->signal, &ops, r);
 	reap(r);
 	if (r->suspend_due) {
 		r->suspend_due = 0;

@@ -1,6 +1,5 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -275,11 +274,7 @@ drain(struct workers *ws)
 	job_free(ws->held);
 	ws->held = NULL;
 	while ((j = take_retry(ws)) != NULL) {
-		warnx("job %llu: not started again: forkpool is stopping",
-		    j->seq);
-		job_set_spawn_failure(j, 126);
-		j->interrupted = 1;
-		j->end_ms = loop_now_ms();
+		job_set_stopped(j, 1, loop_now_ms());
 		act(ws, ws->cb->not_started(ws->cb->ctx, j));
 	}
 }
@@ -788,35 +783,45 @@ list_workers(const struct workers *ws)
 	(void)fflush(stderr);
 }
 
-/*
- * Drain the signalfd, as the runner does: SIGINT and SIGTERM end every
- * worker; a first SIGHUP only drains.
- */
+/* The workers' answers to signals, for loop_read_signals(). */
+static void
+sig_list(void *ws)
+{
+	list_workers(ws);
+}
+
+static void
+sig_suspend(void *ws)
+{
+	suspend(ws);
+}
+
+static void
+sig_resume(void *ws)
+{
+	signal_all(ws, SIGCONT);
+}
+
+static void
+sig_drain(void *ws)
+{
+	drain(ws);
+}
+
+static void
+sig_stop(void *ws)
+{
+	stop(ws);
+}
+
+/* Drain the signalfd as the runner does (loop_read_signals()), then reap. */
 static void
 read_signals(struct workers *ws)
 {
-	struct signalfd_siginfo	 si;
-	int			 sig;
+	static const struct loop_signals ops = { sig_list, sig_suspend,
+	    sig_resume, sig_drain, sig_stop };
 
-	while (read(ws->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		sig = (int)si.ssi_signo;
-		if (sig == SIGCHLD)
-			continue;
-		if (sig == SIGUSR1)
-			list_workers(ws);
-		else if (sig == SIGTSTP)
-			suspend(ws);
-		else if (sig == SIGCONT)
-			signal_all(ws, SIGCONT);
-		else if (sig == SIGHUP && ws->signal == 0) {
-			ws->signal = SIGHUP;
-			drain(ws);
-		} else {
-			if (ws->signal == 0 || ws->signal == SIGHUP)
-				ws->signal = sig;
-			stop(ws);
-		}
-	}
+	loop_read_signals(ws->sigfd, &ws->signal, &ops, ws);
 	reap(ws);
 }
 
