@@ -30,12 +30,6 @@ static const struct refusal refusals[] = {
 	{ "--bin",
 	    "--pipe is planned but not built yet; instead: split the input "
 	    "with awk into files and give them as arguments" },
-	{ "--block",
-	    "--pipe is planned but not built yet; instead: split -C SIZE the "
-	    "input into files and give them as arguments" },
-	{ "--block-size",
-	    "--pipe is planned but not built yet; instead: split -C SIZE the "
-	    "input into files and give them as arguments" },
 	{ "--block-timeout",
 	    "--pipe is planned but not built yet; instead: split the input "
 	    "into files and give them as arguments" },
@@ -44,9 +38,6 @@ static const struct refusal refusals[] = {
 	{ "--bnr",
 	    "the names of replacement strings are fixed; instead: use {/}" },
 	{ "--bt",
-	    "--pipe is planned but not built yet; instead: split the input "
-	    "into files and give them as arguments" },
-	{ "--cat",
 	    "--pipe is planned but not built yet; instead: split the input "
 	    "into files and give them as arguments" },
 	{ "--cf",
@@ -144,51 +135,21 @@ static const struct refusal refusals[] = {
 	{ "--parens",
 	    "Perl expressions are not supported; instead: the --plus "
 	    "replacement strings, or shell code in the command" },
-	{ "--pipe",
-	    "--pipe is planned but not built yet; instead: split the input "
-	    "into files (split -l or -C) and give them as arguments" },
-	{ "--pipe-part",
-	    "--pipe is planned but not built yet; instead: split the file "
-	    "(split -l or -C) and give the parts as arguments" },
 	{ "--plain",
 	    "forkpool reads no configuration file; instead: unset FORKPOOL "
 	    "to drop its default options" },
 	{ "--profile",
 	    "forkpool reads no profile; instead: put the options in the "
 	    "FORKPOOL variable or a shell alias" },
-	{ "--recend",
-	    "--pipe is planned but not built yet; instead: split the input "
-	    "into files and give them as arguments" },
 	{ "--record-env",
 	    "forkpool keeps no file of names; instead: --env VAR with each "
 	    "name" },
-	{ "--recstart",
-	    "--pipe is planned but not built yet; instead: split the input "
-	    "into files and give them as arguments" },
-	{ "--regexp",
-	    "--pipe is planned but not built yet; instead: split the input "
-	    "into files and give them as arguments" },
-	{ "--remove-rec-sep",
-	    "--pipe is planned but not built yet; instead: split the input "
-	    "into files and give them as arguments" },
-	{ "--removerecsep",
-	    "--pipe is planned but not built yet; instead: split the input "
-	    "into files and give them as arguments" },
 	{ "--return",
 	    "remote execution is planned but not built yet; instead: fetch "
 	    "the files from the hosts with rsync or scp after the run" },
-	{ "--round",
-	    "--pipe is planned but not built yet; instead: split -n r/N the "
-	    "input into N files and give them as arguments" },
-	{ "--round-robin",
-	    "--pipe is planned but not built yet; instead: split -n r/N the "
-	    "input into N files and give them as arguments" },
 	{ "--rpl",
 	    "Perl expressions are not supported; instead: the --plus "
 	    "replacement strings, or shell code in the command" },
-	{ "--rrs",
-	    "--pipe is planned but not built yet; instead: split the input "
-	    "into files and give them as arguments" },
 	{ "--rsync-opts",
 	    "remote execution is planned but not built yet; instead: run "
 	    "rsync yourself before and after the run" },
@@ -225,9 +186,6 @@ static const struct refusal refusals[] = {
 	    "HOST COMMAND through forkpool with the hosts as an input source" },
 	{ "--slotreplace",
 	    "the names of replacement strings are fixed; instead: use {%}" },
-	{ "--spreadstdin",
-	    "--pipe is planned but not built yet; instead: split the input "
-	    "into files (split -l or -C) and give them as arguments" },
 	{ "--sql",
 	    "forkpool has no database queue; instead: --joblog with --resume "
 	    "or --retry-failed" },

@@ -44,11 +44,21 @@ job_free(struct job *j)
 {
 	if (j == NULL)
 		return;
+	job_drop_input(j);
 	buf_free(&j->vals);
 	buf_free(&j->cmd);
 	free(j->argv);
 	free(j->tag);
 	free(j);
+}
+
+/* Release the job's input; see job.h. */
+void
+job_drop_input(struct job *j)
+{
+	if (j->input != NULL && j->input_free != NULL)
+		j->input_free(j->input);
+	j->input = NULL;
 }
 
 /* Point argv at the elements in cmd, or at SHELL -c LINE. */

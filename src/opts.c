@@ -82,6 +82,23 @@ static const char help_text[] =
 "                             reaches local jobs anyway\n"
 "      --nice N               run the jobs with N added to forkpool's niceness\n"
 "\n"
+"Pipe mode:\n"
+"      --pipe, --spreadstdin  give each job a block of stdin on its stdin,\n"
+"                             instead of values on its command line\n"
+"      --pipe-part            --pipe on the blocks of the regular file -a FILE,\n"
+"                             spliced to the jobs without being read\n"
+"      --block, --block-size SIZE\n"
+"                             a block is about SIZE bytes (k, M, G, T; 1M)\n"
+"      --recend STR           records end with STR (default \\n)\n"
+"      --recstart STR         records start with STR (default none)\n"
+"      --regexp               --recend and --recstart are Perl regexes\n"
+"      --rrs, --remove-rec-sep, --removerecsep\n"
+"                             remove the record separators from the blocks\n"
+"      --round-robin, --round start -j jobs only and deal the blocks to them\n"
+"      --cat                  put each block in a file that {} names\n"
+"  -N, -L N                   with --pipe: N records (lines) per block\n"
+"      --header N|:|REGEX     with --pipe: the header starts every block\n"
+"\n"
 "Scheduling:\n"
 "  -j, --jobs N               run N jobs at once: N, +N, -N, N% of CPUs, 0 for\n"
 "                             as many as limits allow (default: CPUs)\n"
@@ -1282,6 +1299,28 @@ on_memfree(struct parse_state *st, const char *arg)
 	    OPTS_ERROR : OPTS_RUN;
 }
 
+/*
+ * --block SIZE: bytes with k, M, G or T (powers of 1024), as GNU
+ * parallel's.  Its -N (N blocks per job slot) needs the input's size
+ * ahead, which a pipe does not tell.
+ */
+static enum opts_result
+on_block(struct parse_state *st, const char *arg)
+{
+	if (arg[0] == '-') {
+		warnx("%s %s: a number of blocks per job slot is not "
+		    "supported; give a size such as 10M", st->label, arg);
+		return OPTS_ERROR;
+	}
+	if (parse_size(st->label, arg, &st->o->block) == -1)
+		return OPTS_ERROR;
+	if (st->o->block == 0) {
+		warnx("%s %s: must be at least 1 byte", st->label, arg);
+		return OPTS_ERROR;
+	}
+	return OPTS_RUN;
+}
+
 /* --joblog [+]FILE. */
 static enum opts_result
 on_joblog(struct parse_state *st, const char *arg)
@@ -1490,6 +1529,15 @@ static const struct optdef optdefs[] = {
 	NOARG("resume-failed",		0, on_resume, RESUME_FAILED),
 	NOARG("retry-failed",		0, on_resume, RETRY_FAILED),
 	STRING("junit",			0, junit, "the file name"),
+	FLAG("pipe",			0, pipe),
+	FLAG("pipe-part",		0, pipe_part),
+	ARG("block",			0, on_block),
+	FLAG("regexp",			0, regexp),
+	STRING("recend",		0, recend, NULL),
+	STRING("recstart",		0, recstart, NULL),
+	FLAG("rrs",			0, rrs),
+	FLAG("round-robin",		0, round_robin),
+	FLAG("cat",			0, cat),
 	FLAG(NULL,			'v', print_stdout),
 	FLAG("verbose",			't', print_stderr),
 	FLAG("bar",			0, bar),
@@ -1497,6 +1545,11 @@ static const struct optdef optdefs[] = {
 	FLAG("eta",			0, eta),
 	/* GNU parallel's other names for the options above. */
 	ARG("max-procs",		'P', on_jobs),
+	FLAG("spreadstdin",		0, pipe),
+	ARG("block-size",		0, on_block),
+	FLAG("remove-rec-sep",		0, rrs),
+	FLAG("removerecsep",		0, rrs),
+	FLAG("round",			0, round_robin),
 	STRING("col-sep",		'C', colsep, "the pattern"),
 	ARG("argfile",			0, on_arg_file),
 	FLAG("xapply",			0, link),
@@ -2320,6 +2373,44 @@ finish_options(struct parse_state *st)
 	return 0;
 }
 
+/*
+ * What pipe mode cannot do, once the sources are known; 0, or -1 after a
+ * message.  Its options mean nothing without --pipe, and are then
+ * ignored, as GNU parallel ignores them.
+ */
+static int
+check_pipe(const struct parse_state *st)
+{
+	struct opts	*o = st->o;
+
+	if (o->pipe_part)
+		o->pipe = 1;
+	if (!o->pipe)
+		return 0;
+	if (!o->pipe_part && o->nsources > 0) {
+		warnx("--pipe reads its blocks from stdin: it takes no input "
+		    "source (-a, :::, ::::); --pipe-part -a FILE splits a file");
+		return -1;
+	}
+	if (o->pipe_part && o->rrs) {
+		warnx("--rrs cannot be used with --pipe-part: its blocks go to "
+		    "the jobs without passing through forkpool");
+		return -1;
+	}
+	if (o->round_robin && o->cat) {
+		warnx("--cat cannot be used with --round-robin: a job gets "
+		    "many blocks, on its stdin");
+		return -1;
+	}
+	if (o->shuf || o->resume != RESUME_NONE || o->results != NULL) {
+		warnx("--pipe cannot be used with %s: its jobs have no values",
+		    o->shuf ? "--shuf" : o->results != NULL ? "--results" :
+		    "--resume");
+		return -1;
+	}
+	return 0;
+}
+
 /* What semaphore mode cannot do; 0, or -1 after a message. */
 static int
 check_semaphore(const struct parse_state *st)
@@ -2486,7 +2577,7 @@ opts_parse(struct opts *o, int argc, char **argv)
 		r = parse_options(&st, argc, argv);
 	if (r == OPTS_RUN && (finish_options(&st) == -1 ||
 	    parse_operands(o, argc - optind, argv + optind) == -1 ||
-	    check_semaphore(&st) == -1))
+	    check_semaphore(&st) == -1 || check_pipe(&st) == -1))
 		r = OPTS_ERROR;
 	free(st.files);
 	free(st.origin);

@@ -178,6 +178,19 @@ struct opts {
 	const char		*sem_timeout_arg; /* as given, into argv */
 	int			 print_line_max; /* --max-line-length-allowed */
 	int			 xargs_status;	/* exit status as xargs's */
+	int			 pipe;		/* --pipe: blocks of stdin, one
+						   to each job's stdin */
+	int			 pipe_part;	/* --pipe-part: blocks of the
+						   -a FILE, spliced */
+	unsigned long long	 block;		/* --block bytes (default 1M) */
+	const char		*recend;	/* --recend as given, or NULL */
+	const char		*recstart;	/* --recstart as given, or NULL */
+	int			 regexp;	/* --regexp: those are PCRE2 */
+	int			 rrs;		/* --rrs: the job gets no
+						   separators */
+	int			 round_robin;	/* --round-robin */
+	int			 cat;		/* --cat: {} names a file of the
+						   block */
 	const char		*arg_sep;	/* ":::" or --arg-sep STR */
 	const char		*arg_file_sep;	/* "::::" or --arg-file-sep STR */
 	char			**cmd;		/* the template words, into argv */
