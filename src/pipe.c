@@ -1,4 +1,5 @@
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/types.h>
 
 #include <err.h>
@@ -813,6 +814,7 @@ pipe_feed(void *ctx, struct job *j, int fd)
 {
 	struct pipe_src		*s = ctx;
 	struct job_input	*in = j->input, *next;
+	struct iovec		 iov;
 	loff_t			 from;
 	ssize_t			 n;
 
@@ -831,9 +833,17 @@ pipe_feed(void *ctx, struct job *j, int fd)
 				from = in->from + (off_t)in->done;
 				n = splice(s->fd, &from, fd, NULL,
 				    in->len - in->done, SPLICE_F_NONBLOCK);
-			} else
-				n = write(fd, in->data + in->done,
-				    in->len - in->done);
+			} else {
+				/*
+				 * The pipe takes the block's pages rather
+				 * than a copy: they are never written again,
+				 * and freed only once the job runs no more,
+				 * its pipe closed.
+				 */
+				iov.iov_base = in->data + in->done;
+				iov.iov_len = in->len - in->done;
+				n = vmsplice(fd, &iov, 1, SPLICE_F_NONBLOCK);
+			}
 			if (n > 0)
 				in->done += (size_t)n;
 			return n;
