@@ -28,17 +28,17 @@ static const struct refusal refusals[] = {
 	    "remote execution is planned but not built yet; instead: copy "
 	    "the file to the hosts first, with rsync or scp" },
 	{ "--bin",
-	    "--pipe is planned but not built yet; instead: split the input "
+	    "not built in pipe mode yet; instead: split the input "
 	    "with awk into files and give them as arguments" },
 	{ "--block-timeout",
-	    "--pipe is planned but not built yet; instead: split the input "
+	    "not built in pipe mode yet; instead: split the input "
 	    "into files and give them as arguments" },
 	{ "--bner",
 	    "the names of replacement strings are fixed; instead: use {/.}" },
 	{ "--bnr",
 	    "the names of replacement strings are fixed; instead: use {/}" },
 	{ "--bt",
-	    "--pipe is planned but not built yet; instead: split the input "
+	    "not built in pipe mode yet; instead: split the input "
 	    "into files and give them as arguments" },
 	{ "--cf",
 	    "failed jobs are not coloured apart; instead: "
@@ -80,7 +80,7 @@ static const struct refusal refusals[] = {
 	{ "--extensionreplace",
 	    "the names of replacement strings are fixed; instead: use {.}" },
 	{ "--fifo",
-	    "--pipe is planned but not built yet; instead: split the input "
+	    "not built in pipe mode yet; instead: split the input "
 	    "into files and give them as arguments" },
 	{ "--filter",
 	    "forkpool does not evaluate Perl; instead: filter the input with "
@@ -89,7 +89,7 @@ static const struct refusal refusals[] = {
 	    "remote execution is planned but not built yet; instead: list "
 	    "only the hosts that answer" },
 	{ "--group-by",
-	    "--pipe is planned but not built yet; instead: split the input "
+	    "not built in pipe mode yet; instead: split the input "
 	    "by the column with awk into files and give them as arguments" },
 	{ "--hashbang",
 	    "forkpool does not read its options from a script; instead: "
@@ -159,7 +159,7 @@ static const struct refusal refusals[] = {
 	    "forkpool copies no shell session; instead: export the functions "
 	    "(export -f) and variables the jobs need" },
 	{ "--shard",
-	    "--pipe is planned but not built yet; instead: split the input "
+	    "not built in pipe mode yet; instead: split the input "
 	    "by the column with awk into files and give them as arguments" },
 	{ "--shebang",
 	    "forkpool does not read its options from a script; instead: "
@@ -217,7 +217,7 @@ static const struct refusal refusals[] = {
 	    "remote execution is planned but not built yet; instead: run ssh "
 	    "HOST COMMAND through forkpool with the hosts as an input source" },
 	{ "--tee",
-	    "--pipe is planned but not built yet; instead: tee into one "
+	    "not built in pipe mode yet; instead: tee into one "
 	    "process substitution per command" },
 	{ "--template",
 	    "forkpool does not fill in files; instead: sed on the template "
