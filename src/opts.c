@@ -1300,8 +1300,40 @@ on_memfree(struct parse_state *st, const char *arg)
 }
 
 /*
- * --block SIZE: bytes with k, M, G or T (powers of 1024), as GNU
- * parallel's.  Its -N (N blocks per job slot) needs the input's size
+ * A --block size: bytes, with GNU parallel's unit prefixes, K M G T P for
+ * powers of 1024 and k m g t p for powers of 1000; 0 on success.
+ */
+static int
+parse_block(const char *opt, const char *arg, unsigned long long *bytes)
+{
+	static const char	 units[] = "KMGTPkmgtp";
+	const char		*u;
+	char			*end;
+	double			 v;
+	size_t			 n;
+
+	v = strtod(arg, &end);
+	if (end == arg || !(v >= 0) || arg[strspn(arg, "0123456789.")] !=
+	    *end)
+		goto bad;
+	if (*end != '\0') {
+		if (end[1] != '\0' || (u = strchr(units, *end)) == NULL)
+			goto bad;
+		n = (size_t)(u - units);
+		for (n = n % 5 + 1; n > 0; n--)
+			v *= *u >= 'a' ? 1000 : 1024;
+	}
+	if (v > 1e15)
+		goto bad;
+	*bytes = (unsigned long long)v;
+	return 0;
+bad:
+	warnx("%s %s: must be a size such as 512k or 2M", opt, arg);
+	return -1;
+}
+
+/*
+ * --block SIZE, as GNU parallel's.  Its -N (N blocks per job slot) needs the input's size
  * ahead, which a pipe does not tell.
  */
 static enum opts_result
@@ -1312,7 +1344,7 @@ on_block(struct parse_state *st, const char *arg)
 		    "supported; give a size such as 10M", st->label, arg);
 		return OPTS_ERROR;
 	}
-	if (parse_size(st->label, arg, &st->o->block) == -1)
+	if (parse_block(st->label, arg, &st->o->block) == -1)
 		return OPTS_ERROR;
 	if (st->o->block == 0) {
 		warnx("%s %s: must be at least 1 byte", st->label, arg);

@@ -147,7 +147,9 @@ compile(const char *opt, const char *given, const char *pattern)
 static int
 separators(struct pipe_src *s, const struct opts *o)
 {
-	const char	*end = o->recend != NULL ? o->recend : "\\n";
+	/* --recstart alone splits before it, as GNU parallel's. */
+	const char	*end = o->recend != NULL ? o->recend :
+			    o->recstart != NULL ? "" : "\\n";
 	const char	*start = o->recstart != NULL ? o->recstart : "";
 	struct buf	 pat = { 0 };
 
@@ -377,6 +379,9 @@ header_len(const struct pipe_src *s, const char *b, size_t len, int eof)
 		}
 		return (ssize_t)at;
 	}
+	/* PCRE2 finds no partial match in nothing. */
+	if (len == 0 && !eof)
+		return -1;
 	md = pcre2_match_data_create_from_pattern(o->header_re, NULL);
 	rc = pcre2_match(o->header_re, (PCRE2_SPTR)b, len, 0, PCRE2_ANCHORED |
 	    (eof ? 0 : PCRE2_PARTIAL_HARD), md, NULL);
@@ -833,12 +838,16 @@ pipe_feed(void *ctx, struct job *j, int fd)
 				from = in->from + (off_t)in->done;
 				n = splice(s->fd, &from, fd, NULL,
 				    in->len - in->done, SPLICE_F_NONBLOCK);
-			} else {
+			} else if (in->rr)
+				n = write(fd, in->data + in->done,
+				    in->len - in->done);
+			else {
 				/*
 				 * The pipe takes the block's pages rather
 				 * than a copy: they are never written again,
 				 * and freed only once the job runs no more,
-				 * its pipe closed.
+				 * its pipe closed.  A --round-robin job's
+				 * blocks are freed as it goes: copied.
 				 */
 				iov.iov_base = in->data + in->done;
 				iov.iov_len = in->len - in->done;
