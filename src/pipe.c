@@ -295,7 +295,7 @@ last_end(const struct pipe_src *s, const char *b, size_t len, int eof,
 	const char	*q;
 	ssize_t		 p, last = 0;
 	size_t		 hi;
-	char		 c;
+	int		 c;
 
 	if (eof && limit >= len)
 		return (ssize_t)len;
@@ -306,7 +306,10 @@ last_end(const struct pipe_src *s, const char *b, size_t len, int eof,
 		return last > 0 || p != -1 ? last : -1;
 	}
 	/* The byte a record end is found by: --recend's last, or --recstart's first. */
-	c = s->endlen > 0 ? s->end[s->endlen - 1] : s->start[0];
+	if (s->endlen > 0)
+		c = (unsigned char)s->end[s->endlen - 1];
+	else
+		c = (unsigned char)s->start[0];
 	hi = s->endlen > 0 ? (limit < len ? limit : len) :
 	    (limit + 1 < len ? limit + 1 : len);
 	while (hi > 0 && (q = memrchr(b, c, hi)) != NULL) {
