@@ -10,7 +10,7 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --header --cs
 --shell --exec-mode
 --quote --workdir --wd --env --nice
 --pipe --spreadstdin --pipe-part --block --block-size --recend --recstart --regexp
---rrs --remove-rec-sep --removerecsep --round-robin --round --cat
+--rrs --remove-rec-sep --removerecsep --round-robin --round --cat --fifo
 --jobs --timeout --termseq --retries --tty --open-tty --interactive
 --process-slot-var --xargs-status --delay --halt --load --memfree --joblog
 --resume --resume-failed --retry-failed --junit --group --keep-order --no-keep-order --line-buffer

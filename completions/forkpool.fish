@@ -128,6 +128,7 @@ complete -c forkpool -n __fish_forkpool_in_options -l removerecsep -d 'Remove th
 complete -c forkpool -n __fish_forkpool_in_options -l round-robin -d 'Start -j jobs only and deal the blocks to them'
 complete -c forkpool -n __fish_forkpool_in_options -l round -d 'Start -j jobs only and deal the blocks to them (--round-robin)'
 complete -c forkpool -n __fish_forkpool_in_options -l cat -d 'Put each block in a file that {} names'
+complete -c forkpool -n __fish_forkpool_in_options -l fifo -d 'Feed each block through a named pipe that {} names'
 complete -c forkpool -n __fish_forkpool_in_options -l csv -d 'Records are CSV (RFC 4180); --colsep sets the separator'
 complete -c forkpool -n __fish_forkpool_in_options -s r -l no-run-if-empty -d 'Do not run jobs for empty or blank records'
 complete -c forkpool -n __fish_forkpool_in_options -l link -d 'Link sources pairwise instead of the cartesian product'

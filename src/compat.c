@@ -79,9 +79,6 @@ static const struct refusal refusals[] = {
 	    "the names of replacement strings are fixed; instead: use {.}" },
 	{ "--extensionreplace",
 	    "the names of replacement strings are fixed; instead: use {.}" },
-	{ "--fifo",
-	    "not built in pipe mode yet; instead: split the input "
-	    "into files and give them as arguments" },
 	{ "--filter",
 	    "forkpool does not evaluate Perl; instead: filter the input with "
 	    "grep or awk before forkpool" },

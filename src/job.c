@@ -34,6 +34,7 @@ job_new(unsigned long long seq)
 	j = xcalloc(1, sizeof(*j));
 	j->seq = seq;
 	j->attempt = 1;
+	j->input_fd = -1;
 	clear_result(j);
 	return j;
 }
@@ -45,6 +46,8 @@ job_free(struct job *j)
 	if (j == NULL)
 		return;
 	job_drop_input(j);
+	if (j->input_fd != -1)
+		close(j->input_fd);
 	buf_free(&j->vals);
 	buf_free(&j->cmd);
 	free(j->argv);

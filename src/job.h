@@ -75,6 +75,10 @@ struct job {
 	 */
 	struct job_input	*input;
 	void			(*input_free)(struct job_input *);
+	int			 input_fd;	/* the source's fd to feed
+						   instead of a stdin pipe,
+						   the runner's at launch;
+						   or -1 */
 
 	struct output_job	*out;		/* owned by output.c */
 	struct capture_job	*cap;		/* owned by capture.c */

@@ -96,6 +96,7 @@ static const char help_text[] =
 "                             remove the record separators from the blocks\n"
 "      --round-robin, --round start -j jobs only and deal the blocks to them\n"
 "      --cat                  put each block in a file that {} names\n"
+"      --fifo                 feed each block through a named pipe {} names\n"
 "  -N, -L N                   with --pipe: N records (lines) per block\n"
 "      --header N|:|REGEX     with --pipe: the header starts every block\n"
 "\n"
@@ -1570,6 +1571,7 @@ static const struct optdef optdefs[] = {
 	FLAG("rrs",			0, rrs),
 	FLAG("round-robin",		0, round_robin),
 	FLAG("cat",			0, cat),
+	FLAG("fifo",			0, fifo),
 	FLAG(NULL,			'v', print_stdout),
 	FLAG("verbose",			't', print_stderr),
 	FLAG("bar",			0, bar),
@@ -2429,9 +2431,14 @@ check_pipe(const struct parse_state *st)
 		    "the jobs without passing through forkpool");
 		return -1;
 	}
-	if (o->round_robin && o->cat) {
-		warnx("--cat cannot be used with --round-robin: a job gets "
-		    "many blocks, on its stdin");
+	if (o->round_robin && (o->cat || o->fifo)) {
+		warnx("%s cannot be used with --round-robin: a job gets "
+		    "many blocks, on its stdin", o->cat ? "--cat" : "--fifo");
+		return -1;
+	}
+	if (o->cat && o->fifo) {
+		warnx("--cat and --fifo cannot be used together: {} names "
+		    "either a file or a named pipe");
 		return -1;
 	}
 	if (o->shuf || o->resume != RESUME_NONE || o->results != NULL) {

@@ -191,6 +191,8 @@ struct opts {
 	int			 round_robin;	/* --round-robin */
 	int			 cat;		/* --cat: {} names a file of the
 						   block */
+	int			 fifo;		/* --fifo: {} names a named pipe
+						   of the block */
 	const char		*arg_sep;	/* ":::" or --arg-sep STR */
 	const char		*arg_file_sep;	/* "::::" or --arg-file-sep STR */
 	char			**cmd;		/* the template words, into argv */

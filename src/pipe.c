@@ -1,3 +1,4 @@
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/types.h>
@@ -47,7 +48,9 @@ struct job_input {
 	size_t		 hdone;		/* header bytes written */
 	size_t		 done;		/* block bytes written */
 	int		 rr;		/* --round-robin: more blocks follow */
-	char		*path;		/* --cat: the block's file, owned */
+	char		*path;		/* --cat: the block's file, --fifo:
+					   the named pipe; owned */
+	int		 fifo;		/* --fifo */
 };
 
 struct pipe_src {
@@ -82,6 +85,8 @@ struct pipe_src {
 	int			 error;
 	int			 warned;	/* of a record over --block */
 	struct job_input	*ready;		/* cut ahead, no job yet */
+	char			*fifo_dir;	/* --fifo: private, for the
+						   named pipes; owned */
 	unsigned long long	 seq;
 };
 
@@ -690,6 +695,42 @@ to_file(struct pipe_src *s, struct job_input *in)
 	return rc;
 }
 
+/*
+ * --fifo: a named pipe (0600, in a private directory of the --tmpdir)
+ * for {} to name; the job's block is written into it as the job reads.
+ * -1 after a message.
+ */
+static int
+to_fifo(struct pipe_src *s, struct job_input *in, unsigned long long seq)
+{
+	struct buf	 path = { 0 };
+	char		 name[32];
+
+	if (s->fifo_dir == NULL) {
+		buf_adds(&path, opts_tmpdir(s->o));
+		buf_adds(&path, "/forkpool.XXXXXX");
+		if (mkdtemp(path.data) == NULL) {
+			warn("--fifo: %s", path.data);
+			buf_free(&path);
+			return -1;
+		}
+		s->fifo_dir = path.data;
+		path.data = NULL;
+		buf_free(&path);
+	}
+	(void)snprintf(name, sizeof(name), "/%llu", seq);
+	buf_adds(&path, s->fifo_dir);
+	buf_adds(&path, name);
+	if (mkfifo(path.data, 0600) == -1) {
+		warn("--fifo: %s", path.data);
+		buf_free(&path);
+		return -1;
+	}
+	in->path = path.data;
+	in->fifo = 1;
+	return 0;
+}
+
 /* A job for the block in. */
 static enum source_status
 make_job(struct pipe_src *s, struct job_input *in, struct job **jobp)
@@ -697,7 +738,8 @@ make_job(struct pipe_src *s, struct job_input *in, struct job **jobp)
 	struct job	*j;
 
 	in->rr = s->o->round_robin;
-	if (s->o->cat && to_file(s, in) == -1) {
+	if ((s->o->cat && to_file(s, in) == -1) ||
+	    (s->o->fifo && to_fifo(s, in, s->seq + 1) == -1)) {
 		input_free(in);
 		s->error = s->done = 1;
 		return SOURCE_ERROR;
@@ -801,6 +843,14 @@ pipe_render(void *ctx, struct job *j)
 	}
 	if (in != NULL && !in->rr)
 		in->hdone = in->done = 0;
+	/*
+	 * Open for reading too, which never waits for the job: the runner
+	 * feeds this rather than the job's stdin.
+	 */
+	if (in != NULL && in->fifo && j->input_fd == -1 &&
+	    (j->input_fd = open(in->path, O_RDWR | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
+		warn("--fifo: %s", in->path);
 }
 
 /* Source: no record is ever rejected. */
@@ -825,8 +875,9 @@ pipe_feed(void *ctx, struct job *j, int fd)
 	struct iovec		 iov;
 	loff_t			 from;
 	ssize_t			 n;
+	int			 left;
 
-	if (in == NULL || in->path != NULL)
+	if (in == NULL || (in->path != NULL && !in->fifo))
 		return 0;
 	for (;;) {
 		if (in->hdone < s->header.len) {
@@ -860,6 +911,15 @@ pipe_feed(void *ctx, struct job *j, int fd)
 				in->done += (size_t)n;
 			return n;
 		}
+		/*
+		 * --fifo: forkpool holds the named pipe open for reading
+		 * too, so that it never waits for the job to open it;
+		 * closed before the job read it all, it would lose what is
+		 * left.  It is closed once empty: the job has read all.
+		 */
+		if (in->fifo)
+			return ioctl(fd, FIONREAD, &left) == 0 && left > 0 ?
+			    FEED_RETRY : 0;
 		if (!in->rr)
 			return 0;
 		/* --round-robin: the next block, whole, if one is cut. */
@@ -973,6 +1033,10 @@ pipe_free(struct pipe_src *s)
 		input_free(s->ready);
 	if (s->own_fd)
 		close(s->fd);
+	if (s->fifo_dir != NULL) {
+		(void)rmdir(s->fifo_dir);
+		free(s->fifo_dir);
+	}
 	pcre2_code_free(s->re);
 	pcre2_code_free(s->lead);
 	pcre2_match_data_free(s->md);

@@ -56,6 +56,12 @@
 /* After an error of the event loop, how often everything is looked at. */
 #define BROKEN_TICK_MS	10
 
+/*
+ * How long a feed that asked for a retry (a --fifo the job has not read
+ * to its end yet) waits before it is looked at again.
+ */
+#define FEED_RETRY_MS	10
+
 /* The pipe a job's stdin is fed through, if the system allows it. */
 #define INPUT_PIPE_SIZE	(1024 * 1024)
 
@@ -81,7 +87,8 @@ struct proc {
 	pid_t			 pid;		/* -1 until launched */
 	int			 fd[2];		/* stdout, stderr read ends */
 	int			 in;		/* stdin's write end, fed, or -1 */
-	int			 in_idle;	/* in r->idle: not watched */
+	int			 in_idle;	/* not watched: 1 in r->idle,
+						   2 in r->retry */
 	int			 reaped;	/* and its pid forgotten */
 	int			 term_step;	/* next --termseq step, -1: none */
 	long long		 term_at;	/* when that step is due */
@@ -134,6 +141,9 @@ struct runner {
 	struct proc_list		 dirty;		/* to look at for an end */
 	struct proc_list		 idle;		/* stdin has nothing to
 							   be fed yet */
+	struct proc_list		 retry;		/* stdin to be fed again
+							   at retry_at */
+	long long			 retry_at;
 	unsigned long long		 hist[HIST_BUCKETS];
 	unsigned long long		 nhist;
 	char				*rbuf;
@@ -375,6 +385,7 @@ runner_new(const struct runner_opts *o, const struct runner_callbacks *cb,
 	TAILQ_INIT(&r->ending);
 	TAILQ_INIT(&r->dirty);
 	TAILQ_INIT(&r->idle);
+	TAILQ_INIT(&r->retry);
 	TAILQ_INIT(&r->requeued);
 	if (o->timeout_pct > 0)
 		hist_init();
@@ -579,7 +590,8 @@ close_input(struct runner *r, struct proc *p)
 	if (p->in == -1)
 		return;
 	if (p->in_idle)
-		TAILQ_REMOVE(&r->idle, p, idle_entry);
+		TAILQ_REMOVE(p->in_idle == 1 ? &r->idle : &r->retry, p,
+		    idle_entry);
 	p->in_idle = 0;
 	/* Closing the fd takes it out of the epoll set. */
 	close(p->in);
@@ -816,14 +828,21 @@ feed_input(struct runner *r, struct proc *p)
 	act(r, verdict);
 	if (n > 0 || (n == -1 && (errno == EAGAIN || errno == EINTR)))
 		return;
-	if (n == FEED_IDLE) {
+	if (n == FEED_IDLE || n == FEED_RETRY) {
 		if (watch_input(r, slot_of(r, p), EPOLL_CTL_MOD, 0) == -1) {
 			warn("epoll_ctl");
 			r->broken = 1;
 			return;
 		}
-		p->in_idle = 1;
-		TAILQ_INSERT_TAIL(&r->idle, p, idle_entry);
+		if (n == FEED_IDLE) {
+			p->in_idle = 1;
+			TAILQ_INSERT_TAIL(&r->idle, p, idle_entry);
+			return;
+		}
+		if (TAILQ_EMPTY(&r->retry))
+			r->retry_at = now_ms() + FEED_RETRY_MS;
+		p->in_idle = 2;
+		TAILQ_INSERT_TAIL(&r->retry, p, idle_entry);
 		return;
 	}
 	if (n == -1 && errno != EPIPE)
@@ -922,11 +941,17 @@ launched(struct runner *r, unsigned int i, const struct exec_proc *ep,
  * may refuse it (pipe-max-size), which costs only speed.
  */
 static enum exec_result
-input_pipe(struct runner *r, const struct job *j, int *fd)
+input_pipe(struct runner *r, struct job *j, int *fd)
 {
 	fd[0] = fd[1] = -1;
 	if (j->input == NULL || r->cb->feed == NULL)
 		return EXEC_OK;
+	/* The source's own descriptor (a --fifo): the job's stdin is not. */
+	if (j->input_fd != -1) {
+		fd[1] = j->input_fd;
+		j->input_fd = -1;
+		return EXEC_OK;
+	}
 	if (pipe2(fd, O_CLOEXEC) == -1) {
 		fd[0] = fd[1] = -1;
 		if (errno == EMFILE || errno == ENFILE)
@@ -1451,12 +1476,37 @@ check_ending(struct runner *r, long long now, long long wake)
 	return wake;
 }
 
+/*
+ * Watch again the stdins whose feed asked for a retry, once it is due;
+ * returns when it is, or 0.
+ */
+static long long
+check_retry(struct runner *r, long long now)
+{
+	struct proc	*p;
+
+	if (TAILQ_EMPTY(&r->retry))
+		return 0;
+	if (now < r->retry_at)
+		return r->retry_at;
+	while ((p = TAILQ_FIRST(&r->retry)) != NULL) {
+		TAILQ_REMOVE(&r->retry, p, idle_entry);
+		p->in_idle = 0;
+		if (watch_input(r, slot_of(r, p), EPOLL_CTL_MOD, 1) == -1) {
+			warn("epoll_ctl");
+			r->broken = 1;
+		}
+	}
+	return 0;
+}
+
 /* Check the timers of running jobs; returns the next time one is due. */
 static long long
 check_timers(struct runner *r, long long wake)
 {
 	long long	 now = now_ms();
 
+	wake = earlier(wake, check_retry(r, now));
 	wake = earlier(wake, check_deadlines(r, now));
 	return check_ending(r, now, wake);
 }

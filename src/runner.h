@@ -45,8 +45,9 @@ struct term_step;
 #define RUNNER_STOP	0x8	/* and end the running ones (each is marked
 				   interrupted) */
 
-/* What feed answers when it has nothing to write yet. */
+/* What feed answers when it has nothing to write yet, or later. */
 #define FEED_IDLE	(-3)
+#define FEED_RETRY	(-4)
 
 enum runner_next {
 	RUNNER_JOB,		/* *jobp holds a job, now the runner's */
@@ -82,8 +83,11 @@ struct runner_callbacks {
 	 * closes fd: the job sees EOF); FEED_IDLE when there is nothing to
 	 * write yet (the runner stops watching fd until the next prefetch
 	 * that built something, or until another job's input is complete);
-	 * -1 with another errno (EPIPE: the job closed its stdin) drops the
-	 * rest of the input, which is no error of forkpool's.  The verdict
+	 * FEED_RETRY when it cannot know before some time passed (the
+	 * runner looks again FEED_RETRY_MS later); -1 with another errno
+	 * (EPIPE: the job closed its stdin) drops the rest of the input,
+	 * which is no error of forkpool's.  A job whose input_fd is set
+	 * gets no pipe: that fd is fed (and closed) instead.  The verdict
 	 * goes in the last argument.
 	 */
 	ssize_t	(*feed)(void *, struct job *, int, int *);

@@ -201,6 +201,35 @@ records() {
 	assert_output "$(printf '1\n2\n3\n')"
 }
 
+@test "--fifo: {} names a named pipe the job reads its block from" {
+	mkdir t
+	run -0 fp --pipe --fifo -k -N2 --tmpdir t sh -c 'test -p "$1" && stat -c %a "$1"; cat "$1"' sh < <(seq 3)
+	assert_output "$(printf '600\n1\n2\n600\n3\n')"
+	run ls -A t
+	assert_output ''
+	# Appended when the command has no {}; a job that never opens it is
+	# no error.
+	run -0 fp --pipe --fifo -k -N2 --tmpdir t cat < <(seq 3)
+	assert_output "$(printf '1\n2\n3\n')"
+	run -0 fp --pipe --fifo -k -N2 --tmpdir t true < <(seq 3)
+	assert_output ''
+	run ls -A t
+	assert_output ''
+}
+
+@test "--fifo: a block larger than the pipe goes through whole" {
+	seq 200000 >in
+	run -0 fp --pipe --fifo -k -j2 --block 300k sh -c 'cat "$1"' sh <in
+	diff <(printf '%s\n' "$output") in
+}
+
+@test "--cat, --fifo: not with --round-robin, nor together" {
+	run -255 fp --pipe --round-robin --fifo cat
+	assert_output 'forkpool: --fifo cannot be used with --round-robin: a job gets many blocks, on its stdin'
+	run -255 fp --pipe --cat --fifo cat
+	assert_output 'forkpool: --cat and --fifo cannot be used together: {} names either a file or a named pipe'
+}
+
 @test "--pipe: the same blocks as GNU parallel" {
 	require_cmd parallel
 	unset PARALLEL PARALLEL_HOME
