@@ -847,9 +847,9 @@ pipe_render(void *ctx, struct job *j)
 	 * Open for reading too, which never waits for the job: the runner
 	 * feeds this rather than the job's stdin.
 	 */
-	if (in != NULL && in->fifo && j->input_fd == -1 &&
-	    (j->input_fd = open(in->path, O_RDWR | O_NONBLOCK |
-	    O_CLOEXEC)) == -1)
+	if (in != NULL && in->fifo && in->path != NULL &&
+	    j->input_fd == -1 && (j->input_fd = open(in->path, O_RDWR |
+	    O_NONBLOCK | O_CLOEXEC)) == -1)
 		warn("--fifo: %s", in->path);
 }
 
