@@ -310,7 +310,7 @@ last_end(const struct pipe_src *s, const char *b, size_t len, int eof,
 			last = p;
 		return last > 0 || p != -1 ? last : -1;
 	}
-	/* The byte a record end is found by: --recend's last, or --recstart's first. */
+	/* A record end is found by --recend's last byte or --recstart's first. */
 	if (s->endlen > 0)
 		c = (unsigned char)s->end[s->endlen - 1];
 	else
