@@ -1334,8 +1334,8 @@ bad:
 }
 
 /*
- * --block SIZE, as GNU parallel's.  Its -N (N blocks per job slot) needs the input's size
- * ahead, which a pipe does not tell.
+ * --block SIZE, as GNU parallel's.  Its -N (N blocks per job slot) needs
+ * the input's size ahead, which a pipe does not tell.
  */
 static enum opts_result
 on_block(struct parse_state *st, const char *arg)

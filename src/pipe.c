@@ -64,7 +64,7 @@ struct pipe_src {
 	int			 regular;	/* reads never wait */
 	int			 part;		/* --pipe-part */
 	off_t			 fsize;		/* its size */
-	off_t			 off;		/* where the next block starts */
+	off_t			 off;		/* the next block's start */
 	char			*end;		/* --recend, escapes undone */
 	size_t			 endlen;
 	char			*start;		/* --recstart */
@@ -310,7 +310,7 @@ last_end(const struct pipe_src *s, const char *b, size_t len, int eof,
 			last = p;
 		return last > 0 || p != -1 ? last : -1;
 	}
-	/* A record end is found by --recend's last byte or --recstart's first. */
+	/* Found by --recend's last byte, or by --recstart's first. */
 	if (s->endlen > 0)
 		c = (unsigned char)s->end[s->endlen - 1];
 	else
@@ -543,7 +543,8 @@ read_at(struct pipe_src *s, off_t off, size_t len)
 			continue;
 		if (n <= 0) {
 			if (n == 0)
-				warnx("--pipe-part %s: the file shrank", s->name);
+				warnx("--pipe-part %s: the file shrank",
+				    s->name);
 			else
 				warn("--pipe-part %s", s->name);
 			return -1;
@@ -677,7 +678,8 @@ to_file(struct pipe_src *s, struct job_input *in)
 	if (rc == 0 && !s->part && write_all(fd, in->data, in->len) == -1)
 		rc = -1;
 	while (rc == 0 && s->part && left > 0) {
-		if ((n = copy_file_range(s->fd, &from, fd, NULL, left, 0)) <= 0) {
+		if ((n = copy_file_range(s->fd, &from, fd, NULL, left,
+		    0)) <= 0) {
 			rc = -1;
 			break;
 		}

@@ -86,7 +86,7 @@ struct proc {
 	struct job		*job;		/* NULL: the slot is free */
 	pid_t			 pid;		/* -1 until launched */
 	int			 fd[2];		/* stdout, stderr read ends */
-	int			 in;		/* stdin's write end, fed, or -1 */
+	int			 in;		/* stdin's write end, or -1 */
 	int			 in_idle;	/* not watched: 1 in r->idle,
 						   2 in r->retry */
 	int			 reaped;	/* and its pid forgotten */
