@@ -88,7 +88,8 @@ static const char help_text[] =
 "      --pipe-part            --pipe on the blocks of the regular file -a FILE,\n"
 "                             spliced to the jobs without being read\n"
 "      --block, --block-size SIZE\n"
-"                             a block is about SIZE bytes (k, M, G, T; 1M)\n"
+"                             a block is about SIZE bytes (K M G: 1024, k m g:\n"
+"                             1000; default 1M); -N: N blocks per job slot\n"
 "      --recend STR           records end with STR (default \\n)\n"
 "      --recstart STR         records start with STR (default none)\n"
 "      --regexp               --recend and --recstart are Perl regexes\n"
@@ -1334,16 +1335,22 @@ bad:
 }
 
 /*
- * --block SIZE, as GNU parallel's.  Its -N (N blocks per job slot) needs
- * the input's size ahead, which a pipe does not tell.
+ * --block SIZE, as GNU parallel's; or -N, N blocks per job slot, which
+ * needs the input's size ahead: --pipe-part's file (check_pipe()).
  */
 static enum opts_result
 on_block(struct parse_state *st, const char *arg)
 {
+	st->o->block_slots = 0;
 	if (arg[0] == '-') {
-		warnx("%s %s: a number of blocks per job slot is not "
-		    "supported; give a size such as 10M", st->label, arg);
-		return OPTS_ERROR;
+		if (parse_block(st->label, arg + 1, &st->o->block_slots) == -1)
+			return OPTS_ERROR;
+		if (st->o->block_slots == 0) {
+			warnx("%s %s: must be at least 1 block per job slot",
+			    st->label, arg);
+			return OPTS_ERROR;
+		}
+		return OPTS_RUN;
 	}
 	if (parse_block(st->label, arg, &st->o->block) == -1)
 		return OPTS_ERROR;
@@ -2424,6 +2431,12 @@ check_pipe(const struct parse_state *st)
 	if (!o->pipe_part && o->nsources > 0) {
 		warnx("--pipe reads its blocks from stdin: it takes no input "
 		    "source (-a, :::, ::::); --pipe-part -a FILE splits a file");
+		return -1;
+	}
+	if (!o->pipe_part && o->block_slots != 0) {
+		warnx("--block -%llu: blocks per job slot need --pipe-part: "
+		    "the size of stdin is not known ahead; give a size such "
+		    "as 10M", o->block_slots);
 		return -1;
 	}
 	if (o->pipe_part && o->rrs) {

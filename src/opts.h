@@ -183,6 +183,8 @@ struct opts {
 	int			 pipe_part;	/* --pipe-part: blocks of the
 						   -a FILE, spliced */
 	unsigned long long	 block;		/* --block bytes (default 1M) */
+	unsigned long long	 block_slots;	/* --block -N: N blocks per job
+						   slot (--pipe-part), or 0 */
 	const char		*recend;	/* --recend as given, or NULL */
 	const char		*recstart;	/* --recstart as given, or NULL */
 	int			 regexp;	/* --regexp: those are PCRE2 */

@@ -972,6 +972,13 @@ open_part(struct pipe_src *s)
 	}
 	s->fsize = st.st_size;
 	s->header_done = 1;
+	/* --block -N: N blocks for each job slot, of the file's size. */
+	if (o->block_slots != 0) {
+		s->block = (size_t)((unsigned long long)s->fsize /
+		    (o->block_slots * o->jobs) + 1);
+		s->cap = s->block + CUT_SLACK;
+		s->buf = xreallocarray(s->buf, s->cap, 1);
+	}
 	if (o->header == NULL || s->fsize == 0)
 		return 0;
 	for (left = (size_t)s->fsize;; want *= 2) {

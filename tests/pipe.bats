@@ -153,7 +153,9 @@ records() {
 	run -255 fp --pipe --block 1x cat
 	assert_output 'forkpool: --block 1x: must be a size such as 512k or 2M'
 	run -255 fp --pipe --block-size -2 cat
-	assert_output 'forkpool: --block-size -2: a number of blocks per job slot is not supported; give a size such as 10M'
+	assert_output 'forkpool: --block -2: blocks per job slot need --pipe-part: the size of stdin is not known ahead; give a size such as 10M'
+	run -255 fp --pipe-part --block -0 cat :::: /dev/null
+	assert_output 'forkpool: --block -0: must be at least 1 block per job slot'
 }
 
 @test "--pipe-part: the blocks --pipe makes of the same file, random record sizes" {
@@ -167,6 +169,13 @@ records() {
 	fp --pipe -k --block 300 --recstart a --recend '' sh -c 'cat; echo ==END==' <in >pipe.out
 	run -0 fp --pipe-part -a in -k --block 300 --recstart a --recend '' sh -c 'cat; echo ==END=='
 	diff <(printf '%s\n' "$output") pipe.out
+}
+
+@test "--pipe-part --block -N: N blocks per job slot" {
+	seq 100000 >in
+	run -0 fp --pipe-part -a in -k -j3 --block -2 wc -l
+	[[ ${#lines[@]} == 6 || ${#lines[@]} == 7 ]]
+	[[ $(awk '{ n += $1 } END { print n }' <<<"$output") == 100000 ]]
 }
 
 @test "--pipe-part: not a regular file is an error naming it" {
