@@ -9,6 +9,8 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --header --cs
 --max-replace-args --max-lines --xargs --max-chars --exit --max-line-length-allowed
 --shell --exec-mode
 --quote --workdir --wd --env --nice
+--pipe --spreadstdin --pipe-part --block --block-size --recend --recstart --regexp
+--rrs --remove-rec-sep --removerecsep --round-robin --round --cat --fifo
 --jobs --workers --max-tasks --timeout --termseq --retries --tty --open-tty --interactive
 --process-slot-var --xargs-status --delay --halt --load --memfree --joblog
 --resume --resume-failed --retry-failed --junit --group --keep-order --no-keep-order --line-buffer
@@ -35,7 +37,8 @@ _forkpool_opt_takes_arg()
         --load | --memfree | --joblog | --junit | --tagstring | --tmpdir | --partition | --results | \
         -P | --max-procs | -C | --col-sep | --argfile | --halt-on-error | --res | \
         --id | --semaphore-name | --semaphorename | --semaphoretimeout | --st | \
-        --semaphore-timeout | --process-slot-var)
+        --semaphore-timeout | --process-slot-var | --block | --block-size | \
+        --recend | --recstart)
             return 0 ;;
     esac
     return 1
@@ -127,6 +130,8 @@ _forkpool_opt_arg()
             _forkpool_compgen -W '10 60 5m 1h 200% 300%' -- "$2" ;;
         --memfree)
             _forkpool_compgen -W '256M 512M 1G 2G 4G' -- "$2" ;;
+        --block | --block-size)
+            _forkpool_compgen -W '64k 1M 10M 100M' -- "$2" ;;
         --load)
             _forkpool_compgen -W '1 2 4 50% 100% 200%' -- "$2" ;;
         --partition)

@@ -31,7 +31,8 @@ function __fish_forkpool_state
                                 --partition --results --max-procs --col-sep --argfile \
                                 --halt-on-error --res --id --semaphore-name \
                                 --semaphorename --semaphoretimeout --st \
-                                --semaphore-timeout --arg-sep --arg-file-sep
+                                --semaphore-timeout --arg-sep --arg-file-sep \
+                                --block --block-size --recend --recstart
                             set skip 1
                         end
                     case '-?*'
@@ -113,6 +114,21 @@ complete -c forkpool -n __fish_forkpool_in_options -s d -l delimiter -x -d 'Reco
 complete -c forkpool -n __fish_forkpool_in_options -l colsep -x -d 'Split records into columns {1}..{n} on a Perl regex (implies --trim rl)'
 complete -c forkpool -n __fish_forkpool_in_options -l trim -x -a 'n l r lr rl' -d 'Strip white space off the ends of every value or column'
 complete -c forkpool -n __fish_forkpool_in_options -l header -x -a ': 1' -d 'First line (:), N lines or REGEX are a header naming {name}'
+complete -c forkpool -n __fish_forkpool_in_options -l pipe -d 'Give each job a block of stdin on its stdin'
+complete -c forkpool -n __fish_forkpool_in_options -l spreadstdin -d 'Give each job a block of stdin on its stdin (--pipe)'
+complete -c forkpool -n __fish_forkpool_in_options -l pipe-part -d '--pipe on the blocks of the regular file -a FILE, spliced'
+complete -c forkpool -n __fish_forkpool_in_options -l block -x -a '64k 1M 10M 100M' -d 'A block is about SIZE bytes'
+complete -c forkpool -n __fish_forkpool_in_options -l block-size -x -a '64k 1M 10M 100M' -d 'A block is about SIZE bytes (--block)'
+complete -c forkpool -n __fish_forkpool_in_options -l recend -x -d 'Records end with STR (default \\n)'
+complete -c forkpool -n __fish_forkpool_in_options -l recstart -x -d 'Records start with STR'
+complete -c forkpool -n __fish_forkpool_in_options -l regexp -d '--recend and --recstart are Perl regexes'
+complete -c forkpool -n __fish_forkpool_in_options -l rrs -d 'Remove the record separators from the blocks'
+complete -c forkpool -n __fish_forkpool_in_options -l remove-rec-sep -d 'Remove the record separators from the blocks (--rrs)'
+complete -c forkpool -n __fish_forkpool_in_options -l removerecsep -d 'Remove the record separators from the blocks (--rrs)'
+complete -c forkpool -n __fish_forkpool_in_options -l round-robin -d 'Start -j jobs only and deal the blocks to them'
+complete -c forkpool -n __fish_forkpool_in_options -l round -d 'Start -j jobs only and deal the blocks to them (--round-robin)'
+complete -c forkpool -n __fish_forkpool_in_options -l cat -d 'Put each block in a file that {} names'
+complete -c forkpool -n __fish_forkpool_in_options -l fifo -d 'Feed each block through a named pipe that {} names'
 complete -c forkpool -n __fish_forkpool_in_options -l csv -d 'Records are CSV (RFC 4180); --colsep sets the separator'
 complete -c forkpool -n __fish_forkpool_in_options -s r -l no-run-if-empty -d 'Do not run jobs for empty or blank records'
 complete -c forkpool -n __fish_forkpool_in_options -l link -d 'Link sources pairwise instead of the cartesian product'

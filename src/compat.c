@@ -28,26 +28,17 @@ static const struct refusal refusals[] = {
 	    "remote execution is planned but not built yet; instead: copy "
 	    "the file to the hosts first, with rsync or scp" },
 	{ "--bin",
-	    "--pipe is planned but not built yet; instead: split the input "
+	    "not built in pipe mode yet; instead: split the input "
 	    "with awk into files and give them as arguments" },
-	{ "--block",
-	    "--pipe is planned but not built yet; instead: split -C SIZE the "
-	    "input into files and give them as arguments" },
-	{ "--block-size",
-	    "--pipe is planned but not built yet; instead: split -C SIZE the "
-	    "input into files and give them as arguments" },
 	{ "--block-timeout",
-	    "--pipe is planned but not built yet; instead: split the input "
+	    "not built in pipe mode yet; instead: split the input "
 	    "into files and give them as arguments" },
 	{ "--bner",
 	    "the names of replacement strings are fixed; instead: use {/.}" },
 	{ "--bnr",
 	    "the names of replacement strings are fixed; instead: use {/}" },
 	{ "--bt",
-	    "--pipe is planned but not built yet; instead: split the input "
-	    "into files and give them as arguments" },
-	{ "--cat",
-	    "--pipe is planned but not built yet; instead: split the input "
+	    "not built in pipe mode yet; instead: split the input "
 	    "into files and give them as arguments" },
 	{ "--cf",
 	    "failed jobs are not coloured apart; instead: "
@@ -88,9 +79,6 @@ static const struct refusal refusals[] = {
 	    "the names of replacement strings are fixed; instead: use {.}" },
 	{ "--extensionreplace",
 	    "the names of replacement strings are fixed; instead: use {.}" },
-	{ "--fifo",
-	    "--pipe is planned but not built yet; instead: split the input "
-	    "into files and give them as arguments" },
 	{ "--filter",
 	    "forkpool does not evaluate Perl; instead: filter the input with "
 	    "grep or awk before forkpool" },
@@ -98,7 +86,7 @@ static const struct refusal refusals[] = {
 	    "remote execution is planned but not built yet; instead: list "
 	    "only the hosts that answer" },
 	{ "--group-by",
-	    "--pipe is planned but not built yet; instead: split the input "
+	    "not built in pipe mode yet; instead: split the input "
 	    "by the column with awk into files and give them as arguments" },
 	{ "--hashbang",
 	    "forkpool does not read its options from a script; instead: "
@@ -144,51 +132,21 @@ static const struct refusal refusals[] = {
 	{ "--parens",
 	    "Perl expressions are not supported; instead: the --plus "
 	    "replacement strings, or shell code in the command" },
-	{ "--pipe",
-	    "--pipe is planned but not built yet; instead: split the input "
-	    "into files (split -l or -C) and give them as arguments" },
-	{ "--pipe-part",
-	    "--pipe is planned but not built yet; instead: split the file "
-	    "(split -l or -C) and give the parts as arguments" },
 	{ "--plain",
 	    "forkpool reads no configuration file; instead: unset FORKPOOL "
 	    "to drop its default options" },
 	{ "--profile",
 	    "forkpool reads no profile; instead: put the options in the "
 	    "FORKPOOL variable or a shell alias" },
-	{ "--recend",
-	    "--pipe is planned but not built yet; instead: split the input "
-	    "into files and give them as arguments" },
 	{ "--record-env",
 	    "forkpool keeps no file of names; instead: --env VAR with each "
 	    "name" },
-	{ "--recstart",
-	    "--pipe is planned but not built yet; instead: split the input "
-	    "into files and give them as arguments" },
-	{ "--regexp",
-	    "--pipe is planned but not built yet; instead: split the input "
-	    "into files and give them as arguments" },
-	{ "--remove-rec-sep",
-	    "--pipe is planned but not built yet; instead: split the input "
-	    "into files and give them as arguments" },
-	{ "--removerecsep",
-	    "--pipe is planned but not built yet; instead: split the input "
-	    "into files and give them as arguments" },
 	{ "--return",
 	    "remote execution is planned but not built yet; instead: fetch "
 	    "the files from the hosts with rsync or scp after the run" },
-	{ "--round",
-	    "--pipe is planned but not built yet; instead: split -n r/N the "
-	    "input into N files and give them as arguments" },
-	{ "--round-robin",
-	    "--pipe is planned but not built yet; instead: split -n r/N the "
-	    "input into N files and give them as arguments" },
 	{ "--rpl",
 	    "Perl expressions are not supported; instead: the --plus "
 	    "replacement strings, or shell code in the command" },
-	{ "--rrs",
-	    "--pipe is planned but not built yet; instead: split the input "
-	    "into files and give them as arguments" },
 	{ "--rsync-opts",
 	    "remote execution is planned but not built yet; instead: run "
 	    "rsync yourself before and after the run" },
@@ -198,7 +156,7 @@ static const struct refusal refusals[] = {
 	    "forkpool copies no shell session; instead: export the functions "
 	    "(export -f) and variables the jobs need" },
 	{ "--shard",
-	    "--pipe is planned but not built yet; instead: split the input "
+	    "not built in pipe mode yet; instead: split the input "
 	    "by the column with awk into files and give them as arguments" },
 	{ "--shebang",
 	    "forkpool does not read its options from a script; instead: "
@@ -225,9 +183,6 @@ static const struct refusal refusals[] = {
 	    "HOST COMMAND through forkpool with the hosts as an input source" },
 	{ "--slotreplace",
 	    "the names of replacement strings are fixed; instead: use {%}" },
-	{ "--spreadstdin",
-	    "--pipe is planned but not built yet; instead: split the input "
-	    "into files (split -l or -C) and give them as arguments" },
 	{ "--sql",
 	    "forkpool has no database queue; instead: --joblog with --resume "
 	    "or --retry-failed" },
@@ -259,7 +214,7 @@ static const struct refusal refusals[] = {
 	    "remote execution is planned but not built yet; instead: run ssh "
 	    "HOST COMMAND through forkpool with the hosts as an input source" },
 	{ "--tee",
-	    "--pipe is planned but not built yet; instead: tee into one "
+	    "not built in pipe mode yet; instead: tee into one "
 	    "process substitution per command" },
 	{ "--template",
 	    "forkpool does not fill in files; instead: sed on the template "

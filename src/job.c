@@ -36,6 +36,7 @@ job_new(unsigned long long seq)
 	j = xcalloc(1, sizeof(*j));
 	j->seq = seq;
 	j->attempt = 1;
+	j->input_fd = -1;
 	clear_result(j);
 	return j;
 }
@@ -46,11 +47,23 @@ job_free(struct job *j)
 {
 	if (j == NULL)
 		return;
+	job_drop_input(j);
+	if (j->input_fd != -1)
+		close(j->input_fd);
 	buf_free(&j->vals);
 	buf_free(&j->cmd);
 	free(j->argv);
 	free(j->tag);
 	free(j);
+}
+
+/* Release the job's input; see job.h. */
+void
+job_drop_input(struct job *j)
+{
+	if (j->input != NULL && j->input_free != NULL)
+		j->input_free(j->input);
+	j->input = NULL;
 }
 
 /* Point argv at the elements in cmd, or at SHELL -c LINE. */

@@ -8,6 +8,8 @@
  *   seq, cmd, argv, use_shell, tag, vals    the source (render included)
  *   slot, host, attempt, state              the runner
  *   the result fields                       the runner and the executor
+ *   input                                   the source (opaque), until the
+ *                                           job runs no more
  *   out                                     the output collector (opaque)
  *   cap                                     the capture (opaque)
  *   entry                                   whoever holds the job now
@@ -21,6 +23,7 @@
 #include "util.h"
 
 struct capture_job;
+struct job_input;
 struct output_job;
 
 enum job_state {
@@ -69,6 +72,17 @@ struct job {
 						   far as known; job_reset()
 						   adds to it */
 
+	/*
+	 * What the source feeds the job's stdin (pipe mode), or NULL; its
+	 * input_free releases it (job_drop_input(), job_free()).
+	 */
+	struct job_input	*input;
+	void			(*input_free)(struct job_input *);
+	int			 input_fd;	/* the source's fd to feed
+						   instead of a stdin pipe,
+						   the runner's at launch;
+						   or -1 */
+
 	struct output_job	*out;		/* owned by output.c */
 	struct capture_job	*cap;		/* owned by capture.c */
 	TAILQ_ENTRY(job)	 entry;
@@ -78,6 +92,9 @@ TAILQ_HEAD(job_list, job);
 
 struct job	*job_new(unsigned long long);
 void		 job_free(struct job *);
+
+/* Release the job's input: it runs no more (retries included). */
+void		 job_drop_input(struct job *);
 
 /*
  * Set argv from cmd: argc NUL-separated elements, or, with shell set,

@@ -289,6 +289,8 @@ lookahead_prefetch(void *ctx, int *fdp)
 		case SOURCE_WAIT:
 			*fdp = la->inner->ops->fd(la->inner->ctx);
 			return 0;
+		case SOURCE_IDLE:
+			return 0;
 		case SOURCE_DONE:
 			la->done = 1;
 			return 0;
@@ -352,6 +354,7 @@ lookahead_next(void *ctx, struct job **jobp)
 		la->error = 1;
 		break;
 	case SOURCE_WAIT:
+	case SOURCE_IDLE:
 		break;
 	}
 	return st;

@@ -22,6 +22,7 @@
 #include "lookahead.h"
 #include "opts.h"
 #include "output.h"
+#include "pipe.h"
 #include "progress.h"
 #include "prompt.h"
 #include "results.h"
@@ -39,6 +40,7 @@ struct parts {
 	struct resume		*resume;
 	struct input		*in;
 	struct builder		*builder;
+	struct pipe_src		*pipe;		/* --pipe, --pipe-part */
 	struct lookahead	*ahead;		/* with a progress display */
 	struct progress		*progress;
 	struct prompt		*prompt;	/* -p */
@@ -83,7 +85,7 @@ build_source(struct parts *p, const struct opts *o, struct source **src)
 	struct column_names	 names = { NULL, 0 };
 
 	/* The header names the columns the templates may use. */
-	if (o->header != NULL && o->resume != RETRY_FAILED) {
+	if (o->header != NULL && o->resume != RETRY_FAILED && !o->pipe) {
 		if ((p->in = input_new(o)) == NULL)
 			return -1;
 		names.v = input_names(p->in, &names.n);
@@ -104,6 +106,12 @@ build_source(struct parts *p, const struct opts *o, struct source **src)
 		exec_local_slot_var(p->ex, o->slot_var);
 	if (o->resume == RETRY_FAILED) {
 		*src = resume_source(p->resume, template_shell(p->cmd));
+		return 0;
+	}
+	if (o->pipe) {
+		if ((p->pipe = pipe_new(o, p->cmd, p->tag)) == NULL)
+			return -1;
+		*src = pipe_source(p->pipe);
 		return 0;
 	}
 	if (p->in == NULL && (p->in = input_new(o)) == NULL)
@@ -295,8 +303,10 @@ main(int argc, char **argv)
 		 */
 		if (!opts.dry_run)
 			p.progress = progress_new(&opts);
-		if (p.progress != NULL || (p.builder != NULL &&
-		    (template_uses_total(p.cmd) || template_uses_total(p.tag)))) {
+		/* Pipe mode's jobs hold blocks: none are read ahead. */
+		if ((p.progress != NULL && p.pipe == NULL) ||
+		    (p.builder != NULL && (template_uses_total(p.cmd) ||
+		    template_uses_total(p.tag)))) {
 			p.ahead = lookahead_new(src);
 			src = lookahead_source(p.ahead);
 		}
@@ -323,6 +333,7 @@ main(int argc, char **argv)
 	lookahead_free(p.ahead);
 	executor_free(p.ex);
 	builder_free(p.builder);
+	pipe_free(p.pipe);
 	joblog_close(p.joblog);
 	summary_free(p.summary);
 	junit_free(p.junit);

@@ -82,6 +82,25 @@ static const char help_text[] =
 "                             reaches local jobs anyway\n"
 "      --nice N               run the jobs with N added to forkpool's niceness\n"
 "\n"
+"Pipe mode:\n"
+"      --pipe, --spreadstdin  give each job a block of stdin on its stdin,\n"
+"                             instead of values on its command line\n"
+"      --pipe-part            --pipe on the blocks of the regular file -a FILE,\n"
+"                             spliced to the jobs without being read\n"
+"      --block, --block-size SIZE\n"
+"                             a block is about SIZE bytes (K M G: 1024, k m g:\n"
+"                             1000; default 1M); -N: N blocks per job slot\n"
+"      --recend STR           records end with STR (default \\n)\n"
+"      --recstart STR         records start with STR (default none)\n"
+"      --regexp               --recend and --recstart are Perl regexes\n"
+"      --rrs, --remove-rec-sep, --removerecsep\n"
+"                             remove the record separators from the blocks\n"
+"      --round-robin, --round start -j jobs only and deal the blocks to them\n"
+"      --cat                  put each block in a file that {} names\n"
+"      --fifo                 feed each block through a named pipe {} names\n"
+"  -N, -L N                   with --pipe: N records (lines) per block\n"
+"      --header N|:|REGEX     with --pipe: the header starts every block\n"
+"\n"
 "Scheduling:\n"
 "  -j, --jobs N               run N jobs at once: N, +N, -N, N% of CPUs, 0 for\n"
 "                             as many as limits allow (default: CPUs)\n"
@@ -1288,6 +1307,66 @@ on_memfree(struct parse_state *st, const char *arg)
 	    OPTS_ERROR : OPTS_RUN;
 }
 
+/*
+ * A --block size: bytes, with GNU parallel's unit prefixes, K M G T P for
+ * powers of 1024 and k m g t p for powers of 1000; 0 on success.
+ */
+static int
+parse_block(const char *opt, const char *arg, unsigned long long *bytes)
+{
+	static const char	 units[] = "KMGTPkmgtp";
+	const char		*u;
+	char			*end;
+	double			 v;
+	size_t			 n;
+
+	v = strtod(arg, &end);
+	if (end == arg || !(v >= 0) || arg[strspn(arg, "0123456789.")] !=
+	    *end)
+		goto bad;
+	if (*end != '\0') {
+		if (end[1] != '\0' || (u = strchr(units, *end)) == NULL)
+			goto bad;
+		n = (size_t)(u - units);
+		for (n = n % 5 + 1; n > 0; n--)
+			v *= *u >= 'a' ? 1000 : 1024;
+	}
+	if (v > 1e15)
+		goto bad;
+	*bytes = (unsigned long long)v;
+	return 0;
+bad:
+	warnx("%s %s: must be a size such as 512k or 2M", opt, arg);
+	return -1;
+}
+
+/*
+ * --block SIZE, as GNU parallel's; or -N, N blocks per job slot, which
+ * needs the input's size ahead: --pipe-part's file (check_pipe()).
+ */
+static enum opts_result
+on_block(struct parse_state *st, const char *arg)
+{
+	st->o->block_slots = 0;
+	if (arg[0] == '-') {
+		if (parse_block(st->label, arg + 1, &st->o->block_slots) == -1)
+			return OPTS_ERROR;
+		if (st->o->block_slots == 0) {
+			warnx("%s %s: must be at least 1 block per job slot",
+			    st->label, arg);
+			return OPTS_ERROR;
+		}
+		return OPTS_RUN;
+	}
+	if (parse_block(st->label, arg, &st->o->block) == -1)
+		return OPTS_ERROR;
+	if (st->o->block == 0) {
+		warnx("%s %s: must be at least 1 byte", st->label, arg);
+		return OPTS_ERROR;
+	}
+	return OPTS_RUN;
+}
+
 /* --joblog [+]FILE. */
 static enum opts_result
 on_joblog(struct parse_state *st, const char *arg)
@@ -1496,6 +1575,16 @@ static const struct optdef optdefs[] = {
 	NOARG("resume-failed",		0, on_resume, RESUME_FAILED),
 	NOARG("retry-failed",		0, on_resume, RETRY_FAILED),
 	STRING("junit",			0, junit, "the file name"),
+	FLAG("pipe",			0, pipe),
+	FLAG("pipe-part",		0, pipe_part),
+	ARG("block",			0, on_block),
+	FLAG("regexp",			0, regexp),
+	STRING("recend",		0, recend, NULL),
+	STRING("recstart",		0, recstart, NULL),
+	FLAG("rrs",			0, rrs),
+	FLAG("round-robin",		0, round_robin),
+	FLAG("cat",			0, cat),
+	FLAG("fifo",			0, fifo),
 	FLAG(NULL,			'v', print_stdout),
 	FLAG("verbose",			't', print_stderr),
 	FLAG("bar",			0, bar),
@@ -1505,6 +1594,11 @@ static const struct optdef optdefs[] = {
 	COUNT("max-tasks",		0, max_tasks, INT_MAX),
 	/* GNU parallel's other names for the options above. */
 	ARG("max-procs",		'P', on_jobs),
+	FLAG("spreadstdin",		0, pipe),
+	ARG("block-size",		0, on_block),
+	FLAG("remove-rec-sep",		0, rrs),
+	FLAG("removerecsep",		0, rrs),
+	FLAG("round",			0, round_robin),
 	STRING("col-sep",		'C', colsep, "the pattern"),
 	ARG("argfile",			0, on_arg_file),
 	FLAG("xapply",			0, link),
@@ -2426,6 +2520,55 @@ finish_options(struct parse_state *st)
 	return 0;
 }
 
+/*
+ * What pipe mode cannot do, once the sources are known; 0, or -1 after a
+ * message.  Its options mean nothing without --pipe, and are then
+ * ignored, as GNU parallel ignores them.
+ */
+static int
+check_pipe(const struct parse_state *st)
+{
+	struct opts	*o = st->o;
+
+	if (o->pipe_part)
+		o->pipe = 1;
+	if (!o->pipe)
+		return 0;
+	if (!o->pipe_part && o->nsources > 0) {
+		warnx("--pipe reads its blocks from stdin: it takes no input "
+		    "source (-a, :::, ::::); --pipe-part -a FILE splits a file");
+		return -1;
+	}
+	if (!o->pipe_part && o->block_slots != 0) {
+		warnx("--block -%llu: blocks per job slot need --pipe-part: "
+		    "the size of stdin is not known ahead; give a size such "
+		    "as 10M", o->block_slots);
+		return -1;
+	}
+	if (o->pipe_part && o->rrs) {
+		warnx("--rrs cannot be used with --pipe-part: its blocks go to "
+		    "the jobs without passing through forkpool");
+		return -1;
+	}
+	if (o->round_robin && (o->cat || o->fifo)) {
+		warnx("%s cannot be used with --round-robin: a job gets "
+		    "many blocks, on its stdin", o->cat ? "--cat" : "--fifo");
+		return -1;
+	}
+	if (o->cat && o->fifo) {
+		warnx("--cat and --fifo cannot be used together: {} names "
+		    "either a file or a named pipe");
+		return -1;
+	}
+	if (o->shuf || o->resume != RESUME_NONE || o->results != NULL) {
+		warnx("--pipe cannot be used with %s: its jobs have no values",
+		    o->shuf ? "--shuf" : o->results != NULL ? "--results" :
+		    "--resume");
+		return -1;
+	}
+	return 0;
+}
+
 /* What semaphore mode cannot do; 0, or -1 after a message. */
 static int
 check_semaphore(const struct parse_state *st)
@@ -2592,7 +2735,8 @@ opts_parse(struct opts *o, int argc, char **argv)
 		r = parse_options(&st, argc, argv);
 	if (r == OPTS_RUN && (finish_options(&st) == -1 ||
 	    parse_operands(o, argc - optind, argv + optind) == -1 ||
-	    check_worker_command(&st) == -1 || check_semaphore(&st) == -1))
+	    check_worker_command(&st) == -1 || check_semaphore(&st) == -1 ||
+	    check_pipe(&st) == -1))
 		r = OPTS_ERROR;
 	free(st.files);
 	free(st.origin);

@@ -251,6 +251,8 @@ next_built(struct run *run, struct job **jobp, int *fdp, int *v)
 		case SOURCE_WAIT:
 			*fdp = run->src->ops->fd(run->src->ctx);
 			return RUNNER_WAIT_FD;
+		case SOURCE_IDLE:
+			return RUNNER_WAIT;
 		case SOURCE_ERROR:
 			run->input_error = 1;
 			return RUNNER_DONE;
@@ -522,6 +524,7 @@ job_finished(void *ctx, struct job *j)
 	 */
 	if (!run->keep_values)
 		buf_free(&j->vals);
+	job_drop_input(j);
 	/* What an interrupted job wrote is incomplete: it is not printed. */
 	if (j->interrupted && j->out != NULL)
 		output_discard(run->output, j);
@@ -539,6 +542,18 @@ job_not_started(void *ctx, struct job *j)
 
 	enter(run, j);
 	return job_finished(ctx, j);
+}
+
+/* Runner callback: write a job's input to its stdin. */
+static ssize_t
+feed(void *ctx, struct job *j, int fd, int *v)
+{
+	struct run	*run = ctx;
+	ssize_t		 n;
+
+	n = run->src->ops->feed(run->src->ctx, j, fd);
+	*v = verdict(run);
+	return n;
 }
 
 /* Runner callback: read input ahead, if the source can. */
@@ -597,6 +612,7 @@ run_callbacks(struct run *run, struct output *out)
 	run->cb.pending = output_waits;
 	run->cb.writable = output_writable;
 	run->cb.prefetch = run->src->ops->prefetch != NULL ? prefetch : NULL;
+	run->cb.feed = run->src->ops->feed != NULL ? feed : NULL;
 	run->cb.tick = tick;
 	run->cb.ctx = run;
 	return &run->cb;
@@ -624,10 +640,11 @@ run_dry(struct run *run)
 {
 	struct pollfd	 pfd;
 	struct job	*j;
+	enum source_status st;
 	int		 done = 0;
 
 	while (!done) {
-		switch (run->src->ops->next(run->src->ctx, &j)) {
+		switch ((st = run->src->ops->next(run->src->ctx, &j))) {
 		case SOURCE_JOB:
 			done = dry_print(run, j) == -1;
 			break;
@@ -641,8 +658,9 @@ run_dry(struct run *run)
 			pfd.events = POLLIN;
 			(void)poll(&pfd, 1, -1);
 			break;
+		case SOURCE_IDLE:
 		case SOURCE_ERROR:
-			run->input_error = 1;
+			run->input_error |= st == SOURCE_ERROR;
 			done = 1;
 			break;
 		case SOURCE_REJECTED:

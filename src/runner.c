@@ -56,6 +56,15 @@
 /* After an error of the event loop, how often everything is looked at. */
 #define BROKEN_TICK_MS	10
 
+/*
+ * How long a feed that asked for a retry (a --fifo the job has not read
+ * to its end yet) waits before it is looked at again.
+ */
+#define FEED_RETRY_MS	10
+
+/* The pipe a job's stdin is fed through, if the system allows it. */
+#define INPUT_PIPE_SIZE	(1024 * 1024)
+
 /* The most taken from a pipe that is no longer waited for. */
 #define ABANDON_MAX	(1024 * 1024)
 
@@ -77,6 +86,9 @@ struct proc {
 	struct job		*job;		/* NULL: the slot is free */
 	pid_t			 pid;		/* -1 until launched */
 	int			 fd[2];		/* stdout, stderr read ends */
+	int			 in;		/* stdin's write end, or -1 */
+	int			 in_idle;	/* not watched: 1 in r->idle,
+						   2 in r->retry */
 	int			 reaped;	/* and its pid forgotten */
 	struct runner		*runner;	/* whose it is */
 	struct loop_term	 term;		/* its --termseq steps */
@@ -86,6 +98,7 @@ struct proc {
 	TAILQ_ENTRY(proc)	 timed_entry;
 	TAILQ_ENTRY(proc)	 ending_entry;
 	TAILQ_ENTRY(proc)	 dirty_entry;
+	TAILQ_ENTRY(proc)	 idle_entry;
 };
 
 TAILQ_HEAD(proc_list, proc);
@@ -126,6 +139,11 @@ struct runner {
 	struct proc_list		 ending;	/* being ended, or reaped
 							   with pipes open */
 	struct proc_list		 dirty;		/* to look at for an end */
+	struct proc_list		 idle;		/* stdin has nothing to
+							   be fed yet */
+	struct proc_list		 retry;		/* stdin to be fed again
+							   at retry_at */
+	long long			 retry_at;
 	unsigned long long		 hist[HIST_BUCKETS];
 	unsigned long long		 nhist;
 	char				*rbuf;
@@ -292,6 +310,7 @@ runner_new(const struct runner_opts *o, const struct runner_callbacks *cb,
 		r->procs[i].pid = -1;
 		r->procs[i].fd[0] = r->procs[i].fd[1] = -1;
 		r->procs[i].term.step = -1;
+		r->procs[i].in = -1;
 		r->freeheap[r->nfree++] = i;	/* ascending: a heap */
 	}
 	while (tab < (size_t)r->nslots * 2)
@@ -301,6 +320,8 @@ runner_new(const struct runner_opts *o, const struct runner_callbacks *cb,
 	TAILQ_INIT(&r->timed);
 	TAILQ_INIT(&r->ending);
 	TAILQ_INIT(&r->dirty);
+	TAILQ_INIT(&r->idle);
+	TAILQ_INIT(&r->retry);
 	TAILQ_INIT(&r->requeued);
 	if (o->timeout_pct > 0)
 		hist_init();
@@ -479,10 +500,26 @@ deadline(const struct runner *r, const struct proc *p)
 	return p->job->start_ms + (ms < 1 ? 1 : ms);
 }
 
+/* Feed p's job no more: close its stdin's write end. */
+static void
+close_input(struct runner *r, struct proc *p)
+{
+	if (p->in == -1)
+		return;
+	if (p->in_idle)
+		TAILQ_REMOVE(p->in_idle == 1 ? &r->idle : &r->retry, p,
+		    idle_entry);
+	p->in_idle = 0;
+	/* Closing the fd takes it out of the epoll set. */
+	close(p->in);
+	p->in = -1;
+}
+
 /* Forget p's process; the slot stays taken. */
 static void
 proc_clear(struct runner *r, struct proc *p)
 {
+	close_input(r, p);
 	if (p->pid > 0 && !p->reaped)
 		pid_del(r, p->pid);
 	if (p->on_timed)
@@ -656,8 +693,80 @@ watch_pipe(struct runner *r, unsigned int i, int s)
 {
 	struct epoll_event	 ev = { .events = EPOLLIN };
 
-	ev.data.u64 = (uint64_t)i * 2 + (uint64_t)s;
+	ev.data.u64 = (uint64_t)i * 3 + (uint64_t)s;
 	return epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->procs[i].fd[s], &ev);
+}
+
+/*
+ * Watch slot i's stdin for room (op EPOLL_CTL_ADD, or _MOD to watch it
+ * again), or stop watching it (_MOD with watch unset); -1 on failure.
+ */
+static int
+watch_input(struct runner *r, unsigned int i, int op, int watch)
+{
+	struct epoll_event	 ev = { .events = watch ? EPOLLOUT : 0 };
+
+	ev.data.u64 = (uint64_t)i * 3 + 2;
+	return epoll_ctl(r->epfd, op, r->procs[i].in, &ev);
+}
+
+/*
+ * Watch the first idle stdin again: the source may have something for
+ * it now.  One at a time: a job whose input is then complete wakes the
+ * next, so a turn's cost does not grow with the slots.
+ */
+static void
+wake_input(struct runner *r)
+{
+	struct proc	*p;
+
+	if ((p = TAILQ_FIRST(&r->idle)) == NULL)
+		return;
+	TAILQ_REMOVE(&r->idle, p, idle_entry);
+	p->in_idle = 0;
+	if (watch_input(r, slot_of(r, p), EPOLL_CTL_MOD, 1) == -1) {
+		warn("epoll_ctl");
+		r->broken = 1;
+	}
+}
+
+/*
+ * p's stdin can take more: have the source write it.  Never blocks: the
+ * pipe is non-blocking.  A job that closed its stdin (EPIPE), or ended,
+ * does not get the rest of its input, as with any pipe.
+ */
+static void
+feed_input(struct runner *r, struct proc *p)
+{
+	ssize_t	 n;
+	int	 verdict = RUNNER_GO;
+
+	n = r->cb->feed(r->cb->ctx, p->job, p->in, &verdict);
+	act(r, verdict);
+	if (n > 0 || (n == -1 && (errno == EAGAIN || errno == EINTR)))
+		return;
+	if (n == FEED_IDLE || n == FEED_RETRY) {
+		if (watch_input(r, slot_of(r, p), EPOLL_CTL_MOD, 0) == -1) {
+			warn("epoll_ctl");
+			r->broken = 1;
+			return;
+		}
+		if (n == FEED_IDLE) {
+			p->in_idle = 1;
+			TAILQ_INSERT_TAIL(&r->idle, p, idle_entry);
+			return;
+		}
+		if (TAILQ_EMPTY(&r->retry))
+			r->retry_at = loop_now_ms() + FEED_RETRY_MS;
+		p->in_idle = 2;
+		TAILQ_INSERT_TAIL(&r->retry, p, idle_entry);
+		return;
+	}
+	if (n == -1 && errno != EPIPE)
+		warn("job %llu: writing its input", p->job->seq);
+	close_input(r, p);
+	if (n == 0)
+		wake_input(r);
 }
 
 /* The launch failed for want of processes or descriptors. */
@@ -715,11 +824,17 @@ launch_later(struct runner *r, struct job *j, unsigned int i,
 
 /* The process started: watch it. */
 static void
-launched(struct runner *r, unsigned int i, const struct exec_proc *ep)
+launched(struct runner *r, unsigned int i, const struct exec_proc *ep,
+    int in)
 {
 	struct proc	*p = &r->procs[i];
 	int		 s;
 
+	p->in = in;
+	if (in != -1 && watch_input(r, i, EPOLL_CTL_ADD, 1) == -1) {
+		warn("epoll_ctl");
+		r->broken = 1;
+	}
 	p->pid = ep->pid;
 	pid_add(r, p->pid, i);
 	for (s = 0; s < 2; s++) {
@@ -736,6 +851,36 @@ launched(struct runner *r, unsigned int i, const struct exec_proc *ep)
 }
 
 /*
+ * The pipe for a job's stdin, when the job has input to feed: the read
+ * end in fd[0] for the job, the write end (non-blocking) in fd[1] for the
+ * runner, both close-on-exec; -1 in both when there is none.  A bigger
+ * pipe than the default 64 KiB makes fewer turns per block; the system
+ * may refuse it (pipe-max-size), which costs only speed.
+ */
+static enum exec_result
+input_pipe(struct runner *r, struct job *j, int *fd)
+{
+	fd[0] = fd[1] = -1;
+	if (j->input == NULL || r->cb->feed == NULL)
+		return EXEC_OK;
+	/* The source's own descriptor (a --fifo): the job's stdin is not. */
+	if (j->input_fd != -1) {
+		fd[1] = j->input_fd;
+		j->input_fd = -1;
+		return EXEC_OK;
+	}
+	if (pipe2(fd, O_CLOEXEC) == -1) {
+		fd[0] = fd[1] = -1;
+		if (errno == EMFILE || errno == ENFILE)
+			return EXEC_NOFDS;
+		return EXEC_AGAIN;
+	}
+	(void)fcntl(fd[1], F_SETPIPE_SZ, INPUT_PIPE_SIZE);
+	(void)fcntl(fd[1], F_SETFL, O_NONBLOCK);
+	return EXEC_OK;
+}
+
+/*
  * Launch j in slot i (taken: counted in nrunning).  Returns 0 once it
  * ran or failed for good, -1 when it must wait (it is then r->waiting).
  */
@@ -744,6 +889,7 @@ launch(struct runner *r, struct job *j, unsigned int i, long long now)
 {
 	struct exec_proc	 ep = { -1, { -1, -1 } };
 	enum exec_result	 res;
+	int			 in[2] = { -1, -1 };
 
 	r->procs[i].job = j;
 	j->slot = i + 1;
@@ -756,8 +902,14 @@ launch(struct runner *r, struct job *j, unsigned int i, long long now)
 		if (errno != EMFILE && errno != ENFILE && errno != ENOMEM)
 			err(EXIT_FORKPOOL_ERROR, "epoll_create1");
 		res = errno == ENOMEM ? EXEC_AGAIN : EXEC_NOFDS;
-	} else
-		res = r->ex->ops->launch(r->ex->ctx, j, -1, &ep);
+	} else if ((res = input_pipe(r, j, in)) == EXEC_OK) {
+		res = r->ex->ops->launch(r->ex->ctx, j, in[0], &ep);
+		/* The job's end is the job's now. */
+		if (in[0] != -1)
+			close(in[0]);
+		if (res != EXEC_OK && in[1] != -1)
+			close(in[1]);
+	}
 	if (res == EXEC_AGAIN || res == EXEC_NOFDS)
 		return launch_later(r, j, i, res, now);
 	if (r->waiting == j)
@@ -769,7 +921,7 @@ launch(struct runner *r, struct job *j, unsigned int i, long long now)
 	r->last_start = now;
 	j->state = JOB_RUNNING;
 	j->started = 1;
-	launched(r, i, &ep);
+	launched(r, i, &ep, in[1]);
 	act(r, r->cb->started(r->cb->ctx, j));
 	return 0;
 }
@@ -904,8 +1056,11 @@ prefetch(struct runner *r, int *wait_fd, long long *wake)
 	if (r->cb->prefetch == NULL || r->no_more || r->draining ||
 	    *wait_fd != -1)
 		return;
-	if (r->cb->prefetch(r->cb->ctx, wait_fd))
+	if (r->cb->prefetch(r->cb->ctx, wait_fd)) {
 		*wake = loop_earlier(*wake, loop_now_ms());
+		/* Something was built: a job waiting for input may take it. */
+		wake_input(r);
+	}
 }
 
 /*
@@ -1247,12 +1402,37 @@ check_ending(struct runner *r, long long now, long long wake)
 	return wake;
 }
 
+/*
+ * Watch again the stdins whose feed asked for a retry, once it is due;
+ * returns when it is, or 0.
+ */
+static long long
+check_retry(struct runner *r, long long now)
+{
+	struct proc	*p;
+
+	if (TAILQ_EMPTY(&r->retry))
+		return 0;
+	if (now < r->retry_at)
+		return r->retry_at;
+	while ((p = TAILQ_FIRST(&r->retry)) != NULL) {
+		TAILQ_REMOVE(&r->retry, p, idle_entry);
+		p->in_idle = 0;
+		if (watch_input(r, slot_of(r, p), EPOLL_CTL_MOD, 1) == -1) {
+			warn("epoll_ctl");
+			r->broken = 1;
+		}
+	}
+	return 0;
+}
+
 /* Check the timers of running jobs; returns the next time one is due. */
 static long long
 check_timers(struct runner *r, long long wake)
 {
 	long long	 now = loop_now_ms();
 
+	wake = loop_earlier(wake, check_retry(r, now));
 	wake = loop_earlier(wake, check_deadlines(r, now));
 	return check_ending(r, now, wake);
 }
@@ -1281,10 +1461,15 @@ read_ready(struct runner *r)
 		return;
 	}
 	for (k = 0; k < n; k++) {
-		i = (unsigned int)(ev[k].data.u64 / 2);
-		s = (int)(ev[k].data.u64 % 2);
+		i = (unsigned int)(ev[k].data.u64 / 3);
+		s = (int)(ev[k].data.u64 % 3);
 		p = &r->procs[i];
-		if (p->job != NULL && p->fd[s] != -1)
+		if (p->job == NULL)
+			continue;
+		if (s == 2) {
+			if (p->in != -1 && !p->in_idle)
+				feed_input(r, p);
+		} else if (p->fd[s] != -1)
 			(void)read_pipe(r, p, s);
 	}
 }

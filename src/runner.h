@@ -12,8 +12,11 @@
  * the callbacks, which answer with verdicts and never call back into
  * the runner.
  *
+ * It feeds a job's stdin when the job has input (pipe mode), through
+ * the feed callback, as the pipe can take it.
+ *
  * It never busy-waits, and its cost per job does not grow with the
- * number of slots: job pipes are watched with epoll(7), timers are kept
+ * number of slots: job pipes, stdin's included, are watched with epoll(7), timers are kept
  * in start order, a reaped pid is found by hashing, a free slot by a
  * heap.
  */
@@ -42,6 +45,10 @@ struct term_step;
 #define RUNNER_STOP	0x8	/* and end the running ones (each is marked
 				   interrupted) */
 
+/* What feed answers when it has nothing to write yet, or later. */
+#define FEED_IDLE	(-3)
+#define FEED_RETRY	(-4)
+
 enum runner_next {
 	RUNNER_JOB,		/* *jobp holds a job, now the runner's */
 	RUNNER_WAIT_FD,		/* nothing yet: poll *fdp for input */
@@ -67,6 +74,23 @@ struct runner_callbacks {
 	 * in the last argument.
 	 */
 	ssize_t	(*take)(void *, struct job *, int, int, int *);
+	/*
+	 * Optional: feed a job's stdin.  A job whose input is set (job.h)
+	 * gets a pipe as stdin; whenever its write end, fd (non-blocking),
+	 * can take more, this writes what it can without blocking and
+	 * returns the bytes written (or -1 with errno EAGAIN: fd took
+	 * none after all); 0 once the job's input is complete (the runner
+	 * closes fd: the job sees EOF); FEED_IDLE when there is nothing to
+	 * write yet (the runner stops watching fd until the next prefetch
+	 * that built something, or until another job's input is complete);
+	 * FEED_RETRY when it cannot know before some time passed (the
+	 * runner looks again FEED_RETRY_MS later); -1 with another errno
+	 * (EPIPE: the job closed its stdin) drops the rest of the input,
+	 * which is no error of forkpool's.  A job whose input_fd is set
+	 * gets no pipe: that fd is fed (and closed) instead.  The verdict
+	 * goes in the last argument.
+	 */
+	ssize_t	(*feed)(void *, struct job *, int, int *);
 	/* The job is finished; its result is final. */
 	int	(*finished)(void *, struct job *);
 	/*

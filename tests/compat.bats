@@ -122,7 +122,7 @@ same_as() {
 	assert_equal "${stderr_lines[0]}" 'forkpool: --tm: ambiguous: --tmpdir, --tmpl, --tmux, --tmuxpane'
 	run --separate-stderr fp --re echo ::: a
 	assert_failure 255
-	assert_equal "${stderr_lines[0]}" 'forkpool: --re: ambiguous: --replace, --results, --retries, --resume, --resume-failed, --retry-failed, --res, --recend, --record-env, --recstart, --regexp, --remove-rec-sep, --removerecsep, --return'
+	assert_equal "${stderr_lines[0]}" 'forkpool: --re: ambiguous: --replace, --results, --retries, --resume, --resume-failed, --retry-failed, --regexp, --recend, --recstart, --remove-rec-sep, --removerecsep, --res, --record-env, --return'
 	run --separate-stderr fp --sshloginf hosts echo ::: a
 	assert_failure 255
 	assert_equal "$stderr" 'forkpool: --sshloginfile: not supported: remote execution is planned but not built yet; instead: run ssh HOST COMMAND through forkpool with the hosts as an input source'

@@ -1,0 +1,258 @@
+#!/usr/bin/env bats
+# Pipe mode: --pipe, --pipe-part, --round-robin, --cat and the options
+# that cut the input into blocks.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+setup() {
+	fp_setup
+	cd "$BATS_TEST_TMPDIR" || return
+}
+
+# records FILE N SEED: N lines of random lengths (0 to 300 bytes) in FILE.
+records() {
+	awk -v n="$2" -v seed="$3" 'BEGIN {
+		srand(seed)
+		for (i = 0; i < n; i++) {
+			len = int(rand() * rand() * 300)
+			s = ""
+			for (k = 0; k < len; k++)
+				s = s sprintf("%c", 97 + int(rand() * 26))
+			print s
+		}
+	}' >"$1"
+}
+
+@test "--pipe: each job gets a block of whole lines; together they are the input" {
+	records in 3000 1
+	run -0 fp --pipe -k -j4 --block 1k sh -c 'cat; echo ==END==' <in
+	# A block that did not end with a newline would glue the marker on.
+	[[ $(grep -c '.==END==' <<<"$output") == 0 ]]
+	[[ $(grep -c '^==END==$' <<<"$output") -gt 20 ]]
+	diff <(grep -v '^==END==$' <<<"$output") in
+}
+
+@test "--pipe --block: a block is the whole lines that fit in SIZE bytes" {
+	seq 10 >in
+	run -0 fp --pipe -k --block 5 wc -c <in
+	# 1\n2\n is 4 bytes, 1\n2\n3\n would be 6; 9\n10\n is 5.
+	assert_output "$(printf '4\n4\n4\n4\n5\n')"
+}
+
+@test "--pipe: a record larger than --block travels whole, with one warning" {
+	run -0 --separate-stderr fp --pipe -k --block 4 sh -c 'cat; echo --' \
+		< <(printf 'a\nbbbbbbbbbb\nc\nddddddd\n')
+	assert_output "$(printf 'a\n--\nbbbbbbbbbb\n--\nc\n--\nddddddd\n--\n')"
+	assert_equal "$stderr" "forkpool: a record of 11 bytes is longer than --block 4: it goes whole in a block of its own"
+}
+
+@test "--pipe -k: output in block order whatever the jobs' delays" {
+	seq 3000 >in
+	run -0 fp --pipe -k -j4 --block 200 \
+		bash -c 'sleep $((RANDOM % 3))0e-3; cat' <in
+	diff <(printf '%s\n' "$output") in
+}
+
+@test "--pipe: {#} and {%} work, {} is empty and nothing is appended" {
+	run -0 fp --pipe -k -j1 --block 2 echo 'x{}y' '{#}' '{%}' < <(printf 'a\nb\n')
+	assert_output "$(printf 'xy 1 1\nxy 2 1\n')"
+}
+
+@test "--pipe: an empty input runs no job" {
+	run -0 fp --pipe echo x </dev/null
+	assert_output ''
+}
+
+@test "--pipe -N: exactly N records per block, the last fewer" {
+	run -0 fp --pipe -k -N2 sh -c 'cat; echo --' < <(seq 5)
+	assert_output "$(printf '1\n2\n--\n3\n4\n--\n5\n--\n')"
+}
+
+@test "--pipe -L: exactly N lines per block, whatever --block says" {
+	run -0 fp --pipe -k -L3 --block 1 sh -c 'cat; echo --' < <(seq 5)
+	assert_output "$(printf '1\n2\n3\n--\n4\n5\n--\n')"
+}
+
+@test "--pipe --recend and --recstart: a record ends where both meet" {
+	run -0 fp --pipe -k -N1 --recend '\n' --recstart '>' sh -c 'cat; echo' \
+		< <(printf '>a\nx>\n>b\n>c\ny')
+	assert_output "$(printf '>a\nx>\n\n>b\n\n>c\ny\n')"
+	# --recstart alone: a record starts wherever it is.
+	run -0 fp --pipe -k -N1 --recstart '>' sh -c 'cat; echo' \
+		< <(printf '>a\nx>\n>b')
+	assert_output "$(printf '>a\nx\n>\n\n>b\n')"
+}
+
+@test "--pipe --recend takes escapes as GNU parallel does" {
+	run -0 fp --pipe -k -N1 --recend '\t' sh -c 'cat; echo' < <(printf 'a\tb\tc\t')
+	assert_output "$(printf 'a\t\nb\t\nc\t\n')"
+}
+
+@test "--pipe --regexp: the separators are patterns" {
+	run -0 fp --pipe -k -N1 --regexp --recend '\d+' --recstart '[a-z]' \
+		sh -c 'cat; echo' < <(printf 'a1b22c333d')
+	assert_output "$(printf 'a1\nb22\nc333\nd\n')"
+}
+
+@test "--pipe --regexp: blocks never split a record of random size" {
+	records in 2000 2
+	tr '\n' '#' <in | sed 's/#/;;/g' >semi
+	run -0 fp --pipe -k -j3 --block 500 --regexp --recend ';+' \
+		sh -c 'cat; echo' <semi
+	# Every block but the last ends with the separator.
+	[[ $(grep -vc ';;$' <<<"$output") -le 1 ]]
+	diff <(tr -d '\n' <<<"$output") semi
+}
+
+@test "--pipe --rrs: the job gets no separators" {
+	run -0 fp --pipe --recend X --rrs cat < <(printf 'aXbXcX')
+	assert_output abc
+	run -0 fp --pipe --recstart S --recend '' --rrs cat < <(printf 'SaSbSc')
+	assert_output abc
+}
+
+@test "--pipe --header: the header starts every block" {
+	run -0 fp --pipe -k -N1 --header 2 sh -c 'cat; echo --' \
+		< <(printf 'h1\nh2\na\nb\n')
+	assert_output "$(printf 'h1\nh2\na\n--\nh1\nh2\nb\n--\n')"
+	run -0 fp --pipe -k -N1 --header : sh -c 'cat; echo --' < <(printf 'h\na\nb\n')
+	assert_output "$(printf 'h\na\n--\nh\nb\n--\n')"
+	run -0 fp --pipe -k -N1 --header 'H[0-9]+,' sh -c 'cat; echo --' \
+		< <(printf 'H12,a\nb\n')
+	assert_output "$(printf 'H12,a\n--\nH12,b\n--\n')"
+}
+
+@test "--pipe --retries: a job run again gets its block again" {
+	run -0 fp --pipe --retries 2 sh -c \
+		'if [ -e tried ]; then cat; else : >tried; exit 1; fi' < <(seq 3)
+	assert_output "$(printf '1\n2\n3\n')"
+}
+
+@test "--pipe: a job that does not read its block is no error" {
+	run -0 fp --pipe -k --block 10k head -n 1 < <(seq 20000)
+	[[ ${lines[0]} == 1 ]]
+	[[ ${#lines[@]} -gt 5 ]]
+}
+
+@test "--pipe takes no input source" {
+	run -255 fp --pipe cat ::: a
+	assert_output "forkpool: --pipe reads its blocks from stdin: it takes no input source (-a, :::, ::::); --pipe-part -a FILE splits a file"
+}
+
+@test "--block: K is 1024 bytes, k 1000, as GNU parallel's" {
+	run -0 fp --pipe -k --block 1K wc -c < <(yes 1234567 | head -n 300)
+	assert_output "$(printf '1024\n1024\n352\n')"
+	run -0 fp --pipe -k --block 1k wc -c < <(yes 1234567 | head -n 300)
+	assert_output "$(printf '1000\n1000\n400\n')"
+}
+
+@test "--block: a bad size is refused, naming the option and the value" {
+	run -255 fp --pipe --block 0 cat
+	assert_output 'forkpool: --block 0: must be at least 1 byte'
+	run -255 fp --pipe --block 1x cat
+	assert_output 'forkpool: --block 1x: must be a size such as 512k or 2M'
+	run -255 fp --pipe --block-size -2 cat
+	assert_output 'forkpool: --block -2: blocks per job slot need --pipe-part: the size of stdin is not known ahead; give a size such as 10M'
+	run -255 fp --pipe-part --block -0 cat :::: /dev/null
+	assert_output 'forkpool: --block -0: must be at least 1 block per job slot'
+}
+
+@test "--pipe-part: the blocks --pipe makes of the same file, random record sizes" {
+	records in 5000 3
+	fp --pipe -k -j3 --block 2k sh -c 'cat; echo ==END==' <in >pipe.out
+	run -0 fp --pipe-part -a in -k -j3 --block 2k sh -c 'cat; echo ==END=='
+	diff <(printf '%s\n' "$output") pipe.out
+	fp --pipe -k -N7 --header 1 sh -c 'cat; echo ==END==' <in >pipe.out
+	run -0 fp --pipe-part -k -N7 --header 1 sh -c 'cat; echo ==END==' :::: in
+	diff <(printf '%s\n' "$output") pipe.out
+	fp --pipe -k --block 300 --recstart a --recend '' sh -c 'cat; echo ==END==' <in >pipe.out
+	run -0 fp --pipe-part -a in -k --block 300 --recstart a --recend '' sh -c 'cat; echo ==END=='
+	diff <(printf '%s\n' "$output") pipe.out
+}
+
+@test "--pipe-part --block -N: N blocks per job slot" {
+	seq 100000 >in
+	run -0 fp --pipe-part -a in -k -j3 --block -2 wc -l
+	[[ ${#lines[@]} == 6 || ${#lines[@]} == 7 ]]
+	[[ $(awk '{ n += $1 } END { print n }' <<<"$output") == 100000 ]]
+}
+
+@test "--pipe-part: not a regular file is an error naming it" {
+	run -255 fp --pipe-part -a /dev/null cat
+	assert_output 'forkpool: --pipe-part /dev/null: not a regular file (--pipe reads any input)'
+	run -255 fp --pipe-part cat
+	assert_output 'forkpool: --pipe-part needs one file: -a FILE or :::: FILE'
+}
+
+@test "--round-robin: exactly -j processes, nothing lost" {
+	seq 20000 >in
+	run -0 fp --pipe --round-robin -j3 --block 1k sh -c 'echo $$ $(wc -l)' <in
+	[[ ${#lines[@]} == 3 ]]
+	[[ $(cut -d' ' -f1 <<<"$output" | sort -u | wc -l) == 3 ]]
+	[[ $(awk '{ n += $2 } END { print n }' <<<"$output") == 20000 ]]
+}
+
+@test "--round-robin: each block goes whole to one job" {
+	seq 20000 >in
+	run -0 fp --pipe --round-robin -k -j2 --block 1k sh -c 'cat; echo ==END==' <in
+	[[ $(grep -c '.==END==' <<<"$output") == 0 ]]
+	diff <(grep -v '^==END==$' <<<"$output" | sort -n) in
+}
+
+@test "--cat: {} names a private file of the block, removed after the job" {
+	mkdir t
+	run -0 fp --pipe --cat -k -N2 --tmpdir t sh -c 'stat -c %a "$1"; cat "$1"' sh < <(seq 3)
+	assert_output "$(printf '600\n1\n2\n600\n3\n')"
+	run ls -A t
+	assert_output ''
+	run -0 fp --pipe --cat -k -N2 --tmpdir t cat < <(seq 3)
+	assert_output "$(printf '1\n2\n3\n')"
+}
+
+@test "--fifo: {} names a named pipe the job reads its block from" {
+	mkdir t
+	run -0 fp --pipe --fifo -k -N2 --tmpdir t sh -c 'test -p "$1" && stat -c %a "$1"; cat "$1"' sh < <(seq 3)
+	assert_output "$(printf '600\n1\n2\n600\n3\n')"
+	run ls -A t
+	assert_output ''
+	# Appended when the command has no {}; a job that never opens it is
+	# no error.
+	run -0 fp --pipe --fifo -k -N2 --tmpdir t cat < <(seq 3)
+	assert_output "$(printf '1\n2\n3\n')"
+	run -0 fp --pipe --fifo -k -N2 --tmpdir t true < <(seq 3)
+	assert_output ''
+	run ls -A t
+	assert_output ''
+}
+
+@test "--fifo: a block larger than the pipe goes through whole" {
+	seq 200000 >in
+	run -0 fp --pipe --fifo -k -j2 --block 300k sh -c 'cat "$1"' sh <in
+	diff <(printf '%s\n' "$output") in
+}
+
+@test "--cat, --fifo: not with --round-robin, nor together" {
+	run -255 fp --pipe --round-robin --fifo cat
+	assert_output 'forkpool: --fifo cannot be used with --round-robin: a job gets many blocks, on its stdin'
+	run -255 fp --pipe --cat --fifo cat
+	assert_output 'forkpool: --cat and --fifo cannot be used together: {} names either a file or a named pipe'
+}
+
+@test "--pipe: the same blocks as GNU parallel" {
+	require_cmd parallel
+	unset PARALLEL PARALLEL_HOME
+	export HOME=$BATS_TEST_TMPDIR
+	records in 500 4
+	# Not -N: GNU parallel 20221122 puts N+1 records in some blocks; and
+	# no record may be longer than the block, which GNU parallel answers
+	# by growing --block for good.
+	for args in "--block 1k" "--block 1K" "--recend a --block 300" \
+		"--header 1 --block 2k"; do
+		# shellcheck disable=SC2086
+		fp --pipe -k $args sh -c 'cat; echo ==END==' <in >fp.out
+		# shellcheck disable=SC2086
+		parallel --will-cite --pipe -k $args sh -c \''cat; echo ==END=='\' <in >gnu.out
+		diff fp.out gnu.out || fail "differs with $args"
+	done
+}
