@@ -1,6 +1,5 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <sys/types.h>
 
 #include <err.h>
@@ -874,7 +873,6 @@ pipe_feed(void *ctx, struct job *j, int fd)
 {
 	struct pipe_src		*s = ctx;
 	struct job_input	*in = j->input, *next;
-	struct iovec		 iov;
 	loff_t			 from;
 	ssize_t			 n;
 	int			 left;
@@ -894,21 +892,14 @@ pipe_feed(void *ctx, struct job *j, int fd)
 				from = in->from + (off_t)in->done;
 				n = splice(s->fd, &from, fd, NULL,
 				    in->len - in->done, SPLICE_F_NONBLOCK);
-			} else if (in->rr)
+			} else
+				/*
+				 * Copied, not vmspliced: a process that
+				 * escaped the job could read the pipe after
+				 * the block's memory was reused.
+				 */
 				n = write(fd, in->data + in->done,
 				    in->len - in->done);
-			else {
-				/*
-				 * The pipe takes the block's pages rather
-				 * than a copy: they are never written again,
-				 * and freed only once the job runs no more,
-				 * its pipe closed.  A --round-robin job's
-				 * blocks are freed as it goes: copied.
-				 */
-				iov.iov_base = in->data + in->done;
-				iov.iov_len = in->len - in->done;
-				n = vmsplice(fd, &iov, 1, SPLICE_F_NONBLOCK);
-			}
 			if (n > 0)
 				in->done += (size_t)n;
 			return n;
