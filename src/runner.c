@@ -90,7 +90,6 @@ struct proc {
 	int			 in_idle;	/* not watched: 1 in r->idle,
 						   2 in r->retry */
 	int			 reaped;	/* and its pid forgotten */
-	long long		 paused0;	/* r->paused_ms at its start */
 	struct runner		*runner;	/* whose it is */
 	struct loop_term	 term;		/* its --termseq steps */
 	int			 on_timed;	/* in r->timed */
@@ -106,10 +105,6 @@ TAILQ_HEAD(proc_list, proc);
 
 struct runner {
 	struct runner_opts		 o;
-	long long			 paused_ms;	/* the jobs' pipes went
-							   unread so long, for
-							   a slow reader */
-	long long			 pause_since;	/* unread since, or 0 */
 	const struct runner_callbacks	*cb;
 	struct executor			*ex;
 	unsigned int			 nslots;
@@ -497,16 +492,12 @@ deadline(const struct runner *r, const struct proc *p)
 {
 	long long	 median, ms;
 
-	long long	 start;
-
-	/* What went by while its output could not be read is not its. */
-	start = p->job->start_ms + r->paused_ms - p->paused0;
 	if (r->o.timeout_ms > 0)
-		return start + r->o.timeout_ms;
+		return p->job->start_ms + r->o.timeout_ms;
 	if (r->o.timeout_pct == 0 || (median = hist_median(r)) < 0)
 		return 0;
 	ms = median * r->o.timeout_pct / 100;
-	return start + (ms < 1 ? 1 : ms);
+	return p->job->start_ms + (ms < 1 ? 1 : ms);
 }
 
 /* Feed p's job no more: close its stdin's write end. */
@@ -904,7 +895,6 @@ launch(struct runner *r, struct job *j, unsigned int i, long long now)
 	j->slot = i + 1;
 	j->host = r->ex->ops->host(r->ex->ctx, j->slot);
 	j->start_ms = now;
-	r->procs[i].paused0 = r->paused_ms;
 	j->start_time = loop_now_epoch();
 	r->cb->render(r->cb->ctx, j);
 	if (r->epfd == -1 &&
@@ -1369,11 +1359,8 @@ check_deadlines(struct runner *r, long long now)
 	struct proc	*p;
 	long long	 due;
 
-	/*
-	 * In start order, which is deadline order: one timeout for all.
-	 * While the jobs' output is not read, no clock runs.
-	 */
-	while (r->pause_since == 0 && (p = TAILQ_FIRST(&r->timed)) != NULL) {
+	/* In start order, which is deadline order: one timeout for all. */
+	while ((p = TAILQ_FIRST(&r->timed)) != NULL) {
 		if ((due = deadline(r, p)) == 0)
 			return 0;
 		if (now < due)
@@ -1496,29 +1483,6 @@ struct turn {
 	int		 nout;
 };
 
-/*
- * Stop or restart the --timeout clocks: while output waits for a slow
- * reader, the jobs' pipes are not read, and a job waiting in its write
- * is not late for that (GNU parallel, which buffers output in files,
- * never makes a job wait).  Shifting every deadline by the same pause
- * keeps them in start order.
- */
-static void
-pause_clocks(struct runner *r, int pause)
-{
-	long long	 now;
-
-	if (pause == (r->pause_since != 0))
-		return;
-	now = loop_now_ms();
-	if (pause)
-		r->pause_since = now > 0 ? now : 1;
-	else {
-		r->paused_ms += now - r->pause_since;
-		r->pause_since = 0;
-	}
-}
-
 /* Set up this turn's poll: signals, job pipes, output, input. */
 static void
 plan_turn(struct runner *r, struct turn *t, int npend, const int *pend,
@@ -1614,7 +1578,6 @@ runner_run(struct runner *r)
 		    (r->no_more || r->draining) && (npend == 0 ||
 		    (r->stopping && (r->signal != 0 || r->broken))))
 			break;
-		pause_clocks(r, npend > 0);
 		plan_turn(r, &t, npend, pend, wait_fd);
 		wake = check_timers(r, wake);
 		if (t.n == 1 && r->nrunning == 0 && wait_fd == -1 &&
