@@ -100,7 +100,7 @@ struct workers {
 	struct worker			**slot;		/* by slot - 1: the
 							   worker taking records
 							   there, or NULL */
-	LIST_HEAD(, worker)		 all;		/* owned: every worker
+	LIST_HEAD(worker_list, worker)	 all;		/* owned: every worker
 							   not reaped yet */
 	int				 sigfd;
 	int				 epfd;
@@ -316,7 +316,7 @@ stop(struct workers *ws)
 	if (ws->stopping)
 		return;
 	ws->stopping = 1;
-	LIST_FOREACH(w, &ws->all, entry) {
+	for (w = LIST_FIRST(&ws->all); w != NULL; w = LIST_NEXT(w, entry)) {
 		if (w->job != NULL)
 			w->job->interrupted = 1;
 		terminate(ws, w, now);
@@ -811,12 +811,18 @@ reap(struct workers *ws)
 	pid_t		 pid;
 	int		 status;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-		LIST_FOREACH(w, &ws->all, entry)
-			if (w->pid == pid) {
-				worker_gone(ws, w, status);
-				break;
-			}
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		w = LIST_FIRST(&ws->all);
+		/*
+		 * worker_gone() took the one it freed off the list, through
+		 * its le_prev, which the analyzer does not follow.
+		 */
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
+		while (w != NULL && w->pid != pid)
+			w = LIST_NEXT(w, entry);
+		if (w != NULL)
+			worker_gone(ws, w, status);
+	}
 }
 
 /* Signal every worker's process group. */
@@ -825,7 +831,7 @@ signal_all(struct workers *ws, int sig)
 {
 	struct worker	*w;
 
-	LIST_FOREACH(w, &ws->all, entry)
+	for (w = LIST_FIRST(&ws->all); w != NULL; w = LIST_NEXT(w, entry))
 		send_term(w, sig);
 }
 
@@ -844,7 +850,7 @@ suspend(struct workers *ws)
 	stopped = loop_now_ms();
 	(void)kill(getpid(), SIGSTOP);
 	stopped = loop_now_ms() - stopped;
-	LIST_FOREACH(w, &ws->all, entry) {
+	for (w = LIST_FIRST(&ws->all); w != NULL; w = LIST_NEXT(w, entry)) {
 		if (w->job != NULL)
 			w->job->start_ms += stopped;
 		if (w->closing)
@@ -861,7 +867,7 @@ list_workers(const struct workers *ws)
 {
 	const struct worker	*w;
 
-	LIST_FOREACH(w, &ws->all, entry) {
+	for (w = LIST_FIRST(&ws->all); w != NULL; w = LIST_NEXT(w, entry)) {
 		if (w->job != NULL)
 			(void)fprintf(stderr, "forkpool: worker %u, pid %ld: "
 			    "job %llu\n", w->slot, (long)w->pid, w->job->seq);
@@ -956,7 +962,7 @@ check_timers(struct workers *ws, long long wake)
 	struct worker	*w;
 	long long	 now = loop_now_ms(), due;
 
-	LIST_FOREACH(w, &ws->all, entry) {
+	for (w = LIST_FIRST(&ws->all); w != NULL; w = LIST_NEXT(w, entry)) {
 		if (w->closing && w->term.step < 0 && ws->o.timeout_ms > 0) {
 			due = w->closed_at + ws->o.timeout_ms;
 			if (now < due)
