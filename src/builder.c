@@ -48,6 +48,8 @@ struct builder {
 	size_t			 held;		/* bytes of the records held */
 	unsigned long long	 most_jobs;	/* then: the most jobs */
 	int			 keep_vals;	/* a sink names jobs by them */
+	int			 to_stdin;	/* values go to stdin, ended by */
+	char			 stdin_delim;	/* this, not on a command line */
 	struct record		**recs;		/* read, not yet in a job */
 	size_t			*cost;		/* what each adds to a line */
 	size_t			 nrecs;
@@ -206,6 +208,32 @@ void
 builder_keep_values(struct builder *b)
 {
 	b->keep_vals = 1;
+}
+
+/* Send the values to stdin rather than a command line; see builder.h. */
+void
+builder_stdin_values(struct builder *b, char delim)
+{
+	b->to_stdin = 1;
+	b->stdin_delim = delim;
+	b->limit = b->room = SIZE_MAX;
+	input_set_limit(b->in, 0);
+}
+
+/*
+ * Whether the first of the held records holds the delimiter of values
+ * sent to stdin in a value: it would be read there as two records.
+ */
+static int
+holds_stdin_delim(const struct builder *b)
+{
+	const struct record	*r = b->recs[0];
+	size_t			 f;
+
+	for (f = 0; b->to_stdin && f < r->nfields; f++)
+		if (memchr(r->fields[f], b->stdin_delim, r->lens[f]) != NULL)
+			return 1;
+	return 0;
 }
 
 /* Release the builder and the records it holds. */
@@ -659,6 +687,14 @@ builder_next(void *ctx, struct job **jobp)
 			b->chunk = (b->nrecs + b->slots - 1) / b->slots;
 		if (b->chunk > 0 && k > b->chunk)
 			k = b->chunk;
+		/* Once, not on every attempt of --retries. */
+		if (holds_stdin_delim(b)) {
+			reject(b, b->recs[0], "holds a newline, which ends a "
+			    "record for a worker: not sent (-0 sends records "
+			    "NUL-terminated)");
+			drop_records(b, 1);
+			return SOURCE_REJECTED;
+		}
 		/* A job the joblog has: its number is used, it is not run. */
 		if (b->resume != NULL && resume_skip(b->resume, b->seq + 1)) {
 			drop_records(b, k);

@@ -54,4 +54,12 @@ void			 builder_count_from(struct builder *,
  */
 void			 builder_keep_values(struct builder *);
 
+/*
+ * The values go to a process's stdin, ended by delim, not into a command
+ * line (--workers): no command-line limit applies to a record, and one
+ * whose value holds delim, which would reach the process as two, is
+ * rejected.  Call before the first job is built.
+ */
+void			 builder_stdin_values(struct builder *, char);
+
 #endif

@@ -94,6 +94,8 @@ build_source(struct parts *p, const struct opts *o, struct source **src)
 	    o, &names)) == NULL || (o->tagstring != NULL && (p->tag =
 	    template_new_named(tagwords, 1, TEMPLATE_TEXT, o, &names)) == NULL))
 		return -1;
+	if (o->workers && workers_check_command(p->cmd) == -1)
+		return -1;
 	/* Read the joblog before it is opened for writing. */
 	if (o->resume != RESUME_NONE &&
 	    (p->resume = resume_load(o->joblog, o->resume)) == NULL)
@@ -122,8 +124,11 @@ build_source(struct parts *p, const struct opts *o, struct source **src)
 		return -1;
 	builder_set_resume(p->builder, p->resume);
 	/* A worker is sent the record's values, not a command line. */
-	if (o->workers)
+	if (o->workers) {
 		builder_keep_values(p->builder);
+		builder_stdin_values(p->builder, o->delim == '\0' ? '\0' :
+		    '\n');
+	}
 	*src = builder_source(p->builder);
 	return 0;
 }
@@ -319,7 +324,7 @@ main(int argc, char **argv)
 		}
 		p.run = run_new(&opts, src, p.cmd);
 		status = opts.dry_run && opts.workers ?
-		    workers_dry(p.cmd, &opts) : opts.dry_run ? run_dry(p.run) :
+		    workers_dry(p.cmd, src, &opts) : opts.dry_run ? run_dry(p.run) :
 		    run_jobs(&p, &opts);
 	}
 	runner_free(p.runner);

@@ -233,12 +233,13 @@ online_cpus(void)
 }
 
 /*
- * The most jobs the limits allow: each running job holds two pipe ends in
- * forkpool, plus two more while it is being started.  *tight is set to
- * the open files limit when it is so low that even one job may not fit.
+ * The most jobs the limits allow: each running job holds fds pipe ends in
+ * forkpool (two, three for a worker's stdin), plus two more while it is
+ * being started.  *tight is set to the open files limit when it is so low
+ * that even one job may not fit.
  */
 static unsigned int
-jobs_cap(const char **why, long long *tight)
+jobs_cap(rlim_t fds, const char **why, long long *tight)
 {
 	struct rlimit	 rl;
 	rlim_t		 cap = 1 << 16;
@@ -247,10 +248,10 @@ jobs_cap(const char **why, long long *tight)
 	*tight = 0;
 	/* 0, 1, 2, the signalfd, the input, a spill file and some slack. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    (rl.rlim_cur < 12 ? 1 : (rl.rlim_cur - 10) / 2) < cap) {
-		cap = rl.rlim_cur < 12 ? 1 : (rl.rlim_cur - 10) / 2;
+	    (rl.rlim_cur < 10 + fds ? 1 : (rl.rlim_cur - 10) / fds) < cap) {
+		cap = rl.rlim_cur < 10 + fds ? 1 : (rl.rlim_cur - 10) / fds;
 		*why = "the open files limit";
-		if (rl.rlim_cur < 12)
+		if (rl.rlim_cur < 10 + fds)
 			*tight = (long long)rl.rlim_cur;
 	}
 	if (getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
@@ -265,10 +266,11 @@ jobs_cap(const char **why, long long *tight)
 /*
  * Parse -j's N, +N, -N, N% or 0; 0 on success.  The slots of a semaphore
  * (sem) take no descriptors and are processes of their own: no limit
- * lowers them, and 0 means no limit at all.
+ * lowers them, and 0 means no limit at all.  A worker (workers) holds a
+ * third pipe end, its stdin.
  */
 static int
-parse_jobs(const char *arg, int sem, unsigned int *jobs)
+parse_jobs(const char *arg, int sem, int workers, unsigned int *jobs)
 {
 	const char	*errstr = NULL;
 	const char	*why;
@@ -303,7 +305,7 @@ parse_jobs(const char *arg, int sem, unsigned int *jobs)
 		    (unsigned int)n;
 		return 0;
 	}
-	cap = jobs_cap(&why, &tight);
+	cap = jobs_cap(workers ? 3 : 2, &why, &tight);
 	if ((n == 0 && arg[0] != '-') || n > cap) {
 		/* Not "lowered to 1": whether one fits shows when it starts. */
 		if (tight > 0)
@@ -789,6 +791,7 @@ struct parse_state {
 	const char		*jobs_arg;	/* -j as given, or NULL */
 	int			 trim_given;
 	int			 out_given;	/* --group, --line-buffer, -u */
+	char			 out_label[40];	/* that option, as given */
 	int			 value;		/* the current entry's value */
 	const char		*long_name;	/* the current option's long
 						   name when that was given */
@@ -1109,6 +1112,7 @@ on_out_mode(struct parse_state *st, const char *arg)
 	(void)arg;
 	st->o->out_mode = (enum out_mode)st->value;
 	st->out_given = 1;
+	(void)strlcpy(st->out_label, st->label, sizeof(st->out_label));
 	return OPTS_RUN;
 }
 
@@ -2099,7 +2103,8 @@ resolve_jobs(struct parse_state *st)
 		o->jobs = o->semaphore ? 1 : online_cpus();
 	else {
 		name = blame_begin(st, "jobs", NULL);
-		rc = parse_jobs(st->jobs_arg, o->semaphore, &o->jobs);
+		rc = parse_jobs(st->jobs_arg, o->semaphore, o->workers,
+		    &o->jobs);
 		blame_end(name);
 		if (rc == -1)
 			return -1;
@@ -2231,7 +2236,8 @@ check_workers(const struct parse_state *st)
 		other = o->ask;
 		why = "a worker gets records without asking";
 	} else if (o->out_mode == OUT_UNGROUP) {
-		other = "-u";
+		/* -u, or --ungroup: as given ($FORKPOOL's included). */
+		other = st->out_label[0] != '\0' ? st->out_label : "-u";
 		why = "forkpool reads each answer";
 	} else if (o->resume == RETRY_FAILED) {
 		other = "--retry-failed";
@@ -2252,26 +2258,17 @@ check_workers(const struct parse_state *st)
 }
 
 /*
- * --workers: the command runs once per worker, so no replacement string
- * but {%} has a value there; 0, or -1 after a message naming the first.
+ * --workers runs the command given, once per worker: with none, there
+ * is nothing to start.  0, or -1 after a message.  Which replacement
+ * strings it may hold, the template tells (workers_check_command()).
  */
 static int
 check_worker_command(const struct parse_state *st)
 {
-	const struct opts	*o = st->o;
-	const char		*p;
-	size_t			 i, len;
-
-	for (i = 0; o->workers && i < o->ncmd; i++)
-		for (p = o->cmd[i]; (p = find_replacement(p, o->replstr,
-		    &len)) != NULL; p += len)
-			if (len != 3 || strncmp(p, "{%}", 3) != 0) {
-				blame_warnx(st, "workers", NULL, "--workers: "
-				    "the command cannot use %.*s: records go "
-				    "to the workers' stdin", (int)len, p);
-				return -1;
-			}
-	return 0;
+	if (!st->o->workers || st->o->ncmd > 0)
+		return 0;
+	blame_warnx(st, "workers", NULL, "--workers needs a command");
+	return -1;
 }
 
 /* Refuse what --results cannot do; 0, or -1 after a message. */

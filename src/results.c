@@ -843,7 +843,7 @@ format_us(char *s, size_t size, long long us)
 static int
 write_row(struct results *r, const struct job *j)
 {
-	char	 n[8][32];
+	char	 n[9][32];
 	int	 sig = 0, code = j->exit_code;
 	size_t	 i;
 
@@ -862,6 +862,8 @@ write_row(struct results *r, const struct job *j)
 	(void)snprintf(n[5], sizeof(n[5]), "%d", sig);
 	format_us(n[6], sizeof(n[6]), j->utime_us);
 	format_us(n[7], sizeof(n[7]), j->stime_us);
+	/* As the joblog's: a worker's record and delimiter, else 0. */
+	(void)snprintf(n[8], sizeof(n[8]), "%llu", j->sent);
 	buf_reset(&r->tmp);
 	job_display(j, &r->tmp);
 	/* job_display() may use tmp no more: the command is copied out. */
@@ -872,7 +874,7 @@ write_row(struct results *r, const struct job *j)
 	    strlen(j->host != NULL ? j->host : ":"), 0) == -1 ||
 	    number_field(r, "Starttime", n[1], 0) == -1 ||
 	    number_field(r, "JobRuntime", n[2], 0) == -1 ||
-	    number_field(r, "Send", "0", 0) == -1 ||
+	    number_field(r, "Send", n[8], 0) == -1 ||
 	    number_field(r, "Receive", n[3], 0) == -1 ||
 	    number_field(r, "Exitval", n[4], 0) == -1 ||
 	    number_field(r, "Signal", n[5], 0) == -1 ||

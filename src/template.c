@@ -187,6 +187,8 @@ struct template {
 	struct unknown_name	*unknown;	/* owned: {name}s of no column */
 	size_t			 nunknown;
 	int			 argv;		/* words are argv as given */
+	int			 appended;	/* the values were appended:
+						   no replacement was given */
 	char			*bash;		/* owned: the shell for an
 						   exported bash function */
 };
@@ -2253,6 +2255,7 @@ template_argv(struct template *t, char **words, size_t nwords,
 		buf_addc(&b, ' ');
 		buf_adds(&b, o->replstr);
 		t->joined = b.data;
+		t->appended = 1;
 		all = xreallocarray(NULL, nwords + 1, sizeof(*all));
 		memcpy(all, words, nwords * sizeof(*all));
 		all[nwords] = (char *)o->replstr;
@@ -2449,6 +2452,7 @@ template_new_named(char **words, size_t nwords, enum template_kind kind,
 		buf_addc(&b, ' ');
 		buf_adds(&b, o->replstr);
 		t->joined = b.data;
+		t->appended = 1;
 		parse(t, o->replstr, textlen, &meta);
 	}
 	if (check_numbers(t) == -1 || compile_edits(t) == -1 ||
@@ -3122,6 +3126,21 @@ template_uses_slot(const struct template *t)
 		    t->segs[i].kind == REPL_SLOT0))
 			return 1;
 	return 0;
+}
+
+/* The first replacement string of a job's own; see template.h. */
+const char *
+template_job_repl(const struct template *t, size_t *len)
+{
+	size_t	 i;
+
+	for (i = 0; !t->appended && i < t->nsegs; i++)
+		if (t->segs[i].is_repl && t->segs[i].kind != REPL_SLOT &&
+		    t->segs[i].kind != REPL_SLOT0) {
+			*len = t->segs[i].len;
+			return t->segs[i].text;
+		}
+	return NULL;
 }
 
 /* Whether an expansion depends on the total ({##}); see template.h. */

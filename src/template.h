@@ -66,6 +66,15 @@ int		 template_uses_slot(const struct template *);
  */
 int		 template_uses_total(const struct template *);
 
+/*
+ * The first replacement string written in the template whose value is
+ * the job's (a value, {#}, {##}, a column's name: all but {%}, {0%} and
+ * {slot}), as written: *len bytes at the pointer returned, which lives
+ * as long as the template.  NULL if there is none; the values forkpool
+ * appends to a command that has none are not counted.
+ */
+const char	*template_job_repl(const struct template *, size_t *);
+
 /* The shell's path (meaningful when template_uses_shell()). */
 const char	*template_shell(const struct template *);
 

@@ -1,5 +1,7 @@
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/queue.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -18,6 +20,7 @@
 #include "loop.h"
 #include "opts.h"
 #include "runner.h"
+#include "source.h"
 #include "template.h"
 #include "util.h"
 #include "workers.h"
@@ -47,18 +50,33 @@ enum {
 	EV_IN
 };
 
-/* A worker: one long-lived process in a slot, and the record it has. */
+struct worker;
+
+/* What an epoll event is about: a worker and which of its pipes. */
+struct worker_pipe {
+	struct worker		*w;
+	int			 kind;		/* EV_OUT, EV_ERR, EV_IN */
+};
+
+/*
+ * A worker: one long-lived process, and the record it has.  It lives
+ * from its start until it is reaped; it is in its slot until its stdin
+ * is closed, after which another may take the slot.
+ */
 struct worker {
 	struct workers		*ws;		/* whose it is */
 	unsigned int		 slot;		/* {%}: 1..N */
 	struct job		*proc;		/* owned: the worker's command,
 						   for the executor */
-	pid_t			 pid;		/* -1: no process */
+	pid_t			 pid;
 	int			 in;		/* write end of its stdin, or -1 */
 	int			 in_watched;	/* in the epoll set: a record
 						   waits to be written */
+	int			 in_broken;	/* a write failed: no reader */
 	int			 fd[2];		/* stdout, stderr, or -1 */
 	int			 closing;	/* stdin closed: it is to exit */
+	long long		 closed_at;	/* then, for --timeout */
+	struct worker_pipe	 pipes[3];	/* by EV_*, for epoll */
 	struct loop_term	 term;		/* being ended: --termseq */
 	struct job		*job;		/* the record in flight, or
 						   NULL; the job is ours */
@@ -67,6 +85,7 @@ struct worker {
 	struct buf		 stray;		/* stdout with no record in
 						   flight, up to a delimiter */
 	unsigned long long	 tasks;		/* records it answered */
+	LIST_ENTRY(worker)	 entry;		/* in the workers' all */
 };
 
 struct workers {
@@ -78,7 +97,11 @@ struct workers {
 	char				 out_delim;	/* ends each answer */
 	size_t				 max_tasks;	/* 0: no limit */
 	unsigned int			 n;
-	struct worker			*w;		/* by slot - 1 */
+	struct worker			**slot;		/* by slot - 1: the
+							   worker taking records
+							   there, or NULL */
+	LIST_HEAD(worker_list, worker)	 all;		/* owned: every worker
+							   not reaped yet */
 	int				 sigfd;
 	int				 epfd;
 	sigset_t			 oldmask;
@@ -116,14 +139,26 @@ render_worker(struct workers *ws, struct worker *w)
 	    template_shell(ws->cmd) : NULL);
 }
 
+/* Refuse a command with a replacement string of a job's; workers.h. */
+int
+workers_check_command(const struct template *cmd)
+{
+	const char	*r;
+	size_t		 len;
+
+	if ((r = template_job_repl(cmd, &len)) == NULL)
+		return 0;
+	warnx("--workers: the command cannot use %.*s: records go to the "
+	    "workers' stdin", (int)len, r);
+	return -1;
+}
+
 /* Workers for the executor's slots; see workers.h. */
 struct workers *
 workers_new(const struct runner_opts *ro, const struct runner_callbacks *cb,
     struct executor *ex, const struct template *cmd, const struct opts *o)
 {
 	struct workers	*ws;
-	struct worker	*w;
-	unsigned int	 i;
 
 	ws = xcalloc(1, sizeof(*ws));
 	ws->o = *ro;
@@ -134,18 +169,8 @@ workers_new(const struct runner_opts *ro, const struct runner_callbacks *cb,
 	ws->in_delim = ws->out_delim = o->delim == '\0' ? '\0' : '\n';
 	ws->max_tasks = o->max_tasks;
 	ws->n = ex->ops->slots(ex->ctx);
-	ws->w = xcalloc(ws->n, sizeof(*ws->w));
-	for (i = 0; i < ws->n; i++) {
-		w = &ws->w[i];
-		w->ws = ws;
-		w->slot = i + 1;
-		w->pid = -1;
-		w->in = w->fd[0] = w->fd[1] = -1;
-		w->term.step = -1;
-		w->proc = job_new(0);
-		w->proc->slot = w->slot;
-		render_worker(ws, w);
-	}
+	ws->slot = xcalloc(ws->n, sizeof(*ws->slot));
+	LIST_INIT(&ws->all);
 	ws->retry = xcalloc(ws->n + 1, sizeof(*ws->retry));
 	ws->rbuf = xmalloc(READ_CHUNK);
 	ws->sigfd = loop_catch_signals(&ws->oldmask);
@@ -160,20 +185,13 @@ workers_new(const struct runner_opts *ro, const struct runner_callbacks *cb,
 void
 workers_free(struct workers *ws)
 {
-	unsigned int	 i;
-
 	if (ws == NULL)
 		return;
-	for (i = 0; i < ws->n; i++) {
-		job_free(ws->w[i].proc);
-		buf_free(&ws->w[i].send);
-		buf_free(&ws->w[i].stray);
-	}
 	job_free(ws->held);
 	close(ws->sigfd);
 	close(ws->epfd);
 	sigprocmask(SIG_SETMASK, &ws->oldmask, NULL);
-	free(ws->w);
+	free(ws->slot);
 	free(ws->retry);
 	free(ws->rbuf);
 	free(ws);
@@ -194,7 +212,9 @@ watch(struct workers *ws, struct worker *w, int fd, int kind, uint32_t events)
 {
 	struct epoll_event	 ev = { .events = events };
 
-	ev.data.u64 = (uint64_t)(w - ws->w) * 4 + (uint64_t)kind;
+	w->pipes[kind].w = w;
+	w->pipes[kind].kind = kind;
+	ev.data.ptr = &w->pipes[kind];
 	if (epoll_ctl(ws->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
 		warn("epoll_ctl");
 		ws->broken = 1;
@@ -222,7 +242,10 @@ terminate(struct workers *ws, struct worker *w, long long now)
 	    send_term, w);
 }
 
-/* Close w's stdin: it is to exit once it read what it was sent. */
+/*
+ * Close w's stdin: it is to exit once it read what it was sent.  Its slot
+ * is free at once for another; w is waited for apart from it.
+ */
 static void
 close_stdin(struct worker *w)
 {
@@ -231,6 +254,9 @@ close_stdin(struct worker *w)
 	w->in = -1;
 	w->in_watched = 0;
 	w->closing = 1;
+	w->closed_at = loop_now_ms();
+	if (w->ws->slot[w->slot - 1] == w)
+		w->ws->slot[w->slot - 1] = NULL;
 }
 
 /*
@@ -283,17 +309,17 @@ drain(struct workers *ws)
 static void
 stop(struct workers *ws)
 {
-	unsigned int	 i;
+	struct worker	*w;
 	long long	 now = loop_now_ms();
 
 	drain(ws);
 	if (ws->stopping)
 		return;
 	ws->stopping = 1;
-	for (i = 0; i < ws->n; i++) {
-		if (ws->w[i].job != NULL)
-			ws->w[i].job->interrupted = 1;
-		terminate(ws, &ws->w[i], now);
+	for (w = LIST_FIRST(&ws->all); w != NULL; w = LIST_NEXT(w, entry)) {
+		if (w->job != NULL)
+			w->job->interrupted = 1;
+		terminate(ws, w, now);
 	}
 }
 
@@ -422,7 +448,7 @@ write_record(struct workers *ws, struct worker *w)
 {
 	ssize_t	 n;
 
-	while (w->in != -1 && w->sent < w->send.len) {
+	while (w->in != -1 && !w->in_broken && w->sent < w->send.len) {
 		n = write(w->in, w->send.data + w->sent, w->send.len - w->sent);
 		if (n > 0) {
 			w->sent += (size_t)n;
@@ -437,13 +463,12 @@ write_record(struct workers *ws, struct worker *w)
 			return;
 		}
 		/*
-		 * EPIPE: it closed its stdin.  Its exit fails the record; one
-		 * that lives on is for --timeout.
+		 * EPIPE: it closed its stdin.  The pipe is kept open for
+		 * worker_gone() to see what it never read; one that lives on
+		 * is for --timeout.
 		 */
-		close(w->in);
-		w->in = -1;
-		w->in_watched = 0;
-		return;
+		w->in_broken = 1;
+		break;
 	}
 	if (w->in_watched)
 		(void)epoll_ctl(ws->epfd, EPOLL_CTL_DEL, w->in, NULL);
@@ -452,8 +477,7 @@ write_record(struct workers *ws, struct worker *w)
 
 /*
  * Give job j to the idle worker w: its record and the delimiter go to
- * w's stdin.  A record that holds the delimiter would reach the worker
- * as two: it fails instead, unsent.
+ * w's stdin.  The builder rejected any record that holds the delimiter.
  */
 static void
 send_record(struct workers *ws, struct worker *w, struct job *j,
@@ -475,15 +499,6 @@ send_record(struct workers *ws, struct worker *w, struct job *j,
 			buf_addc(&w->send, '\t');
 		buf_add(&w->send, p, len);
 	}
-	if (memchr(w->send.data, ws->in_delim, w->send.len) != NULL) {
-		warnx("job %llu: the record holds a newline, which ends a "
-		    "record for a worker: not sent (-0 sends records "
-		    "NUL-terminated)", j->seq);
-		job_set_spawn_failure(j, 1);
-		j->end_ms = now;
-		conclude(ws, j, ws->cb->not_started(ws->cb->ctx, j));
-		return;
-	}
 	buf_addc(&w->send, ws->in_delim);
 	w->sent = 0;
 	j->sent = w->send.len;
@@ -494,21 +509,57 @@ send_record(struct workers *ws, struct worker *w, struct job *j,
 	write_record(ws, w);
 }
 
-/* Start a worker in w's slot, its stdin on a pipe of ours. */
+/* A worker for slot, not started yet. */
+static struct worker *
+worker_new(struct workers *ws, unsigned int slot)
+{
+	struct worker	*w;
+
+	w = xcalloc(1, sizeof(*w));
+	w->ws = ws;
+	w->slot = slot;
+	w->pid = -1;
+	w->in = w->fd[0] = w->fd[1] = -1;
+	w->term.step = -1;
+	w->proc = job_new(0);
+	w->proc->slot = slot;
+	render_worker(ws, w);
+	return w;
+}
+
+/* Release w, whose process was reaped and whose pipes are closed. */
+static void
+worker_free(struct worker *w)
+{
+	job_free(w->proc);
+	buf_free(&w->send);
+	buf_free(&w->stray);
+	free(w);
+}
+
+/*
+ * Start a worker in the empty slot given, its stdin on a pipe of ours.
+ * On EXEC_FAILED, *code and *error are the job's exit code and errno.
+ */
 static enum exec_result
-start_worker(struct workers *ws, struct worker *w)
+start_worker(struct workers *ws, unsigned int slot, int *code, int *error)
 {
 	struct exec_proc	 ep = { -1, { -1, -1 } };
+	struct worker		*w;
 	enum exec_result	 res;
 	int			 p[2];
 
 	if (pipe2(p, O_CLOEXEC) == -1)
 		return errno == EMFILE || errno == ENFILE ? EXEC_NOFDS :
 		    EXEC_AGAIN;
+	w = worker_new(ws, slot);
 	res = ws->ex->ops->launch(ws->ex->ctx, w->proc, p[0], &ep);
 	close(p[0]);
 	if (res != EXEC_OK) {
 		close(p[1]);
+		*code = w->proc->exit_code;
+		*error = w->proc->start_error;
+		worker_free(w);
 		return res;
 	}
 	(void)fcntl(p[1], F_SETFL, O_NONBLOCK);
@@ -516,60 +567,56 @@ start_worker(struct workers *ws, struct worker *w)
 	w->pid = ep.pid;
 	w->fd[0] = ep.fd[0];
 	w->fd[1] = ep.fd[1];
-	w->closing = 0;
-	w->tasks = 0;
-	w->term.step = -1;
 	watch(ws, w, w->fd[0], EV_OUT, EPOLLIN);
 	watch(ws, w, w->fd[1], EV_ERR, EPOLLIN);
+	LIST_INSERT_HEAD(&ws->all, w, entry);
+	ws->slot[slot - 1] = w;
 	return EXEC_OK;
 }
 
 /*
- * Start a worker in every slot that has none: the held job waits for
- * one.  Returns 1 when the held job may go on (a worker started, or it
- * failed for want of one that can start), else 0 with *wake set.
+ * Start a worker for the held job, in the lowest empty slot: workers
+ * start as records wait for them, never more.  Returns 1 when the held
+ * job may go on (a worker started, or it failed for want of one that
+ * can start), else 0 with *wake set when a start is to be tried again.
  */
 static int
-start_missing(struct workers *ws, long long now, long long *wake)
+start_one(struct workers *ws, long long now, long long *wake)
 {
-	struct worker	*w;
 	struct job	*j;
 	unsigned int	 i;
-	int		 started = 0;
+	int		 code = 0, error = 0;
 
+	for (i = 0; i < ws->n && ws->slot[i] != NULL; i++)
+		continue;
+	if (i == ws->n)
+		return 0;
 	if (now < ws->start_at) {
 		*wake = loop_earlier(*wake, ws->start_at);
 		return 0;
 	}
-	for (i = 0; i < ws->n; i++) {
-		w = &ws->w[i];
-		if (w->pid != -1)
-			continue;
-		switch (start_worker(ws, w)) {
-		case EXEC_OK:
-			started = 1;
-			continue;
-		case EXEC_AGAIN:
-		case EXEC_NOFDS:
-			ws->start_at = now + START_AGAIN_MS;
-			*wake = loop_earlier(*wake, ws->start_at);
-			return started;
-		case EXEC_FAILED:
-			/* The record cannot run: it fails as a job would. */
-			j = ws->held;
-			ws->held = NULL;
-			j->slot = w->slot;
-			j->start_ms = j->end_ms = now;
-			j->start_time = loop_now_epoch();
-			ws->cb->render(ws->cb->ctx, j);
-			job_set_spawn_failure(j, w->proc->exit_code);
-			j->start_error = w->proc->start_error;
-			job_reset(w->proc, 0);
-			conclude(ws, j, ws->cb->not_started(ws->cb->ctx, j));
-			return 1;
-		}
+	switch (start_worker(ws, i + 1, &code, &error)) {
+	case EXEC_OK:
+		return 1;
+	case EXEC_AGAIN:
+	case EXEC_NOFDS:
+		ws->start_at = now + START_AGAIN_MS;
+		*wake = loop_earlier(*wake, ws->start_at);
+		return 0;
+	case EXEC_FAILED:
+		break;
 	}
-	return started;
+	/* The record cannot run: it fails as a job would. */
+	j = ws->held;
+	ws->held = NULL;
+	j->slot = i + 1;
+	j->start_ms = j->end_ms = now;
+	j->start_time = loop_now_epoch();
+	ws->cb->render(ws->cb->ctx, j);
+	job_set_spawn_failure(j, code);
+	j->start_error = error;
+	conclude(ws, j, ws->cb->not_started(ws->cb->ctx, j));
+	return 1;
 }
 
 /* The idle worker of the lowest slot, or NULL. */
@@ -580,8 +627,8 @@ idle_worker(struct workers *ws)
 	unsigned int	 i;
 
 	for (i = 0; i < ws->n; i++) {
-		w = &ws->w[i];
-		if (w->pid > 0 && w->in != -1 && !w->closing &&
+		w = ws->slot[i];
+		if (w != NULL && w->in != -1 && !w->in_broken &&
 		    w->term.step < 0 && w->job == NULL)
 			return w;
 	}
@@ -633,7 +680,7 @@ dispatch(struct workers *ws, int *wait_fd, long long *wake)
 			send_record(ws, w, j, now);
 			continue;
 		}
-		if (!start_missing(ws, now, wake))
+		if (!start_one(ws, now, wake))
 			return;
 	}
 }
@@ -651,20 +698,73 @@ close_idle(struct workers *ws)
 	    ws->nretry > 0)
 		return;
 	for (i = 0; i < ws->n; i++)
-		if (ws->w[i].pid > 0 && ws->w[i].job == NULL &&
-		    !ws->w[i].closing)
-			close_stdin(&ws->w[i]);
+		if (ws->slot[i] != NULL && ws->slot[i]->job == NULL)
+			close_stdin(ws->slot[i]);
 }
 
 /*
- * w's process was reaped with status: read what its pipes hold, fail
- * the record in flight with its status, and free the slot.
+ * Whether the record in flight at w never reached the worker: nothing
+ * of it was written, or all that was is unread in the pipe still.
+ * FIONREAD on a pipe's write end counts the unread bytes on Linux.
+ */
+static int
+never_read(const struct worker *w)
+{
+	int	 unread;
+
+	if (w->sent == 0)
+		return 1;
+	if (w->in == -1 || ioctl(w->in, FIONREAD, &unread) == -1)
+		return 0;
+	return unread >= 0 && (size_t)unread >= w->sent;
+}
+
+/*
+ * The record j in flight at w when it exited or was ended with status:
+ * one it never read goes to another worker, unless w answered nothing
+ * (a worker that cannot take records would be started again and again);
+ * else it fails, and one that w left unanswered on its own is said.
+ */
+static void
+lose_record(struct workers *ws, struct worker *w, struct job *j, int status)
+{
+	int	 unread = never_read(w);
+
+	w->job = NULL;
+	j->state = JOB_DONE;
+	j->end_ms = loop_now_ms();
+	job_set_status(j, status);
+	if (unread && w->tasks > 0 && w->term.step < 0) {
+		/* Not an attempt: it was never delivered. */
+		j->lost = j->failed = 1;
+		conclude(ws, j, ws->cb->finished(ws->cb->ctx, j));
+		return;
+	}
+	if (w->term.step < 0) {
+		if (WIFSIGNALED(status))
+			warnx("worker %u killed by signal %d with record #%llu "
+			    "in flight: no answer", w->slot, WTERMSIG(status),
+			    j->seq);
+		else
+			warnx("worker %u exited (status %d) with record #%llu "
+			    "in flight: no answer", w->slot,
+			    WEXITSTATUS(status), j->seq);
+	}
+	/* Gone without an answer: failed, even with exit status 0. */
+	if (!j->failed)
+		j->exit_code = 1;
+	j->failed = 1;
+	conclude(ws, j, ws->cb->finished(ws->cb->ctx, j));
+}
+
+/*
+ * w's process was reaped with status: read what its pipes hold, settle
+ * the record in flight, and release w.
  */
 static void
 worker_gone(struct workers *ws, struct worker *w, int status)
 {
-	struct job	*j;
-	int		 s;
+	int	 s;
 
 	/* What it wrote before it exited is in its pipes still. */
 	while (w->fd[0] != -1 && read_out(ws, w) > 0)
@@ -679,24 +779,15 @@ worker_gone(struct workers *ws, struct worker *w, int status)
 		}
 	if (w->stray.len > 0)
 		stray(w);
-	if (w->in != -1)
-		close(w->in);
-	w->in = -1;
-	w->in_watched = 0;
 	/* An ended worker's group goes with it. */
 	if (w->term.step >= 0 && !loop_group_gone(w->pid))
 		send_term(w, SIGKILL);
-	if ((j = w->job) != NULL) {
-		w->job = NULL;
-		j->state = JOB_DONE;
-		j->end_ms = loop_now_ms();
-		job_set_status(j, status);
-		/* Gone without an answer: failed, even with exit status 0. */
-		if (!j->failed)
-			j->exit_code = 1;
-		j->failed = 1;
-		conclude(ws, j, ws->cb->finished(ws->cb->ctx, j));
-	} else if (w->term.step < 0 && (!w->closing || status != 0)) {
+	if (ws->slot[w->slot - 1] == w)
+		ws->slot[w->slot - 1] = NULL;
+	if (w->job != NULL)
+		lose_record(ws, w, w->job, status);
+	else if (w->term.step < 0 && status != 0) {
+		/* Exiting with 0 when idle is its own recycling. */
 		if (WIFSIGNALED(status))
 			warnx("worker %u: killed by signal %d%s", w->slot,
 			    WTERMSIG(status), w->closing ? "" :
@@ -706,36 +797,42 @@ worker_gone(struct workers *ws, struct worker *w, int status)
 			    WEXITSTATUS(status), w->closing ? "" :
 			    " with no record in flight");
 	}
-	w->pid = -1;
-	w->closing = 0;
-	w->term.step = -1;
+	if (w->in != -1)
+		close(w->in);
+	LIST_REMOVE(w, entry);
+	worker_free(w);
 }
 
 /* Reap every worker that exited; a child that is no worker is let go. */
 static void
 reap(struct workers *ws)
 {
+	struct worker	*w;
 	pid_t		 pid;
-	unsigned int	 i;
 	int		 status;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-		for (i = 0; i < ws->n; i++)
-			if (ws->w[i].pid == pid) {
-				worker_gone(ws, &ws->w[i], status);
-				break;
-			}
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		w = LIST_FIRST(&ws->all);
+		/*
+		 * worker_gone() took the one it freed off the list, through
+		 * its le_prev, which the analyzer does not follow.
+		 */
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
+		while (w != NULL && w->pid != pid)
+			w = LIST_NEXT(w, entry);
+		if (w != NULL)
+			worker_gone(ws, w, status);
+	}
 }
 
 /* Signal every worker's process group. */
 static void
 signal_all(struct workers *ws, int sig)
 {
-	unsigned int	 i;
+	struct worker	*w;
 
-	for (i = 0; i < ws->n; i++)
-		if (ws->w[i].pid > 0)
-			send_term(&ws->w[i], sig);
+	for (w = LIST_FIRST(&ws->all); w != NULL; w = LIST_NEXT(w, entry))
+		send_term(w, sig);
 }
 
 /*
@@ -746,18 +843,20 @@ signal_all(struct workers *ws, int sig)
 static void
 suspend(struct workers *ws)
 {
-	unsigned int	 i;
+	struct worker	*w;
 	long long	 stopped;
 
 	signal_all(ws, SIGSTOP);
 	stopped = loop_now_ms();
 	(void)kill(getpid(), SIGSTOP);
 	stopped = loop_now_ms() - stopped;
-	for (i = 0; i < ws->n; i++) {
-		if (ws->w[i].job != NULL)
-			ws->w[i].job->start_ms += stopped;
-		if (ws->w[i].term.step >= 0)
-			ws->w[i].term.at += stopped;
+	for (w = LIST_FIRST(&ws->all); w != NULL; w = LIST_NEXT(w, entry)) {
+		if (w->job != NULL)
+			w->job->start_ms += stopped;
+		if (w->closing)
+			w->closed_at += stopped;
+		if (w->term.step >= 0)
+			w->term.at += stopped;
 	}
 	signal_all(ws, SIGCONT);
 }
@@ -767,22 +866,18 @@ static void
 list_workers(const struct workers *ws)
 {
 	const struct worker	*w;
-	unsigned int		 i;
 
-	for (i = 0; i < ws->n; i++) {
-		w = &ws->w[i];
-		if (w->pid <= 0)
-			continue;
+	for (w = LIST_FIRST(&ws->all); w != NULL; w = LIST_NEXT(w, entry)) {
 		if (w->job != NULL)
 			(void)fprintf(stderr, "forkpool: worker %u, pid %ld: "
 			    "job %llu\n", w->slot, (long)w->pid, w->job->seq);
 		else
 			(void)fprintf(stderr, "forkpool: worker %u, pid %ld: "
-			    "idle\n", w->slot, (long)w->pid);
+			    "%s\n", w->slot, (long)w->pid, w->closing ?
+			    "exiting" : "idle");
 	}
 	(void)fflush(stderr);
 }
-
 /* The workers' answers to signals, for loop_read_signals(). */
 static void
 sig_list(void *ws)
@@ -830,6 +925,7 @@ static void
 read_ready(struct workers *ws)
 {
 	struct epoll_event	 ev[MAX_EVENTS];
+	struct worker_pipe	*wp;
 	struct worker		*w;
 	int			 n, k, kind;
 
@@ -841,8 +937,10 @@ read_ready(struct workers *ws)
 		return;
 	}
 	for (k = 0; k < n; k++) {
-		w = &ws->w[ev[k].data.u64 / 4];
-		kind = (int)(ev[k].data.u64 % 4);
+		/* No worker is released between epoll_wait() and here. */
+		wp = ev[k].data.ptr;
+		w = wp->w;
+		kind = wp->kind;
 		if (kind == EV_OUT && w->fd[0] != -1)
 			(void)read_out(ws, w);
 		else if (kind == EV_ERR && w->fd[1] != -1)
@@ -853,20 +951,30 @@ read_ready(struct workers *ws)
 }
 
 /*
- * Time out the records whose deadline passed, and take the due steps of
- * the workers being ended.  Returns the next time one is due, or 0.
+ * Time out the records whose deadline passed and the workers that did
+ * not exit within --timeout of their stdin closing, and take the due
+ * steps of the workers being ended.  Returns the next time one is due,
+ * or 0.
  */
 static long long
 check_timers(struct workers *ws, long long wake)
 {
 	struct worker	*w;
 	long long	 now = loop_now_ms(), due;
-	unsigned int	 i;
 
-	for (i = 0; i < ws->n; i++) {
-		w = &ws->w[i];
-		if (w->pid <= 0)
-			continue;
+	for (w = LIST_FIRST(&ws->all); w != NULL; w = LIST_NEXT(w, entry)) {
+		if (w->closing && w->term.step < 0 && ws->o.timeout_ms > 0) {
+			due = w->closed_at + ws->o.timeout_ms;
+			if (now < due)
+				wake = loop_earlier(wake, due);
+			else {
+				warnx("worker %u (pid %ld): still running %g s "
+				    "after its stdin was closed (--timeout): "
+				    "ending it", w->slot, (long)w->pid,
+				    ws->o.timeout_ms / 1000.0);
+				terminate(ws, w, now);
+			}
+		}
 		if (w->job != NULL && w->term.step < 0 && ws->o.timeout_ms > 0) {
 			due = w->job->start_ms + ws->o.timeout_ms;
 			if (now < due)
@@ -891,12 +999,7 @@ check_timers(struct workers *ws, long long wake)
 static int
 any_running(const struct workers *ws)
 {
-	unsigned int	 i;
-
-	for (i = 0; i < ws->n; i++)
-		if (ws->w[i].pid > 0)
-			return 1;
-	return 0;
+	return !LIST_EMPTY(&ws->all);
 }
 
 /* Wait for this turn's events until wake (0: no timer); -1 on error. */
@@ -988,25 +1091,56 @@ workers_run(struct workers *ws)
 	return ws->broken ? -1 : ws->signal;
 }
 
-/* --dry-run: each worker's command; see workers.h. */
+/*
+ * --dry-run: the command of each worker that would start, one per record
+ * up to -j; see workers.h.
+ */
 int
-workers_dry(const struct template *cmd, const struct opts *o)
+workers_dry(const struct template *cmd, struct source *src,
+    const struct opts *o)
 {
 	struct workers	 ws = { 0 };
 	struct worker	 w = { 0 };
 	struct buf	 line = { 0 };
-	unsigned int	 i;
+	struct pollfd	 pfd;
+	struct job	*j;
+	unsigned int	 i = 0;
+	int		 done = 0, status = 0;
 
 	ws.cmd = cmd;
 	w.proc = job_new(0);
-	for (i = 1; i <= o->jobs; i++) {
-		w.slot = i;
-		render_worker(&ws, &w);
-		buf_reset(&line);
-		job_display(w.proc, &line);
-		buf_addc(&line, '\n');
-		if (fwrite(line.data, 1, line.len, stdout) != line.len)
+	while (!done && i < o->jobs) {
+		switch (src->ops->next(src->ctx, &j)) {
+		case SOURCE_JOB:
+			job_free(j);
+			w.slot = ++i;
+			render_worker(&ws, &w);
+			buf_reset(&line);
+			job_display(w.proc, &line);
+			buf_addc(&line, '\n');
+			done = fwrite(line.data, 1, line.len, stdout) !=
+			    line.len;
 			break;
+		case SOURCE_WAIT:
+			/* The reader sees each command before input stalls. */
+			if (fflush(stdout) == EOF) {
+				done = 1;
+				break;
+			}
+			pfd.fd = src->ops->fd(src->ctx);
+			pfd.events = POLLIN;
+			(void)poll(&pfd, 1, -1);
+			break;
+		case SOURCE_ERROR:
+			status = EXIT_FORKPOOL_ERROR;
+			done = 1;
+			break;
+		case SOURCE_REJECTED:
+			break;
+		case SOURCE_DONE:
+			done = 1;
+			break;
+		}
 	}
 	buf_free(&line);
 	job_free(w.proc);
@@ -1016,5 +1150,5 @@ workers_dry(const struct template *cmd, const struct opts *o)
 		warn("write error on stdout");
 		return EXIT_FORKPOOL_ERROR;
 	}
-	return 0;
+	return status;
 }

@@ -27,8 +27,16 @@ struct executor;
 struct opts;
 struct runner_callbacks;
 struct runner_opts;
+struct source;
 struct template;
 struct workers;
+
+/*
+ * Whether cmd can be a worker's command: it runs once per worker, so only
+ * {%} (and {0%}, {slot}) has a value there.  -1 after a message naming
+ * the first replacement string that is a job's, else 0.
+ */
+int		 workers_check_command(const struct template *);
 
 /*
  * Workers for the executor's slots, running cmd (no value in it, {%} at
@@ -50,9 +58,11 @@ int		 workers_run(struct workers *);
 int		 workers_draining(const void *);
 
 /*
- * --dry-run: print the command of each of the -j workers on stdout;
- * returns the exit status.
+ * --dry-run: print on stdout the command of each worker that would
+ * start: one per record read from the source, up to -j, none for no
+ * input.  Returns the exit status.
  */
-int		 workers_dry(const struct template *, const struct opts *);
+int		 workers_dry(const struct template *, struct source *,
+		    const struct opts *);
 
 #endif

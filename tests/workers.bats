@@ -73,7 +73,9 @@ EOF
 	run --separate-stderr fp --workers -j2 -k --joblog log "$BIN/crash5" ::: $(seq 10)
 	assert_equal "$status" 1
 	assert_output "$(printf 'got %s\n' 1 2 3 4 6 7 8 9 10)"
-	assert_equal "$stderr" "oops"
+	# the message comes at once, the record's stderr with its output
+	assert_equal "$(printf '%s\n' "$stderr" | sed 's/worker [12] /worker N /')" "forkpool: worker N exited (status 3) with record #5 in flight: no answer
+oops"
 	# one row per record; record 5's has the worker's exit status
 	assert_equal "$(tail -n +2 log | cut -f1 | sort -n | paste -sd' ')" "$(seq 10 | paste -sd' ')"
 	assert_equal "$(awk -F'\t' '$1 == 5 { print $7, $8 }' log)" "3 0"
@@ -85,7 +87,8 @@ EOF
 	run --separate-stderr fp --workers -j2 -k --retries 2 "$BIN/crash5" ::: $(seq 10)
 	assert_success
 	assert_output "$(printf 'got %s\n' $(seq 10))"
-	assert_equal "$stderr" ""
+	# what the failed attempt wrote is dropped; the message stays
+	assert_equal "$(printf '%s\n' "$stderr" | sed 's/worker [12] /worker N /')" "forkpool: worker N exited (status 3) with record #5 in flight: no answer"
 }
 
 @test "--workers --retries: workers crashing at random lose and double no answer" {
@@ -96,7 +99,7 @@ for line in sys.stdin:
         os._exit(1)
     print("r" + line.strip(), flush=True)
 EOF
-	run fp --workers -j3 --retries 100 python3 w.py ::: $(seq 60)
+	run --separate-stderr fp --workers -j3 --retries 100 python3 w.py ::: $(seq 60)
 	assert_success
 	assert_equal "$(printf '%s\n' "${lines[@]}" | sort -V)" "$(seq 60 | sed 's/^/r/')"
 }
@@ -207,4 +210,174 @@ EOF
 		run kill -0 "$p"
 		assert_failure
 	done
+}
+
+@test "--workers: a record over 128 KiB goes to a worker whole; no command-line limit applies" {
+	printf 'import sys\nfor l in sys.stdin: print(len(l), flush=True)\n' >len.py
+	run --separate-stderr sh -c 'python3 -c "print(\"y\" * 200000)" | "$FP_BIN" --workers -k python3 -u len.py'
+	assert_success
+	assert_output "200001"
+	assert_equal "$stderr" ""
+}
+
+@test "--workers --max-tasks --timeout: a recycled worker that does not exit is ended; its slot is refilled at once" {
+	cat >noexit.py <<'EOF2'
+import sys, time
+for l in sys.stdin:
+    print("A" + l.strip(), flush=True)
+time.sleep(1000)
+EOF2
+	SECONDS=0
+	run --separate-stderr fp --workers -j1 -k --max-tasks 2 --timeout 2 python3 -u noexit.py ::: 1 2 3 4 5 6
+	assert_success
+	assert_output $'A1\nA2\nA3\nA4\nA5\nA6'
+	[ "$SECONDS" -lt 8 ]
+	assert_equal "$(printf '%s\n' "$stderr" | sed 's/pid [0-9]*/pid P/')" "$(printf 'forkpool: worker 1 (pid P): still running 2 s after its stdin was closed (--timeout): ending it\n%.0s' 1 2 3)"
+	run pgrep -f "noexit.py"
+	assert_failure
+}
+
+@test "--workers --timeout: a worker that does not exit at the end of the input is ended" {
+	cat >noexit.py <<'EOF2'
+import sys, time
+for l in sys.stdin:
+    print("A" + l.strip(), flush=True)
+time.sleep(1000)
+EOF2
+	SECONDS=0
+	run --separate-stderr fp --workers -j1 -k --timeout 1 python3 -u noexit.py ::: 1 2 3
+	assert_success
+	assert_output $'A1\nA2\nA3'
+	[ "$SECONDS" -lt 6 ]
+	assert_equal "$(printf '%s\n' "$stderr" | sed 's/pid [0-9]*/pid P/')" "forkpool: worker 1 (pid P): still running 1 s after its stdin was closed (--timeout): ending it"
+}
+
+@test "--workers --max-tasks: without --timeout a recycled worker is waited for apart from its slot" {
+	# each worker lingers 2 s after its stdin is closed, then leaves a mark
+	run --separate-stderr fp --workers -j1 -k --max-tasks 1 sh -c 'while read -r l; do echo "$l"; done; sleep 2; echo x >>marks' ::: a b c
+	assert_success
+	assert_output $'a\nb\nc'
+	assert_equal "$stderr" ""
+	# waited for: every worker left its mark before forkpool exited
+	assert_equal "$(wc -l <marks)" 3
+	# the three lingered side by side: the next started at once
+	SECONDS=0
+	run fp --workers -j1 -k --max-tasks 1 sh -c 'while read -r l; do echo "$l"; done; sleep 2' ::: a b c
+	assert_success
+	[ "$SECONDS" -lt 5 ]
+}
+
+@test "--workers: no more workers start than there are records" {
+	run fp --workers -j20 -k sh -c 'echo $$ >>pids; while read -r l; do echo "$l"; done' ::: a b
+	assert_success
+	assert_output $'a\nb'
+	[ "$(wc -l <pids)" -le 2 ]
+	run fp --workers -j20 sh -c 'echo $$ >>pids2; while read -r l; do echo "$l"; done' </dev/null
+	assert_success
+	assert_output ""
+	[ ! -e pids2 ]
+}
+
+@test "--workers -j: three descriptors per worker count against the open files limit, with a warning" {
+	run --separate-stderr sh -c 'ulimit -n 60; "$FP_BIN" --workers -j 25 -k "$BIN/echoer" ::: a b'
+	assert_success
+	assert_equal "$stderr" "forkpool: -j 25: lowered to 16 jobs at once (the open files limit)"
+	assert_equal "$(printf '%s\n' "${lines[@]}" | cut -d' ' -f1 | paste -sd' ')" "a b"
+}
+
+@test "--workers --dry-run: no worker command for no record, and no more than there are records" {
+	run fp --workers -j4 --dry-run echo w{%} ::: a b
+	assert_success
+	assert_output $'echo w1\necho w2'
+	run fp --workers -j4 --dry-run echo w{%} </dev/null
+	assert_success
+	assert_output ""
+}
+
+@test "--workers --timeout: a fresh worker's first record pays its start-up; a timed-out record retried is answered" {
+	# a start-up of 0.3 s; record 3 hangs the first time it is sent
+	cat >w.sh <<'EOF2'
+sleep 0.3
+while read -r l; do
+	if [ "$l" = 3 ] && [ ! -e hung ]; then : >hung; sleep 30; fi
+	echo "$l"
+done
+EOF2
+	run --separate-stderr fp --workers -j2 -k --timeout 1.5 --retries 2 sh w.sh ::: 1 2 3 4
+	assert_success
+	assert_output $'1\n2\n3\n4'
+	assert_equal "$stderr" ""
+}
+
+@test "--workers: records sent to a worker that exited by itself are sent again; none lost or doubled" {
+	cat >self3.py <<'EOF2'
+import sys
+n = 0
+for l in sys.stdin:
+    print("A" + l.strip(), flush=True)
+    n += 1
+    if n == 3:
+        sys.exit(0)
+EOF2
+	seq 60 | fp --workers -j2 -k --joblog jl python3 -u self3.py >out 2>err
+	assert_equal "$?" 0
+	assert_equal "$(cat out)" "$(seq 60 | sed 's/^/A/')"
+	assert_equal "$(cat err)" ""
+	assert_equal "$(tail -n +2 jl | cut -f1 | sort -n | paste -sd' ')" "$(seq 60 | paste -sd' ')"
+}
+
+@test "--workers: a worker that exits after reading a record without answering fails it, with a message" {
+	run --separate-stderr fp --workers -j1 -k sh -c 'n=0; while read -r l; do n=$((n+1)); [ $n = 3 ] && exit 0; echo "$l"; done' ::: a b c d
+	assert_equal "$status" 1
+	assert_output $'a\nb\nd'
+	assert_equal "$stderr" "forkpool: worker 1 exited (status 0) with record #3 in flight: no answer"
+	run --separate-stderr fp --workers -j1 sh -c 'exit 4' ::: a
+	assert_equal "$status" 1
+	assert_output ""
+	assert_equal "$stderr" "forkpool: worker 1 exited (status 4) with record #1 in flight: no answer"
+}
+
+@test "--workers: --plus strings, {0#}, {##} and --header column names in the command are refused, named" {
+	for r in '{+.}' '{..}' '{:-x}' '{#a}' '{0#}' '{##}'; do
+		run --separate-stderr fp --workers --plus echo "x$r" ::: a
+		assert_equal "$status" 255
+		assert_equal "$stderr" "forkpool: --workers: the command cannot use $r: records go to the workers' stdin"
+	done
+	run --separate-stderr fpin $'a\n1\n' --workers --header : echo 'x{a}'
+	assert_equal "$status" 255
+	assert_equal "$stderr" "forkpool: --workers: the command cannot use {a}: records go to the workers' stdin"
+	run --separate-stderr fp --workers -j2 --plus sh -c 'while read -r l; do echo "$l $1"; done' sh '{0%}{slot}' ::: a
+	assert_success
+	assert_output "a 11"
+}
+
+@test "--workers with no command is refused" {
+	run --separate-stderr fp --workers ::: a
+	assert_equal "$status" 255
+	assert_equal "$stderr" "forkpool: --workers needs a command"
+}
+
+@test "--workers --results FILE.csv: Send is the bytes of the record and its delimiter" {
+	run fp --workers -j1 -k --results r.csv "$BIN/ans" ::: a bc
+	assert_success
+	assert_equal "$(tail -n +2 r.csv | grep '^[0-9]' | cut -d, -f1,5,6)" $'1,2,6\n2,3,7'
+}
+
+@test "--workers --retries: a record holding a newline is refused once, not retried" {
+	run --separate-stderr fp --workers -j1 -k --retries 3 "$BIN/ans" ::: $'a\nb' c
+	assert_equal "$status" 1
+	assert_output "ans c"
+	assert_equal "$stderr" "forkpool: input record 1: holds a newline, which ends a record for a worker: not sent (-0 sends records NUL-terminated)"
+}
+
+@test "--workers --ungroup: the error names the option as given" {
+	run --separate-stderr fp --workers --ungroup cat ::: a
+	assert_equal "$status" 255
+	assert_equal "$stderr" "forkpool: --workers cannot be used with --ungroup: forkpool reads each answer"
+}
+
+@test "--workers: a worker sees sequence 0 and its slot in the environment" {
+	run fp --workers -j1 -k sh -c 'while read -r l; do echo "$l $FORKPOOL_SEQ $PARALLEL_SEQ $FORKPOOL_SLOT $PARALLEL_JOBSLOT"; done' ::: a b
+	assert_success
+	assert_output $'a 0 0 1 1\nb 0 0 1 1'
 }
