@@ -1137,6 +1137,7 @@ workers_dry(const struct template *cmd, struct source *src,
 			break;
 		case SOURCE_REJECTED:
 			break;
+		case SOURCE_IDLE:	/* pipe mode's, never a builder's */
 		case SOURCE_DONE:
 			done = 1;
 			break;

@@ -200,9 +200,10 @@ EOF
 }
 
 @test "--workers: SIGTERM ends every worker; none outlives forkpool" {
-	"$FP_BIN" --workers -j2 sh -c 'echo $$ >>pids; while read -r l; do sleep 30; echo "$l"; done' ::: a b c &
+	"$FP_BIN" --workers -j2 sh -c 'echo $$ >>pids; while read -r l; do sleep 30; echo "$l"; done' ::: a b c 3>&- &
 	pid=$!
-	for _ in $(seq 50); do [ "$(wc -l <pids 2>/dev/null)" = 2 ] && break; sleep 0.1; done
+	for _ in $(seq 200); do [ "$(wc -l <pids 2>/dev/null)" = 2 ] && break; sleep 0.1; done
+	assert_equal "$(wc -l <pids)" 2
 	kill -TERM "$pid"
 	run wait "$pid"
 	assert_equal "$status" 143
