@@ -2557,9 +2557,15 @@ check_pipe(const struct parse_state *st)
 		    "either a file or a named pipe");
 		return -1;
 	}
+	if (o->round_robin && o->retries > 1) {
+		warnx("--retries cannot be used with --round-robin: a job gets "
+		    "many blocks, and a retry could not be fed them again");
+		return -1;
+	}
 	if (o->shuf || o->resume != RESUME_NONE || o->results != NULL) {
 		warnx("--pipe cannot be used with %s: its jobs have no values",
 		    o->shuf ? "--shuf" : o->results != NULL ? "--results" :
+		    o->resume == RESUME_FAILED ? "--resume-failed" :
 		    "--resume");
 		return -1;
 	}

@@ -181,17 +181,10 @@ struct opts {
 	int			 workers;	/* --workers: -j long-lived
 						   processes, a record each on
 						   stdin at a time */
-	size_t			 max_tasks;	/* --max-tasks: records per
-						   worker, 0: no limit */
 	int			 pipe;		/* --pipe: blocks of stdin, one
 						   to each job's stdin */
 	int			 pipe_part;	/* --pipe-part: blocks of the
 						   -a FILE, spliced */
-	unsigned long long	 block;		/* --block bytes (default 1M) */
-	unsigned long long	 block_slots;	/* --block -N: N blocks per job
-						   slot (--pipe-part), or 0 */
-	const char		*recend;	/* --recend as given, or NULL */
-	const char		*recstart;	/* --recstart as given, or NULL */
 	int			 regexp;	/* --regexp: those are PCRE2 */
 	int			 rrs;		/* --rrs: the job gets no
 						   separators */
@@ -200,6 +193,13 @@ struct opts {
 						   block */
 	int			 fifo;		/* --fifo: {} names a named pipe
 						   of the block */
+	size_t			 max_tasks;	/* --max-tasks: records per
+						   worker, 0: no limit */
+	unsigned long long	 block;		/* --block bytes (default 1M) */
+	unsigned long long	 block_slots;	/* --block -N: N blocks per job
+						   slot (--pipe-part), or 0 */
+	const char		*recend;	/* --recend as given, or NULL */
+	const char		*recstart;	/* --recstart as given, or NULL */
 	const char		*arg_sep;	/* ":::" or --arg-sep STR */
 	const char		*arg_file_sep;	/* "::::" or --arg-file-sep STR */
 	char			**cmd;		/* the template words, into argv */

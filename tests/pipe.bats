@@ -239,6 +239,21 @@ records() {
 	assert_output 'forkpool: --cat and --fifo cannot be used together: {} names either a file or a named pipe'
 }
 
+@test "--round-robin: not with --retries, whose job could not get its blocks again" {
+	run -255 fp --pipe --round-robin --retries 2 cat </dev/null
+	assert_output 'forkpool: --retries cannot be used with --round-robin: a job gets many blocks, and a retry could not be fed them again'
+	run -0 fp --pipe --round-robin --retries 1 cat </dev/null
+}
+
+@test "--pipe: not with --results, --resume, --resume-failed or --shuf, whose jobs need values" {
+	local o
+	for o in '--results r' '--resume --joblog jl' '--resume-failed --joblog jl' --shuf; do
+		# shellcheck disable=SC2086
+		run -255 fp --pipe $o cat </dev/null
+		assert_output "forkpool: --pipe cannot be used with ${o%% *}: its jobs have no values"
+	done
+}
+
 @test "--pipe: the same blocks as GNU parallel" {
 	require_cmd parallel
 	unset PARALLEL PARALLEL_HOME
