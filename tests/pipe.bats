@@ -254,6 +254,20 @@ records() {
 	done
 }
 
+@test "--pipe: a process left behind by a job reads its own block later, not memory forkpool reused" {
+	seq 20000 >in
+	mkdir exp bg
+	run -0 fp --pipe -j4 --block 2k sh -c 'cat >exp/{#}' <in
+	run -0 fp --pipe -j4 --block 2k sh -c 'exec 3<&0; (sleep 2; cat <&3 >bg/{#}) >/dev/null 2>&1 & sleep 0.05' <in
+	local f n=0 i
+	for i in $(seq 60); do
+		[ "$(cat bg/* 2>/dev/null | wc -c)" = "$(wc -c <in)" ] && break
+		sleep 0.1
+	done
+	for f in exp/*; do cmp -s "$f" "bg/${f#exp/}" || n=$((n + 1)); done
+	assert_equal "$n" 0
+}
+
 @test "--pipe: the same blocks as GNU parallel" {
 	require_cmd parallel
 	unset PARALLEL PARALLEL_HOME
