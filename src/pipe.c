@@ -52,6 +52,18 @@ struct job_input {
 	int		 fifo;		/* --fifo */
 };
 
+/*
+ * How far the search for the current block's end went, so that a read
+ * adds only its new bytes to the search: the cost of a record far longer
+ * than --block stays linear.  Zeroed when the block is cut.
+ */
+struct cut_state {
+	size_t		 k;		/* -N, -L: records found */
+	size_t		 p;		/* their end */
+	size_t		 scan;		/* see next_sep() */
+	int		 noend;		/* no record ends within --block */
+};
+
 struct pipe_src {
 	struct source		 src;
 	const struct opts	*o;
@@ -83,6 +95,7 @@ struct pipe_src {
 	int			 done_told;	/* prefetch() said so */
 	int			 error;
 	int			 warned;	/* of a record over --block */
+	struct cut_state	 cs;
 	struct job_input	*ready;		/* cut ahead, no job yet */
 	char			*fifo_dir;	/* --fifo: private, for the
 						   named pipes; owned */
@@ -209,25 +222,35 @@ literal_at(const struct pipe_src *s, const char *b, size_t len, int eof,
  * The first separator whose record end is past from: sep gets where
  * its --recend starts, the end (the boundary), and where its --recstart
  * ends.  1 when found, 0 when there is none in b, -1 when more must be
- * read to know.
+ * read to know.  *scan (NULL: none) says where an earlier search of the
+ * same bytes stopped, and is set to where the next may resume after -1:
+ * for literal separators, every record end up to it was looked at; for
+ * --regexp, no match starts before it (PCRE2_PARTIAL_HARD reports the
+ * first place one still might).
  */
 static int
 next_sep(const struct pipe_src *s, const char *b, size_t len, int eof,
-    size_t from, size_t *sep)
+    size_t from, size_t *sep, size_t *scan)
 {
 	PCRE2_SIZE	*ov;
 	const char	*q;
-	size_t		 at, p;
+	size_t		 at, p, none = 0;
 	int		 rc;
 
+	if (scan == NULL)
+		scan = &none;
 	if (s->re != NULL) {
-		for (at = from; at <= len;) {
+		for (at = from > *scan ? from : *scan; at <= len;) {
 			rc = pcre2_match(s->re, (PCRE2_SPTR)b, len, at,
 			    eof ? 0 : PCRE2_PARTIAL_HARD, s->md, NULL);
-			if (rc == PCRE2_ERROR_PARTIAL)
+			if (rc == PCRE2_ERROR_PARTIAL) {
+				*scan = pcre2_get_ovector_pointer(s->md)[0];
 				return -1;
-			if (rc < 0)
+			}
+			if (rc < 0) {
+				*scan = len;
 				return eof ? 0 : -1;
+			}
 			ov = pcre2_get_ovector_pointer(s->md);
 			if (ov[1] > from && ov[1] > 0) {
 				sep[0] = ov[0];
@@ -237,16 +260,24 @@ next_sep(const struct pipe_src *s, const char *b, size_t len, int eof,
 			}
 			at = ov[0] + 1;
 		}
+		*scan = len;
 		return eof ? 0 : -1;
 	}
+	if (from < *scan)
+		from = *scan;
 	if (s->endlen == 0) {
-		for (at = from + 1; at < len && (q = memmem(b + at, len - at,
-		    s->start, s->startlen)) != NULL; at = p + 1) {
+		at = from + 1;
+		if (at < len && (q = memmem(b + at, len - at, s->start,
+		    s->startlen)) != NULL) {
 			p = (size_t)(q - b);
 			sep[0] = sep[1] = p;
 			sep[2] = p + s->startlen;
 			return 1;
 		}
+		/* A --recstart may straddle the end of what is read. */
+		*scan = len >= s->startlen ? len - s->startlen : 0;
+		if (*scan < from)
+			*scan = from;
 		return eof ? 0 : -1;
 	}
 	at = from + 1 >= s->endlen ? from + 1 - s->endlen : 0;
@@ -260,12 +291,14 @@ next_sep(const struct pipe_src *s, const char *b, size_t len, int eof,
 			sep[2] = p + s->startlen;
 			return 1;
 		case -1:
+			*scan = p - 1;
 			return -1;
 		default:
 			break;
 		}
 		at = (size_t)(q - b) + 1;
 	}
+	*scan = len > from ? len : from;
 	return eof ? 0 : -1;
 }
 
@@ -275,12 +308,12 @@ next_sep(const struct pipe_src *s, const char *b, size_t len, int eof,
  */
 static ssize_t
 next_end(const struct pipe_src *s, const char *b, size_t len, int eof,
-    size_t from)
+    size_t from, size_t *scan)
 {
 	size_t	 sep[3];
 	int	 rc;
 
-	if ((rc = next_sep(s, b, len, eof, from, sep)) == 1)
+	if ((rc = next_sep(s, b, len, eof, from, sep, scan)) == 1)
 		return (ssize_t)sep[1];
 	if (rc == -1)
 		return -1;
@@ -290,11 +323,12 @@ next_end(const struct pipe_src *s, const char *b, size_t len, int eof,
 /*
  * The last record end at most limit bytes into b; 0 for none, -1 when
  * more must be read.  Literal separators are looked for backwards, so
- * that --pipe-part reads only around the cut.
+ * that --pipe-part reads only around the cut; a pattern's search goes on
+ * from *scan (NULL: from the start), as next_sep()'s.
  */
 static ssize_t
 last_end(const struct pipe_src *s, const char *b, size_t len, int eof,
-    size_t limit)
+    size_t limit, size_t *scan)
 {
 	const char	*q;
 	ssize_t		 p, last = 0;
@@ -304,7 +338,8 @@ last_end(const struct pipe_src *s, const char *b, size_t len, int eof,
 	if (eof && limit >= len)
 		return (ssize_t)len;
 	if (s->re != NULL) {
-		while ((p = next_end(s, b, len, eof, (size_t)last)) > 0 &&
+		while ((p = next_end(s, b, len, eof, (size_t)last,
+		    scan)) > 0 &&
 		    (size_t)p <= limit)
 			last = p;
 		return last > 0 || p != -1 ? last : -1;
@@ -334,32 +369,36 @@ last_end(const struct pipe_src *s, const char *b, size_t len, int eof,
 /*
  * Where the block at the start of b ends (b holds len bytes, the input
  * ends there if eof): 0 when b is empty at the end, -1 when more must be
- * read.  *over is set for a record longer than --block.
+ * read.  *over is set for a record longer than --block.  c keeps the
+ * search between calls on the same block, which b only grows.
  */
 static ssize_t
-cut(const struct pipe_src *s, const char *b, size_t len, int eof, int *over)
+cut(const struct pipe_src *s, struct cut_state *c, const char *b, size_t len,
+    int eof, int *over)
 {
-	ssize_t	 p = 0;
-	size_t	 k;
+	ssize_t	 p;
 
 	*over = 0;
 	if (len == 0)
 		return eof ? 0 : -1;
 	if (s->records > 0) {
-		for (k = 0; k < s->records; k++) {
-			if ((p = next_end(s, b, len, eof, (size_t)p)) == -1)
+		/* A record that ends where the bytes read end may be all. */
+		for (; c->k < s->records && (c->p < len || !eof); c->k++) {
+			if ((p = next_end(s, b, len, eof, c->p,
+			    &c->scan)) == -1)
 				return -1;
-			if ((size_t)p == len)
-				break;
+			c->p = (size_t)p;
 		}
-		return p;
+		return (ssize_t)c->p;
 	}
 	if (!eof && len < s->block + CUT_SLACK)
 		return -1;
-	if ((p = last_end(s, b, len, eof, s->block)) != 0)
+	if (!c->noend && (p = last_end(s, b, len, eof, s->block,
+	    &c->scan)) != 0)
 		return p;
+	c->noend = 1;
 	/* No record ends within the block: the first that ends is one. */
-	if ((p = next_end(s, b, len, eof, s->block)) > 0)
+	if ((p = next_end(s, b, len, eof, s->block, &c->scan)) > 0)
 		*over = 1;
 	return p;
 }
@@ -417,7 +456,8 @@ strip(const struct pipe_src *s, char *b, size_t len, int eof, size_t p)
 	} else if (s->startlen > 0 && p >= s->startlen &&
 	    memcmp(b, s->start, s->startlen) == 0)
 		r = s->startlen;
-	while (next_sep(s, b, len, eof, from, sep) == 1 && sep[1] <= p) {
+	while (next_sep(s, b, len, eof, from, sep, NULL) == 1 &&
+	    sep[1] <= p) {
 		if (sep[0] > r) {
 			memmove(b + w, b + r, sep[0] - r);
 			w += sep[0] - r;
@@ -494,7 +534,8 @@ cut_stream(struct pipe_src *s, struct job_input **inp)
 				s->header_done = 1;
 				continue;
 			}
-		} else if ((p = cut(s, s->buf, s->len, s->eof, &over)) >= 0)
+		} else if ((p = cut(s, &s->cs, s->buf, s->len, s->eof,
+		    &over)) >= 0)
 			break;
 		switch (fill(s)) {
 		case 0:
@@ -503,6 +544,7 @@ cut_stream(struct pipe_src *s, struct job_input **inp)
 			return SOURCE_ERROR;
 		}
 	}
+	memset(&s->cs, 0, sizeof(s->cs));
 	if (p == 0)
 		return SOURCE_DONE;
 	if (over)
@@ -564,13 +606,16 @@ cut_read(struct pipe_src *s, int *over)
 	size_t	 want = s->block + CUT_SLACK, left;
 	ssize_t	 p;
 
+	/* Each read is of the same bytes and more: the search goes on. */
+	memset(&s->cs, 0, sizeof(s->cs));
 	left = (size_t)(s->fsize - s->off);
 	for (;;) {
 		if (want > left)
 			want = left;
 		if (read_at(s, s->off, want) == -1)
 			return -2;
-		if ((p = cut(s, s->buf, want, want == left, over)) != -1)
+		if ((p = cut(s, &s->cs, s->buf, want, want == left,
+		    over)) != -1)
 			return p;
 		want *= 2;
 	}
@@ -605,7 +650,7 @@ cut_part(struct pipe_src *s, struct job_input **inp)
 		if (read_at(s, ws, wlen) == -1)
 			return SOURCE_ERROR;
 		q = last_end(s, s->buf, wlen, we == s->fsize,
-		    (size_t)(s->off + (off_t)s->block - ws));
+		    (size_t)(s->off + (off_t)s->block - ws), NULL);
 		if (q > 0)
 			p = (ssize_t)(ws + q - s->off);
 	}

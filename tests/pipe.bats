@@ -47,6 +47,19 @@ records() {
 	assert_equal "$stderr" "forkpool: a record of 11 bytes is longer than --block 4: it goes whole in a block of its own"
 }
 
+@test "--pipe: a 5 MB record among small ones goes whole in a block of its own" {
+	{ seq 1000; head -c 5000000 /dev/zero | tr '\0' x; echo; seq 1000; } >in
+	for args in "--block 100k" "--regexp --recend \\n --block 100k" \
+		"--recend \\n --recstart 1 --block 100k" "-N 700"; do
+		# shellcheck disable=SC2086
+		fp --pipe -k $args sh -c 'cat; echo ==END==' <in >out 2>err
+		# The big record is a block of its own, whole.
+		[[ $(awk 'length == 5000000' out | wc -l) == 1 ]] ||
+			fail "split with $args"
+		diff <(grep -v '^==END==$' out) in || fail "differs with $args"
+	done
+}
+
 @test "--pipe -k: output in block order whatever the jobs' delays" {
 	seq 3000 >in
 	run -0 fp --pipe -k -j4 --block 200 \
@@ -67,6 +80,17 @@ records() {
 @test "--pipe -N: exactly N records per block, the last fewer" {
 	run -0 fp --pipe -k -N2 sh -c 'cat; echo --' < <(seq 5)
 	assert_output "$(printf '1\n2\n--\n3\n4\n--\n5\n--\n')"
+}
+
+@test "--pipe -N, -L: a slow producer's records still make blocks of N" {
+	run -0 fp --pipe -k -N2 sh -c 'echo block; cat' \
+		< <(echo a; sleep 0.3; echo b; sleep 0.3; echo c)
+	assert_output "$(printf 'block\na\nb\nblock\nc\n')"
+	run -0 fp --pipe -k -L3 sh -c 'echo block; cat' \
+		< <(echo a; sleep 0.3; echo b; echo c; sleep 0.3; echo d)
+	assert_output "$(printf 'block\na\nb\nc\nblock\nd\n')"
+	run -0 fp --pipe -k -N 30000 wc -l < <(seq 100000)
+	assert_output "$(printf '30000\n30000\n30000\n10000\n')"
 }
 
 @test "--pipe -L: exactly N lines per block, whatever --block says" {
