@@ -82,6 +82,7 @@ struct pipe_src {
 	size_t			 startlen;
 	pcre2_code		*re;		/* --regexp: END(?=(START)) */
 	pcre2_code		*lead;		/* --regexp: START */
+	pcre2_code		*tail;		/* --regexp --rrs: END\z */
 	pcre2_match_data	*md;
 	size_t			 block;
 	size_t			 records;	/* -N, -L: per block, or 0 */
@@ -196,6 +197,15 @@ separators(struct pipe_src *s, const struct opts *o)
 	if (s->re == NULL || (s->lead = compile("--recstart", start,
 	    start)) == NULL)
 		return -1;
+	if (o->rrs && *end != '\0') {
+		buf_adds(&pat, "(?:");
+		buf_adds(&pat, end);
+		buf_adds(&pat, ")\\z");
+		s->tail = compile("--recend", end, pat.data);
+		buf_free(&pat);
+		if (s->tail == NULL)
+			return -1;
+	}
 	s->md = pcre2_match_data_create(4, NULL);
 	return 0;
 }
@@ -436,6 +446,24 @@ header_len(const struct pipe_src *s, const char *b, size_t len, int eof)
 	return rc == PCRE2_ERROR_PARTIAL ? -1 : (ssize_t)at;
 }
 
+/* The length of the --recend that ends the len bytes of b, or 0. */
+static size_t
+tail_len(const struct pipe_src *s, const char *b, size_t len)
+{
+	pcre2_match_data	*md;
+	size_t			 n = 0;
+
+	if (s->tail == NULL)
+		return s->re == NULL && s->endlen > 0 && len >= s->endlen &&
+		    memcmp(b + len - s->endlen, s->end, s->endlen) == 0 ?
+		    s->endlen : 0;
+	md = pcre2_match_data_create(1, NULL);
+	if (pcre2_match(s->tail, (PCRE2_SPTR)b, len, 0, 0, md, NULL) >= 0)
+		n = len - pcre2_get_ovector_pointer(md)[0];
+	pcre2_match_data_free(md);
+	return n;
+}
+
 /*
  * --rrs: take the separators out of the block of p bytes at the start
  * of b (len bytes read, eof as for cut()); returns the bytes left.
@@ -468,6 +496,12 @@ strip(const struct pipe_src *s, char *b, size_t len, int eof, size_t p)
 		if (sep[1] == p)
 			break;
 	}
+	/*
+	 * The input's last record ends with --recend and no --recstart
+	 * follows: that --recend goes too, as GNU parallel's.
+	 */
+	if (eof && p == len && r < p)
+		p -= tail_len(s, b + r, p - r);
 	if (p > r) {
 		memmove(b + w, b + r, p - r);
 		w += p - r;
@@ -1084,6 +1118,7 @@ pipe_free(struct pipe_src *s)
 	}
 	pcre2_code_free(s->re);
 	pcre2_code_free(s->lead);
+	pcre2_code_free(s->tail);
 	pcre2_match_data_free(s->md);
 	buf_free(&s->header);
 	free(s->end);

@@ -136,6 +136,20 @@ records() {
 	assert_output abc
 }
 
+@test "--pipe --rrs: the input's last --recend goes too, with --recstart" {
+	in='START1 a END\nSTART2 END\nb END\nSTART3 c END\n'
+	run -0 fp --pipe -k --recstart START --recend 'END\n' --rrs cat < <(printf "$in")
+	assert_output '1 a 2 END
+b 3 c '
+	run -0 fp --pipe -k -N1 --recstart START --recend 'END\n' --rrs \
+		sh -c 'cat; echo' < <(printf "$in")
+	assert_output "$(printf '1 a \n2 END\nb \n3 c \n')"
+	run -0 fp --pipe -k --regexp --recstart 'ST.RT' --recend 'E.D\n' --rrs \
+		cat < <(printf "$in")
+	assert_output '1 a 2 END
+b 3 c '
+}
+
 @test "--pipe --header: the header starts every block" {
 	run -0 fp --pipe -k -N1 --header 2 sh -c 'cat; echo --' \
 		< <(printf 'h1\nh2\na\nb\n')
