@@ -50,6 +50,7 @@ struct job_input {
 	char		*path;		/* --cat: the block's file, --fifo:
 					   the named pipe; owned */
 	int		 fifo;		/* --fifo */
+	int		 fed;		/* --pipe-part: counted in feeding */
 };
 
 /*
@@ -95,6 +96,9 @@ struct pipe_src {
 	int			 done;		/* no block is left */
 	int			 done_told;	/* prefetch() said so */
 	int			 error;
+	int			 error_told;	/* next() said SOURCE_ERROR */
+	unsigned long long	 feeding;	/* --pipe-part: jobs that hold
+						   a range of the file */
 	int			 warned;	/* of a record over --block */
 	struct cut_state	 cs;
 	struct job_input	*ready;		/* cut ahead, no job yet */
@@ -618,8 +622,10 @@ read_at(struct pipe_src *s, off_t off, size_t len)
 			continue;
 		if (n <= 0) {
 			if (n == 0)
-				warnx("--pipe-part %s: the file shrank",
-				    s->name);
+				warnx("--pipe-part %s: the file shrank "
+				    "while read: the blocks from byte %lld on "
+				    "do not run", s->name,
+				    (long long)(off + (off_t)got));
 			else
 				warn("--pipe-part %s", s->name);
 			return -1;
@@ -721,6 +727,8 @@ cut_block(struct pipe_src *s, struct job_input **inp)
 static void
 input_free(struct job_input *in)
 {
+	if (in->fed)
+		in->src->feeding--;
 	if (in->path != NULL) {
 		(void)unlink(in->path);
 		free(in->path);
@@ -758,7 +766,13 @@ to_file(struct pipe_src *s, struct job_input *in)
 	while (rc == 0 && s->part && left > 0) {
 		if ((n = copy_file_range(s->fd, &from, fd, NULL, left,
 		    0)) <= 0) {
-			rc = -1;
+			if (n == 0)
+				warnx("--pipe-part %s: the file shrank "
+				    "while read: job %llu would not get its "
+				    "block", s->name, s->seq + 1);
+			else
+				warn("--cat: %s", in->path);
+			rc = -2;
 			break;
 		}
 		left -= (size_t)n;
@@ -772,7 +786,7 @@ to_file(struct pipe_src *s, struct job_input *in)
 	free(in->data);
 	in->data = NULL;
 	in->len = 0;
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 /*
@@ -825,6 +839,10 @@ make_job(struct pipe_src *s, struct job_input *in, struct job **jobp)
 		return SOURCE_ERROR;
 	}
 	j = job_new(++s->seq);
+	if (s->part) {
+		in->fed = 1;
+		s->feeding++;
+	}
 	j->input = in;
 	j->input_free = input_free;
 	*jobp = j;
@@ -843,9 +861,21 @@ pipe_next(void *ctx, struct job **jobp)
 		s->ready = NULL;
 		return make_job(s, in, jobp);
 	}
-	if (s->error)
-		return SOURCE_DONE;
-	if ((st = cut_block(s, &in)) != SOURCE_JOB)
+	/* Said once, when found ahead or while a block was fed. */
+	if (s->error) {
+		st = s->error_told ? SOURCE_DONE : SOURCE_ERROR;
+		s->error_told = 1;
+		return st;
+	}
+	if ((st = cut_block(s, &in)) == SOURCE_ERROR)
+		s->error_told = 1;
+	/*
+	 * --pipe-part: the file may yet shrink under a job's range, which
+	 * makes the run fail: the end waits for the jobs that hold one.
+	 */
+	if (st == SOURCE_DONE && s->feeding > 0)
+		return SOURCE_IDLE;
+	if (st != SOURCE_JOB)
 		return st;
 	return make_job(s, in, jobp);
 }
@@ -971,6 +1001,15 @@ pipe_feed(void *ctx, struct job *j, int fd)
 				from = in->from + (off_t)in->done;
 				n = splice(s->fd, &from, fd, NULL,
 				    in->len - in->done, SPLICE_F_NONBLOCK);
+				if (n == 0) {
+					warnx("--pipe-part %s: the file shrank "
+					    "while read: job %llu got %zu "
+					    "bytes of its block's %zu",
+					    s->name, j->seq, in->done,
+					    in->len);
+					s->error = 1;
+					return 0;
+				}
 			} else
 				/*
 				 * Copied, not vmspliced: a process that

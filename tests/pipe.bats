@@ -216,6 +216,21 @@ b 3 c '
 	[[ $(awk '{ n += $1 } END { print n }' <<<"$output") == 100000 ]]
 }
 
+@test "--pipe-part: a file that shrinks while read is an error naming it" {
+	seq 100000 >in
+	# The first job empties the file: the blocks after it are lost.
+	run -255 --separate-stderr fp --pipe-part -a in -k -j1 --block 100k \
+		sh -c ': >in; wc -l'
+	[[ ${lines[0]} == 18517 ]]
+	[[ $stderr == 'forkpool: --pipe-part in: the file shrank'* ]]
+	# Emptied before the last block is fed: blocks over the 1 MiB a
+	# pipe holds cannot be in the pipes yet.
+	seq 1000000 >in
+	run -255 --separate-stderr fp --pipe-part -a in -k -j2 --block 4M \
+		sh -c 'if [ "$FORKPOOL_SEQ" = 1 ]; then sleep 0.5; : >in; fi; sleep 1; wc -l'
+	[[ $stderr == 'forkpool: --pipe-part in: the file shrank'* ]]
+}
+
 @test "--pipe-part: not a regular file is an error naming it" {
 	run -255 fp --pipe-part -a /dev/null cat
 	assert_output 'forkpool: --pipe-part /dev/null: not a regular file (--pipe reads any input)'
