@@ -591,8 +591,12 @@ cut_stream(struct pipe_src *s, struct job_input **inp)
 	in->src = s;
 	in->data = s->buf;
 	in->len = (size_t)p;
-	/* The rest goes to a new buffer; the block is not copied. */
-	cap = s->block + CUT_SLACK;
+	/*
+	 * The rest goes to a new buffer; the block is not copied.  It is
+	 * as large as the last, which grew with what came: a --block of
+	 * 2G-1 over a small input takes no more.
+	 */
+	cap = s->cap;
 	while (cap < s->len - (size_t)p + 1)
 		cap *= 2;
 	s->buf = xmalloc(cap);
@@ -625,7 +629,7 @@ read_at(struct pipe_src *s, off_t off, size_t len)
 				warnx("--pipe-part %s: the file shrank "
 				    "while read: the blocks from byte %lld on "
 				    "do not run", s->name,
-				    (long long)(off + (off_t)got));
+				    (long long)s->off);
 			else
 				warn("--pipe-part %s", s->name);
 			return -1;
@@ -1085,8 +1089,6 @@ open_part(struct pipe_src *s)
 	if (o->block_slots != 0) {
 		s->block = (size_t)((unsigned long long)s->fsize /
 		    (o->block_slots * o->jobs) + 1);
-		s->cap = s->block + CUT_SLACK;
-		s->buf = xreallocarray(s->buf, s->cap, 1);
 	}
 	if (o->header == NULL || s->fsize == 0)
 		return 0;
@@ -1119,7 +1121,8 @@ pipe_new(const struct opts *o, const struct template *cmd,
 	s->block = o->block != 0 ? (size_t)o->block : BLOCK_DEFAULT;
 	s->records = o->max_replace_args != 0 ? o->max_replace_args :
 	    o->max_lines;
-	s->cap = s->block + CUT_SLACK;
+	/* Grown as the input comes (fill()), never to --block ahead. */
+	s->cap = CUT_SLACK;
 	s->buf = xmalloc(s->cap);
 	s->src.ops = &pipe_ops;
 	s->src.ctx = s;

@@ -192,8 +192,31 @@ b 3 c '
 	assert_output 'forkpool: --block 1x: must be a size such as 512k or 2M'
 	run -255 fp --pipe --block-size -2 cat
 	assert_output 'forkpool: --block -2: blocks per job slot need --pipe-part: the size of stdin is not known ahead; give a size such as 10M'
+	run -255 fp --pipe --block -5k cat
+	assert_output 'forkpool: --block -5k: blocks per job slot need --pipe-part: the size of stdin is not known ahead; give a size such as 10M'
 	run -255 fp --pipe-part --block -0 cat :::: /dev/null
 	assert_output 'forkpool: --block -0: must be at least 1 block per job slot'
+}
+
+@test "--block: 2 GiB or more is lowered to 2G-1 with one warning, not allocated" {
+	for b in 1P 1T 100G 2G; do
+		run -0 --separate-stderr fp --pipe -k --block "$b" wc -c < <(seq 3)
+		assert_output 6
+		assert_equal "$stderr" "forkpool: --block $b: 2 GiB or more: 2147483647 bytes (2G-1) are used"
+	done
+	run -0 --separate-stderr fp --pipe -k --block 2047M wc -c < <(seq 3)
+	assert_output 6
+	assert_equal "$stderr" ''
+}
+
+@test "--block: a fraction with a unit, a fraction of a byte rounded down" {
+	run -0 fp --pipe -k --block 1.5K wc -c < <(yes 12345 | head -n 1000)
+	assert_output "$(printf '1536\n1536\n1536\n1392\n')"
+	# 5.9 is 5 bytes: ab\n alone fits.
+	run -0 fp --pipe -k --block 5.9 wc -c < <(printf 'ab\ncd\nef\n')
+	assert_output "$(printf '3\n3\n3\n')"
+	run -255 fp --pipe --block 0.5 cat
+	assert_output 'forkpool: --block 0.5: must be at least 1 byte'
 }
 
 @test "--pipe-part: the blocks --pipe makes of the same file, random record sizes" {
@@ -218,17 +241,18 @@ b 3 c '
 
 @test "--pipe-part: a file that shrinks while read is an error naming it" {
 	seq 100000 >in
-	# The first job empties the file: the blocks after it are lost.
+	# The first job empties the file once it read its block: the blocks
+	# after it are lost.
 	run -255 --separate-stderr fp --pipe-part -a in -k -j1 --block 100k \
-		sh -c ': >in; wc -l'
+		sh -c 'wc -l; : >in'
 	[[ ${lines[0]} == 18517 ]]
-	[[ $stderr == 'forkpool: --pipe-part in: the file shrank'* ]]
+	[[ $stderr == 'forkpool: --pipe-part in: the file shrank while read: '* ]]
 	# Emptied before the last block is fed: blocks over the 1 MiB a
 	# pipe holds cannot be in the pipes yet.
 	seq 1000000 >in
 	run -255 --separate-stderr fp --pipe-part -a in -k -j2 --block 4M \
 		sh -c 'if [ "$FORKPOOL_SEQ" = 1 ]; then sleep 0.5; : >in; fi; sleep 1; wc -l'
-	[[ $stderr == 'forkpool: --pipe-part in: the file shrank'* ]]
+	[[ $stderr == *'forkpool: --pipe-part in: the file shrank while read: job 2 got '* ]]
 }
 
 @test "--pipe-part: not a regular file is an error naming it" {
