@@ -419,7 +419,8 @@ cut(const struct pipe_src *s, struct cut_state *c, const char *b, size_t len,
 
 /*
  * The header's length at the start of b: --header's lines, or what its
- * pattern matches there; -1 when more must be read.
+ * pattern matches there; -1 when more must be read.  An input that ends
+ * inside the header has none: its bytes are a block, as in GNU parallel.
  */
 static ssize_t
 header_len(const struct pipe_src *s, const char *b, size_t len, int eof)
@@ -434,7 +435,7 @@ header_len(const struct pipe_src *s, const char *b, size_t len, int eof)
 	if (o->header_re == NULL) {
 		for (n = 0; n < o->header_lines; n++) {
 			if ((q = memchr(b + at, '\n', len - at)) == NULL)
-				return eof ? (ssize_t)len : -1;
+				return eof ? 0 : -1;
 			at = (size_t)(q - b) + 1;
 		}
 		return (ssize_t)at;

@@ -161,6 +161,24 @@ b 3 c '
 	assert_output "$(printf 'H12,a\n--\nH12,b\n--\n')"
 }
 
+@test "--pipe --header: an input that ends inside the header is a block, as GNU parallel's" {
+	run -0 fp --pipe --header : sh -c 'echo job; cat' < <(printf h)
+	assert_output "$(printf 'job\nh')"
+	run -0 fp --pipe --header 2 sh -c 'echo job; cat' < <(printf 'h1\nh2')
+	assert_output "$(printf 'job\nh1\nh2')"
+	printf 'h1\nh2' >in
+	run -0 fp --pipe-part -a in --header 2 sh -c 'echo job; cat'
+	assert_output "$(printf 'job\nh1\nh2')"
+	# A whole header and no record: no job.
+	run -0 fp --pipe --header : sh -c 'echo job; cat' < <(printf 'h\n')
+	assert_output ''
+}
+
+@test "--pipe --recend: an unknown escape is taken as it is, as GNU parallel's" {
+	run -0 fp --pipe -k -N1 --recend '\q' sh -c 'cat; echo ==' < <(printf 'aqb\\qc')
+	assert_output "$(printf 'aqb\\q==\nc==')"
+}
+
 @test "--pipe --retries: a job run again gets its block again" {
 	run -0 fp --pipe --retries 2 sh -c \
 		'if [ -e tried ]; then cat; else : >tried; exit 1; fi' < <(seq 3)
