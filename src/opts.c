@@ -789,6 +789,7 @@ struct parse_state {
 	const char		**files;	/* -a FILEs, into argv */
 	size_t			 nfiles;
 	const char		*jobs_arg;	/* -j as given, or NULL */
+	const char		*block_arg;	/* --block as given, or NULL */
 	int			 trim_given;
 	int			 out_given;	/* --group, --line-buffer, -u */
 	char			 out_label[40];	/* that option, as given */
@@ -1312,8 +1313,17 @@ on_memfree(struct parse_state *st, const char *arg)
 }
 
 /*
+ * GNU parallel lowers a --block of 2 GiB or more to this: larger blocks
+ * break its reads.  The same limit keeps a block's buffer addressable
+ * by the int lengths of the syscalls that write it.
+ */
+#define BLOCK_MAX	2147483647ULL
+
+/*
  * A --block size: bytes, with GNU parallel's unit prefixes, K M G T P for
- * powers of 1024 and k m g t p for powers of 1000; 0 on success.
+ * powers of 1024 and k m g t p for powers of 1000, and a fraction, whose
+ * fraction of a byte is dropped as GNU parallel does; 0 on success.  Sizes
+ * of 2 GiB or more are BLOCK_MAX + 1.
  */
 static int
 parse_block(const char *opt, const char *arg, unsigned long long *bytes)
@@ -1335,9 +1345,8 @@ parse_block(const char *opt, const char *arg, unsigned long long *bytes)
 		for (n = n % 5 + 1; n > 0; n--)
 			v *= *u >= 'a' ? 1000 : 1024;
 	}
-	if (v > 1e15)
-		goto bad;
-	*bytes = (unsigned long long)v;
+	*bytes = v > (double)BLOCK_MAX ? BLOCK_MAX + 1 :
+	    (unsigned long long)v;
 	return 0;
 bad:
 	warnx("%s %s: must be a size such as 512k or 2M", opt, arg);
@@ -1351,6 +1360,7 @@ bad:
 static enum opts_result
 on_block(struct parse_state *st, const char *arg)
 {
+	st->block_arg = arg;
 	st->o->block_slots = 0;
 	if (arg[0] == '-') {
 		if (parse_block(st->label, arg + 1, &st->o->block_slots) == -1)
@@ -1367,6 +1377,11 @@ on_block(struct parse_state *st, const char *arg)
 	if (st->o->block == 0) {
 		warnx("%s %s: must be at least 1 byte", st->label, arg);
 		return OPTS_ERROR;
+	}
+	if (st->o->block > BLOCK_MAX) {
+		warnx("%s %s: 2 GiB or more: %llu bytes (2G-1) are used",
+		    st->label, arg, BLOCK_MAX);
+		st->o->block = BLOCK_MAX;
 	}
 	return OPTS_RUN;
 }
@@ -2537,9 +2552,9 @@ check_pipe(const struct parse_state *st)
 		return -1;
 	}
 	if (!o->pipe_part && o->block_slots != 0) {
-		warnx("--block -%llu: blocks per job slot need --pipe-part: "
+		warnx("--block %s: blocks per job slot need --pipe-part: "
 		    "the size of stdin is not known ahead; give a size such "
-		    "as 10M", o->block_slots);
+		    "as 10M", st->block_arg);
 		return -1;
 	}
 	if (o->pipe_part && o->rrs) {

@@ -50,6 +50,19 @@ struct job_input {
 	char		*path;		/* --cat: the block's file, --fifo:
 					   the named pipe; owned */
 	int		 fifo;		/* --fifo */
+	int		 fed;		/* --pipe-part: counted in feeding */
+};
+
+/*
+ * How far the search for the current block's end went, so that a read
+ * adds only its new bytes to the search: the cost of a record far longer
+ * than --block stays linear.  Zeroed when the block is cut.
+ */
+struct cut_state {
+	size_t		 k;		/* -N, -L: records found */
+	size_t		 p;		/* their end */
+	size_t		 scan;		/* see next_sep() */
+	int		 noend;		/* no record ends within --block */
 };
 
 struct pipe_src {
@@ -70,6 +83,7 @@ struct pipe_src {
 	size_t			 startlen;
 	pcre2_code		*re;		/* --regexp: END(?=(START)) */
 	pcre2_code		*lead;		/* --regexp: START */
+	pcre2_code		*tail;		/* --regexp --rrs: END\z */
 	pcre2_match_data	*md;
 	size_t			 block;
 	size_t			 records;	/* -N, -L: per block, or 0 */
@@ -82,7 +96,11 @@ struct pipe_src {
 	int			 done;		/* no block is left */
 	int			 done_told;	/* prefetch() said so */
 	int			 error;
+	int			 error_told;	/* next() said SOURCE_ERROR */
+	unsigned long long	 feeding;	/* --pipe-part: jobs that hold
+						   a range of the file */
 	int			 warned;	/* of a record over --block */
+	struct cut_state	 cs;
 	struct job_input	*ready;		/* cut ahead, no job yet */
 	char			*fifo_dir;	/* --fifo: private, for the
 						   named pipes; owned */
@@ -183,6 +201,15 @@ separators(struct pipe_src *s, const struct opts *o)
 	if (s->re == NULL || (s->lead = compile("--recstart", start,
 	    start)) == NULL)
 		return -1;
+	if (o->rrs && *end != '\0') {
+		buf_adds(&pat, "(?:");
+		buf_adds(&pat, end);
+		buf_adds(&pat, ")\\z");
+		s->tail = compile("--recend", end, pat.data);
+		buf_free(&pat);
+		if (s->tail == NULL)
+			return -1;
+	}
 	s->md = pcre2_match_data_create(4, NULL);
 	return 0;
 }
@@ -209,25 +236,35 @@ literal_at(const struct pipe_src *s, const char *b, size_t len, int eof,
  * The first separator whose record end is past from: sep gets where
  * its --recend starts, the end (the boundary), and where its --recstart
  * ends.  1 when found, 0 when there is none in b, -1 when more must be
- * read to know.
+ * read to know.  *scan (NULL: none) says where an earlier search of the
+ * same bytes stopped, and is set to where the next may resume after -1:
+ * for literal separators, every record end up to it was looked at; for
+ * --regexp, no match starts before it (PCRE2_PARTIAL_HARD reports the
+ * first place one still might).
  */
 static int
 next_sep(const struct pipe_src *s, const char *b, size_t len, int eof,
-    size_t from, size_t *sep)
+    size_t from, size_t *sep, size_t *scan)
 {
 	PCRE2_SIZE	*ov;
 	const char	*q;
-	size_t		 at, p;
+	size_t		 at, p, none = 0;
 	int		 rc;
 
+	if (scan == NULL)
+		scan = &none;
 	if (s->re != NULL) {
-		for (at = from; at <= len;) {
+		for (at = from > *scan ? from : *scan; at <= len;) {
 			rc = pcre2_match(s->re, (PCRE2_SPTR)b, len, at,
 			    eof ? 0 : PCRE2_PARTIAL_HARD, s->md, NULL);
-			if (rc == PCRE2_ERROR_PARTIAL)
+			if (rc == PCRE2_ERROR_PARTIAL) {
+				*scan = pcre2_get_ovector_pointer(s->md)[0];
 				return -1;
-			if (rc < 0)
+			}
+			if (rc < 0) {
+				*scan = len;
 				return eof ? 0 : -1;
+			}
 			ov = pcre2_get_ovector_pointer(s->md);
 			if (ov[1] > from && ov[1] > 0) {
 				sep[0] = ov[0];
@@ -237,16 +274,24 @@ next_sep(const struct pipe_src *s, const char *b, size_t len, int eof,
 			}
 			at = ov[0] + 1;
 		}
+		*scan = len;
 		return eof ? 0 : -1;
 	}
+	if (from < *scan)
+		from = *scan;
 	if (s->endlen == 0) {
-		for (at = from + 1; at < len && (q = memmem(b + at, len - at,
-		    s->start, s->startlen)) != NULL; at = p + 1) {
+		at = from + 1;
+		if (at < len && (q = memmem(b + at, len - at, s->start,
+		    s->startlen)) != NULL) {
 			p = (size_t)(q - b);
 			sep[0] = sep[1] = p;
 			sep[2] = p + s->startlen;
 			return 1;
 		}
+		/* A --recstart may straddle the end of what is read. */
+		*scan = len >= s->startlen ? len - s->startlen : 0;
+		if (*scan < from)
+			*scan = from;
 		return eof ? 0 : -1;
 	}
 	at = from + 1 >= s->endlen ? from + 1 - s->endlen : 0;
@@ -260,12 +305,14 @@ next_sep(const struct pipe_src *s, const char *b, size_t len, int eof,
 			sep[2] = p + s->startlen;
 			return 1;
 		case -1:
+			*scan = p - 1;
 			return -1;
 		default:
 			break;
 		}
 		at = (size_t)(q - b) + 1;
 	}
+	*scan = len > from ? len : from;
 	return eof ? 0 : -1;
 }
 
@@ -275,12 +322,12 @@ next_sep(const struct pipe_src *s, const char *b, size_t len, int eof,
  */
 static ssize_t
 next_end(const struct pipe_src *s, const char *b, size_t len, int eof,
-    size_t from)
+    size_t from, size_t *scan)
 {
 	size_t	 sep[3];
 	int	 rc;
 
-	if ((rc = next_sep(s, b, len, eof, from, sep)) == 1)
+	if ((rc = next_sep(s, b, len, eof, from, sep, scan)) == 1)
 		return (ssize_t)sep[1];
 	if (rc == -1)
 		return -1;
@@ -290,11 +337,12 @@ next_end(const struct pipe_src *s, const char *b, size_t len, int eof,
 /*
  * The last record end at most limit bytes into b; 0 for none, -1 when
  * more must be read.  Literal separators are looked for backwards, so
- * that --pipe-part reads only around the cut.
+ * that --pipe-part reads only around the cut; a pattern's search goes on
+ * from *scan (NULL: from the start), as next_sep()'s.
  */
 static ssize_t
 last_end(const struct pipe_src *s, const char *b, size_t len, int eof,
-    size_t limit)
+    size_t limit, size_t *scan)
 {
 	const char	*q;
 	ssize_t		 p, last = 0;
@@ -304,7 +352,8 @@ last_end(const struct pipe_src *s, const char *b, size_t len, int eof,
 	if (eof && limit >= len)
 		return (ssize_t)len;
 	if (s->re != NULL) {
-		while ((p = next_end(s, b, len, eof, (size_t)last)) > 0 &&
+		while ((p = next_end(s, b, len, eof, (size_t)last,
+		    scan)) > 0 &&
 		    (size_t)p <= limit)
 			last = p;
 		return last > 0 || p != -1 ? last : -1;
@@ -334,39 +383,44 @@ last_end(const struct pipe_src *s, const char *b, size_t len, int eof,
 /*
  * Where the block at the start of b ends (b holds len bytes, the input
  * ends there if eof): 0 when b is empty at the end, -1 when more must be
- * read.  *over is set for a record longer than --block.
+ * read.  *over is set for a record longer than --block.  c keeps the
+ * search between calls on the same block, which b only grows.
  */
 static ssize_t
-cut(const struct pipe_src *s, const char *b, size_t len, int eof, int *over)
+cut(const struct pipe_src *s, struct cut_state *c, const char *b, size_t len,
+    int eof, int *over)
 {
-	ssize_t	 p = 0;
-	size_t	 k;
+	ssize_t	 p;
 
 	*over = 0;
 	if (len == 0)
 		return eof ? 0 : -1;
 	if (s->records > 0) {
-		for (k = 0; k < s->records; k++) {
-			if ((p = next_end(s, b, len, eof, (size_t)p)) == -1)
+		/* A record that ends where the bytes read end may be all. */
+		for (; c->k < s->records && (c->p < len || !eof); c->k++) {
+			if ((p = next_end(s, b, len, eof, c->p,
+			    &c->scan)) == -1)
 				return -1;
-			if ((size_t)p == len)
-				break;
+			c->p = (size_t)p;
 		}
-		return p;
+		return (ssize_t)c->p;
 	}
 	if (!eof && len < s->block + CUT_SLACK)
 		return -1;
-	if ((p = last_end(s, b, len, eof, s->block)) != 0)
+	if (!c->noend && (p = last_end(s, b, len, eof, s->block,
+	    &c->scan)) != 0)
 		return p;
+	c->noend = 1;
 	/* No record ends within the block: the first that ends is one. */
-	if ((p = next_end(s, b, len, eof, s->block)) > 0)
+	if ((p = next_end(s, b, len, eof, s->block, &c->scan)) > 0)
 		*over = 1;
 	return p;
 }
 
 /*
  * The header's length at the start of b: --header's lines, or what its
- * pattern matches there; -1 when more must be read.
+ * pattern matches there; -1 when more must be read.  An input that ends
+ * inside the header has none: its bytes are a block, as in GNU parallel.
  */
 static ssize_t
 header_len(const struct pipe_src *s, const char *b, size_t len, int eof)
@@ -381,7 +435,7 @@ header_len(const struct pipe_src *s, const char *b, size_t len, int eof)
 	if (o->header_re == NULL) {
 		for (n = 0; n < o->header_lines; n++) {
 			if ((q = memchr(b + at, '\n', len - at)) == NULL)
-				return eof ? (ssize_t)len : -1;
+				return eof ? 0 : -1;
 			at = (size_t)(q - b) + 1;
 		}
 		return (ssize_t)at;
@@ -395,6 +449,24 @@ header_len(const struct pipe_src *s, const char *b, size_t len, int eof)
 	at = rc >= 0 ? pcre2_get_ovector_pointer(md)[1] : 0;
 	pcre2_match_data_free(md);
 	return rc == PCRE2_ERROR_PARTIAL ? -1 : (ssize_t)at;
+}
+
+/* The length of the --recend that ends the len bytes of b, or 0. */
+static size_t
+tail_len(const struct pipe_src *s, const char *b, size_t len)
+{
+	pcre2_match_data	*md;
+	size_t			 n = 0;
+
+	if (s->tail == NULL)
+		return s->re == NULL && s->endlen > 0 && len >= s->endlen &&
+		    memcmp(b + len - s->endlen, s->end, s->endlen) == 0 ?
+		    s->endlen : 0;
+	md = pcre2_match_data_create(1, NULL);
+	if (pcre2_match(s->tail, (PCRE2_SPTR)b, len, 0, 0, md, NULL) >= 0)
+		n = len - pcre2_get_ovector_pointer(md)[0];
+	pcre2_match_data_free(md);
+	return n;
 }
 
 /*
@@ -417,7 +489,8 @@ strip(const struct pipe_src *s, char *b, size_t len, int eof, size_t p)
 	} else if (s->startlen > 0 && p >= s->startlen &&
 	    memcmp(b, s->start, s->startlen) == 0)
 		r = s->startlen;
-	while (next_sep(s, b, len, eof, from, sep) == 1 && sep[1] <= p) {
+	while (next_sep(s, b, len, eof, from, sep, NULL) == 1 &&
+	    sep[1] <= p) {
 		if (sep[0] > r) {
 			memmove(b + w, b + r, sep[0] - r);
 			w += sep[0] - r;
@@ -428,6 +501,12 @@ strip(const struct pipe_src *s, char *b, size_t len, int eof, size_t p)
 		if (sep[1] == p)
 			break;
 	}
+	/*
+	 * The input's last record ends with --recend and no --recstart
+	 * follows: that --recend goes too, as GNU parallel's.
+	 */
+	if (eof && p == len && r < p)
+		p -= tail_len(s, b + r, p - r);
 	if (p > r) {
 		memmove(b + w, b + r, p - r);
 		w += p - r;
@@ -494,7 +573,8 @@ cut_stream(struct pipe_src *s, struct job_input **inp)
 				s->header_done = 1;
 				continue;
 			}
-		} else if ((p = cut(s, s->buf, s->len, s->eof, &over)) >= 0)
+		} else if ((p = cut(s, &s->cs, s->buf, s->len, s->eof,
+		    &over)) >= 0)
 			break;
 		switch (fill(s)) {
 		case 0:
@@ -503,6 +583,7 @@ cut_stream(struct pipe_src *s, struct job_input **inp)
 			return SOURCE_ERROR;
 		}
 	}
+	memset(&s->cs, 0, sizeof(s->cs));
 	if (p == 0)
 		return SOURCE_DONE;
 	if (over)
@@ -511,8 +592,12 @@ cut_stream(struct pipe_src *s, struct job_input **inp)
 	in->src = s;
 	in->data = s->buf;
 	in->len = (size_t)p;
-	/* The rest goes to a new buffer; the block is not copied. */
-	cap = s->block + CUT_SLACK;
+	/*
+	 * The rest goes to a new buffer; the block is not copied.  It is
+	 * as large as the last, which grew with what came: a --block of
+	 * 2G-1 over a small input takes no more.
+	 */
+	cap = s->cap;
 	while (cap < s->len - (size_t)p + 1)
 		cap *= 2;
 	s->buf = xmalloc(cap);
@@ -542,8 +627,10 @@ read_at(struct pipe_src *s, off_t off, size_t len)
 			continue;
 		if (n <= 0) {
 			if (n == 0)
-				warnx("--pipe-part %s: the file shrank",
-				    s->name);
+				warnx("--pipe-part %s: the file shrank "
+				    "while read: the blocks from byte %lld on "
+				    "do not run", s->name,
+				    (long long)s->off);
 			else
 				warn("--pipe-part %s", s->name);
 			return -1;
@@ -564,13 +651,16 @@ cut_read(struct pipe_src *s, int *over)
 	size_t	 want = s->block + CUT_SLACK, left;
 	ssize_t	 p;
 
+	/* Each read is of the same bytes and more: the search goes on. */
+	memset(&s->cs, 0, sizeof(s->cs));
 	left = (size_t)(s->fsize - s->off);
 	for (;;) {
 		if (want > left)
 			want = left;
 		if (read_at(s, s->off, want) == -1)
 			return -2;
-		if ((p = cut(s, s->buf, want, want == left, over)) != -1)
+		if ((p = cut(s, &s->cs, s->buf, want, want == left,
+		    over)) != -1)
 			return p;
 		want *= 2;
 	}
@@ -605,7 +695,7 @@ cut_part(struct pipe_src *s, struct job_input **inp)
 		if (read_at(s, ws, wlen) == -1)
 			return SOURCE_ERROR;
 		q = last_end(s, s->buf, wlen, we == s->fsize,
-		    (size_t)(s->off + (off_t)s->block - ws));
+		    (size_t)(s->off + (off_t)s->block - ws), NULL);
 		if (q > 0)
 			p = (ssize_t)(ws + q - s->off);
 	}
@@ -642,6 +732,8 @@ cut_block(struct pipe_src *s, struct job_input **inp)
 static void
 input_free(struct job_input *in)
 {
+	if (in->fed)
+		in->src->feeding--;
 	if (in->path != NULL) {
 		(void)unlink(in->path);
 		free(in->path);
@@ -679,7 +771,13 @@ to_file(struct pipe_src *s, struct job_input *in)
 	while (rc == 0 && s->part && left > 0) {
 		if ((n = copy_file_range(s->fd, &from, fd, NULL, left,
 		    0)) <= 0) {
-			rc = -1;
+			if (n == 0)
+				warnx("--pipe-part %s: the file shrank "
+				    "while read: job %llu would not get its "
+				    "block", s->name, s->seq + 1);
+			else
+				warn("--cat: %s", in->path);
+			rc = -2;
 			break;
 		}
 		left -= (size_t)n;
@@ -693,7 +791,7 @@ to_file(struct pipe_src *s, struct job_input *in)
 	free(in->data);
 	in->data = NULL;
 	in->len = 0;
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 /*
@@ -746,6 +844,10 @@ make_job(struct pipe_src *s, struct job_input *in, struct job **jobp)
 		return SOURCE_ERROR;
 	}
 	j = job_new(++s->seq);
+	if (s->part) {
+		in->fed = 1;
+		s->feeding++;
+	}
 	j->input = in;
 	j->input_free = input_free;
 	*jobp = j;
@@ -764,9 +866,21 @@ pipe_next(void *ctx, struct job **jobp)
 		s->ready = NULL;
 		return make_job(s, in, jobp);
 	}
-	if (s->error)
-		return SOURCE_DONE;
-	if ((st = cut_block(s, &in)) != SOURCE_JOB)
+	/* Said once, when found ahead or while a block was fed. */
+	if (s->error) {
+		st = s->error_told ? SOURCE_DONE : SOURCE_ERROR;
+		s->error_told = 1;
+		return st;
+	}
+	if ((st = cut_block(s, &in)) == SOURCE_ERROR)
+		s->error_told = 1;
+	/*
+	 * --pipe-part: the file may yet shrink under a job's range, which
+	 * makes the run fail: the end waits for the jobs that hold one.
+	 */
+	if (st == SOURCE_DONE && s->feeding > 0)
+		return SOURCE_IDLE;
+	if (st != SOURCE_JOB)
 		return st;
 	return make_job(s, in, jobp);
 }
@@ -892,6 +1006,15 @@ pipe_feed(void *ctx, struct job *j, int fd)
 				from = in->from + (off_t)in->done;
 				n = splice(s->fd, &from, fd, NULL,
 				    in->len - in->done, SPLICE_F_NONBLOCK);
+				if (n == 0) {
+					warnx("--pipe-part %s: the file shrank "
+					    "while read: job %llu got %zu "
+					    "bytes of its block's %zu",
+					    s->name, j->seq, in->done,
+					    in->len);
+					s->error = 1;
+					return 0;
+				}
 			} else
 				/*
 				 * Copied, not vmspliced: a process that
@@ -967,8 +1090,6 @@ open_part(struct pipe_src *s)
 	if (o->block_slots != 0) {
 		s->block = (size_t)((unsigned long long)s->fsize /
 		    (o->block_slots * o->jobs) + 1);
-		s->cap = s->block + CUT_SLACK;
-		s->buf = xreallocarray(s->buf, s->cap, 1);
 	}
 	if (o->header == NULL || s->fsize == 0)
 		return 0;
@@ -1001,7 +1122,8 @@ pipe_new(const struct opts *o, const struct template *cmd,
 	s->block = o->block != 0 ? (size_t)o->block : BLOCK_DEFAULT;
 	s->records = o->max_replace_args != 0 ? o->max_replace_args :
 	    o->max_lines;
-	s->cap = s->block + CUT_SLACK;
+	/* Grown as the input comes (fill()), never to --block ahead. */
+	s->cap = CUT_SLACK;
 	s->buf = xmalloc(s->cap);
 	s->src.ops = &pipe_ops;
 	s->src.ctx = s;
@@ -1039,6 +1161,7 @@ pipe_free(struct pipe_src *s)
 	}
 	pcre2_code_free(s->re);
 	pcre2_code_free(s->lead);
+	pcre2_code_free(s->tail);
 	pcre2_match_data_free(s->md);
 	buf_free(&s->header);
 	free(s->end);

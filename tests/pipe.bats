@@ -47,6 +47,19 @@ records() {
 	assert_equal "$stderr" "forkpool: a record of 11 bytes is longer than --block 4: it goes whole in a block of its own"
 }
 
+@test "--pipe: a 5 MB record among small ones goes whole in a block of its own" {
+	{ seq 1000; head -c 5000000 /dev/zero | tr '\0' x; echo; seq 1000; } >in
+	for args in "--block 100k" "--regexp --recend \\n --block 100k" \
+		"--recend \\n --recstart 1 --block 100k" "-N 700"; do
+		# shellcheck disable=SC2086
+		fp --pipe -k $args sh -c 'cat; echo ==END==' <in >out 2>err
+		# The big record is a block of its own, whole.
+		[[ $(awk 'length == 5000000' out | wc -l) == 1 ]] ||
+			fail "split with $args"
+		diff <(grep -v '^==END==$' out) in || fail "differs with $args"
+	done
+}
+
 @test "--pipe -k: output in block order whatever the jobs' delays" {
 	seq 3000 >in
 	run -0 fp --pipe -k -j4 --block 200 \
@@ -67,6 +80,17 @@ records() {
 @test "--pipe -N: exactly N records per block, the last fewer" {
 	run -0 fp --pipe -k -N2 sh -c 'cat; echo --' < <(seq 5)
 	assert_output "$(printf '1\n2\n--\n3\n4\n--\n5\n--\n')"
+}
+
+@test "--pipe -N, -L: a slow producer's records still make blocks of N" {
+	run -0 fp --pipe -k -N2 sh -c 'echo block; cat' \
+		< <(echo a; sleep 0.3; echo b; sleep 0.3; echo c)
+	assert_output "$(printf 'block\na\nb\nblock\nc\n')"
+	run -0 fp --pipe -k -L3 sh -c 'echo block; cat' \
+		< <(echo a; sleep 0.3; echo b; echo c; sleep 0.3; echo d)
+	assert_output "$(printf 'block\na\nb\nc\nblock\nd\n')"
+	run -0 fp --pipe -k -N 30000 wc -l < <(seq 100000)
+	assert_output "$(printf '30000\n30000\n30000\n10000\n')"
 }
 
 @test "--pipe -L: exactly N lines per block, whatever --block says" {
@@ -112,6 +136,20 @@ records() {
 	assert_output abc
 }
 
+@test "--pipe --rrs: the input's last --recend goes too, with --recstart" {
+	in='START1 a END\nSTART2 END\nb END\nSTART3 c END\n'
+	run -0 fp --pipe -k --recstart START --recend 'END\n' --rrs cat < <(printf "$in")
+	assert_output '1 a 2 END
+b 3 c '
+	run -0 fp --pipe -k -N1 --recstart START --recend 'END\n' --rrs \
+		sh -c 'cat; echo' < <(printf "$in")
+	assert_output "$(printf '1 a \n2 END\nb \n3 c \n')"
+	run -0 fp --pipe -k --regexp --recstart 'ST.RT' --recend 'E.D\n' --rrs \
+		cat < <(printf "$in")
+	assert_output '1 a 2 END
+b 3 c '
+}
+
 @test "--pipe --header: the header starts every block" {
 	run -0 fp --pipe -k -N1 --header 2 sh -c 'cat; echo --' \
 		< <(printf 'h1\nh2\na\nb\n')
@@ -121,6 +159,24 @@ records() {
 	run -0 fp --pipe -k -N1 --header 'H[0-9]+,' sh -c 'cat; echo --' \
 		< <(printf 'H12,a\nb\n')
 	assert_output "$(printf 'H12,a\n--\nH12,b\n--\n')"
+}
+
+@test "--pipe --header: an input that ends inside the header is a block, as GNU parallel's" {
+	run -0 fp --pipe --header : sh -c 'echo job; cat' < <(printf h)
+	assert_output "$(printf 'job\nh')"
+	run -0 fp --pipe --header 2 sh -c 'echo job; cat' < <(printf 'h1\nh2')
+	assert_output "$(printf 'job\nh1\nh2')"
+	printf 'h1\nh2' >in
+	run -0 fp --pipe-part -a in --header 2 sh -c 'echo job; cat'
+	assert_output "$(printf 'job\nh1\nh2')"
+	# A whole header and no record: no job.
+	run -0 fp --pipe --header : sh -c 'echo job; cat' < <(printf 'h\n')
+	assert_output ''
+}
+
+@test "--pipe --recend: an unknown escape is taken as it is, as GNU parallel's" {
+	run -0 fp --pipe -k -N1 --recend '\q' sh -c 'cat; echo ==' < <(printf 'aqb\\qc')
+	assert_output "$(printf 'aqb\\q==\nc==')"
 }
 
 @test "--pipe --retries: a job run again gets its block again" {
@@ -154,8 +210,31 @@ records() {
 	assert_output 'forkpool: --block 1x: must be a size such as 512k or 2M'
 	run -255 fp --pipe --block-size -2 cat
 	assert_output 'forkpool: --block -2: blocks per job slot need --pipe-part: the size of stdin is not known ahead; give a size such as 10M'
+	run -255 fp --pipe --block -5k cat
+	assert_output 'forkpool: --block -5k: blocks per job slot need --pipe-part: the size of stdin is not known ahead; give a size such as 10M'
 	run -255 fp --pipe-part --block -0 cat :::: /dev/null
 	assert_output 'forkpool: --block -0: must be at least 1 block per job slot'
+}
+
+@test "--block: 2 GiB or more is lowered to 2G-1 with one warning, not allocated" {
+	for b in 1P 1T 100G 2G; do
+		run -0 --separate-stderr fp --pipe -k --block "$b" wc -c < <(seq 3)
+		assert_output 6
+		assert_equal "$stderr" "forkpool: --block $b: 2 GiB or more: 2147483647 bytes (2G-1) are used"
+	done
+	run -0 --separate-stderr fp --pipe -k --block 2047M wc -c < <(seq 3)
+	assert_output 6
+	assert_equal "$stderr" ''
+}
+
+@test "--block: a fraction with a unit, a fraction of a byte rounded down" {
+	run -0 fp --pipe -k --block 1.5K wc -c < <(yes 12345 | head -n 1000)
+	assert_output "$(printf '1536\n1536\n1536\n1392\n')"
+	# 5.9 is 5 bytes: ab\n alone fits.
+	run -0 fp --pipe -k --block 5.9 wc -c < <(printf 'ab\ncd\nef\n')
+	assert_output "$(printf '3\n3\n3\n')"
+	run -255 fp --pipe --block 0.5 cat
+	assert_output 'forkpool: --block 0.5: must be at least 1 byte'
 }
 
 @test "--pipe-part: the blocks --pipe makes of the same file, random record sizes" {
@@ -176,6 +255,22 @@ records() {
 	run -0 fp --pipe-part -a in -k -j3 --block -2 wc -l
 	[[ ${#lines[@]} == 6 || ${#lines[@]} == 7 ]]
 	[[ $(awk '{ n += $1 } END { print n }' <<<"$output") == 100000 ]]
+}
+
+@test "--pipe-part: a file that shrinks while read is an error naming it" {
+	seq 100000 >in
+	# The first job empties the file once it read its block: the blocks
+	# after it are lost.
+	run -255 --separate-stderr fp --pipe-part -a in -k -j1 --block 100k \
+		sh -c 'wc -l; : >in'
+	[[ ${lines[0]} == 18517 ]]
+	[[ $stderr == 'forkpool: --pipe-part in: the file shrank while read: '* ]]
+	# Emptied before the last block is fed: blocks over the 1 MiB a
+	# pipe holds cannot be in the pipes yet.
+	seq 1000000 >in
+	run -255 --separate-stderr fp --pipe-part -a in -k -j2 --block 4M \
+		sh -c 'if [ "$FORKPOOL_SEQ" = 1 ]; then sleep 0.5; : >in; fi; sleep 1; wc -l'
+	[[ $stderr == *'forkpool: --pipe-part in: the file shrank while read: job 2 got '* ]]
 }
 
 @test "--pipe-part: not a regular file is an error naming it" {
