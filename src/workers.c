@@ -243,6 +243,19 @@ terminate(struct workers *ws, struct worker *w, long long now)
 }
 
 /*
+ * Close one of a worker's pipes, out of the epoll set first: closing
+ * alone takes it out only once no other descriptor anywhere shares its
+ * open file, and an event for a worker already freed must never come.
+ */
+static void
+close_watched(struct workers *ws, int *fd)
+{
+	(void)epoll_ctl(ws->epfd, EPOLL_CTL_DEL, *fd, NULL);
+	close(*fd);
+	*fd = -1;
+}
+
+/*
  * Close w's stdin: it is to exit once it read what it was sent.  Its slot
  * is free at once for another; w is waited for apart from it.
  */
@@ -250,8 +263,7 @@ static void
 close_stdin(struct worker *w)
 {
 	if (w->in != -1)
-		close(w->in);	/* which takes it out of the epoll set */
-	w->in = -1;
+		close_watched(w->ws, &w->in);
 	w->in_watched = 0;
 	w->closing = 1;
 	w->closed_at = loop_now_ms();
@@ -368,8 +380,7 @@ read_err(struct workers *ws, struct worker *w)
 	}
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return -1;
-	close(w->fd[1]);
-	w->fd[1] = -1;
+	close_watched(ws, &w->fd[1]);
 	return 0;
 }
 
@@ -435,8 +446,7 @@ read_out(struct workers *ws, struct worker *w)
 	}
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return -1;
-	close(w->fd[0]);
-	w->fd[0] = -1;
+	close_watched(ws, &w->fd[0]);
 	if (w->stray.len > 0)
 		stray(w);
 	return 0;
@@ -773,10 +783,8 @@ worker_gone(struct workers *ws, struct worker *w, int status)
 		continue;
 	/* Whatever keeps them open now is a process it left behind. */
 	for (s = 0; s < 2; s++)
-		if (w->fd[s] != -1) {
-			close(w->fd[s]);
-			w->fd[s] = -1;
-		}
+		if (w->fd[s] != -1)
+			close_watched(ws, &w->fd[s]);
 	if (w->stray.len > 0)
 		stray(w);
 	/* An ended worker's group goes with it. */
@@ -798,7 +806,7 @@ worker_gone(struct workers *ws, struct worker *w, int status)
 			    " with no record in flight");
 	}
 	if (w->in != -1)
-		close(w->in);
+		close_watched(ws, &w->in);
 	LIST_REMOVE(w, entry);
 	worker_free(w);
 }

@@ -201,12 +201,12 @@ EOF
 
 @test "--workers: SIGTERM ends every worker; none outlives forkpool" {
 	"$FP_BIN" --workers -j2 sh -c 'echo $$ >>pids; while read -r l; do sleep 30; echo "$l"; done' ::: a b c 3>&- &
-	pid=$!
-	for _ in $(seq 200); do [ "$(wc -l <pids 2>/dev/null)" = 2 ] && break; sleep 0.1; done
+	local pid=$! rc=0
+	for _ in $(seq 200); do [ "$(cat pids 2>/dev/null | wc -l)" = 2 ] && break; sleep 0.1; done
 	assert_equal "$(wc -l <pids)" 2
 	kill -TERM "$pid"
-	run wait "$pid"
-	assert_equal "$status" 143
+	wait "$pid" || rc=$?
+	assert_equal "$rc" 143
 	for p in $(cat pids); do
 		run kill -0 "$p"
 		assert_failure
