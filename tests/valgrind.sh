@@ -226,6 +226,17 @@ same direct-template 'y.z-/x-'
 vg bare-commands 0 -k <<<$'echo one\necho two'
 same bare-commands $'one\ntwo'
 vg exec-mode-direct 255 --exec-mode direct 'echo {} | cat' ::: a
+# Pipe mode and workers.
+seq 3000 >pipe.in
+vg pipe 0 --pipe -k -j2 --block 2k wc -l <pipe.in
+vg pipe-part 0 --pipe-part -a pipe.in -k -j2 --block 3k wc -l
+vg pipe-regexp 0 --pipe --regexp --recend '0\n' --rrs -k -N5 --header 1 cat <pipe.in
+vg round-robin 0 --pipe --round-robin -j2 --block 1k wc -l <pipe.in
+vg pipe-cat 0 --pipe --cat -k --block 4k wc -l <pipe.in
+vg pipe-fifo 0 --pipe --fifo -k --block 4k wc -l <pipe.in
+vg workers 0 --workers -k -j2 --max-tasks 3 sh -c 'while read -r l; do echo "w$l"; done' ::: 1 2 3 4 5 6 7
+same workers "$(printf 'w%s\n' 1 2 3 4 5 6 7)"
+vg workers-crash 1 --workers -k -j2 sh -c 'while read -r l; do [ "$l" = 2 ] && exit 3; echo "w$l"; done' ::: 1 2 3
 vg usage-error 255 --jobs nope echo
 vg help 0 --help
 
