@@ -141,6 +141,13 @@ gen(struct choices *c, enum gctx ctx, int depth, struct piece *p)
 	case 5:				/* `printf %s. ...` */
 		if (ctx == G_ARG || ctx == G_PWORD)
 			break;
+		/*
+		 * `...` inside "${x:-...}": how a \" in it is read is not
+		 * specified, and bash reads it otherwise than dash, whatever
+		 * the value.
+		 */
+		if (what == 5 && ctx == G_DQWORD)
+			break;
 		gen(c, G_ARG, depth + 1, &in);
 		if (what == 4) {
 			buf_adds(&p->text, "$(printf %s. ");
