@@ -380,3 +380,16 @@ b 3 c '
 		diff fp.out gnu.out || fail "differs with $args"
 	done
 }
+
+@test "pipe mode aliases do what their options do: --spreadstdin, --remove-rec-sep, --removerecsep, --round" {
+	seq 10 >in
+	local want
+	want=$(fp --pipe -k --block 1 --recend 5 --rrs sh -c 'tr -d "\n"; echo' <in 2>/dev/null)
+	assert_equal "$want" $'1234\n678910'
+	run -0 --separate-stderr fp --spreadstdin -k --block 1 --recend 5 --remove-rec-sep sh -c 'tr -d "\n"; echo' <in
+	assert_output "$want"
+	run -0 --separate-stderr fp --pipe -k --block 1 --recend 5 --removerecsep sh -c 'tr -d "\n"; echo' <in
+	assert_output "$want"
+	run -0 fp --pipe --round -j2 --block 4 sh -c 'echo $$; cat >/dev/null' <in
+	assert_equal "$(printf '%s\n' "${lines[@]}" | sort -u | wc -l)" 2
+}
