@@ -1,10 +1,12 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/types.h>
 
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,9 +74,11 @@ struct pipe_src {
 	const struct template	*tag;
 	int			 fd;		/* stdin, or the file */
 	const char		*name;		/* the file's, for messages */
+	const char		*opt;		/* --pipe or --pipe-part, too */
 	int			 own_fd;	/* the file was opened here */
 	int			 regular;	/* reads never wait */
-	int			 part;		/* --pipe-part */
+	int			 part;		/* --pipe-part, or stdin cut as it */
+	int			 grows;		/* stdin: sized again at its end */
 	off_t			 fsize;		/* its size */
 	off_t			 off;		/* the next block's start */
 	char			*end;		/* --recend, escapes undone */
@@ -627,12 +631,12 @@ read_at(struct pipe_src *s, off_t off, size_t len)
 			continue;
 		if (n <= 0) {
 			if (n == 0)
-				warnx("--pipe-part %s: the file shrank "
+				warnx("%s %s: the file shrank "
 				    "while read: the blocks from byte %lld on "
-				    "do not run", s->name,
+				    "do not run", s->opt, s->name,
 				    (long long)s->off);
 			else
-				warn("--pipe-part %s", s->name);
+				warn("%s %s", s->opt, s->name);
 			return -1;
 		}
 		got += (size_t)n;
@@ -674,11 +678,18 @@ static enum source_status
 cut_part(struct pipe_src *s, struct job_input **inp)
 {
 	struct job_input	*in;
+	struct stat		 st;
 	size_t			 left, wlen;
 	off_t			 ws, we;
 	ssize_t			 p = 0, q;
 	int			 over = 0;
 
+	if (s->grows) {
+		/* Read to its end, as --pipe reads: it may have grown. */
+		if (fstat(s->fd, &st) == 0 && st.st_size > s->fsize)
+			s->fsize = st.st_size;
+		(void)lseek(s->fd, s->off, SEEK_SET);
+	}
 	if (s->off >= s->fsize)
 		return SOURCE_DONE;
 	left = (size_t)(s->fsize - s->off);
@@ -772,9 +783,9 @@ to_file(struct pipe_src *s, struct job_input *in)
 		if ((n = copy_file_range(s->fd, &from, fd, NULL, left,
 		    0)) <= 0) {
 			if (n == 0)
-				warnx("--pipe-part %s: the file shrank "
+				warnx("%s %s: the file shrank "
 				    "while read: job %llu would not get its "
-				    "block", s->name, s->seq + 1);
+				    "block", s->opt, s->name, s->seq + 1);
 			else
 				warn("--cat: %s", in->path);
 			rc = -2;
@@ -1007,10 +1018,10 @@ pipe_feed(void *ctx, struct job *j, int fd)
 				n = splice(s->fd, &from, fd, NULL,
 				    in->len - in->done, SPLICE_F_NONBLOCK);
 				if (n == 0) {
-					warnx("--pipe-part %s: the file shrank "
+					warnx("%s %s: the file shrank "
 					    "while read: job %llu got %zu "
 					    "bytes of its block's %zu",
-					    s->name, j->seq, in->done,
+					    s->opt, s->name, j->seq, in->done,
 					    in->len);
 					s->error = 1;
 					return 0;
@@ -1060,14 +1071,38 @@ static const struct source_ops	pipe_ops = {
 	.feed = pipe_feed,
 };
 
+/*
+ * Read the --header at the start of the part of the file left; -1 after a
+ * message.
+ */
+static int
+part_header(struct pipe_src *s)
+{
+	size_t	 want = CUT_SLACK, left;
+	ssize_t	 p;
+
+	s->header_done = 1;
+	if (s->o->header == NULL || s->fsize <= s->off)
+		return 0;
+	for (left = (size_t)(s->fsize - s->off);; want *= 2) {
+		if (want > left)
+			want = left;
+		if (read_at(s, s->off, want) == -1)
+			return -1;
+		if ((p = header_len(s, s->buf, want, want == left)) >= 0)
+			break;
+	}
+	buf_add(&s->header, s->buf, (size_t)p);
+	s->off += p;
+	return 0;
+}
+
 /* --pipe-part: open the file and read its header; -1 after a message. */
 static int
 open_part(struct pipe_src *s)
 {
 	const struct opts	*o = s->o;
 	struct stat		 st;
-	size_t			 want = CUT_SLACK, left;
-	ssize_t			 p;
 
 	if (o->nsources != 1 || o->sources[0].kind != SOURCE_FILE) {
 		warnx("--pipe-part needs one file: -a FILE or :::: FILE");
@@ -1085,25 +1120,41 @@ open_part(struct pipe_src *s)
 		return -1;
 	}
 	s->fsize = st.st_size;
-	s->header_done = 1;
 	/* --block -N: N blocks for each job slot, of the file's size. */
 	if (o->block_slots != 0) {
 		s->block = (size_t)((unsigned long long)s->fsize /
 		    (o->block_slots * o->jobs) + 1);
 	}
-	if (o->header == NULL || s->fsize == 0)
+	return part_header(s);
+}
+
+/*
+ * --pipe from a regular file of more than a block: cut it as --pipe-part
+ * does, from its offset on, and splice the blocks to the jobs.  The
+ * blocks are the same; forkpool reads only around the cuts.  A file of
+ * /proc or /sys, whose size is not its length, is read.  -1 after a
+ * message; 0 if the file is read.
+ */
+static int
+stdin_part(struct pipe_src *s, const struct stat *st)
+{
+	struct statfs	 sf;
+	off_t		 off;
+
+	if (!S_ISREG(st->st_mode) || s->o->rrs ||
+	    fstatfs(s->fd, &sf) == -1 || sf.f_type == PROC_SUPER_MAGIC ||
+	    sf.f_type == SYSFS_MAGIC || sf.f_type == DEBUGFS_MAGIC ||
+	    sf.f_type == TRACEFS_MAGIC ||
+	    (off = lseek(s->fd, 0, SEEK_CUR)) == -1 ||
+	    st->st_size - off <= (off_t)s->block)
 		return 0;
-	for (left = (size_t)s->fsize;; want *= 2) {
-		if (want > left)
-			want = left;
-		if (read_at(s, 0, want) == -1)
-			return -1;
-		if ((p = header_len(s, s->buf, want, want == left)) >= 0)
-			break;
-	}
-	buf_add(&s->header, s->buf, (size_t)p);
-	s->off = p;
-	return 0;
+	s->part = s->grows = 1;
+	s->off = off;
+	s->fsize = st->st_size;
+	if (part_header(s) == -1)
+		return -1;
+	(void)lseek(s->fd, s->off, SEEK_SET);
+	return 1;
 }
 
 /* The pipe-mode source; see pipe.h. */
@@ -1132,13 +1183,19 @@ pipe_new(const struct opts *o, const struct template *cmd,
 	if (separators(s, o) == -1)
 		goto fail;
 	if (s->part) {
+		s->opt = "--pipe-part";
 		if (open_part(s) == -1)
 			goto fail;
 		return s;
 	}
+	s->opt = "--pipe";
 	s->fd = STDIN_FILENO;
 	s->name = "stdin";
-	s->regular = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
+	if (fstat(s->fd, &st) == 0) {
+		s->regular = S_ISREG(st.st_mode);
+		if (stdin_part(s, &st) == -1)
+			goto fail;
+	}
 	return s;
 fail:
 	pipe_free(s);

@@ -250,6 +250,40 @@ b 3 c '
 	diff <(printf '%s\n' "$output") pipe.out
 }
 
+@test "--pipe: stdin a regular file is read from its offset, and left at its end" {
+	records in 20000 5
+	# bash's read leaves a regular file's offset just past the line.
+	{ read -r first; fp --pipe -k -j3 --block 10k sh -c 'cat; echo ==END=='; cat; } <in >out
+	[[ $(grep -c '^==END==$' out) -gt 50 ]]
+	diff <(grep -v '^==END==$' out) <(tail -n +2 in)
+	# The same blocks as from a pipe, a header and -N too.
+	tail -n +2 in | fp --pipe -k -j3 --block 10k sh -c 'cat; echo ==END==' >pipe.out
+	diff out pipe.out
+	tail -n +2 in | fp --pipe -k --header 2 -N 9 sh -c 'cat; echo ==END==' >pipe.out
+	{ read -r first; fp --pipe -k --header 2 -N 9 sh -c 'cat; echo ==END=='; } <in >out
+	diff out pipe.out
+}
+
+@test "--pipe: stdin a regular file that grows while read is read to its end" {
+	seq 200000 >in
+	# The first job adds to the file after forkpool sized it.
+	run -0 fp --pipe -k -j1 --block 100k sh -c \
+		'wc -l; if [ "$FORKPOOL_SEQ" = 1 ]; then seq 5 >>in; fi' <in
+	[[ $(awk '{ n += $1 } END { print n }' <<<"$output") == 200005 ]]
+}
+
+@test "--pipe: stdin a regular file that shrinks under a job's block is an error" {
+	seq 1000000 >in
+	run -255 --separate-stderr fp --pipe -k -j2 --block 4M \
+		sh -c 'if [ "$FORKPOOL_SEQ" = 1 ]; then sleep 0.5; : >in; fi; sleep 1; wc -l' <in
+	[[ $stderr == *'forkpool: --pipe stdin: the file shrank while read: job 2 got '* ]]
+}
+
+@test "--pipe: a file of /proc, whose size says 0, is read whole" {
+	run -0 fp --pipe -k --block 1 cat </proc/self/mountinfo
+	[[ ${#lines[@]} -gt 0 ]]
+}
+
 @test "--pipe-part --block -N: N blocks per job slot" {
 	seq 100000 >in
 	run -0 fp --pipe-part -a in -k -j3 --block -2 wc -l
