@@ -89,6 +89,7 @@ struct output {
 	struct buf		 tagged;
 	int			 no_splice_spill;	/* the file system refuses */
 	int			 no_sendfile[2];	/* stdout, stderr refuse */
+	int			 no_splice_out[2];	/* splice(2) to them */
 	/*
 	 * Where stdout and stderr are written: a description of forkpool's
 	 * own with O_NONBLOCK, so that a stalled reader never blocks the
@@ -710,6 +711,40 @@ output_data(struct output *out, struct job *j, int stream, const char *p,
 }
 
 /*
+ * The bytes of a job's stream that is printed as it comes, untouched (no
+ * tag, no colour), moved from its pipe to the stream with splice(2) when
+ * nothing waits before them: forkpool copies none of them.  TAKE_READ
+ * where they must be read, or where splice cannot tell a stalled stream
+ * from an empty pipe: the read then sees which.
+ */
+static ssize_t
+splice_through(struct output *out, struct job *j, int stream, int in)
+{
+	ssize_t	 n;
+	int	 s = out->q[stream];
+
+	if (out->status != OUTPUT_OK || out->no_splice_out[s] ||
+	    out->on_tty[s] || out->sock[s] || j->tag != NULL ||
+	    !passes_through(out, j, stream) || by_line(out) ||
+	    job_color(out, j, stream) != NULL || pending(out, s))
+		return TAKE_READ;
+	do
+		n = splice(in, NULL, out->wfd[s], NULL, MOVE_CHUNK,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	while (n == -1 && errno == EINTR);
+	if (n > 0) {
+		out->total[s] += (size_t)n;
+		out->written[s] += (size_t)n;
+		return n;
+	}
+	if (n == 0)
+		return 0;
+	if (errno == EINVAL)
+		out->no_splice_out[s] = 1;
+	return TAKE_READ;
+}
+
+/*
  * Take a job's bytes where they need no look.  Only those held past the
  * memory budget are taken: moving bytes between two pipes with splice(2)
  * costs more than a read and a write here, because every page moved
@@ -733,6 +768,8 @@ output_take(struct output *out, struct job *j, int stream, int in)
 	}
 	if (j->cap != NULL && capture_keeps(out->cap, stream))
 		return TAKE_READ;
+	if ((n = splice_through(out, j, stream, in)) != TAKE_READ)
+		return n;
 	if (out->status != OUTPUT_OK || out->no_splice_spill ||
 	    passes_through(out, j, stream) || by_line(out) ||
 	    (h->next == 0 && out->mem_held + MOVE_CHUNK <= MEM_BUDGET))
