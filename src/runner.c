@@ -1,4 +1,5 @@
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -65,6 +66,9 @@
 /* The pipe a job's stdin is fed through, if the system allows it. */
 #define INPUT_PIPE_SIZE	(1024 * 1024)
 
+/* While output is stalled, how often jobs held up by it are looked for. */
+#define HELD_TICK_MS	50
+
 /* The most taken from a pipe that is no longer waited for. */
 #define ABANDON_MAX	(1024 * 1024)
 
@@ -95,6 +99,9 @@ struct proc {
 	int			 on_timed;	/* in r->timed */
 	int			 on_ending;	/* in r->ending */
 	int			 dirty;		/* in r->dirty */
+	long long		 held_ms;	/* time held up by forkpool's
+						   stalled output, not the job's */
+	long long		 held_since;	/* held up now since, or 0 */
 	TAILQ_ENTRY(proc)	 timed_entry;
 	TAILQ_ENTRY(proc)	 ending_entry;
 	TAILQ_ENTRY(proc)	 dirty_entry;
@@ -121,6 +128,7 @@ struct runner {
 	int				 epfd;
 	sigset_t			 oldmask;
 	int				 no_more;	/* next() said DONE */
+	int				 out_stalled;	/* check_held() */
 	int				 draining;	/* start no new job */
 	int				 stopping;	/* and end the running */
 	int				 broken;	/* the loop failed */
@@ -493,11 +501,11 @@ deadline(const struct runner *r, const struct proc *p)
 	long long	 median, ms;
 
 	if (r->o.timeout_ms > 0)
-		return p->job->start_ms + r->o.timeout_ms;
+		return p->job->start_ms + p->held_ms + r->o.timeout_ms;
 	if (r->o.timeout_pct == 0 || (median = hist_median(r)) < 0)
 		return 0;
 	ms = median * r->o.timeout_pct / 100;
-	return p->job->start_ms + (ms < 1 ? 1 : ms);
+	return p->job->start_ms + p->held_ms + (ms < 1 ? 1 : ms);
 }
 
 /* Feed p's job no more: close its stdin's write end. */
@@ -532,6 +540,7 @@ proc_clear(struct runner *r, struct proc *p)
 	p->pid = -1;
 	p->reaped = 0;
 	p->term.step = -1;
+	p->held_ms = p->held_since = 0;
 	p->term.at = 0;
 }
 
@@ -1356,19 +1365,104 @@ abandon_output(struct runner *r, struct proc *p)
 static long long
 check_deadlines(struct runner *r, long long now)
 {
-	struct proc	*p;
+	struct proc	*p, *next;
 	long long	 due;
 
-	/* In start order, which is deadline order: one timeout for all. */
-	while ((p = TAILQ_FIRST(&r->timed)) != NULL) {
+	/*
+	 * In deadline order (see held_sort()).  A job held up by stalled
+	 * output is not timed until the output moves again.
+	 */
+	for (p = TAILQ_FIRST(&r->timed); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, timed_entry);
 		if ((due = deadline(r, p)) == 0)
 			return 0;
+		if (p->held_since != 0)
+			continue;
 		if (now < due)
 			return due;
 		p->job->timed_out = 1;
 		p->job->failed = 1;
 		terminate(r, p, now);
 	}
+	return 0;
+}
+
+/*
+ * Whether p's job is held up by forkpool: the pipe of its stdout or
+ * stderr at least half full, unread (a writer blocks on a full pipe, and
+ * a full pipe holds more than half its size whatever the writes were),
+ * or its stdin empty while a block waits to be fed.
+ */
+static int
+held_up(const struct proc *p)
+{
+	int	 s, n, size;
+
+	for (s = 0; s < 2; s++)
+		if (p->fd[s] != -1 && ioctl(p->fd[s], FIONREAD, &n) == 0 &&
+		    (size = fcntl(p->fd[s], F_GETPIPE_SZ)) > 0 &&
+		    n >= size / 2)
+			return 1;
+	return p->in != -1 && !p->in_idle &&
+	    ioctl(p->in, FIONREAD, &n) == 0 && n == 0;
+}
+
+/* Put the timed jobs back in deadline order, after some were held up. */
+static void
+held_sort(struct runner *r)
+{
+	struct proc_list	 sorted;
+	struct proc		*p, *q;
+	long long		 due;
+
+	TAILQ_INIT(&sorted);
+	while ((p = TAILQ_FIRST(&r->timed)) != NULL) {
+		TAILQ_REMOVE(&r->timed, p, timed_entry);
+		due = deadline(r, p);
+		/* From the end: most are in order already. */
+		for (q = TAILQ_LAST(&sorted, proc_list); q != NULL &&
+		    deadline(r, q) > due; q = TAILQ_PREV(q, proc_list,
+		    timed_entry))
+			;
+		if (q == NULL)
+			TAILQ_INSERT_HEAD(&sorted, p, timed_entry);
+		else
+			TAILQ_INSERT_AFTER(&sorted, q, p, timed_entry);
+	}
+	TAILQ_CONCAT(&r->timed, &sorted, timed_entry);
+}
+
+/*
+ * While forkpool's stdout or stderr is stalled (npend streams wait), its
+ * jobs' pipes are neither read nor fed: a job held up by that is not
+ * timed.  Jobs are looked at every HELD_TICK_MS; once the output moves,
+ * the time each was held is added to its deadline.  Returns when to
+ * look again, or 0.
+ */
+static long long
+check_held(struct runner *r, int npend, long long now)
+{
+	struct proc	*p;
+	int		 moved = 0;
+
+	if (npend > 0 && !TAILQ_EMPTY(&r->timed)) {
+		TAILQ_FOREACH(p, &r->timed, timed_entry)
+			if (p->held_since == 0 && held_up(p))
+				p->held_since = now;
+		r->out_stalled = 1;
+		return now + HELD_TICK_MS;
+	}
+	if (!r->out_stalled)
+		return 0;
+	r->out_stalled = 0;
+	TAILQ_FOREACH(p, &r->timed, timed_entry)
+		if (p->held_since != 0) {
+			p->held_ms += now - p->held_since;
+			p->held_since = 0;
+			moved = 1;
+		}
+	if (moved)
+		held_sort(r);
 	return 0;
 }
 
@@ -1579,6 +1673,7 @@ runner_run(struct runner *r)
 		    (r->stopping && (r->signal != 0 || r->broken))))
 			break;
 		plan_turn(r, &t, npend, pend, wait_fd);
+		wake = loop_earlier(wake, check_held(r, npend, loop_now_ms()));
 		wake = check_timers(r, wake);
 		if (t.n == 1 && r->nrunning == 0 && wait_fd == -1 &&
 		    wake == 0 && !r->broken) {

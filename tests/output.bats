@@ -300,6 +300,17 @@ esac')
 	assert_output "$({ printf '1\tfirst\n'; seq 3000000 | sed 's/^/2\t/'; } | cksum)"
 }
 
+@test "-k: the head job's output, passed on as it comes, arrives whole on a slow pipe, a shared 2>&1 pipe and an appended file" {
+	local want
+	want=$(for i in 1 2 3; do seq $((i * 300000)); echo "E$i"; done | cksum)
+	run bash -c '"$FP_BIN" -k -j2 sh -c "seq \$((\$1 * 300000)); echo E\$1 >&2" sh ::: 1 2 3 2>&1 | (sleep 1; cat) | cksum'
+	assert_success
+	assert_output "$want"
+	echo old >"$BATS_TEST_TMPDIR/o"
+	"$FP_BIN" -k -j2 sh -c 'seq $(($1 * 300000)); echo E$1 >&2' sh ::: 1 2 3 >>"$BATS_TEST_TMPDIR/o" 2>&1
+	assert_equal "$(cksum <"$BATS_TEST_TMPDIR/o")" "$({ echo old; for i in 1 2 3; do seq $((i * 300000)); echo "E$i"; done; } | cksum)"
+}
+
 # --- closed stdout ------------------------------------------------------------------
 
 @test "stdout closed by the reader: prompt exit 141, no error messages" {
@@ -380,6 +391,31 @@ gone() {
 	kill -TERM "$FP_PID"
 	gone "$FP_PID" 5 || kill -9 "$FP_PID"
 	kill "$READER_PID"
+}
+
+@test "stdout stalled: time a job spends held up by the stalled stream is not its --timeout's" {
+	# The reader takes nothing for 4 s: the job's 10 MB wait in its pipe
+	# for all that time, more than its --timeout of 2 s.
+	run bash -c '"$FP_BIN" -k --timeout 2 --joblog jl sh -c "head -c 10000000 /dev/zero; echo done" ::: 1 | (sleep 4; cat) | tail -c 5'
+	assert_success
+	assert_output done
+	assert_equal "$(tail -n +2 jl | cut -f7)" 0
+	# Job 2 writes while job 1's output waits for the stream.
+	run bash -c '"$FP_BIN" -j1 --timeout 2 sh -c "head -c 10000000 /dev/zero; echo done" ::: 1 2 | (sleep 4; cat) | grep -c done'
+	assert_success
+	assert_output 2
+	# Fed no input while the stream is stalled, a --pipe job waits too.
+	run bash -c 'yes | head -c 30000000 | "$FP_BIN" --pipe --block 10M -j1 --timeout 2 sh -c "cat; echo done" | (sleep 4; cat) | grep -c done'
+	assert_success
+	assert_output 3
+}
+
+@test "stdout stalled: a job's own time still counts against its --timeout" {
+	# After its output, the job sleeps: it is ended 2 s later, not held.
+	run bash -c 'set -o pipefail; "$FP_BIN" -k --timeout 2 --joblog jl sh -c "head -c 10000000 /dev/zero; exec sleep 30" ::: 1 | (sleep 4; cat) | wc -c'
+	assert_failure 1
+	assert_output 10000000
+	assert_equal "$(tail -n +2 jl | cut -f7)" -1
 }
 
 @test "a slow reader gets every byte, in order, with the joblog row after each job's output" {
