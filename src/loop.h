@@ -7,6 +7,12 @@
 #ifndef FORKPOOL_LOOP_H
 #define FORKPOOL_LOOP_H
 
+/*
+ * While forkpool's output is stalled, how often the engines look for jobs
+ * held up by it, whose time does not count against --timeout.
+ */
+#define HELD_TICK_MS	50
+
 #include <sys/types.h>
 
 #include <signal.h>

@@ -66,9 +66,6 @@
 /* The pipe a job's stdin is fed through, if the system allows it. */
 #define INPUT_PIPE_SIZE	(1024 * 1024)
 
-/* While output is stalled, how often jobs held up by it are looked for. */
-#define HELD_TICK_MS	50
-
 /* The most taken from a pipe that is no longer waited for. */
 #define ABANDON_MAX	(1024 * 1024)
 

@@ -85,6 +85,9 @@ struct worker {
 	struct buf		 stray;		/* stdout with no record in
 						   flight, up to a delimiter */
 	unsigned long long	 tasks;		/* records it answered */
+	long long		 held_ms;	/* the record's time held up by
+						   forkpool's stalled output */
+	long long		 held_since;	/* held up now since, or 0 */
 	LIST_ENTRY(worker)	 entry;		/* in the workers' all */
 };
 
@@ -119,6 +122,7 @@ struct workers {
 	int				 draining;	/* send no more records */
 	int				 stopping;	/* and end the workers */
 	int				 broken;	/* the loop failed */
+	int				 out_stalled;	/* check_held() */
 	int				 signal;	/* that ended the run */
 	long long			 start_at;	/* no start before */
 	char				*rbuf;
@@ -511,6 +515,7 @@ send_record(struct workers *ws, struct worker *w, struct job *j,
 	}
 	buf_addc(&w->send, ws->in_delim);
 	w->sent = 0;
+	w->held_ms = w->held_since = 0;
 	j->sent = w->send.len;
 	j->state = JOB_RUNNING;
 	j->started = 1;
@@ -983,8 +988,9 @@ check_timers(struct workers *ws, long long wake)
 				terminate(ws, w, now);
 			}
 		}
-		if (w->job != NULL && w->term.step < 0 && ws->o.timeout_ms > 0) {
-			due = w->job->start_ms + ws->o.timeout_ms;
+		if (w->job != NULL && w->term.step < 0 &&
+		    ws->o.timeout_ms > 0 && w->held_since == 0) {
+			due = w->job->start_ms + w->held_ms + ws->o.timeout_ms;
 			if (now < due)
 				wake = loop_earlier(wake, due);
 			else {
@@ -1001,6 +1007,56 @@ check_timers(struct workers *ws, long long wake)
 		}
 	}
 	return wake;
+}
+
+/*
+ * Whether w's record is held up by forkpool: its answer waits unread in
+ * the worker's stdout or stderr, or the record waits to be written while
+ * the worker's stdin is empty.
+ */
+static int
+held_up(const struct worker *w)
+{
+	int	 s, n;
+
+	for (s = 0; s < 2; s++)
+		if (w->fd[s] != -1 && ioctl(w->fd[s], FIONREAD, &n) == 0 &&
+		    n > 0)
+			return 1;
+	return w->in != -1 && w->sent < w->send.len &&
+	    ioctl(w->in, FIONREAD, &n) == 0 && n == 0;
+}
+
+/*
+ * While forkpool's stdout or stderr is stalled (npend streams wait), no
+ * answer is read and no record written: a record held up by that is not
+ * timed (see the runner's check_held()).  Returns when to look again,
+ * or 0.
+ */
+static long long
+check_held(struct workers *ws, int npend, long long now)
+{
+	struct worker	*w;
+
+	if (ws->o.timeout_ms == 0)
+		return 0;
+	if (npend > 0) {
+		LIST_FOREACH(w, &ws->all, entry)
+			if (w->job != NULL && w->held_since == 0 &&
+			    held_up(w))
+				w->held_since = now;
+		ws->out_stalled = 1;
+		return now + HELD_TICK_MS;
+	}
+	if (!ws->out_stalled)
+		return 0;
+	ws->out_stalled = 0;
+	LIST_FOREACH(w, &ws->all, entry)
+		if (w->held_since != 0) {
+			w->held_ms += now - w->held_since;
+			w->held_since = 0;
+		}
+	return 0;
 }
 
 /* Whether any worker has a process. */
@@ -1079,6 +1135,7 @@ workers_run(struct workers *ws)
 			pfd[n].fd = wait_fd;
 			pfd[n++].events = POLLIN;
 		}
+		wake = loop_earlier(wake, check_held(ws, npend, loop_now_ms()));
 		wake = check_timers(ws, wake);
 		if (ws->cb->tick != NULL)
 			wake = loop_earlier(wake,

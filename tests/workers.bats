@@ -112,6 +112,16 @@ EOF
 	assert_equal "$(awk -F'\t' '$1 == 3 { print $7, $8 }' log)" "-1 15"
 }
 
+@test "--workers --timeout: an answer that waits for a stalled stdout is no timeout" {
+	cat >big.sh <<'EOF'
+while read -r x; do head -c 100000 /dev/zero | tr '\0' "$x"; echo; done
+EOF
+	# The reader takes nothing for 4 s; --timeout is 2 s.
+	run bash -c 'set -o pipefail; printf "a\nb\nc\n" | "$FP_BIN" --workers -j1 -k --timeout 2 sh big.sh | (sleep 4; cat) | cut -c1 | tr -d "\n"'
+	assert_success
+	assert_output abc
+}
+
 @test "--workers --tag: each answer is tagged with its record" {
 	run fp --workers -j2 -k --tag "$BIN/echoer" ::: a b
 	assert_success
