@@ -126,6 +126,7 @@ struct runner {
 	sigset_t			 oldmask;
 	int				 no_more;	/* next() said DONE */
 	int				 out_stalled;	/* check_held() */
+	int				 in_pipe_size;	/* input_pipe_size() */
 	int				 draining;	/* start no new job */
 	int				 stopping;	/* and end the running */
 	int				 broken;	/* the loop failed */
@@ -293,6 +294,34 @@ pid_find(const struct runner *r, pid_t pid)
 	return r->pidtab[h] != 0 ? (long)r->pidtab[h] - 1 : -1;
 }
 
+/*
+ * The size of a job's stdin pipe: INPUT_PIPE_SIZE, or less for a user
+ * held to /proc/sys/fs/pipe-user-pages-soft, so that the slots' stdin
+ * pipes take at most a quarter of it.  Past that limit the kernel makes
+ * every new pipe of the user a page or two, the user's other programs'
+ * too.  0: leave the pipe as it is made.
+ */
+static int
+input_pipe_size(unsigned int slots)
+{
+	FILE		*f;
+	unsigned long	 soft = 0;
+	size_t		 size = INPUT_PIPE_SIZE, budget;
+
+	if (geteuid() == 0 ||
+	    (f = fopen("/proc/sys/fs/pipe-user-pages-soft", "re")) == NULL)
+		return INPUT_PIPE_SIZE;
+	if (fscanf(f, "%lu", &soft) != 1)
+		soft = 0;
+	(void)fclose(f);
+	if (soft == 0)
+		return INPUT_PIPE_SIZE;
+	budget = soft * (size_t)sysconf(_SC_PAGESIZE) / 4 / slots;
+	while (size > 64 * 1024 && size > budget)
+		size /= 2;
+	return size > 64 * 1024 ? (int)size : 0;
+}
+
 /* A runner for the executor's slots. */
 struct runner *
 runner_new(const struct runner_opts *o, const struct runner_callbacks *cb,
@@ -307,6 +336,8 @@ runner_new(const struct runner_opts *o, const struct runner_callbacks *cb,
 	r->cb = cb;
 	r->ex = ex;
 	r->nslots = r->max = ex->ops->slots(ex->ctx);
+	if (cb->feed != NULL)
+		r->in_pipe_size = input_pipe_size(r->nslots);
 	r->procs = xcalloc(r->nslots, sizeof(*r->procs));
 	r->freeheap = xcalloc(r->nslots, sizeof(*r->freeheap));
 	r->skipped = xcalloc(r->nslots, sizeof(*r->skipped));
@@ -881,7 +912,8 @@ input_pipe(struct runner *r, struct job *j, int *fd)
 			return EXEC_NOFDS;
 		return EXEC_AGAIN;
 	}
-	(void)fcntl(fd[1], F_SETPIPE_SZ, INPUT_PIPE_SIZE);
+	if (r->in_pipe_size > 0)
+		(void)fcntl(fd[1], F_SETPIPE_SZ, r->in_pipe_size);
 	(void)fcntl(fd[1], F_SETFL, O_NONBLOCK);
 	return EXEC_OK;
 }

@@ -284,6 +284,38 @@ b 3 c '
 	[[ ${#lines[@]} -gt 0 ]]
 }
 
+@test "--pipe: the jobs' stdin pipes stay within a quarter of what a user may hold in pipes" {
+	require_cmd setpriv
+	require_cmd python3
+	[[ $EUID == 0 ]] || skip "needs root to run forkpool as another user"
+	local soft d size
+	soft=$(cat /proc/sys/fs/pipe-user-pages-soft)
+	[[ $soft -gt 0 ]] || skip "no soft limit on pipe pages"
+	# The largest power of 2 from 64 KiB to 1 MiB within the budget.
+	size=$((1024 * 1024))
+	while ((size > 65536 && size > soft * 4096 / 4 / 64)); do
+		size=$((size / 2))
+	done
+	d=$(mktemp -d /tmp/forkpool-pipesz.XXXXXX)
+	chmod 755 "$d"
+	cp "$FP_BIN" "$d/forkpool"
+	seq 100000 >"$d/in"
+	# F_GETPIPE_SZ of its stdin, once all is read.
+	printf '%s\n' 'import fcntl, sys' 'sys.stdin.read()' \
+		'print(fcntl.fcntl(0, 1032))' >"$d/sz.py"
+	chmod 644 "$d/in" "$d/sz.py"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$d/forkpool" --pipe --block 1k -j64 python3 "$d/sz.py" <"$d/in"
+	cp "$d/sz.py" sz.py
+	rm -rf "$d"
+	assert_success
+	assert_equal "$(sort -u <<<"$output")" "$size"
+	# forkpool's own user (root here) is not held to the limit.
+	run fp --pipe --block 1k -j64 python3 sz.py <<<"$(seq 10000)"
+	assert_success
+	assert_equal "$(sort -u <<<"$output")" 1048576
+}
+
 @test "--pipe-part --block -N: N blocks per job slot" {
 	seq 100000 >in
 	run -0 fp --pipe-part -a in -k -j3 --block -2 wc -l
