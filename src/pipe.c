@@ -652,8 +652,14 @@ read_at(struct pipe_src *s, off_t off, size_t len)
 static ssize_t
 cut_read(struct pipe_src *s, int *over)
 {
-	size_t	 want = s->block + CUT_SLACK, left;
+	size_t	 want, left;
 	ssize_t	 p;
+
+	/*
+	 * -N, -L: the block is N records, whatever --block says: read from
+	 * a little up, not --block bytes for each block.
+	 */
+	want = s->records > 0 ? CUT_SLACK : s->block + CUT_SLACK;
 
 	/* Each read is of the same bytes and more: the search goes on. */
 	memset(&s->cs, 0, sizeof(s->cs));
@@ -714,6 +720,12 @@ cut_part(struct pipe_src *s, struct job_input **inp)
 		return SOURCE_ERROR;
 	if (over)
 		warn_over(s, (size_t)p);
+	/*
+	 * Cut at the end of stdin: that was its end, as a pipe's end of
+	 * file is.  What is added later would split the last record.
+	 */
+	if (s->off + p >= s->fsize)
+		s->grows = 0;
 	in = xcalloc(1, sizeof(*in));
 	in->src = s;
 	in->from = s->off;

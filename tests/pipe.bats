@@ -272,6 +272,27 @@ b 3 c '
 	[[ $(awk '{ n += $1 } END { print n }' <<<"$output") == 200005 ]]
 }
 
+@test "--pipe: stdin a regular file that grows after its end was read splits no record" {
+	{ seq 50000; printf abc; } >in
+	# The last block, cut ahead while job 2 runs, ends at the end, "abc";
+	# what job 2 adds later is not read, as from a pipe that said end of
+	# file.
+	run -0 fp --pipe -k -j1 --block 100k sh -c \
+		'if [ "$FORKPOOL_SEQ" = 2 ]; then sleep 1; printf "def\n" >>in; seq 5 >>in; fi; cat; echo' <in
+	assert_equal "$(tail -n 1 <<<"$output")" abc
+	assert_equal "$(grep -c . <<<"$output")" 50001
+}
+
+@test "--pipe -N from a regular file reads each block's records, not --block bytes for each" {
+	require_cmd strace
+	# 200 records of 10 kB: 2 MB, more than a --block of 1M.
+	awk 'BEGIN { for (i = 0; i < 200; i++) { printf "%05d", i; for (k = 0; k < 9994; k++) printf "x"; print "" } }' >in
+	strace -f -e trace=pread64 -o trace "$FP_BIN" --pipe -N 1 --block 1M -k cat <in >out
+	diff out in
+	# 200 blocks of one record: not 1M read for each (200 MB).
+	[[ $(awk -F'= ' '/pread64/ { n += $NF } END { print n + 0 }' trace) -lt 20000000 ]]
+}
+
 @test "--pipe: stdin a regular file that shrinks under a job's block is an error" {
 	seq 1000000 >in
 	run -255 --separate-stderr fp --pipe -k -j2 --block 4M \
