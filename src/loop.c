@@ -3,13 +3,32 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "loop.h"
 #include "opts.h"
 #include "util.h"
+
+/* Whether a pipe is full; see loop.h. */
+int
+loop_pipe_full(int fd)
+{
+	struct pollfd	 pfd = { .events = POLLOUT };
+	char		 path[32];
+	int		 full;
+
+	(void)snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if ((pfd.fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
+		return 0;
+	full = poll(&pfd, 1, 0) == 0;
+	(void)close(pfd.fd);
+	return full;
+}
 
 /* Monotonic milliseconds. */
 long long

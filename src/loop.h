@@ -30,6 +30,13 @@ double		 loop_now_epoch(void);
 long long	 loop_earlier(long long, long long);
 
 /*
+ * Whether the pipe whose read end is fd is full, so that a writer would
+ * wait: it is asked through a write end of forkpool's own, opened by
+ * /proc and closed at once.
+ */
+int		 loop_pipe_full(int);
+
+/*
  * Block SIGCHLD and the signals forkpool handles (SIGINT, SIGTERM,
  * SIGHUP, SIGUSR1, SIGTSTP, SIGCONT; those ignored when forkpool started
  * stay ignored) and return a non-blocking signalfd for them; the mask

@@ -690,12 +690,12 @@ cut_part(struct pipe_src *s, struct job_input **inp)
 	ssize_t			 p = 0, q;
 	int			 over = 0;
 
-	if (s->grows) {
-		/* Read to its end, as --pipe reads: it may have grown. */
-		if (fstat(s->fd, &st) == 0 && st.st_size > s->fsize)
-			s->fsize = st.st_size;
+	/* Read to its end, as --pipe reads: it may have grown. */
+	if (s->grows && fstat(s->fd, &st) == 0 && st.st_size > s->fsize)
+		s->fsize = st.st_size;
+	/* stdin's offset follows the blocks, as reads would move it. */
+	if (!s->own_fd)
 		(void)lseek(s->fd, s->off, SEEK_SET);
-	}
 	if (s->off >= s->fsize)
 		return SOURCE_DONE;
 	left = (size_t)(s->fsize - s->off);

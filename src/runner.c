@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,30 +295,41 @@ pid_find(const struct runner *r, pid_t pid)
 	return r->pidtab[h] != 0 ? (long)r->pidtab[h] - 1 : -1;
 }
 
+/* A number from a file of /proc/sys, or 0. */
+static unsigned long
+sysctl_num(const char *path)
+{
+	FILE		*f;
+	unsigned long	 n;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;
+	if (fscanf(f, "%lu", &n) != 1)
+		n = 0;
+	(void)fclose(f);
+	return n;
+}
+
 /*
- * The size of a job's stdin pipe: INPUT_PIPE_SIZE, or less for a user
- * held to /proc/sys/fs/pipe-user-pages-soft, so that the slots' stdin
- * pipes take at most a quarter of it.  Past that limit the kernel makes
- * every new pipe of the user a page or two, the user's other programs'
- * too.  0: leave the pipe as it is made.
+ * The size of a job's stdin pipe: INPUT_PIPE_SIZE, or less, so that the
+ * slots' stdin pipes take at most a quarter of what a user may hold in
+ * pipes (/proc/sys/fs/pipe-user-pages-soft).  Past that the kernel makes
+ * every new pipe of an unprivileged user a page or two, the user's other
+ * programs' too; root in a user namespace counts as unprivileged, so
+ * every user keeps to it.  At most pipe-max-size, which an unprivileged
+ * user may not pass.  0: leave the pipe as it is made.
  */
 static int
 input_pipe_size(unsigned int slots)
 {
-	FILE		*f;
-	unsigned long	 soft = 0;
-	size_t		 size = INPUT_PIPE_SIZE, budget;
+	unsigned long	 soft, max;
+	size_t		 size = INPUT_PIPE_SIZE, budget = SIZE_MAX;
 
-	if (geteuid() == 0 ||
-	    (f = fopen("/proc/sys/fs/pipe-user-pages-soft", "re")) == NULL)
-		return INPUT_PIPE_SIZE;
-	if (fscanf(f, "%lu", &soft) != 1)
-		soft = 0;
-	(void)fclose(f);
-	if (soft == 0)
-		return INPUT_PIPE_SIZE;
-	budget = soft * (size_t)sysconf(_SC_PAGESIZE) / 4 / slots;
-	while (size > 64 * 1024 && size > budget)
+	soft = sysctl_num("/proc/sys/fs/pipe-user-pages-soft");
+	max = sysctl_num("/proc/sys/fs/pipe-max-size");
+	if (soft > 0)
+		budget = soft * (size_t)sysconf(_SC_PAGESIZE) / 4 / slots;
+	while (size > 64 * 1024 && (size > budget || (max > 0 && size > max)))
 		size /= 2;
 	return size > 64 * 1024 ? (int)size : 0;
 }
@@ -1418,47 +1430,53 @@ check_deadlines(struct runner *r, long long now)
 
 /*
  * Whether p's job is held up by forkpool: the pipe of its stdout or
- * stderr at least half full, unread (a writer blocks on a full pipe, and
- * a full pipe holds more than half its size whatever the writes were),
- * or its stdin empty while a block waits to be fed.
+ * stderr is full, so that a write to it would wait, or its stdin is
+ * empty while its block waits to be fed.
  */
 static int
 held_up(const struct proc *p)
 {
-	int	 s, n, size;
+	int	 s, n;
 
 	for (s = 0; s < 2; s++)
-		if (p->fd[s] != -1 && ioctl(p->fd[s], FIONREAD, &n) == 0 &&
-		    (size = fcntl(p->fd[s], F_GETPIPE_SZ)) > 0 &&
-		    n >= size / 2)
+		if (p->fd[s] != -1 && loop_pipe_full(p->fd[s]))
 			return 1;
 	return p->in != -1 && !p->in_idle &&
 	    ioctl(p->in, FIONREAD, &n) == 0 && n == 0;
+}
+
+/* qsort(3): timed jobs by deadline. */
+static int
+by_deadline(const void *a, const void *b)
+{
+	const struct proc	*p = *(struct proc *const *)a;
+	const struct proc	*q = *(struct proc *const *)b;
+	long long		 dp, dq;
+
+	dp = deadline(p->runner, p);
+	dq = deadline(q->runner, q);
+	return (dp > dq) - (dp < dq);
 }
 
 /* Put the timed jobs back in deadline order, after some were held up. */
 static void
 held_sort(struct runner *r)
 {
-	struct proc_list	 sorted;
-	struct proc		*p, *q;
-	long long		 due;
+	struct proc	**v, *p;
+	size_t		 n = 0, i;
 
-	TAILQ_INIT(&sorted);
+	TAILQ_FOREACH(p, &r->timed, timed_entry)
+		n++;
+	v = xreallocarray(NULL, n, sizeof(*v));
+	n = 0;
 	while ((p = TAILQ_FIRST(&r->timed)) != NULL) {
 		TAILQ_REMOVE(&r->timed, p, timed_entry);
-		due = deadline(r, p);
-		/* From the end: most are in order already. */
-		for (q = TAILQ_LAST(&sorted, proc_list); q != NULL &&
-		    deadline(r, q) > due; q = TAILQ_PREV(q, proc_list,
-		    timed_entry))
-			;
-		if (q == NULL)
-			TAILQ_INSERT_HEAD(&sorted, p, timed_entry);
-		else
-			TAILQ_INSERT_AFTER(&sorted, q, p, timed_entry);
+		v[n++] = p;
 	}
-	TAILQ_CONCAT(&r->timed, &sorted, timed_entry);
+	qsort(v, n, sizeof(*v), by_deadline);
+	for (i = 0; i < n; i++)
+		TAILQ_INSERT_TAIL(&r->timed, v[i], timed_entry);
+	free(v);
 }
 
 /*

@@ -1010,9 +1010,9 @@ check_timers(struct workers *ws, long long wake)
 }
 
 /*
- * Whether w's record is held up by forkpool: its answer waits unread in
- * the worker's stdout or stderr, or the record waits to be written while
- * the worker's stdin is empty.
+ * Whether w's record is held up by forkpool: its answer (or part of it)
+ * waits unread in the worker's stdout or stderr, or the record waits to
+ * be written while the worker's stdin is empty.
  */
 static int
 held_up(const struct worker *w)

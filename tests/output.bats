@@ -410,6 +410,18 @@ gone() {
 	assert_output 3
 }
 
+@test "stdout stalled: a job that left output unread but is not blocked still times out" {
+	# Job 2 writes 40 kB once the stream is stalled (more than half its
+	# pipe, which it could still write to), then idles.
+	stalled -j2 --timeout 2 sh -c {} ::: 'head -c 10000000 /dev/zero' \
+		'sleep 1; head -c 40000 /dev/zero; echo $$ >idle.pid; exec sleep 30'
+	wait_files 1 idle.pid
+	gone "$(cat idle.pid)" 6 || fail "the idle job was not timed"
+	kill -TERM "$FP_PID"
+	gone "$FP_PID" 5 || { kill -9 "$FP_PID"; fail "forkpool blocked in a write"; }
+	kill "$READER_PID"
+}
+
 @test "stdout stalled: a job's own time still counts against its --timeout" {
 	# After its output, the job sleeps: it is ended 2 s later, not held.
 	run bash -c 'set -o pipefail; "$FP_BIN" -k --timeout 2 --joblog jl sh -c "head -c 10000000 /dev/zero; exec sleep 30" ::: 1 | (sleep 4; cat) | wc -c'
