@@ -299,15 +299,21 @@ pid_find(const struct runner *r, pid_t pid)
 static unsigned long
 sysctl_num(const char *path)
 {
-	FILE		*f;
+	char		 line[32], *end;
 	unsigned long	 n;
+	ssize_t		 len;
+	int		 fd;
 
-	if ((f = fopen(path, "re")) == NULL)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return 0;
-	if (fscanf(f, "%lu", &n) != 1)
-		n = 0;
-	(void)fclose(f);
-	return n;
+	len = read(fd, line, sizeof(line) - 1);
+	(void)close(fd);
+	if (len <= 0)
+		return 0;
+	line[len] = '\0';
+	errno = 0;
+	n = strtoul(line, &end, 10);
+	return errno != 0 || end == line ? 0 : n;
 }
 
 /*
