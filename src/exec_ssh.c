@@ -213,7 +213,7 @@ parse_login(const char *s, struct host *h, const char **why)
 		return 0;
 	}
 	if (strcmp(h->login, "-") == 0) {
-		*why = "- (logins from stdin) is not supported";
+		*why = "logins from stdin are not supported";
 		return -1;
 	}
 	h->ssh = split_words(h->login, &h->sshbuf, &nw);
@@ -370,6 +370,10 @@ add_login_file(struct sshexec *s, const struct login_arg *l)
 	FILE	*f;
 	int	 rc = 0;
 
+	if (strcmp(l->value, "-") == 0) {
+		warnx("%s -: logins from stdin are not supported", l->opt);
+		return -1;
+	}
 	if ((f = open_login_file(l)) == NULL)
 		return -1;
 	while (rc == 0 && (len = getline(&line, &cap, f)) != -1) {

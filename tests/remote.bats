@@ -217,26 +217,37 @@ b 2 1 fp-host3 fp-host3 $port"
 	assert_output a
 }
 
-@test "Ctrl-C: the remote jobs end, and no master is left" {
-	start_fp -j2 --ssh "$FP_SSH" -S fp-host1,fp-host2 --tmpdir tmp \
-		"cd $PWD; "'echo $$ >pid.{}; exec sleep 60' ::: 1 2 3 4
-	wait_files 4 'pid.*' 10
-	local masters pids p
-	masters=$(children "$FP_PID" | awk '/ -N / { print $1 }')
-	[[ -n $masters ]]
-	pids=$(cat pid.*)
-	for p in $pids; do alive "$p"; done
-	kill -INT "$FP_PID"
-	finish_fp 10
-	assert_equal "$FP_STATUS" 130
-	for p in $pids; do
-		wait_gone "$p" 5 || fail "remote job $p survived Ctrl-C"
+@test "Ctrl-C, SIGTERM, --halt now: the remote jobs end, and no master is left" {
+	local sig status masters pids p
+	for sig in INT:130 TERM:143; do
+		rm -f pid.*
+		start_fp -j2 --ssh "$FP_SSH" -S fp-host1,fp-host2 --tmpdir tmp \
+			"cd $PWD; "'echo $$ >pid.{}; exec sleep 60' ::: 1 2 3 4
+		wait_files 4 'pid.*' 10
+		masters=$(children "$FP_PID" | awk '/ -N / { print $1 }')
+		[[ -n $masters ]]
+		pids=$(cat pid.*)
+		for p in $pids; do alive "$p"; done
+		kill -"${sig%:*}" "$FP_PID"
+		finish_fp 10
+		assert_equal "$FP_STATUS" "${sig#*:}"
+		for p in $pids; do
+			wait_gone "$p" 5 || fail "remote job $p survived SIG${sig%:*}"
+		done
+		for p in $masters; do
+			wait_gone "$p" 5 || fail "master $p survived SIG${sig%:*}"
+		done
+		run ls -A tmp
+		assert_output ''
 	done
-	for p in $masters; do
-		wait_gone "$p" 5 || fail "master $p survived Ctrl-C"
+	# --halt now: the failed job's partner on the other host ends too
+	rm -f pid.*
+	run --separate-stderr fp -j1 --halt now,fail=1 --ssh "$FP_SSH" \
+		-S fp-host1,fp-host2 "cd $PWD; "'echo $$ >pid.{}; [ {} = 2 ] && sleep 1 && exit 3; exec sleep 60' ::: 1 2
+	assert_failure
+	for p in $(cat pid.*); do
+		wait_gone "$p" 5 || fail "remote job $p survived --halt now"
 	done
-	run ls -A tmp
-	assert_output ''
 }
 
 @test "--timeout ends the remote job, with --no-multiplex too" {
