@@ -11,7 +11,7 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --header --cs
 --quote --workdir --wd --env --nice
 --pipe --spreadstdin --pipe-part --block --block-size --recend --recstart --regexp
 --rrs --remove-rec-sep --removerecsep --round-robin --round --cat --fifo
---jobs --workers --max-tasks --timeout --termseq --retries --tty --open-tty --interactive
+--jobs --workers --max-tasks --sshlogin --sshloginfile --slf --ssh --no-multiplex --controlmaster --timeout --termseq --retries --tty --open-tty --interactive
 --process-slot-var --xargs-status --delay --halt --load --memfree --joblog
 --resume --resume-failed --retry-failed --junit --group --keep-order --no-keep-order --line-buffer
 --ungroup --output-on-failure --tag --tagstring --color --tmpdir --files --results --summary --dry-run --verbose --bar --progress --eta
@@ -23,7 +23,7 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --header --cs
 --number-of-threads --number-of-cores --number-of-sockets --number-of-cpus
 --help --version'
 
-_forkpool_short_opts='-a -0 -d -r -E -e -I -i -n -N -L -l -X -m -s -x -q -j -P -o -p -C -k -u -v -t -h -V'
+_forkpool_short_opts='-a -0 -d -r -E -e -I -i -n -N -L -l -X -m -s -x -q -j -P -o -p -C -k -u -v -t -h -V -S -M'
 
 # Options whose argument is the next word.
 _forkpool_opt_takes_arg()
@@ -33,7 +33,7 @@ _forkpool_opt_takes_arg()
         --max-args | -E | -L | --arg-sep | --arg-file-sep | \
         -N | --max-replace-args | -s | --max-chars | --shell | --exec-mode | \
         --workdir | --wd | --env | --nice | \
-        -j | --jobs | --max-tasks | --timeout | --termseq | --retries | --delay | --halt | \
+        -j | --jobs | --max-tasks | -S | --sshlogin | --sshloginfile | --slf | --ssh | --timeout | --termseq | --retries | --delay | --halt | \
         --load | --memfree | --joblog | --junit | --tagstring | --tmpdir | --partition | --results | \
         -P | --max-procs | -C | --col-sep | --argfile | --halt-on-error | --res | \
         --id | --semaphore-name | --semaphorename | --semaphoretimeout | --st | \
@@ -89,6 +89,14 @@ _forkpool_opt_arg()
             _forkpool_files "$2" ;;
         --tmpdir)
             _forkpool_dirs "$2" ;;
+        --sshloginfile | --slf)
+            # .. and . are GNU parallel's files in ~/.parallel and /etc.
+            _forkpool_files "$2"
+            [[ .. == "$2"* ]] && COMPREPLY+=(..) ;;
+        -S | --sshlogin)
+            _forkpool_compgen -A hostname -W : -- "$2" ;;
+        --ssh)
+            _forkpool_compgen -c -- "$2" ;;
         --workdir | --wd)
             # ... is a private temporary directory.
             _forkpool_dirs "$2"

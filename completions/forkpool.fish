@@ -27,6 +27,7 @@ function __fish_forkpool_state
                                 --max-replace-args --max-chars --shell --exec-mode \
                                 --workdir --wd --env --nice \
                                 --jobs --max-tasks --timeout --termseq --retries --delay \
+                                --sshlogin --sshloginfile --slf --ssh \
                                 --halt --load --memfree --joblog --junit --tagstring --tmpdir \
                                 --partition --results --max-procs --col-sep --argfile \
                                 --halt-on-error --res --id --semaphore-name \
@@ -38,7 +39,7 @@ function __fish_forkpool_state
                     case '-?*'
                         # A cluster of short options ending with one that
                         # takes an argument, as in -j or -kj.
-                        if string match -qr -- '^-[0rXmxqkuvthV]*[adInNsjPCEL]$' $t
+                        if string match -qr -- '^-[0rXmxqkuvthVM]*[adInNsjPCELS]$' $t
                             set skip 1
                         end
                     case '*'
@@ -167,6 +168,12 @@ complete -c forkpool -n __fish_forkpool_in_options -s j -l jobs -x -d 'Run N job
 # Workers
 complete -c forkpool -n __fish_forkpool_in_options -l workers -d 'Start -j long-lived instances of the command, a record at a time on stdin'
 complete -c forkpool -n __fish_forkpool_in_options -l max-tasks -x -d 'Replace a worker after it answered N records'
+complete -c forkpool -n __fish_forkpool_in_options -s S -l sshlogin -x -a '(__fish_print_hostnames) :' -d 'Run the jobs on remote hosts ([N/][SSHCMD ][USER@]HOST[:PORT])'
+complete -c forkpool -n __fish_forkpool_in_options -l sshloginfile -r -F -d 'Run the jobs on the hosts of a file, one login a line'
+complete -c forkpool -n __fish_forkpool_in_options -l slf -r -F -d 'Same as --sshloginfile'
+complete -c forkpool -n __fish_forkpool_in_options -l ssh -x -a '(__fish_complete_command)' -d 'The ssh command for remote hosts'
+complete -c forkpool -n __fish_forkpool_in_options -l no-multiplex -d 'A connection of its own for every remote job'
+complete -c forkpool -n __fish_forkpool_in_options -s M -l controlmaster -d 'Share one master connection per host (the default)'
 
 # Job control
 complete -c forkpool -n __fish_forkpool_in_options -l timeout -x -a '10 60 5m 1h 200%' -d 'End a job running longer than a duration (90, 5m, 1h30m), or N% of the median runtime'

@@ -468,6 +468,9 @@ expand_vals(struct builder *b, struct job *j, size_t n, unsigned int slot,
 	a.seq = j->seq;
 	a.slot = slot;
 	a.total = total;
+	/* Set at launch; when measured, {host} is taken at its widest. */
+	if (j->slot != 0)
+		a.host = j->host != NULL ? j->host : ":";
 	argc = template_expand(b->cmd, &a, &j->cmd, fail);
 	job_set_argv(j, argc, template_uses_shell(b->cmd) ?
 	    template_shell(b->cmd) : NULL);

@@ -57,9 +57,6 @@ static const struct refusal refusals[] = {
 	    "forkpool keeps held output on disk only beyond 4 MiB and "
 	    "frees it as it is printed; instead: give --tmpdir a directory "
 	    "with room" },
-	{ "--controlmaster",
-	    "remote execution is planned but not built yet; instead: set "
-	    "ControlMaster auto in ~/.ssh/config" },
 	{ "--ctag",
 	    "obsolete in GNU parallel too; instead: --color --tag" },
 	{ "--ctagstring",
@@ -178,9 +175,6 @@ static const struct refusal refusals[] = {
 	{ "--skip-first-line",
 	    "no line of the input is skipped; instead: tail -n +2 FILE as "
 	    "the input, or --header" },
-	{ "--slf",
-	    "remote execution is planned but not built yet; instead: run ssh "
-	    "HOST COMMAND through forkpool with the hosts as an input source" },
 	{ "--slotreplace",
 	    "the names of replacement strings are fixed; instead: use {%}" },
 	{ "--sql",
@@ -201,18 +195,9 @@ static const struct refusal refusals[] = {
 	{ "--sqlworker",
 	    "forkpool has no database queue; instead: --partition K/N on "
 	    "each worker" },
-	{ "--ssh",
-	    "remote execution is planned but not built yet; instead: run CMD "
-	    "HOST COMMAND through forkpool" },
 	{ "--ssh-delay",
 	    "remote execution is planned but not built yet; instead: --delay "
 	    "DURATION with ssh in the command" },
-	{ "--sshlogin",
-	    "remote execution is planned but not built yet; instead: run ssh "
-	    "HOST COMMAND through forkpool" },
-	{ "--sshloginfile",
-	    "remote execution is planned but not built yet; instead: run ssh "
-	    "HOST COMMAND through forkpool with the hosts as an input source" },
 	{ "--tee",
 	    "not built in pipe mode yet; instead: tee into one "
 	    "process substitution per command" },
@@ -264,17 +249,16 @@ static const struct refusal refusals[] = {
 	    "GNU parallel's -J (profiles) and BSD xargs's -J REPLSTR are not "
 	    "supported; instead: put the options in the FORKPOOL variable, "
 	    "or for -J use -m with {} where REPLSTR was" },
-	{ "-M",
-	    "remote execution is planned but not built yet; instead: set "
-	    "ControlMaster auto in ~/.ssh/config" },
 	{ "-R",
 	    "-I replaces every occurrence, there is no count to set; "
 	    "instead: leave out -R" },
+	/*
+	 * -S is --sshlogin; on_sshlogin() refuses with this note a value
+	 * that is a number, BSD xargs's REPLSIZE.
+	 */
 	{ "-S",
-	    "GNU parallel's -S (remote hosts) is planned but not built yet, "
-	    "BSD xargs's -S REPLSIZE is not supported; instead: run ssh HOST "
-	    "COMMAND through forkpool, and leave out -S REPLSIZE: -I has no "
-	    "size limit" },
+	    "BSD xargs's -S REPLSIZE is not supported; instead: leave out "
+	    "-S REPLSIZE: -I has no size limit" },
 };
 
 #define NREFUSALS	(sizeof(refusals) / sizeof(refusals[0]))

@@ -100,6 +100,16 @@ struct executor	*exec_local_new(unsigned int, int, const char *,
  */
 void		 exec_local_slot_var(struct executor *, const char *);
 
+/*
+ * The OpenSSH executor (exec_ssh.c): the slots of the logins of -S and
+ * --sshloginfile, ":" among them this machine's.  capture as for
+ * exec_local_new().  It connects to the hosts and asks them for their
+ * CPUs before it returns; a host that cannot be reached is dropped with
+ * a warning.  NULL after a message: a bad login, a login file that
+ * cannot be read, an option remote jobs cannot have, no host left.
+ */
+struct executor	*exec_ssh_new(int, const struct opts *);
+
 /* Release any executor. */
 void		 executor_free(struct executor *);
 

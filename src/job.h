@@ -13,6 +13,9 @@
  *   out                                     the output collector (opaque)
  *   cap                                     the capture (opaque)
  *   entry                                   whoever holds the job now
+ *   requeue_entry                           the runner, while the job
+ *                                           waits to run again (entry
+ *                                           may keep it in -k order)
  */
 #ifndef FORKPOOL_JOB_H
 #define FORKPOOL_JOB_H
@@ -86,6 +89,7 @@ struct job {
 	struct output_job	*out;		/* owned by output.c */
 	struct capture_job	*cap;		/* owned by capture.c */
 	TAILQ_ENTRY(job)	 entry;
+	TAILQ_ENTRY(job)	 requeue_entry;
 };
 
 TAILQ_HEAD(job_list, job);

@@ -101,8 +101,12 @@ build_source(struct parts *p, const struct opts *o, struct source **src)
 	    (p->resume = resume_load(o->joblog, o->resume)) == NULL)
 		return -1;
 	/* Before the joblog is opened: a refused --tty leaves it alone. */
-	if ((p->ex = exec_local_new(o->jobs, o->out_mode != OUT_UNGROUP,
-	    o->tty && !o->dry_run ? o->tty_name : NULL, o)) == NULL)
+	if (o->nlogins > 0 && !o->dry_run)
+		p->ex = exec_ssh_new(o->out_mode != OUT_UNGROUP, o);
+	else
+		p->ex = exec_local_new(o->jobs, o->out_mode != OUT_UNGROUP,
+		    o->tty && !o->dry_run ? o->tty_name : NULL, o);
+	if (p->ex == NULL)
 		return -1;
 	if (o->slot_var != NULL)
 		exec_local_slot_var(p->ex, o->slot_var);

@@ -162,6 +162,15 @@ static const char help_text[] =
 "      --progress             show running and done jobs on stderr, likewise\n"
 "      --eta                  show the time and jobs left too; implies --progress\n"
 "\n"
+"Remote hosts (OpenSSH):\n"
+"  -S, --sshlogin [N/][SSHCMD ][USER@]HOST[:PORT][,...]\n"
+"                             run the jobs on HOST (N slots; : is this machine)\n"
+"      --sshloginfile FILE, --slf FILE\n"
+"                             the logins of FILE, one a line\n"
+"      --ssh CMD              the ssh command (default $PARALLEL_SSH, or ssh)\n"
+"      --no-multiplex         a connection of its own for every job, rather\n"
+"                             than one shared per host (-M, --controlmaster)\n"
+"\n"
 "Semaphore (also as forkpool-sem):\n"
 "      --semaphore            run COMMAND once, holding one of -j slots (default\n"
 "                             1) of a semaphore that forkpool processes share\n"
@@ -1076,6 +1085,40 @@ on_env(struct parse_state *st, const char *arg)
 	return OPTS_RUN;
 }
 
+/*
+ * -S LOGIN[,LOGIN...], --sshlogin, and --sshloginfile FILE (value 1):
+ * kept as given, in order; exec_ssh.c reads them.  A -S that is a
+ * number is BSD xargs's -S REPLSIZE, which no login looks like.
+ */
+static enum opts_result
+on_sshlogin(struct parse_state *st, const char *arg)
+{
+	struct opts		*o = st->o;
+	struct login_arg	*l;
+
+	if (st->value == 0 && strcmp(st->label, "-S") == 0 &&
+	    arg[0] != '\0' && strspn(arg, "0123456789") == strlen(arg)) {
+		warnx("-S: not supported: %s", compat_refusal("-S"));
+		return OPTS_ERROR;
+	}
+	o->logins = xreallocarray(o->logins, o->nlogins + 1,
+	    sizeof(*o->logins));
+	l = &o->logins[o->nlogins++];
+	strlcpy(l->opt, st->label, sizeof(l->opt));
+	l->value = arg;
+	l->file = st->value;
+	return OPTS_RUN;
+}
+
+/* -M, --controlmaster: connections are shared already (the default). */
+static enum opts_result
+on_multiplex(struct parse_state *st, const char *arg)
+{
+	(void)arg;
+	st->o->no_multiplex = st->value;
+	return OPTS_RUN;
+}
+
 /* --nice N: any number, clamped to what the system allows, as nice(1). */
 static enum opts_result
 on_nice(struct parse_state *st, const char *arg)
@@ -1611,6 +1654,11 @@ static const struct optdef optdefs[] = {
 	FLAG("eta",			0, eta),
 	FLAG("workers",			0, workers),
 	COUNT("max-tasks",		0, max_tasks, INT_MAX),
+	ARGV("sshlogin",		'S', on_sshlogin, 0),
+	ARGV("sshloginfile",		0, on_sshlogin, 1),
+	STRING("ssh",			0, ssh, "the command"),
+	NOARG("no-multiplex",		0, on_multiplex, 1),
+	NOARG("controlmaster",		'M', on_multiplex, 0),
 	/* GNU parallel's other names for the options above. */
 	ARG("max-procs",		'P', on_jobs),
 	FLAG("spreadstdin",		0, pipe),
@@ -1628,6 +1676,7 @@ static const struct optdef optdefs[] = {
 	FLAG("dryrun",			0, dry_run),
 	ARG("halt-on-error",		0, on_halt),
 	STRING("res",			0, results, "the name"),
+	ARGV("slf",			0, on_sshlogin, 1),
 	NOARG("will-cite",		0, on_notice, 0),
 	NOARG("no-notice",		0, on_notice, 0),
 	NOARG("gnu",			0, on_notice, 0),
@@ -1959,7 +2008,7 @@ shared_abbreviation(const char *word, int longindex)
 /*
  * Set every field of option d's setting back to its default, as if the
  * options of $FORKPOOL that gave it had not been.  Handlers other than
- * the groups' write all of theirs anew; -a and --env add up.
+ * the groups' write all of theirs anew; -a, --env and the logins add up.
  */
 static void
 forget_setting(struct parse_state *st, const struct optdef *d)
@@ -2114,6 +2163,7 @@ resolve_jobs(struct parse_state *st)
 	char		*name;
 	int		 rc = 0;
 
+	o->jobs_given = st->jobs_arg != NULL;
 	if (st->jobs_arg == NULL)
 		o->jobs = o->semaphore ? 1 : online_cpus();
 	else {
@@ -2774,6 +2824,9 @@ opts_free(struct opts *o)
 	free(o->env);
 	o->env = NULL;
 	o->nenv = 0;
+	free(o->logins);
+	o->logins = NULL;
+	o->nlogins = 0;
 	o->nsources = 0;
 	pcre2_code_free(o->colsep_re);
 	o->colsep_re = NULL;

@@ -56,6 +56,13 @@ struct source_spec {
 	int			 linked;	/* :::+ or ::::+: pairs with the previous */
 };
 
+/* One -S/--sshlogin value or --sshloginfile, as given. */
+struct login_arg {
+	char		 opt[24];	/* the option as given, for messages */
+	const char	*value;		/* into argv or $FORKPOOL's words */
+	int		 file;		/* a --sshloginfile */
+};
+
 /* One step of the termination sequence: send sig, then wait ms. */
 struct term_step {
 	int		 sig;
@@ -130,9 +137,15 @@ struct opts {
 	const char		**env;		/* owned array of --env NAMEs,
 						   strings into argv */
 	size_t			 nenv;
+	struct login_arg	*logins;	/* owned: -S, --sshloginfile,
+						   in their order */
+	size_t			 nlogins;
+	const char		*ssh;		/* --ssh CMD, or NULL */
 	int			 nice;		/* --nice N, added */
 	unsigned int		 jobs;		/* resolved -j; UINT_MAX for
 						   a semaphore's -j 0 */
+	int			 jobs_given;	/* -j was given */
+	int			 no_multiplex;	/* --no-multiplex */
 	enum out_mode		 out_mode;
 	int			 keep_order;
 	int			 output_on_failure; /* print failed jobs only */

@@ -969,6 +969,7 @@ pipe_render(void *ctx, struct job *j)
 	a.len = l;
 	a.seq = j->seq;
 	a.slot = j->slot;
+	a.host = j->host != NULL ? j->host : ":";
 	argc = template_expand(s->cmd, &a, &j->cmd, NULL);
 	job_set_argv(j, argc, template_uses_shell(s->cmd) ?
 	    template_shell(s->cmd) : NULL);

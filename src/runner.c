@@ -133,7 +133,9 @@ struct runner {
 	int				 broken;	/* the loop failed */
 	int				 signal;	/* that ended the run */
 	int				 suspend_due;	/* --tty job stopped */
-	struct job_list			 requeued;	/* to run before new jobs */
+	struct job_list			 requeued;	/* to run before new jobs,
+						   through requeue_entry: entry
+						   may hold it in -k order */
 	struct job			*waiting;	/* launch to try again */
 	unsigned int			 waiting_slot;
 	long long			 waiting_at;
@@ -506,7 +508,7 @@ drain(struct runner *r)
 	act(r, r->cb->not_started(r->cb->ctx, j));
 	/* So are the jobs waiting to run again elsewhere. */
 	while ((j = TAILQ_FIRST(&r->requeued)) != NULL) {
-		TAILQ_REMOVE(&r->requeued, j, entry);
+		TAILQ_REMOVE(&r->requeued, j, requeue_entry);
 		job_set_stopped(j, 1, loop_now_ms());
 		act(r, r->cb->not_started(r->cb->ctx, j));
 	}
@@ -616,7 +618,7 @@ conclude(struct runner *r, unsigned int i, struct job *j, int verdict)
 	if ((verdict & RUNNER_REQUEUE) && !r->draining) {
 		/* It runs before any new job, in the next usable slot. */
 		job_reset(j, 0);
-		TAILQ_INSERT_TAIL(&r->requeued, j, entry);
+		TAILQ_INSERT_TAIL(&r->requeued, j, requeue_entry);
 	}
 }
 
@@ -837,7 +839,7 @@ launch_later(struct runner *r, struct job *j, unsigned int i,
 		 * goes first among the rest, its slot back to the free ones.
 		 */
 		heap_push(r, i);
-		TAILQ_INSERT_HEAD(&r->requeued, j, entry);
+		TAILQ_INSERT_HEAD(&r->requeued, j, requeue_entry);
 		return -1;
 	}
 	if (res == EXEC_NOFDS && r->nrunning > 0 && r->max > r->nrunning) {
@@ -1086,7 +1088,7 @@ start_jobs(struct runner *r, int *wait_fd, long long *wake)
 		if ((slot = take_slot(r, now, wake)) < 0)
 			return 0;
 		if ((j = TAILQ_FIRST(&r->requeued)) != NULL)
-			TAILQ_REMOVE(&r->requeued, j, entry);
+			TAILQ_REMOVE(&r->requeued, j, requeue_entry);
 		else if (!next_job(r, &j, wait_fd)) {
 			heap_push(r, (unsigned int)slot);
 			return 0;

@@ -33,6 +33,7 @@ enum repl_kind {
 	REPL_TOTAL,		/* {##}	*/
 	REPL_SEQ0,		/* {0#}	*/
 	REPL_SLOT0,		/* {0%}	*/
+	REPL_HOST,		/* {host}, with remote hosts */
 	REPL_DEFAULT,		/* {:-STR} */
 	REPL_SUBSTR,		/* {:N} {:N:M} */
 	REPL_REGEX		/* {#RE} {%RE} {/RE/STR} {^RE} ... */
@@ -52,6 +53,7 @@ static const struct {
 	{ "0#}", REPL_SEQ0, 1, 1 },
 	{ "0%}", REPL_SLOT0, 1, 1 },
 	{ "slot}", REPL_SLOT, 1, 1 },
+	{ "host}", REPL_HOST, 1, 1 },
 	{ "...}", REPL_NOEXT3, 1, 0 },
 	{ "..}", REPL_NOEXT2, 1, 0 },
 	{ ".}", REPL_NOEXT, 0, 0 },
@@ -71,9 +73,10 @@ static const struct {
 /*
  * GNU parallel's --plus strings that name remote hosts or skip jobs:
  * refused rather than passed on as text, which would run the wrong
- * command silently.
+ * command silently.  {host} is refused only when no job runs remotely.
  */
 static const char *const unsupported_repls[] = {
+	/* {host} first: refuse_unsupported() passes over it. */
 	"{host}", "{sshlogin}", "{hgrp}", "{agrp}", "{uniq}", "{choose_k}",
 	NULL
 };
@@ -517,7 +520,8 @@ add_segment(struct template *t, const struct segment *seg)
 	t->segs = xreallocarray(t->segs, t->nsegs + 1, sizeof(*t->segs));
 	t->segs[t->nsegs++] = *seg;
 	w->nseg++;
-	if (seg->is_repl && seg->pos == 0 && !is_number(seg->kind))
+	if (seg->is_repl && seg->pos == 0 && !is_number(seg->kind) &&
+	    seg->kind != REPL_HOST)
 		w->multi = 1;
 	if (!seg->is_repl)
 		w->litlen += seg->len;
@@ -2080,7 +2084,7 @@ script_word(char **words, size_t nwords)
  * of unsupported_repls[].  0, or -1 after a message.
  */
 static int
-refuse_unsupported(const char *s, int plus)
+refuse_unsupported(const char *s, int plus, int remote)
 {
 	struct buf	 hint = { 0 };
 	const char	*open, *close, *e, *pos;
@@ -2109,7 +2113,12 @@ refuse_unsupported(const char *s, int plus)
 		buf_free(&hint);
 		return -1;
 	}
-	for (i = 0; plus && unsupported_repls[i] != NULL; i++)
+	if (plus && remote && strstr(s, "{sshlogin}") != NULL) {
+		warnx("{sshlogin}: not supported; instead: "
+		    "\"$PARALLEL_SSHLOGIN\" in the command");
+		return -1;
+	}
+	for (i = remote; plus && unsupported_repls[i] != NULL; i++)
 		if (strstr(s, unsupported_repls[i]) != NULL) {
 			warnx("%s: not supported: forkpool runs jobs here, "
 			    "with no remote hosts or skipped jobs",
@@ -2401,7 +2410,7 @@ template_new_named(char **words, size_t nwords, enum template_kind kind,
 	if (kind == TEMPLATE_COMMAND && o->exec_mode != EXEC_SHELL)
 		script = script_word(words, nwords);
 	join_words(&b, words, nwords);
-	if (refuse_unsupported(b.data, o->plus) == -1) {
+	if (refuse_unsupported(b.data, o->plus, o->nlogins > 0) == -1) {
 		buf_free(&b);
 		free(t);
 		return NULL;
@@ -2919,6 +2928,13 @@ value_len(const struct segment *seg, const char *s, size_t len)
 	return seg->quote ? k.n : plen;
 }
 
+/* 255 bytes, the longest name DNS allows. */
+static const char widest_host[] =
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+
 /* Append the value of a replacement that names one value or a number. */
 static void
 put_single(const struct template *t, struct buf *b, const struct segment *seg,
@@ -2929,6 +2945,13 @@ put_single(const struct template *t, struct buf *b, const struct segment *seg,
 	int			 width = 0;
 	long			 i;
 
+	/* Measured at its widest before the host is known: a DNS name's. */
+	if (seg->kind == REPL_HOST) {
+		put_value(b, seg, a->host != NULL ? a->host : widest_host,
+		    a->host != NULL ? strlen(a->host) : sizeof(widest_host) - 1,
+		    0, fail);
+		return;
+	}
 	if (is_number(seg->kind)) {
 		switch (seg->kind) {
 		case REPL_SLOT:
@@ -2961,7 +2984,8 @@ put_single(const struct template *t, struct buf *b, const struct segment *seg,
 static int
 is_multi(const struct segment *seg)
 {
-	return seg->is_repl && seg->pos == 0 && !is_number(seg->kind);
+	return seg->is_repl && seg->pos == 0 && !is_number(seg->kind) &&
+	    seg->kind != REPL_HOST;
 }
 
 /* End the current argv element (direct mode) or add a blank (shell). */
@@ -3123,7 +3147,8 @@ template_uses_slot(const struct template *t)
 
 	for (i = 0; t != NULL && i < t->nsegs; i++)
 		if (t->segs[i].is_repl && (t->segs[i].kind == REPL_SLOT ||
-		    t->segs[i].kind == REPL_SLOT0))
+		    t->segs[i].kind == REPL_SLOT0 ||
+		    t->segs[i].kind == REPL_HOST))
 			return 1;
 	return 0;
 }
@@ -3136,7 +3161,8 @@ template_job_repl(const struct template *t, size_t *len)
 
 	for (i = 0; !t->appended && i < t->nsegs; i++)
 		if (t->segs[i].is_repl && t->segs[i].kind != REPL_SLOT &&
-		    t->segs[i].kind != REPL_SLOT0) {
+		    t->segs[i].kind != REPL_SLOT0 &&
+		    t->segs[i].kind != REPL_HOST) {
 			*len = t->segs[i].len;
 			return t->segs[i].text;
 		}

@@ -21,6 +21,8 @@ struct template_args {
 	unsigned long long	 seq;	/* {#} */
 	unsigned int		 slot;	/* {%} */
 	unsigned long long	 total;	/* {##}: the number of jobs */
+	const char		*host;	/* {host}: ":" for this machine;
+					   NULL: not known yet */
 };
 
 enum template_kind {
@@ -55,8 +57,8 @@ void		 template_free(struct template *);
 int		 template_uses_shell(const struct template *);
 
 /*
- * Whether an expansion depends on the slot ({%}), known only at launch
- * (NULL: no template, no).
+ * Whether an expansion depends on the slot ({%}) or its host ({host}),
+ * known only at launch (NULL: no template, no).
  */
 int		 template_uses_slot(const struct template *);
 

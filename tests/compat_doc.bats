@@ -11,6 +11,7 @@ setup() {
 	fp_setup
 	cd "$BATS_TEST_TMPDIR" || return
 	printf 'x\n' >in
+	printf ':\n' >logins
 }
 
 # rows SECTION: the table rows of the section whose heading starts with
@@ -28,10 +29,12 @@ rows() {
 # A harmless value for an option's placeholder in docs/compat.md; some
 # options need their own (-s 1 leaves no room for the command).
 declare -gA VALUE_OF_OPTION=([-s]=1000 [--max-chars]=1000 [--halt]=0
-	[--halt-on-error]=0 [--header]=: [--colsep]=, [-C]=, [--col-sep]=,)
+	[--halt-on-error]=0 [--header]=: [--colsep]=, [-C]=, [--col-sep]=,
+	[--sshloginfile]=logins [--slf]=logins)
 declare -gA VALUE_OF_PLACEHOLDER=([FILE]=in [SEP]=XX [N]=1 [DURATION]=1
 	[DELIM]=, [EOF]=EOF [STR]=s [REGEX]=: [WHEN]=0 [MAX]=100 [SIZE]=1k
-	[NAME]=res [SECS]=1 [DIR]=. [VAR]=HOME [SEQ]=TERM,10 [WHERE]=n)
+	[NAME]=res [SECS]=1 [DIR]=. [VAR]=HOME [SEQ]=TERM,10 [WHERE]=n
+	[LOGIN]=:)
 
 # Options that mean something only with others.
 declare -gA NEEDS=([--resume]="--joblog jl" [--resume-failed]="--joblog jl"
@@ -120,6 +123,7 @@ check_options() {
 		rc=0
 		plus=()
 		[[ $note == *--plus* ]] && plus=(--plus)
+		[[ $note == *' -S '* ]] && plus+=(-S :)
 		out=$(timeout 20 "$FP_BIN" "${plus[@]}" -k echo "$s" ::: a/b.c 2>&1 </dev/null) || rc=$?
 		case $status in
 		supported)
@@ -161,12 +165,12 @@ Try 'forkpool --help' for more."
 }
 
 @test "a refused option's value after = is not part of its name, and a refused letter in a cluster is named" {
-	run --separate-stderr fp --sshlogin=host true ::: x
+	run --separate-stderr fp --basefile=f true ::: x
 	assert_failure 255
-	assert_equal "$stderr" "forkpool: --sshlogin: not supported: remote execution is planned but not built yet; instead: run ssh HOST COMMAND through forkpool"
-	run --separate-stderr fp -kM true ::: x
+	assert_equal "$stderr" "forkpool: --basefile: not supported: remote execution is planned but not built yet; instead: copy the file to the hosts first, with rsync or scp"
+	run --separate-stderr fp -kR 1 true ::: x
 	assert_failure 255
-	assert_equal "$stderr" "forkpool: -M: not supported: remote execution is planned but not built yet; instead: set ControlMaster auto in ~/.ssh/config"
+	assert_equal "$stderr" "forkpool: -R: not supported: -I replaces every occurrence, there is no count to set; instead: leave out -R"
 }
 
 @test "the man page's COMPATIBILITY example and the README's link hold" {

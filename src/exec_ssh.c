@@ -1,0 +1,1229 @@
+/*
+ * The OpenSSH executor: the slots of every login given with -S and
+ * --sshloginfile.  A remote job is an ssh process on this machine, run
+ * by the local executor in its own process group, whose remote command
+ * is a POSIX sh wrapper around the job's argv.  The slots of ":" are
+ * this machine's, and their jobs are the local executor's as they are.
+ *
+ * One master connection per host (ControlMaster) serves every job of the
+ * host, unless --no-multiplex: its socket is in a private directory made
+ * under the tmpdir, and the master is a child of forkpool that dies with
+ * it (PR_SET_PDEATHSIG), is reaped by the runner (orphan()) and is closed
+ * when the executor is released, or at exit.
+ *
+ * ssh exits 255 both when it fails and when the remote command does: the
+ * transport failed when the master's socket is gone (ssh removes it as
+ * the connection ends, before its clients see the end), when ssh logged
+ * an error of its own (-E, LogLevel ERROR), or, for a job run without a
+ * master, when ssh's debug log (-v) holds no exit status from the remote
+ * side.  Such a job runs again elsewhere; a host that fails three times
+ * in a row is dropped.
+ */
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exec.h"
+#include "job.h"
+#include "opts.h"
+#include "template.h"
+#include "util.h"
+
+extern char **environ;
+
+/* Failures in a row after which a host is dropped. */
+#define HOST_FAILS	3
+
+/* How long the start waits for a master connection or a CPU count. */
+#define CONNECT_WAIT_MS	60000
+
+/*
+ * A socket's path must fit sun_path (108 bytes with its NUL); ssh binds
+ * the master's at the path plus ".XXXXXXXXXXXXXXXX" first, then links it.
+ */
+#define SOCKET_PATH_MAX	(108 - 1 - 17)
+
+/* What the remote side runs to count its CPUs. */
+#define CPU_QUERY	"nproc 2>/dev/null || getconf _NPROCESSORS_ONLN"
+
+/*
+ * The remote wrapper, run by /bin/sh as "sh -c WRAPPER forkpool MODE
+ * ARGV...".  sshd makes the remote command the leader of a session and
+ * process group of its own, and the wrapper is exec'd in its place, so
+ * that "kill 0" ends the job's whole tree.  The job runs in the
+ * background while a watcher waits for the connection to go: with MODE
+ * i, the job's stdin is /dev/null and the wrapper's stdin is a pipe
+ * forkpool holds open while the job runs, so its end of file means that
+ * ssh or forkpool is gone; with MODE p, stdin is the job's (pipe mode),
+ * and the watcher looks every second whether sshd, the wrapper's
+ * parent, is still there.  The watcher ignores the TERM it sends.
+ */
+static const char wrapper[] =
+    "m=$1; shift; p=$PPID; exec 3<&0 </dev/null; "
+    "if [ \"$m\" = p ]; then \"$@\" <&3 3<&- & else \"$@\" 3<&- & fi; "
+    "j=$!; "
+    "{ trap '' TERM; "
+    "if [ \"$m\" = p ]; then exec 3<&-; while kill -0 \"$p\" 2>/dev/null; "
+    "do sleep 1; done; "
+    "else while read -r _; do :; done <&3; fi; "
+    "kill -TERM 0; sleep 2; kill -KILL 0; } </dev/null >/dev/null 2>&1 & "
+    "w=$!; exec 3<&-; wait \"$j\"; s=$?; kill -KILL \"$w\" 2>/dev/null; "
+    "exit \"$s\"";
+
+/* One login: a host, or ":" for this machine. */
+struct host {
+	char		*login;		/* as written, without N/ */
+	char		*name;		/* the host, for {host} and messages */
+	char		**ssh;		/* owned words of its ssh command,
+					   NULL-terminated, strings in sshbuf */
+	char		*sshbuf;	/* owned */
+	char		*dest;		/* [user@]host, as ssh takes it */
+	char		*port;		/* or NULL */
+	unsigned int	 ncpus;		/* N/, or 0: ask the host */
+	unsigned int	 slots;
+	int		 local;		/* ":" */
+	int		 dropped;
+	unsigned int	 fails;		/* failures in a row */
+	pid_t		 master;	/* the master connection, or -1 */
+	int		 closing;	/* its end was asked for */
+	char		*sock;		/* owned: its socket's path */
+};
+
+struct sshexec {
+	struct executor		 ex;
+	struct executor		*spawn;		/* owned: the local executor,
+						   for ssh and for ":" */
+	struct host		*hosts;		/* owned */
+	size_t			 nhosts;
+	unsigned int		 nslots;
+	unsigned int		*slot_host;	/* owned: slot - 1 -> host */
+	int			*alive;		/* owned: slot - 1 -> the write
+						   end of a job's stdin that
+						   tells it forkpool is there,
+						   or -1 */
+	int			*direct;	/* owned: slot - 1 -> its job
+						   runs without a master */
+	char			*dir;		/* owned: the private directory,
+						   or NULL */
+	int			 mux;		/* masters, not --no-multiplex */
+	int			 none_left;	/* every host was dropped */
+	int			 has_local;	/* a ":" login */
+	char			**defssh;	/* owned: --ssh's words */
+	char			*defsshbuf;
+};
+
+/* For the exit(3) after a fatal error: masters and directory go. */
+static struct sshexec	*live_ssh;
+
+/* Split s into words at blanks: *bufp owns their bytes. */
+static char **
+split_words(const char *s, char **bufp, size_t *np)
+{
+	char	**v = NULL, *p, *save = NULL, *w;
+	size_t	 n = 0;
+
+	*bufp = xstrdup(s);
+	for (p = *bufp; (w = strtok_r(p, " \t\n", &save)) != NULL; p = NULL) {
+		v = xreallocarray(v, n + 2, sizeof(*v));
+		v[n++] = w;
+	}
+	if (v == NULL)
+		v = xcalloc(1, sizeof(*v));
+	v[n] = NULL;
+	*np = n;
+	return v;
+}
+
+/* Release what a host owns. */
+static void
+host_free(struct host *h)
+{
+	free(h->login);
+	free(h->name);
+	free(h->ssh);
+	free(h->sshbuf);
+	free(h->dest);
+	free(h->port);
+	free(h->sock);
+}
+
+/*
+ * Parse one login, [N/][SSHCMD ][USER@]HOST[:PORT] or [N/]:, into h.
+ * -1 with *why set to the problem.
+ */
+static int
+parse_login(const char *s, struct host *h, const char **why)
+{
+	static char	 msg[64];
+	const char	*errstr, *p, *at, *colon;
+	char		 digits[16], *last, *host;
+	size_t		 n, nw;
+
+	memset(h, 0, sizeof(*h));
+	h->master = -1;
+	s += strspn(s, " \t");
+	if (*s == '\0') {
+		*why = "an empty login";
+		return -1;
+	}
+	if (*s == '@') {
+		*why = "host groups are not supported";
+		return -1;
+	}
+	/* N/, or a bare / (GNU parallel's, for a command's absolute path). */
+	n = strspn(s, "0123456789");
+	if (s[n] == '/') {
+		if (n > 0) {
+			if (n >= sizeof(digits))
+				n = sizeof(digits) - 1;
+			memcpy(digits, s, n);
+			digits[n] = '\0';
+			h->ncpus = (unsigned int)strtonum(digits, 1, 100000,
+			    &errstr);
+			if (errstr != NULL) {
+				(void)snprintf(msg, sizeof(msg), "the number "
+				    "of job slots is %s: %s", errstr, digits);
+				*why = msg;
+				return -1;
+			}
+		}
+		s += strspn(s, "0123456789") + 1;
+	}
+	h->login = xstrdup(s);
+	n = strlen(h->login);
+	while (n > 0 && strchr(" \t\r\n", h->login[n - 1]) != NULL)
+		h->login[--n] = '\0';
+	if (strcmp(h->login, ":") == 0) {
+		h->local = 1;
+		h->name = xstrdup(":");
+		return 0;
+	}
+	if (strcmp(h->login, "-") == 0) {
+		*why = "logins from stdin are not supported";
+		return -1;
+	}
+	h->ssh = split_words(h->login, &h->sshbuf, &nw);
+	if (nw == 0) {
+		*why = "no host";
+		return -1;
+	}
+	last = h->ssh[nw - 1];
+	h->ssh[nw - 1] = NULL;
+	if ((at = strrchr(last, '@')) != NULL) {
+		if (memchr(last, ':', (size_t)(at - last)) != NULL) {
+			*why = "a password in a login is not supported; use "
+			    "a key";
+			return -1;
+		}
+		host = (char *)at + 1;
+	} else
+		host = last;
+	/* [ADDR]:PORT, HOST:PORT; an IPv6 address has several colons. */
+	if (*host == '[' && (p = strchr(host, ']')) != NULL) {
+		colon = p[1] == ':' ? p + 1 : NULL;
+		h->name = xstrdup(host + 1);
+		h->name[p - host - 1] = '\0';
+	} else {
+		colon = strchr(host, ':');
+		if (colon != NULL && strchr(colon + 1, ':') != NULL)
+			colon = NULL;
+		h->name = xstrdup(host);
+		if (colon != NULL)
+			h->name[colon - host] = '\0';
+	}
+	if (h->name[0] == '\0') {
+		*why = "no host";
+		return -1;
+	}
+	if (colon != NULL) {
+		(void)strtonum(colon + 1, 1, 65535, &errstr);
+		if (errstr != NULL) {
+			(void)snprintf(msg, sizeof(msg), "the port is %s: %.24s",
+			    errstr, colon + 1);
+			*why = msg;
+			return -1;
+		}
+		h->port = xstrdup(colon + 1);
+	}
+	n = at != NULL ? (size_t)(at + 1 - last) : 0;
+	h->dest = xmalloc(n + strlen(h->name) + 1);
+	memcpy(h->dest, last, n);
+	strlcpy(h->dest + n, h->name, strlen(h->name) + 1);
+	/* The login's own ssh command, or NULL for --ssh's. */
+	if (nw == 1) {
+		free(h->ssh);
+		h->ssh = NULL;
+	}
+	return 0;
+}
+
+/* Add a host parsed from s; -1 after a message naming opt and where. */
+static int
+add_login(struct sshexec *s, const char *opt, const char *where,
+    const char *whole, const char *item)
+{
+	struct host	 h;
+	const char	*why;
+
+	if (parse_login(item, &h, &why) == -1) {
+		if (where != NULL)
+			warnx("%s %s: %s: %s: %s", opt, whole, where, item, why);
+		else
+			warnx("%s %s: %s", opt, whole, why);
+		host_free(&h);
+		return -1;
+	}
+	s->hosts = xreallocarray(s->hosts, s->nhosts + 1, sizeof(*s->hosts));
+	s->hosts[s->nhosts++] = h;
+	return 0;
+}
+
+/*
+ * The logins of one -S value: separated by commas or newlines; "\," and
+ * ",," stand for a comma.  -1 after a message.
+ */
+static int
+add_logins(struct sshexec *s, const struct login_arg *l)
+{
+	struct buf	 item = { 0 };
+	const char	*p;
+	int		 rc = 0;
+
+	for (p = l->value; rc == 0; p++) {
+		if ((p[0] == '\\' || p[0] == ',') && p[1] == ',') {
+			buf_addc(&item, ',');
+			p++;
+			continue;
+		}
+		if (*p != ',' && *p != '\n' && *p != '\0') {
+			buf_addc(&item, *p);
+			continue;
+		}
+		buf_addc(&item, '\0');
+		rc = add_login(s, l->opt, NULL, l->value, item.data);
+		buf_reset(&item);
+		if (*p == '\0')
+			break;
+	}
+	buf_free(&item);
+	return rc;
+}
+
+/*
+ * Open a --sshloginfile: ".." is ~/.parallel/sshloginfile, "." is
+ * /etc/parallel/sshloginfile; a name not found here is looked for in
+ * ~/.parallel.  NULL after a message naming the file as given.
+ */
+static FILE *
+open_login_file(const struct login_arg *l)
+{
+	struct buf	 path = { 0 };
+	const char	*home = getenv("HOME");
+	FILE		*f;
+	int		 saved;
+
+	if (strcmp(l->value, "..") == 0 && home != NULL) {
+		buf_adds(&path, home);
+		buf_adds(&path, "/.parallel/sshloginfile");
+	} else if (strcmp(l->value, ".") == 0)
+		buf_adds(&path, "/etc/parallel/sshloginfile");
+	else
+		buf_adds(&path, l->value);
+	f = fopen(path.data, "re");
+	saved = errno;
+	if (f == NULL && errno == ENOENT && strchr(l->value, '/') == NULL &&
+	    strcmp(l->value, ".") != 0 && strcmp(l->value, "..") != 0 &&
+	    home != NULL) {
+		buf_reset(&path);
+		buf_adds(&path, home);
+		buf_adds(&path, "/.parallel/");
+		buf_adds(&path, l->value);
+		f = fopen(path.data, "re");
+	}
+	buf_free(&path);
+	if (f == NULL)
+		warnx("%s %s: %s", l->opt, l->value, strerror(saved));
+	return f;
+}
+
+/* The logins of a file, one a line.  -1 after a message. */
+static int
+add_login_file(struct sshexec *s, const struct login_arg *l)
+{
+	char	*line = NULL, where[32];
+	size_t	 cap = 0, n, lineno = 0;
+	ssize_t	 len;
+	FILE	*f;
+	int	 rc = 0;
+
+	if (strcmp(l->value, "-") == 0) {
+		warnx("%s -: logins from stdin are not supported", l->opt);
+		return -1;
+	}
+	if ((f = open_login_file(l)) == NULL)
+		return -1;
+	while (rc == 0 && (len = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		n = (size_t)len;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		n = strspn(line, " \t");
+		if (line[n] == '\0' || line[n] == '#')
+			continue;
+		(void)snprintf(where, sizeof(where), "line %zu", lineno);
+		rc = add_login(s, l->opt, where, l->value, line);
+	}
+	if (rc == 0 && ferror(f)) {
+		warn("%s %s", l->opt, l->value);
+		rc = -1;
+	}
+	free(line);
+	(void)fclose(f);
+	return rc;
+}
+
+/* Remove one entry of the private directory, depth first. */
+static int
+remove_entry(const char *path, const struct stat *st, int type,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	(void)remove(path);
+	return 0;
+}
+
+/* Remove the private directory with what is in it. */
+static void
+remove_dir(struct sshexec *s)
+{
+	if (s->dir == NULL)
+		return;
+	(void)nftw(s->dir, remove_entry, 4, FTW_DEPTH | FTW_PHYS);
+	if (access(s->dir, F_OK) == 0)
+		warnx("could not remove %s", s->dir);
+	free(s->dir);
+	s->dir = NULL;
+}
+
+/*
+ * The private directory, under tmpdir or else /tmp when the sockets'
+ * paths would be too long there.  -1 after a message.
+ */
+static int
+make_dir(struct sshexec *s, const char *tmpdir)
+{
+	struct buf	 b = { 0 };
+	const char	*under[2] = { tmpdir, "/tmp" };
+	size_t		 i;
+
+	for (i = 0; i < 2; i++) {
+		buf_reset(&b);
+		buf_adds(&b, under[i]);
+		buf_adds(&b, "/forkpool.ssh.XXXXXX");
+		/* "/" and a host's number, up to 6 digits. */
+		if (b.len + 7 > SOCKET_PATH_MAX)
+			continue;
+		if (mkdtemp(b.data) == NULL) {
+			warn("cannot create a directory in %s", under[i]);
+			buf_free(&b);
+			return -1;
+		}
+		s->dir = b.data;
+		return 0;
+	}
+	warnx("%s: too long a path for ssh's sockets, and so is /tmp's",
+	    tmpdir);
+	buf_free(&b);
+	return -1;
+}
+
+/* The path of a file of the private directory: kind and a number. */
+static char *
+dir_file(const struct sshexec *s, char kind, size_t n)
+{
+	char	*p;
+
+	if (asprintf(&p, "%s/%c%zu", s->dir, kind, n) == -1)
+		err(EXIT_FORKPOOL_ERROR, "asprintf");
+	return p;
+}
+
+/*
+ * The first line of ssh's log in path that is not its debugging, into
+ * why (empty: none).  Returns whether the log holds the remote
+ * command's exit status: "rtype exit-status" (or exit-signal) at -v for
+ * a connection of its own, "exit status from master" at -vv through a
+ * master.
+ */
+static int
+read_log(const char *path, char *why, size_t whylen)
+{
+	char	*line = NULL;
+	size_t	 cap = 0;
+	ssize_t	 len;
+	FILE	*f;
+	int	 status = 0;
+
+	why[0] = '\0';
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;
+	while ((len = getline(&line, &cap, f)) != -1) {
+		while (len > 0 && (line[len - 1] == '\n' ||
+		    line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (strstr(line, "rtype exit-status") != NULL ||
+		    strstr(line, "rtype exit-signal") != NULL ||
+		    strstr(line, "exit status from master") != NULL)
+			status = 1;
+		if (why[0] == '\0' && len > 0 &&
+		    strncmp(line, "debug", 5) != 0 &&
+		    strncmp(line, "OpenSSH_", 8) != 0)
+			strlcpy(why, line, whylen);
+	}
+	free(line);
+	(void)fclose(f);
+	return status;
+}
+
+/* Empty the log of path (ssh -E appends). */
+static void
+clear_log(const char *path)
+{
+	int	 fd;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) != -1)
+		(void)close(fd);
+}
+
+/* An argv under construction. */
+struct argv {
+	char	**v;
+	size_t	 n;
+};
+
+/* Append s (borrowed) to the argv. */
+static void
+argv_add(struct argv *a, const char *s)
+{
+	a->v = xreallocarray(a->v, a->n + 2, sizeof(*a->v));
+	a->v[a->n++] = (char *)s;
+	a->v[a->n] = NULL;
+}
+
+/*
+ * ssh's words for host h up to its destination: its command, then the
+ * options for a master (how 'm'), a job through the master ('j'), or a
+ * connection of its own ('d'), each logging to log.  opts holds the
+ * strings made here, freed with the argv.
+ */
+static void
+ssh_argv(const struct sshexec *s, const struct host *h, int how,
+    const char *log, struct argv *a, struct buf *opts)
+{
+	char * const	*w = h->ssh != NULL ? h->ssh : s->defssh;
+	size_t		 at;
+
+	for (; *w != NULL; w++)
+		argv_add(a, *w);
+	/* The strings are made first, then pointed at: opts may move. */
+	buf_reset(opts);
+	buf_adds(opts, "ControlPath=");
+	buf_adds(opts, how == 'd' ? "none" : h->sock);
+	buf_addc(opts, '\0');
+	at = opts->len;
+	buf_adds(opts, log);
+	buf_addc(opts, '\0');
+	argv_add(a, "-o");
+	argv_add(a, how == 'm' ? "ControlMaster=yes" : "ControlMaster=no");
+	argv_add(a, "-o");
+	argv_add(a, opts->data);
+	if (how == 'm') {
+		argv_add(a, "-o");
+		argv_add(a, "ControlPersist=no");
+		argv_add(a, "-N");
+	}
+	/*
+	 * A master logs its errors; a job logs enough that the remote
+	 * command's exit status shows (-v, or -vv through a master).
+	 */
+	argv_add(a, how == 'm' ? "-oLogLevel=ERROR" : how == 'd' ? "-v" :
+	    "-vv");
+	argv_add(a, "-E");
+	argv_add(a, opts->data + at);
+	if (h->port != NULL) {
+		argv_add(a, "-p");
+		argv_add(a, h->port);
+	}
+	argv_add(a, h->dest);
+}
+
+/* The program file would run, searched in PATH as execvp(3) does. */
+static char *
+find_program(const char *name)
+{
+	struct buf	 b = { 0 };
+	const char	*path = getenv("PATH"), *p, *e;
+
+	if (strchr(name, '/') != NULL || path == NULL)
+		return xstrdup(name);
+	for (p = path; ; p = e + 1) {
+		e = strchr(p, ':');
+		buf_reset(&b);
+		if (e == NULL)
+			e = p + strlen(p);
+		if (e > p)
+			buf_add(&b, p, (size_t)(e - p));
+		else
+			buf_addc(&b, '.');
+		buf_addc(&b, '/');
+		buf_adds(&b, name);
+		if (access(b.data, X_OK) == 0 || *e == '\0')
+			break;
+	}
+	return b.data;
+}
+
+/*
+ * Start h's master connection: a child of forkpool in a process group of
+ * its own (the terminal's signals are forkpool's to pass on), which
+ * gets SIGTERM if forkpool dies.  fork(), not posix_spawn(): a spawn has
+ * no parent-death signal.  Between fork and exec, only system calls.
+ */
+static void
+start_master(struct sshexec *s, struct host *h)
+{
+	struct argv	 a = { NULL, 0 };
+	struct buf	 opts = { 0 };
+	sigset_t	 none;
+	char		*log, *prog;
+	pid_t		 parent = getpid(), pid;
+	int		 null;
+
+	log = dir_file(s, 'm', (size_t)(h - s->hosts));
+	clear_log(log);
+	(void)unlink(h->sock);
+	ssh_argv(s, h, 'm', log, &a, &opts);
+	prog = find_program(a.v[0]);
+	sigemptyset(&none);
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null == -1 || (pid = fork()) == -1) {
+		warn("%s: cannot start its master connection", h->name);
+		pid = -1;
+	} else if (pid == 0) {
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(255);
+		(void)setpgid(0, 0);
+		(void)signal(SIGPIPE, SIG_DFL);
+		(void)sigprocmask(SIG_SETMASK, &none, NULL);
+		(void)dup2(null, STDIN_FILENO);
+		(void)dup2(null, STDOUT_FILENO);
+		(void)dup2(null, STDERR_FILENO);
+		(void)execv(prog, a.v);
+		_exit(127);
+	}
+	if (null != -1)
+		(void)close(null);
+	h->master = pid;
+	h->closing = 0;
+	free(prog);
+	free(a.v);
+	buf_free(&opts);
+	free(log);
+}
+
+/* End h's master connection and wait for it. */
+static void
+stop_master(struct host *h)
+{
+	if (h->master <= 0)
+		return;
+	h->closing = 1;
+	(void)kill(h->master, SIGTERM);
+	while (waitpid(h->master, NULL, 0) == -1 && errno == EINTR)
+		;
+	h->master = -1;
+}
+
+/* Close every master, remove the directory: at exit after an error. */
+static void
+cleanup_at_exit(void)
+{
+	size_t	 i;
+
+	if (live_ssh == NULL)
+		return;
+	for (i = 0; i < live_ssh->nhosts; i++)
+		stop_master(&live_ssh->hosts[i]);
+	remove_dir(live_ssh);
+}
+
+/* Sleep ms milliseconds. */
+static void
+nap(long ms)
+{
+	struct timespec	 ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* Drop h at the start, with one message saying why. */
+static void
+drop_at_start(struct host *h, const char *why)
+{
+	h->dropped = 1;
+	warnx("%s: cannot be reached; dropped%s%s", h->name,
+	    why[0] != '\0' ? ": " : "", why);
+}
+
+/*
+ * Wait until every master started is ready (its socket is there) or
+ * gone; those that are gone, or not ready in time, drop their host.
+ */
+static void
+wait_masters(struct sshexec *s)
+{
+	struct host	*h;
+	char		*log, why[256];
+	size_t		 i, waiting;
+	long		 waited;
+	int		 status;
+
+	for (waited = 0; ; waited += 20) {
+		for (i = waiting = 0; i < s->nhosts; i++) {
+			h = &s->hosts[i];
+			if (h->local || h->dropped || h->master == -1)
+				continue;
+			if (access(h->sock, F_OK) == 0)
+				continue;
+			if (waitpid(h->master, &status, WNOHANG) == 0 &&
+			    waited < CONNECT_WAIT_MS) {
+				waiting++;
+				continue;
+			}
+			log = dir_file(s, 'm', i);
+			(void)read_log(log, why, sizeof(why));
+			free(log);
+			if (waited >= CONNECT_WAIT_MS) {
+				stop_master(h);
+				strlcpy(why, "no answer in 60 seconds",
+				    sizeof(why));
+			} else
+				h->master = -1;
+			drop_at_start(h, why);
+		}
+		if (waiting == 0)
+			return;
+		nap(20);
+	}
+}
+
+/* The argv of a job of h: ssh up to its destination, then the wrapper. */
+static void
+remote_argv(const struct sshexec *s, const struct host *h, int how,
+    const char *log, const struct job *j, int pipe_mode, struct argv *a,
+    struct buf *opts, struct buf *cmd)
+{
+	char	 num[32];
+	size_t	 i;
+
+	ssh_argv(s, h, how, log, a, opts);
+	argv_add(a, "--");
+	/* The remote login shell reads this line: every word quoted. */
+	buf_reset(cmd);
+	buf_adds(cmd, "exec env");
+	(void)snprintf(num, sizeof(num), "%llu", j->seq);
+	buf_adds(cmd, " FORKPOOL_SEQ=");
+	buf_adds(cmd, num);
+	buf_adds(cmd, " PARALLEL_SEQ=");
+	buf_adds(cmd, num);
+	(void)snprintf(num, sizeof(num), "%u", j->slot);
+	buf_adds(cmd, " FORKPOOL_SLOT=");
+	buf_adds(cmd, num);
+	buf_adds(cmd, " PARALLEL_JOBSLOT=");
+	buf_adds(cmd, num);
+	buf_addc(cmd, ' ');
+	buf_adds(cmd, "PARALLEL_SSHHOST=");
+	shell_quote(cmd, h->name, strlen(h->name));
+	buf_adds(cmd, " PARALLEL_SSHLOGIN=");
+	shell_quote(cmd, h->login, strlen(h->login));
+	buf_adds(cmd, " /bin/sh -c ");
+	shell_quote(cmd, wrapper, sizeof(wrapper) - 1);
+	buf_adds(cmd, pipe_mode ? " forkpool p" : " forkpool i");
+	for (i = 0; j->argv[i] != NULL; i++) {
+		buf_addc(cmd, ' ');
+		shell_quote(cmd, j->argv[i], strlen(j->argv[i]));
+	}
+	argv_add(a, cmd->data);
+}
+
+/*
+ * Drop h after its failures, with one message; when no host is left,
+ * say once that the jobs not run yet fail.
+ */
+static void
+host_failed(struct sshexec *s, struct host *h, const char *why)
+{
+	size_t	 i;
+
+	if (h->dropped || ++h->fails < HOST_FAILS)
+		return;
+	h->dropped = 1;
+	warnx("%s: dropped: %d failures in a row%s%s", h->name, HOST_FAILS,
+	    why[0] != '\0' ? "; the last: " : "", why);
+	stop_master(h);
+	if (s->has_local)
+		return;
+	for (i = 0; i < s->nhosts; i++)
+		if (!s->hosts[i].dropped)
+			return;
+	s->none_left = 1;
+	warnx("no host is left: the jobs not run yet fail");
+}
+
+/* The host of a slot. */
+static struct host *
+slot_host(const struct sshexec *s, unsigned int slot)
+{
+	return &s->hosts[s->slot_host[slot - 1]];
+}
+
+/* Slots: those of every host. */
+static unsigned int
+ssh_slots(void *ctx)
+{
+	struct sshexec	*s = ctx;
+
+	return s->nslots;
+}
+
+/* The host's name, NULL for this machine. */
+static const char *
+ssh_host(void *ctx, unsigned int slot)
+{
+	struct host	*h = slot_host(ctx, slot);
+
+	return h->local ? NULL : h->name;
+}
+
+/*
+ * A dropped host's slots are not used, unless no host is left: then a
+ * job fails in any slot.
+ */
+static int
+ssh_usable(void *ctx, unsigned int slot)
+{
+	struct sshexec	*s = ctx;
+
+	return s->none_left || !slot_host(s, slot)->dropped;
+}
+
+/*
+ * A remote command line is quoted once more, which may make it up to
+ * four times as long.
+ */
+static size_t
+ssh_line_max(void *ctx)
+{
+	struct sshexec	*s = ctx;
+	size_t		 n = s->spawn->ops->line_max(s->spawn->ctx);
+
+	return n / 4 > 4096 ? n / 4 - 2048 : n / 4;
+}
+
+/* As the local executor's. */
+static size_t
+ssh_arg_room(void *ctx)
+{
+	struct sshexec	*s = ctx;
+
+	return s->spawn->ops->arg_room(s->spawn->ctx);
+}
+
+/* Start a job: here for ":", else through ssh; see exec.h. */
+static enum exec_result
+ssh_launch(void *ctx, struct job *j, int in, struct exec_proc *p)
+{
+	struct sshexec		*s = ctx;
+	struct host		*h = slot_host(s, j->slot);
+	struct argv		 a = { NULL, 0 };
+	struct buf		 opts = { 0 }, cmd = { 0 };
+	enum exec_result	 res;
+	char			**argv, *log;
+	int			 alive[2] = { -1, -1 }, how;
+
+	if (s->none_left) {
+		job_set_spawn_failure(j, EXIT_FORKPOOL_ERROR);
+		return EXEC_FAILED;
+	}
+	if (h->local)
+		return s->spawn->ops->launch(s->spawn->ctx, j, in, p);
+	/* Without a master for now, the job connects on its own. */
+	if (s->mux && h->master == -1)
+		start_master(s, h);
+	how = s->mux && access(h->sock, F_OK) == 0 ? 'j' : 'd';
+	s->direct[j->slot - 1] = how == 'd';
+	log = dir_file(s, 'j', j->slot);
+	clear_log(log);
+	if (in == -1) {
+		if (pipe2(alive, O_CLOEXEC) == -1) {
+			free(log);
+			return errno == EMFILE || errno == ENFILE ?
+			    EXEC_NOFDS : EXEC_AGAIN;
+		}
+	}
+	remote_argv(s, h, how, log, j, in != -1, &a, &opts, &cmd);
+	argv = j->argv;
+	j->argv = a.v;
+	res = s->spawn->ops->launch(s->spawn->ctx, j, in != -1 ? in :
+	    alive[0], p);
+	j->argv = argv;
+	if (alive[0] != -1)
+		(void)close(alive[0]);
+	if (res == EXEC_OK)
+		s->alive[j->slot - 1] = alive[1];
+	else if (alive[1] != -1)
+		(void)close(alive[1]);
+	free(a.v);
+	buf_free(&opts);
+	buf_free(&cmd);
+	free(log);
+	return res;
+}
+
+/*
+ * ssh exited 255: whether its transport failed rather than the remote
+ * command exiting so (ssh's log holds no exit status); why says how.
+ */
+static int
+transport_failed(struct sshexec *s, unsigned int slot, char *why,
+    size_t whylen)
+{
+	char	*log;
+	int	 status;
+
+	log = dir_file(s, 'j', slot);
+	status = read_log(log, why, whylen);
+	free(log);
+	if (!status && why[0] == '\0')
+		strlcpy(why, "the connection was lost", whylen);
+	return !status;
+}
+
+/* What ended the job: its own doing, or its host's; see exec.h. */
+static enum exec_ending
+ssh_ending(void *ctx, const struct job *j, int status)
+{
+	struct sshexec	*s = ctx;
+	struct host	*h = slot_host(s, j->slot);
+	char		 why[256];
+
+	if (h->local)
+		return s->spawn->ops->ending(s->spawn->ctx, j, status);
+	if (s->alive[j->slot - 1] != -1) {
+		(void)close(s->alive[j->slot - 1]);
+		s->alive[j->slot - 1] = -1;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 255 &&
+	    transport_failed(s, j->slot, why, sizeof(why))) {
+		host_failed(s, h, why);
+		return EXEC_REQUEUE;
+	}
+	h->fails = 0;
+	return EXEC_DONE;
+}
+
+/* Signal the job: the local ssh's group; the wrapper ends the rest. */
+static void
+ssh_signal(void *ctx, const struct job *j, pid_t pgid, int sig)
+{
+	struct sshexec	*s = ctx;
+
+	s->spawn->ops->signal(s->spawn->ctx, j, pgid, sig);
+}
+
+/* A master that ended is a failure of its host, unless it was asked to. */
+static int
+ssh_orphan(void *ctx, pid_t pid, int status)
+{
+	struct sshexec	*s = ctx;
+	struct host	*h;
+	size_t		 i;
+
+	(void)status;
+	for (i = 0; i < s->nhosts; i++) {
+		h = &s->hosts[i];
+		if (h->master != pid)
+			continue;
+		h->master = -1;
+		if (!h->closing)
+			host_failed(s, h, "its master connection ended");
+		return 1;
+	}
+	return s->spawn->ops->orphan(s->spawn->ctx, pid, status);
+}
+
+/* No terminal for remote jobs. */
+static int
+ssh_tty(void *ctx)
+{
+	(void)ctx;
+	return -1;
+}
+
+/* Release the executor: masters closed, directory removed. */
+static void
+ssh_free(void *ctx)
+{
+	struct sshexec	*s = ctx;
+	size_t		 i;
+
+	for (i = 0; i < s->nhosts; i++)
+		stop_master(&s->hosts[i]);
+	remove_dir(s);
+	for (i = 0; i < s->nslots && s->alive != NULL; i++)
+		if (s->alive[i] != -1)
+			(void)close(s->alive[i]);
+	for (i = 0; i < s->nhosts; i++)
+		host_free(&s->hosts[i]);
+	executor_free(s->spawn);
+	free(s->hosts);
+	free(s->slot_host);
+	free(s->alive);
+	free(s->direct);
+	free(s->defssh);
+	free(s->defsshbuf);
+	if (live_ssh == s)
+		live_ssh = NULL;
+	free(s);
+}
+
+static const struct executor_ops	ssh_ops = {
+	.slots = ssh_slots,
+	.host = ssh_host,
+	.usable = ssh_usable,
+	.line_max = ssh_line_max,
+	.arg_room = ssh_arg_room,
+	.launch = ssh_launch,
+	.ending = ssh_ending,
+	.signal = ssh_signal,
+	.orphan = ssh_orphan,
+	.tty = ssh_tty,
+	.free = ssh_free,
+};
+
+/*
+ * Ask every host whose slots are not known for its CPUs, all at once;
+ * a host that does not answer with a number is dropped.
+ */
+static void
+count_cpus(struct sshexec *s)
+{
+	posix_spawn_file_actions_t	 fa;
+	struct host	*h;
+	struct argv	 a;
+	struct buf	 opts = { 0 }, out = { 0 };
+	pid_t		*pids;
+	int		*fds, fd[2], status;
+	char		*log, why[256], chunk[64];
+	const char	*errstr;
+	size_t		 i;
+	ssize_t		 n;
+
+	pids = xcalloc(s->nhosts, sizeof(*pids));
+	fds = xcalloc(s->nhosts, sizeof(*fds));
+	for (i = 0; i < s->nhosts; i++) {
+		h = &s->hosts[i];
+		fds[i] = -1;
+		if (h->local || h->dropped || h->ncpus != 0)
+			continue;
+		a.v = NULL;
+		a.n = 0;
+		log = dir_file(s, 'q', i);
+		clear_log(log);
+		ssh_argv(s, h, s->mux ? 'j' : 'd', log, &a, &opts);
+		argv_add(&a, "--");
+		argv_add(&a, CPU_QUERY);
+		if (pipe2(fd, O_CLOEXEC) == -1)
+			err(EXIT_FORKPOOL_ERROR, "pipe");
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO,
+		    "/dev/null", O_RDONLY, 0);
+		posix_spawn_file_actions_adddup2(&fa, fd[1], STDOUT_FILENO);
+		posix_spawn_file_actions_addopen(&fa, STDERR_FILENO,
+		    "/dev/null", O_WRONLY, 0);
+		if ((errno = posix_spawnp(&pids[i], a.v[0], &fa, NULL, a.v,
+		    environ)) != 0) {
+			warn("%s", a.v[0]);
+			pids[i] = 0;
+			(void)close(fd[0]);
+		} else
+			fds[i] = fd[0];
+		(void)close(fd[1]);
+		posix_spawn_file_actions_destroy(&fa);
+		free(a.v);
+		free(log);
+	}
+	for (i = 0; i < s->nhosts; i++) {
+		h = &s->hosts[i];
+		if (pids[i] == 0 && fds[i] == -1) {
+			if (!h->local && !h->dropped && h->ncpus == 0)
+				drop_at_start(h, "");
+			continue;
+		}
+		buf_reset(&out);
+		while ((n = read(fds[i], chunk, sizeof(chunk))) > 0 ||
+		    (n == -1 && errno == EINTR))
+			if (n > 0 && out.len < 64)
+				buf_add(&out, chunk, (size_t)n);
+		(void)close(fds[i]);
+		while (waitpid(pids[i], &status, 0) == -1 && errno == EINTR)
+			;
+		buf_addc(&out, '\0');
+		out.data[strcspn(out.data, " \t\r\n")] = '\0';
+		h->ncpus = (unsigned int)strtonum(out.data, 1, 100000,
+		    &errstr);
+		if (errstr == NULL)
+			continue;
+		log = dir_file(s, 'q', i);
+		(void)read_log(log, why, sizeof(why));
+		free(log);
+		if (why[0] == '\0' && WIFEXITED(status) &&
+		    WEXITSTATUS(status) != 255)
+			strlcpy(why, "it did not say how many CPUs it has",
+			    sizeof(why));
+		stop_master(h);
+		drop_at_start(h, why);
+	}
+	free(pids);
+	free(fds);
+	buf_free(&opts);
+	buf_free(&out);
+}
+
+/*
+ * Refuse what needs a remote side forkpool does not build; -1 after a
+ * message.
+ */
+static int
+check_options(const struct opts *o)
+{
+	const char	*opt = NULL;
+
+	if (o->workdir != NULL)
+		opt = "--workdir";
+	else if (o->tty)
+		opt = o->tty_name;
+	else if (o->slot_var != NULL)
+		opt = "--process-slot-var";
+	if (opt == NULL)
+		return 0;
+	warnx("%s cannot be used with remote hosts (-S, --sshloginfile)", opt);
+	return -1;
+}
+
+/* The slot table: each host's slots one after another. */
+static void
+make_slots(struct sshexec *s, const struct opts *o)
+{
+	struct host	*h;
+	size_t		 i;
+	unsigned int	 k;
+
+	for (i = 0; i < s->nhosts; i++) {
+		h = &s->hosts[i];
+		if (h->dropped)
+			continue;
+		/* -j N counts per host, as in GNU parallel. */
+		h->slots = o->jobs_given || h->ncpus == 0 ? o->jobs : h->ncpus;
+		s->nslots += h->slots;
+		s->has_local |= h->local;
+	}
+	s->slot_host = xcalloc(s->nslots, sizeof(*s->slot_host));
+	s->alive = xcalloc(s->nslots, sizeof(*s->alive));
+	s->direct = xcalloc(s->nslots, sizeof(*s->direct));
+	for (i = 0, s->nslots = 0; i < s->nhosts; i++)
+		for (k = 0; !s->hosts[i].dropped && k < s->hosts[i].slots;
+		    k++) {
+			s->alive[s->nslots] = -1;
+			s->slot_host[s->nslots++] = (unsigned int)i;
+		}
+}
+
+/* See exec.h. */
+struct executor *
+exec_ssh_new(int capture, const struct opts *o)
+{
+	struct sshexec	*s;
+	const char	*ssh;
+	size_t		 i, n;
+	int		 remote = 0;
+
+	if (check_options(o) == -1)
+		return NULL;
+	s = xcalloc(1, sizeof(*s));
+	s->ex.ops = &ssh_ops;
+	s->ex.ctx = s;
+	s->mux = !o->no_multiplex;
+	if ((ssh = o->ssh) == NULL && ((ssh = getenv("PARALLEL_SSH")) == NULL ||
+	    *ssh == '\0'))
+		ssh = "ssh";
+	s->defssh = split_words(ssh, &s->defsshbuf, &n);
+	if (n == 0) {
+		warnx("--ssh %s: no command", ssh);
+		goto fail;
+	}
+	for (i = 0; i < o->nlogins; i++)
+		if ((o->logins[i].file ? add_login_file(s, &o->logins[i]) :
+		    add_logins(s, &o->logins[i])) == -1)
+			goto fail;
+	if (s->nhosts == 0) {
+		warnx("%s %s: no login", o->logins[0].opt, o->logins[0].value);
+		goto fail;
+	}
+	for (i = 0; i < s->nhosts; i++)
+		remote |= !s->hosts[i].local;
+	live_ssh = s;
+	(void)atexit(cleanup_at_exit);
+	if (remote && make_dir(s, opts_tmpdir(o)) == -1)
+		goto fail;
+	for (i = 0; i < s->nhosts; i++) {
+		if (s->hosts[i].local)
+			continue;
+		s->hosts[i].sock = dir_file(s, 's', i);
+		if (s->mux)
+			start_master(s, &s->hosts[i]);
+	}
+	wait_masters(s);
+	if (!o->jobs_given)
+		count_cpus(s);
+	make_slots(s, o);
+	if (s->nslots == 0) {
+		warnx("no host can be reached: no job runs");
+		goto fail;
+	}
+	if ((s->spawn = exec_local_new(s->nslots, capture, NULL, o)) == NULL)
+		goto fail;
+	return &s->ex;
+fail:
+	ssh_free(s);
+	return NULL;
+}

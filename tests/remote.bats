@@ -1,0 +1,353 @@
+#!/usr/bin/env bats
+# Remote execution over OpenSSH: -S/--sshlogin, --sshloginfile, --ssh,
+# connection reuse, the remote command's quoting, remote jobs ended with
+# forkpool's, and hosts that fail.  Real sshd servers on loopback
+# (tests/sshd.bash) stand for the hosts fp-host1, fp-host2, ...
+
+bats_require_minimum_version 1.5.0
+load helper
+load sshd
+
+# bash, as a login shell, reads ~/.bashrc for a command sshd runs unless
+# SHLVL says it is not the first shell: what that file starts may take a
+# lock that a host killed by a test leaves behind, for later sessions to
+# wait on.  The servers' sessions skip it.
+FP_SSHD_LINES=('SetEnv SHLVL=1')
+
+# The servers most tests share; a test that kills one starts its own.
+setup_file() {
+	sshd_start 3 "${FP_SSHD_LINES[@]}"
+	export FP_SHARED_SSH_DIR=$FP_SSH_DIR
+}
+
+teardown_file() {
+	sshd_stop
+}
+
+setup() {
+	fp_setup
+	cd "$BATS_TEST_TMPDIR"
+	mkdir -p tmp
+}
+
+teardown() {
+	if [[ ${FP_SSH_DIR:-} != "${FP_SHARED_SSH_DIR:-}" ]]; then
+		sshd_stop
+	fi
+	kill_leftovers
+}
+
+# own_servers N: start this test's own N servers, which teardown stops.
+own_servers() {
+	sshd_start "$1" "${FP_SSHD_LINES[@]}"
+	[[ $FP_SSH_DIR != "$FP_SHARED_SSH_DIR" ]]
+}
+
+# alive PID: whether PID is a process that has not yet ended.
+alive() {
+	local state
+	read -r _ _ state _ 2>/dev/null <"/proc/$1/stat" || return 1
+	[[ $state != Z ]]
+}
+
+# wait_gone PID [SECONDS]: wait (at most SECONDS, default 5) until PID ended.
+wait_gone() {
+	local i
+	for ((i = 0; i < ${2:-5} * 20; i++)); do
+		alive "$1" || return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# children PID: the pids and command lines of PID's children, one a line.
+children() {
+	ps -o pid=,args= --ppid "$1" 2>/dev/null || true
+}
+
+@test "-S: 40 jobs over three hosts and : each run once, every host gets some" {
+	run --separate-stderr fp -k -j2 --ssh "$FP_SSH" \
+		-S fp-host1,fp-host2 --sshlogin fp-host3 -S : --plus \
+		--tmpdir tmp 'echo {} {host}; sleep 0.1' ::: $(seq 40)
+	assert_success
+	assert_equal "$stderr" ''
+	local i hosts
+	# every value once, in order, each with the host it ran on
+	assert_equal "$(cut -d' ' -f1 <<<"$output" | paste -sd' ')" "$(seq 40 | paste -sd' ')"
+	hosts=$(cut -d' ' -f2 <<<"$output" | sort | uniq -c | awk '{print $2}' | paste -sd' ')
+	assert_equal "$hosts" ': fp-host1 fp-host2 fp-host3'
+	# nothing left behind in the temporary directory
+	run ls -A tmp
+	assert_output ''
+}
+
+@test "the joblog names the host, : for this machine; --tagstring {host}" {
+	run --separate-stderr fp -j1 --ssh "$FP_SSH" -S fp-host2 --plus \
+		--tagstring '{host}' --joblog jl echo ::: a
+	assert_success
+	assert_output $'fp-host2\ta'
+	assert_equal "$(cut -f2 jl | tail -n +2)" fp-host2
+	run --separate-stderr fp -j1 --ssh "$FP_SSH" -S : --joblog jl echo ::: a
+	assert_success
+	assert_output a
+	assert_equal "$(cut -f2 jl | tail -n +2)" ':'
+}
+
+@test "{host} without -S is still refused, and {sshlogin} always" {
+	run --separate-stderr fp --plus echo '{host}' ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: {host}: not supported: forkpool runs jobs here, with no remote hosts or skipped jobs'
+	run --separate-stderr fp --plus -S fp-host1 --ssh "$FP_SSH" echo '{sshlogin}' ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: {sshlogin}: not supported; instead: "$PARALLEL_SSHLOGIN" in the command'
+}
+
+@test "the job runs remotely with its variables" {
+	run --separate-stderr fp -k -j1 --ssh "$FP_SSH" -S 1/fp-host3 \
+		'echo {} $FORKPOOL_SEQ $FORKPOOL_SLOT $PARALLEL_SSHHOST $PARALLEL_SSHLOGIN ${SSH_CONNECTION##* }' ::: a b
+	assert_success
+	local port
+	port=$(cut -d' ' -f3 <<<"$FP_SSH_PORTS")
+	assert_output "a 1 1 fp-host3 fp-host3 $port
+b 2 1 fp-host3 fp-host3 $port"
+}
+
+@test "hostile values round-trip through the remote shell, exec'd and in a shell line" {
+	local vals=('' "it's" '"a"' '$HOME' '`id`' '$(id)' 'a;b' 'a|b' $'new\nline'
+		'*' '-n' '--' ' lead' 'trail ' 'ünï' $'\xff\xfe' '\' "'\"'\"'" '{}' '%s')
+	printf '%s\0' "${vals[@]}" >vals
+	# exec'd directly: each value is one argument
+	fp -k -0 -j2 --ssh "$FP_SSH" -S fp-host1 -q \
+		printf '%s\0' <vals >out.direct
+	cmp vals out.direct
+	# through the shell: the values quoted in the line read back the same
+	fp -k -0 -j2 --ssh "$FP_SSH" -S fp-host2 --exec-mode shell \
+		"printf '%s\\0' {}" <vals >out.shell
+	cmp vals out.shell
+	# several values of one job, with -X
+	fp -k -0 -X -j1 --ssh "$FP_SSH" -S fp-host3 -q \
+		printf '%s\0' <vals >out.x
+	cmp vals out.x
+}
+
+@test "pipe mode: each block goes through ssh to the remote job's stdin" {
+	run --separate-stderr bash -c 'seq 1000 | "$FP_BIN" -k --pipe -N 100 -j2 \
+		--ssh "$FP_SSH" -S fp-host1,fp-host2 md5sum'
+	assert_success
+	assert_equal "$stderr" ''
+	local expect= i
+	for ((i = 0; i < 10; i++)); do
+		expect+="$(seq $((i * 100 + 1)) $((i * 100 + 100)) | md5sum)"$'\n'
+	done
+	assert_equal "$output" "${expect%$'\n'}"
+}
+
+@test "--sshloginfile: comments, blank lines, N/ and the ssh command of a line" {
+	printf '%s\n' '# the hosts' '' "2/$FP_SSH fp-host1" "  # indented comment" \
+		"1/$FP_SSH fp-host2" >hosts
+	run --separate-stderr fp -k --slf hosts --plus 'echo {#} {host} {%}; sleep 0.3' ::: 1 2 3
+	assert_success
+	assert_equal "$stderr" ''
+	# three slots: 1 and 2 on fp-host1, 3 on fp-host2
+	assert_equal "$(sort -k3 <<<"$output" | cut -d' ' -f2,3 | paste -sd' ')" \
+		'fp-host1 1 fp-host1 2 fp-host2 3'
+	# a missing file is named
+	run --separate-stderr fp --sshloginfile nosuch echo ::: a
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: --sshloginfile nosuch: No such file or directory'
+	# .. is ~/.parallel/sshloginfile
+	mkdir -p home/.parallel
+	printf '%s\n' "$FP_SSH fp-host3" >home/.parallel/sshloginfile
+	run --separate-stderr env HOME="$PWD/home" "$FP_BIN" --slf .. --plus echo '{host}' ::: a
+	assert_success
+	assert_output 'fp-host3'
+}
+
+@test "--ssh CMD: the command given runs ssh, with its words; \$PARALLEL_SSH too" {
+	mkscript myssh "echo \"\$*\" >>\"$PWD/ssh.log\"; exec ssh -F \"\$FP_SSH_CONFIG\" \"\$@\"" >/dev/null
+	run --separate-stderr fp -k -j1 --ssh "$PWD/bin/myssh -o ServerAliveInterval=5" \
+		-S fp-host1 echo ::: a b
+	assert_success
+	assert_output $'a\nb'
+	assert_equal "$stderr" ''
+	grep -q -- '^-o ServerAliveInterval=5 .*fp-host1 -- ' ssh.log
+	rm ssh.log
+	run --separate-stderr env PARALLEL_SSH="$PWD/bin/myssh" "$FP_BIN" -S fp-host2 echo ::: c
+	assert_success
+	assert_output c
+	grep -q 'fp-host2 -- ' ssh.log
+}
+
+@test "one master connection per host, gone with its private directory after the run" {
+	start_fp -j3 --ssh "$FP_SSH" -S fp-host1,fp-host2 --tmpdir tmp \
+		"cd $PWD; "'echo $$ >>pids.$PARALLEL_SSHHOST; sleep 1' ::: 1 2 3 4 5 6
+	wait_files 2 'pids.*'
+	local masters
+	masters=$(children "$FP_PID" | awk '/ -N / { print $1 }')
+	assert_equal "$(wc -w <<<"$masters")" 2
+	# the sockets are in one private directory under the tmpdir
+	run find tmp -type s
+	assert_equal "${#lines[@]}" 2
+	assert_equal "$(stat -c %a "$(dirname "${lines[0]}")")" 700
+	finish_fp 20
+	assert_equal "$FP_STATUS" 0
+	local p
+	for p in $masters; do
+		wait_gone "$p" 5 || fail "master $p outlived forkpool"
+	done
+	run ls -A tmp
+	assert_output ''
+	# each host ran three jobs, each in a shell of its own
+	assert_equal "$(cat pids.* | sort -u | wc -l)" 6
+}
+
+@test "--no-multiplex: plain ssh per job, no master" {
+	start_fp -j2 --no-multiplex --ssh "$FP_SSH" -S fp-host1 --tmpdir tmp \
+		"cd $PWD; "'echo $$ >>pids; sleep 1' ::: 1 2
+	wait_files 1 pids
+	run children "$FP_PID"
+	refute_output --partial ' -N '
+	finish_fp 20
+	assert_equal "$FP_STATUS" 0
+	assert_equal "$(wc -l <pids)" 2
+	# -M and --controlmaster are accepted: multiplexing, the default
+	run --separate-stderr fp -M --controlmaster --ssh "$FP_SSH" -S fp-host1 echo ::: a
+	assert_success
+	assert_output a
+}
+
+@test "Ctrl-C, SIGTERM, --halt now: the remote jobs end, and no master is left" {
+	local sig status masters pids p
+	for sig in INT:130 TERM:143; do
+		rm -f pid.*
+		start_fp -j2 --ssh "$FP_SSH" -S fp-host1,fp-host2 --tmpdir tmp \
+			"cd $PWD; "'echo $$ >pid.{}; exec sleep 60' ::: 1 2 3 4
+		wait_files 4 'pid.*' 10
+		masters=$(children "$FP_PID" | awk '/ -N / { print $1 }')
+		[[ -n $masters ]]
+		pids=$(cat pid.*)
+		for p in $pids; do alive "$p"; done
+		kill -"${sig%:*}" "$FP_PID"
+		finish_fp 10
+		assert_equal "$FP_STATUS" "${sig#*:}"
+		for p in $pids; do
+			wait_gone "$p" 5 || fail "remote job $p survived SIG${sig%:*}"
+		done
+		for p in $masters; do
+			wait_gone "$p" 5 || fail "master $p survived SIG${sig%:*}"
+		done
+		run ls -A tmp
+		assert_output ''
+	done
+	# --halt now: the failed job's partner on the other host ends too
+	rm -f pid.*
+	run --separate-stderr fp -j1 --halt now,fail=1 --ssh "$FP_SSH" \
+		-S fp-host1,fp-host2 "cd $PWD; "'echo $$ >pid.{}; [ {} = 2 ] && sleep 1 && exit 3; exec sleep 60' ::: 1 2
+	assert_failure
+	for p in $(cat pid.*); do
+		wait_gone "$p" 5 || fail "remote job $p survived --halt now"
+	done
+}
+
+@test "--timeout ends the remote job, with --no-multiplex too" {
+	local mux
+	for mux in '' --no-multiplex; do
+		rm -f pid.*
+		run --separate-stderr fp $mux --timeout 1 --ssh "$FP_SSH" -S fp-host3 \
+			"cd $PWD; "'echo $$ >pid.{}; exec sleep 60' ::: a
+		assert_failure 1
+		wait_gone "$(cat pid.a)" 5 || fail "remote job survived --timeout ($mux)"
+	done
+}
+
+@test "a job that exits 255 by itself fails once, on a live host" {
+	run --separate-stderr fp -j1 --joblog jl --ssh "$FP_SSH" -S fp-host1 \
+		"cd $PWD; "': {}; echo ran >>runs; exit 255' ::: a
+	assert_failure 1
+	assert_equal "$(wc -l <runs)" 1
+	assert_equal "$(tail -n +2 jl | cut -f2,7)" $'fp-host1\t255'
+	assert_equal "$stderr" ''
+	run --separate-stderr fp -j1 --no-multiplex --ssh "$FP_SSH" -S fp-host1 \
+		"cd $PWD; "': {}; echo ran >>runs2; exit 255' ::: a
+	assert_failure 1
+	assert_equal "$(wc -l <runs2)" 1
+}
+
+@test "a host that dies mid-run: every job delivered once, elsewhere" {
+	own_servers 3
+	start_fp -k -j2 --ssh "$FP_SSH" -S fp-host1,fp-host2,fp-host3 --joblog jl \
+		--tmpdir tmp 'sleep 0.3; echo {}' ::: $(seq 40)
+	sleep 1
+	sshd_kill 2
+	finish_fp 60
+	assert_equal "$FP_STATUS" 0
+	assert_equal "$(cat out)" "$(seq 40)"
+	# one warning for the host, none for the jobs
+	run grep -c . err
+	assert_output 1
+	run cat err
+	assert_output --regexp '^forkpool: fp-host2: dropped: 3 failures in a row'
+	# one row per job, none on the dead host after it was dropped
+	assert_equal "$(tail -n +2 jl | cut -f1 | sort -n | paste -sd' ')" "$(seq 40 | paste -sd' ')"
+	assert_equal "$(tail -n +2 jl | cut -f7 | sort -u)" 0
+}
+
+@test "a host that cannot be reached at start is dropped with one warning" {
+	own_servers 2
+	sshd_kill 2
+	run --separate-stderr fp -k -j2 --ssh "$FP_SSH" -S fp-host1,fp-host2 echo ::: a b
+	assert_success
+	assert_output $'a\nb'
+	assert_equal "$(grep -c . <<<"$stderr")" 1
+	assert_equal "${stderr%%:*}" forkpool
+	[[ $stderr == 'forkpool: fp-host2: cannot be reached; dropped'* ]]
+}
+
+@test "when no host is left the remaining jobs fail with one message" {
+	own_servers 1
+	start_fp -j1 --ssh "$FP_SSH" -S fp-host1 "cd $PWD; "'echo {} >>ran; sleep 1' ::: 1 2 3 4
+	sleep 0.5
+	sshd_kill 1
+	finish_fp 30
+	assert_equal "$FP_STATUS" 4
+	run cat err
+	assert_line --index 0 --regexp '^forkpool: fp-host1: dropped: 3 failures in a row'
+	assert_line --index 1 'forkpool: no host is left: the jobs not run yet fail'
+	assert_equal "${#lines[@]}" 2
+	assert_equal "$(cat out)" ''
+}
+
+@test "bad logins are refused, naming the option and the value" {
+	local bad
+	run --separate-stderr fp -S 0/fp-host1 echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: -S 0/fp-host1: the number of job slots is too small: 0'
+	run --separate-stderr fp --sshlogin 'fp-host1:port' echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --sshlogin fp-host1:port: the port is invalid: port'
+	run --separate-stderr fp -S 'fp-host1,' echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: -S fp-host1,: an empty login'
+	run --separate-stderr fp -S 'user@' echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: -S user@: no host'
+	run --separate-stderr fp -S 'u:pw@h' echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: -S u:pw@h: a password in a login is not supported; use a key'
+	run --separate-stderr fp -S '@grp/h' echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: -S @grp/h: host groups are not supported'
+	printf 'fp-host1\n\n3/\n' >hosts
+	run --separate-stderr fp --slf hosts echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --slf hosts: line 3: 3/: no host'
+	# BSD xargs's -S REPLSIZE is no login
+	run --separate-stderr fp -S 255 -I X echo X ::: a
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: -S: not supported: BSD xargs's -S REPLSIZE is not supported; instead: leave out -S REPLSIZE: -I has no size limit"
+	# options that need a remote side forkpool does not build
+	run --separate-stderr fp -S fp-host1 --workdir / echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --workdir cannot be used with remote hosts (-S, --sshloginfile)'
+}
