@@ -117,6 +117,10 @@ struct sshexec {
 						   or -1 */
 	int			*direct;	/* owned: slot - 1 -> its job
 						   runs without a master */
+	int			*ended;		/* owned: slot - 1 -> forkpool
+						   sent its job a signal that
+						   ends it (timeout, halt,
+						   a signal of its own) */
 	char			*dir;		/* owned: the private directory,
 						   or NULL */
 	int			 mux;		/* masters, not --no-multiplex */
@@ -436,8 +440,14 @@ make_dir(struct sshexec *s, const char *tmpdir)
 		buf_reset(&b);
 		buf_adds(&b, under[i]);
 		buf_adds(&b, "/forkpool.ssh.XXXXXX");
-		/* "/" and a host's number, up to 6 digits. */
-		if (b.len + 7 > SOCKET_PATH_MAX)
+		/*
+		 * "/" and a host's number, up to 6 digits.  ssh splits a
+		 * ControlPath at blanks and quotes and expands its %: a
+		 * path with other than these characters goes under /tmp.
+		 */
+		if (b.len + 7 > SOCKET_PATH_MAX || strspn(b.data,
+		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789/._+-,:@") != b.len)
 			continue;
 		if (mkdtemp(b.data) == NULL) {
 			warn("cannot create a directory in %s", under[i]);
@@ -447,7 +457,7 @@ make_dir(struct sshexec *s, const char *tmpdir)
 		s->dir = b.data;
 		return 0;
 	}
-	warnx("%s: too long a path for ssh's sockets, and so is /tmp's",
+	warnx("%s: not a path ssh's sockets can take, and neither is /tmp",
 	    tmpdir);
 	buf_free(&b);
 	return -1;
@@ -881,6 +891,7 @@ ssh_launch(void *ctx, struct job *j, int in, struct exec_proc *p)
 		start_master(s, h);
 	how = s->mux && access(h->sock, F_OK) == 0 ? 'j' : 'd';
 	s->direct[j->slot - 1] = how == 'd';
+	s->ended[j->slot - 1] = 0;
 	log = dir_file(s, 'j', j->slot);
 	clear_log(log);
 	if (in == -1) {
@@ -914,8 +925,8 @@ ssh_launch(void *ctx, struct job *j, int in, struct exec_proc *p)
  * command exiting so (ssh's log holds no exit status); why says how.
  */
 static int
-transport_failed(struct sshexec *s, unsigned int slot, char *why,
-    size_t whylen)
+transport_failed(struct sshexec *s, const struct host *h, unsigned int slot,
+    char *why, size_t whylen)
 {
 	char	*log;
 	int	 status;
@@ -923,9 +934,19 @@ transport_failed(struct sshexec *s, unsigned int slot, char *why,
 	log = dir_file(s, 'j', slot);
 	status = read_log(log, why, whylen);
 	free(log);
-	if (!status && why[0] == '\0')
+	if (status)
+		return 0;
+	/*
+	 * Through a master, a remote command killed by a signal leaves no
+	 * exit status in the client's log: the transport failed only if
+	 * the master's connection is gone or ssh said why.
+	 */
+	if (!s->direct[slot - 1] && why[0] == '\0' && h->master != -1 &&
+	    access(h->sock, F_OK) == 0)
+		return 0;
+	if (why[0] == '\0')
 		strlcpy(why, "the connection was lost", whylen);
-	return !status;
+	return 1;
 }
 
 /* What ended the job: its own doing, or its host's; see exec.h. */
@@ -942,8 +963,11 @@ ssh_ending(void *ctx, const struct job *j, int status)
 		(void)close(s->alive[j->slot - 1]);
 		s->alive[j->slot - 1] = -1;
 	}
+	/* Ended by forkpool: its own result (a timeout), not a failure. */
+	if (s->ended[j->slot - 1])
+		return EXEC_DONE;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 255 &&
-	    transport_failed(s, j->slot, why, sizeof(why))) {
+	    transport_failed(s, h, j->slot, why, sizeof(why))) {
 		host_failed(s, h, why);
 		return EXEC_REQUEUE;
 	}
@@ -957,6 +981,10 @@ ssh_signal(void *ctx, const struct job *j, pid_t pgid, int sig)
 {
 	struct sshexec	*s = ctx;
 
+	if (sig != SIGSTOP && sig != SIGTSTP && sig != SIGCONT &&
+	    sig != SIGTTIN && sig != SIGTTOU && sig != SIGUSR1 &&
+	    j->slot >= 1 && j->slot <= s->nslots)
+		s->ended[j->slot - 1] = 1;
 	s->spawn->ops->signal(s->spawn->ctx, j, pgid, sig);
 }
 
@@ -1009,6 +1037,7 @@ ssh_free(void *ctx)
 	free(s->slot_host);
 	free(s->alive);
 	free(s->direct);
+	free(s->ended);
 	free(s->defssh);
 	free(s->defsshbuf);
 	if (live_ssh == s)
@@ -1160,6 +1189,7 @@ make_slots(struct sshexec *s, const struct opts *o)
 	s->slot_host = xcalloc(s->nslots, sizeof(*s->slot_host));
 	s->alive = xcalloc(s->nslots, sizeof(*s->alive));
 	s->direct = xcalloc(s->nslots, sizeof(*s->direct));
+	s->ended = xcalloc(s->nslots, sizeof(*s->ended));
 	for (i = 0, s->nslots = 0; i < s->nhosts; i++)
 		for (k = 0; !s->hosts[i].dropped && k < s->hosts[i].slots;
 		    k++) {

@@ -261,6 +261,45 @@ b 2 1 fp-host3 fp-host3 $port"
 	done
 }
 
+@test "a remote job ended by --timeout runs once, times out, and drops no host" {
+	local mux
+	for mux in '' --no-multiplex; do
+		rm -f runs
+		run --separate-stderr fp $mux -j1 -k --timeout 2 --joblog jl --ssh "$FP_SSH" \
+			-S fp-host1 "cd $PWD; "'echo {} >>runs; if [ {} = 1 ]; then sleep 30; fi; echo out {}' ::: 1 2 3
+		assert_failure 1
+		assert_output $'out 2\nout 3'
+		assert_equal "$(sort runs | tr '\n' ' ')" "1 2 3 " || fail "runs with '$mux': $(cat runs)"
+		[[ $stderr != *dropped* && $stderr != *'no host'* ]] || fail "$stderr"
+		assert_equal "$(awk -F'\t' '$1 == 1 { print $7 }' jl)" -1
+	done
+}
+
+@test "a remote job that kills its own process group keeps its output and runs once" {
+	local mux
+	for mux in '' --no-multiplex; do
+		rm -f runs
+		run --separate-stderr fp $mux -j1 -k --ssh "$FP_SSH" -S fp-host1 \
+			"cd $PWD; "'echo {} >>runs; echo out {}; kill 0' ::: 1 2 3
+		assert_equal "$(wc -l <runs)" 3 || fail "runs with '$mux': $(cat runs)"
+		assert_output $'out 1\nout 2\nout 3'
+		[[ $stderr != *dropped* && $stderr != *'no host'* ]] || fail "$stderr"
+	done
+}
+
+@test "a --tmpdir or \$TMPDIR with a blank, a quote or a % still reaches the hosts" {
+	local d
+	for d in 'a b' 'q"z' '50%off'; do
+		mkdir -p "$d"
+		run --separate-stderr fp --tmpdir "$d" --ssh "$FP_SSH" -S fp-host1 echo ::: "$d"
+		assert_success
+		assert_output "$d"
+		TMPDIR="$PWD/$d" run --separate-stderr fp --ssh "$FP_SSH" -S fp-host1 echo ::: "$d"
+		assert_success
+		assert_output "$d"
+	done
+}
+
 @test "a job that exits 255 by itself fails once, on a live host" {
 	run --separate-stderr fp -j1 --joblog jl --ssh "$FP_SSH" -S fp-host1 \
 		"cd $PWD; "': {}; echo ran >>runs; exit 255' ::: a
