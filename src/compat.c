@@ -18,14 +18,14 @@ static const struct refusal refusals[] = {
 	    "parset is not part of forkpool; instead: readarray -t the "
 	    "output of forkpool -k" },
 	{ "--basefile",
-	    "remote execution is planned but not built yet; instead: copy "
+	    "this part of remote execution is not built yet; instead: copy "
 	    "the file to the hosts first, with rsync or scp" },
 	{ "--basenameextensionreplace",
 	    "the names of replacement strings are fixed; instead: use {/.}" },
 	{ "--basenamereplace",
 	    "the names of replacement strings are fixed; instead: use {/}" },
 	{ "--bf",
-	    "remote execution is planned but not built yet; instead: copy "
+	    "this part of remote execution is not built yet; instead: copy "
 	    "the file to the hosts first, with rsync or scp" },
 	{ "--bin",
 	    "not built in pipe mode yet; instead: split the input "
@@ -44,7 +44,7 @@ static const struct refusal refusals[] = {
 	    "failed jobs are not coloured apart; instead: "
 	    "--output-on-failure, or --joblog to find the failed jobs" },
 	{ "--cleanup",
-	    "remote execution is planned but not built yet; instead: remove "
+	    "this part of remote execution is not built yet; instead: remove "
 	    "the files on the hosts with ssh after the run" },
 	{ "--color-failed",
 	    "failed jobs are not coloured apart; instead: "
@@ -80,7 +80,7 @@ static const struct refusal refusals[] = {
 	    "forkpool does not evaluate Perl; instead: filter the input with "
 	    "grep or awk before forkpool" },
 	{ "--filter-hosts",
-	    "remote execution is planned but not built yet; instead: list "
+	    "this part of remote execution is not built yet; instead: list "
 	    "only the hosts that answer" },
 	{ "--group-by",
 	    "not built in pipe mode yet; instead: split the input "
@@ -89,10 +89,10 @@ static const struct refusal refusals[] = {
 	    "forkpool does not read its options from a script; instead: "
 	    "start the script with #!/bin/sh and run forkpool in it" },
 	{ "--hgrp",
-	    "remote execution is planned but not built yet; instead: run "
+	    "this part of remote execution is not built yet; instead: run "
 	    "forkpool once per group of hosts" },
 	{ "--hostgroups",
-	    "remote execution is planned but not built yet; instead: run "
+	    "this part of remote execution is not built yet; instead: run "
 	    "forkpool once per group of hosts" },
 	{ "--jl",
 	    "not one of forkpool's spellings; instead: --joblog FILE, the "
@@ -113,12 +113,12 @@ static const struct refusal refusals[] = {
 	    "forkpool's versions are not GNU parallel's; instead: check "
 	    "forkpool --version" },
 	{ "--nonall",
-	    "remote execution is planned but not built yet; instead: run ssh "
+	    "this part of remote execution is not built yet; instead: run ssh "
 	    "HOST CMD for each host through forkpool" },
 	{ "--noswap",
 	    "swapping is not watched; instead: --memfree SIZE" },
 	{ "--onall",
-	    "remote execution is planned but not built yet; instead: run ssh "
+	    "this part of remote execution is not built yet; instead: run ssh "
 	    "HOST CMD for each host through forkpool" },
 	{ "--output-as-files",
 	    "not one of forkpool's spellings; instead: --files, the same "
@@ -139,13 +139,13 @@ static const struct refusal refusals[] = {
 	    "forkpool keeps no file of names; instead: --env VAR with each "
 	    "name" },
 	{ "--return",
-	    "remote execution is planned but not built yet; instead: fetch "
+	    "this part of remote execution is not built yet; instead: fetch "
 	    "the files from the hosts with rsync or scp after the run" },
 	{ "--rpl",
 	    "Perl expressions are not supported; instead: the --plus "
 	    "replacement strings, or shell code in the command" },
 	{ "--rsync-opts",
-	    "remote execution is planned but not built yet; instead: run "
+	    "this part of remote execution is not built yet; instead: run "
 	    "rsync yourself before and after the run" },
 	{ "--seqreplace",
 	    "the names of replacement strings are fixed; instead: use {#}" },
@@ -196,7 +196,7 @@ static const struct refusal refusals[] = {
 	    "forkpool has no database queue; instead: --partition K/N on "
 	    "each worker" },
 	{ "--ssh-delay",
-	    "remote execution is planned but not built yet; instead: --delay "
+	    "this part of remote execution is not built yet; instead: --delay "
 	    "DURATION with ssh in the command" },
 	{ "--tee",
 	    "not built in pipe mode yet; instead: tee into one "
@@ -208,7 +208,7 @@ static const struct refusal refusals[] = {
 	    "not one of forkpool's spellings; instead: --termseq SEQ, the "
 	    "same option" },
 	{ "--tf",
-	    "remote execution is planned but not built yet; instead: copy "
+	    "this part of remote execution is not built yet; instead: copy "
 	    "the files to the hosts first, with rsync or scp" },
 	{ "--tmpl",
 	    "forkpool does not fill in files; instead: sed on the template "
@@ -228,13 +228,13 @@ static const struct refusal refusals[] = {
 	    "forkpool counts the jobs itself; instead: leave it out, --eta "
 	    "and --bar read ahead to count" },
 	{ "--transfer",
-	    "remote execution is planned but not built yet; instead: copy "
+	    "this part of remote execution is not built yet; instead: copy "
 	    "the files to the hosts first, with rsync or scp" },
 	{ "--transferfile",
-	    "remote execution is planned but not built yet; instead: copy "
+	    "this part of remote execution is not built yet; instead: copy "
 	    "the files to the hosts first, with rsync or scp" },
 	{ "--trc",
-	    "remote execution is planned but not built yet; instead: rsync "
+	    "this part of remote execution is not built yet; instead: rsync "
 	    "or scp the files to the hosts and back" },
 	{ "--use-cores-instead-of-threads",
 	    "-j counts online CPU threads; instead: -j $(forkpool "

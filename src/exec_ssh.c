@@ -27,6 +27,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <ftw.h>
 #include <limits.h>
 #include <signal.h>
@@ -126,9 +127,68 @@ struct sshexec {
 	int			 mux;		/* masters, not --no-multiplex */
 	int			 none_left;	/* every host was dropped */
 	int			 has_local;	/* a ":" login */
+	struct buf		 envs;		/* --env: " NAME=VALUE" for
+						   each, quoted */
 	char			**defssh;	/* owned: --ssh's words */
 	char			*defsshbuf;
 };
+
+/*
+ * Variables that describe this machine, not the job: --env _ leaves
+ * them here.
+ */
+static const char *const env_local[] = {
+	"_", "DISPLAY", "HOME", "HOSTNAME", "LOGNAME", "MAIL", "OLDPWD",
+	"PATH", "PWD", "SHELL", "SHLVL", "SSH_AGENT_PID", "SSH_AUTH_SOCK",
+	"SSH_CLIENT", "SSH_CONNECTION", "SSH_TTY", "TERM", "TMPDIR", "TZ",
+	"USER", "XDG_RUNTIME_DIR", "XDG_SESSION_ID"
+};
+
+/* Whether NAME (of len bytes) is one that --env _ leaves here. */
+static int
+env_is_local(const char *name, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(env_local) / sizeof(env_local[0]); i++)
+		if (strlen(env_local[i]) == len &&
+		    strncmp(env_local[i], name, len) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * --env: " NAME=VALUE" for every variable of the environment that a NAME
+ * names or matches, each word quoted for the remote shell.  Only names a
+ * shell takes go: a bash function (BASH_FUNC_f%%) needs bash, not the
+ * remote sh.
+ */
+static void
+env_words(struct sshexec *s, const struct opts *o)
+{
+	char		**e, name[256];
+	const char	*eq;
+	size_t		 i, len;
+
+	for (e = environ; *e != NULL; e++) {
+		if ((eq = strchr(*e, '=')) == NULL ||
+		    (len = (size_t)(eq - *e)) == 0 || len >= sizeof(name) ||
+		    strspn(*e, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789_") != len || (**e >= '0' && **e <= '9'))
+			continue;
+		memcpy(name, *e, len);
+		name[len] = '\0';
+		for (i = 0; i < o->nenv; i++)
+			if (strcmp(o->env[i], "_") == 0 ?
+			    !env_is_local(name, len) :
+			    fnmatch(o->env[i], name, 0) == 0)
+				break;
+		if (i == o->nenv)
+			continue;
+		buf_addc(&s->envs, ' ');
+		shell_quote(&s->envs, *e, strlen(*e));
+	}
+}
 
 /* For the exit(3) after a fatal error: masters and directory go. */
 static struct sshexec	*live_ssh;
@@ -775,6 +835,7 @@ remote_argv(const struct sshexec *s, const struct host *h, int how,
 	shell_quote(cmd, h->name, strlen(h->name));
 	buf_adds(cmd, " PARALLEL_SSHLOGIN=");
 	shell_quote(cmd, h->login, strlen(h->login));
+	buf_add(cmd, s->envs.data, s->envs.len);
 	buf_adds(cmd, " /bin/sh -c ");
 	shell_quote(cmd, wrapper, sizeof(wrapper) - 1);
 	buf_adds(cmd, pipe_mode ? " forkpool p" : " forkpool i");
@@ -856,7 +917,9 @@ ssh_line_max(void *ctx)
 	struct sshexec	*s = ctx;
 	size_t		 n = s->spawn->ops->line_max(s->spawn->ctx);
 
-	return n / 4 > 4096 ? n / 4 - 2048 : n / 4;
+	/* A value's quoting takes at most 5 bytes a byte (' is '"'"'). */
+	n = n > s->envs.len ? n - s->envs.len : 0;
+	return n / 5 > 4096 ? n / 5 - 2048 : n / 5;
 }
 
 /* As the local executor's. */
@@ -1038,6 +1101,7 @@ ssh_free(void *ctx)
 	free(s->alive);
 	free(s->direct);
 	free(s->ended);
+	buf_free(&s->envs);
 	free(s->defssh);
 	free(s->defsshbuf);
 	if (live_ssh == s)
@@ -1221,6 +1285,7 @@ exec_ssh_new(int capture, const struct opts *o)
 		warnx("--ssh %s: no command", ssh);
 		goto fail;
 	}
+	env_words(s, o);
 	for (i = 0; i < o->nlogins; i++)
 		if ((o->logins[i].file ? add_login_file(s, &o->logins[i]) :
 		    add_logins(s, &o->logins[i])) == -1)

@@ -125,7 +125,7 @@ same_as() {
 	assert_equal "${stderr_lines[0]}" 'forkpool: --re: ambiguous: --replace, --results, --retries, --resume, --resume-failed, --retry-failed, --regexp, --recend, --recstart, --remove-rec-sep, --removerecsep, --res, --record-env, --return'
 	run --separate-stderr fp --basef f echo ::: a
 	assert_failure 255
-	assert_equal "$stderr" 'forkpool: --basefile: not supported: remote execution is planned but not built yet; instead: copy the file to the hosts first, with rsync or scp'
+	assert_equal "$stderr" 'forkpool: --basefile: not supported: this part of remote execution is not built yet; instead: copy the file to the hosts first, with rsync or scp'
 	run --separate-stderr fp --sshlog=h echo ::: a
 	assert_failure 255
 	assert_equal "${stderr_lines[0]}" 'forkpool: --sshlog=h: ambiguous: --sshlogin, --sshloginfile'

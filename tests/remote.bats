@@ -300,6 +300,14 @@ b 2 1 fp-host3 fp-host3 $port"
 	done
 }
 
+@test "--env: the variables named, or matched by a pattern, reach the remote jobs" {
+	MYVAR=$'se cret\'"$x' OTHER=no FP_A1=a FP_B2=b run --separate-stderr fp -k \
+		--env MYVAR --env 'FP_*' --ssh "$FP_SSH" -S fp-host1 \
+		'printf "%s|%s|%s|%s\n" "$MYVAR" "${OTHER-unset}" "$FP_A1" "$FP_B2"; :' ::: a
+	assert_success
+	assert_output $'se cret\'"$x|unset|a|b'
+}
+
 @test "a job that exits 255 by itself fails once, on a live host" {
 	run --separate-stderr fp -j1 --joblog jl --ssh "$FP_SSH" -S fp-host1 \
 		"cd $PWD; "': {}; echo ran >>runs; exit 255' ::: a
