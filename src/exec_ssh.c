@@ -30,6 +30,7 @@
 #include <fnmatch.h>
 #include <ftw.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -40,6 +41,7 @@
 
 #include "exec.h"
 #include "job.h"
+#include "loop.h"
 #include "opts.h"
 #include "template.h"
 #include "util.h"
@@ -1138,9 +1140,13 @@ count_cpus(struct sshexec *s)
 	int		*fds, fd[2], status;
 	char		*log, why[256], chunk[64];
 	const char	*errstr;
+	struct pollfd	 pfd;
+	long long	 until, left;
 	size_t		 i;
 	ssize_t		 n;
+	int		 late;
 
+	until = loop_now_ms() + CONNECT_WAIT_MS;
 	pids = xcalloc(s->nhosts, sizeof(*pids));
 	fds = xcalloc(s->nhosts, sizeof(*fds));
 	for (i = 0; i < s->nhosts; i++) {
@@ -1183,13 +1189,37 @@ count_cpus(struct sshexec *s)
 			continue;
 		}
 		buf_reset(&out);
-		while ((n = read(fds[i], chunk, sizeof(chunk))) > 0 ||
-		    (n == -1 && errno == EINTR))
-			if (n > 0 && out.len < 64)
+		late = 0;
+		for (;;) {
+			pfd.fd = fds[i];
+			pfd.events = POLLIN;
+			left = until - loop_now_ms();
+			if ((n = poll(&pfd, 1, left < 0 ? 0 : (int)left)) == 0) {
+				/* A host that takes the connection, and hangs. */
+				late = 1;
+				(void)kill(pids[i], SIGKILL);
+				break;
+			}
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == -1)
+				break;
+			if ((n = read(fds[i], chunk, sizeof(chunk))) == -1 &&
+			    errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			if (out.len < 64)
 				buf_add(&out, chunk, (size_t)n);
+		}
 		(void)close(fds[i]);
 		while (waitpid(pids[i], &status, 0) == -1 && errno == EINTR)
 			;
+		if (late) {
+			stop_master(h);
+			drop_at_start(h, "no answer in time");
+			continue;
+		}
 		buf_addc(&out, '\0');
 		out.data[strcspn(out.data, " \t\r\n")] = '\0';
 		h->ncpus = (unsigned int)strtonum(out.data, 1, 100000,
