@@ -289,6 +289,11 @@ parse_login(const char *s, struct host *h, const char **why)
 	}
 	last = h->ssh[nw - 1];
 	h->ssh[nw - 1] = NULL;
+	/* ssh would take it as an option, such as -oProxyCommand=CMD. */
+	if (last[0] == '-') {
+		*why = "a host cannot start with -";
+		return -1;
+	}
 	if ((at = strrchr(last, '@')) != NULL) {
 		if (memchr(last, ':', (size_t)(at - last)) != NULL) {
 			*why = "a password in a login is not supported; use "

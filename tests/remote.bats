@@ -382,6 +382,10 @@ b 2 1 fp-host3 fp-host3 $port"
 	run --separate-stderr fp -S 'u:pw@h' echo ::: a
 	assert_failure 255
 	assert_equal "$stderr" 'forkpool: -S u:pw@h: a password in a login is not supported; use a key'
+	run --separate-stderr fp -S '-oProxyCommand=touch_pwned' echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: -S -oProxyCommand=touch_pwned: a host cannot start with -'
+	assert_file_not_exists touch_pwned
 	run --separate-stderr fp -S '@grp/h' echo ::: a
 	assert_failure 255
 	assert_equal "$stderr" 'forkpool: -S @grp/h: host groups are not supported'
