@@ -43,23 +43,6 @@ own_servers() {
 	[[ $FP_SSH_DIR != "$FP_SHARED_SSH_DIR" ]]
 }
 
-# alive PID: whether PID is a process that has not yet ended.
-alive() {
-	local state
-	read -r _ _ state _ 2>/dev/null <"/proc/$1/stat" || return 1
-	[[ $state != Z ]]
-}
-
-# wait_gone PID [SECONDS]: wait (at most SECONDS, default 5) until PID ended.
-wait_gone() {
-	local i
-	for ((i = 0; i < ${2:-5} * 20; i++)); do
-		alive "$1" || return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # children PID: the pids and command lines of PID's children, one a line.
 children() {
 	ps -o pid=,args= --ppid "$1" 2>/dev/null || true

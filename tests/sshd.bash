@@ -33,7 +33,8 @@
 # connections' servers and the commands they run), so that connections to it
 # die as they would with the host.  sshd_stop does that for every host and
 # removes FP_SSH_DIR; calling it again does nothing.  sshd_pids lists the
-# processes the harness would end.
+# processes the harness would end.  alive PID and wait_gone PID [SECONDS]
+# tell whether a process (a remote job, a master) has ended.
 #
 # Without sshd (FP_SSHD names another one) or ssh the test is skipped, or
 # fails under CI=true.  Nothing is written outside FP_SSH_DIR but sshd's
@@ -398,4 +399,21 @@ sshd_start() {
 		FP_SSH_PORTS+="${FP_SSH_PORTS:+ }${_sshd_ports[k]}"
 	done
 	export FP_SSH_HOSTS FP_SSH_PORTS
+}
+
+# alive PID: whether PID is a process that has not yet ended (a zombie has).
+alive() {
+	local state
+	read -r _ _ state _ 2>/dev/null <"/proc/$1/stat" || return 1
+	[[ $state != Z ]]
+}
+
+# wait_gone PID [SECONDS]: wait (at most SECONDS, default 5) until PID ended.
+wait_gone() {
+	local i
+	for ((i = 0; i < ${2:-5} * 20; i++)); do
+		alive "$1" || return 0
+		sleep 0.05
+	done
+	return 1
 }

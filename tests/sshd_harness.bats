@@ -39,23 +39,6 @@ sq() {
 	printf "'%s'" "${1//\'/\'\\\'\'}"
 }
 
-# alive PID: whether PID is a process that has not yet ended (a zombie has).
-alive() {
-	local state
-	read -r _ _ state _ 2>/dev/null <"/proc/$1/stat" || return 1
-	[[ $state != Z ]]
-}
-
-# wait_gone PID [SECONDS]: wait (at most SECONDS, default 5) until PID ended.
-wait_gone() {
-	local i
-	for ((i = 0; i < ${2:-5} * 20; i++)); do
-		alive "$1" || return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # wait_line FILE [SECONDS]: wait (at most SECONDS, default 5) until FILE
 # holds a whole line.
 wait_line() {
