@@ -12,16 +12,18 @@
  * when the executor is released, or at exit.
  *
  * ssh exits 255 both when it fails and when the remote command does: the
- * transport failed when the master's socket is gone (ssh removes it as
- * the connection ends, before its clients see the end), when ssh logged
- * an error of its own (-E, LogLevel ERROR), or, for a job run without a
- * master, when ssh's debug log (-v) holds no exit status from the remote
- * side.  Such a job runs again elsewhere; a host that fails three times
+ * transport failed when ssh logged an error of its own (-E, LogLevel
+ * ERROR), when its log (-v) holds no exit status from the remote side and
+ * the job ran without a master, or, through a master, when the master has
+ * gone or no longer answers on its socket (a remote command killed by a
+ * signal also leaves no exit status, but its master still answers).  Such a job runs again elsewhere; a host that fails three times
  * in a row is dropped.
  */
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <err.h>
@@ -53,6 +55,9 @@ extern char **environ;
 
 /* How long the start waits for a master connection or a CPU count. */
 #define CONNECT_WAIT_MS	60000
+
+/* How long a master has to answer whether it still serves its clients. */
+#define ANSWER_WAIT_MS	10000
 
 /*
  * A socket's path must fit sun_path (108 bytes with its NUL); ssh binds
@@ -990,6 +995,112 @@ ssh_launch(void *ctx, struct job *j, int in, struct exec_proc *p)
 	return res;
 }
 
+/* Put the 32-bit big-endian v at p. */
+static void
+put32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+/* The 32-bit big-endian number at p. */
+static uint32_t
+get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The multiplexing protocol's messages used here (OpenSSH PROTOCOL.mux). */
+#define MUX_MSG_HELLO		0x00000001U
+#define MUX_C_ALIVE_CHECK	0x10000004U
+#define MUX_S_ALIVE		0x80000005U
+#define MUX_VERSION		4U
+
+/*
+ * Whether h's master still serves its clients: it answers an alive check
+ * on its socket within ANSWER_WAIT_MS.  A master whose connection is lost
+ * closes its clients' sessions before it removes its socket and exits, so
+ * a client can see its end while the socket is still there: that master
+ * no longer answers, and the connection to it ends as it exits.
+ */
+static int
+master_answers(const struct host *h)
+{
+	struct sockaddr_un	 sa;
+	struct pollfd		 pfd;
+	unsigned char		 msg[24], in[4096];
+	size_t			 have = 0, len;
+	long long		 end = loop_now_ms() + ANSWER_WAIT_MS, left;
+	ssize_t			 n;
+	int			 fd, answered = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlcpy(sa.sun_path, h->sock, sizeof(sa.sun_path)) >=
+	    sizeof(sa.sun_path))
+		return 0;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return 1;	/* no way to ask: trust the socket */
+	/* A full backlog refuses for now (EAGAIN): ask again. */
+	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		if ((errno != EAGAIN && errno != EINTR) ||
+		    loop_now_ms() >= end) {
+			(void)close(fd);
+			return 0;
+		}
+		nap(10);
+	}
+	put32(msg, 8);
+	put32(msg + 4, MUX_MSG_HELLO);
+	put32(msg + 8, MUX_VERSION);
+	put32(msg + 12, 8);
+	put32(msg + 16, MUX_C_ALIVE_CHECK);
+	put32(msg + 20, 1);
+	if (send(fd, msg, sizeof(msg), MSG_NOSIGNAL) != (ssize_t)sizeof(msg)) {
+		(void)close(fd);
+		return 0;
+	}
+	/* Its hello (with any extensions), then the answer. */
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (!answered && (left = end - loop_now_ms()) > 0) {
+		if (poll(&pfd, 1, (int)left) == -1 && errno != EINTR)
+			break;
+		n = read(fd, in + have, sizeof(in) - have);
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+			break;
+		if (n > 0)
+			have += (size_t)n;
+		while (have >= 8 && (len = get32(in)) <= sizeof(in) - 4 &&
+		    have >= 4 + len) {
+			if (len >= 8 && get32(in + 4) == MUX_S_ALIVE &&
+			    get32(in + 8) == 1)
+				answered = 1;
+			memmove(in, in + 4 + len, have - 4 - len);
+			have -= 4 + len;
+		}
+		if (have >= 4 && get32(in) > sizeof(in) - 4)
+			break;	/* not a master's message */
+	}
+	(void)close(fd);
+	return answered;
+}
+
+/* Whether h's master has exited, without reaping it (orphan() will). */
+static int
+master_exited(const struct host *h)
+{
+	siginfo_t	 si;
+
+	memset(&si, 0, sizeof(si));
+	return waitid(P_PID, (id_t)h->master, &si,
+	    WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == h->master;
+}
+
 /*
  * ssh exited 255: whether its transport failed rather than the remote
  * command exiting so (ssh's log holds no exit status); why says how.
@@ -1012,7 +1123,8 @@ transport_failed(struct sshexec *s, const struct host *h, unsigned int slot,
 	 * the master's connection is gone or ssh said why.
 	 */
 	if (!s->direct[slot - 1] && why[0] == '\0' && h->master != -1 &&
-	    access(h->sock, F_OK) == 0)
+	    access(h->sock, F_OK) == 0 && !master_exited(h) &&
+	    master_answers(h))
 		return 0;
 	if (why[0] == '\0')
 		strlcpy(why, "the connection was lost", whylen);

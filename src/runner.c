@@ -1205,8 +1205,13 @@ reap(struct runner *r)
 
 	while ((pid = wait4(-1, &status, WNOHANG | WUNTRACED, &ru)) > 0) {
 		if ((i = pid_find(r, pid)) < 0) {
-			/* An orphan of a job's, or the executor's own. */
-			(void)r->ex->ops->orphan(r->ex->ctx, pid, status);
+			/*
+			 * An orphan of a job's, or the executor's own (an
+			 * ssh master), once it ended: a stop is not an end.
+			 */
+			if (!WIFSTOPPED(status))
+				(void)r->ex->ops->orphan(r->ex->ctx, pid,
+				    status);
 			continue;
 		}
 		p = &r->procs[i];

@@ -311,6 +311,8 @@ b 2 1 fp-host3 fp-host3 $port"
 	sleep 1
 	sshd_kill 2
 	finish_fp 60
+	# shown only when the test fails
+	cat err jl
 	assert_equal "$FP_STATUS" 0
 	assert_equal "$(cat out)" "$(seq 40)"
 	# one warning for the host, none for the jobs
@@ -321,6 +323,39 @@ b 2 1 fp-host3 fp-host3 $port"
 	# one row per job, none on the dead host after it was dropped
 	assert_equal "$(tail -n +2 jl | cut -f1 | sort -n | paste -sd' ')" "$(seq 40 | paste -sd' ')"
 	assert_equal "$(tail -n +2 jl | cut -f7 | sort -u)" 0
+}
+
+@test "a client that sees its master's end before the socket goes: the job runs again" {
+	# A master whose connection is lost ends its clients' sessions, then
+	# removes its socket and exits: a client can exit 255 while the socket
+	# is still there.  This ssh does that once, on the first job run
+	# through a master: it stops the master, exits 255 without a word, and
+	# the master is killed a moment later.
+	cat >fakessh <<-EOF
+		#!/bin/sh
+		case " \$* " in
+		*" ControlMaster=no "*" ControlPath=none "*) ;;
+		*" ControlMaster=no "*)
+			if [ -e "$PWD/trigger" ]; then
+				rm -f "$PWD/trigger"
+				m=\$(ps -o pid=,args= --ppid \$PPID | awk '/ControlMaster=yes/ { print \$1 }')
+				kill -STOP \$m
+				setsid -f sh -c "sleep 1; kill -KILL \$m" </dev/null >/dev/null 2>&1
+				exit 255
+			fi ;;
+		esac
+		exec ssh -F "$FP_SSH_CONFIG" "\$@"
+	EOF
+	chmod +x fakessh
+	touch trigger
+	run --separate-stderr fp -j1 --ssh "$PWD/fakessh" -S fp-host1 \
+		"cd $PWD; "'echo {} >>runs; echo {}' ::: a b
+	assert_success
+	assert_output $'a\nb'
+	assert_equal "$stderr" ''
+	[[ ! -e trigger ]]
+	# each job's command ran once: the first attempt never reached it
+	assert_equal "$(cat runs)" $'a\nb'
 }
 
 @test "a host that cannot be reached at start is dropped with one warning" {
