@@ -956,6 +956,8 @@ ssh_launch(void *ctx, struct job *j, int in, struct exec_proc *p)
 	int			 alive[2] = { -1, -1 }, how;
 
 	if (s->none_left) {
+		/* Run nowhere: the joblog's Host is empty. */
+		j->host = "";
 		job_set_spawn_failure(j, EXIT_FORKPOOL_ERROR);
 		return EXEC_FAILED;
 	}

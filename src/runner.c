@@ -500,12 +500,12 @@ drain(struct runner *r)
 	struct job	*j;
 
 	r->draining = 1;
-	if ((j = r->waiting) == NULL)
-		return;
-	r->waiting = NULL;
-	job_set_stopped(j, 0, loop_now_ms());
-	heap_push(r, r->waiting_slot);
-	act(r, r->cb->not_started(r->cb->ctx, j));
+	if ((j = r->waiting) != NULL) {
+		r->waiting = NULL;
+		job_set_stopped(j, 0, loop_now_ms());
+		heap_push(r, r->waiting_slot);
+		act(r, r->cb->not_started(r->cb->ctx, j));
+	}
 	/* So are the jobs waiting to run again elsewhere. */
 	while ((j = TAILQ_FIRST(&r->requeued)) != NULL) {
 		TAILQ_REMOVE(&r->requeued, j, requeue_entry);
@@ -615,11 +615,17 @@ conclude(struct runner *r, unsigned int i, struct job *j, int verdict)
 		return;
 	}
 	release_slot(r, i);
-	if ((verdict & RUNNER_REQUEUE) && !r->draining) {
+	if (!(verdict & RUNNER_REQUEUE))
+		return;
+	job_reset(j, 0);
+	if (!r->draining) {
 		/* It runs before any new job, in the next usable slot. */
-		job_reset(j, 0);
 		TAILQ_INSERT_TAIL(&r->requeued, j, requeue_entry);
+		return;
 	}
+	/* Its host failed as forkpool stops: it is not run again. */
+	job_set_stopped(j, 1, loop_now_ms());
+	act(r, r->cb->not_started(r->cb->ctx, j));
 }
 
 /* A launch of j in slot i failed for good. */
@@ -1002,9 +1008,10 @@ may_start(struct runner *r, long long now, long long *wake)
 }
 
 /*
- * Take the lowest free slot below max that the executor can use now, or
- * -1.  When free slots were passed over as unusable, *wake is set to
- * look again later.
+ * Take the lowest free slot that the executor can use now, or -1: below
+ * max, not counting the slots passed over as unusable (a dropped host's
+ * must not hold the jobs back when max was lowered).  When free slots
+ * were passed over, *wake is set to look again later.
  */
 static long
 take_slot(struct runner *r, long long now, long long *wake)
@@ -1012,7 +1019,7 @@ take_slot(struct runner *r, long long now, long long *wake)
 	unsigned int	 n = 0, i;
 	long		 found = -1;
 
-	while (found < 0 && r->nfree > 0 && r->freeheap[0] < r->max) {
+	while (found < 0 && r->nfree > 0 && r->freeheap[0] < r->max + n) {
 		i = heap_pop(r);
 		if (r->ex->ops->usable(r->ex->ctx, i + 1))
 			found = i;

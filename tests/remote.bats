@@ -358,6 +358,48 @@ b 2 1 fp-host3 fp-host3 $port"
 	assert_equal "$(cat runs)" $'a\nb'
 }
 
+@test "a job waiting to run again when forkpool is stopped is reported, and forkpool exits" {
+	own_servers 2
+	start_fp --ssh "$FP_SSH" -S 1/fp-host1,1/fp-host2 \
+		"cd $PWD; "'echo $$ >pid.{}; exec sleep 60' ::: a b
+	wait_files 2 'pid.*' 10
+	# job 1 fails over from host 1, which is dropped, and waits for
+	# host 2's only slot
+	sshd_kill 1
+	local i
+	for ((i = 0; i < 200; i++)); do
+		grep -q dropped err && break
+		sleep 0.05
+	done
+	kill -TERM "$FP_PID"
+	finish_fp 10
+	cat err
+	assert_equal "$FP_STATUS" 143
+	run grep -c 'job 1: not started again: forkpool is stopping' err
+	assert_output 1
+}
+
+@test "with descriptors short, a dropped host's slots do not stop the others'" {
+	own_servers 2
+	# room for about three jobs at once: forkpool runs fewer than -j, and
+	# host 1, whose slots come first, is dropped
+	(
+		ulimit -n 28
+		exec "$FP_BIN" -j8 --ssh "$FP_SSH" -S fp-host1,fp-host2 \
+			'sleep 0.3; echo {}' ::: $(seq 40)
+	) </dev/null >out 2>err 3>&- &
+	FP_PID=$!
+	sleep 1
+	sshd_kill 1
+	finish_fp 60
+	cat err
+	assert_equal "$FP_STATUS" 0
+	assert_equal "$(sort -n out)" "$(seq 40)"
+	# fewer than host 1's 8 slots at once, or this tests nothing
+	run grep -Eo 'running at most [1-7] jobs' err
+	assert_success
+}
+
 @test "a host that cannot be reached at start is dropped with one warning" {
 	own_servers 2
 	sshd_kill 2
@@ -371,11 +413,15 @@ b 2 1 fp-host3 fp-host3 $port"
 
 @test "when no host is left the remaining jobs fail with one message" {
 	own_servers 1
-	start_fp -j1 --ssh "$FP_SSH" -S fp-host1 "cd $PWD; "'echo {} >>ran; sleep 1' ::: 1 2 3 4
+	start_fp -j1 --joblog jl --ssh "$FP_SSH" -S fp-host1 \
+		"cd $PWD; "'echo {} >>ran; sleep 1' ::: 1 2 3 4
 	sleep 0.5
 	sshd_kill 1
 	finish_fp 30
 	assert_equal "$FP_STATUS" 4
+	# every job has its row; none ran anywhere, so none names a host
+	assert_equal "$(tail -n +2 jl | cut -f1,2,7 | sort -n | tr '\t' :)" \
+		"$(printf '%s::255\n' 1 2 3 4)"
 	run cat err
 	assert_line --index 0 --regexp '^forkpool: fp-host1: dropped: 3 failures in a row'
 	assert_line --index 1 'forkpool: no host is left: the jobs not run yet fail'
