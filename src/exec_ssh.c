@@ -757,13 +757,66 @@ cleanup_at_exit(void)
 	remove_dir(live_ssh);
 }
 
-/* Sleep ms milliseconds. */
+/* A signal that ends forkpool while the start waits for the hosts. */
+static volatile sig_atomic_t start_signal;
+
+/* The signals the start catches. */
+static const int start_sigs[] = { SIGINT, SIGTERM, SIGHUP };
+#define NSTART_SIGS	(sizeof(start_sigs) / sizeof(start_sigs[0]))
+
+/* Note the signal: the start's waits end early (no SA_RESTART). */
+static void
+on_start_signal(int sig)
+{
+	start_signal = sig;
+}
+
+/*
+ * While the start waits for the hosts, the runner does not watch signals
+ * yet: catch those that end forkpool (unless ignored), so that what the
+ * start began ends with it.  With on 0, put back what old holds.
+ */
+static void
+catch_at_start(int on, struct sigaction *old)
+{
+	struct sigaction	 sa;
+	size_t			 i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_start_signal;
+	(void)sigemptyset(&sa.sa_mask);
+	for (i = 0; i < NSTART_SIGS; i++) {
+		if (!on)
+			(void)sigaction(start_sigs[i], &old[i], NULL);
+		else if (sigaction(start_sigs[i], NULL, &old[i]) == 0 &&
+		    old[i].sa_handler != SIG_IGN)
+			(void)sigaction(start_sigs[i], &sa, NULL);
+	}
+}
+
+/*
+ * A signal came during the start: close the masters, remove the private
+ * directory, and end as the signal would have.
+ */
+static void
+end_at_start(void)
+{
+	int	 sig = start_signal;
+
+	cleanup_at_exit();
+	live_ssh = NULL;
+	(void)signal(sig, SIG_DFL);
+	(void)raise(sig);
+	_exit(128 + sig);
+}
+
+/* Sleep ms milliseconds, or less when a signal ends the start. */
 static void
 nap(long ms)
 {
 	struct timespec	 ts = { ms / 1000, (ms % 1000) * 1000000L };
 
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR && !start_signal)
 		;
 }
 
@@ -789,7 +842,7 @@ wait_masters(struct sshexec *s)
 	long		 waited;
 	int		 status;
 
-	for (waited = 0; ; waited += 20) {
+	for (waited = 0; !start_signal; waited += 20) {
 		for (i = waiting = 0; i < s->nhosts; i++) {
 			h = &s->hosts[i];
 			if (h->local || h->dropped || h->master == -1)
@@ -1300,7 +1353,7 @@ count_cpus(struct sshexec *s)
 		free(a.v);
 		free(log);
 	}
-	for (i = 0; i < s->nhosts; i++) {
+	for (i = 0; i < s->nhosts && !start_signal; i++) {
 		h = &s->hosts[i];
 		if (pids[i] == 0 && fds[i] == -1) {
 			if (!h->local && !h->dropped && h->ncpus == 0)
@@ -1319,21 +1372,25 @@ count_cpus(struct sshexec *s)
 				(void)kill(pids[i], SIGKILL);
 				break;
 			}
-			if (n == -1 && errno == EINTR)
+			if (n == -1 && errno == EINTR && !start_signal)
 				continue;
 			if (n == -1)
 				break;
 			if ((n = read(fds[i], chunk, sizeof(chunk))) == -1 &&
-			    errno == EINTR)
+			    errno == EINTR && !start_signal)
 				continue;
 			if (n <= 0)
 				break;
 			if (out.len < 64)
 				buf_add(&out, chunk, (size_t)n);
 		}
+		if (start_signal)
+			break;
 		(void)close(fds[i]);
+		fds[i] = -1;
 		while (waitpid(pids[i], &status, 0) == -1 && errno == EINTR)
 			;
+		pids[i] = 0;
 		if (late) {
 			stop_master(h);
 			drop_at_start(h, "no answer in time");
@@ -1354,6 +1411,16 @@ count_cpus(struct sshexec *s)
 			    sizeof(why));
 		stop_master(h);
 		drop_at_start(h, why);
+	}
+	/* Ended by a signal: so are the questions not answered yet. */
+	for (i = 0; i < s->nhosts; i++) {
+		if (fds[i] != -1)
+			(void)close(fds[i]);
+		if (pids[i] <= 0)
+			continue;
+		(void)kill(pids[i], SIGTERM);
+		while (waitpid(pids[i], &status, 0) == -1 && errno == EINTR)
+			;
 	}
 	free(pids);
 	free(fds);
@@ -1415,10 +1482,11 @@ make_slots(struct sshexec *s, const struct opts *o)
 struct executor *
 exec_ssh_new(int capture, const struct opts *o)
 {
-	struct sshexec	*s;
-	const char	*ssh;
-	size_t		 i, n;
-	int		 remote = 0;
+	struct sshexec		*s;
+	struct sigaction	 old[NSTART_SIGS];
+	const char		*ssh;
+	size_t			 i, n;
+	int			 remote = 0;
 
 	if (check_options(o) == -1)
 		return NULL;
@@ -1447,18 +1515,24 @@ exec_ssh_new(int capture, const struct opts *o)
 		remote |= !s->hosts[i].local;
 	live_ssh = s;
 	(void)atexit(cleanup_at_exit);
-	if (remote && make_dir(s, opts_tmpdir(o)) == -1)
+	catch_at_start(1, old);
+	if (remote && make_dir(s, opts_tmpdir(o)) == -1) {
+		catch_at_start(0, old);
 		goto fail;
+	}
 	for (i = 0; i < s->nhosts; i++) {
 		if (s->hosts[i].local)
 			continue;
 		s->hosts[i].sock = dir_file(s, 's', i);
-		if (s->mux)
+		if (s->mux && !start_signal)
 			start_master(s, &s->hosts[i]);
 	}
 	wait_masters(s);
-	if (!o->jobs_given)
+	if (!o->jobs_given && !start_signal)
 		count_cpus(s);
+	catch_at_start(0, old);
+	if (start_signal)
+		end_at_start();
 	make_slots(s, o);
 	if (s->nslots == 0) {
 		warnx("no host can be reached: no job runs");

@@ -233,6 +233,37 @@ b 2 1 fp-host3 fp-host3 $port"
 	done
 }
 
+@test "Ctrl-C while the hosts are still connecting leaves no process and no directory" {
+	# an ssh that never connects: it records its pid and waits
+	cat >slowssh <<-EOF
+		#!/bin/sh
+		echo \$\$ >>"$PWD/pids"
+		exec sleep 60
+	EOF
+	chmod +x slowssh
+	local mux sig p
+	for mux in '' --no-multiplex; do
+		for sig in INT:130 TERM:143; do
+			rm -f pids
+			mkdir -p tmp
+			start_fp $mux --tmpdir tmp --ssh "$PWD/slowssh" \
+				-S fp-host1,fp-host2 echo ::: a
+			wait_files 1 pids 10
+			sleep 0.2
+			kill -"${sig%:*}" "$FP_PID"
+			finish_fp 10
+			assert_equal "$FP_STATUS" "${sig#*:}"
+			for p in $(cat pids); do
+				wait_gone "$p" 5 ||
+					fail "ssh $p outlived forkpool ($mux SIG${sig%:*})"
+			done
+			run ls -A tmp
+			assert_output ''
+			assert_equal "$(cat out)" ''
+		done
+	done
+}
+
 @test "--timeout ends the remote job, with --no-multiplex too" {
 	local mux
 	for mux in '' --no-multiplex; do
