@@ -20,6 +20,7 @@
  * in a row is dropped.
  */
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -55,6 +56,9 @@ extern char **environ;
 
 /* How long the start waits for a master connection or a CPU count. */
 #define CONNECT_WAIT_MS	60000
+
+/* How long a master has to end after SIGTERM before it is killed. */
+#define STOP_WAIT_MS	2000
 
 /* How long a master has to answer whether it still serves its clients. */
 #define ANSWER_WAIT_MS	10000
@@ -693,6 +697,7 @@ start_master(struct sshexec *s, struct host *h)
 {
 	struct argv	 a = { NULL, 0 };
 	struct buf	 opts = { 0 };
+	struct rlimit	 rl;
 	sigset_t	 none;
 	char		*log, *prog;
 	pid_t		 parent = getpid(), pid;
@@ -713,6 +718,15 @@ start_master(struct sshexec *s, struct host *h)
 		if (getppid() != parent)
 			_exit(255);
 		(void)setpgid(0, 0);
+		/*
+		 * The master holds three descriptors for every job of its
+		 * host: it may use all the hard limit allows.
+		 */
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+		}
 		(void)signal(SIGPIPE, SIG_DFL);
 		(void)sigprocmask(SIG_SETMASK, &none, NULL);
 		(void)dup2(null, STDIN_FILENO);
@@ -731,29 +745,56 @@ start_master(struct sshexec *s, struct host *h)
 	free(log);
 }
 
+static void	nap(long);
+
+/*
+ * End the master connections of the n hosts: SIGTERM to each, then wait
+ * for them all.  One still there after STOP_WAIT_MS is killed: an ssh
+ * master was seen to sleep on after SIGTERM.
+ */
+static void
+stop_masters(struct host *hosts, size_t n)
+{
+	long long	 end = loop_now_ms() + STOP_WAIT_MS;
+	size_t		 i, left;
+	int		 sig = SIGTERM;
+
+	for (;;) {
+		for (i = left = 0; i < n; i++) {
+			if (hosts[i].master <= 0)
+				continue;
+			if (sig != 0) {
+				hosts[i].closing = 1;
+				(void)kill(hosts[i].master, sig);
+			}
+			if (waitpid(hosts[i].master, NULL, WNOHANG) == 0)
+				left++;
+			else
+				hosts[i].master = -1;
+		}
+		if (left == 0)
+			return;
+		sig = sig == SIGTERM || loop_now_ms() < end ? 0 : SIGKILL;
+		if (sig == SIGKILL)
+			end = LLONG_MAX;
+		nap(5);
+	}
+}
+
 /* End h's master connection and wait for it. */
 static void
 stop_master(struct host *h)
 {
-	if (h->master <= 0)
-		return;
-	h->closing = 1;
-	(void)kill(h->master, SIGTERM);
-	while (waitpid(h->master, NULL, 0) == -1 && errno == EINTR)
-		;
-	h->master = -1;
+	stop_masters(h, 1);
 }
 
 /* Close every master, remove the directory: at exit after an error. */
 static void
 cleanup_at_exit(void)
 {
-	size_t	 i;
-
 	if (live_ssh == NULL)
 		return;
-	for (i = 0; i < live_ssh->nhosts; i++)
-		stop_master(&live_ssh->hosts[i]);
+	stop_masters(live_ssh->hosts, live_ssh->nhosts);
 	remove_dir(live_ssh);
 }
 
@@ -1261,8 +1302,7 @@ ssh_free(void *ctx)
 	struct sshexec	*s = ctx;
 	size_t		 i;
 
-	for (i = 0; i < s->nhosts; i++)
-		stop_master(&s->hosts[i]);
+	stop_masters(s->hosts, s->nhosts);
 	remove_dir(s);
 	for (i = 0; i < s->nslots && s->alive != NULL; i++)
 		if (s->alive[i] != -1)

@@ -185,6 +185,29 @@ b 2 1 fp-host3 fp-host3 $port"
 	assert_equal "$(cat pids.* | sort -u | wc -l)" 6
 }
 
+@test "a master that does not end on SIGTERM is killed: forkpool still exits" {
+	# the master's process ignores SIGTERM; the ssh it runs is recorded
+	cat >deafssh <<-EOF
+		#!/bin/sh
+		case " \$* " in
+		*" ControlMaster=yes "*)
+			trap '' TERM
+			ssh -F "$FP_SSH_CONFIG" "\$@" &
+			echo \$! >"$PWD/sshpid"
+			wait
+			exit ;;
+		esac
+		exec ssh -F "$FP_SSH_CONFIG" "\$@"
+	EOF
+	chmod +x deafssh
+	start_fp --ssh "$PWD/deafssh" -S fp-host1 echo ::: a
+	finish_fp 15
+	kill "$(cat sshpid)" 2>/dev/null || true
+	assert_equal "$FP_STATUS" 0
+	assert_equal "$(cat out)" a
+	assert_equal "$(cat err)" ''
+}
+
 @test "--no-multiplex: plain ssh per job, no master" {
 	start_fp -j2 --no-multiplex --ssh "$FP_SSH" -S fp-host1 --tmpdir tmp \
 		"cd $PWD; "'echo $$ >>pids; sleep 1' ::: 1 2
@@ -412,10 +435,11 @@ b 2 1 fp-host3 fp-host3 $port"
 
 @test "with descriptors short, a dropped host's slots do not stop the others'" {
 	own_servers 2
-	# room for about three jobs at once: forkpool runs fewer than -j, and
-	# host 1, whose slots come first, is dropped
+	# room for a few jobs at once: forkpool runs fewer than -j, and host
+	# 1, whose slots come first, is dropped (the masters may go up to the
+	# hard limit)
 	(
-		ulimit -n 28
+		ulimit -Sn 28
 		exec "$FP_BIN" -j8 --ssh "$FP_SSH" -S fp-host1,fp-host2 \
 			'sleep 0.3; echo {}' ::: $(seq 40)
 	) </dev/null >out 2>err 3>&- &
