@@ -167,8 +167,11 @@ lint:
 
 static: lint
 
-# Compare forkpool with xargs, GNU parallel and bench/floor; prints a table
-# and writes it to $BENCH_OUT (default bench/results.md).  Under 10 minutes.
+# Compare forkpool with xargs, GNU parallel and bench/floor, and remote jobs
+# with plain ssh on sshd servers of its own; prints a table and writes it to
+# $BENCH_OUT (default bench/results.md).  Under 10 minutes, and about 2 more
+# for the remote scenarios.  BENCH_ONLY picks scenarios: make bench
+# BENCH_ONLY="q r s" runs the remote ones.
 bench: forkpool bench/floor
 	bench/run
 

@@ -67,3 +67,24 @@ rm -f "$d/run.$2"')
 	assert_success
 	[[ -x $FP_ROOT/bench/run ]] || fail "bench/run is not executable"
 }
+
+@test "BENCH_ONLY names an unknown scenario: exit 2, the list of scenarios" {
+	run env BENCH_ONLY="a zz" "$FP_ROOT/bench/run"
+	assert_failure 2
+	assert_output 'bench/run: BENCH_ONLY: no scenario zz (there are: a b c d e f g h i j k l m n o q r s)'
+}
+
+@test "without sshd the remote scenarios are reported skipped, the run succeeds" {
+	run --separate-stderr env BENCH_QUICK=1 BENCH_PAIRS=1 BENCH_ONLY=q,r \
+		FP_SSHD=/nonexistent/sshd BENCH_OUT="$BATS_TEST_TMPDIR/out.md" \
+		"$FP_ROOT/bench/run"
+	assert_success
+	# the rows of q and r only, each tool skipped
+	run grep -c '^| [a-z]\. ' "$BATS_TEST_TMPDIR/out.md"
+	assert_output 4
+	run grep -c '^| [qr]\. .* | skipped (sshd is not installed) | - | - |' \
+		"$BATS_TEST_TMPDIR/out.md"
+	assert_output 4
+	run grep -c '^## What a host costs' "$BATS_TEST_TMPDIR/out.md"
+	assert_output 0
+}

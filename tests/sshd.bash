@@ -37,7 +37,8 @@
 # tell whether a process (a remote job, a master) has ended.
 #
 # Without sshd (FP_SSHD names another one) or ssh the test is skipped, or
-# fails under CI=true.  Nothing is written outside FP_SSH_DIR but sshd's
+# fails under CI=true.  bench/run sources this file too, with fail, skip and
+# require_cmd of its own in place of bats'.  Nothing is written outside FP_SSH_DIR but sshd's
 # privilege separation directory /run/sshd, created when missing; the client
 # reads no ~/.ssh nor /etc/ssh file, the servers accept only the key
 # generated for the run, as the user running the tests (root included).
