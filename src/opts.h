@@ -146,6 +146,15 @@ struct opts {
 						   a semaphore's -j 0 */
 	int			 jobs_given;	/* -j was given */
 	int			 no_multiplex;	/* --no-multiplex */
+	/* Files moved for remote jobs: templates, into argv. */
+	const char		**transfers;	/* owned: --transferfile */
+	size_t			 ntransfers;
+	int			 transfer;	/* --transfer: {} as well */
+	const char		**returns;	/* owned: --return */
+	size_t			 nreturns;
+	const char		**basefiles;	/* owned: --basefile, names */
+	size_t			 nbasefiles;
+	int			 cleanup;	/* --cleanup */
 	enum out_mode		 out_mode;
 	int			 keep_order;
 	int			 output_on_failure; /* print failed jobs only */
