@@ -18,6 +18,18 @@
  * gone or no longer answers on its socket (a remote command killed by a
  * signal also leaves no exit status, but its master still answers).  Such a job runs again elsewhere; a host that fails three times
  * in a row is dropped.
+ *
+ * Files (--transferfile, --return, --cleanup) move as part of the job's
+ * own process, not from the executor: a job that moves files is a local
+ * /bin/sh, leader of the job's process group, that runs rsync for each
+ * file to send, the job's ssh, rsync for each file to return, and the
+ * ssh of the cleanup, one after another (see xfer_script()).  Timeouts,
+ * Ctrl-C and --halt reach every step as they reach the job, with no
+ * state of the executor's to keep; the job's exit status is its
+ * command's, and what went wrong is left in a file of the private
+ * directory that ending() reads.  --basefile is sent once per host at
+ * the start, and removed (with --cleanup), like --workdir ..., when the
+ * executor is released.
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -1319,6 +1331,7 @@ xfer_prepare(const struct sshexec *s, struct job *j, struct buf *send,
 	size_t		 i;
 	int		 rc = 0;
 
+	j->sent = 0;	/* counted anew if the launch is tried again */
 	*nsend = xfer_names(s, j, s->tf, s->ntf, send);
 	*nret = xfer_names(s, j, s->ret, s->nret, ret);
 	for (i = 0, p = send->data; rc == 0 && i < *nsend;

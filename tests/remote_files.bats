@@ -78,10 +78,12 @@ $R
 	assert_equal "$(tree .)" $'./in\n./in/a.txt\n./in/a.txt.out\n./in/b.txt\n./in/b.txt.out'
 }
 
-@test "without --cleanup the files stay on the host" {
+@test "without --cleanup the files stay on the host; --no-multiplex" {
 	printf 'x\n' >a
+	# and with a connection of its own for each ssh and rsync
 	run --separate-stderr fp -j1 --ssh "$FP_SSH" -S fp-host2 --tmpdir ../tmp \
-		--workdir "$R" --tf '{}' --return '{}.out' 'cp {} {}.out' ::: a
+		--no-multiplex --workdir "$R" --tf '{}' --return '{}.out' \
+		'cp {} {}.out' ::: a
 	assert_success
 	assert_equal "$stderr" ''
 	assert_output ''
@@ -285,6 +287,28 @@ b 1'
 	assert_equal "$stderr" ''
 	assert_equal "$(cut -f7 ../jl | tail -n 1)" -1
 	wait_gone "$(cat ../rsync.pid)" 5
+}
+
+@test "Ctrl-C during a transfer ends rsync, and leaves nothing in the tmpdir" {
+	printf '#!/bin/sh\necho $$ >%q/rsync.pid\nsleep 30\n' \
+		"$BATS_TEST_TMPDIR" >../bin/rsync
+	chmod +x ../bin/rsync
+	printf 'x\n' >f
+	PATH="$BATS_TEST_TMPDIR/bin:$PATH" start_fp -j1 --ssh "$FP_SSH" \
+		-S fp-host1 --tmpdir ../tmp --transfer 'echo ran' ::: f
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[[ -s ../rsync.pid ]] && break
+		sleep 0.05
+	done
+	alive "$(cat ../rsync.pid)"
+	kill -INT "$FP_PID"
+	finish_fp 10
+	assert_equal "$FP_STATUS" 130
+	assert_equal "$(cat out)" ''
+	wait_gone "$(cat ../rsync.pid)" 5
+	run ls -A ../tmp
+	assert_output ''
 }
 
 @test "a transfer whose host dies is run again on another host, not lost" {
