@@ -1008,8 +1008,10 @@ ssh_arg_room(void *ctx)
 /* rsync's options: recursive, links, perms, times, relative paths. */
 #define RSYNC_OPTS	"-rlptDR"
 
-/* The rsync -e value of ssh's words w (a program, options): quoted
- * for rsync, which splits it at spaces and takes '' and "" quotes. */
+/*
+ * The rsync -e value of ssh's words w (a program, options): quoted for
+ * rsync, which splits it at spaces and takes '' and "" quotes.
+ */
 static void
 rsync_shell(struct buf *b, char * const *w)
 {
@@ -1662,8 +1664,7 @@ local_bytes(const char *cwd, const char *names, size_t n)
 	size_t			 i;
 
 	for (i = 0; i < n; i++, names += strlen(names) + 1) {
-		/* The local path of a returned file: its directory and
-		   the path on the host. */
+		/* A returned file's directory here, then its path there. */
 		xfer_paths(cwd, names, &src, &dest, &remote, &dir);
 		buf_reset(&src);
 		buf_adds(&src, dir.data);
