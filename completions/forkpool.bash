@@ -11,7 +11,8 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --header --cs
 --quote --workdir --wd --env --nice
 --pipe --spreadstdin --pipe-part --block --block-size --recend --recstart --regexp
 --rrs --remove-rec-sep --removerecsep --round-robin --round --cat --fifo
---jobs --workers --max-tasks --sshlogin --sshloginfile --slf --ssh --no-multiplex --controlmaster --timeout --termseq --retries --tty --open-tty --interactive
+--jobs --workers --max-tasks --sshlogin --sshloginfile --slf --ssh --no-multiplex --controlmaster
+--transferfile --tf --transfer --return --cleanup --trc --basefile --bf --timeout --termseq --retries --tty --open-tty --interactive
 --process-slot-var --xargs-status --delay --halt --load --memfree --joblog
 --resume --resume-failed --retry-failed --junit --group --keep-order --no-keep-order --line-buffer
 --ungroup --output-on-failure --tag --tagstring --color --tmpdir --files --results --summary --dry-run --verbose --bar --progress --eta
@@ -38,7 +39,8 @@ _forkpool_opt_takes_arg()
         -P | --max-procs | -C | --col-sep | --argfile | --halt-on-error | --res | \
         --id | --semaphore-name | --semaphorename | --semaphoretimeout | --st | \
         --semaphore-timeout | --process-slot-var | --block | --block-size | \
-        --recend | --recstart)
+        --recend | --recstart | \
+        --transferfile | --tf | --return | --trc | --basefile | --bf)
             return 0 ;;
     esac
     return 1
@@ -89,6 +91,10 @@ _forkpool_opt_arg()
             _forkpool_files "$2" ;;
         --tmpdir)
             _forkpool_dirs "$2" ;;
+        --transferfile | --tf | --return | --trc | --basefile | --bf)
+            # A template ({} and the like) or a file.
+            _forkpool_files "$2"
+            [[ {} == "$2"* ]] && COMPREPLY+=({}) ;;
         --sshloginfile | --slf)
             # .. and . are GNU parallel's files in ~/.parallel and /etc.
             _forkpool_files "$2"

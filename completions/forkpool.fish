@@ -28,6 +28,7 @@ function __fish_forkpool_state
                                 --workdir --wd --env --nice \
                                 --jobs --max-tasks --timeout --termseq --retries --delay \
                                 --sshlogin --sshloginfile --slf --ssh \
+                                --transferfile --tf --return --trc --basefile --bf \
                                 --halt --load --memfree --joblog --junit --tagstring --tmpdir \
                                 --partition --results --max-procs --col-sep --argfile \
                                 --halt-on-error --res --id --semaphore-name \
@@ -174,6 +175,14 @@ complete -c forkpool -n __fish_forkpool_in_options -l slf -r -F -d 'Same as --ss
 complete -c forkpool -n __fish_forkpool_in_options -l ssh -x -a '(__fish_complete_command)' -d 'The ssh command for remote hosts'
 complete -c forkpool -n __fish_forkpool_in_options -l no-multiplex -d 'A connection of its own for every remote job'
 complete -c forkpool -n __fish_forkpool_in_options -s M -l controlmaster -d 'Share one master connection per host (the default)'
+complete -c forkpool -n __fish_forkpool_in_options -l transferfile -r -F -d 'Rsync FILE (a template) to the host before its job'
+complete -c forkpool -n __fish_forkpool_in_options -l tf -r -F -d 'Same as --transferfile'
+complete -c forkpool -n __fish_forkpool_in_options -l transfer -d 'Rsync {} to the host before its job'
+complete -c forkpool -n __fish_forkpool_in_options -l return -r -F -d 'Rsync FILE (a template) back after the job'
+complete -c forkpool -n __fish_forkpool_in_options -l cleanup -d 'Remove the files sent and returned on the host'
+complete -c forkpool -n __fish_forkpool_in_options -l trc -r -F -d 'Same as --transfer --return FILE --cleanup'
+complete -c forkpool -n __fish_forkpool_in_options -l basefile -r -F -d 'Rsync FILE to each host once, before its jobs'
+complete -c forkpool -n __fish_forkpool_in_options -l bf -r -F -d 'Same as --basefile'
 
 # Job control
 complete -c forkpool -n __fish_forkpool_in_options -l timeout -x -a '10 60 5m 1h 200%' -d 'End a job running longer than a duration (90, 5m, 1h30m), or N% of the median runtime'

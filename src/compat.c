@@ -17,16 +17,10 @@ static const struct refusal refusals[] = {
 	{ "--_parset",
 	    "parset is not part of forkpool; instead: readarray -t the "
 	    "output of forkpool -k" },
-	{ "--basefile",
-	    "this part of remote execution is not built yet; instead: copy "
-	    "the file to the hosts first, with rsync or scp" },
 	{ "--basenameextensionreplace",
 	    "the names of replacement strings are fixed; instead: use {/.}" },
 	{ "--basenamereplace",
 	    "the names of replacement strings are fixed; instead: use {/}" },
-	{ "--bf",
-	    "this part of remote execution is not built yet; instead: copy "
-	    "the file to the hosts first, with rsync or scp" },
 	{ "--bin",
 	    "not built in pipe mode yet; instead: split the input "
 	    "with awk into files and give them as arguments" },
@@ -43,9 +37,6 @@ static const struct refusal refusals[] = {
 	{ "--cf",
 	    "failed jobs are not coloured apart; instead: "
 	    "--output-on-failure, or --joblog to find the failed jobs" },
-	{ "--cleanup",
-	    "this part of remote execution is not built yet; instead: remove "
-	    "the files on the hosts with ssh after the run" },
 	{ "--color-failed",
 	    "failed jobs are not coloured apart; instead: "
 	    "--output-on-failure, or --joblog to find the failed jobs" },
@@ -138,9 +129,6 @@ static const struct refusal refusals[] = {
 	{ "--record-env",
 	    "forkpool keeps no file of names; instead: --env VAR with each "
 	    "name" },
-	{ "--return",
-	    "this part of remote execution is not built yet; instead: fetch "
-	    "the files from the hosts with rsync or scp after the run" },
 	{ "--rpl",
 	    "Perl expressions are not supported; instead: the --plus "
 	    "replacement strings, or shell code in the command" },
@@ -207,9 +195,6 @@ static const struct refusal refusals[] = {
 	{ "--term-seq",
 	    "not one of forkpool's spellings; instead: --termseq SEQ, the "
 	    "same option" },
-	{ "--tf",
-	    "this part of remote execution is not built yet; instead: copy "
-	    "the files to the hosts first, with rsync or scp" },
 	{ "--tmpl",
 	    "forkpool does not fill in files; instead: sed on the template "
 	    "file in the command" },
@@ -227,15 +212,6 @@ static const struct refusal refusals[] = {
 	{ "--total-jobs",
 	    "forkpool counts the jobs itself; instead: leave it out, --eta "
 	    "and --bar read ahead to count" },
-	{ "--transfer",
-	    "this part of remote execution is not built yet; instead: copy "
-	    "the files to the hosts first, with rsync or scp" },
-	{ "--transferfile",
-	    "this part of remote execution is not built yet; instead: copy "
-	    "the files to the hosts first, with rsync or scp" },
-	{ "--trc",
-	    "this part of remote execution is not built yet; instead: rsync "
-	    "or scp the files to the hosts and back" },
 	{ "--use-cores-instead-of-threads",
 	    "-j counts online CPU threads; instead: -j $(forkpool "
 	    "--number-of-cores)" },

@@ -61,8 +61,12 @@ struct executor_ops {
 	 * /dev/null, or the terminal with --tty); fills p on EXEC_OK.
 	 */
 	enum exec_result (*launch)(void *, struct job *, int, struct exec_proc *);
-	/* What ended the job whose process left this wait(2) status. */
-	enum exec_ending (*ending)(void *, const struct job *, int);
+	/*
+	 * What ended the job whose process left this wait(2) status.  It
+	 * may mark the job failed and set its sent and received bytes
+	 * (files moved to and from a host).
+	 */
+	enum exec_ending (*ending)(void *, struct job *, int);
 	/* Send sig to all the job's processes (group pgid here). */
 	void		(*signal)(void *, const struct job *, pid_t, int);
 	/*

@@ -391,7 +391,7 @@ local_arg_room(void *ctx)
 
 /* Whatever ended a local job was the job's own doing. */
 static enum exec_ending
-local_ending(void *ctx, const struct job *j, int status)
+local_ending(void *ctx, struct job *j, int status)
 {
 	(void)ctx;
 	(void)j;

@@ -18,6 +18,18 @@
  * gone or no longer answers on its socket (a remote command killed by a
  * signal also leaves no exit status, but its master still answers).  Such a job runs again elsewhere; a host that fails three times
  * in a row is dropped.
+ *
+ * Files (--transferfile, --return, --cleanup) move as part of the job's
+ * own process, not from the executor: a job that moves files is a local
+ * /bin/sh, leader of the job's process group, that runs rsync for each
+ * file to send, the job's ssh, rsync for each file to return, and the
+ * ssh of the cleanup, one after another (see xfer_script()).  Timeouts,
+ * Ctrl-C and --halt reach every step as they reach the job, with no
+ * state of the executor's to keep; the job's exit status is its
+ * command's, and what went wrong is left in a file of the private
+ * directory that ending() reads.  --basefile is sent once per host at
+ * the start, and removed (with --cleanup), like --workdir ..., when the
+ * executor is released.
  */
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -113,6 +125,8 @@ struct host {
 	pid_t		 master;	/* the master connection, or -1 */
 	int		 closing;	/* its end was asked for */
 	char		*sock;		/* owned: its socket's path */
+	char		*wd;		/* owned: the jobs' directory there
+					   (--workdir), or NULL: the login's */
 };
 
 struct sshexec {
@@ -142,6 +156,26 @@ struct sshexec {
 						   each, quoted */
 	char			**defssh;	/* owned: --ssh's words */
 	char			*defsshbuf;
+	/* Jobs on ":" (--workdir, --process-slot-var there). */
+	struct executor		*here;		/* owned, or NULL: no ":" */
+	const char		*slot_var;	/* borrowed, or NULL */
+	/* Files moved (see xfer_script()). */
+	char			*cwd;		/* owned: forkpool's directory */
+	char			*rsync;		/* owned: its path, or NULL */
+	struct template		**tf;		/* owned: --transferfile's */
+	size_t			 ntf;
+	const char		*tf_opt;	/* its name, for messages */
+	struct template		**ret;		/* owned: --return's */
+	size_t			 nret;
+	char			**words;	/* owned: the templates' text */
+	struct buf		 base;		/* --basefile's names, each
+						   NUL-terminated */
+	size_t			 nbase;
+	int			 cleanup;	/* --cleanup */
+	int			 wd_private;	/* --workdir ... */
+	int			*moves;		/* owned: slot - 1 -> its job
+						   moves files */
+	int			 ready;		/* the hosts were set up */
 };
 
 /*
@@ -234,6 +268,7 @@ host_free(struct host *h)
 	free(h->dest);
 	free(h->port);
 	free(h->sock);
+	free(h->wd);
 }
 
 /*
@@ -925,6 +960,13 @@ remote_argv(const struct sshexec *s, const struct host *h, int how,
 	argv_add(a, "--");
 	/* The remote login shell reads this line: every word quoted. */
 	buf_reset(cmd);
+	if (h->wd != NULL) {
+		buf_adds(cmd, "mkdir -p -- ");
+		shell_quote(cmd, h->wd, strlen(h->wd));
+		buf_adds(cmd, " && cd -- ");
+		shell_quote(cmd, h->wd, strlen(h->wd));
+		buf_adds(cmd, " && ");
+	}
 	buf_adds(cmd, "exec env");
 	(void)snprintf(num, sizeof(num), "%llu", j->seq);
 	buf_adds(cmd, " FORKPOOL_SEQ=");
@@ -942,6 +984,12 @@ remote_argv(const struct sshexec *s, const struct host *h, int how,
 	buf_adds(cmd, " PARALLEL_SSHLOGIN=");
 	shell_quote(cmd, h->login, strlen(h->login));
 	buf_add(cmd, s->envs.data, s->envs.len);
+	if (s->slot_var != NULL) {
+		(void)snprintf(num, sizeof(num), "=%u", j->slot - 1);
+		buf_addc(cmd, ' ');
+		buf_adds(cmd, s->slot_var);
+		buf_adds(cmd, num);
+	}
 	buf_adds(cmd, " /bin/sh -c ");
 	shell_quote(cmd, wrapper, sizeof(wrapper) - 1);
 	buf_adds(cmd, pipe_mode ? " forkpool p" : " forkpool i");
@@ -1037,6 +1085,367 @@ ssh_arg_room(void *ctx)
 	return s->spawn->ops->arg_room(s->spawn->ctx);
 }
 
+/*
+ * Files moved for remote jobs (--transferfile, --return, --cleanup,
+ * --basefile, and --workdir on the hosts).  rsync runs over the host's
+ * master connection (or a connection of its own with --no-multiplex),
+ * with its arguments protected (-s) so that a name is data, never code,
+ * on the remote side.  A job that moves files is a local /bin/sh of its
+ * own process group running, one after another: rsync for each file to
+ * send, the ssh of the job's command, rsync for each file to return and
+ * the ssh of the cleanup.  A signal to the group (a timeout, Ctrl-C)
+ * reaches all of them, and the job's exit status stays its command's.
+ * The script leaves a line for each step that failed, and the command's
+ * status, in a file of the private directory, which ending() reads.
+ */
+
+/* rsync's options: recursive, links, perms, times, relative paths. */
+#define RSYNC_OPTS	"-rlptDR"
+
+/*
+ * The rsync -e value of ssh's words w (a program, options): quoted for
+ * rsync, which splits it at spaces and takes '' and "" quotes.
+ */
+static void
+rsync_shell(struct buf *b, char * const *w)
+{
+	const char	*p;
+
+	for (; *w != NULL; w++) {
+		if (b->len > 0)
+			buf_addc(b, ' ');
+		if (**w != '\0' && strpbrk(*w, " '\"") == NULL) {
+			buf_adds(b, *w);
+			continue;
+		}
+		buf_addc(b, '\'');
+		for (p = *w; *p != '\0'; p++) {
+			if (*p == '\'')
+				buf_addc(b, '\'');
+			buf_addc(b, *p);
+		}
+		buf_addc(b, '\'');
+	}
+	buf_addc(b, '\0');
+}
+
+/* The host as rsync takes it before the colon: an IPv6 address in []. */
+static void
+rsync_host(struct buf *b, const struct host *h)
+{
+	const char	*at = strrchr(h->dest, '@');
+
+	if (strchr(h->name, ':') == NULL) {
+		buf_adds(b, h->dest);
+		return;
+	}
+	if (at != NULL)
+		buf_add(b, h->dest, (size_t)(at + 1 - h->dest));
+	buf_addc(b, '[');
+	buf_adds(b, h->name);
+	buf_addc(b, ']');
+}
+
+/*
+ * Where file p goes, as GNU parallel places it: after a "/./" relative
+ * to the remote working directory, else an absolute path as it is and a
+ * relative one under that directory.  Fills the local path rsync -R
+ * sends from (with the "/./" that marks where the relative part starts),
+ * the remote directory it goes to ("." or "/"), the path on the host,
+ * and the local directory a returned file goes under.
+ */
+static void
+xfer_paths(const char *cwd, const char *p, struct buf *src,
+    const char **dest, struct buf *remote, struct buf *back)
+{
+	const char	*m = strstr(p, "/./");
+
+	buf_reset(src);
+	buf_reset(remote);
+	buf_reset(back);
+	if (p[0] != '/') {
+		buf_adds(src, cwd);
+		buf_adds(src, m != NULL ? "/" : "/./");
+		buf_adds(back, cwd);
+		buf_addc(back, '/');
+	}
+	buf_adds(src, p);
+	buf_addc(src, '\0');
+	*dest = m == NULL && p[0] == '/' ? "/" : ".";
+	buf_adds(remote, m != NULL ? m + 3 : p);
+	buf_addc(remote, '\0');
+	if (m != NULL)
+		buf_add(back, p, (size_t)(m + 1 - p));
+	else if (p[0] == '/')
+		buf_adds(back, "/");
+	buf_addc(back, '\0');
+}
+
+/*
+ * The names the templates t give job j, one after another, each
+ * NUL-terminated, into out; empty ones are left out.  Returns how many.
+ */
+static size_t
+xfer_names(const struct sshexec *s, const struct job *j,
+    struct template * const *t, size_t n, struct buf *out)
+{
+	struct template_args	 a = { 0 };
+	struct buf		 one = { 0 };
+	char			**v;
+	size_t			*len, i, count = 0;
+	const char		*p;
+
+	v = xcalloc(j->nvals + 1, sizeof(*v));
+	len = xcalloc(j->nvals + 1, sizeof(*len));
+	for (i = 0, p = j->vals.data; i < j->nvals; i++) {
+		v[i] = (char *)p;
+		len[i] = strlen(p);
+		p += len[i] + 1;
+	}
+	a.v = v;
+	a.len = len;
+	a.n = j->nvals;
+	a.seq = j->seq;
+	a.slot = j->slot;
+	a.host = slot_host(s, j->slot)->name;
+	buf_reset(out);
+	for (i = 0; i < n; i++) {
+		(void)template_expand(t[i], &a, &one, NULL);
+		if (one.len == 0 || one.data[0] == '\0')
+			continue;
+		buf_add(out, one.data, strlen(one.data));
+		buf_addc(out, '\0');
+		count++;
+	}
+	buf_free(&one);
+	free(v);
+	free(len);
+	return count;
+}
+
+/* The k-th of the NUL-terminated names in b. */
+static const char *
+nth_name(const struct buf *b, size_t k)
+{
+	const char	*p = b->data;
+
+	while (k-- > 0)
+		p += strlen(p) + 1;
+	return p;
+}
+
+/*
+ * rsync's words to move one file for host h, each quoted for the local
+ * shell, into cmd: to the host (back 0) or from it.  log is the ssh log
+ * the transfer writes.
+ */
+static void
+xfer_rsync(const struct sshexec *s, const struct host *h, int how,
+    const char *log, const char *name, int back, struct buf *cmd)
+{
+	struct argv	 a = { NULL, 0 };
+	struct buf	 opts = { 0 }, e = { 0 }, src = { 0 }, remote = { 0 },
+			 dir = { 0 }, w = { 0 };
+	const char	*dest;
+
+	ssh_argv(s, h, how, log, &a, &opts);
+	a.v[--a.n] = NULL;	/* rsync names the host itself */
+	rsync_shell(&e, a.v);
+	xfer_paths(s->cwd, name, &src, &dest, &remote, &dir);
+	shell_quote(cmd, s->rsync, strlen(s->rsync));
+	buf_adds(cmd, " " RSYNC_OPTS " -s -e ");
+	shell_quote(cmd, e.data, strlen(e.data));
+	if (h->wd != NULL) {
+		buf_adds(&w, "--rsync-path=");
+		if (!back) {
+			buf_adds(&w, "mkdir -p -- ");
+			shell_quote(&w, h->wd, strlen(h->wd));
+			buf_adds(&w, " && ");
+		}
+		buf_adds(&w, "cd -- ");
+		shell_quote(&w, h->wd, strlen(h->wd));
+		buf_adds(&w, " && rsync");
+		buf_addc(cmd, ' ');
+		shell_quote(cmd, w.data, w.len);
+	}
+	buf_adds(cmd, " -- ");
+	buf_reset(&w);
+	rsync_host(&w, h);
+	buf_addc(&w, ':');
+	if (back) {
+		buf_adds(&w, remote.data);
+		shell_quote(cmd, w.data, w.len);
+		buf_addc(cmd, ' ');
+		shell_quote(cmd, dir.data, strlen(dir.data));
+	} else {
+		buf_adds(&w, dest);
+		shell_quote(cmd, src.data, strlen(src.data));
+		buf_addc(cmd, ' ');
+		shell_quote(cmd, w.data, w.len);
+	}
+	free(a.v);
+	buf_free(&opts);
+	buf_free(&e);
+	buf_free(&src);
+	buf_free(&remote);
+	buf_free(&dir);
+	buf_free(&w);
+}
+
+/*
+ * The remote command that removes the names (NUL-terminated, n of them)
+ * on a host whose working directory is wd, and the directories of their
+ * relative paths that are left empty: rm and rmdir, quoted.
+ */
+static void
+cleanup_command(const char *wd, const char *cwd, const char *names,
+    size_t n, struct buf *cmd)
+{
+	struct buf	 src = { 0 }, remote = { 0 }, dir = { 0 };
+	const char	*p, *dest, *slash;
+	size_t		 i;
+
+	buf_adds(cmd, "(");
+	if (wd != NULL) {
+		buf_adds(cmd, "cd -- ");
+		shell_quote(cmd, wd, strlen(wd));
+		buf_adds(cmd, " && ");
+	}
+	buf_adds(cmd, "rm -f --");
+	for (i = 0, p = names; i < n; i++, p += strlen(p) + 1) {
+		xfer_paths(cwd, p, &src, &dest, &remote, &dir);
+		buf_addc(cmd, ' ');
+		shell_quote(cmd, remote.data, strlen(remote.data));
+	}
+	/* Only the directories inside the working directory. */
+	for (i = 0, p = names; i < n; i++, p += strlen(p) + 1) {
+		xfer_paths(cwd, p, &src, &dest, &remote, &dir);
+		if (remote.data[0] == '/' ||
+		    (slash = strrchr(remote.data, '/')) == NULL)
+			continue;
+		buf_adds(cmd, "; rmdir -p -- ");
+		shell_quote(cmd, remote.data, (size_t)(slash - remote.data));
+		buf_adds(cmd, " 2>/dev/null");
+	}
+	buf_adds(cmd, "; :)");
+	buf_free(&src);
+	buf_free(&remote);
+	buf_free(&dir);
+}
+
+/*
+ * The script of a job of h that moves files (see above), into script:
+ * send is the names to send (nsend), ret those to return (nret).  It
+ * runs "$@", the job's ssh, in between.
+ */
+static void
+xfer_script(const struct sshexec *s, const struct host *h, int how,
+    unsigned int slot, const struct buf *send, size_t nsend,
+    const struct buf *ret, size_t nret, struct buf *script)
+{
+	struct argv	 a = { NULL, 0 };
+	struct buf	 opts = { 0 }, cmd = { 0 };
+	char		*x = dir_file(s, 'x', slot), *t = dir_file(s, 't', slot),
+			*r = dir_file(s, 'r', slot), num[32];
+	size_t		 i;
+
+	buf_reset(script);
+	buf_adds(script, "x=");
+	shell_quote(script, x, strlen(x));
+	buf_adds(script, " t=");
+	shell_quote(script, t, strlen(t));
+	buf_adds(script, " r=");
+	shell_quote(script, r, strlen(r));
+	buf_adds(script, "\n");
+	for (i = 0; i < nsend; i++) {
+		buf_adds(script, ": >\"$t\"; ");
+		xfer_rsync(s, h, how, t, nth_name(send, i), 0, script);
+		(void)snprintf(num, sizeof(num), "%zu", i);
+		buf_adds(script, " </dev/null >/dev/null 2>>\"$r\" || "
+		    "{ echo \"i ");
+		buf_adds(script, num);
+		buf_adds(script, " $?\" >\"$x\"; exit 255; }\n");
+	}
+	buf_adds(script, "\"$@\"; s=$?; echo \"c $s\" >\"$x\"\n");
+	/* A lost master: nothing more reaches the host. */
+	if (how == 'j') {
+		buf_adds(script, "[ \"$s\" = 255 ] && ! [ -S ");
+		shell_quote(script, h->sock, strlen(h->sock));
+		buf_adds(script, " ] && exit 255\n");
+	}
+	for (i = 0; i < nret; i++) {
+		buf_adds(script, ": >\"$t\"; ");
+		xfer_rsync(s, h, how, t, nth_name(ret, i), 1, script);
+		(void)snprintf(num, sizeof(num), "%zu", i);
+		buf_adds(script, " </dev/null >/dev/null 2>>\"$r\" || "
+		    "echo \"r ");
+		buf_adds(script, num);
+		buf_adds(script, " $?\" >>\"$x\"\n");
+	}
+	if (s->cleanup && nsend + nret > 0) {
+		ssh_argv(s, h, how, t, &a, &opts);
+		argv_add(&a, "--");
+		if (nsend > 0)
+			cleanup_command(h->wd, s->cwd, send->data, nsend, &cmd);
+		if (nret > 0) {
+			if (cmd.len > 0)
+				buf_adds(&cmd, "; ");
+			cleanup_command(h->wd, s->cwd, ret->data, nret, &cmd);
+		}
+		buf_addc(&cmd, '\0');
+		argv_add(&a, cmd.data);
+		for (i = 0; i < a.n; i++) {
+			if (i > 0)
+				buf_addc(script, ' ');
+			shell_quote(script, a.v[i], strlen(a.v[i]));
+		}
+		buf_adds(script, " </dev/null >/dev/null 2>>\"$r\" || "
+		    "echo \"k $?\" >>\"$x\"\n");
+	}
+	buf_adds(script, "exit \"$s\"\n");
+	buf_addc(script, '\0');
+	free(a.v);
+	buf_free(&opts);
+	buf_free(&cmd);
+	free(x);
+	free(t);
+	free(r);
+}
+
+/*
+ * The names of the files job j sends and returns, into send and ret
+ * (counts in *nsend, *nret), and the bytes it sends into j->sent.  -1
+ * after a message naming a file to send that is not here.
+ */
+static int
+xfer_prepare(const struct sshexec *s, struct job *j, struct buf *send,
+    size_t *nsend, struct buf *ret, size_t *nret)
+{
+	struct buf	 src = { 0 }, remote = { 0 }, dir = { 0 };
+	struct stat	 st;
+	const char	*p, *dest;
+	size_t		 i;
+	int		 rc = 0;
+
+	j->sent = 0;	/* counted anew if the launch is tried again */
+	*nsend = xfer_names(s, j, s->tf, s->ntf, send);
+	*nret = xfer_names(s, j, s->ret, s->nret, ret);
+	for (i = 0, p = send->data; rc == 0 && i < *nsend;
+	    i++, p += strlen(p) + 1) {
+		xfer_paths(s->cwd, p, &src, &dest, &remote, &dir);
+		if (stat(src.data, &st) == -1) {
+			warnx("job %llu: %s %s: %s", j->seq, s->tf_opt, p,
+			    strerror(errno));
+			rc = -1;
+		} else
+			j->sent += (unsigned long long)st.st_size;
+	}
+	buf_free(&src);
+	buf_free(&remote);
+	buf_free(&dir);
+	return rc;
+}
+
 /* Start a job: here for ":", else through ssh; see exec.h. */
 static enum exec_result
 ssh_launch(void *ctx, struct job *j, int in, struct exec_proc *p)
@@ -1044,9 +1453,11 @@ ssh_launch(void *ctx, struct job *j, int in, struct exec_proc *p)
 	struct sshexec		*s = ctx;
 	struct host		*h = slot_host(s, j->slot);
 	struct argv		 a = { NULL, 0 };
-	struct buf		 opts = { 0 }, cmd = { 0 };
+	struct buf		 opts = { 0 }, cmd = { 0 }, send = { 0 },
+				 ret = { 0 }, script = { 0 };
 	enum exec_result	 res;
-	char			**argv, *log;
+	char			**argv, *log, *x;
+	size_t			 nsend = 0, nret = 0, i;
 	int			 alive[2] = { -1, -1 }, how;
 
 	if (s->none_left) {
@@ -1056,7 +1467,15 @@ ssh_launch(void *ctx, struct job *j, int in, struct exec_proc *p)
 		return EXEC_FAILED;
 	}
 	if (h->local)
-		return s->spawn->ops->launch(s->spawn->ctx, j, in, p);
+		return s->here->ops->launch(s->here->ctx, j, in, p);
+	s->moves[j->slot - 1] = 0;
+	if ((s->ntf > 0 || s->nret > 0) && xfer_prepare(s, j, &send,
+	    &nsend, &ret, &nret) == -1) {
+		buf_free(&send);
+		buf_free(&ret);
+		job_set_spawn_failure(j, EXIT_FORKPOOL_ERROR);
+		return EXEC_FAILED;
+	}
 	/* Without a master for now, the job connects on its own. */
 	if (s->mux && h->master == -1)
 		start_master(s, h);
@@ -1068,11 +1487,29 @@ ssh_launch(void *ctx, struct job *j, int in, struct exec_proc *p)
 	if (in == -1) {
 		if (pipe2(alive, O_CLOEXEC) == -1) {
 			free(log);
+			buf_free(&send);
+			buf_free(&ret);
 			return errno == EMFILE || errno == ENFILE ?
 			    EXEC_NOFDS : EXEC_AGAIN;
 		}
 	}
 	remote_argv(s, h, how, log, j, in != -1, &a, &opts, &cmd);
+	if (nsend + nret > 0) {
+		/* /bin/sh -c SCRIPT forkpool SSH...: "$@" is the ssh. */
+		s->moves[j->slot - 1] = 1;
+		x = dir_file(s, 'x', j->slot);
+		(void)unlink(x);
+		free(x);
+		xfer_script(s, h, how, j->slot, &send, nsend, &ret, nret,
+		    &script);
+		for (i = 0; i < 4; i++)
+			argv_add(&a, "");
+		memmove(a.v + 4, a.v, (a.n - 4) * sizeof(*a.v));
+		a.v[0] = "/bin/sh";
+		a.v[1] = "-c";
+		a.v[2] = script.data;
+		a.v[3] = "forkpool";
+	}
 	argv = j->argv;
 	j->argv = a.v;
 	res = s->spawn->ops->launch(s->spawn->ctx, j, in != -1 ? in :
@@ -1087,6 +1524,9 @@ ssh_launch(void *ctx, struct job *j, int in, struct exec_proc *p)
 	free(a.v);
 	buf_free(&opts);
 	buf_free(&cmd);
+	buf_free(&send);
+	buf_free(&ret);
+	buf_free(&script);
 	free(log);
 	return res;
 }
@@ -1227,29 +1667,357 @@ transport_failed(struct sshexec *s, const struct host *h, unsigned int slot,
 	return 1;
 }
 
+/*
+ * What the script of a job that moved files left (see xfer_script()):
+ * the file that could not be sent (-1: none), the command's status was
+ * written, the returns that failed (a bit each, the first 64), cleanup
+ * failed.
+ */
+struct xfer_status {
+	long		 send_failed;
+	int		 ran;
+	unsigned long long returns_failed;
+	int		 cleanup_failed;
+};
+
+/* Read the status file of slot's job into st. */
+static void
+xfer_read_status(const struct sshexec *s, unsigned int slot,
+    struct xfer_status *st)
+{
+	char		*path = dir_file(s, 'x', slot), line[64];
+	const char	*errstr;
+	long long	 k;
+	FILE		*f;
+
+	memset(st, 0, sizeof(*st));
+	st->send_failed = -1;
+	if ((f = fopen(path, "re")) == NULL) {
+		free(path);
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		/* "i K CODE", "r K CODE": K, the file's number, alone. */
+		if (line[0] != '\0' && line[1] == ' ')
+			line[2 + strcspn(line + 2, " \n")] = '\0';
+		if (line[0] == 'c')
+			st->ran = 1;
+		else if (line[0] == 'k')
+			st->cleanup_failed = 1;
+		else if (line[0] == 'i' || line[0] == 'r') {
+			k = strtonum(line + 2, 0, LONG_MAX, &errstr);
+			if (errstr != NULL)
+				continue;
+			if (line[0] == 'i')
+				st->send_failed = (long)k;
+			else if (k < 64)
+				st->returns_failed |= 1ULL << k;
+		}
+	}
+	(void)fclose(f);
+	free(path);
+}
+
+/*
+ * Whether the last transfer of slot's job failed because its connection
+ * was lost: ssh's log holds no exit status of the remote rsync, and the
+ * job had no master or the master is gone.  why says what rsync said.
+ */
+static int
+xfer_lost(struct sshexec *s, const struct host *h, unsigned int slot,
+    char *why, size_t whylen)
+{
+	char	*log, said[256];
+	int	 status;
+
+	log = dir_file(s, 't', slot);
+	status = read_log(log, why, whylen);
+	free(log);
+	log = dir_file(s, 'r', slot);
+	(void)read_log(log, said, sizeof(said));
+	free(log);
+	if (said[0] != '\0')
+		strlcpy(why, said, whylen);
+	if (status)
+		return 0;
+	if (!s->direct[slot - 1] && h->master != -1 &&
+	    access(h->sock, F_OK) == 0 && !master_exited(h) &&
+	    master_answers(h))
+		return 0;
+	if (why[0] == '\0')
+		strlcpy(why, "the connection was lost", whylen);
+	return 1;
+}
+
+/* The bytes of the local files named (NUL-terminated, n of them). */
+static unsigned long long
+local_bytes(const char *cwd, const char *names, size_t n)
+{
+	struct buf		 src = { 0 }, remote = { 0 }, dir = { 0 };
+	struct stat		 st;
+	unsigned long long	 sum = 0;
+	const char		*dest;
+	size_t			 i;
+
+	for (i = 0; i < n; i++, names += strlen(names) + 1) {
+		/* A returned file's directory here, then its path there. */
+		xfer_paths(cwd, names, &src, &dest, &remote, &dir);
+		buf_reset(&src);
+		buf_adds(&src, dir.data);
+		buf_adds(&src, remote.data);
+		buf_addc(&src, '\0');
+		if (stat(src.data, &st) == 0)
+			sum += (unsigned long long)st.st_size;
+	}
+	buf_free(&src);
+	buf_free(&remote);
+	buf_free(&dir);
+	return sum;
+}
+
+/*
+ * The ending of a job that moved files, before its command's: -1 when
+ * the command's ending decides (ran), else what ended it.  Failed
+ * returns make the job fail; each is named.
+ */
+static int
+xfer_ending(struct sshexec *s, struct host *h, struct job *j,
+    const struct xfer_status *st, int after)
+{
+	struct buf	 names = { 0 };
+	char		 why[256];
+	size_t		 n, i;
+	int		 res = EXEC_DONE;
+
+	if (!after && st->send_failed >= 0) {
+		if (xfer_lost(s, h, j->slot, why, sizeof(why))) {
+			host_failed(s, h, why);
+			return EXEC_REQUEUE;
+		}
+		n = xfer_names(s, j, s->tf, s->ntf, &names);
+		if ((size_t)st->send_failed < n)
+			warnx("job %llu: %s %s: cannot be copied to %s: %s",
+			    j->seq, s->tf_opt, nth_name(&names,
+			    (size_t)st->send_failed), h->name, why);
+		buf_free(&names);
+		return EXEC_DONE;
+	}
+	if (!after)
+		return -1;
+	n = xfer_names(s, j, s->ret, s->nret, &names);
+	if (st->returns_failed != 0) {
+		if (xfer_lost(s, h, j->slot, why, sizeof(why))) {
+			buf_free(&names);
+			host_failed(s, h, why);
+			return EXEC_REQUEUE;
+		}
+		for (i = 0; i < n && i < 64; i++)
+			if (st->returns_failed & (1ULL << i))
+				warnx("job %llu: --return %s: cannot be copied "
+				    "back from %s: %s", j->seq,
+				    nth_name(&names, i), h->name, why);
+		j->failed = 1;
+	}
+	if (st->cleanup_failed)
+		warnx("job %llu: --cleanup: the files could not be removed "
+		    "on %s", j->seq, h->name);
+	j->received = local_bytes(s->cwd, names.data, n);
+	buf_free(&names);
+	return res;
+}
+
+/*
+ * Spawn rsync (its words in the shell line cmd) or any shell line, with
+ * stdin and stdout on /dev/null and stderr to errpath; the pid, or -1
+ * after a message.
+ */
+static pid_t
+spawn_line(const char *cmd, const char *errpath)
+{
+	posix_spawn_file_actions_t	 fa;
+	char				*argv[] = { "/bin/sh", "-c", NULL, NULL };
+	pid_t				 pid;
+	int				 rc;
+
+	argv[2] = (char *)cmd;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
+	    O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null",
+	    O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, errpath,
+	    O_WRONLY | O_CREAT | O_APPEND, 0600);
+	rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
+		errno = rc;
+		warn("%s", argv[0]);
+		return -1;
+	}
+	return pid;
+}
+
+/* Wait for pid; its exit status, or -1 for a signal or an error. */
+static int
+wait_exit(pid_t pid)
+{
+	int	 status;
+
+	if (pid == -1)
+		return -1;
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/*
+ * --basefile: each file to every host that is left, all hosts at once
+ * and a host's files one after another; a host a file cannot be copied
+ * to is dropped, with what rsync said.
+ */
+static void
+send_basefiles(struct sshexec *s, const struct opts *o)
+{
+	struct host	*h;
+	struct buf	 cmd = { 0 };
+	pid_t		*pids;
+	char		*log, *errs, why[256];
+	size_t		 i, k;
+
+	if (o->nbasefiles == 0)
+		return;
+	pids = xcalloc(s->nhosts, sizeof(*pids));
+	for (i = 0; i < s->nhosts; i++) {
+		h = &s->hosts[i];
+		pids[i] = -1;
+		if (h->local || h->dropped)
+			continue;
+		log = dir_file(s, 'B', i);
+		errs = dir_file(s, 'b', i);
+		buf_reset(&cmd);
+		for (k = 0; k < o->nbasefiles; k++) {
+			if (k > 0)
+				buf_adds(&cmd, " && ");
+			xfer_rsync(s, h, s->mux && h->master != -1 ? 'j' : 'd',
+			    log, o->basefiles[k], 0, &cmd);
+		}
+		buf_addc(&cmd, '\0');
+		pids[i] = spawn_line(cmd.data, errs);
+		free(log);
+		free(errs);
+	}
+	for (i = 0; i < s->nhosts; i++) {
+		h = &s->hosts[i];
+		if (pids[i] == -1 || wait_exit(pids[i]) == 0)
+			continue;
+		errs = dir_file(s, 'b', i);
+		(void)read_log(errs, why, sizeof(why));
+		free(errs);
+		h->dropped = 1;
+		stop_master(h);
+		warnx("%s: --basefile: cannot copy the files there; dropped%s%s",
+		    h->name, why[0] != '\0' ? ": " : "", why);
+	}
+	free(pids);
+	buf_free(&cmd);
+}
+
+/*
+ * At the end of the run, on every host left: the basefiles go with
+ * --cleanup, and the working directory of --workdir ... with all in it.
+ */
+static void
+finish_hosts(struct sshexec *s)
+{
+	struct host	*h;
+	struct argv	 a;
+	struct buf	 opts = { 0 }, cmd = { 0 }, line = { 0 };
+	pid_t		*pids;
+	char		*log;
+	size_t		 i, k;
+
+	if (!s->ready || ((!s->cleanup || s->nbase == 0) && !s->wd_private))
+		return;
+	pids = xcalloc(s->nhosts, sizeof(*pids));
+	for (i = 0; i < s->nhosts; i++) {
+		h = &s->hosts[i];
+		pids[i] = -1;
+		if (h->local || h->dropped)
+			continue;
+		buf_reset(&cmd);
+		if (s->cleanup && s->nbase > 0)
+			cleanup_command(h->wd, s->cwd, s->base.data, s->nbase,
+			    &cmd);
+		if (s->wd_private) {
+			if (cmd.len > 0)
+				buf_adds(&cmd, "; ");
+			buf_adds(&cmd, "rm -rf -- ");
+			shell_quote(&cmd, h->wd, strlen(h->wd));
+		}
+		buf_addc(&cmd, '\0');
+		a.v = NULL;
+		a.n = 0;
+		log = dir_file(s, 'B', i);
+		ssh_argv(s, h, s->mux && h->master != -1 ? 'j' : 'd', log, &a,
+		    &opts);
+		argv_add(&a, "--");
+		argv_add(&a, cmd.data);
+		buf_reset(&line);
+		for (k = 0; k < a.n; k++) {
+			if (k > 0)
+				buf_addc(&line, ' ');
+			shell_quote(&line, a.v[k], strlen(a.v[k]));
+		}
+		buf_addc(&line, '\0');
+		pids[i] = spawn_line(line.data, "/dev/null");
+		free(a.v);
+		free(log);
+	}
+	for (i = 0; i < s->nhosts; i++)
+		if (pids[i] != -1 && wait_exit(pids[i]) != 0)
+			warnx("%s: the files of the run could not be removed "
+			    "there", s->hosts[i].name);
+	free(pids);
+	buf_free(&opts);
+	buf_free(&cmd);
+	buf_free(&line);
+}
+
 /* What ended the job: its own doing, or its host's; see exec.h. */
 static enum exec_ending
-ssh_ending(void *ctx, const struct job *j, int status)
+ssh_ending(void *ctx, struct job *j, int status)
 {
-	struct sshexec	*s = ctx;
-	struct host	*h = slot_host(s, j->slot);
-	char		 why[256];
+	struct sshexec		*s = ctx;
+	struct host		*h = slot_host(s, j->slot);
+	struct xfer_status	 st;
+	char			 why[256];
+	int			 moved, r;
 
 	if (h->local)
-		return s->spawn->ops->ending(s->spawn->ctx, j, status);
+		return s->here->ops->ending(s->here->ctx, j, status);
 	if (s->alive[j->slot - 1] != -1) {
 		(void)close(s->alive[j->slot - 1]);
 		s->alive[j->slot - 1] = -1;
 	}
+	moved = s->moves[j->slot - 1];
+	s->moves[j->slot - 1] = 0;
 	/* Ended by forkpool: its own result (a timeout), not a failure. */
 	if (s->ended[j->slot - 1])
 		return EXEC_DONE;
+	if (moved) {
+		xfer_read_status(s, j->slot, &st);
+		if ((r = xfer_ending(s, h, j, &st, 0)) != -1)
+			return (enum exec_ending)r;
+	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 255 &&
 	    transport_failed(s, h, j->slot, why, sizeof(why))) {
 		host_failed(s, h, why);
 		return EXEC_REQUEUE;
 	}
 	h->fails = 0;
+	if (moved && st.ran)
+		return (enum exec_ending)xfer_ending(s, h, j, &st, 1);
 	return EXEC_DONE;
 }
 
@@ -1263,7 +2031,11 @@ ssh_signal(void *ctx, const struct job *j, pid_t pgid, int sig)
 	    sig != SIGTTIN && sig != SIGTTOU && sig != SIGUSR1 &&
 	    j->slot >= 1 && j->slot <= s->nslots)
 		s->ended[j->slot - 1] = 1;
-	s->spawn->ops->signal(s->spawn->ctx, j, pgid, sig);
+	if (j->slot >= 1 && j->slot <= s->nslots &&
+	    slot_host(s, j->slot)->local)
+		s->here->ops->signal(s->here->ctx, j, pgid, sig);
+	else
+		s->spawn->ops->signal(s->spawn->ctx, j, pgid, sig);
 }
 
 /* A master that ended is a failure of its host, unless it was asked to. */
@@ -1302,6 +2074,7 @@ ssh_free(void *ctx)
 	struct sshexec	*s = ctx;
 	size_t		 i;
 
+	finish_hosts(s);
 	stop_masters(s->hosts, s->nhosts);
 	remove_dir(s);
 	for (i = 0; i < s->nslots && s->alive != NULL; i++)
@@ -1310,6 +2083,18 @@ ssh_free(void *ctx)
 	for (i = 0; i < s->nhosts; i++)
 		host_free(&s->hosts[i]);
 	executor_free(s->spawn);
+	executor_free(s->here);
+	for (i = 0; i < s->ntf; i++)
+		template_free(s->tf[i]);
+	for (i = 0; i < s->nret; i++)
+		template_free(s->ret[i]);
+	free(s->tf);
+	free(s->ret);
+	free(s->words);
+	free(s->cwd);
+	free(s->rsync);
+	buf_free(&s->base);
+	free(s->moves);
 	free(s->hosts);
 	free(s->slot_host);
 	free(s->alive);
@@ -1477,16 +2262,119 @@ check_options(const struct opts *o)
 {
 	const char	*opt = NULL;
 
-	if (o->workdir != NULL)
-		opt = "--workdir";
-	else if (o->tty)
+	if (o->tty)
 		opt = o->tty_name;
-	else if (o->slot_var != NULL)
-		opt = "--process-slot-var";
 	if (opt == NULL)
 		return 0;
 	warnx("%s cannot be used with remote hosts (-S, --sshloginfile)", opt);
 	return -1;
+}
+
+/*
+ * What moving files needs: forkpool's directory, rsync when a remote
+ * host is to get or give files, the templates, the basefiles (which
+ * must be here).  -1 after a message.
+ */
+static int
+setup_xfer(struct sshexec *s, const struct opts *o, int remote)
+{
+	struct stat	 st;
+	const char	*opt = NULL;
+	size_t		 i, n = 0;
+
+	if ((s->cwd = getcwd(NULL, 0)) == NULL) {
+		warn("cannot find the current directory");
+		return -1;
+	}
+	s->cleanup = o->cleanup;
+	s->slot_var = o->slot_var;
+	if (o->ntransfers > 0)
+		opt = "--transferfile";
+	else if (o->transfer)
+		opt = "--transfer";
+	else if (o->nreturns > 0)
+		opt = "--return";
+	else if (o->nbasefiles > 0)
+		opt = "--basefile";
+	if (!remote || opt == NULL)
+		return 0;
+	s->rsync = find_program("rsync");
+	if (access(s->rsync, X_OK) == -1) {
+		warnx("%s needs rsync, which is not installed (not found in "
+		    "PATH)", opt);
+		return -1;
+	}
+	for (i = 0; i < o->nbasefiles; i++) {
+		if (stat(o->basefiles[i], &st) == -1) {
+			warn("--basefile %s", o->basefiles[i]);
+			return -1;
+		}
+		buf_adds(&s->base, o->basefiles[i]);
+		buf_addc(&s->base, '\0');
+	}
+	s->nbase = o->nbasefiles;
+	/* The templates borrow their words: one array holds them all. */
+	s->words = xcalloc(o->ntransfers + 1 + o->nreturns, sizeof(*s->words));
+	s->tf = xcalloc(o->ntransfers + 1, sizeof(*s->tf));
+	s->ret = xcalloc(o->nreturns + 1, sizeof(*s->ret));
+	s->tf_opt = o->ntransfers > 0 ? "--transferfile" : "--transfer";
+	for (i = 0; i < o->ntransfers + (o->transfer != 0); i++) {
+		s->words[n] = (char *)(i < o->ntransfers ? o->transfers[i] :
+		    o->replstr);
+		if ((s->tf[s->ntf] = template_new(&s->words[n++], 1,
+		    TEMPLATE_TEXT, o)) == NULL)
+			return -1;
+		s->ntf++;
+	}
+	for (i = 0; i < o->nreturns; i++) {
+		s->words[n] = (char *)o->returns[i];
+		if ((s->ret[s->nret] = template_new(&s->words[n++], 1,
+		    TEMPLATE_TEXT, o)) == NULL)
+			return -1;
+		s->nret++;
+	}
+	return 0;
+}
+
+/*
+ * --workdir on host number i: DIR as given (relative to the login's
+ * directory), "." the current directory's path under $HOME (or all of
+ * it elsewhere), "..." a directory of the run's own under
+ * ~/.parallel/tmp.  NULL: the login's directory.
+ */
+static char *
+remote_workdir(const struct sshexec *s, const char *wd, size_t i)
+{
+	const char	*suffix;
+	char		*p, *home = NULL;
+	size_t		 n;
+
+	if (wd == NULL)
+		return NULL;
+	if (strcmp(wd, "...") == 0) {
+		suffix = strrchr(s->dir, '.');
+		if (asprintf(&p, ".parallel/tmp/forkpool%s.%zu", suffix, i) ==
+		    -1)
+			err(EXIT_FORKPOOL_ERROR, "asprintf");
+		return p;
+	}
+	if (strcmp(wd, ".") != 0)
+		return xstrdup(wd);
+	/* The cwd is a physical path: so must $HOME be to compare. */
+	if (getenv("HOME") != NULL)
+		home = realpath(getenv("HOME"), NULL);
+	p = NULL;
+	if (home != NULL && (n = strlen(home)) > 0 &&
+	    strncmp(s->cwd, home, n) == 0 &&
+	    (s->cwd[n] == '/' || s->cwd[n] == '\0')) {
+		if (s->cwd[n] == '/' && n > 1)
+			p = xstrdup(s->cwd + n + 1);
+		else if (s->cwd[n] != '\0')
+			p = xstrdup(s->cwd);
+	} else
+		p = xstrdup(s->cwd);
+	free(home);
+	return p;
 }
 
 /* The slot table: each host's slots one after another. */
@@ -1510,6 +2398,7 @@ make_slots(struct sshexec *s, const struct opts *o)
 	s->alive = xcalloc(s->nslots, sizeof(*s->alive));
 	s->direct = xcalloc(s->nslots, sizeof(*s->direct));
 	s->ended = xcalloc(s->nslots, sizeof(*s->ended));
+	s->moves = xcalloc(s->nslots, sizeof(*s->moves));
 	for (i = 0, s->nslots = 0; i < s->nhosts; i++)
 		for (k = 0; !s->hosts[i].dropped && k < s->hosts[i].slots;
 		    k++) {
@@ -1524,6 +2413,7 @@ exec_ssh_new(int capture, const struct opts *o)
 {
 	struct sshexec		*s;
 	struct sigaction	 old[NSTART_SIGS];
+	struct opts		 local;
 	const char		*ssh;
 	size_t			 i, n;
 	int			 remote = 0;
@@ -1553,6 +2443,8 @@ exec_ssh_new(int capture, const struct opts *o)
 	}
 	for (i = 0; i < s->nhosts; i++)
 		remote |= !s->hosts[i].local;
+	if (setup_xfer(s, o, remote) == -1)
+		goto fail;
 	live_ssh = s;
 	(void)atexit(cleanup_at_exit);
 	catch_at_start(1, old);
@@ -1564,12 +2456,18 @@ exec_ssh_new(int capture, const struct opts *o)
 		if (s->hosts[i].local)
 			continue;
 		s->hosts[i].sock = dir_file(s, 's', i);
+		s->hosts[i].wd = remote_workdir(s, o->workdir, i);
 		if (s->mux && !start_signal)
 			start_master(s, &s->hosts[i]);
 	}
 	wait_masters(s);
 	if (!o->jobs_given && !start_signal)
 		count_cpus(s);
+	s->wd_private = remote && o->workdir != NULL &&
+	    strcmp(o->workdir, "...") == 0;
+	s->ready = 1;
+	if (!start_signal)
+		send_basefiles(s, o);
 	catch_at_start(0, old);
 	if (start_signal)
 		end_at_start();
@@ -1578,8 +2476,21 @@ exec_ssh_new(int capture, const struct opts *o)
 		warnx("no host can be reached: no job runs");
 		goto fail;
 	}
-	if ((s->spawn = exec_local_new(s->nslots, capture, NULL, o)) == NULL)
+	/* ssh runs here, in forkpool's directory; ":"'s jobs in --workdir. */
+	local = *o;
+	local.workdir = NULL;
+	if ((s->spawn = exec_local_new(s->nslots, capture, NULL, &local)) ==
+	    NULL)
 		goto fail;
+	if (s->has_local) {
+		local = *o;
+		local.nice = 0;		/* the first one took it */
+		if ((s->here = exec_local_new(s->nslots, capture, NULL,
+		    &local)) == NULL)
+			goto fail;
+		if (o->slot_var != NULL)
+			exec_local_slot_var(s->here, o->slot_var);
+	}
 	return &s->ex;
 fail:
 	ssh_free(s);

@@ -108,7 +108,8 @@ build_source(struct parts *p, const struct opts *o, struct source **src)
 		    o->tty && !o->dry_run ? o->tty_name : NULL, o);
 	if (p->ex == NULL)
 		return -1;
-	if (o->slot_var != NULL)
+	/* The ssh executor gives it to its own local jobs. */
+	if (o->slot_var != NULL && (o->nlogins == 0 || o->dry_run))
 		exec_local_slot_var(p->ex, o->slot_var);
 	if (o->resume == RETRY_FAILED) {
 		*src = resume_source(p->resume, template_shell(p->cmd));
@@ -127,6 +128,10 @@ build_source(struct parts *p, const struct opts *o, struct source **src)
 	    o->jobs)) == NULL)
 		return -1;
 	builder_set_resume(p->builder, p->resume);
+	/* Files to move for remote jobs are named by the values. */
+	if (o->nlogins > 0 && (o->ntransfers > 0 || o->transfer ||
+	    o->nreturns > 0))
+		builder_keep_values(p->builder);
 	/* A worker is sent the record's values, not a command line. */
 	if (o->workers) {
 		builder_keep_values(p->builder);

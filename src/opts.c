@@ -77,7 +77,8 @@ static const char help_text[] =
 "  -q, --quote                run the command's words as they are, never joined\n"
 "                             into a shell line\n"
 "      --workdir DIR          run the jobs in DIR; ... is a private temporary\n"
-"                             directory, removed at the end\n"
+"                             directory, removed at the end; on remote hosts\n"
+"                             made if missing, . is the same path under $HOME\n"
 "      --env NAME             take variable NAME (a pattern, _: all) to\n"
 "                             remote jobs; local jobs get every variable\n"
 "      --nice N               run the jobs with N added to forkpool's niceness\n"
@@ -170,6 +171,14 @@ static const char help_text[] =
 "      --ssh CMD              the ssh command (default $PARALLEL_SSH, or ssh)\n"
 "      --no-multiplex         a connection of its own for every job, rather\n"
 "                             than one shared per host (-M, --controlmaster)\n"
+"      --transferfile FILE, --tf FILE\n"
+"                             rsync FILE (a template) to the host before its job\n"
+"      --transfer             --transferfile {}\n"
+"      --return FILE          rsync FILE (a template) back after the job\n"
+"      --cleanup              remove the files sent and returned on the host\n"
+"      --trc FILE             --transfer --return FILE --cleanup\n"
+"      --basefile FILE, --bf FILE\n"
+"                             rsync FILE to each host once, before its jobs\n"
 "\n"
 "Semaphore (also as forkpool-sem):\n"
 "      --semaphore            run COMMAND once, holding one of -j slots (default\n"
@@ -1141,6 +1150,47 @@ on_workdir(struct parse_state *st, const char *arg)
 	return OPTS_RUN;
 }
 
+/* Append arg to the array *v of *n: the options that add up. */
+static enum opts_result
+add_file_arg(const char *opt, const char ***v, size_t *n, const char *arg)
+{
+	if (*arg == '\0') {
+		warnx("%s: the file name is empty", opt);
+		return OPTS_ERROR;
+	}
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = arg;
+	return OPTS_RUN;
+}
+
+/* --transferfile FILE, --tf FILE: a template, for remote jobs. */
+static enum opts_result
+on_transferfile(struct parse_state *st, const char *arg)
+{
+	return add_file_arg("--transferfile", &st->o->transfers,
+	    &st->o->ntransfers, arg);
+}
+
+/* --return FILE: a template; --trc FILE is --transfer --cleanup too. */
+static enum opts_result
+on_return(struct parse_state *st, const char *arg)
+{
+	if (st->value == 1) {
+		st->o->transfer = 1;
+		st->o->cleanup = 1;
+	}
+	return add_file_arg(st->value == 1 ? "--trc" : "--return",
+	    &st->o->returns, &st->o->nreturns, arg);
+}
+
+/* --basefile FILE, --bf FILE: copied to each host once. */
+static enum opts_result
+on_basefile(struct parse_state *st, const char *arg)
+{
+	return add_file_arg("--basefile", &st->o->basefiles,
+	    &st->o->nbasefiles, arg);
+}
+
 /* -j N: resolved after the loop, since --tty decides what it may be. */
 static enum opts_result
 on_jobs(struct parse_state *st, const char *arg)
@@ -1659,6 +1709,14 @@ static const struct optdef optdefs[] = {
 	STRING("ssh",			0, ssh, "the command"),
 	NOARG("no-multiplex",		0, on_multiplex, 1),
 	NOARG("controlmaster",		'M', on_multiplex, 0),
+	ARG("transferfile",		0, on_transferfile),
+	ARG("tf",			0, on_transferfile),
+	FLAG("transfer",		0, transfer),
+	ARGV("return",			0, on_return, 0),
+	ARGV("trc",			0, on_return, 1),
+	FLAG("cleanup",			0, cleanup),
+	ARG("basefile",			0, on_basefile),
+	ARG("bf",			0, on_basefile),
 	/* GNU parallel's other names for the options above. */
 	ARG("max-procs",		'P', on_jobs),
 	FLAG("spreadstdin",		0, pipe),
@@ -2826,6 +2884,15 @@ opts_free(struct opts *o)
 	o->nenv = 0;
 	free(o->logins);
 	o->logins = NULL;
+	free(o->transfers);
+	o->transfers = NULL;
+	o->ntransfers = 0;
+	free(o->returns);
+	o->returns = NULL;
+	o->nreturns = 0;
+	free(o->basefiles);
+	o->basefiles = NULL;
+	o->nbasefiles = 0;
 	o->nlogins = 0;
 	o->nsources = 0;
 	pcre2_code_free(o->colsep_re);

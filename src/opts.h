@@ -141,11 +141,20 @@ struct opts {
 						   in their order */
 	size_t			 nlogins;
 	const char		*ssh;		/* --ssh CMD, or NULL */
+	/* Files moved for remote jobs: templates, into argv. */
+	const char		**transfers;	/* owned: --transferfile */
+	size_t			 ntransfers;
+	const char		**returns;	/* owned: --return */
+	size_t			 nreturns;
+	const char		**basefiles;	/* owned: --basefile, names */
+	size_t			 nbasefiles;
 	int			 nice;		/* --nice N, added */
 	unsigned int		 jobs;		/* resolved -j; UINT_MAX for
 						   a semaphore's -j 0 */
 	int			 jobs_given;	/* -j was given */
 	int			 no_multiplex;	/* --no-multiplex */
+	int			 transfer;	/* --transfer: {} as well */
+	int			 cleanup;	/* --cleanup */
 	enum out_mode		 out_mode;
 	int			 keep_order;
 	int			 output_on_failure; /* print failed jobs only */

@@ -165,9 +165,9 @@ Try 'forkpool --help' for more."
 }
 
 @test "a refused option's value after = is not part of its name, and a refused letter in a cluster is named" {
-	run --separate-stderr fp --basefile=f true ::: x
+	run --separate-stderr fp --template=f true ::: x
 	assert_failure 255
-	assert_equal "$stderr" "forkpool: --basefile: not supported: this part of remote execution is not built yet; instead: copy the file to the hosts first, with rsync or scp"
+	assert_equal "$stderr" "forkpool: --template: not supported: forkpool does not fill in files; instead: sed on the template file in the command"
 	run --separate-stderr fp -kR 1 true ::: x
 	assert_failure 255
 	assert_equal "$stderr" "forkpool: -R: not supported: -I replaces every occurrence, there is no count to set; instead: leave out -R"

@@ -517,7 +517,7 @@ b 2 1 fp-host3 fp-host3 $port"
 	assert_failure 255
 	assert_equal "$stderr" "forkpool: -S: not supported: BSD xargs's -S REPLSIZE is not supported; instead: leave out -S REPLSIZE: -I has no size limit"
 	# options that need a remote side forkpool does not build
-	run --separate-stderr fp -S fp-host1 --workdir / echo ::: a
+	run --separate-stderr fp -S fp-host1 --tty echo ::: a
 	assert_failure 255
-	assert_equal "$stderr" 'forkpool: --workdir cannot be used with remote hosts (-S, --sshloginfile)'
+	assert_equal "$stderr" 'forkpool: --tty cannot be used with remote hosts (-S, --sshloginfile)'
 }

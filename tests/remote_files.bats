@@ -1,0 +1,338 @@
+#!/usr/bin/env bats
+# Files moved for remote jobs: --transferfile/--transfer, --return,
+# --cleanup, --trc, --basefile, --workdir on the hosts, and the joblog's
+# Send and Receive.  Real sshd servers on loopback (tests/sshd.bash) stand
+# for the hosts; they share this machine's files, so the jobs' files are
+# kept apart: the local ones under local/, the remote --workdir remote/.
+
+bats_require_minimum_version 1.5.0
+load helper
+load sshd
+
+# As in remote.bats: the servers' sessions skip root's slow ~/.bashrc.
+FP_SSHD_LINES=('SetEnv SHLVL=1')
+
+setup_file() {
+	sshd_start 2 "${FP_SSHD_LINES[@]}"
+	export FP_SHARED_SSH_DIR=$FP_SSH_DIR
+}
+
+teardown_file() {
+	sshd_stop
+}
+
+setup() {
+	fp_setup
+	cd "$BATS_TEST_TMPDIR"
+	mkdir -p tmp local remote bin
+	R=$BATS_TEST_TMPDIR/remote
+	cd local
+}
+
+teardown() {
+	if [[ ${FP_SSH_DIR:-} != "${FP_SHARED_SSH_DIR:-}" ]]; then
+		sshd_stop
+	fi
+	kill_leftovers
+}
+
+# own_servers N: start this test's own N servers, which teardown stops.
+own_servers() {
+	sshd_start "$1" "${FP_SSHD_LINES[@]}"
+	[[ $FP_SSH_DIR != "$FP_SHARED_SSH_DIR" ]]
+}
+
+# remote_home: the login directory of the hosts.
+remote_home() {
+	$FP_SSH fp-host1 pwd </dev/null
+}
+
+# tree DIR: every path under DIR, relative, sorted, one a line.
+tree() {
+	(cd "$1" && find . -mindepth 1 | sort)
+}
+
+@test "--transfer, --return, --cleanup: files go to the remote workdir, come back, and go there" {
+	mkdir in
+	printf 'hello\n' >in/a.txt
+	printf 'world\n' >in/b.txt
+	run --separate-stderr fp -k -j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp \
+		--workdir "$R" --transfer --return '{}.out' --cleanup \
+		'tr a-z A-Z <{} >{}.out; pwd; find . | sort' ::: in/a.txt in/b.txt
+	assert_success
+	assert_equal "$stderr" ''
+	# each job saw its own file only: the first one's went with --cleanup
+	assert_output "$R
+.
+./in
+./in/a.txt
+./in/a.txt.out
+$R
+.
+./in
+./in/b.txt
+./in/b.txt.out"
+	assert_equal "$(cat in/a.txt.out in/b.txt.out)" $'HELLO\nWORLD'
+	# nothing is left on the host, the emptied directory neither
+	assert_equal "$(tree "$R")" ''
+	assert_equal "$(tree .)" $'./in\n./in/a.txt\n./in/a.txt.out\n./in/b.txt\n./in/b.txt.out'
+}
+
+@test "without --cleanup the files stay on the host; --no-multiplex" {
+	printf 'x\n' >a
+	# and with a connection of its own for each ssh and rsync
+	run --separate-stderr fp -j1 --ssh "$FP_SSH" -S fp-host2 --tmpdir ../tmp \
+		--no-multiplex --workdir "$R" --tf '{}' --return '{}.out' \
+		'cp {} {}.out' ::: a
+	assert_success
+	assert_equal "$stderr" ''
+	assert_output ''
+	assert_equal "$(tree "$R")" $'./a\n./a.out'
+	assert_equal "$(cat a.out)" x
+}
+
+@test "--trc with /./: the path after /./ is relative to the workdir, and comes back under the part before" {
+	mkdir -p in data/sub
+	printf 'abc\n' >in/file
+	printf 'def\n' >data/sub/f
+	# GNU parallel's example: in/file there, out/./in/file.out back to
+	# out/in/file.out here; an absolute path with /./ goes to sub/f
+	run --separate-stderr fp -j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp \
+		--workdir "$R" --trc 'out/./{}.out' --tf "$PWD/data/./sub/f" \
+		'tr a-z A-Z <{} >{}.out; cat sub/f; find . | sort' ::: in/file
+	assert_success
+	assert_equal "$stderr" ''
+	assert_output 'def
+.
+./in
+./in/file
+./in/file.out
+./sub
+./sub/f'
+	assert_equal "$(cat out/in/file.out)" ABC
+	assert_equal "$(tree "$R")" ''
+}
+
+@test "--basefile: copied once to each host before its jobs, removed at the end with --cleanup" {
+	printf '#!/bin/sh\necho "$*" >>%q/rsync.log\nexec %q "$@"\n' \
+		"$BATS_TEST_TMPDIR" "$(command -v rsync)" >../bin/rsync
+	chmod +x ../bin/rsync
+	printf 'base\n' >base.txt
+	run --separate-stderr env PATH="$BATS_TEST_TMPDIR/bin:$PATH" "$FP_BIN" \
+		-j2 --ssh "$FP_SSH" -S fp-host1,fp-host2 --tmpdir ../tmp \
+		--workdir "$R" --bf base.txt 'cat base.txt; echo {}' ::: 1 2 3 4 5 6
+	assert_success
+	assert_equal "$stderr" ''
+	assert_equal "$(sort <<<"$output" | paste -sd' ')" '1 2 3 4 5 6 base base base base base base'
+	# one rsync for each host, none for the jobs
+	assert_equal "$(wc -l <../rsync.log)" 2
+	assert_equal "$(grep -c ' fp-host1:.$' ../rsync.log)" 1
+	assert_equal "$(grep -c ' fp-host2:.$' ../rsync.log)" 1
+	# without --cleanup it stays
+	assert_equal "$(tree "$R")" ./base.txt
+	rm -f "$R/base.txt"
+	run --separate-stderr fp -j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp \
+		--workdir "$R" --basefile base.txt --cleanup 'cat base.txt; echo {}' ::: 1
+	assert_success
+	assert_equal "$stderr" ''
+	assert_output $'base\n1'
+	assert_equal "$(tree "$R")" ''
+	# a basefile that is not here: nothing runs
+	run --separate-stderr fp -j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp \
+		--bf nosuch echo ::: 1
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: --basefile nosuch: No such file or directory'
+}
+
+@test "--workdir ...: a directory of the run's own under the remote home, removed at the end" {
+	local home
+	home=$(remote_home)
+	printf 'in it\n' >f
+	run --separate-stderr fp -k -j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp \
+		--workdir ... --transfer 'cat {}; pwd' ::: f
+	assert_success
+	assert_equal "$stderr" ''
+	assert_equal "${lines[0]}" 'in it'
+	assert_regex "${lines[1]}" "^$home/\\.parallel/tmp/forkpool\\.[A-Za-z0-9]{6}\\.0\$"
+	assert_equal "${#lines[@]}" 2
+	assert_not_exist "${lines[1]}"
+}
+
+@test "--workdir .: the current directory's path under \$HOME, or all of it elsewhere" {
+	local home sub=fp-wd-xfer.$$
+	home=$(remote_home)
+	mkdir -p "fakehome/$sub"
+	(cd "fakehome/$sub" && HOME=$BATS_TEST_TMPDIR/local/fakehome "$FP_BIN" -j1 --ssh "$FP_SSH" \
+		-S fp-host1 --tmpdir ../../../tmp --wd . pwd ::: 1) >out 2>err
+	rm -rf "${home:?}/$sub"
+	assert_equal "$(cat err)" ''
+	assert_equal "$(cat out)" "$home/$sub"
+	run --separate-stderr fp -j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp \
+		--wd . pwd ::: 1
+	assert_success
+	assert_output "$PWD"
+}
+
+@test "hostile file names round-trip: blanks, quotes, \$, newline, leading -, colon, glob, unicode" {
+	local names=('sp ace' "qu'ote" 'dq"x' 'dol$HOME' $'new\nline' '-lead'
+		'co:lon' '*' 'ünï' '\back')
+	local n
+	for n in "${names[@]}"; do
+		printf '%s\n' "content of $n" >"./$n"
+	done
+	printf '%s\0' "${names[@]}" >../names
+	run --separate-stderr fp -0 -a ../names -j2 --ssh "$FP_SSH" \
+		-S fp-host1,fp-host2 --tmpdir ../tmp --workdir "$R" \
+		--transfer --return '{}.out' --cleanup 'cp -- {} {}.out'
+	assert_success
+	assert_equal "$stderr" ''
+	assert_output ''
+	for n in "${names[@]}"; do
+		assert_equal "$(cat -- "./$n.out")" "content of $n"
+	done
+	assert_equal "$(tree "$R")" ''
+}
+
+@test "a file to transfer that is not here fails its job, which does not run; the others do" {
+	printf 'a\n' >a
+	run --separate-stderr fp -k -j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp \
+		--workdir "$R" --joblog ../jl --tf '{}' 'cat {}' ::: a missing
+	assert_failure 1
+	assert_output a
+	assert_equal "$stderr" 'forkpool: job 2: --transferfile missing: No such file or directory'
+	assert_equal "$(cut -f1,2,5,6,7 ../jl)" $'Seq\tHost\tSend\tReceive\tExitval
+1\tfp-host1\t2\t0\t0
+2\tfp-host1\t0\t0\t255'
+}
+
+@test "a return that fails is named with its host and fails the job, whose exit value stays" {
+	local home
+	home=$(remote_home)
+	run --separate-stderr fp -j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp \
+		--joblog ../jl --return 'nothere.{}' 'true' ::: x
+	assert_failure 1
+	assert_output ''
+	assert_equal "$stderr" "forkpool: job 1: --return nothere.x: cannot be copied back from fp-host1: rsync: [sender] link_stat \"$home/nothere.x\" failed: No such file or directory (2)"
+	assert_equal "$(cut -f7 ../jl | tail -n 1)" 0
+}
+
+@test "the joblog's Send and Receive: bytes of the files sent and returned; 0 for : jobs" {
+	head -c 1000 /dev/zero >f
+	run --separate-stderr fp -j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp \
+		--workdir "$R" --joblog ../jl --trc '{}.out' \
+		'head -c 2500 /dev/zero >{}.out' ::: f
+	assert_success
+	assert_equal "$stderr" ''
+	assert_equal "$(cut -f2,5,6 ../jl | tail -n 1)" $'fp-host1\t1000\t2500'
+	assert_equal "$(wc -c <f.out)" 2500
+	rm f.out
+	run --separate-stderr fp -j1 -S : --tmpdir ../tmp --joblog ../jl \
+		--trc '{}.out' 'head -c 2500 /dev/zero >{}.out' ::: f
+	assert_success
+	assert_equal "$(cut -f2,5,6 ../jl | tail -n 1)" $':\t0\t0'
+}
+
+@test "-S :: nothing is moved, --workdir and --process-slot-var are this machine's" {
+	printf 'here\n' >f
+	run --separate-stderr fp -k -j1 -S : --tmpdir ../tmp --workdir "$R" \
+		--process-slot-var SV --transfer --return '{}.out' --cleanup \
+		'pwd; ls; echo "slot $SV" {}' ::: f
+	assert_success
+	assert_equal "$stderr" ''
+	assert_output "$R
+slot 0 f"
+	# the local file stays, nothing came back
+	assert_equal "$(tree .)" ./f
+}
+
+@test "--process-slot-var reaches remote jobs too" {
+	run --separate-stderr fp -k -j2 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp \
+		--process-slot-var SV 'echo {} $SV; sleep 0.5' ::: a b
+	assert_success
+	assert_equal "$stderr" ''
+	assert_output 'a 0
+b 1'
+}
+
+@test "without rsync, --transfer and --return are refused before anything runs; : needs none" {
+	mkdir ../empty
+	printf 'x\n' >f
+	run --separate-stderr env PATH="$BATS_TEST_TMPDIR/empty" "$FP_BIN" \
+		--ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp --transfer /bin/echo ::: f
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: --transfer needs rsync, which is not installed (not found in PATH)'
+	run --separate-stderr env PATH="$BATS_TEST_TMPDIR/empty" "$FP_BIN" \
+		--ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp --return 'x' /bin/echo ::: f
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --return needs rsync, which is not installed (not found in PATH)'
+	run --separate-stderr env PATH="$BATS_TEST_TMPDIR/empty" "$FP_BIN" \
+		-S : --tmpdir ../tmp --transfer /bin/echo ::: f
+	assert_success
+	assert_output f
+}
+
+@test "--timeout during a transfer ends rsync with the job" {
+	# an rsync that takes its time, and says who it is
+	printf '#!/bin/sh\necho $$ >%q/rsync.pid\nsleep 30\n' \
+		"$BATS_TEST_TMPDIR" >../bin/rsync
+	chmod +x ../bin/rsync
+	printf 'x\n' >f
+	run --separate-stderr env PATH="$BATS_TEST_TMPDIR/bin:$PATH" "$FP_BIN" \
+		-j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp --timeout 1 \
+		--joblog ../jl --transfer 'echo ran' ::: f
+	assert_failure 1
+	assert_output ''
+	assert_equal "$stderr" ''
+	assert_equal "$(cut -f7 ../jl | tail -n 1)" -1
+	wait_gone "$(cat ../rsync.pid)" 5
+}
+
+@test "Ctrl-C during a transfer ends rsync, and leaves nothing in the tmpdir" {
+	printf '#!/bin/sh\necho $$ >%q/rsync.pid\nsleep 30\n' \
+		"$BATS_TEST_TMPDIR" >../bin/rsync
+	chmod +x ../bin/rsync
+	printf 'x\n' >f
+	PATH="$BATS_TEST_TMPDIR/bin:$PATH" start_fp -j1 --ssh "$FP_SSH" \
+		-S fp-host1 --tmpdir ../tmp --transfer 'echo ran' ::: f
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[[ -s ../rsync.pid ]] && break
+		sleep 0.05
+	done
+	alive "$(cat ../rsync.pid)"
+	kill -INT "$FP_PID"
+	finish_fp 10
+	assert_equal "$FP_STATUS" 130
+	assert_equal "$(cat out)" ''
+	wait_gone "$(cat ../rsync.pid)" 5
+	run ls -A ../tmp
+	assert_output ''
+}
+
+@test "a transfer whose host dies is run again on another host, not lost" {
+	own_servers 2
+	# rsync to fp-host1 first kills that host, with its connections
+	cat >../bin/rsync <<-EOF
+		#!/bin/sh
+		case "\$*" in
+		*' fp-host1:'*)
+			read -r pid _ <"$FP_SSH_DIR/host1/listener"
+			kids() { for c in \$(ps -o pid= --ppid "\$1"); do kids "\$c"; echo "\$c"; done; }
+			all="\$(kids "\$pid") \$pid"
+			kill -STOP \$all; kill -KILL \$all
+			exit 255 ;;
+		esac
+		exec $(command -v rsync) "\$@"
+	EOF
+	chmod +x ../bin/rsync
+	printf 'one\n' >f
+	run --separate-stderr env PATH="$BATS_TEST_TMPDIR/bin:$PATH" "$FP_BIN" \
+		-j1 --ssh "$FP_SSH" -S fp-host1,fp-host2 --tmpdir ../tmp \
+		--workdir "$R" --joblog ../jl --transfer --plus 'cat {}; echo {host}' ::: f
+	assert_success
+	assert_output 'one
+fp-host2'
+	assert_equal "$(cut -f1,2,7 ../jl | tail -n +2)" $'1\tfp-host2\t0'
+}
