@@ -26,6 +26,8 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
+
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -233,6 +235,30 @@ host_free(struct host *h)
 }
 
 /*
+ * Where the port of an IPv6 address as GNU parallel writes it starts:
+ * the p or # of ADDRpPORT or ADDR#PORT, when what comes before is an
+ * address; else NULL.  Neither letter is a hex digit, so the address
+ * cannot end with one.
+ */
+static const char *
+ipv6_port(const char *host)
+{
+	struct in6_addr	 a;
+	const char	*p = strrchr(host, 'p'), *q = strrchr(host, '#');
+	char		 addr[INET6_ADDRSTRLEN];
+	size_t		 len;
+
+	if (p == NULL || (q != NULL && q > p))
+		p = q;
+	if (p == NULL || strspn(p + 1, "0123456789") != strlen(p + 1) ||
+	    (len = (size_t)(p - host)) >= sizeof(addr))
+		return NULL;
+	memcpy(addr, host, len);
+	addr[len] = '\0';
+	return inet_pton(AF_INET6, addr, &a) == 1 ? p : NULL;
+}
+
+/*
  * Parse one login, [N/][SSHCMD ][USER@]HOST[:PORT] or [N/]:, into h.
  * -1 with *why set to the problem.
  */
@@ -308,7 +334,10 @@ parse_login(const char *s, struct host *h, const char **why)
 		host = (char *)at + 1;
 	} else
 		host = last;
-	/* [ADDR]:PORT, HOST:PORT; an IPv6 address has several colons. */
+	/*
+	 * [ADDR]:PORT, HOST:PORT; an IPv6 address has several colons, and
+	 * its port comes after p or # (ADDRpPORT, ADDR#PORT).
+	 */
 	if (*host == '[' && (p = strchr(host, ']')) != NULL) {
 		colon = p[1] == ':' ? p + 1 : NULL;
 		h->name = xstrdup(host + 1);
@@ -316,7 +345,7 @@ parse_login(const char *s, struct host *h, const char **why)
 	} else {
 		colon = strchr(host, ':');
 		if (colon != NULL && strchr(colon + 1, ':') != NULL)
-			colon = NULL;
+			colon = ipv6_port(host);
 		h->name = xstrdup(host);
 		if (colon != NULL)
 			h->name[colon - host] = '\0';
@@ -370,7 +399,7 @@ add_login(struct sshexec *s, const char *opt, const char *where,
 
 /*
  * The logins of one -S value: separated by commas or newlines; "\," and
- * ",," stand for a comma.  -1 after a message.
+ * ",," stand for a comma; an empty item is none.  -1 after a message.
  */
 static int
 add_logins(struct sshexec *s, const struct login_arg *l)
@@ -390,7 +419,9 @@ add_logins(struct sshexec *s, const struct login_arg *l)
 			continue;
 		}
 		buf_addc(&item, '\0');
-		rc = add_login(s, l->opt, NULL, l->value, item.data);
+		/* As GNU parallel passes over a trailing comma: any empty item. */
+		if (item.data[strspn(item.data, " \t\r")] != '\0')
+			rc = add_login(s, l->opt, NULL, l->value, item.data);
 		buf_reset(&item);
 		if (*p == '\0')
 			break;
@@ -1360,14 +1391,16 @@ count_cpus(struct sshexec *s)
 }
 
 /*
- * Refuse what needs a remote side forkpool does not build; -1 after a
- * message.
+ * Refuse what needs a remote side forkpool does not build, when a login
+ * is remote (":" alone runs here, as without -S); -1 after a message.
  */
 static int
-check_options(const struct opts *o)
+check_options(const struct opts *o, int remote)
 {
 	const char	*opt = NULL;
 
+	if (!remote)
+		return 0;
 	if (o->workdir != NULL)
 		opt = "--workdir";
 	else if (o->tty)
@@ -1418,8 +1451,6 @@ exec_ssh_new(int capture, const struct opts *o)
 	size_t		 i, n;
 	int		 remote = 0;
 
-	if (check_options(o) == -1)
-		return NULL;
 	s = xcalloc(1, sizeof(*s));
 	s->ex.ops = &ssh_ops;
 	s->ex.ctx = s;
@@ -1443,6 +1474,8 @@ exec_ssh_new(int capture, const struct opts *o)
 	}
 	for (i = 0; i < s->nhosts; i++)
 		remote |= !s->hosts[i].local;
+	if (check_options(o, remote) == -1)
+		goto fail;
 	live_ssh = s;
 	(void)atexit(cleanup_at_exit);
 	if (remote && make_dir(s, opts_tmpdir(o)) == -1)
@@ -1464,6 +1497,8 @@ exec_ssh_new(int capture, const struct opts *o)
 	}
 	if ((s->spawn = exec_local_new(s->nslots, capture, NULL, o)) == NULL)
 		goto fail;
+	if (o->slot_var != NULL)
+		exec_local_slot_var(s->spawn, o->slot_var);
 	return &s->ex;
 fail:
 	ssh_free(s);

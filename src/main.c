@@ -108,7 +108,8 @@ build_source(struct parts *p, const struct opts *o, struct source **src)
 		    o->tty && !o->dry_run ? o->tty_name : NULL, o);
 	if (p->ex == NULL)
 		return -1;
-	if (o->slot_var != NULL)
+	/* The ssh executor passes it to its local one. */
+	if (o->slot_var != NULL && (o->nlogins == 0 || o->dry_run))
 		exec_local_slot_var(p->ex, o->slot_var);
 	if (o->resume == RETRY_FAILED) {
 		*src = resume_source(p->resume, template_shell(p->cmd));

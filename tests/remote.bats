@@ -391,9 +391,9 @@ b 2 1 fp-host3 fp-host3 $port"
 	run --separate-stderr fp --sshlogin 'fp-host1:port' echo ::: a
 	assert_failure 255
 	assert_equal "$stderr" 'forkpool: --sshlogin fp-host1:port: the port is invalid: port'
-	run --separate-stderr fp -S 'fp-host1,' echo ::: a
+	run --separate-stderr fp -S ',' echo ::: a
 	assert_failure 255
-	assert_equal "$stderr" 'forkpool: -S fp-host1,: an empty login'
+	assert_equal "$stderr" 'forkpool: -S ,: no login'
 	run --separate-stderr fp -S 'user@' echo ::: a
 	assert_failure 255
 	assert_equal "$stderr" 'forkpool: -S user@: no host'
@@ -419,4 +419,70 @@ b 2 1 fp-host3 fp-host3 $port"
 	run --separate-stderr fp -S fp-host1 --workdir / echo ::: a
 	assert_failure 255
 	assert_equal "$stderr" 'forkpool: --workdir cannot be used with remote hosts (-S, --sshloginfile)'
+}
+
+@test "empty items of -S are passed over, as GNU parallel passes over a trailing comma" {
+	local v
+	for v in 'fp-host1,' ',fp-host1' ' ,fp-host1, ,' $'fp-host1\n'; do
+		run --separate-stderr fp -k --ssh "$FP_SSH" -S "$v" 'echo {} $PARALLEL_SSHHOST' ::: a b
+		assert_success
+		assert_output $'a fp-host1\nb fp-host1'
+		assert_equal "$stderr" ''
+	done
+	# ",," is still a comma within a login, not an empty item
+	run --separate-stderr fp -S 'a:1,,b' echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: -S a:1,,b: the port is invalid: 1,b'
+}
+
+@test "IPv6 logins: [ADDR]:PORT, ADDRpPORT and ADDR#PORT give ssh the address and the port" {
+	# This ssh logs its words, then reaches fp-host1 for any ::1 login.
+	mkscript v6ssh "echo \"\$*\" >>\"$PWD/ssh.log\"
+for a; do
+	shift
+	if [ \"\$skip\" = 1 ]; then skip=; continue; fi
+	case \$a in
+	-p) skip=1; continue ;;
+	::1 | root@::1) a=fp-host1 ;;
+	esac
+	set -- \"\$@\" \"\$a\"
+done
+exec ssh -F \"\$FP_SSH_CONFIG\" \"\$@\"" >/dev/null
+	local login
+	for login in '[::1]:2222' '::1p2222' '::1#2222' 'root@::1p2222'; do
+		rm -f ssh.log
+		run --separate-stderr fp -j1 --ssh "$PWD/bin/v6ssh" -S "$login" --plus echo '{host}' ::: a
+		assert_success
+		assert_output '::1'
+		assert_equal "$stderr" ''
+		grep -q -- "-p 2222 \(root@\)\?::1 -- " ssh.log || fail "$login: $(cat ssh.log)"
+	done
+	# an address alone keeps its colons, and a p or # after it needs digits
+	rm -f ssh.log
+	run --separate-stderr fp -j1 --ssh "$PWD/bin/v6ssh" -S '::1' echo ::: a
+	assert_success
+	assert_output a
+	run grep -c -- ' -p ' ssh.log
+	assert_output 0
+	run --separate-stderr fp -S '::1p0' echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: -S ::1p0: the port is too small: 0'
+	run --separate-stderr fp -S '::1#99999' echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: -S ::1#99999: the port is too large: 99999'
+}
+
+@test "-S : alone runs here: --workdir and --process-slot-var work as they do locally" {
+	mkdir wd
+	run --separate-stderr fp -j1 -S : --workdir wd 'pwd; : {}' ::: a
+	assert_success
+	assert_output "$PWD/wd"
+	assert_equal "$stderr" ''
+	run --separate-stderr fp -k -j2 -S 2/: --process-slot-var SLOT 'echo {} $SLOT; sleep 0.2' ::: a b
+	assert_success
+	assert_output $'a 0\nb 1'
+	# with a remote host among the logins they are still refused
+	run --separate-stderr fp -S :,fp-host1 --ssh "$FP_SSH" --process-slot-var SLOT echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --process-slot-var cannot be used with remote hosts (-S, --sshloginfile)'
 }
