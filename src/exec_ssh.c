@@ -111,6 +111,8 @@ struct host {
 	pid_t		 master;	/* the master connection, or -1 */
 	int		 closing;	/* its end was asked for */
 	char		*sock;		/* owned: its socket's path */
+	const struct login_arg *from;	/* the -S or file it came from */
+	size_t		 line;		/* its line in that file, or 0 */
 };
 
 struct sshexec {
@@ -378,20 +380,25 @@ parse_login(const char *s, struct host *h, const char **why)
 
 /* Add a host parsed from s; -1 after a message naming opt and where. */
 static int
-add_login(struct sshexec *s, const char *opt, const char *where,
-    const char *whole, const char *item)
+add_login(struct sshexec *s, const struct login_arg *l, size_t line,
+    const char *item)
 {
+	const char	*opt = l->opt, *whole = l->value;
+	char		 where[32];
 	struct host	 h;
 	const char	*why;
 
 	if (parse_login(item, &h, &why) == -1) {
-		if (where != NULL)
+		(void)snprintf(where, sizeof(where), "line %zu", line);
+		if (line != 0)
 			warnx("%s %s: %s: %s: %s", opt, whole, where, item, why);
 		else
 			warnx("%s %s: %s", opt, whole, why);
 		host_free(&h);
 		return -1;
 	}
+	h.from = l;
+	h.line = line;
 	s->hosts = xreallocarray(s->hosts, s->nhosts + 1, sizeof(*s->hosts));
 	s->hosts[s->nhosts++] = h;
 	return 0;
@@ -421,7 +428,7 @@ add_logins(struct sshexec *s, const struct login_arg *l)
 		buf_addc(&item, '\0');
 		/* As GNU parallel passes over a trailing comma: any empty item. */
 		if (item.data[strspn(item.data, " \t\r")] != '\0')
-			rc = add_login(s, l->opt, NULL, l->value, item.data);
+			rc = add_login(s, l, 0, item.data);
 		buf_reset(&item);
 		if (*p == '\0')
 			break;
@@ -471,7 +478,7 @@ open_login_file(const struct login_arg *l)
 static int
 add_login_file(struct sshexec *s, const struct login_arg *l)
 {
-	char	*line = NULL, where[32];
+	char	*line = NULL;
 	size_t	 cap = 0, n, lineno = 0;
 	ssize_t	 len;
 	FILE	*f;
@@ -491,8 +498,7 @@ add_login_file(struct sshexec *s, const struct login_arg *l)
 		n = strspn(line, " \t");
 		if (line[n] == '\0' || line[n] == '#')
 			continue;
-		(void)snprintf(where, sizeof(where), "line %zu", lineno);
-		rc = add_login(s, l->opt, where, l->value, line);
+		rc = add_login(s, l, lineno, line);
 	}
 	if (rc == 0 && ferror(f)) {
 		warn("%s %s", l->opt, l->value);
@@ -711,6 +717,67 @@ find_program(const char *name)
 			break;
 	}
 	return b.data;
+}
+
+/*
+ * Whether the ssh program name can be run: 0, or why not (an errno).
+ * access(2) finds a directory executable, execve(2) does not.
+ */
+static int
+program_error(const char *name)
+{
+	struct stat	 st;
+	char		*path = find_program(name);
+	int		 error = 0;
+
+	if (access(path, X_OK) == -1)
+		error = errno;
+	else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		error = EISDIR;
+	free(path);
+	return error;
+}
+
+/*
+ * Refuse an ssh command whose program cannot be run, naming where it was
+ * given, before any connection: else every host would seem unreachable.
+ * -1 after a message.
+ */
+static int
+check_ssh_programs(const struct sshexec *s, const struct opts *o)
+{
+	const struct host	*h;
+	const char		*prog, *env;
+	size_t			 i;
+	int			 error;
+
+	for (i = 0; i < s->nhosts; i++) {
+		h = &s->hosts[i];
+		if (h->local)
+			continue;
+		prog = h->ssh != NULL ? h->ssh[0] : s->defssh[0];
+		if ((error = program_error(prog)) == 0)
+			continue;
+		env = getenv("PARALLEL_SSH");
+		if (h->ssh != NULL && h->line != 0)
+			warnx("%s %s: line %zu: %s: cannot be run: %s",
+			    h->from->opt, h->from->value, h->line, prog,
+			    strerror(error));
+		else if (h->ssh != NULL)
+			warnx("%s %s: %s: cannot be run: %s", h->from->opt,
+			    h->from->value, prog, strerror(error));
+		else if (o->ssh != NULL)
+			warnx("--ssh %s: %s: cannot be run: %s", o->ssh, prog,
+			    strerror(error));
+		else if (env != NULL && *env != '\0')
+			warnx("$PARALLEL_SSH %s: %s: cannot be run: %s", env,
+			    prog, strerror(error));
+		else
+			warnx("%s: cannot be run: %s (--ssh names another "
+			    "program)", prog, strerror(error));
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -1474,7 +1541,7 @@ exec_ssh_new(int capture, const struct opts *o)
 	}
 	for (i = 0; i < s->nhosts; i++)
 		remote |= !s->hosts[i].local;
-	if (check_options(o, remote) == -1)
+	if (check_options(o, remote) == -1 || check_ssh_programs(s, o) == -1)
 		goto fail;
 	live_ssh = s;
 	(void)atexit(cleanup_at_exit);

@@ -486,3 +486,50 @@ exec ssh -F \"\$FP_SSH_CONFIG\" \"\$@\"" >/dev/null
 	assert_failure 255
 	assert_equal "$stderr" 'forkpool: --process-slot-var cannot be used with remote hosts (-S, --sshloginfile)'
 }
+
+@test "an --ssh program that cannot be run is named, with its option, before any job" {
+	run --separate-stderr fp --ssh "$PWD/nosuch -o X=1" -S fp-host1 'echo {} >>ran' ::: a
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" "forkpool: --ssh $PWD/nosuch -o X=1: $PWD/nosuch: cannot be run: No such file or directory"
+	assert_file_not_exists ran
+	printf 'echo\n' >notexec
+	run --separate-stderr fp --ssh "$PWD/notexec" -S fp-host1 echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: --ssh $PWD/notexec: $PWD/notexec: cannot be run: Permission denied"
+	run --separate-stderr env PARALLEL_SSH=fp-nosuch-ssh "$FP_BIN" -S fp-host1 echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: $PARALLEL_SSH fp-nosuch-ssh: fp-nosuch-ssh: cannot be run: No such file or directory'
+	# a login's own ssh command
+	run --separate-stderr fp --ssh "$FP_SSH" -S 'fp-host2,fp-nosuch-ssh fp-host1' echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: -S fp-host2,fp-nosuch-ssh fp-host1: fp-nosuch-ssh: cannot be run: No such file or directory'
+	# with : alone no ssh runs
+	run --separate-stderr fp --ssh "$PWD/nosuch" -S : echo ::: a
+	assert_success
+	assert_output a
+}
+
+@test "a remote command not found stops the run as a local one does: exit 127" {
+	# here: the command cannot run, no more jobs start
+	run -127 --separate-stderr fp -j1 fp-nosuch-cmd ::: a b c
+	assert_failure 127
+	assert_equal "$stderr" $'forkpool: fp-nosuch-cmd: command not found\nforkpool: starting no more jobs: the command cannot run'
+	# there: the remote shell says so and exits 127; the same ending
+	run -127 --separate-stderr fp -j1 --joblog jl --ssh "$FP_SSH" -S fp-host1 fp-nosuch-cmd ::: a b c
+	assert_failure 127
+	assert_output ''
+	assert_equal "${stderr_lines[0]}" 'forkpool: starting no more jobs: the command cannot run on fp-host1'
+	# the remote sh's own message, as the job's stderr
+	[[ ${stderr_lines[1]} == *'fp-nosuch-cmd: not found' ]] || fail "$stderr"
+	assert_equal "${#stderr_lines[@]}" 2
+	assert_equal "$(tail -n +2 jl | cut -f1,7 | paste -sd' ')" $'1\t127'
+	# --xargs-status exits 127 likewise
+	run -127 --separate-stderr fp -j1 --xargs-status --ssh "$FP_SSH" -S fp-host1 fp-nosuch-cmd ::: a b
+	assert_failure 127
+	# a command line run by the shell that exits 127 is the job's own failure,
+	# as it is here
+	run --separate-stderr fp -j1 -k --ssh "$FP_SSH" -S fp-host1 'fp-nosuch-cmd {}; echo {} >&2; exit 127' ::: a b
+	assert_failure 2
+	[[ $stderr != *'starting no more'* ]] || fail "$stderr"
+}
