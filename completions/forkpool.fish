@@ -174,6 +174,8 @@ complete -c forkpool -n __fish_forkpool_in_options -l slf -r -F -d 'Same as --ss
 complete -c forkpool -n __fish_forkpool_in_options -l ssh -x -a '(__fish_complete_command)' -d 'The ssh command for remote hosts'
 complete -c forkpool -n __fish_forkpool_in_options -l no-multiplex -d 'A connection of its own for every remote job'
 complete -c forkpool -n __fish_forkpool_in_options -s M -l controlmaster -d 'Share one master connection per host (the default)'
+complete -c forkpool -n __fish_forkpool_in_options -l sshdelay -x -d 'Start ssh at most once every duration (0.5, 2s)'
+complete -c forkpool -n __fish_forkpool_in_options -l ssh-delay -x -d 'Same as --sshdelay'
 
 # Job control
 complete -c forkpool -n __fish_forkpool_in_options -l timeout -x -a '10 60 5m 1h 200%' -d 'End a job running longer than a duration (90, 5m, 1h30m), or N% of the median runtime'

@@ -195,9 +195,6 @@ static const struct refusal refusals[] = {
 	{ "--sqlworker",
 	    "forkpool has no database queue; instead: --partition K/N on "
 	    "each worker" },
-	{ "--ssh-delay",
-	    "this part of remote execution is not built yet; instead: --delay "
-	    "DURATION with ssh in the command" },
 	{ "--tee",
 	    "not built in pipe mode yet; instead: tee into one "
 	    "process substitution per command" },

@@ -142,6 +142,8 @@ struct sshexec {
 						   each, quoted */
 	char			**defssh;	/* owned: --ssh's words */
 	char			*defsshbuf;
+	long long		 delay_ms;	/* --sshdelay, or 0 */
+	long long		 last_ssh_ms;	/* when ssh last started */
 };
 
 /*
@@ -865,6 +867,22 @@ nap(long ms)
 		;
 }
 
+/*
+ * --sshdelay, before forkpool's event loop runs: wait until an ssh may
+ * start, and count it as started now.
+ */
+static void
+pace_ssh(struct sshexec *s)
+{
+	long long	 wait;
+
+	if (s->delay_ms <= 0)
+		return;
+	if ((wait = s->last_ssh_ms + s->delay_ms - loop_now_ms()) > 0)
+		nap((long)wait);
+	s->last_ssh_ms = loop_now_ms();
+}
+
 /* Drop h at the start, with one message saying why. */
 static void
 drop_at_start(struct host *h, const char *why)
@@ -1007,14 +1025,31 @@ ssh_host(void *ctx, unsigned int slot)
 
 /*
  * A dropped host's slots are not used, unless no host is left: then a
- * job fails in any slot.
+ * job fails in any slot.  With --sshdelay a remote slot waits until ssh
+ * may start again; a master the host lacks starts here, as an ssh start
+ * of its own, and its job later.
  */
 static int
 ssh_usable(void *ctx, unsigned int slot)
 {
 	struct sshexec	*s = ctx;
+	struct host	*h = slot_host(s, slot);
+	long long	 now;
 
-	return s->none_left || !slot_host(s, slot)->dropped;
+	if (s->none_left)
+		return 1;
+	if (h->dropped)
+		return 0;
+	if (h->local || s->delay_ms <= 0)
+		return 1;
+	if ((now = loop_now_ms()) < s->last_ssh_ms + s->delay_ms)
+		return 0;
+	if (s->mux && h->master == -1) {
+		start_master(s, h);
+		s->last_ssh_ms = now;
+		return 0;
+	}
+	return 1;
 }
 
 /*
@@ -1059,8 +1094,11 @@ ssh_launch(void *ctx, struct job *j, int in, struct exec_proc *p)
 	}
 	if (h->local)
 		return s->spawn->ops->launch(s->spawn->ctx, j, in, p);
-	/* Without a master for now, the job connects on its own. */
-	if (s->mux && h->master == -1)
+	/*
+	 * Without a master for now, the job connects on its own (with
+	 * --sshdelay, ssh_usable() starts the master, in a turn of its own).
+	 */
+	if (s->mux && h->master == -1 && s->delay_ms <= 0)
 		start_master(s, h);
 	how = s->mux && access(h->sock, F_OK) == 0 ? 'j' : 'd';
 	s->direct[j->slot - 1] = how == 'd';
@@ -1082,8 +1120,10 @@ ssh_launch(void *ctx, struct job *j, int in, struct exec_proc *p)
 	j->argv = argv;
 	if (alive[0] != -1)
 		(void)close(alive[0]);
-	if (res == EXEC_OK)
+	if (res == EXEC_OK) {
 		s->alive[j->slot - 1] = alive[1];
+		s->last_ssh_ms = loop_now_ms();
+	}
 	else if (alive[1] != -1)
 		(void)close(alive[1]);
 	free(a.v);
@@ -1376,6 +1416,7 @@ count_cpus(struct sshexec *s)
 		ssh_argv(s, h, s->mux ? 'j' : 'd', log, &a, &opts);
 		argv_add(&a, "--");
 		argv_add(&a, CPU_QUERY);
+		pace_ssh(s);
 		if (pipe2(fd, O_CLOEXEC) == -1)
 			err(EXIT_FORKPOOL_ERROR, "pipe");
 		posix_spawn_file_actions_init(&fa);
@@ -1522,6 +1563,8 @@ exec_ssh_new(int capture, const struct opts *o)
 	s->ex.ops = &ssh_ops;
 	s->ex.ctx = s;
 	s->mux = !o->no_multiplex;
+	s->delay_ms = o->sshdelay_ms;
+	s->last_ssh_ms = -o->sshdelay_ms;
 	if ((ssh = o->ssh) == NULL && ((ssh = getenv("PARALLEL_SSH")) == NULL ||
 	    *ssh == '\0'))
 		ssh = "ssh";
@@ -1551,8 +1594,10 @@ exec_ssh_new(int capture, const struct opts *o)
 		if (s->hosts[i].local)
 			continue;
 		s->hosts[i].sock = dir_file(s, 's', i);
-		if (s->mux)
+		if (s->mux) {
+			pace_ssh(s);
 			start_master(s, &s->hosts[i]);
+		}
 	}
 	wait_masters(s);
 	if (!o->jobs_given)

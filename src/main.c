@@ -220,7 +220,9 @@ run_jobs(struct parts *p, const struct opts *o)
 	const struct runner_opts	 ro = {
 		.timeout_ms = o->timeout_ms, .timeout_pct = o->timeout_pct,
 		.termseq = o->termseq, .ntermseq = o->ntermseq,
-		.delay_ms = o->delay_ms, .load = o->load,
+		/* As GNU parallel's, --sshdelay spaces the jobs without --delay. */
+		.delay_ms = o->delay_ms != 0 ? o->delay_ms : o->sshdelay_ms,
+		.load = o->load,
 		.memfree = o->memfree,
 	};
 	int				 ran, status;

@@ -170,6 +170,7 @@ static const char help_text[] =
 "      --ssh CMD              the ssh command (default $PARALLEL_SSH, or ssh)\n"
 "      --no-multiplex         a connection of its own for every job, rather\n"
 "                             than one shared per host (-M, --controlmaster)\n"
+"      --sshdelay SECS        start ssh at most once every SECS (--ssh-delay)\n"
 "\n"
 "Semaphore (also as forkpool-sem):\n"
 "      --semaphore            run COMMAND once, holding one of -j slots (default\n"
@@ -1119,6 +1120,14 @@ on_multiplex(struct parse_state *st, const char *arg)
 	return OPTS_RUN;
 }
 
+/* --sshdelay SECS, --ssh-delay. */
+static enum opts_result
+on_sshdelay(struct parse_state *st, const char *arg)
+{
+	return parse_duration(st->label, arg, 0, &st->o->sshdelay_ms) == -1 ?
+	    OPTS_ERROR : OPTS_RUN;
+}
+
 /* --nice N: any number, clamped to what the system allows, as nice(1). */
 static enum opts_result
 on_nice(struct parse_state *st, const char *arg)
@@ -1659,6 +1668,8 @@ static const struct optdef optdefs[] = {
 	STRING("ssh",			0, ssh, "the command"),
 	NOARG("no-multiplex",		0, on_multiplex, 1),
 	NOARG("controlmaster",		'M', on_multiplex, 0),
+	ARG("sshdelay",			0, on_sshdelay),
+	ARG("ssh-delay",		0, on_sshdelay),
 	/* GNU parallel's other names for the options above. */
 	ARG("max-procs",		'P', on_jobs),
 	FLAG("spreadstdin",		0, pipe),

@@ -146,6 +146,11 @@ struct opts {
 						   a semaphore's -j 0 */
 	int			 jobs_given;	/* -j was given */
 	int			 no_multiplex;	/* --no-multiplex */
+	long long		 sshdelay_ms;	/* --sshdelay SECS, 0: none */
+	int			 onall;		/* --onall: every job on every
+						   host */
+	int			 nonall;	/* --nonall: the command once
+						   on every host */
 	enum out_mode		 out_mode;
 	int			 keep_order;
 	int			 output_on_failure; /* print failed jobs only */

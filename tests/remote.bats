@@ -533,3 +533,34 @@ exec ssh -F \"\$FP_SSH_CONFIG\" \"\$@\"" >/dev/null
 	assert_failure 2
 	[[ $stderr != *'starting no more'* ]] || fail "$stderr"
 }
+
+@test "--sshdelay SECS: the ssh processes, masters and jobs, start at least SECS apart" {
+	mkscript tssh "date +%s.%N >>\"$PWD/starts\"; exec ssh -F \"\$FP_SSH_CONFIG\" \"\$@\"" >/dev/null
+	local t0 t1
+	t0=$(date +%s%N)
+	run --separate-stderr fp -k -j3 --sshdelay 0.5 --ssh "$PWD/bin/tssh" -S fp-host1 echo ::: a b c
+	t1=$(date +%s%N)
+	assert_success
+	assert_output $'a\nb\nc'
+	assert_equal "$stderr" ''
+	# the master and three jobs
+	assert_equal "$(wc -l <starts)" 4
+	((t1 - t0 >= 1500000000)) || fail "took $(((t1 - t0) / 1000000)) ms"
+	run awk 'NR > 1 && $1 - prev < 0.5 { print "too close:", prev, $1 } { prev = $1 }' starts
+	assert_output ''
+	# without a master, and its other name
+	rm starts
+	run --separate-stderr fp -j3 --no-multiplex --ssh-delay 0.4 --ssh "$PWD/bin/tssh" -S fp-host1 echo ::: a b c
+	assert_success
+	assert_equal "$(wc -l <starts)" 3
+	run awk 'NR > 1 && $1 - prev < 0.4 { print "too close:", prev, $1 } { prev = $1 }' starts
+	assert_output ''
+	# a bad value is named with its option
+	run --separate-stderr fp --sshdelay 1x -S fp-host1 echo ::: a
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: --sshdelay 1x: not a duration such as 90, 1.5s or 1d2h3m4.5s'
+	run --separate-stderr fp --ssh-delay=-1 -S fp-host1 echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --ssh-delay -1: not a duration such as 90, 1.5s or 1d2h3m4.5s'
+}
