@@ -1550,13 +1550,93 @@ make_slots(struct sshexec *s, const struct opts *o)
 		}
 }
 
+/* The words of --ssh, or $PARALLEL_SSH, or ssh; -1 after a message. */
+static int
+set_ssh(struct sshexec *s, const struct opts *o)
+{
+	const char	*ssh;
+	size_t		 n;
+
+	if ((ssh = o->ssh) == NULL && ((ssh = getenv("PARALLEL_SSH")) == NULL ||
+	    *ssh == '\0'))
+		ssh = "ssh";
+	s->defssh = split_words(ssh, &s->defsshbuf, &n);
+	if (n == 0) {
+		warnx("--ssh %s: no command", ssh);
+		return -1;
+	}
+	return 0;
+}
+
+/* See exec.h. */
+int
+exec_ssh_logins(const struct opts *o, char ***valuesp, char ***namesp)
+{
+	struct sshexec	*s = xcalloc(1, sizeof(*s));
+	struct buf	 v = { 0 };
+	char		**values = NULL, **names = NULL;
+	const char	*p;
+	size_t		 i, k, n = 0;
+	int		 rc, remote = 0;
+
+	rc = set_ssh(s, o);
+	for (i = 0; rc == 0 && i < o->nlogins; i++)
+		rc = o->logins[i].file ? add_login_file(s, &o->logins[i]) :
+		    add_logins(s, &o->logins[i]);
+	if (rc == 0 && s->nhosts == 0) {
+		warnx("%s %s: no login", o->logins[0].opt, o->logins[0].value);
+		rc = -1;
+	}
+	for (i = 0; i < s->nhosts; i++)
+		remote |= !s->hosts[i].local;
+	/* Said once here, not by the run of every host. */
+	if (rc == 0 && (check_options(o, remote) == -1 ||
+	    check_ssh_programs(s, o) == -1))
+		rc = -1;
+	for (i = 0; rc == 0 && i < s->nhosts; i++) {
+		buf_reset(&v);
+		for (p = s->hosts[i].login; *p != '\0'; p++) {
+			buf_addc(&v, *p);
+			if (*p == ',')
+				buf_addc(&v, ',');
+		}
+		for (k = 0; k < n && strcmp(values[k], v.data) != 0; k++)
+			;
+		if (k < n)
+			continue;
+		values = xreallocarray(values, n + 1, sizeof(*values));
+		names = xreallocarray(names, n + 1, sizeof(*names));
+		values[n] = xstrdup(v.data);
+		names[n++] = xstrdup(s->hosts[i].name);
+	}
+	buf_free(&v);
+	for (i = 0; i < s->nhosts; i++)
+		host_free(&s->hosts[i]);
+	free(s->hosts);
+	free(s->defssh);
+	free(s->defsshbuf);
+	free(s);
+	*valuesp = values;
+	*namesp = names;
+	if (rc == -1) {
+		for (i = 0; i < n; i++) {
+			free(values[i]);
+			free(names[i]);
+		}
+		free(values);
+		free(names);
+		*valuesp = *namesp = NULL;
+		return -1;
+	}
+	return (int)n;
+}
+
 /* See exec.h. */
 struct executor *
 exec_ssh_new(int capture, const struct opts *o)
 {
 	struct sshexec	*s;
-	const char	*ssh;
-	size_t		 i, n;
+	size_t		 i;
 	int		 remote = 0;
 
 	s = xcalloc(1, sizeof(*s));
@@ -1565,14 +1645,8 @@ exec_ssh_new(int capture, const struct opts *o)
 	s->mux = !o->no_multiplex;
 	s->delay_ms = o->sshdelay_ms;
 	s->last_ssh_ms = -o->sshdelay_ms;
-	if ((ssh = o->ssh) == NULL && ((ssh = getenv("PARALLEL_SSH")) == NULL ||
-	    *ssh == '\0'))
-		ssh = "ssh";
-	s->defssh = split_words(ssh, &s->defsshbuf, &n);
-	if (n == 0) {
-		warnx("--ssh %s: no command", ssh);
+	if (set_ssh(s, o) == -1)
 		goto fail;
-	}
 	env_words(s, o);
 	for (i = 0; i < o->nlogins; i++)
 		if ((o->logins[i].file ? add_login_file(s, &o->logins[i]) :

@@ -171,6 +171,9 @@ static const char help_text[] =
 "      --no-multiplex         a connection of its own for every job, rather\n"
 "                             than one shared per host (-M, --controlmaster)\n"
 "      --sshdelay SECS        start ssh at most once every SECS (--ssh-delay)\n"
+"      --onall                run all the jobs on every host, one at a time\n"
+"                             on each, -j hosts at once (default: all)\n"
+"      --nonall               run COMMAND once on every host, with no input\n"
 "\n"
 "Semaphore (also as forkpool-sem):\n"
 "      --semaphore            run COMMAND once, holding one of -j slots (default\n"
@@ -1670,6 +1673,8 @@ static const struct optdef optdefs[] = {
 	NOARG("controlmaster",		'M', on_multiplex, 0),
 	ARG("sshdelay",			0, on_sshdelay),
 	ARG("ssh-delay",		0, on_sshdelay),
+	FLAG("onall",			0, onall),
+	FLAG("nonall",			0, nonall),
 	/* GNU parallel's other names for the options above. */
 	ARG("max-procs",		'P', on_jobs),
 	FLAG("spreadstdin",		0, pipe),

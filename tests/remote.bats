@@ -564,3 +564,117 @@ exec ssh -F \"\$FP_SSH_CONFIG\" \"\$@\"" >/dev/null
 	assert_failure 255
 	assert_equal "$stderr" 'forkpool: --ssh-delay -1: not a duration such as 90, 1.5s or 1d2h3m4.5s'
 }
+
+@test "--onall: every host runs every value once, in order, its output together; the status counts the failed jobs" {
+	# the jobs of both hosts overlap in time: only grouping keeps each host's lines together
+	run --separate-stderr fp --onall --ssh "$FP_SSH" -S fp-host1,fp-host2 \
+		'echo {} $PARALLEL_SSHHOST; sleep 0.2; echo {} end; [ {} != b ]' ::: a b c
+	assert_failure 2
+	assert_equal "$stderr" ''
+	assert_equal "${#lines[@]}" 12
+	local h first second
+	first=$(printf '%s\n' "${lines[@]:0:6}")
+	second=$(printf '%s\n' "${lines[@]:6:6}")
+	for h in fp-host1 fp-host2; do
+		local want="a $h"$'\na end\n'"b $h"$'\nb end\n'"c $h"$'\nc end'
+		[[ $first == "$want" || $second == "$want" ]] || fail "no block for $h: $output"
+	done
+	[[ $first != "$second" ]]
+	# -k: the hosts in the order given; --tag: each line tagged with its host
+	run --separate-stderr fp --onall -k --tag --joblog jl --ssh "$FP_SSH" \
+		-S fp-host2 -S fp-host1 'echo {}; [ {} = a ]' ::: a b c
+	assert_failure 4
+	assert_output "$(printf 'fp-host2\t%s\n' a b c; printf 'fp-host1\t%s\n' a b c)"
+	# the joblog: one header, a row for every job on every host
+	assert_equal "$(head -n 1 jl | cut -f1)" Seq
+	assert_equal "$(tail -n +2 jl | cut -f1,2,7 | sort | paste -sd' ')" \
+		"$(printf '1\tfp-host1\t0 1\tfp-host2\t0 2\tfp-host1\t1 2\tfp-host2\t1 3\tfp-host1\t1 3\tfp-host2\t1')"
+	# --tagstring {host} works as without --onall
+	run --separate-stderr fp --onall -k --plus --tagstring '<{host}>' --ssh "$FP_SSH" \
+		-S fp-host3,: echo ::: x
+	assert_success
+	assert_output $'<fp-host3>\tx\n<:>\tx'
+}
+
+@test "--onall -j N: N hosts at a time, each running its jobs one at a time" {
+	run --separate-stderr fp --onall -j1 --ssh "$FP_SSH" -S fp-host1,fp-host2 \
+		"echo start {} \$PARALLEL_SSHHOST >>$PWD/log; sleep 0.2; echo end {} >>$PWD/log" ::: a b
+	assert_success
+	assert_equal "$(cat log)" "start a fp-host1
+end a
+start b fp-host1
+end b
+start a fp-host2
+end a
+start b fp-host2
+end b"
+	# two hosts at once: the second host starts before the first has done all
+	rm log
+	run --separate-stderr fp --onall -j2 --ssh "$FP_SSH" -S fp-host1,fp-host2 \
+		"echo start {} \$PARALLEL_SSHHOST >>$PWD/log; sleep 1; echo end {} >>$PWD/log" ::: a b
+	assert_success
+	assert_equal "$(head -n 2 log | cut -d' ' -f1,2 | paste -sd' ')" 'start a start a'
+}
+
+@test "--onall: stdin and -a files are read once, and hostile values reach every host exactly" {
+	local vals=('' "it's" '"a"' '$HOME' '`id`' '$(id)' 'a;b' 'a|b' $'new\nline'
+		'*' '-n' '--' ' lead' 'trail ' 'ünï' $'\xff\xfe' '\' "'\"'\"'" '{}' '%s')
+	printf '%s\0' "${vals[@]}" >vals
+	# from stdin, exec'd directly
+	fp --onall -k -0 --ssh "$FP_SSH" -S fp-host1,fp-host2 -q printf '%s\0' <vals >out.direct
+	cat vals vals | cmp - out.direct
+	# from a pipe given with -a, through the shell
+	fp --onall -k -0 --ssh "$FP_SSH" -S fp-host2,fp-host3 --exec-mode shell \
+		-a <(cat vals) "printf '%s\\0' {}" >out.shell
+	cat vals vals | cmp - out.shell
+}
+
+@test "--nonall: the command once on every host, no input read; an error without hosts" {
+	run --separate-stderr fp --nonall -k --ssh "$FP_SSH" -S fp-host1,fp-host2 \
+		'echo $PARALLEL_SSHHOST "[{}]" $#'
+	assert_success
+	assert_output $'fp-host1 [] 0\nfp-host2 [] 0'
+	assert_equal "$stderr" ''
+	# stdin is left alone: a writer that never ends does not hold it up
+	run --separate-stderr timeout 20 bash -c 'exec "$FP_BIN" --nonall -k \
+		--ssh "$FP_SSH" -S fp-host3,fp-host1 "echo \$PARALLEL_SSHHOST; exit 3" < <(echo x; sleep 30)'
+	assert_failure 2
+	assert_output $'fp-host3\nfp-host1'
+	# no hosts, or input given
+	run --separate-stderr fp --nonall hostname
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: --nonall needs remote hosts: -S or --sshloginfile'
+	run --separate-stderr fp --onall echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --onall needs remote hosts: -S or --sshloginfile'
+	run --separate-stderr fp --nonall -S fp-host1 echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --nonall takes no input source (-a, :::, ::::): it runs the command once on every host'
+	run --separate-stderr fp --onall --results res -S fp-host1 echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: --onall cannot be used with --results: the hosts' runs would each have their own"
+	# a bad login is named once, before any run
+	run --separate-stderr fp --onall --ssh "$FP_SSH" -S fp-host1,u:pw@h echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: -S fp-host1,u:pw@h: a password in a login is not supported; use a key'
+}
+
+@test "--onall: Ctrl-C ends every host's remote job, and forkpool exits 130" {
+	start_fp --onall --ssh "$FP_SSH" -S fp-host1,fp-host2 --tmpdir tmp \
+		"cd $PWD; "'echo $$ >pid.$PARALLEL_SSHHOST; exec sleep 60' ::: 1 2
+	wait_files 2 'pid.*' 10
+	local p pids
+	pids=$(cat pid.*)
+	for p in $pids; do alive "$p"; done
+	kill -INT "$FP_PID"
+	finish_fp 15
+	assert_equal "$FP_STATUS" 130
+	for p in $pids; do
+		wait_gone "$p" 5 || fail "remote job $p survived SIGINT"
+	done
+	# the second value never ran
+	assert_equal "$(cat out)" ''
+	run ls -A tmp
+	assert_output ''
+}
