@@ -11,7 +11,7 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --header --cs
 --quote --workdir --wd --env --nice
 --pipe --spreadstdin --pipe-part --block --block-size --recend --recstart --regexp
 --rrs --remove-rec-sep --removerecsep --round-robin --round --cat --fifo
---jobs --workers --max-tasks --sshlogin --sshloginfile --slf --ssh --no-multiplex --controlmaster --sshdelay --ssh-delay --timeout --termseq --retries --tty --open-tty --interactive
+--jobs --workers --max-tasks --sshlogin --sshloginfile --slf --ssh --no-multiplex --controlmaster --sshdelay --ssh-delay --onall --nonall --timeout --termseq --retries --tty --open-tty --interactive
 --process-slot-var --xargs-status --delay --halt --load --memfree --joblog
 --resume --resume-failed --retry-failed --junit --group --keep-order --no-keep-order --line-buffer
 --ungroup --output-on-failure --tag --tagstring --color --tmpdir --files --results --summary --dry-run --verbose --bar --progress --eta

@@ -176,6 +176,8 @@ complete -c forkpool -n __fish_forkpool_in_options -l no-multiplex -d 'A connect
 complete -c forkpool -n __fish_forkpool_in_options -s M -l controlmaster -d 'Share one master connection per host (the default)'
 complete -c forkpool -n __fish_forkpool_in_options -l sshdelay -x -d 'Start ssh at most once every duration (0.5, 2s)'
 complete -c forkpool -n __fish_forkpool_in_options -l ssh-delay -x -d 'Same as --sshdelay'
+complete -c forkpool -n __fish_forkpool_in_options -l onall -d 'Run all the jobs on every host, one at a time on each'
+complete -c forkpool -n __fish_forkpool_in_options -l nonall -d 'Run the command once on every host, with no input'
 
 # Job control
 complete -c forkpool -n __fish_forkpool_in_options -l timeout -x -a '10 60 5m 1h 200%' -d 'End a job running longer than a duration (90, 5m, 1h30m), or N% of the median runtime'
