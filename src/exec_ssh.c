@@ -18,6 +18,10 @@
  * gone or no longer answers on its socket (a remote command killed by a
  * signal also leaves no exit status, but its master still answers).  Such a job runs again elsewhere; a host that fails three times
  * in a row is dropped.
+ *
+ * --sshdelay spaces every start of ssh, masters, CPU counts and jobs:
+ * at the start by waiting, in the run by a remote slot that is not
+ * usable until the delay has passed.
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>
