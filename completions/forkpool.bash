@@ -11,7 +11,7 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --header --cs
 --quote --workdir --wd --env --nice
 --pipe --spreadstdin --pipe-part --block --block-size --recend --recstart --regexp
 --rrs --remove-rec-sep --removerecsep --round-robin --round --cat --fifo
---jobs --workers --max-tasks --sshlogin --sshloginfile --slf --ssh --no-multiplex --controlmaster
+--jobs --workers --max-tasks --sshlogin --sshloginfile --slf --ssh --no-multiplex --controlmaster --sshdelay --ssh-delay --onall --nonall
 --transferfile --tf --transfer --return --cleanup --trc --basefile --bf --timeout --termseq --retries --tty --open-tty --interactive
 --process-slot-var --xargs-status --delay --halt --load --memfree --joblog
 --resume --resume-failed --retry-failed --junit --group --keep-order --no-keep-order --line-buffer
@@ -34,7 +34,7 @@ _forkpool_opt_takes_arg()
         --max-args | -E | -L | --arg-sep | --arg-file-sep | \
         -N | --max-replace-args | -s | --max-chars | --shell | --exec-mode | \
         --workdir | --wd | --env | --nice | \
-        -j | --jobs | --max-tasks | -S | --sshlogin | --sshloginfile | --slf | --ssh | --timeout | --termseq | --retries | --delay | --halt | \
+        -j | --jobs | --max-tasks | -S | --sshlogin | --sshloginfile | --slf | --ssh | --sshdelay | --ssh-delay | --timeout | --termseq | --retries | --delay | --halt | \
         --load | --memfree | --joblog | --junit | --tagstring | --tmpdir | --partition | --results | \
         -P | --max-procs | -C | --col-sep | --argfile | --halt-on-error | --res | \
         --id | --semaphore-name | --semaphorename | --semaphoretimeout | --st | \

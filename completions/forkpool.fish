@@ -183,6 +183,10 @@ complete -c forkpool -n __fish_forkpool_in_options -l cleanup -d 'Remove the fil
 complete -c forkpool -n __fish_forkpool_in_options -l trc -r -F -d 'Same as --transfer --return FILE --cleanup'
 complete -c forkpool -n __fish_forkpool_in_options -l basefile -r -F -d 'Rsync FILE to each host once, before its jobs'
 complete -c forkpool -n __fish_forkpool_in_options -l bf -r -F -d 'Same as --basefile'
+complete -c forkpool -n __fish_forkpool_in_options -l sshdelay -x -d 'Start ssh at most once every duration (0.5, 2s)'
+complete -c forkpool -n __fish_forkpool_in_options -l ssh-delay -x -d 'Same as --sshdelay'
+complete -c forkpool -n __fish_forkpool_in_options -l onall -d 'Run all the jobs on every host, one at a time on each'
+complete -c forkpool -n __fish_forkpool_in_options -l nonall -d 'Run the command once on every host, with no input'
 
 # Job control
 complete -c forkpool -n __fish_forkpool_in_options -l timeout -x -a '10 60 5m 1h 200%' -d 'End a job running longer than a duration (90, 5m, 1h30m), or N% of the median runtime'

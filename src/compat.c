@@ -103,14 +103,8 @@ static const struct refusal refusals[] = {
 	{ "--minversion",
 	    "forkpool's versions are not GNU parallel's; instead: check "
 	    "forkpool --version" },
-	{ "--nonall",
-	    "this part of remote execution is not built yet; instead: run ssh "
-	    "HOST CMD for each host through forkpool" },
 	{ "--noswap",
 	    "swapping is not watched; instead: --memfree SIZE" },
-	{ "--onall",
-	    "this part of remote execution is not built yet; instead: run ssh "
-	    "HOST CMD for each host through forkpool" },
 	{ "--output-as-files",
 	    "not one of forkpool's spellings; instead: --files, the same "
 	    "option" },
@@ -183,9 +177,6 @@ static const struct refusal refusals[] = {
 	{ "--sqlworker",
 	    "forkpool has no database queue; instead: --partition K/N on "
 	    "each worker" },
-	{ "--ssh-delay",
-	    "this part of remote execution is not built yet; instead: --delay "
-	    "DURATION with ssh in the command" },
 	{ "--tee",
 	    "not built in pipe mode yet; instead: tee into one "
 	    "process substitution per command" },

@@ -114,6 +114,15 @@ void		 exec_local_slot_var(struct executor *, const char *);
  */
 struct executor	*exec_ssh_new(int, const struct opts *);
 
+/*
+ * For --onall: the logins of -S and --sshloginfile one by one, as
+ * exec_ssh_new() reads them, each once.  *values gets each as a -S value
+ * of its own (its commas doubled, without N/), *names its host (":" for
+ * this machine); both arrays and their strings are owned by the caller.
+ * Returns how many, or -1 after a message as exec_ssh_new() gives.
+ */
+int		 exec_ssh_logins(const struct opts *, char ***, char ***);
+
 /* Release any executor. */
 void		 executor_free(struct executor *);
 

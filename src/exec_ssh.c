@@ -16,8 +16,9 @@
  * ERROR), when its log (-v) holds no exit status from the remote side and
  * the job ran without a master, or, through a master, when the master has
  * gone or no longer answers on its socket (a remote command killed by a
- * signal also leaves no exit status, but its master still answers).  Such a job runs again elsewhere; a host that fails three times
- * in a row is dropped.
+ * signal also leaves no exit status, but its master still answers).
+ * Such a job runs again elsewhere; a host that fails three times in a
+ * row is dropped.
  *
  * Files (--transferfile, --return, --cleanup) move as part of the job's
  * own process, not from the executor: a job that moves files is a local
@@ -30,6 +31,9 @@
  * directory that ending() reads.  --basefile is sent once per host at
  * the start, and removed (with --cleanup), like --workdir ..., when the
  * executor is released.
+ * --sshdelay spaces every start of ssh, masters, CPU counts and jobs:
+ * at the start by waiting, in the run by a remote slot that is not
+ * usable until the delay has passed.
  */
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -38,6 +42,8 @@
 #include <sys/types.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+
+#include <arpa/inet.h>
 
 #include <err.h>
 #include <errno.h>
@@ -127,6 +133,8 @@ struct host {
 	char		*sock;		/* owned: its socket's path */
 	char		*wd;		/* owned: the jobs' directory there
 					   (--workdir), or NULL: the login's */
+	const struct login_arg *from;	/* the -S or file it came from */
+	size_t		 line;		/* its line in that file, or 0 */
 };
 
 struct sshexec {
@@ -176,6 +184,8 @@ struct sshexec {
 	int			*moves;		/* owned: slot - 1 -> its job
 						   moves files */
 	int			 ready;		/* the hosts were set up */
+	long long		 delay_ms;	/* --sshdelay, or 0 */
+	long long		 last_ssh_ms;	/* when ssh last started */
 };
 
 /*
@@ -272,6 +282,30 @@ host_free(struct host *h)
 }
 
 /*
+ * Where the port of an IPv6 address as GNU parallel writes it starts:
+ * the p or # of ADDRpPORT or ADDR#PORT, when what comes before is an
+ * address; else NULL.  Neither letter is a hex digit, so the address
+ * cannot end with one.
+ */
+static const char *
+ipv6_port(const char *host)
+{
+	struct in6_addr	 a;
+	const char	*p = strrchr(host, 'p'), *q = strrchr(host, '#');
+	char		 addr[INET6_ADDRSTRLEN];
+	size_t		 len;
+
+	if (p == NULL || (q != NULL && q > p))
+		p = q;
+	if (p == NULL || strspn(p + 1, "0123456789") != strlen(p + 1) ||
+	    (len = (size_t)(p - host)) >= sizeof(addr))
+		return NULL;
+	memcpy(addr, host, len);
+	addr[len] = '\0';
+	return inet_pton(AF_INET6, addr, &a) == 1 ? p : NULL;
+}
+
+/*
  * Parse one login, [N/][SSHCMD ][USER@]HOST[:PORT] or [N/]:, into h.
  * -1 with *why set to the problem.
  */
@@ -347,7 +381,10 @@ parse_login(const char *s, struct host *h, const char **why)
 		host = (char *)at + 1;
 	} else
 		host = last;
-	/* [ADDR]:PORT, HOST:PORT; an IPv6 address has several colons. */
+	/*
+	 * [ADDR]:PORT, HOST:PORT; an IPv6 address has several colons, and
+	 * its port comes after p or # (ADDRpPORT, ADDR#PORT).
+	 */
 	if (*host == '[' && (p = strchr(host, ']')) != NULL) {
 		colon = p[1] == ':' ? p + 1 : NULL;
 		h->name = xstrdup(host + 1);
@@ -355,7 +392,7 @@ parse_login(const char *s, struct host *h, const char **why)
 	} else {
 		colon = strchr(host, ':');
 		if (colon != NULL && strchr(colon + 1, ':') != NULL)
-			colon = NULL;
+			colon = ipv6_port(host);
 		h->name = xstrdup(host);
 		if (colon != NULL)
 			h->name[colon - host] = '\0';
@@ -388,20 +425,25 @@ parse_login(const char *s, struct host *h, const char **why)
 
 /* Add a host parsed from s; -1 after a message naming opt and where. */
 static int
-add_login(struct sshexec *s, const char *opt, const char *where,
-    const char *whole, const char *item)
+add_login(struct sshexec *s, const struct login_arg *l, size_t line,
+    const char *item)
 {
+	const char	*opt = l->opt, *whole = l->value;
+	char		 where[32];
 	struct host	 h;
 	const char	*why;
 
 	if (parse_login(item, &h, &why) == -1) {
-		if (where != NULL)
+		(void)snprintf(where, sizeof(where), "line %zu", line);
+		if (line != 0)
 			warnx("%s %s: %s: %s: %s", opt, whole, where, item, why);
 		else
 			warnx("%s %s: %s", opt, whole, why);
 		host_free(&h);
 		return -1;
 	}
+	h.from = l;
+	h.line = line;
 	s->hosts = xreallocarray(s->hosts, s->nhosts + 1, sizeof(*s->hosts));
 	s->hosts[s->nhosts++] = h;
 	return 0;
@@ -409,7 +451,7 @@ add_login(struct sshexec *s, const char *opt, const char *where,
 
 /*
  * The logins of one -S value: separated by commas or newlines; "\," and
- * ",," stand for a comma.  -1 after a message.
+ * ",," stand for a comma; an empty item is none.  -1 after a message.
  */
 static int
 add_logins(struct sshexec *s, const struct login_arg *l)
@@ -429,7 +471,9 @@ add_logins(struct sshexec *s, const struct login_arg *l)
 			continue;
 		}
 		buf_addc(&item, '\0');
-		rc = add_login(s, l->opt, NULL, l->value, item.data);
+		/* As GNU parallel passes over a trailing comma: any empty item. */
+		if (item.data[strspn(item.data, " \t\r")] != '\0')
+			rc = add_login(s, l, 0, item.data);
 		buf_reset(&item);
 		if (*p == '\0')
 			break;
@@ -479,7 +523,7 @@ open_login_file(const struct login_arg *l)
 static int
 add_login_file(struct sshexec *s, const struct login_arg *l)
 {
-	char	*line = NULL, where[32];
+	char	*line = NULL;
 	size_t	 cap = 0, n, lineno = 0;
 	ssize_t	 len;
 	FILE	*f;
@@ -499,8 +543,7 @@ add_login_file(struct sshexec *s, const struct login_arg *l)
 		n = strspn(line, " \t");
 		if (line[n] == '\0' || line[n] == '#')
 			continue;
-		(void)snprintf(where, sizeof(where), "line %zu", lineno);
-		rc = add_login(s, l->opt, where, l->value, line);
+		rc = add_login(s, l, lineno, line);
 	}
 	if (rc == 0 && ferror(f)) {
 		warn("%s %s", l->opt, l->value);
@@ -722,6 +765,67 @@ find_program(const char *name)
 }
 
 /*
+ * Whether the ssh program name can be run: 0, or why not (an errno).
+ * access(2) finds a directory executable, execve(2) does not.
+ */
+static int
+program_error(const char *name)
+{
+	struct stat	 st;
+	char		*path = find_program(name);
+	int		 error = 0;
+
+	if (access(path, X_OK) == -1)
+		error = errno;
+	else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		error = EISDIR;
+	free(path);
+	return error;
+}
+
+/*
+ * Refuse an ssh command whose program cannot be run, naming where it was
+ * given, before any connection: else every host would seem unreachable.
+ * -1 after a message.
+ */
+static int
+check_ssh_programs(const struct sshexec *s, const struct opts *o)
+{
+	const struct host	*h;
+	const char		*prog, *env;
+	size_t			 i;
+	int			 error;
+
+	for (i = 0; i < s->nhosts; i++) {
+		h = &s->hosts[i];
+		if (h->local)
+			continue;
+		prog = h->ssh != NULL ? h->ssh[0] : s->defssh[0];
+		if ((error = program_error(prog)) == 0)
+			continue;
+		env = getenv("PARALLEL_SSH");
+		if (h->ssh != NULL && h->line != 0)
+			warnx("%s %s: line %zu: %s: cannot be run: %s",
+			    h->from->opt, h->from->value, h->line, prog,
+			    strerror(error));
+		else if (h->ssh != NULL)
+			warnx("%s %s: %s: cannot be run: %s", h->from->opt,
+			    h->from->value, prog, strerror(error));
+		else if (o->ssh != NULL)
+			warnx("--ssh %s: %s: cannot be run: %s", o->ssh, prog,
+			    strerror(error));
+		else if (env != NULL && *env != '\0')
+			warnx("$PARALLEL_SSH %s: %s: cannot be run: %s", env,
+			    prog, strerror(error));
+		else
+			warnx("%s: cannot be run: %s (--ssh names another "
+			    "program)", prog, strerror(error));
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Start h's master connection: a child of forkpool in a process group of
  * its own (the terminal's signals are forkpool's to pass on), which
  * gets SIGTERM if forkpool dies.  fork(), not posix_spawn(): a spawn has
@@ -896,6 +1000,22 @@ nap(long ms)
 		;
 }
 
+/*
+ * --sshdelay, before forkpool's event loop runs: wait until an ssh may
+ * start, and count it as started now.
+ */
+static void
+pace_ssh(struct sshexec *s)
+{
+	long long	 wait;
+
+	if (s->delay_ms <= 0)
+		return;
+	if ((wait = s->last_ssh_ms + s->delay_ms - loop_now_ms()) > 0)
+		nap((long)wait);
+	s->last_ssh_ms = loop_now_ms();
+}
+
 /* Drop h at the start, with one message saying why. */
 static void
 drop_at_start(struct host *h, const char *why)
@@ -1051,14 +1171,31 @@ ssh_host(void *ctx, unsigned int slot)
 
 /*
  * A dropped host's slots are not used, unless no host is left: then a
- * job fails in any slot.
+ * job fails in any slot.  With --sshdelay a remote slot waits until ssh
+ * may start again; a master the host lacks starts here, as an ssh start
+ * of its own, and its job later.
  */
 static int
 ssh_usable(void *ctx, unsigned int slot)
 {
 	struct sshexec	*s = ctx;
+	struct host	*h = slot_host(s, slot);
+	long long	 now;
 
-	return s->none_left || !slot_host(s, slot)->dropped;
+	if (s->none_left)
+		return 1;
+	if (h->dropped)
+		return 0;
+	if (h->local || s->delay_ms <= 0)
+		return 1;
+	if ((now = loop_now_ms()) < s->last_ssh_ms + s->delay_ms)
+		return 0;
+	if (s->mux && h->master == -1) {
+		start_master(s, h);
+		s->last_ssh_ms = now;
+		return 0;
+	}
+	return 1;
 }
 
 /*
@@ -1476,8 +1613,11 @@ ssh_launch(void *ctx, struct job *j, int in, struct exec_proc *p)
 		job_set_spawn_failure(j, EXIT_FORKPOOL_ERROR);
 		return EXEC_FAILED;
 	}
-	/* Without a master for now, the job connects on its own. */
-	if (s->mux && h->master == -1)
+	/*
+	 * Without a master for now, the job connects on its own (with
+	 * --sshdelay, ssh_usable() starts the master, in a turn of its own).
+	 */
+	if (s->mux && h->master == -1 && s->delay_ms <= 0)
 		start_master(s, h);
 	how = s->mux && access(h->sock, F_OK) == 0 ? 'j' : 'd';
 	s->direct[j->slot - 1] = how == 'd';
@@ -1517,8 +1657,10 @@ ssh_launch(void *ctx, struct job *j, int in, struct exec_proc *p)
 	j->argv = argv;
 	if (alive[0] != -1)
 		(void)close(alive[0]);
-	if (res == EXEC_OK)
+	if (res == EXEC_OK) {
 		s->alive[j->slot - 1] = alive[1];
+		s->last_ssh_ms = loop_now_ms();
+	}
 	else if (alive[1] != -1)
 		(void)close(alive[1]);
 	free(a.v);
@@ -2158,6 +2300,7 @@ count_cpus(struct sshexec *s)
 		ssh_argv(s, h, s->mux ? 'j' : 'd', log, &a, &opts);
 		argv_add(&a, "--");
 		argv_add(&a, CPU_QUERY);
+		pace_ssh(s);
 		if (pipe2(fd, O_CLOEXEC) == -1)
 			err(EXIT_FORKPOOL_ERROR, "pipe");
 		posix_spawn_file_actions_init(&fa);
@@ -2254,14 +2397,16 @@ count_cpus(struct sshexec *s)
 }
 
 /*
- * Refuse what needs a remote side forkpool does not build; -1 after a
- * message.
+ * Refuse what needs a remote side forkpool does not build, when a login
+ * is remote (":" alone runs here, as without -S); -1 after a message.
  */
 static int
-check_options(const struct opts *o)
+check_options(const struct opts *o, int remote)
 {
 	const char	*opt = NULL;
 
+	if (!remote)
+		return 0;
 	if (o->tty)
 		opt = o->tty_name;
 	if (opt == NULL)
@@ -2407,6 +2552,87 @@ make_slots(struct sshexec *s, const struct opts *o)
 		}
 }
 
+/* The words of --ssh, or $PARALLEL_SSH, or ssh; -1 after a message. */
+static int
+set_ssh(struct sshexec *s, const struct opts *o)
+{
+	const char	*ssh;
+	size_t		 n;
+
+	if ((ssh = o->ssh) == NULL && ((ssh = getenv("PARALLEL_SSH")) == NULL ||
+	    *ssh == '\0'))
+		ssh = "ssh";
+	s->defssh = split_words(ssh, &s->defsshbuf, &n);
+	if (n == 0) {
+		warnx("--ssh %s: no command", ssh);
+		return -1;
+	}
+	return 0;
+}
+
+/* See exec.h. */
+int
+exec_ssh_logins(const struct opts *o, char ***valuesp, char ***namesp)
+{
+	struct sshexec	*s = xcalloc(1, sizeof(*s));
+	struct buf	 v = { 0 };
+	char		**values = NULL, **names = NULL;
+	const char	*p;
+	size_t		 i, k, n = 0;
+	int		 rc, remote = 0;
+
+	rc = set_ssh(s, o);
+	for (i = 0; rc == 0 && i < o->nlogins; i++)
+		rc = o->logins[i].file ? add_login_file(s, &o->logins[i]) :
+		    add_logins(s, &o->logins[i]);
+	if (rc == 0 && s->nhosts == 0) {
+		warnx("%s %s: no login", o->logins[0].opt, o->logins[0].value);
+		rc = -1;
+	}
+	for (i = 0; i < s->nhosts; i++)
+		remote |= !s->hosts[i].local;
+	/* Said once here, not by the run of every host. */
+	if (rc == 0 && (check_options(o, remote) == -1 ||
+	    check_ssh_programs(s, o) == -1))
+		rc = -1;
+	for (i = 0; rc == 0 && i < s->nhosts; i++) {
+		buf_reset(&v);
+		for (p = s->hosts[i].login; *p != '\0'; p++) {
+			buf_addc(&v, *p);
+			if (*p == ',')
+				buf_addc(&v, ',');
+		}
+		for (k = 0; k < n && strcmp(values[k], v.data) != 0; k++)
+			;
+		if (k < n)
+			continue;
+		values = xreallocarray(values, n + 1, sizeof(*values));
+		names = xreallocarray(names, n + 1, sizeof(*names));
+		values[n] = xstrdup(v.data);
+		names[n++] = xstrdup(s->hosts[i].name);
+	}
+	buf_free(&v);
+	for (i = 0; i < s->nhosts; i++)
+		host_free(&s->hosts[i]);
+	free(s->hosts);
+	free(s->defssh);
+	free(s->defsshbuf);
+	free(s);
+	*valuesp = values;
+	*namesp = names;
+	if (rc == -1) {
+		for (i = 0; i < n; i++) {
+			free(values[i]);
+			free(names[i]);
+		}
+		free(values);
+		free(names);
+		*valuesp = *namesp = NULL;
+		return -1;
+	}
+	return (int)n;
+}
+
 /* See exec.h. */
 struct executor *
 exec_ssh_new(int capture, const struct opts *o)
@@ -2414,24 +2640,17 @@ exec_ssh_new(int capture, const struct opts *o)
 	struct sshexec		*s;
 	struct sigaction	 old[NSTART_SIGS];
 	struct opts		 local;
-	const char		*ssh;
-	size_t			 i, n;
+	size_t			 i;
 	int			 remote = 0;
 
-	if (check_options(o) == -1)
-		return NULL;
 	s = xcalloc(1, sizeof(*s));
 	s->ex.ops = &ssh_ops;
 	s->ex.ctx = s;
 	s->mux = !o->no_multiplex;
-	if ((ssh = o->ssh) == NULL && ((ssh = getenv("PARALLEL_SSH")) == NULL ||
-	    *ssh == '\0'))
-		ssh = "ssh";
-	s->defssh = split_words(ssh, &s->defsshbuf, &n);
-	if (n == 0) {
-		warnx("--ssh %s: no command", ssh);
+	s->delay_ms = o->sshdelay_ms;
+	s->last_ssh_ms = -o->sshdelay_ms;
+	if (set_ssh(s, o) == -1)
 		goto fail;
-	}
 	env_words(s, o);
 	for (i = 0; i < o->nlogins; i++)
 		if ((o->logins[i].file ? add_login_file(s, &o->logins[i]) :
@@ -2443,7 +2662,8 @@ exec_ssh_new(int capture, const struct opts *o)
 	}
 	for (i = 0; i < s->nhosts; i++)
 		remote |= !s->hosts[i].local;
-	if (setup_xfer(s, o, remote) == -1)
+	if (check_options(o, remote) == -1 ||
+	    check_ssh_programs(s, o) == -1 || setup_xfer(s, o, remote) == -1)
 		goto fail;
 	live_ssh = s;
 	(void)atexit(cleanup_at_exit);
@@ -2457,8 +2677,10 @@ exec_ssh_new(int capture, const struct opts *o)
 			continue;
 		s->hosts[i].sock = dir_file(s, 's', i);
 		s->hosts[i].wd = remote_workdir(s, o->workdir, i);
-		if (s->mux && !start_signal)
+		if (s->mux && !start_signal) {
+			pace_ssh(s);
 			start_master(s, &s->hosts[i]);
+		}
 	}
 	wait_masters(s);
 	if (!o->jobs_given && !start_signal)

@@ -20,6 +20,7 @@
 #include "joblog.h"
 #include "junit.h"
 #include "lookahead.h"
+#include "onall.h"
 #include "opts.h"
 #include "output.h"
 #include "pipe.h"
@@ -224,7 +225,9 @@ run_jobs(struct parts *p, const struct opts *o)
 	const struct runner_opts	 ro = {
 		.timeout_ms = o->timeout_ms, .timeout_pct = o->timeout_pct,
 		.termseq = o->termseq, .ntermseq = o->ntermseq,
-		.delay_ms = o->delay_ms, .load = o->load,
+		/* As GNU parallel's, --sshdelay spaces the jobs without --delay. */
+		.delay_ms = o->delay_ms != 0 ? o->delay_ms : o->sshdelay_ms,
+		.load = o->load,
 		.memfree = o->memfree,
 	};
 	int				 ran, status;
@@ -277,46 +280,21 @@ run_jobs(struct parts *p, const struct opts *o)
 	return status;
 }
 
-int
-main(int argc, char **argv)
+/* Build the pieces for the options, run the jobs, release it all. */
+static int
+run_forkpool(const struct opts *o)
 {
 	struct parts	 p = { 0 };
-	struct opts	 opts;
 	struct source	*src;
 	int		 status = EXIT_FORKPOOL_ERROR;
 
-	if (open_std_fds() == -1)
-		return EXIT_FORKPOOL_ERROR;
-	/* A closed stdout is noticed as EPIPE, where it can be handled. */
-	(void)signal(SIGPIPE, SIG_IGN);
-	switch (opts_parse(&opts, argc, argv)) {
-	case OPTS_EXIT_OK:
-		return fflush(stdout) == 0 ? 0 : EXIT_FORKPOOL_ERROR;
-	case OPTS_ERROR:
-		return EXIT_FORKPOOL_ERROR;
-	case OPTS_RUN:
-		break;
-	}
-	if (opts.semaphore) {
-		status = sem_run(&opts);
-		opts_free(&opts);
-		return status;
-	}
-	/* GNU parallel's: the longest line the executor takes, then exit. */
-	if (opts.print_line_max) {
-		p.ex = exec_local_new(1, 0, NULL, &opts);
-		printf("%zu\n", p.ex->ops->line_max(p.ex->ctx));
-		executor_free(p.ex);
-		opts_free(&opts);
-		return fflush(stdout) == 0 ? 0 : EXIT_FORKPOOL_ERROR;
-	}
-	if (build_source(&p, &opts, &src) == 0) {
+	if (build_source(&p, o, &src) == 0) {
 		/*
 		 * A display reads ahead, to know how many jobs there are; {##}
 		 * reads all before the first job.
 		 */
-		if (!opts.dry_run)
-			p.progress = progress_new(&opts);
+		if (!o->dry_run)
+			p.progress = progress_new(o);
 		/* Pipe mode's jobs hold blocks: none are read ahead. */
 		if ((p.progress != NULL && p.pipe == NULL) ||
 		    (p.builder != NULL && (template_uses_total(p.cmd) ||
@@ -328,13 +306,13 @@ main(int argc, char **argv)
 			progress_count_from(p.progress, p.ahead);
 		if (p.ahead != NULL && p.builder != NULL &&
 		    (template_uses_total(p.cmd) || template_uses_total(p.tag))) {
-			lookahead_read_all(p.ahead, opts_tmpdir(&opts));
+			lookahead_read_all(p.ahead, opts_tmpdir(o));
 			builder_count_from(p.builder, p.ahead);
 		}
-		p.run = run_new(&opts, src, p.cmd);
-		status = opts.dry_run && opts.workers ?
-		    workers_dry(p.cmd, src, &opts) : opts.dry_run ? run_dry(p.run) :
-		    run_jobs(&p, &opts);
+		p.run = run_new(o, src, p.cmd);
+		status = o->dry_run && o->workers ?
+		    workers_dry(p.cmd, src, o) : o->dry_run ? run_dry(p.run) :
+		    run_jobs(&p, o);
 	}
 	runner_free(p.runner);
 	workers_free(p.workers);
@@ -355,6 +333,44 @@ main(int argc, char **argv)
 	input_free(p.in);
 	template_free(p.tag);
 	template_free(p.cmd);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct executor	*ex;
+	struct opts	 opts;
+	int		 status;
+
+	if (open_std_fds() == -1)
+		return EXIT_FORKPOOL_ERROR;
+	/* A closed stdout is noticed as EPIPE, where it can be handled. */
+	(void)signal(SIGPIPE, SIG_IGN);
+	switch (opts_parse(&opts, argc, argv)) {
+	case OPTS_EXIT_OK:
+		return fflush(stdout) == 0 ? 0 : EXIT_FORKPOOL_ERROR;
+	case OPTS_ERROR:
+		return EXIT_FORKPOOL_ERROR;
+	case OPTS_RUN:
+		break;
+	}
+	if (opts.semaphore) {
+		status = sem_run(&opts);
+		opts_free(&opts);
+		return status;
+	}
+	/* GNU parallel's: the longest line the executor takes, then exit. */
+	if (opts.print_line_max) {
+		ex = exec_local_new(1, 0, NULL, &opts);
+		printf("%zu\n", ex->ops->line_max(ex->ctx));
+		executor_free(ex);
+		opts_free(&opts);
+		return fflush(stdout) == 0 ? 0 : EXIT_FORKPOOL_ERROR;
+	}
+	/* Every job on every host: a run of its own for each. */
+	status = opts.onall || opts.nonall ? onall_run(&opts, run_forkpool) :
+	    run_forkpool(&opts);
 	opts_free(&opts);
 	return status;
 }

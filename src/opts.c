@@ -179,6 +179,10 @@ static const char help_text[] =
 "      --trc FILE             --transfer --return FILE --cleanup\n"
 "      --basefile FILE, --bf FILE\n"
 "                             rsync FILE to each host once, before its jobs\n"
+"      --sshdelay SECS        start ssh at most once every SECS (--ssh-delay)\n"
+"      --onall                run all the jobs on every host, one at a time\n"
+"                             on each, -j hosts at once (default: all)\n"
+"      --nonall               run COMMAND once on every host, with no input\n"
 "\n"
 "Semaphore (also as forkpool-sem):\n"
 "      --semaphore            run COMMAND once, holding one of -j slots (default\n"
@@ -1128,6 +1132,14 @@ on_multiplex(struct parse_state *st, const char *arg)
 	return OPTS_RUN;
 }
 
+/* --sshdelay SECS, --ssh-delay. */
+static enum opts_result
+on_sshdelay(struct parse_state *st, const char *arg)
+{
+	return parse_duration(st->label, arg, 0, &st->o->sshdelay_ms) == -1 ?
+	    OPTS_ERROR : OPTS_RUN;
+}
+
 /* --nice N: any number, clamped to what the system allows, as nice(1). */
 static enum opts_result
 on_nice(struct parse_state *st, const char *arg)
@@ -1717,6 +1729,10 @@ static const struct optdef optdefs[] = {
 	FLAG("cleanup",			0, cleanup),
 	ARG("basefile",			0, on_basefile),
 	ARG("bf",			0, on_basefile),
+	ARG("sshdelay",			0, on_sshdelay),
+	ARG("ssh-delay",		0, on_sshdelay),
+	FLAG("onall",			0, onall),
+	FLAG("nonall",			0, nonall),
 	/* GNU parallel's other names for the options above. */
 	ARG("max-procs",		'P', on_jobs),
 	FLAG("spreadstdin",		0, pipe),

@@ -155,6 +155,11 @@ struct opts {
 	int			 no_multiplex;	/* --no-multiplex */
 	int			 transfer;	/* --transfer: {} as well */
 	int			 cleanup;	/* --cleanup */
+	long long		 sshdelay_ms;	/* --sshdelay SECS, 0: none */
+	int			 onall;		/* --onall: every job on every
+						   host */
+	int			 nonall;	/* --nonall: the command once
+						   on every host */
 	enum out_mode		 out_mode;
 	int			 keep_order;
 	int			 output_on_failure; /* print failed jobs only */

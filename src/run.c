@@ -428,6 +428,20 @@ program_is_fixed(const struct run *run)
 }
 
 /*
+ * Whether a remote job's program could not be executed there: run by
+ * the remote sh without a shell line of its own, it exited 127 (not
+ * found) or 126 (not executable), as sh does when its exec fails.  A
+ * program that exits so by itself looks the same from here.
+ */
+static int
+remote_exec_failed(const struct job *j)
+{
+	return j->started && j->host != NULL && !j->use_shell && !j->lost &&
+	    j->signal == 0 && !j->timed_out && !j->interrupted &&
+	    (j->exit_code == 126 || j->exit_code == 127);
+}
+
+/*
  * A job could not be executed: when its program is the template's, no
  * job ever can, so one message is enough and no more jobs start; the
  * status is 127 or 126, as xargs(1) gives.
@@ -435,13 +449,19 @@ program_is_fixed(const struct run *run)
 static int
 cannot_run(struct run *run, const struct job *j)
 {
-	if (j->started || j->start_error == 0 || (j->exit_code != 126 &&
-	    j->exit_code != 127) || (!program_is_fixed(run) &&
-	    !run->opts->xargs_status))
+	int	 remote = remote_exec_failed(j);
+
+	if ((!remote && (j->started || j->start_error == 0)) ||
+	    (j->exit_code != 126 && j->exit_code != 127) ||
+	    (!program_is_fixed(run) && !run->opts->xargs_status))
 		return 0;
 	if (!run->cannot_run) {
 		run->cannot_run = j->exit_code;
-		warnx("starting no more jobs: the command cannot run");
+		if (remote)
+			warnx("starting no more jobs: the command cannot run "
+			    "on %s", j->host);
+		else
+			warnx("starting no more jobs: the command cannot run");
 		run->deferred |= RUNNER_DRAIN;
 	}
 	return 1;

@@ -38,9 +38,12 @@ declare -gA VALUE_OF_PLACEHOLDER=([FILE]=in [SEP]=XX [N]=1 [DURATION]=1
 
 # Options that mean something only with others.
 declare -gA NEEDS=([--resume]="--joblog jl" [--resume-failed]="--joblog jl"
-	[--retry-failed]="--joblog jl" [--pipe-part]="-a in")
+	[--retry-failed]="--joblog jl" [--pipe-part]="-a in" [--onall]="-S :"
+	[--nonall]="-S :")
 # Options that read the input as blocks, from stdin or -a: no ::: source.
 PIPE_OPTS=" --pipe --spreadstdin --pipe-part "
+# Options that run the command with no input: no ::: source either.
+NO_INPUT_OPTS=" --nonall "
 SEMAPHORE_OPTS=" --semaphore --semaphore-name --id --semaphore-timeout --st --bg --fg --wait "
 
 # words CELL: set WORDS to forkpool's arguments for the option cell CELL
@@ -60,7 +63,7 @@ words() {
 	fi
 	if [[ $SEMAPHORE_OPTS == *" $opt "* ]]; then
 		[[ $opt == --wait ]] || WORDS+=(true)
-	elif [[ $PIPE_OPTS == *" $opt "* ]]; then
+	elif [[ $PIPE_OPTS == *" $opt "* || $NO_INPUT_OPTS == *" $opt "* ]]; then
 		WORDS+=(true)
 	else
 		WORDS+=(true ::: x)

@@ -492,9 +492,9 @@ b 2 1 fp-host3 fp-host3 $port"
 	run --separate-stderr fp --sshlogin 'fp-host1:port' echo ::: a
 	assert_failure 255
 	assert_equal "$stderr" 'forkpool: --sshlogin fp-host1:port: the port is invalid: port'
-	run --separate-stderr fp -S 'fp-host1,' echo ::: a
+	run --separate-stderr fp -S ',' echo ::: a
 	assert_failure 255
-	assert_equal "$stderr" 'forkpool: -S fp-host1,: an empty login'
+	assert_equal "$stderr" 'forkpool: -S ,: no login'
 	run --separate-stderr fp -S 'user@' echo ::: a
 	assert_failure 255
 	assert_equal "$stderr" 'forkpool: -S user@: no host'
@@ -520,4 +520,262 @@ b 2 1 fp-host3 fp-host3 $port"
 	run --separate-stderr fp -S fp-host1 --tty echo ::: a
 	assert_failure 255
 	assert_equal "$stderr" 'forkpool: --tty cannot be used with remote hosts (-S, --sshloginfile)'
+}
+
+@test "empty items of -S are passed over, as GNU parallel passes over a trailing comma" {
+	local v
+	for v in 'fp-host1,' ',fp-host1' ' ,fp-host1, ,' $'fp-host1\n'; do
+		run --separate-stderr fp -k --ssh "$FP_SSH" -S "$v" 'echo {} $PARALLEL_SSHHOST' ::: a b
+		assert_success
+		assert_output $'a fp-host1\nb fp-host1'
+		assert_equal "$stderr" ''
+	done
+	# ",," is still a comma within a login, not an empty item
+	run --separate-stderr fp -S 'a:1,,b' echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: -S a:1,,b: the port is invalid: 1,b'
+}
+
+@test "IPv6 logins: [ADDR]:PORT, ADDRpPORT and ADDR#PORT give ssh the address and the port" {
+	# This ssh logs its words, then reaches fp-host1 for any ::1 login.
+	mkscript v6ssh "echo \"\$*\" >>\"$PWD/ssh.log\"
+for a; do
+	shift
+	if [ \"\$skip\" = 1 ]; then skip=; continue; fi
+	case \$a in
+	-p) skip=1; continue ;;
+	::1 | root@::1) a=fp-host1 ;;
+	esac
+	set -- \"\$@\" \"\$a\"
+done
+exec ssh -F \"\$FP_SSH_CONFIG\" \"\$@\"" >/dev/null
+	local login
+	for login in '[::1]:2222' '::1p2222' '::1#2222' 'root@::1p2222'; do
+		rm -f ssh.log
+		run --separate-stderr fp -j1 --ssh "$PWD/bin/v6ssh" -S "$login" --plus echo '{host}' ::: a
+		assert_success
+		assert_output '::1'
+		assert_equal "$stderr" ''
+		grep -q -- "-p 2222 \(root@\)\?::1 -- " ssh.log || fail "$login: $(cat ssh.log)"
+	done
+	# an address alone keeps its colons, and a p or # after it needs digits
+	rm -f ssh.log
+	run --separate-stderr fp -j1 --ssh "$PWD/bin/v6ssh" -S '::1' echo ::: a
+	assert_success
+	assert_output a
+	run grep -c -- ' -p ' ssh.log
+	assert_output 0
+	run --separate-stderr fp -S '::1p0' echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: -S ::1p0: the port is too small: 0'
+	run --separate-stderr fp -S '::1#99999' echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: -S ::1#99999: the port is too large: 99999'
+}
+
+@test "-S : alone runs here: --workdir and --process-slot-var work as they do locally" {
+	mkdir wd
+	run --separate-stderr fp -j1 -S : --workdir wd 'pwd; : {}' ::: a
+	assert_success
+	assert_output "$PWD/wd"
+	assert_equal "$stderr" ''
+	run --separate-stderr fp -k -j2 -S 2/: --process-slot-var SLOT 'echo {} $SLOT; sleep 0.2' ::: a b
+	assert_success
+	assert_output $'a 0\nb 1'
+	# with a remote host among the logins they are still refused
+	run --separate-stderr fp -S :,fp-host1 --ssh "$FP_SSH" --process-slot-var SLOT echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --process-slot-var cannot be used with remote hosts (-S, --sshloginfile)'
+}
+
+@test "an --ssh program that cannot be run is named, with its option, before any job" {
+	run --separate-stderr fp --ssh "$PWD/nosuch -o X=1" -S fp-host1 'echo {} >>ran' ::: a
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" "forkpool: --ssh $PWD/nosuch -o X=1: $PWD/nosuch: cannot be run: No such file or directory"
+	assert_file_not_exists ran
+	printf 'echo\n' >notexec
+	run --separate-stderr fp --ssh "$PWD/notexec" -S fp-host1 echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: --ssh $PWD/notexec: $PWD/notexec: cannot be run: Permission denied"
+	run --separate-stderr env PARALLEL_SSH=fp-nosuch-ssh "$FP_BIN" -S fp-host1 echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: $PARALLEL_SSH fp-nosuch-ssh: fp-nosuch-ssh: cannot be run: No such file or directory'
+	# a login's own ssh command
+	run --separate-stderr fp --ssh "$FP_SSH" -S 'fp-host2,fp-nosuch-ssh fp-host1' echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: -S fp-host2,fp-nosuch-ssh fp-host1: fp-nosuch-ssh: cannot be run: No such file or directory'
+	# with : alone no ssh runs
+	run --separate-stderr fp --ssh "$PWD/nosuch" -S : echo ::: a
+	assert_success
+	assert_output a
+}
+
+@test "a remote command not found stops the run as a local one does: exit 127" {
+	# here: the command cannot run, no more jobs start
+	run -127 --separate-stderr fp -j1 fp-nosuch-cmd ::: a b c
+	assert_failure 127
+	assert_equal "$stderr" $'forkpool: fp-nosuch-cmd: command not found\nforkpool: starting no more jobs: the command cannot run'
+	# there: the remote shell says so and exits 127; the same ending
+	run -127 --separate-stderr fp -j1 --joblog jl --ssh "$FP_SSH" -S fp-host1 fp-nosuch-cmd ::: a b c
+	assert_failure 127
+	assert_output ''
+	assert_equal "${stderr_lines[0]}" 'forkpool: starting no more jobs: the command cannot run on fp-host1'
+	# the remote sh's own message, as the job's stderr
+	[[ ${stderr_lines[1]} == *'fp-nosuch-cmd: not found' ]] || fail "$stderr"
+	assert_equal "${#stderr_lines[@]}" 2
+	assert_equal "$(tail -n +2 jl | cut -f1,7 | paste -sd' ')" $'1\t127'
+	# --xargs-status exits 127 likewise
+	run -127 --separate-stderr fp -j1 --xargs-status --ssh "$FP_SSH" -S fp-host1 fp-nosuch-cmd ::: a b
+	assert_failure 127
+	# a command line run by the shell that exits 127 is the job's own failure,
+	# as it is here
+	run --separate-stderr fp -j1 -k --ssh "$FP_SSH" -S fp-host1 'fp-nosuch-cmd {}; echo {} >&2; exit 127' ::: a b
+	assert_failure 2
+	[[ $stderr != *'starting no more'* ]] || fail "$stderr"
+}
+
+@test "--sshdelay SECS: the ssh processes, masters and jobs, start at least SECS apart" {
+	mkscript tssh "date +%s.%N >>\"$PWD/starts\"; exec ssh -F \"\$FP_SSH_CONFIG\" \"\$@\"" >/dev/null
+	local t0 t1
+	t0=$(date +%s%N)
+	run --separate-stderr fp -k -j3 --sshdelay 0.5 --ssh "$PWD/bin/tssh" -S fp-host1 echo ::: a b c
+	t1=$(date +%s%N)
+	assert_success
+	assert_output $'a\nb\nc'
+	assert_equal "$stderr" ''
+	# the master and three jobs
+	assert_equal "$(wc -l <starts)" 4
+	((t1 - t0 >= 1500000000)) || fail "took $(((t1 - t0) / 1000000)) ms"
+	run awk 'NR > 1 && $1 - prev < 0.5 { print "too close:", prev, $1 } { prev = $1 }' starts
+	assert_output ''
+	# without a master, and its other name
+	rm starts
+	run --separate-stderr fp -j3 --no-multiplex --ssh-delay 0.4 --ssh "$PWD/bin/tssh" -S fp-host1 echo ::: a b c
+	assert_success
+	assert_equal "$(wc -l <starts)" 3
+	run awk 'NR > 1 && $1 - prev < 0.4 { print "too close:", prev, $1 } { prev = $1 }' starts
+	assert_output ''
+	# a bad value is named with its option
+	run --separate-stderr fp --sshdelay 1x -S fp-host1 echo ::: a
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: --sshdelay 1x: not a duration such as 90, 1.5s or 1d2h3m4.5s'
+	run --separate-stderr fp --ssh-delay=-1 -S fp-host1 echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --ssh-delay -1: not a duration such as 90, 1.5s or 1d2h3m4.5s'
+}
+
+@test "--onall: every host runs every value once, in order, its output together; the status counts the failed jobs" {
+	# the jobs of both hosts overlap in time: only grouping keeps each host's lines together
+	run --separate-stderr fp --onall --ssh "$FP_SSH" -S fp-host1,fp-host2 \
+		'echo {} $PARALLEL_SSHHOST; sleep 0.2; echo {} end; [ {} != b ]' ::: a b c
+	assert_failure 2
+	assert_equal "$stderr" ''
+	assert_equal "${#lines[@]}" 12
+	local h first second
+	first=$(printf '%s\n' "${lines[@]:0:6}")
+	second=$(printf '%s\n' "${lines[@]:6:6}")
+	for h in fp-host1 fp-host2; do
+		local want="a $h"$'\na end\n'"b $h"$'\nb end\n'"c $h"$'\nc end'
+		[[ $first == "$want" || $second == "$want" ]] || fail "no block for $h: $output"
+	done
+	[[ $first != "$second" ]]
+	# -k: the hosts in the order given; --tag: each line tagged with its host
+	run --separate-stderr fp --onall -k --tag --joblog jl --ssh "$FP_SSH" \
+		-S fp-host2 -S fp-host1 'echo {}; [ {} = a ]' ::: a b c
+	assert_failure 4
+	assert_output "$(printf 'fp-host2\t%s\n' a b c; printf 'fp-host1\t%s\n' a b c)"
+	# the joblog: one header, a row for every job on every host
+	assert_equal "$(head -n 1 jl | cut -f1)" Seq
+	assert_equal "$(tail -n +2 jl | cut -f1,2,7 | sort | paste -sd' ')" \
+		"$(printf '1\tfp-host1\t0 1\tfp-host2\t0 2\tfp-host1\t1 2\tfp-host2\t1 3\tfp-host1\t1 3\tfp-host2\t1')"
+	# --tagstring {host} works as without --onall
+	run --separate-stderr fp --onall -k --plus --tagstring '<{host}>' --ssh "$FP_SSH" \
+		-S fp-host3,: echo ::: x
+	assert_success
+	assert_output $'<fp-host3>\tx\n<:>\tx'
+}
+
+@test "--onall -j N: N hosts at a time, each running its jobs one at a time" {
+	run --separate-stderr fp --onall -j1 --ssh "$FP_SSH" -S fp-host1,fp-host2 \
+		"echo start {} \$PARALLEL_SSHHOST >>$PWD/log; sleep 0.2; echo end {} >>$PWD/log" ::: a b
+	assert_success
+	assert_equal "$(cat log)" "start a fp-host1
+end a
+start b fp-host1
+end b
+start a fp-host2
+end a
+start b fp-host2
+end b"
+	# two hosts at once: the second host starts before the first has done all
+	rm log
+	run --separate-stderr fp --onall -j2 --ssh "$FP_SSH" -S fp-host1,fp-host2 \
+		"echo start {} \$PARALLEL_SSHHOST >>$PWD/log; sleep 1; echo end {} >>$PWD/log" ::: a b
+	assert_success
+	assert_equal "$(head -n 2 log | cut -d' ' -f1,2 | paste -sd' ')" 'start a start a'
+}
+
+@test "--onall: stdin and -a files are read once, and hostile values reach every host exactly" {
+	local vals=('' "it's" '"a"' '$HOME' '`id`' '$(id)' 'a;b' 'a|b' $'new\nline'
+		'*' '-n' '--' ' lead' 'trail ' 'ünï' $'\xff\xfe' '\' "'\"'\"'" '{}' '%s')
+	printf '%s\0' "${vals[@]}" >vals
+	# from stdin, exec'd directly
+	fp --onall -k -0 --ssh "$FP_SSH" -S fp-host1,fp-host2 -q printf '%s\0' <vals >out.direct
+	cat vals vals | cmp - out.direct
+	# from a pipe given with -a, through the shell
+	fp --onall -k -0 --ssh "$FP_SSH" -S fp-host2,fp-host3 --exec-mode shell \
+		-a <(cat vals) "printf '%s\\0' {}" >out.shell
+	cat vals vals | cmp - out.shell
+}
+
+@test "--nonall: the command once on every host, no input read; an error without hosts" {
+	run --separate-stderr fp --nonall -k --ssh "$FP_SSH" -S fp-host1,fp-host2 \
+		'echo $PARALLEL_SSHHOST "[{}]" $#'
+	assert_success
+	assert_output $'fp-host1 [] 0\nfp-host2 [] 0'
+	assert_equal "$stderr" ''
+	# stdin is left alone: a writer that never ends does not hold it up
+	run --separate-stderr timeout 20 bash -c 'exec "$FP_BIN" --nonall -k \
+		--ssh "$FP_SSH" -S fp-host3,fp-host1 "echo \$PARALLEL_SSHHOST; exit 3" < <(echo x; sleep 30)'
+	assert_failure 2
+	assert_output $'fp-host3\nfp-host1'
+	# no hosts, or input given
+	run --separate-stderr fp --nonall hostname
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: --nonall needs remote hosts: -S or --sshloginfile'
+	run --separate-stderr fp --onall echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --onall needs remote hosts: -S or --sshloginfile'
+	run --separate-stderr fp --nonall -S fp-host1 echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: --nonall takes no input source (-a, :::, ::::): it runs the command once on every host'
+	run --separate-stderr fp --onall --results res -S fp-host1 echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: --onall cannot be used with --results: the hosts' runs would each have their own"
+	# a bad login is named once, before any run
+	run --separate-stderr fp --onall --ssh "$FP_SSH" -S fp-host1,u:pw@h echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: -S fp-host1,u:pw@h: a password in a login is not supported; use a key'
+}
+
+@test "--onall: Ctrl-C ends every host's remote job, and forkpool exits 130" {
+	start_fp --onall --ssh "$FP_SSH" -S fp-host1,fp-host2 --tmpdir tmp \
+		"cd $PWD; "'echo $$ >pid.$PARALLEL_SSHHOST; exec sleep 60' ::: 1 2
+	wait_files 2 'pid.*' 10
+	local p pids
+	pids=$(cat pid.*)
+	for p in $pids; do alive "$p"; done
+	kill -INT "$FP_PID"
+	finish_fp 15
+	assert_equal "$FP_STATUS" 130
+	for p in $pids; do
+		wait_gone "$p" 5 || fail "remote job $p survived SIGINT"
+	done
+	# the second value never ran
+	assert_equal "$(cat out)" ''
+	run ls -A tmp
+	assert_output ''
 }
