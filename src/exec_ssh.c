@@ -2663,7 +2663,7 @@ exec_ssh_new(int capture, const struct opts *o)
 	for (i = 0; i < s->nhosts; i++)
 		remote |= !s->hosts[i].local;
 	if (check_options(o, remote) == -1 ||
-	    check_ssh_programs(s, o) == -1 || setup_xfer(s, o, remote) == -1)
+	    setup_xfer(s, o, remote) == -1 || check_ssh_programs(s, o) == -1)
 		goto fail;
 	live_ssh = s;
 	(void)atexit(cleanup_at_exit);

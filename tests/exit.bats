@@ -110,7 +110,7 @@ LONG_OPTS=(--arg-file --null --delimiter --colsep --no-run-if-empty --link
 	run --separate-stderr fp --re true ::: a
 	assert_failure 255
 	assert_output ''
-	assert_equal "${stderr%%$'\n'*}" 'forkpool: --re: ambiguous: --replace, --results, --retries, --resume, --resume-failed, --retry-failed, --regexp, --recend, --recstart, --remove-rec-sep, --removerecsep, --res, --record-env, --return'
+	assert_equal "${stderr%%$'\n'*}" 'forkpool: --re: ambiguous: --replace, --results, --retries, --resume, --resume-failed, --retry-failed, --regexp, --recend, --recstart, --return, --remove-rec-sep, --removerecsep, --res, --record-env'
 }
 
 @test "option missing its argument: exit 255" {
