@@ -127,6 +127,9 @@ struct host {
 	unsigned int	 slots;
 	int		 local;		/* ":" */
 	int		 dropped;
+	int		 may_return;	/* dropped for its failures: taken
+					   back when its file lists it again */
+	int		 unlisted;	/* no longer in its --sshloginfile */
 	unsigned int	 fails;		/* failures in a row */
 	pid_t		 master;	/* the master connection, or -1 */
 	int		 closing;	/* its end was asked for */
@@ -135,6 +138,13 @@ struct host {
 					   (--workdir), or NULL: the login's */
 	const struct login_arg *from;	/* the -S or file it came from */
 	size_t		 line;		/* its line in that file, or 0 */
+};
+
+/* A --sshloginfile as last read. */
+struct loginfile {
+	const struct login_arg	*l;
+	char			*path;		/* owned: the file opened */
+	struct stat		 st;
 };
 
 struct sshexec {
@@ -159,6 +169,12 @@ struct sshexec {
 						   or NULL */
 	int			 mux;		/* masters, not --no-multiplex */
 	int			 none_left;	/* every host was dropped */
+	struct loginfile	*files;		/* owned: the --sshloginfile
+						   files, read again when they
+						   change */
+	size_t			 nfiles;
+	long long		 files_seen;	/* when they were last looked
+						   at, or 0 */
 	int			 has_local;	/* a ":" login */
 	struct buf		 envs;		/* --env: " NAME=VALUE" for
 						   each, quoted */
@@ -488,7 +504,7 @@ add_logins(struct sshexec *s, const struct login_arg *l)
  * ~/.parallel.  NULL after a message naming the file as given.
  */
 static FILE *
-open_login_file(const struct login_arg *l)
+open_login_file(const struct login_arg *l, char **pathp)
 {
 	struct buf	 path = { 0 };
 	const char	*home = getenv("HOME");
@@ -513,9 +529,11 @@ open_login_file(const struct login_arg *l)
 		buf_adds(&path, l->value);
 		f = fopen(path.data, "re");
 	}
-	buf_free(&path);
-	if (f == NULL)
+	if (f == NULL) {
 		warnx("%s %s: %s", l->opt, l->value, strerror(saved));
+		buf_free(&path);
+	} else
+		*pathp = path.data;
 	return f;
 }
 
@@ -523,18 +541,25 @@ open_login_file(const struct login_arg *l)
 static int
 add_login_file(struct sshexec *s, const struct login_arg *l)
 {
-	char	*line = NULL;
-	size_t	 cap = 0, n, lineno = 0;
-	ssize_t	 len;
-	FILE	*f;
-	int	 rc = 0;
+	struct loginfile	*lf;
+	char			*line = NULL, *path;
+	size_t			 cap = 0, n, lineno = 0;
+	ssize_t			 len;
+	FILE			*f;
+	int			 rc = 0;
 
 	if (strcmp(l->value, "-") == 0) {
 		warnx("%s -: logins from stdin are not supported", l->opt);
 		return -1;
 	}
-	if ((f = open_login_file(l)) == NULL)
+	if ((f = open_login_file(l, &path)) == NULL)
 		return -1;
+	s->files = xreallocarray(s->files, s->nfiles + 1, sizeof(*s->files));
+	lf = &s->files[s->nfiles++];
+	lf->l = l;
+	lf->path = path;
+	if (fstat(fileno(f), &lf->st) == -1)
+		memset(&lf->st, 0, sizeof(lf->st));
 	while (rc == 0 && (len = getline(&line, &cap, f)) != -1) {
 		lineno++;
 		n = (size_t)len;
@@ -1132,6 +1157,7 @@ host_failed(struct sshexec *s, struct host *h, const char *why)
 	if (h->dropped || ++h->fails < HOST_FAILS)
 		return;
 	h->dropped = 1;
+	h->may_return = h->line != 0;
 	warnx("%s: dropped: %d failures in a row%s%s", h->name, HOST_FAILS,
 	    why[0] != '\0' ? "; the last: " : "", why);
 	stop_master(h);
@@ -1142,6 +1168,98 @@ host_failed(struct sshexec *s, struct host *h, const char *why)
 			return;
 	s->none_left = 1;
 	warnx("no host is left: the jobs not run yet fail");
+}
+
+/* Whether the file f read last is f->st still. */
+static int
+file_same(const struct loginfile *f, const struct stat *st)
+{
+	return st->st_dev == f->st.st_dev && st->st_ino == f->st.st_ino &&
+	    st->st_size == f->st.st_size &&
+	    st->st_mtim.tv_sec == f->st.st_mtim.tv_sec &&
+	    st->st_mtim.tv_nsec == f->st.st_mtim.tv_nsec;
+}
+
+/* The host of list whose login is login, or NULL. */
+static const struct host *
+find_login(const struct host *list, size_t n, const char *login)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(list[i].login, login) == 0)
+			return &list[i];
+	return NULL;
+}
+
+/*
+ * f changed: read it again.  Its hosts no longer in it get no new job;
+ * those in it again are used again, a host dropped for its failures
+ * too.  The slots are made at the start, so a host new to the file is
+ * not used: said once a change.  A file that cannot be read, or holds a
+ * bad login, leaves its hosts as they are.
+ */
+static void
+reread_file(struct sshexec *s, struct loginfile *f)
+{
+	struct sshexec	 now;
+	struct host	*h;
+	size_t		 i;
+
+	memset(&now, 0, sizeof(now));
+	if (add_login_file(&now, f->l) == -1)
+		warnx("%s %s: changed: its hosts are left as they were",
+		    f->l->opt, f->l->value);
+	else {
+		if (now.nfiles > 0)
+			f->st = now.files[0].st;
+		for (i = 0; i < s->nhosts; i++) {
+			h = &s->hosts[i];
+			if (h->from != f->l)
+				continue;
+			h->unlisted = find_login(now.hosts, now.nhosts,
+			    h->login) == NULL;
+			if (h->unlisted || !h->dropped || !h->may_return)
+				continue;
+			h->dropped = h->may_return = 0;
+			h->fails = 0;
+			s->none_left = 0;
+		}
+		for (i = 0; i < now.nhosts; i++)
+			if (find_login(s->hosts, s->nhosts,
+			    now.hosts[i].login) == NULL)
+				warnx("%s %s: %s: added while running: not "
+				    "used, hosts are taken at the start",
+				    f->l->opt, f->l->value, now.hosts[i].name);
+	}
+	for (i = 0; i < now.nhosts; i++)
+		host_free(&now.hosts[i]);
+	free(now.hosts);
+	for (i = 0; i < now.nfiles; i++)
+		free(now.files[i].path);
+	free(now.files);
+}
+
+/*
+ * Read again the --sshloginfile files that changed, as GNU parallel
+ * does: looked at once a second at most, when a job ends or a slot is
+ * wanted.
+ */
+static void
+reread_files(struct sshexec *s)
+{
+	struct stat	 st;
+	long long	 now;
+	size_t		 i;
+
+	if (s->nfiles == 0 || !s->ready ||
+	    (now = loop_now_ms()) < s->files_seen + 1000)
+		return;
+	s->files_seen = now;
+	for (i = 0; i < s->nfiles; i++)
+		if (stat(s->files[i].path, &st) == 0 &&
+		    !file_same(&s->files[i], &st))
+			reread_file(s, &s->files[i]);
 }
 
 /* The host of a slot. */
@@ -1182,9 +1300,10 @@ ssh_usable(void *ctx, unsigned int slot)
 	struct host	*h = slot_host(s, slot);
 	long long	 now;
 
+	reread_files(s);
 	if (s->none_left)
 		return 1;
-	if (h->dropped)
+	if (h->dropped || h->unlisted)
 		return 0;
 	if (h->local || s->delay_ms <= 0)
 		return 1;
@@ -2219,6 +2338,9 @@ ssh_free(void *ctx)
 	finish_hosts(s);
 	stop_masters(s->hosts, s->nhosts);
 	remove_dir(s);
+	for (i = 0; i < s->nfiles; i++)
+		free(s->files[i].path);
+	free(s->files);
 	for (i = 0; i < s->nslots && s->alive != NULL; i++)
 		if (s->alive[i] != -1)
 			(void)close(s->alive[i]);

@@ -455,6 +455,77 @@ b 2 1 fp-host3 fp-host3 $port"
 	assert_success
 }
 
+@test "--sshloginfile is read again when it changes: a host taken out of it gets no new job" {
+	printf '1/fp-host1\n1/fp-host2\n' >slf
+	start_fp -j1 --slf slf --ssh "$FP_SSH" \
+		"cd $PWD; "'echo {} >>ran.$PARALLEL_SSHHOST; while [ ! -e go ]; do sleep 0.05; done' \
+		::: $(seq 6)
+	wait_files 2 'ran.*' 10
+	printf '# fp-host2 is gone\n1/fp-host1\n' >slf.new
+	mv slf.new slf
+	# the file is looked at once a second at most
+	sleep 1.2
+	touch go
+	finish_fp 30
+	assert_equal "$FP_STATUS" 0
+	assert_equal "$(cat err)" ''
+	assert_equal "$(cat ran.fp-host2)" 2
+	assert_equal "$(cat ran.fp-host1)" "$(printf '%s\n' 1 3 4 5 6)"
+}
+
+@test "--sshloginfile: a host dropped for its failures is used again once the file lists it again" {
+	# fp-host2's connections fail while the file "down" is there
+	cat >flaky <<-EOF
+		#!/bin/sh
+		case " \$* " in
+		*" fp-host2 "*)
+			if [ -e "$PWD/down" ]; then
+				echo "ssh: connect to host fp-host2: Connection refused" >&2
+				exit 255
+			fi ;;
+		esac
+		exec ssh -F "$FP_SSH_CONFIG" "\$@"
+	EOF
+	chmod +x flaky
+	touch down
+	printf '1/fp-host1\n1/fp-host2\n' >slf
+	start_fp -j1 --no-multiplex --slf slf --ssh "$PWD/flaky" \
+		"cd $PWD; "'echo {} >>ran.$PARALLEL_SSHHOST; sleep 0.2' ::: $(seq 30)
+	local i
+	for ((i = 0; i < 200; i++)); do
+		grep -q dropped err && break
+		sleep 0.05
+	done
+	rm down
+	# the same hosts, written again
+	printf '# back\n1/fp-host1\n1/fp-host2\n' >slf
+	finish_fp 60
+	assert_equal "$FP_STATUS" 0
+	run cat err
+	assert_output --regexp '^forkpool: fp-host2: dropped: 3 failures in a row'
+	assert_equal "${#lines[@]}" 1
+	# every job ran once, some on fp-host2 after it came back
+	assert_equal "$(cat ran.* | sort -n)" "$(seq 30)"
+	[[ -s ran.fp-host2 ]] || fail "fp-host2 was not used again"
+}
+
+@test "--sshloginfile: a host added while running is not used, with a warning" {
+	printf '1/fp-host1\n' >slf
+	start_fp -j1 --slf slf --ssh "$FP_SSH" \
+		"cd $PWD; "'echo {} >>ran.$PARALLEL_SSHHOST; while [ ! -e go ]; do sleep 0.05; done' \
+		::: 1 2 3
+	wait_files 1 'ran.*' 10
+	printf '1/fp-host1\n1/fp-host2\n' >slf
+	sleep 1.2
+	touch go
+	finish_fp 30
+	assert_equal "$FP_STATUS" 0
+	assert_equal "$(cat ran.fp-host1)" "$(seq 3)"
+	assert_file_not_exists ran.fp-host2
+	run cat err
+	assert_output 'forkpool: --slf slf: fp-host2: added while running: not used, hosts are taken at the start'
+}
+
 @test "a host that cannot be reached at start is dropped with one warning" {
 	own_servers 2
 	sshd_kill 2
