@@ -122,10 +122,10 @@ same_as() {
 	assert_equal "${stderr_lines[0]}" 'forkpool: --tm: ambiguous: --tmpdir, --tmpl, --tmux, --tmuxpane'
 	run --separate-stderr fp --re echo ::: a
 	assert_failure 255
-	assert_equal "${stderr_lines[0]}" 'forkpool: --re: ambiguous: --replace, --results, --retries, --resume, --resume-failed, --retry-failed, --regexp, --recend, --recstart, --remove-rec-sep, --removerecsep, --res, --record-env, --return'
-	run --separate-stderr fp --basef f echo ::: a
+	assert_equal "${stderr_lines[0]}" 'forkpool: --re: ambiguous: --replace, --results, --retries, --resume, --resume-failed, --retry-failed, --regexp, --recend, --recstart, --return, --remove-rec-sep, --removerecsep, --res, --record-env'
+	run --separate-stderr fp --rsync-o f echo ::: a
 	assert_failure 255
-	assert_equal "$stderr" 'forkpool: --basefile: not supported: this part of remote execution is not built yet; instead: copy the file to the hosts first, with rsync or scp'
+	assert_equal "$stderr" 'forkpool: --rsync-opts: not supported: this part of remote execution is not built yet; instead: run rsync yourself before and after the run'
 	run --separate-stderr fp --sshlog=h echo ::: a
 	assert_failure 255
 	assert_equal "${stderr_lines[0]}" 'forkpool: --sshlog=h: ambiguous: --sshlogin, --sshloginfile'
