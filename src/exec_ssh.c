@@ -30,7 +30,7 @@
  * command's, and what went wrong is left in a file of the private
  * directory that ending() reads.  --basefile is sent once per host at
  * the start, and removed (with --cleanup), like --workdir ..., when the
- * executor is released.
+ * executor is released or a signal ends the start.
  * --sshdelay spaces every start of ssh, masters, CPU counts and jobs:
  * at the start by waiting, in the run by a remote slot that is not
  * usable until the delay has passed.
@@ -999,15 +999,19 @@ catch_at_start(int on, struct sigaction *old)
 	}
 }
 
+static void	finish_hosts(struct sshexec *);
+
 /*
- * A signal came during the start: close the masters, remove the private
- * directory, and end as the signal would have.
+ * A signal came during the start: clean up the hosts as the end of a
+ * run does, close the masters, remove the private directory, and end as
+ * the signal would have.
  */
 static void
-end_at_start(void)
+end_at_start(struct sshexec *s)
 {
 	int	 sig = start_signal;
 
+	finish_hosts(s);
 	cleanup_at_exit();
 	live_ssh = NULL;
 	(void)signal(sig, SIG_DFL);
@@ -2089,18 +2093,23 @@ xfer_ending(struct sshexec *s, struct host *h, struct job *j,
 
 /*
  * Spawn rsync (its words in the shell line cmd) or any shell line, with
- * stdin and stdout on /dev/null and stderr to errpath; the pid, or -1
- * after a message.
+ * stdin and stdout on /dev/null and stderr to errpath, as the leader of
+ * a process group of its own (so that forkpool alone ends it, and all
+ * it started); the pid, or -1 after a message.
  */
 static pid_t
 spawn_line(const char *cmd, const char *errpath)
 {
 	posix_spawn_file_actions_t	 fa;
+	posix_spawnattr_t		 attr;
 	char				*argv[] = { "/bin/sh", "-c", NULL, NULL };
 	pid_t				 pid;
 	int				 rc;
 
 	argv[2] = (char *)cmd;
+	posix_spawnattr_init(&attr);
+	(void)posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+	(void)posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
 	    O_RDONLY, 0);
@@ -2108,8 +2117,9 @@ spawn_line(const char *cmd, const char *errpath)
 	    O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, errpath,
 	    O_WRONLY | O_CREAT | O_APPEND, 0600);
-	rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	rc = posix_spawn(&pid, argv[0], &fa, &attr, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
 	if (rc != 0) {
 		errno = rc;
 		warn("%s", argv[0]);
@@ -2135,20 +2145,23 @@ wait_exit(pid_t pid)
 /*
  * --basefile: each file to every host that is left, all hosts at once
  * and a host's files one after another; a host a file cannot be copied
- * to is dropped, with what rsync said.
+ * to is dropped, with what rsync said.  A signal that ends the start
+ * ends the copies at once, and drops no host: the run ends.
  */
 static void
 send_basefiles(struct sshexec *s, const struct opts *o)
 {
 	struct host	*h;
 	struct buf	 cmd = { 0 };
-	pid_t		*pids;
+	pid_t		*pids, r;
 	char		*log, *errs, why[256];
-	size_t		 i, k;
+	int		*codes, status;
+	size_t		 i, k, left;
 
 	if (o->nbasefiles == 0)
 		return;
 	pids = xcalloc(s->nhosts, sizeof(*pids));
+	codes = xcalloc(s->nhosts, sizeof(*codes));
 	for (i = 0; i < s->nhosts; i++) {
 		h = &s->hosts[i];
 		pids[i] = -1;
@@ -2165,12 +2178,36 @@ send_basefiles(struct sshexec *s, const struct opts *o)
 		}
 		buf_addc(&cmd, '\0');
 		pids[i] = spawn_line(cmd.data, errs);
+		codes[i] = pids[i] == -1 ? 0 : -1;
 		free(log);
 		free(errs);
 	}
+	/* Polled, not waited for: nap() ends early on a signal. */
+	for (;;) {
+		for (i = left = 0; i < s->nhosts; i++) {
+			if (pids[i] == -1)
+				continue;
+			r = waitpid(pids[i], &status, WNOHANG);
+			if (r == 0 || (r == -1 && errno == EINTR)) {
+				left++;
+				continue;
+			}
+			codes[i] = r == pids[i] && WIFEXITED(status) ?
+			    WEXITSTATUS(status) : -1;
+			pids[i] = -1;
+		}
+		if (left == 0 || start_signal)
+			break;
+		nap(20);
+	}
 	for (i = 0; i < s->nhosts; i++) {
 		h = &s->hosts[i];
-		if (pids[i] == -1 || wait_exit(pids[i]) == 0)
+		if (pids[i] != -1) {
+			(void)kill(-pids[i], SIGTERM);
+			(void)wait_exit(pids[i]);
+			continue;
+		}
+		if (codes[i] == 0 || start_signal)
 			continue;
 		errs = dir_file(s, 'b', i);
 		(void)read_log(errs, why, sizeof(why));
@@ -2181,6 +2218,7 @@ send_basefiles(struct sshexec *s, const struct opts *o)
 		    h->name, why[0] != '\0' ? ": " : "", why);
 	}
 	free(pids);
+	free(codes);
 	buf_free(&cmd);
 }
 
@@ -2814,7 +2852,7 @@ exec_ssh_new(int capture, const struct opts *o)
 		send_basefiles(s, o);
 	catch_at_start(0, old);
 	if (start_signal)
-		end_at_start();
+		end_at_start(s);
 	make_slots(s, o);
 	if (s->nslots == 0) {
 		warnx("no host can be reached: no job runs");

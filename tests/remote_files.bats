@@ -336,3 +336,87 @@ b 1'
 fp-host2'
 	assert_equal "$(cut -f1,2,7 ../jl | tail -n +2)" $'1\tfp-host2\t0'
 }
+
+# slow_rsync: an rsync in ../bin that sends at 200 kB/s and leaves its pid
+# in ../rsync.pid.
+slow_rsync() {
+	printf '#!/bin/sh\necho $$ >>%q/rsync.pid\nexec %q --bwlimit=200 "$@"\n' \
+		"$BATS_TEST_TMPDIR" "$(command -v rsync)" >../bin/rsync
+	chmod +x ../bin/rsync
+}
+
+# private_wd: the --workdir ... of host N (default 0) of the run whose
+# private directory is in ../tmp, once it is made there.
+private_wd() {
+	local i d
+	for ((i = 0; i < 200; i++)); do
+		for d in ../tmp/forkpool.*; do
+			[[ -d $d ]] && break 2
+		done
+		sleep 0.05
+	done
+	echo "$(remote_home)/.parallel/tmp/forkpool.${d##*.}.${1:-0}"
+}
+
+@test "SIGTERM while --basefile is sent: rsync ends at once, 143, --workdir ... removed" {
+	slow_rsync
+	head -c 5M /dev/zero >big
+	PATH="$BATS_TEST_TMPDIR/bin:$PATH" start_fp -j1 --ssh "$FP_SSH" \
+		-S fp-host1,fp-host2 --tmpdir ../tmp --workdir ... --bf big \
+		--cleanup echo ::: 1
+	local wd0 wd1 t0 i pid
+	wd0=$(private_wd 0)
+	wd1=${wd0%.0}.1
+	# both copies under way
+	for ((i = 0; i < 200; i++)); do
+		[[ -d $wd0 && -d $wd1 && $(wc -l <../rsync.pid) == 2 ]] && break
+		sleep 0.05
+	done
+	[[ -d $wd0 && -d $wd1 ]]
+	t0=$(date +%s%N)
+	kill -TERM "$FP_PID"
+	finish_fp 10
+	(( ($(date +%s%N) - t0) / 1000000 < 2000 ))
+	assert_equal "$FP_STATUS" 143
+	assert_equal "$(cat err)" ''
+	assert_equal "$(cat out)" ''
+	while read -r pid; do
+		wait_gone "$pid" 5
+	done <../rsync.pid
+	assert_not_exist "$wd0"
+	assert_not_exist "$wd1"
+	run ls -A ../tmp
+	assert_output ''
+}
+
+@test "Ctrl-C while --basefile is sent: 130, no dropped host, --cleanup removes the basefiles" {
+	slow_rsync
+	printf 'small\n' >small
+	head -c 5M /dev/zero >big
+	PATH="$BATS_TEST_TMPDIR/bin:$PATH" setsid env --default-signal=INT \
+		"$FP_BIN" -j1 --ssh "$FP_SSH" -S fp-host1,fp-host2 --tmpdir ../tmp \
+		--workdir "$R" --bf small --bf big --cleanup echo ::: 1 \
+		</dev/null >out 2>err &
+	FP_PID=$!
+	local i pid
+	# small is there, big under way
+	for ((i = 0; i < 200; i++)); do
+		[[ -e $R/small && $(wc -l <../rsync.pid 2>/dev/null) == 4 ]] && break
+		sleep 0.05
+	done
+	[[ -e $R/small ]]
+	kill -INT -- "-$FP_PID"
+	finish_fp 10
+	assert_equal "$FP_STATUS" 130
+	assert_equal "$(cat err)" ''
+	assert_equal "$(cat out)" ''
+	while read -r pid; do
+		wait_gone "$pid" 5
+	done <../rsync.pid
+	# the remote rsync removes its temporary file when its sender is gone
+	for ((i = 0; i < 100; i++)); do
+		[[ -z $(tree "$R") ]] && break
+		sleep 0.05
+	done
+	assert_equal "$(tree "$R")" ''
+}
