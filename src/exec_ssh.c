@@ -2043,7 +2043,10 @@ local_bytes(const char *cwd, const char *names, size_t n)
 /*
  * The ending of a job that moved files, before its command's: -1 when
  * the command's ending decides (ran), else what ended it.  Failed
- * returns make the job fail; each is named.
+ * returns make the job fail with forkpool's own exit value, so that
+ * --resume-failed runs it again; each is named.  A job whose command
+ * ran is never run again elsewhere, even when a return was cut by a
+ * lost connection: its side effects would happen twice.
  */
 static int
 xfer_ending(struct sshexec *s, struct host *h, struct job *j,
@@ -2071,17 +2074,15 @@ xfer_ending(struct sshexec *s, struct host *h, struct job *j,
 		return -1;
 	n = xfer_names(s, j, s->ret, s->nret, &names);
 	if (st->returns_failed != 0) {
-		if (xfer_lost(s, h, j->slot, why, sizeof(why))) {
-			buf_free(&names);
+		if (xfer_lost(s, h, j->slot, why, sizeof(why)))
 			host_failed(s, h, why);
-			return EXEC_REQUEUE;
-		}
 		for (i = 0; i < n && i < 64; i++)
 			if (st->returns_failed & (1ULL << i))
 				warnx("job %llu: --return %s: cannot be copied "
 				    "back from %s: %s", j->seq,
 				    nth_name(&names, i), h->name, why);
 		j->failed = 1;
+		j->exit_code = EXIT_FORKPOOL_ERROR;
 	}
 	if (st->cleanup_failed)
 		warnx("job %llu: --cleanup: the files could not be removed "

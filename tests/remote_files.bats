@@ -206,7 +206,7 @@ $R
 2\tfp-host1\t0\t0\t255'
 }
 
-@test "a return that fails is named with its host and fails the job, whose exit value stays" {
+@test "a return that fails is named with its host and fails the job, exit value 255" {
 	local home
 	home=$(remote_home)
 	run --separate-stderr fp -j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp \
@@ -214,7 +214,7 @@ $R
 	assert_failure 1
 	assert_output ''
 	assert_equal "$stderr" "forkpool: job 1: --return nothere.x: cannot be copied back from fp-host1: rsync: [sender] link_stat \"$home/nothere.x\" failed: No such file or directory (2)"
-	assert_equal "$(cut -f7 ../jl | tail -n 1)" 0
+	assert_equal "$(cut -f7 ../jl | tail -n 1)" 255
 }
 
 @test "the joblog's Send and Receive: bytes of the files sent and returned; 0 for : jobs" {
@@ -419,4 +419,49 @@ private_wd() {
 		sleep 0.05
 	done
 	assert_equal "$(tree "$R")" ''
+}
+
+@test "a failed --return: the joblog says 255, and --resume-failed runs the job again" {
+	run --separate-stderr fp -j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp \
+		--workdir "$R" --joblog ../jl --return '{}.out' 'echo run {}' ::: a
+	assert_failure 1
+	assert_output 'run a'
+	assert_regex "$stderr" '^forkpool: job 1: --return a.out: cannot be copied back from fp-host1: '
+	assert_equal "$(cut -f1,2,7 ../jl | tail -n +2)" $'1\tfp-host1\t255'
+	run --separate-stderr fp -j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp \
+		--workdir "$R" --joblog ../jl --resume-failed --return '{}.out' \
+		'echo run {} >{}.out; echo run {}' ::: a
+	assert_success
+	assert_equal "$stderr" ''
+	assert_output 'run a'
+	assert_equal "$(cat a.out)" 'run a'
+	assert_equal "$(cut -f1,2,7 ../jl | tail -n 1)" $'1\tfp-host1\t0'
+}
+
+@test "a return cut by a lost connection fails the job, which does not run again elsewhere" {
+	own_servers 2
+	# the return from fp-host1 kills that host, with its connections
+	cat >../bin/rsync <<-EOF
+		#!/bin/sh
+		case "\$*" in
+		*' fp-host1:'*)
+			read -r pid _ <"$FP_SSH_DIR/host1/listener"
+			kids() { for c in \$(ps -o pid= --ppid "\$1"); do kids "\$c"; echo "\$c"; done; }
+			all="\$(kids "\$pid") \$pid"
+			kill -STOP \$all; kill -KILL \$all
+			exit 255 ;;
+		esac
+		exec $(command -v rsync) "\$@"
+	EOF
+	chmod +x ../bin/rsync
+	run --separate-stderr env PATH="$BATS_TEST_TMPDIR/bin:$PATH" "$FP_BIN" \
+		-j1 --ssh "$FP_SSH" -S fp-host1,fp-host2 --tmpdir ../tmp \
+		--workdir "$R" --joblog ../jl --return '{}.out' \
+		"echo {} >>$BATS_TEST_TMPDIR/ran; echo {} >{}.out" ::: a
+	assert_failure 1
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: job 1: --return a.out: cannot be copied back from fp-host1: the connection was lost'
+	assert_equal "$(cat ../ran)" a
+	assert_equal "$(cut -f1,2,7 ../jl | tail -n +2)" $'1\tfp-host1\t255'
+	assert_not_exist a.out
 }
