@@ -1443,16 +1443,18 @@ xfer_paths(const char *cwd, const char *p, struct buf *src,
 
 /*
  * The names the templates t give job j, one after another, each
- * NUL-terminated, into out; empty ones are left out.  Returns how many.
+ * NUL-terminated, into out; empty ones are left out.  A template names
+ * a file for each value of the job, as in GNU parallel: -X, -m, -N and
+ * several input sources give a job several.  Returns how many.
  */
 static size_t
 xfer_names(const struct sshexec *s, const struct job *j,
     struct template * const *t, size_t n, struct buf *out)
 {
 	struct template_args	 a = { 0 };
-	struct buf		 one = { 0 };
+	struct buf		 all = { 0 };
 	char			**v;
-	size_t			*len, i, count = 0;
+	size_t			*len, i, k, m, count = 0;
 	const char		*p;
 
 	v = xcalloc(j->nvals + 1, sizeof(*v));
@@ -1470,14 +1472,16 @@ xfer_names(const struct sshexec *s, const struct job *j,
 	a.host = slot_host(s, j->slot)->name;
 	buf_reset(out);
 	for (i = 0; i < n; i++) {
-		(void)template_expand(t[i], &a, &one, NULL);
-		if (one.len == 0 || one.data[0] == '\0')
-			continue;
-		buf_add(out, one.data, strlen(one.data));
-		buf_addc(out, '\0');
-		count++;
+		m = template_expand_each(t[i], &a, &all);
+		for (k = 0, p = all.data; k < m; k++, p += strlen(p) + 1) {
+			if (*p == '\0')
+				continue;
+			buf_add(out, p, strlen(p));
+			buf_addc(out, '\0');
+			count++;
+		}
 	}
-	buf_free(&one);
+	buf_free(&all);
 	free(v);
 	free(len);
 	return count;

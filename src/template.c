@@ -3088,6 +3088,33 @@ template_expand(const struct template *t, const struct template_args *a,
 	return direct ? argc : 1;
 }
 
+/* Expand once for each value, or once; see template.h. */
+size_t
+template_expand_each(const struct template *t, const struct template_args *a,
+    struct buf *out)
+{
+	struct buf	 one = { 0 };
+	size_t		 argc = 0, i, k, n;
+	int		 multi = 0;
+
+	for (i = 0; i < t->nwords; i++)
+		multi |= t->words[i].multi;
+	n = multi && a->n > 0 ? a->n : 1;
+	buf_reset(out);
+	for (k = 0; k < n; k++) {
+		buf_reset(&one);
+		for (i = 0; i < t->nwords; i++) {
+			buf_add(&one, t->words[i].sep, t->words[i].seplen);
+			expand_word(t, &t->words[i], a, multi && a->n > 0 ?
+			    (long)k : -1, &one, &argc, NULL);
+		}
+		buf_add(out, one.data, one.len);
+		buf_addc(out, '\0');
+	}
+	buf_free(&one);
+	return n;
+}
+
 /* Bytes of the exec'd argv for an expansion of len bytes (see above). */
 size_t
 template_line_cost(const struct template *t, size_t len)

@@ -102,6 +102,16 @@ size_t		 template_expand(const struct template *,
 		    const struct template_args *, struct buf *,
 		    struct template_failure *);
 
+/*
+ * Expand a text template (TEMPLATE_TEXT) once for each value, its
+ * replacement strings of every value ({}, {.}, ...) taking that value
+ * alone, as a file name does (--transferfile, --return); once when it
+ * holds none or there are no values.  The expansions go into out (reset
+ * first), each NUL-terminated; returns how many.
+ */
+size_t		 template_expand_each(const struct template *,
+		    const struct template_args *, struct buf *);
+
 /* Bytes the exec'd argv takes for an expansion of the given length. */
 size_t		 template_line_cost(const struct template *, size_t);
 

@@ -465,3 +465,25 @@ private_wd() {
 	assert_equal "$(cut -f1,2,7 ../jl | tail -n +2)" $'1\tfp-host1\t255'
 	assert_not_exist a.out
 }
+
+@test "several values in a job: each is a file of its own (-X, input sources, -N)" {
+	printf 'a\n' >a
+	printf 'b\n' >b
+	printf 'WRONG FILE\n' >'a b'
+	run --separate-stderr fp -j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp \
+		--workdir "$R" --cleanup -X --transfer 'cat {}; ls' ::: a b
+	assert_success
+	assert_equal "$stderr" ''
+	assert_output $'a\nb\na\nb'
+	run --separate-stderr fp -j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp \
+		--workdir "$R" --cleanup --transfer 'cat {1} {2}; ls' ::: a ::: b
+	assert_success
+	assert_equal "$stderr" ''
+	assert_output $'a\nb\na\nb'
+	run --separate-stderr fp -j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp \
+		--workdir "$R" -N2 --trc '{}.out' 'for f in {}; do tr a-z A-Z <$f >$f.out; done' ::: a b
+	assert_success
+	assert_equal "$stderr" ''
+	assert_equal "$(cat a.out b.out)" $'A\nB'
+	assert_equal "$(tree "$R")" ''
+}
