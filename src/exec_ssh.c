@@ -1621,8 +1621,9 @@ xfer_script(const struct sshexec *s, const struct host *h, int how,
 	buf_adds(script, " r=");
 	shell_quote(script, r, strlen(r));
 	buf_adds(script, "\n");
+	/* Each step's logs are its own: a message is the failing step's. */
 	for (i = 0; i < nsend; i++) {
-		buf_adds(script, ": >\"$t\"; ");
+		buf_adds(script, ": >\"$t\"; : >\"$r\"; ");
 		xfer_rsync(s, h, how, t, nth_name(send, i), 0, script);
 		(void)snprintf(num, sizeof(num), "%zu", i);
 		buf_adds(script, " </dev/null >/dev/null 2>>\"$r\" || "
@@ -1637,14 +1638,17 @@ xfer_script(const struct sshexec *s, const struct host *h, int how,
 		shell_quote(script, h->sock, strlen(h->sock));
 		buf_adds(script, " ] && exit 255\n");
 	}
+	/* What rsync said of a failed return is kept as $r.K. */
 	for (i = 0; i < nret; i++) {
-		buf_adds(script, ": >\"$t\"; ");
+		buf_adds(script, ": >\"$t\"; : >\"$r\"; ");
 		xfer_rsync(s, h, how, t, nth_name(ret, i), 1, script);
 		(void)snprintf(num, sizeof(num), "%zu", i);
 		buf_adds(script, " </dev/null >/dev/null 2>>\"$r\" || "
-		    "echo \"r ");
+		    "{ echo \"r ");
 		buf_adds(script, num);
-		buf_adds(script, " $?\" >>\"$x\"\n");
+		buf_adds(script, " $?\" >>\"$x\"; mv -f \"$r\" \"$r.");
+		buf_adds(script, num);
+		buf_adds(script, "\"; }\n");
 	}
 	if (s->cleanup && nsend + nret > 0) {
 		ssh_argv(s, h, how, t, &a, &opts);
@@ -2057,7 +2061,7 @@ xfer_ending(struct sshexec *s, struct host *h, struct job *j,
     const struct xfer_status *st, int after)
 {
 	struct buf	 names = { 0 };
-	char		 why[256];
+	char		 why[256], one[256], *said;
 	size_t		 n, i;
 	int		 res = EXEC_DONE;
 
@@ -2080,11 +2084,18 @@ xfer_ending(struct sshexec *s, struct host *h, struct job *j,
 	if (st->returns_failed != 0) {
 		if (xfer_lost(s, h, j->slot, why, sizeof(why)))
 			host_failed(s, h, why);
-		for (i = 0; i < n && i < 64; i++)
-			if (st->returns_failed & (1ULL << i))
-				warnx("job %llu: --return %s: cannot be copied "
-				    "back from %s: %s", j->seq,
-				    nth_name(&names, i), h->name, why);
+		for (i = 0; i < n && i < 64; i++) {
+			if (!(st->returns_failed & (1ULL << i)))
+				continue;
+			if (asprintf(&said, "%s/r%u.%zu", s->dir, j->slot,
+			    i) == -1)
+				err(EXIT_FORKPOOL_ERROR, "asprintf");
+			(void)read_log(said, one, sizeof(one));
+			free(said);
+			warnx("job %llu: --return %s: cannot be copied back "
+			    "from %s: %s", j->seq, nth_name(&names, i),
+			    h->name, one[0] != '\0' ? one : why);
+		}
 		j->failed = 1;
 		j->exit_code = EXIT_FORKPOOL_ERROR;
 	}

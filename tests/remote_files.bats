@@ -487,3 +487,18 @@ private_wd() {
 	assert_equal "$(cat a.out b.out)" $'A\nB'
 	assert_equal "$(tree "$R")" ''
 }
+
+@test "each failed step is named with its own rsync message, not an earlier job's" {
+	run --separate-stderr fp -j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp \
+		--workdir "$R" --return '{}.nope' true ::: a b
+	assert_failure 2
+	assert_output ''
+	assert_equal "$stderr" "forkpool: job 1: --return a.nope: cannot be copied back from fp-host1: rsync: [sender] link_stat \"$R/a.nope\" failed: No such file or directory (2)
+forkpool: job 2: --return b.nope: cannot be copied back from fp-host1: rsync: [sender] link_stat \"$R/b.nope\" failed: No such file or directory (2)"
+	# two returns of one job that fail
+	run --separate-stderr fp -j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp \
+		--workdir "$R" --return '{}.one' --return '{}.two' true ::: c
+	assert_failure 1
+	assert_equal "$stderr" "forkpool: job 1: --return c.one: cannot be copied back from fp-host1: rsync: [sender] link_stat \"$R/c.one\" failed: No such file or directory (2)
+forkpool: job 1: --return c.two: cannot be copied back from fp-host1: rsync: [sender] link_stat \"$R/c.two\" failed: No such file or directory (2)"
+}
