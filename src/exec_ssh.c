@@ -188,7 +188,8 @@ struct sshexec {
 	char			*rsync;		/* owned: its path, or NULL */
 	struct template		**tf;		/* owned: --transferfile's */
 	size_t			 ntf;
-	const char		*tf_opt;	/* its name, for messages */
+	size_t			 ntf_named;	/* the first, --transferfile's;
+						   the last, --transfer's */
 	struct template		**ret;		/* owned: --return's */
 	size_t			 nret;
 	char			**words;	/* owned: the templates' text */
@@ -1445,11 +1446,13 @@ xfer_paths(const char *cwd, const char *p, struct buf *src,
  * The names the templates t give job j, one after another, each
  * NUL-terminated, into out; empty ones are left out.  A template names
  * a file for each value of the job, as in GNU parallel: -X, -m, -N and
- * several input sources give a job several.  Returns how many.
+ * several input sources give a job several.  With fromp, *fromp is an
+ * array (the caller's to free) of the template of each name.  Returns
+ * how many.
  */
 static size_t
 xfer_names(const struct sshexec *s, const struct job *j,
-    struct template * const *t, size_t n, struct buf *out)
+    struct template * const *t, size_t n, struct buf *out, size_t **fromp)
 {
 	struct template_args	 a = { 0 };
 	struct buf		 all = { 0 };
@@ -1471,6 +1474,8 @@ xfer_names(const struct sshexec *s, const struct job *j,
 	a.slot = j->slot;
 	a.host = slot_host(s, j->slot)->name;
 	buf_reset(out);
+	if (fromp != NULL)
+		*fromp = NULL;
 	for (i = 0; i < n; i++) {
 		m = template_expand_each(t[i], &a, &all);
 		for (k = 0, p = all.data; k < m; k++, p += strlen(p) + 1) {
@@ -1478,6 +1483,11 @@ xfer_names(const struct sshexec *s, const struct job *j,
 				continue;
 			buf_add(out, p, strlen(p));
 			buf_addc(out, '\0');
+			if (fromp != NULL) {
+				*fromp = xreallocarray(*fromp, count + 1,
+				    sizeof(**fromp));
+				(*fromp)[count] = i;
+			}
 			count++;
 		}
 	}
@@ -1598,9 +1608,45 @@ cleanup_command(const char *wd, const char *cwd, const char *names,
 }
 
 /*
+ * Shell lines of the script that add name, a file of the job, to what
+ * its cleanup removes on the host: $k, the rm command, and $d, the
+ * rmdir of its directories inside the working directory.
+ */
+static void
+cleanup_add(const char *cwd, const char *name, struct buf *script)
+{
+	struct buf	 src = { 0 }, remote = { 0 }, dir = { 0 }, w = { 0 };
+	const char	*dest, *slash;
+
+	xfer_paths(cwd, name, &src, &dest, &remote, &dir);
+	buf_addc(&w, ' ');
+	shell_quote(&w, remote.data, strlen(remote.data));
+	buf_adds(script, "k=\"$k\"");
+	shell_quote(script, w.data, w.len);
+	buf_addc(script, '\n');
+	if (remote.data[0] != '/' &&
+	    (slash = strrchr(remote.data, '/')) != NULL) {
+		buf_reset(&w);
+		buf_adds(&w, "; rmdir -p -- ");
+		shell_quote(&w, remote.data, (size_t)(slash - remote.data));
+		buf_adds(&w, " 2>/dev/null");
+		buf_adds(script, "d=\"$d\"");
+		shell_quote(script, w.data, w.len);
+		buf_addc(script, '\n');
+	}
+	buf_free(&src);
+	buf_free(&remote);
+	buf_free(&dir);
+	buf_free(&w);
+}
+
+/*
  * The script of a job of h that moves files (see above), into script:
  * send is the names to send (nsend), ret those to return (nret).  It
- * runs "$@", the job's ssh, in between.
+ * runs "$@", the job's ssh, in between.  With --cleanup, the files sent
+ * and returned so far are listed as they move (cleanup_add()), and the
+ * shell function c removes them: after the returns, or when a file
+ * cannot be sent, as the files before it are on the host.
  */
 static void
 xfer_script(const struct sshexec *s, const struct host *h, int how,
@@ -1608,7 +1654,7 @@ xfer_script(const struct sshexec *s, const struct host *h, int how,
     const struct buf *ret, size_t nret, struct buf *script)
 {
 	struct argv	 a = { NULL, 0 };
-	struct buf	 opts = { 0 }, cmd = { 0 };
+	struct buf	 opts = { 0 }, rm = { 0 };
 	char		*x = dir_file(s, 'x', slot), *t = dir_file(s, 't', slot),
 			*r = dir_file(s, 'r', slot), num[32];
 	size_t		 i;
@@ -1621,6 +1667,27 @@ xfer_script(const struct sshexec *s, const struct host *h, int how,
 	buf_adds(script, " r=");
 	shell_quote(script, r, strlen(r));
 	buf_adds(script, "\n");
+	if (s->cleanup) {
+		if (h->wd != NULL) {
+			buf_adds(&rm, "cd -- ");
+			shell_quote(&rm, h->wd, strlen(h->wd));
+			buf_adds(&rm, " && ");
+		}
+		buf_adds(&rm, "rm -f --");
+		buf_adds(script, "k=");
+		shell_quote(script, rm.data, rm.len);
+		buf_adds(script, " d=\nc() { [ \"$k\" = ");
+		shell_quote(script, rm.data, rm.len);
+		buf_adds(script, " ] && return; ");
+		ssh_argv(s, h, how, t, &a, &opts);
+		argv_add(&a, "--");
+		for (i = 0; i < a.n; i++) {
+			shell_quote(script, a.v[i], strlen(a.v[i]));
+			buf_addc(script, ' ');
+		}
+		buf_adds(script, "\"($k$d; :)\" </dev/null >/dev/null "
+		    "2>/dev/null || echo \"k $?\" >>\"$x\"; }\n");
+	}
 	/* Each step's logs are its own: a message is the failing step's. */
 	for (i = 0; i < nsend; i++) {
 		buf_adds(script, ": >\"$t\"; : >\"$r\"; ");
@@ -1629,7 +1696,10 @@ xfer_script(const struct sshexec *s, const struct host *h, int how,
 		buf_adds(script, " </dev/null >/dev/null 2>>\"$r\" || "
 		    "{ echo \"i ");
 		buf_adds(script, num);
-		buf_adds(script, " $?\" >\"$x\"; exit 255; }\n");
+		buf_adds(script, s->cleanup ? " $?\" >\"$x\"; c; exit 255; }\n" :
+		    " $?\" >\"$x\"; exit 255; }\n");
+		if (s->cleanup)
+			cleanup_add(s->cwd, nth_name(send, i), script);
 	}
 	buf_adds(script, "\"$@\"; s=$?; echo \"c $s\" >\"$x\"\n");
 	/* A lost master: nothing more reaches the host. */
@@ -1638,7 +1708,10 @@ xfer_script(const struct sshexec *s, const struct host *h, int how,
 		shell_quote(script, h->sock, strlen(h->sock));
 		buf_adds(script, " ] && exit 255\n");
 	}
-	/* What rsync said of a failed return is kept as $r.K. */
+	/*
+	 * What rsync said of a failed return is kept as $r.K; a file that
+	 * did not come back stays on the host, its only copy.
+	 */
 	for (i = 0; i < nret; i++) {
 		buf_adds(script, ": >\"$t\"; : >\"$r\"; ");
 		xfer_rsync(s, h, how, t, nth_name(ret, i), 1, script);
@@ -1648,42 +1721,57 @@ xfer_script(const struct sshexec *s, const struct host *h, int how,
 		buf_adds(script, num);
 		buf_adds(script, " $?\" >>\"$x\"; mv -f \"$r\" \"$r.");
 		buf_adds(script, num);
-		buf_adds(script, "\"; }\n");
-	}
-	if (s->cleanup && nsend + nret > 0) {
-		ssh_argv(s, h, how, t, &a, &opts);
-		argv_add(&a, "--");
-		if (nsend > 0)
-			cleanup_command(h->wd, s->cwd, send->data, nsend, &cmd);
-		if (nret > 0) {
-			if (cmd.len > 0)
-				buf_adds(&cmd, "; ");
-			cleanup_command(h->wd, s->cwd, ret->data, nret, &cmd);
+		buf_adds(script, "\"; false; }");
+		if (s->cleanup) {
+			buf_adds(script, " && {\n");
+			cleanup_add(s->cwd, nth_name(ret, i), script);
+			buf_adds(script, "}");
 		}
-		buf_addc(&cmd, '\0');
-		argv_add(&a, cmd.data);
-		for (i = 0; i < a.n; i++) {
-			if (i > 0)
-				buf_addc(script, ' ');
-			shell_quote(script, a.v[i], strlen(a.v[i]));
-		}
-		buf_adds(script, " </dev/null >/dev/null 2>>\"$r\" || "
-		    "echo \"k $?\" >>\"$x\"\n");
+		buf_addc(script, '\n');
 	}
+	if (s->cleanup)
+		buf_adds(script, "c\n");
 	buf_adds(script, "exit \"$s\"\n");
 	buf_addc(script, '\0');
 	free(a.v);
 	buf_free(&opts);
-	buf_free(&cmd);
+	buf_free(&rm);
 	free(x);
 	free(t);
 	free(r);
 }
 
+/* The option a file to send comes from: its template's, the k-th. */
+static const char *
+tf_option(const struct sshexec *s, size_t k)
+{
+	return k < s->ntf_named ? "--transferfile" : "--transfer";
+}
+
+/* Why a path with ".." on the host is refused, and what to do. */
+static const char dotdot_why[] = "its path on the host has a .. component "
+    "(mark with /./ where that path starts)";
+
+/* Whether the path p has a ".." component. */
+static int
+has_dotdot(const char *p)
+{
+	size_t	 n;
+
+	for (; *p != '\0'; p += n + (p[n] == '/')) {
+		n = strcspn(p, "/");
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * The names of the files job j sends and returns, into send and ret
  * (counts in *nsend, *nret), and the bytes it sends into j->sent.  -1
- * after a message naming a file to send that is not here.
+ * after a message naming a file to send that is not here, or a file
+ * whose path on the host has a ".." component: rsync -R refuses it,
+ * and it would be out of the working directory.
  */
 static int
 xfer_prepare(const struct sshexec *s, struct job *j, struct buf *send,
@@ -1692,22 +1780,36 @@ xfer_prepare(const struct sshexec *s, struct job *j, struct buf *send,
 	struct buf	 src = { 0 }, remote = { 0 }, dir = { 0 };
 	struct stat	 st;
 	const char	*p, *dest;
-	size_t		 i;
+	size_t		 i, *from;
 	int		 rc = 0;
 
 	j->sent = 0;	/* counted anew if the launch is tried again */
-	*nsend = xfer_names(s, j, s->tf, s->ntf, send);
-	*nret = xfer_names(s, j, s->ret, s->nret, ret);
+	*nsend = xfer_names(s, j, s->tf, s->ntf, send, &from);
+	*nret = xfer_names(s, j, s->ret, s->nret, ret, NULL);
 	for (i = 0, p = send->data; rc == 0 && i < *nsend;
 	    i++, p += strlen(p) + 1) {
 		xfer_paths(s->cwd, p, &src, &dest, &remote, &dir);
-		if (stat(src.data, &st) == -1) {
-			warnx("job %llu: %s %s: %s", j->seq, s->tf_opt, p,
-			    strerror(errno));
+		if (has_dotdot(remote.data)) {
+			warnx("job %llu: %s %s: %s", j->seq,
+			    tf_option(s, from[i]), p, dotdot_why);
+			rc = -1;
+		} else if (stat(src.data, &st) == -1) {
+			warnx("job %llu: %s %s: %s", j->seq,
+			    tf_option(s, from[i]), p, strerror(errno));
 			rc = -1;
 		} else
 			j->sent += (unsigned long long)st.st_size;
 	}
+	for (i = 0, p = ret->data; rc == 0 && i < *nret;
+	    i++, p += strlen(p) + 1) {
+		xfer_paths(s->cwd, p, &src, &dest, &remote, &dir);
+		if (has_dotdot(remote.data)) {
+			warnx("job %llu: --return %s: %s", j->seq, p,
+			    dotdot_why);
+			rc = -1;
+		}
+	}
+	free(from);
 	buf_free(&src);
 	buf_free(&remote);
 	buf_free(&dir);
@@ -2062,7 +2164,7 @@ xfer_ending(struct sshexec *s, struct host *h, struct job *j,
 {
 	struct buf	 names = { 0 };
 	char		 why[256], one[256], *said;
-	size_t		 n, i;
+	size_t		 n, i, *from;
 	int		 res = EXEC_DONE;
 
 	if (!after && st->send_failed >= 0) {
@@ -2070,17 +2172,19 @@ xfer_ending(struct sshexec *s, struct host *h, struct job *j,
 			host_failed(s, h, why);
 			return EXEC_REQUEUE;
 		}
-		n = xfer_names(s, j, s->tf, s->ntf, &names);
+		n = xfer_names(s, j, s->tf, s->ntf, &names, &from);
 		if ((size_t)st->send_failed < n)
 			warnx("job %llu: %s %s: cannot be copied to %s: %s",
-			    j->seq, s->tf_opt, nth_name(&names,
-			    (size_t)st->send_failed), h->name, why);
+			    j->seq, tf_option(s, from[st->send_failed]),
+			    nth_name(&names, (size_t)st->send_failed),
+			    h->name, why);
+		free(from);
 		buf_free(&names);
 		return EXEC_DONE;
 	}
 	if (!after)
 		return -1;
-	n = xfer_names(s, j, s->ret, s->nret, &names);
+	n = xfer_names(s, j, s->ret, s->nret, &names, NULL);
 	if (st->returns_failed != 0) {
 		if (xfer_lost(s, h, j->slot, why, sizeof(why)))
 			host_failed(s, h, why);
@@ -2638,7 +2742,7 @@ setup_xfer(struct sshexec *s, const struct opts *o, int remote)
 	s->words = xcalloc(o->ntransfers + 1 + o->nreturns, sizeof(*s->words));
 	s->tf = xcalloc(o->ntransfers + 1, sizeof(*s->tf));
 	s->ret = xcalloc(o->nreturns + 1, sizeof(*s->ret));
-	s->tf_opt = o->ntransfers > 0 ? "--transferfile" : "--transfer";
+	s->ntf_named = o->ntransfers;
 	for (i = 0; i < o->ntransfers + (o->transfer != 0); i++) {
 		s->words[n] = (char *)(i < o->ntransfers ? o->transfers[i] :
 		    o->replstr);

@@ -502,3 +502,52 @@ forkpool: job 2: --return b.nope: cannot be copied back from fp-host1: rsync: [s
 	assert_equal "$stderr" "forkpool: job 1: --return c.one: cannot be copied back from fp-host1: rsync: [sender] link_stat \"$R/c.one\" failed: No such file or directory (2)
 forkpool: job 1: --return c.two: cannot be copied back from fp-host1: rsync: [sender] link_stat \"$R/c.two\" failed: No such file or directory (2)"
 }
+
+@test "a file that cannot be sent: --cleanup removes those of the job sent before it; each option named" {
+	# an rsync that refuses the files named "second"
+	printf '#!/bin/sh\ncase "$*" in *second*) echo "refused: second" >&2; exit 23;; esac\nexec %q "$@"\n' \
+		"$(command -v rsync)" >../bin/rsync
+	chmod +x ../bin/rsync
+	mkdir in
+	printf 'a\n' >in/a
+	printf '2\n' >second
+	run --separate-stderr env PATH="$BATS_TEST_TMPDIR/bin:$PATH" "$FP_BIN" \
+		-j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp --workdir "$R" \
+		--joblog ../jl --tf '{}' --tf second --cleanup 'cat {}' ::: in/a
+	assert_failure 1
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: job 1: --transferfile second: cannot be copied to fp-host1: refused: second'
+	assert_equal "$(cut -f7 ../jl | tail -n 1)" 255
+	assert_equal "$(tree "$R" | grep -v '^./in$' || true)" ''
+	# the file of --transfer is named so
+	run --separate-stderr env PATH="$BATS_TEST_TMPDIR/bin:$PATH" "$FP_BIN" \
+		-j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp --workdir "$R" \
+		--tf in/a --transfer --cleanup 'cat {}' ::: second
+	assert_failure 1
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: job 1: --transfer second: cannot be copied to fp-host1: refused: second'
+	assert_equal "$(tree "$R" | grep -v '^./in$' || true)" ''
+}
+
+@test "a file whose path on the host has a .. component is refused before the job runs" {
+	printf 'a\n' >a
+	printf 'x\n' >../x
+	run --separate-stderr fp -k -j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp \
+		--workdir "$R" --joblog ../jl --tf '{}' --tf ../x 'cat {}' ::: a
+	assert_failure 1
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: job 1: --transferfile ../x: its path on the host has a .. component (mark with /./ where that path starts)'
+	assert_equal "$(cut -f7 ../jl | tail -n 1)" 255
+	run --separate-stderr fp -j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp \
+		--workdir "$R" --return 'out/../{}.x' 'echo ran' ::: a
+	assert_failure 1
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: job 1: --return out/../a.x: its path on the host has a .. component (mark with /./ where that path starts)'
+	assert_equal "$(tree "$R")" ''
+	# before /./ it is this machine's path: it goes
+	run --separate-stderr fp -j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp \
+		--workdir "$R" --tf .././x --cleanup 'cat x; echo {}' ::: a
+	assert_success
+	assert_equal "$stderr" ''
+	assert_output $'x\na'
+}
