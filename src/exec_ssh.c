@@ -1568,15 +1568,15 @@ xfer_rsync(const struct sshexec *s, const struct host *h, int how,
 
 /*
  * The remote command that removes the names (NUL-terminated, n of them)
- * on a host whose working directory is wd, and the directories of their
- * relative paths that are left empty: rm and rmdir, quoted.
+ * on a host whose working directory is wd, quoted; their directories
+ * stay, as for the files of a job.
  */
 static void
 cleanup_command(const char *wd, const char *cwd, const char *names,
     size_t n, struct buf *cmd)
 {
 	struct buf	 src = { 0 }, remote = { 0 }, dir = { 0 };
-	const char	*p, *dest, *slash;
+	const char	*p, *dest;
 	size_t		 i;
 
 	buf_adds(cmd, "(");
@@ -1591,16 +1591,6 @@ cleanup_command(const char *wd, const char *cwd, const char *names,
 		buf_addc(cmd, ' ');
 		shell_quote(cmd, remote.data, strlen(remote.data));
 	}
-	/* Only the directories inside the working directory. */
-	for (i = 0, p = names; i < n; i++, p += strlen(p) + 1) {
-		xfer_paths(cwd, p, &src, &dest, &remote, &dir);
-		if (remote.data[0] == '/' ||
-		    (slash = strrchr(remote.data, '/')) == NULL)
-			continue;
-		buf_adds(cmd, "; rmdir -p -- ");
-		shell_quote(cmd, remote.data, (size_t)(slash - remote.data));
-		buf_adds(cmd, " 2>/dev/null");
-	}
 	buf_adds(cmd, "; :)");
 	buf_free(&src);
 	buf_free(&remote);
@@ -1608,15 +1598,15 @@ cleanup_command(const char *wd, const char *cwd, const char *names,
 }
 
 /*
- * Shell lines of the script that add name, a file of the job, to what
- * its cleanup removes on the host: $k, the rm command, and $d, the
- * rmdir of its directories inside the working directory.
+ * The shell line of the script that adds name, a file of the job, to
+ * what its cleanup removes on the host: $k, the rm command.  Its
+ * directories stay: another job of the host may be using them.
  */
 static void
 cleanup_add(const char *cwd, const char *name, struct buf *script)
 {
 	struct buf	 src = { 0 }, remote = { 0 }, dir = { 0 }, w = { 0 };
-	const char	*dest, *slash;
+	const char	*dest;
 
 	xfer_paths(cwd, name, &src, &dest, &remote, &dir);
 	buf_addc(&w, ' ');
@@ -1624,16 +1614,6 @@ cleanup_add(const char *cwd, const char *name, struct buf *script)
 	buf_adds(script, "k=\"$k\"");
 	shell_quote(script, w.data, w.len);
 	buf_addc(script, '\n');
-	if (remote.data[0] != '/' &&
-	    (slash = strrchr(remote.data, '/')) != NULL) {
-		buf_reset(&w);
-		buf_adds(&w, "; rmdir -p -- ");
-		shell_quote(&w, remote.data, (size_t)(slash - remote.data));
-		buf_adds(&w, " 2>/dev/null");
-		buf_adds(script, "d=\"$d\"");
-		shell_quote(script, w.data, w.len);
-		buf_addc(script, '\n');
-	}
 	buf_free(&src);
 	buf_free(&remote);
 	buf_free(&dir);
@@ -1676,7 +1656,7 @@ xfer_script(const struct sshexec *s, const struct host *h, int how,
 		buf_adds(&rm, "rm -f --");
 		buf_adds(script, "k=");
 		shell_quote(script, rm.data, rm.len);
-		buf_adds(script, " d=\nc() { [ \"$k\" = ");
+		buf_adds(script, "\nc() { [ \"$k\" = ");
 		shell_quote(script, rm.data, rm.len);
 		buf_adds(script, " ] && return; ");
 		ssh_argv(s, h, how, t, &a, &opts);
@@ -1685,7 +1665,7 @@ xfer_script(const struct sshexec *s, const struct host *h, int how,
 			shell_quote(script, a.v[i], strlen(a.v[i]));
 			buf_addc(script, ' ');
 		}
-		buf_adds(script, "\"($k$d; :)\" </dev/null >/dev/null "
+		buf_adds(script, "\"($k; :)\" </dev/null >/dev/null "
 		    "2>/dev/null || echo \"k $?\" >>\"$x\"; }\n");
 	}
 	/* Each step's logs are its own: a message is the failing step's. */

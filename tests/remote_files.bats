@@ -73,8 +73,9 @@ $R
 ./in/b.txt
 ./in/b.txt.out"
 	assert_equal "$(cat in/a.txt.out in/b.txt.out)" $'HELLO\nWORLD'
-	# nothing is left on the host, the emptied directory neither
-	assert_equal "$(tree "$R")" ''
+	# nothing is left on the host but the directory, which other jobs
+	# may use
+	assert_equal "$(tree "$R")" ./in
 	assert_equal "$(tree .)" $'./in\n./in/a.txt\n./in/a.txt.out\n./in/b.txt\n./in/b.txt.out'
 }
 
@@ -110,7 +111,7 @@ $R
 ./sub
 ./sub/f'
 	assert_equal "$(cat out/in/file.out)" ABC
-	assert_equal "$(tree "$R")" ''
+	assert_equal "$(tree "$R")" $'./in\n./sub'
 }
 
 @test "--basefile: copied once to each host before its jobs, removed at the end with --cleanup" {
@@ -518,7 +519,7 @@ forkpool: job 1: --return c.two: cannot be copied back from fp-host1: rsync: [se
 	assert_output ''
 	assert_equal "$stderr" 'forkpool: job 1: --transferfile second: cannot be copied to fp-host1: refused: second'
 	assert_equal "$(cut -f7 ../jl | tail -n 1)" 255
-	assert_equal "$(tree "$R" | grep -v '^./in$' || true)" ''
+	assert_equal "$(tree "$R")" ./in
 	# the file of --transfer is named so
 	run --separate-stderr env PATH="$BATS_TEST_TMPDIR/bin:$PATH" "$FP_BIN" \
 		-j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp --workdir "$R" \
@@ -526,7 +527,7 @@ forkpool: job 1: --return c.two: cannot be copied back from fp-host1: rsync: [se
 	assert_failure 1
 	assert_output ''
 	assert_equal "$stderr" 'forkpool: job 1: --transfer second: cannot be copied to fp-host1: refused: second'
-	assert_equal "$(tree "$R" | grep -v '^./in$' || true)" ''
+	assert_equal "$(tree "$R")" ./in
 }
 
 @test "a file whose path on the host has a .. component is refused before the job runs" {
@@ -550,4 +551,18 @@ forkpool: job 1: --return c.two: cannot be copied back from fp-host1: rsync: [se
 	assert_success
 	assert_equal "$stderr" ''
 	assert_output $'x\na'
+}
+
+@test "--cleanup removes the files of the job, not the directories others may use" {
+	mkdir sub out
+	printf 'one\n' >sub/in
+	printf 'two\n' >out/in2
+	# job 1 uses out/ on the host after job 2, which sent out/in2, ended
+	run --separate-stderr fp -j2 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp \
+		--workdir "$R" --tf '{}' --cleanup \
+		'case {} in out/*) sleep 1; cat {};; *) mkdir -p out; sleep 3; echo done >out/res && cat out/res {};; esac' ::: sub/in out/in2
+	assert_success
+	assert_equal "$stderr" ''
+	assert_output $'two\ndone\none'
+	assert_equal "$(tree "$R")" $'./out\n./out/res\n./sub'
 }
