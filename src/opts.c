@@ -1154,10 +1154,14 @@ on_nice(struct parse_state *st, const char *arg)
 	return OPTS_RUN;
 }
 
-/* --workdir DIR: checked when the executor is made. */
+/* --workdir DIR: made and checked when the executor is. */
 static enum opts_result
 on_workdir(struct parse_state *st, const char *arg)
 {
+	if (*arg == '\0') {
+		warnx("%s: the directory is empty", st->label);
+		return OPTS_ERROR;
+	}
 	st->o->workdir = arg;
 	return OPTS_RUN;
 }

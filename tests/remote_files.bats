@@ -566,3 +566,15 @@ forkpool: job 1: --return c.two: cannot be copied back from fp-host1: rsync: [se
 	assert_output $'two\ndone\none'
 	assert_equal "$(tree "$R")" $'./out\n./out/res\n./sub'
 }
+
+@test "--workdir '' is refused before anything runs" {
+	run --separate-stderr fp -j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp \
+		--workdir '' echo ::: 1
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: --workdir: the directory is empty'
+	run --separate-stderr fp --wd= echo ::: 1
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: --wd: the directory is empty'
+}
