@@ -188,3 +188,19 @@ Try 'forkpool --help' for more."
 	run grep -F '[docs/compat.md](docs/compat.md)' "$FP_ROOT/README.md"
 	assert_success
 }
+
+@test "the man page's COMPATIBILITY calls unsupported only options forkpool refuses" {
+	require_cmd mandoc
+	local para opts o
+	para=$(mandoc -Tascii "$FP_ROOT/man/forkpool.1" | sed 's/.\x08//g' |
+		sed -n '/^COMPATIBILITY/,/^SEE ALSO/p' |
+		sed -n '/Not supported:/,/^ *$/p' | tr -s ' \n' '  ')
+	[[ $para == *'Not supported:'* ]] || fail "no 'Not supported:' paragraph"
+	opts=$(grep -oE -- '--[a-z][a-z0-9-]*' <<<"$para" | sort -u)
+	[[ -n $opts ]] || fail "the paragraph names no option"
+	for o in $opts; do
+		run --separate-stderr fp "$o" true ::: x
+		[[ $status == 255 && $stderr == "forkpool: $o: not supported: "* ]] ||
+			fail "COMPATIBILITY calls $o unsupported, but forkpool takes it: $status $stderr"
+	done
+}
