@@ -169,6 +169,8 @@ struct sshexec {
 						   or NULL */
 	int			 mux;		/* masters, not --no-multiplex */
 	int			 none_left;	/* every host was dropped */
+	int			 base_failed;	/* a host was dropped at the
+						   start for its basefiles */
 	struct loginfile	*files;		/* owned: the --sshloginfile
 						   files, read again when they
 						   change */
@@ -1636,7 +1638,8 @@ xfer_script(const struct sshexec *s, const struct host *h, int how,
 	struct argv	 a = { NULL, 0 };
 	struct buf	 opts = { 0 }, rm = { 0 };
 	char		*x = dir_file(s, 'x', slot), *t = dir_file(s, 't', slot),
-			*r = dir_file(s, 'r', slot), num[32];
+			*r = dir_file(s, 'r', slot), *y = dir_file(s, 'k', slot),
+			num[32];
 	size_t		 i;
 
 	buf_reset(script);
@@ -1654,7 +1657,9 @@ xfer_script(const struct sshexec *s, const struct host *h, int how,
 			buf_adds(&rm, " && ");
 		}
 		buf_adds(&rm, "rm -f --");
-		buf_adds(script, "k=");
+		buf_adds(script, "y=");
+		shell_quote(script, y, strlen(y));
+		buf_adds(script, " k=");
 		shell_quote(script, rm.data, rm.len);
 		buf_adds(script, "\nc() { [ \"$k\" = ");
 		shell_quote(script, rm.data, rm.len);
@@ -1665,8 +1670,8 @@ xfer_script(const struct sshexec *s, const struct host *h, int how,
 			shell_quote(script, a.v[i], strlen(a.v[i]));
 			buf_addc(script, ' ');
 		}
-		buf_adds(script, "\"($k; :)\" </dev/null >/dev/null "
-		    "2>/dev/null || echo \"k $?\" >>\"$x\"; }\n");
+		buf_adds(script, "\"$k\" </dev/null >/dev/null 2>\"$y\" || "
+		    "echo \"k $?\" >>\"$x\"; }\n");
 	}
 	/* Each step's logs are its own: a message is the failing step's. */
 	for (i = 0; i < nsend; i++) {
@@ -1719,6 +1724,7 @@ xfer_script(const struct sshexec *s, const struct host *h, int how,
 	free(x);
 	free(t);
 	free(r);
+	free(y);
 }
 
 /* The option a file to send comes from: its template's, the k-th. */
@@ -2131,6 +2137,37 @@ local_bytes(const char *cwd, const char *names, size_t n)
 }
 
 /*
+ * The cleanup of job j on h failed: one warning naming the files it was
+ * to remove (the first nsend of sends; the returns, but those that
+ * failed) and what the host said.
+ */
+static void
+cleanup_warn(const struct sshexec *s, const struct host *h,
+    const struct job *j, const struct buf *sends, size_t nsend,
+    const struct buf *rets, size_t nret, unsigned long long failed)
+{
+	struct buf	 list = { 0 };
+	char		*path = dir_file(s, 'k', j->slot), why[256];
+	size_t		 i;
+
+	(void)read_log(path, why, sizeof(why));
+	free(path);
+	for (i = 0; i < nsend + nret; i++) {
+		if (i >= nsend && i - nsend < 64 &&
+		    (failed & (1ULL << (i - nsend))))
+			continue;
+		if (list.len > 0)
+			buf_adds(&list, ", ");
+		buf_adds(&list, i < nsend ? nth_name(sends, i) :
+		    nth_name(rets, i - nsend));
+	}
+	buf_addc(&list, '\0');
+	warnx("job %llu: --cleanup: cannot remove %s on %s%s%s", j->seq,
+	    list.data, h->name, why[0] != '\0' ? ": " : "", why);
+	buf_free(&list);
+}
+
+/*
  * The ending of a job that moved files, before its command's: -1 when
  * the command's ending decides (ran), else what ended it.  Failed
  * returns make the job fail with forkpool's own exit value, so that
@@ -2142,9 +2179,9 @@ static int
 xfer_ending(struct sshexec *s, struct host *h, struct job *j,
     const struct xfer_status *st, int after)
 {
-	struct buf	 names = { 0 };
+	struct buf	 names = { 0 }, sends = { 0 };
 	char		 why[256], one[256], *said;
-	size_t		 n, i, *from;
+	size_t		 n, m, i, *from;
 	int		 res = EXEC_DONE;
 
 	if (!after && st->send_failed >= 0) {
@@ -2158,6 +2195,9 @@ xfer_ending(struct sshexec *s, struct host *h, struct job *j,
 			    j->seq, tf_option(s, from[st->send_failed]),
 			    nth_name(&names, (size_t)st->send_failed),
 			    h->name, why);
+		if (st->cleanup_failed && (size_t)st->send_failed <= n)
+			cleanup_warn(s, h, j, &names, (size_t)st->send_failed,
+			    NULL, 0, 0);
 		free(from);
 		buf_free(&names);
 		return EXEC_DONE;
@@ -2183,9 +2223,12 @@ xfer_ending(struct sshexec *s, struct host *h, struct job *j,
 		j->failed = 1;
 		j->exit_code = EXIT_FORKPOOL_ERROR;
 	}
-	if (st->cleanup_failed)
-		warnx("job %llu: --cleanup: the files could not be removed "
-		    "on %s", j->seq, h->name);
+	if (st->cleanup_failed) {
+		m = xfer_names(s, j, s->tf, s->ntf, &sends, NULL);
+		cleanup_warn(s, h, j, &sends, m, &names, n,
+		    st->returns_failed);
+		buf_free(&sends);
+	}
 	j->received = local_bytes(s->cwd, names.data, n);
 	buf_free(&names);
 	return res;
@@ -2313,6 +2356,7 @@ send_basefiles(struct sshexec *s, const struct opts *o)
 		(void)read_log(errs, why, sizeof(why));
 		free(errs);
 		h->dropped = 1;
+		s->base_failed = 1;
 		stop_master(h);
 		warnx("%s: --basefile: cannot copy the files there; dropped%s%s",
 		    h->name, why[0] != '\0' ? ": " : "", why);
@@ -2955,7 +2999,11 @@ exec_ssh_new(int capture, const struct opts *o)
 		end_at_start(s);
 	make_slots(s, o);
 	if (s->nslots == 0) {
-		warnx("no host can be reached: no job runs");
+		if (s->base_failed)
+			warnx("no host is left: --basefile could not be "
+			    "copied to them: no job runs");
+		else
+			warnx("no host can be reached: no job runs");
 		goto fail;
 	}
 	/* ssh runs here, in forkpool's directory; ":"'s jobs in --workdir. */

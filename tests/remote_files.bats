@@ -578,3 +578,25 @@ forkpool: job 1: --return c.two: cannot be copied back from fp-host1: rsync: [se
 	assert_output ''
 	assert_equal "$stderr" 'forkpool: --wd: the directory is empty'
 }
+
+@test "a cleanup that fails is named with the host and the files" {
+	run --separate-stderr fp -j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp \
+		--workdir "$R" --return d --cleanup 'mkdir d; echo {} >d/f' ::: x
+	assert_success
+	assert_output ''
+	assert_equal "$stderr" "forkpool: job 1: --cleanup: cannot remove d on fp-host1: rm: cannot remove 'd': Is a directory"
+	assert_equal "$(tree "$R")" $'./d\n./d/f'
+	assert_equal "$(cat d/f)" x
+}
+
+@test "every host dropped as the basefiles could not be copied: the message says so" {
+	printf 'b\n' >b
+	run --separate-stderr fp -j1 --ssh "$FP_SSH" -S fp-host1,fp-host2 --tmpdir ../tmp \
+		--workdir /proc/nonesuch --bf b echo ::: 1
+	assert_failure 255
+	assert_output ''
+	assert_equal "${#stderr_lines[@]}" 3
+	assert_regex "${stderr_lines[0]}" '^forkpool: fp-host[12]: --basefile: cannot copy the files there; dropped: .'
+	assert_regex "${stderr_lines[1]}" '^forkpool: fp-host[12]: --basefile: cannot copy the files there; dropped: .'
+	assert_equal "${stderr_lines[2]}" 'forkpool: no host is left: --basefile could not be copied to them: no job runs'
+}
