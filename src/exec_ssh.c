@@ -1593,7 +1593,7 @@ cleanup_command(const char *wd, const char *cwd, const char *names,
 		buf_addc(cmd, ' ');
 		shell_quote(cmd, remote.data, strlen(remote.data));
 	}
-	buf_adds(cmd, "; :)");
+	buf_addc(cmd, ')');
 	buf_free(&src);
 	buf_free(&remote);
 	buf_free(&dir);
@@ -2392,11 +2392,14 @@ finish_hosts(struct sshexec *s)
 		if (s->cleanup && s->nbase > 0)
 			cleanup_command(h->wd, s->cwd, s->base.data, s->nbase,
 			    &cmd);
+		/* Each part is done, and a failure of either is told. */
 		if (s->wd_private) {
 			if (cmd.len > 0)
-				buf_adds(&cmd, "; ");
+				buf_adds(&cmd, "; r=$?; ");
 			buf_adds(&cmd, "rm -rf -- ");
 			shell_quote(&cmd, h->wd, strlen(h->wd));
+			if (s->cleanup && s->nbase > 0)
+				buf_adds(&cmd, " && exit \"$r\"");
 		}
 		buf_addc(&cmd, '\0');
 		a.v = NULL;

@@ -600,3 +600,14 @@ forkpool: job 1: --return c.two: cannot be copied back from fp-host1: rsync: [se
 	assert_regex "${stderr_lines[1]}" '^forkpool: fp-host[12]: --basefile: cannot copy the files there; dropped: .'
 	assert_equal "${stderr_lines[2]}" 'forkpool: no host is left: --basefile could not be copied to them: no job runs'
 }
+
+@test "a --basefile that cannot be removed at the end is named with its host" {
+	mkdir bd
+	printf 'x\n' >bd/f
+	run --separate-stderr fp -j1 --ssh "$FP_SSH" -S fp-host1 --tmpdir ../tmp \
+		--workdir "$R" --bf bd --cleanup 'cat bd/f; echo {}' ::: 1
+	assert_success
+	assert_output $'x\n1'
+	assert_equal "$stderr" 'forkpool: fp-host1: the files of the run could not be removed there'
+	assert_equal "$(tree "$R")" $'./bd\n./bd/f'
+}
