@@ -2197,7 +2197,7 @@ xfer_ending(struct sshexec *s, struct host *h, struct job *j,
 			    h->name, why);
 		if (st->cleanup_failed && (size_t)st->send_failed <= n)
 			cleanup_warn(s, h, j, &names, (size_t)st->send_failed,
-			    NULL, 0, 0);
+			    &sends, 0, 0);
 		free(from);
 		buf_free(&names);
 		return EXEC_DONE;
