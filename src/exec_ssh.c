@@ -405,7 +405,13 @@ parse_login(const char *s, struct host *h, const char **why)
 	 * its port comes after p or # (ADDRpPORT, ADDR#PORT).
 	 */
 	if (*host == '[' && (p = strchr(host, ']')) != NULL) {
-		colon = p[1] == ':' ? p + 1 : NULL;
+		/* [ADDR]:PORT, [ADDR]pPORT or [ADDR]#PORT, or [ADDR] */
+		colon = strchr(":p#", p[1]) != NULL && p[1] != '\0' ?
+		    p + 1 : NULL;
+		if (colon == NULL && p[1] != '\0') {
+			*why = "what follows ] is not :PORT";
+			return -1;
+		}
 		h->name = xstrdup(host + 1);
 		h->name[p - host - 1] = '\0';
 	} else {

@@ -621,7 +621,7 @@ for a; do
 done
 exec ssh -F \"\$FP_SSH_CONFIG\" \"\$@\"" >/dev/null
 	local login
-	for login in '[::1]:2222' '::1p2222' '::1#2222' 'root@::1p2222'; do
+	for login in '[::1]:2222' '[::1]p2222' '[::1]#2222' '::1p2222' '::1#2222' 'root@::1p2222'; do
 		rm -f ssh.log
 		run --separate-stderr fp -j1 --ssh "$PWD/bin/v6ssh" -S "$login" --plus echo '{host}' ::: a
 		assert_success
@@ -636,6 +636,10 @@ exec ssh -F \"\$FP_SSH_CONFIG\" \"\$@\"" >/dev/null
 	assert_output a
 	run grep -c -- ' -p ' ssh.log
 	assert_output 0
+	# after ], only a port may follow
+	run --separate-stderr fp -S '[::1]junk' echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: -S [::1]junk: what follows ] is not :PORT"
 	run --separate-stderr fp -S '::1p0' echo ::: a
 	assert_failure 255
 	assert_equal "$stderr" 'forkpool: -S ::1p0: the port is too small: 0'
