@@ -1224,8 +1224,6 @@ reread_file(struct sshexec *s, struct loginfile *f)
 		warnx("%s %s: changed: its hosts are left as they were",
 		    f->l->opt, f->l->value);
 	else {
-		if (now.nfiles > 0)
-			f->st = now.files[0].st;
 		for (i = 0; i < s->nhosts; i++) {
 			h = &s->hosts[i];
 			if (h->from != f->l)
@@ -1269,10 +1267,23 @@ reread_files(struct sshexec *s)
 	    (now = loop_now_ms()) < s->files_seen + 1000)
 		return;
 	s->files_seen = now;
-	for (i = 0; i < s->nfiles; i++)
-		if (stat(s->files[i].path, &st) == 0 &&
-		    !file_same(&s->files[i], &st))
+	for (i = 0; i < s->nfiles; i++) {
+		/*
+		 * Only a regular file: opening a FIFO put in its place
+		 * would wait for a writer.  A change is read, or said to
+		 * be bad, once.
+		 */
+		if (stat(s->files[i].path, &st) == -1 ||
+		    file_same(&s->files[i], &st))
+			continue;
+		s->files[i].st = st;
+		if (S_ISREG(st.st_mode))
 			reread_file(s, &s->files[i]);
+		else
+			warnx("%s %s: changed into what is not a file: its "
+			    "hosts are left as they were", s->files[i].l->opt,
+			    s->files[i].l->value);
+	}
 }
 
 /* The host of a slot. */

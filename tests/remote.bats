@@ -509,6 +509,34 @@ b 2 1 fp-host3 fp-host3 $port"
 	[[ -s ran.fp-host2 ]] || fail "fp-host2 was not used again"
 }
 
+@test "--sshloginfile changed into a FIFO, or with a bad line: one warning, the hosts stay, no wait" {
+	printf '1/fp-host1\n' >slf
+	start_fp -j1 --slf slf --ssh "$FP_SSH" \
+		"cd $PWD; "'echo {} >>ran; while [ ! -e go ]; do sleep 0.05; done' \
+		::: 1 2 3 4
+	wait_files 1 ran 10
+	rm slf
+	mkfifo slf
+	sleep 1.2
+	touch go
+	finish_fp 30
+	assert_equal "$FP_STATUS" 0
+	assert_equal "$(cat ran)" "$(seq 4)"
+	assert_equal "$(cat err)" 'forkpool: --slf slf: changed into what is not a file: its hosts are left as they were'
+	# a bad line is said once, not at every look
+	rm -f slf ran go
+	printf '1/fp-host1\n' >slf
+	start_fp -j1 --slf slf --ssh "$FP_SSH" \
+		"cd $PWD; "'echo {} >>ran; sleep 0.4' ::: $(seq 8)
+	wait_files 1 ran 10
+	printf '1/fp-host1\n@grp/fp-host2\n' >slf
+	finish_fp 30
+	assert_equal "$FP_STATUS" 0
+	assert_equal "$(cat ran)" "$(seq 8)"
+	run grep -c 'changed: its hosts are left as they were' err
+	assert_output 1
+}
+
 @test "--sshloginfile: a host added while running is not used, with a warning" {
 	printf '1/fp-host1\n' >slf
 	start_fp -j1 --slf slf --ssh "$FP_SSH" \
