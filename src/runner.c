@@ -137,6 +137,8 @@ struct runner {
 						   through requeue_entry: entry
 						   may hold it in -k order */
 	struct job			*waiting;	/* launch to try again */
+	struct job			*ahead;		/* taken within --delay, to
+						   start after it */
 	unsigned int			 waiting_slot;
 	long long			 waiting_at;
 	const char			*cannot_start;	/* why a job failed to */
@@ -500,6 +502,11 @@ drain(struct runner *r)
 	struct job	*j;
 
 	r->draining = 1;
+	if ((j = r->ahead) != NULL) {
+		r->ahead = NULL;
+		job_set_stopped(j, 0, loop_now_ms());
+		act(r, r->cb->not_started(r->cb->ctx, j));
+	}
 	if ((j = r->waiting) != NULL) {
 		r->waiting = NULL;
 		job_set_stopped(j, 0, loop_now_ms());
@@ -1034,6 +1041,22 @@ take_slot(struct runner *r, long long now, long long *wake)
 }
 
 /* Ask the caller for the next job: 1 with *jobp set, else 0. */
+static int	next_job(struct runner *, struct job **, int *);
+
+/*
+ * Within --delay, take the next job already: when there is none, the run
+ * ends now rather than once the delay has passed.
+ */
+static void
+take_ahead(struct runner *r, long long now, int *wait_fd)
+{
+	if (r->ahead == NULL && !r->no_more && !r->draining &&
+	    now < r->last_start + r->o.delay_ms &&
+	    !next_job(r, &r->ahead, wait_fd))
+		r->ahead = NULL;
+}
+
+/* Ask the caller for the next job: 1 with *jobp set, else 0. */
 static int
 next_job(struct runner *r, struct job **jobp, int *wait_fd)
 {
@@ -1090,12 +1113,16 @@ start_jobs(struct runner *r, int *wait_fd, long long *wake)
 			continue;
 		}
 		/* A requeued job goes first, past --delay and the gates. */
-		if (TAILQ_EMPTY(&r->requeued) && !may_start(r, now, wake))
+		if (TAILQ_EMPTY(&r->requeued) && !may_start(r, now, wake)) {
+			take_ahead(r, now, wait_fd);
 			return 0;
+		}
 		if ((slot = take_slot(r, now, wake)) < 0)
 			return 0;
 		if ((j = TAILQ_FIRST(&r->requeued)) != NULL)
 			TAILQ_REMOVE(&r->requeued, j, requeue_entry);
+		else if ((j = r->ahead) != NULL)
+			r->ahead = NULL;
 		else if (!next_job(r, &j, wait_fd)) {
 			heap_push(r, (unsigned int)slot);
 			return 0;
@@ -1735,7 +1762,7 @@ runner_run(struct runner *r)
 		    r->cb->pending(r->cb->ctx, pend) : 0;
 		/* Output that waits is written, unless a signal ends the run. */
 		if (r->nrunning == 0 && r->waiting == NULL &&
-		    TAILQ_EMPTY(&r->requeued) &&
+		    r->ahead == NULL && TAILQ_EMPTY(&r->requeued) &&
 		    (r->no_more || r->draining) && (npend == 0 ||
 		    (r->stopping && (r->signal != 0 || r->broken))))
 			break;

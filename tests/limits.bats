@@ -51,6 +51,21 @@ mem_available_kb() {
 	done
 }
 
+@test "--delay: the run ends with its last job, not a delay later" {
+	# a delay of a day, between starts only: nothing follows the last job
+	run --separate-stderr timeout 20 "$FP_BIN" --delay 1d echo ::: a
+	assert_success
+	assert_output a
+	# the input ends while the delay runs
+	run --separate-stderr timeout 20 bash -c '{ echo a; sleep 0.5; } | "$0" --delay 1d echo' "$FP_BIN"
+	assert_success
+	assert_output a
+	# and a stop reports the job taken within the delay
+	run --separate-stderr timeout 20 "$FP_BIN" --delay 1d --halt now,fail=1 sh -c 'exit $1' sh ::: 3 4
+	assert_failure 3
+	assert_equal "${stderr_lines[1]}" 'forkpool: job 2: not started: forkpool is stopping'
+}
+
 @test "--delay: a duration over 1000000000 seconds is refused" {
 	run --separate-stderr fp --delay 31710y touch ran ::: x
 	assert_failure 255
