@@ -1111,8 +1111,9 @@ remote_argv(const struct sshexec *s, const struct host *h, int how,
     const char *log, const struct job *j, int pipe_mode, struct argv *a,
     struct buf *opts, struct buf *cmd)
 {
-	char	 num[32];
-	size_t	 i;
+	struct buf	 zero = { 0 };
+	char		 num[32];
+	size_t		 i;
 
 	ssh_argv(s, h, how, log, a, opts);
 	argv_add(a, "--");
@@ -1150,7 +1151,14 @@ remote_argv(const struct sshexec *s, const struct host *h, int how,
 	}
 	buf_adds(cmd, " /bin/sh -c ");
 	shell_quote(cmd, wrapper, sizeof(wrapper) - 1);
-	buf_adds(cmd, pipe_mode ? " forkpool p" : " forkpool i");
+	/* $0 names the host in the remote shell's own messages. */
+	buf_addc(cmd, ' ');
+	buf_reset(&zero);
+	buf_adds(&zero, "forkpool: ");
+	buf_adds(&zero, h->name);
+	shell_quote(cmd, zero.data, zero.len);
+	buf_free(&zero);
+	buf_adds(cmd, pipe_mode ? " p" : " i");
 	for (i = 0; j->argv[i] != NULL; i++) {
 		buf_addc(cmd, ' ');
 		shell_quote(cmd, j->argv[i], strlen(j->argv[i]));

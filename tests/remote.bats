@@ -724,8 +724,9 @@ exec ssh -F \"\$FP_SSH_CONFIG\" \"\$@\"" >/dev/null
 	assert_failure 127
 	assert_output ''
 	assert_equal "${stderr_lines[0]}" 'forkpool: starting no more jobs: the command cannot run on fp-host1'
-	# the remote sh's own message, as the job's stderr
-	[[ ${stderr_lines[1]} == *'fp-nosuch-cmd: not found' ]] || fail "$stderr"
+	# the remote sh's own message, as the job's stderr, names the host
+	[[ ${stderr_lines[1]} == 'forkpool: fp-host1: '*'fp-nosuch-cmd: not found' ]] ||
+		fail "$stderr"
 	assert_equal "${#stderr_lines[@]}" 2
 	assert_equal "$(tail -n +2 jl | cut -f1,7 | paste -sd' ')" $'1\t127'
 	# --xargs-status exits 127 likewise
