@@ -1244,6 +1244,12 @@ reread_file(struct sshexec *s, struct loginfile *f)
 			h->fails = 0;
 			s->none_left = 0;
 		}
+		for (i = 0; i < s->nhosts; i++)
+			if (!s->hosts[i].dropped && !s->hosts[i].unlisted)
+				break;
+		if (i == s->nhosts)
+			warnx("%s %s: no host of the run is listed: the jobs "
+			    "wait until one is", f->l->opt, f->l->value);
 		for (i = 0; i < now.nhosts; i++)
 			if (find_login(s->hosts, s->nhosts,
 			    now.hosts[i].login) == NULL)

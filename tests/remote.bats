@@ -537,6 +537,30 @@ b 2 1 fp-host3 fp-host3 $port"
 	assert_output 1
 }
 
+@test "--sshloginfile with no host of the run left in it: one warning, the jobs wait for one" {
+	printf '1/fp-host1\n' >slf
+	start_fp -j1 --slf slf --ssh "$FP_SSH" \
+		"cd $PWD; "'echo {} >>ran; while [ ! -e go ]; do sleep 0.05; done' \
+		::: 1 2 3
+	wait_files 1 ran 10
+	printf '# none for now\n' >slf
+	sleep 1.2
+	touch go
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'no host of the run is listed' err && break
+		sleep 0.05
+	done
+	sleep 0.5
+	# job 1 ended; no other started
+	assert_equal "$(cat ran)" 1
+	printf '1/fp-host1\n' >slf
+	finish_fp 30
+	assert_equal "$FP_STATUS" 0
+	assert_equal "$(cat ran)" "$(seq 3)"
+	assert_equal "$(cat err)" 'forkpool: --slf slf: no host of the run is listed: the jobs wait until one is'
+}
+
 @test "--sshloginfile: a host added while running is not used, with a warning" {
 	printf '1/fp-host1\n' >slf
 	start_fp -j1 --slf slf --ssh "$FP_SSH" \
