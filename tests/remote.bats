@@ -5,42 +5,16 @@
 # (tests/sshd.bash) stand for the hosts fp-host1, fp-host2, ...
 
 bats_require_minimum_version 1.5.0
-load helper
-load sshd
+load remote
 
-# bash, as a login shell, reads ~/.bashrc for a command sshd runs unless
-# SHLVL says it is not the first shell: what that file starts may take a
-# lock that a host killed by a test leaves behind, for later sessions to
-# wait on.  The servers' sessions skip it.
-FP_SSHD_LINES=('SetEnv SHLVL=1')
-
-# The servers most tests share; a test that kills one starts its own.
 setup_file() {
-	sshd_start 3 "${FP_SSHD_LINES[@]}"
-	export FP_SHARED_SSH_DIR=$FP_SSH_DIR
-}
-
-teardown_file() {
-	sshd_stop
+	shared_servers 3
 }
 
 setup() {
 	fp_setup
 	cd "$BATS_TEST_TMPDIR"
 	mkdir -p tmp
-}
-
-teardown() {
-	if [[ ${FP_SSH_DIR:-} != "${FP_SHARED_SSH_DIR:-}" ]]; then
-		sshd_stop
-	fi
-	kill_leftovers
-}
-
-# own_servers N: start this test's own N servers, which teardown stops.
-own_servers() {
-	sshd_start "$1" "${FP_SSHD_LINES[@]}"
-	[[ $FP_SSH_DIR != "$FP_SHARED_SSH_DIR" ]]
 }
 
 # children PID: the pids and command lines of PID's children, one a line.

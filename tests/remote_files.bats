@@ -6,19 +6,10 @@
 # kept apart: the local ones under local/, the remote --workdir remote/.
 
 bats_require_minimum_version 1.5.0
-load helper
-load sshd
-
-# As in remote.bats: the servers' sessions skip root's slow ~/.bashrc.
-FP_SSHD_LINES=('SetEnv SHLVL=1')
+load remote
 
 setup_file() {
-	sshd_start 2 "${FP_SSHD_LINES[@]}"
-	export FP_SHARED_SSH_DIR=$FP_SSH_DIR
-}
-
-teardown_file() {
-	sshd_stop
+	shared_servers 2
 }
 
 setup() {
@@ -27,19 +18,6 @@ setup() {
 	mkdir -p tmp local remote bin
 	R=$BATS_TEST_TMPDIR/remote
 	cd local
-}
-
-teardown() {
-	if [[ ${FP_SSH_DIR:-} != "${FP_SHARED_SSH_DIR:-}" ]]; then
-		sshd_stop
-	fi
-	kill_leftovers
-}
-
-# own_servers N: start this test's own N servers, which teardown stops.
-own_servers() {
-	sshd_start "$1" "${FP_SSHD_LINES[@]}"
-	[[ $FP_SSH_DIR != "$FP_SHARED_SSH_DIR" ]]
 }
 
 # remote_home: the login directory of the hosts.
