@@ -75,7 +75,8 @@ rm -f "$d/run.$2"')
 }
 
 @test "without sshd the remote scenarios are reported skipped, the run succeeds" {
-	run --separate-stderr env BENCH_QUICK=1 BENCH_PAIRS=1 BENCH_ONLY=q,r \
+	# outside CI: under CI=true a missing sshd is an error (next test)
+	run --separate-stderr env -u CI BENCH_QUICK=1 BENCH_PAIRS=1 BENCH_ONLY=q,r \
 		FP_SSHD=/nonexistent/sshd BENCH_OUT="$BATS_TEST_TMPDIR/out.md" \
 		"$FP_ROOT/bench/run"
 	assert_success
@@ -87,4 +88,14 @@ rm -f "$d/run.$2"')
 	assert_output 4
 	run grep -c '^## What a host costs' "$BATS_TEST_TMPDIR/out.md"
 	assert_output 0
+}
+
+@test "with CI=true a missing sshd fails the remote scenarios and the run" {
+	run --separate-stderr env CI=true BENCH_QUICK=1 BENCH_PAIRS=1 BENCH_ONLY=q \
+		FP_SSHD=/nonexistent/sshd BENCH_OUT="$BATS_TEST_TMPDIR/out.md" \
+		"$FP_ROOT/bench/run"
+	assert_failure
+	run grep -c '^| q\. .* | failed (sshd is not installed) | - | - |' \
+		"$BATS_TEST_TMPDIR/out.md"
+	assert_output 2
 }
