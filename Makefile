@@ -35,7 +35,8 @@ DEPS =		gcc make pkg-config libbsd-dev libpcre2-dev bats bats-support bats-asser
 		bats-file mandoc parallel findutils time valgrind bash dash zsh \
 		fish clang libclang-rt-dev cppcheck clang-tidy procps util-linux \
 		coreutils strace libxml2-utils python3 jq perl \
-		libtext-csv-perl openssh-server openssh-client rsync
+		libtext-csv-perl openssh-server openssh-client rsync munge \
+		slurmctld slurmd slurm-client
 
 # The sanitized build for "make check-asan", apart from the normal one.
 ASAN_CC ?=	clang
