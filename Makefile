@@ -21,7 +21,7 @@ LIB_CFLAGS =	$(BSD_CFLAGS) $(PCRE2_CFLAGS)
 LIBS =		$(BSD_LIBS) $(PCRE2_LIBS)
 ALL_CFLAGS =	$(WARNINGS) -D_GNU_SOURCE $(LIB_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
-SRCS =		src/builder.c src/capture.c src/compat.c src/cpu.c src/exec_local.c src/exec_ssh.c src/input.c src/job.c src/joblog.c src/loop.c \
+SRCS =		src/builder.c src/capture.c src/compat.c src/cpu.c src/exec_local.c src/exec_slurm.c src/exec_ssh.c src/input.c src/job.c src/joblog.c src/loop.c \
 		src/junit.c src/lookahead.c src/main.c src/onall.c src/opts.c src/output.c src/pipe.c src/progress.c src/prompt.c \
 		src/reader.c src/results.c src/run.c src/runner.c src/sem.c src/shuffle.c \
 		src/spill.c src/summary.c \

@@ -123,6 +123,30 @@ struct executor	*exec_ssh_new(int, const struct opts *);
  */
 int		 exec_ssh_logins(const struct opts *, char ***, char ***);
 
+/*
+ * The Slurm executor (exec_slurm.c, --slurm): inside an allocation
+ * (SLURM_JOB_ID), each job is a job step started by srun; -j slots, else
+ * the allocation's task count.  capture as for exec_local_new().  NULL
+ * after a message: no allocation, no srun, --tty.
+ */
+struct executor	*exec_slurm_new(int, const struct opts *);
+
+/*
+ * --slurm-alloc ARGS outside the allocation it asks for: run salloc ARGS
+ * -- forkpool ARGV..., so that this same command runs in the allocation
+ * (argc and argv are forkpool's).  Until it is granted, with --bar,
+ * --progress or --eta on a terminal, stderr shows for how long it
+ * pends.  Returns forkpool's exit status: the inner forkpool's, or 255
+ * after a message when salloc got no allocation.
+ */
+int		 slurm_alloc_run(const struct opts *, int, char **);
+
+/*
+ * Whether this forkpool is the one slurm_alloc_run() had salloc start;
+ * then it tells the outer one that the allocation was granted.
+ */
+int		 slurm_alloc_granted(void);
+
 /* Release any executor. */
 void		 executor_free(struct executor *);
 

@@ -267,25 +267,6 @@ env_words(struct sshexec *s, const struct opts *o)
 /* For the exit(3) after a fatal error: masters and directory go. */
 static struct sshexec	*live_ssh;
 
-/* Split s into words at blanks: *bufp owns their bytes. */
-static char **
-split_words(const char *s, char **bufp, size_t *np)
-{
-	char	**v = NULL, *p, *save = NULL, *w;
-	size_t	 n = 0;
-
-	*bufp = xstrdup(s);
-	for (p = *bufp; (w = strtok_r(p, " \t\n", &save)) != NULL; p = NULL) {
-		v = xreallocarray(v, n + 2, sizeof(*v));
-		v[n++] = w;
-	}
-	if (v == NULL)
-		v = xcalloc(1, sizeof(*v));
-	v[n] = NULL;
-	*np = n;
-	return v;
-}
-
 /* Release what a host owns. */
 static void
 host_free(struct host *h)
@@ -708,21 +689,6 @@ clear_log(const char *path)
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0600)) != -1)
 		(void)close(fd);
-}
-
-/* An argv under construction. */
-struct argv {
-	char	**v;
-	size_t	 n;
-};
-
-/* Append s (borrowed) to the argv. */
-static void
-argv_add(struct argv *a, const char *s)
-{
-	a->v = xreallocarray(a->v, a->n + 2, sizeof(*a->v));
-	a->v[a->n++] = (char *)s;
-	a->v[a->n] = NULL;
 }
 
 /*

@@ -104,6 +104,8 @@ build_source(struct parts *p, const struct opts *o, struct source **src)
 	/* Before the joblog is opened: a refused --tty leaves it alone. */
 	if (o->nlogins > 0 && !o->dry_run)
 		p->ex = exec_ssh_new(o->out_mode != OUT_UNGROUP, o);
+	else if (o->slurm && !o->dry_run)
+		p->ex = exec_slurm_new(o->out_mode != OUT_UNGROUP, o);
 	else
 		p->ex = exec_local_new(o->jobs, o->out_mode != OUT_UNGROUP,
 		    o->tty && !o->dry_run ? o->tty_name : NULL, o);
@@ -357,6 +359,13 @@ main(int argc, char **argv)
 	}
 	if (opts.semaphore) {
 		status = sem_run(&opts);
+		opts_free(&opts);
+		return status;
+	}
+	/* Ask for an allocation, and run this command again in it. */
+	if (opts.slurm_alloc != NULL && !opts.dry_run &&
+	    !slurm_alloc_granted()) {
+		status = slurm_alloc_run(&opts, argc, argv);
 		opts_free(&opts);
 		return status;
 	}

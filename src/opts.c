@@ -184,6 +184,12 @@ static const char help_text[] =
 "                             on each, -j hosts at once (default: all)\n"
 "      --nonall               run COMMAND once on every host, with no input\n"
 "\n"
+"Slurm:\n"
+"      --slurm                run each job as a job step (srun) of the Slurm\n"
+"                             allocation forkpool runs in\n"
+"      --slurm-alloc ARGS     ask for an allocation (salloc ARGS) and run each\n"
+"                             job as a job step of it\n"
+"\n"
 "Semaphore (also as forkpool-sem):\n"
 "      --semaphore            run COMMAND once, holding one of -j slots (default\n"
 "                             1) of a semaphore that forkpool processes share\n"
@@ -1737,6 +1743,8 @@ static const struct optdef optdefs[] = {
 	ARG("ssh-delay",		0, on_sshdelay),
 	FLAG("onall",			0, onall),
 	FLAG("nonall",			0, nonall),
+	FLAG("slurm",			0, slurm),
+	STRING("slurm-alloc",		0, slurm_alloc, "the salloc options"),
 	/* GNU parallel's other names for the options above. */
 	ARG("max-procs",		'P', on_jobs),
 	FLAG("spreadstdin",		0, pipe),
@@ -2715,6 +2723,35 @@ check_pipe(const struct parse_state *st)
 	return 0;
 }
 
+/*
+ * What --slurm and --slurm-alloc (which implies --slurm) cannot be used
+ * with; 0, or -1 after a message.
+ */
+static int
+check_slurm(struct opts *o)
+{
+	const char	*opt = o->slurm_alloc != NULL ? "--slurm-alloc" :
+			    "--slurm";
+
+	if (o->slurm_alloc != NULL)
+		o->slurm = 1;
+	if (!o->slurm || o->semaphore)
+		return 0;
+	if (o->nlogins > 0 || o->onall || o->nonall) {
+		warnx("%s cannot be used with %s: the jobs run either on "
+		    "hosts over ssh or as Slurm job steps", opt,
+		    o->onall ? "--onall" : o->nonall ? "--nonall" :
+		    "-S or --sshloginfile");
+		return -1;
+	}
+	if (o->tty) {
+		warnx("%s cannot be used with %s: a job step has no terminal",
+		    opt, o->tty_name);
+		return -1;
+	}
+	return 0;
+}
+
 /* What semaphore mode cannot do; 0, or -1 after a message. */
 static int
 check_semaphore(const struct parse_state *st)
@@ -2882,7 +2919,7 @@ opts_parse(struct opts *o, int argc, char **argv)
 	if (r == OPTS_RUN && (finish_options(&st) == -1 ||
 	    parse_operands(o, argc - optind, argv + optind) == -1 ||
 	    check_worker_command(&st) == -1 || check_semaphore(&st) == -1 ||
-	    check_pipe(&st) == -1))
+	    check_pipe(&st) == -1 || check_slurm(o) == -1))
 		r = OPTS_ERROR;
 	free(st.files);
 	free(st.origin);

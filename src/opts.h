@@ -160,6 +160,9 @@ struct opts {
 						   host */
 	int			 nonall;	/* --nonall: the command once
 						   on every host */
+	int			 slurm;		/* --slurm: jobs are job steps */
+	const char		*slurm_alloc;	/* --slurm-alloc ARGS: salloc's
+						   options, or NULL */
 	enum out_mode		 out_mode;
 	int			 keep_order;
 	int			 output_on_failure; /* print failed jobs only */

@@ -182,8 +182,8 @@ output_new(const struct opts *o)
 	out->mode = o->out_mode;
 	out->keep_order = o->keep_order && o->out_mode != OUT_UNGROUP;
 	out->print_cmd = o->print_stdout;
-	/* A job may run again: after a failure, or elsewhere (-S). */
-	out->hold_all = o->retries > 1 || o->nlogins > 0;
+	/* A job may run again: after a failure, or elsewhere (-S, --slurm). */
+	out->hold_all = o->retries > 1 || o->nlogins > 0 || o->slurm;
 	out->failed_only = o->output_on_failure;
 	out->color[0] = use_color(o, STDOUT_FILENO);
 	out->color[1] = use_color(o, STDERR_FILENO);

@@ -272,3 +272,31 @@ check_tmpdir(const char *dir)
 	(void)close(fd);
 	return 0;
 }
+
+/* Append s (borrowed) to the argv. */
+void
+argv_add(struct argv *a, const char *s)
+{
+	a->v = xreallocarray(a->v, a->n + 2, sizeof(*a->v));
+	a->v[a->n++] = (char *)s;
+	a->v[a->n] = NULL;
+}
+
+/* Split s into words at blanks: *bufp owns their bytes. */
+char **
+split_words(const char *s, char **bufp, size_t *np)
+{
+	char	**v = NULL, *p, *save = NULL, *w;
+	size_t	 n = 0;
+
+	*bufp = xstrdup(s);
+	for (p = *bufp; (w = strtok_r(p, " \t\n", &save)) != NULL; p = NULL) {
+		v = xreallocarray(v, n + 2, sizeof(*v));
+		v[n++] = w;
+	}
+	if (v == NULL)
+		v = xcalloc(1, sizeof(*v));
+	v[n] = NULL;
+	*np = n;
+	return v;
+}

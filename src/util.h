@@ -34,6 +34,18 @@ void	 buf_adds(struct buf *, const char *);
 void	 buf_reset(struct buf *);
 void	 buf_free(struct buf *);
 
+/* An argv under construction: v is NULL-terminated, its strings borrowed. */
+struct argv {
+	char	**v;
+	size_t	 n;
+};
+
+/* Append s (borrowed) to the argv. */
+void	 argv_add(struct argv *, const char *);
+
+/* Split s into words at blanks: *bufp owns their bytes; *np counts them. */
+char	**split_words(const char *, char **, size_t *);
+
 /*
  * What a take() function returns when it moved nothing and its caller
  * must read the bytes itself (the runner's and the output collector's).

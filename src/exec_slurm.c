@@ -1,0 +1,870 @@
+/*
+ * The Slurm executor (--slurm): inside an allocation, every job is a job
+ * step of its own,
+ *
+ *	srun -QQ --exclusive -N1 -n1 [-c CPUS] --job-name=forkpool-SEQ
+ *	    --prolog=DIR/prolog -- /bin/sh -c 'exec "$@"' forkpool ARGV...
+ *
+ * started by the local executor in the job's slot, so that the runner
+ * reaps srun, reads its output and times it as any local job.  What srun
+ * cannot tell by its exit status comes from its prolog, which runs on
+ * this machine once Slurm created the step and before it starts: it
+ * writes "JOBID.STEPID NODE" into DIR/sSLOT.  From that record:
+ *
+ *   - the joblog's Host is the node the step ran on;
+ *   - a signal for the job reaches the step itself (scancel --signal),
+ *     not only the local srun, so that no step outlives its job;
+ *   - an srun that failed with no record is a step Slurm did not create:
+ *     the job runs again, as a job whose ssh connection failed does.
+ *
+ * Before the step exists, a signal goes to srun as SIGTERM, on which srun
+ * gives up creating the step, or cancels the one it just created.  srun
+ * -QQ prints none of its own messages (one for each failed task), so the
+ * job's output is the step's.  The prolog ends by running the site's
+ * SrunProlog, which --prolog would otherwise replace.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exec.h"
+#include "job.h"
+#include "loop.h"
+#include "opts.h"
+#include "template.h"
+#include "util.h"
+
+/* Room a job's line leaves for srun's own words. */
+#define SRUN_ROOM	1024
+
+/* Steps Slurm refuses in a row before forkpool gives up. */
+#define REFUSED_MAX	3
+
+/* How long the check of why Slurm refuses steps may take. */
+#define CHECK_WAIT_MS	10000
+
+extern char **environ;
+
+struct slot {
+	char	 step[64];	/* "JOBID.STEPID", or "" before the prolog */
+	int	 signalled;	/* forkpool sent the job a signal */
+	int	 stopped;	/* ... and SIGSTOP last */
+	int	 srun_termed;	/* srun got SIGTERM (the step unknown) */
+};
+
+struct slurmexec {
+	struct executor	 ex;
+	struct executor	*spawn;		/* owned: the local executor */
+	unsigned int	 nslots;
+	struct slot	*slots;
+	char		*dir;		/* owned: the private directory */
+	char		*prolog;	/* owned: its prolog's path */
+	char		 cpus[24];	/* srun's -c value, or "" */
+	char		**nodes;	/* owned: the nodes named so far */
+	size_t		 nnodes;
+	pid_t		*cancels;	/* scancel processes not reaped yet */
+	size_t		 ncancels;
+	unsigned int	 refused;	/* steps not created, in a row */
+	int		 none_left;	/* gave up: no job starts */
+};
+
+/* For the exit(3) after a fatal error: the directory goes. */
+static struct slurmexec	*live_slurm;
+
+/* The record of slot's step: DIR/sSLOT. */
+static char *
+record_path(const struct slurmexec *s, unsigned int slot)
+{
+	char	*p;
+
+	if (asprintf(&p, "%s/s%u", s->dir, slot) == -1)
+		err(EXIT_FORKPOOL_ERROR, "asprintf");
+	return p;
+}
+
+/* Remove the private directory and what is in it. */
+static void
+remove_dir(struct slurmexec *s)
+{
+	unsigned int	 i;
+	char		*path;
+
+	if (s->dir == NULL)
+		return;
+	for (i = 1; i <= s->nslots; i++) {
+		path = record_path(s, i);
+		(void)unlink(path);
+		free(path);
+	}
+	if (s->prolog != NULL)
+		(void)unlink(s->prolog);
+	if (rmdir(s->dir) == -1 && errno != ENOENT)
+		warn("could not remove %s", s->dir);
+	free(s->dir);
+	s->dir = NULL;
+}
+
+static void
+cleanup_at_exit(void)
+{
+	if (live_slurm != NULL)
+		remove_dir(live_slurm);
+}
+
+/* A node's name, kept for the joblog as long as the executor lives. */
+static const char *
+node_name(struct slurmexec *s, const char *name, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < s->nnodes; i++)
+		if (strlen(s->nodes[i]) == len &&
+		    memcmp(s->nodes[i], name, len) == 0)
+			return s->nodes[i];
+	s->nodes = xreallocarray(s->nodes, s->nnodes + 1, sizeof(*s->nodes));
+	s->nodes[s->nnodes] = xmalloc(len + 1);
+	memcpy(s->nodes[s->nnodes], name, len);
+	s->nodes[s->nnodes][len] = '\0';
+	return s->nodes[s->nnodes++];
+}
+
+/*
+ * Read slot's record, once its prolog wrote it whole: the step into
+ * slots[slot].step, and its node into *node (NULL: not given).  Returns
+ * whether the step is known.
+ */
+static int
+read_record(struct slurmexec *s, unsigned int slot, const char **node)
+{
+	struct slot	*sl = &s->slots[slot - 1];
+	char		*path, line[512], *sp, *nl;
+	ssize_t		 n;
+	int		 fd;
+
+	if (node != NULL)
+		*node = NULL;
+	if (sl->step[0] != '\0' && node == NULL)
+		return 1;
+	path = record_path(s, slot);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd == -1)
+		return sl->step[0] != '\0';
+	n = read(fd, line, sizeof(line) - 1);
+	(void)close(fd);
+	if (n <= 0)
+		return sl->step[0] != '\0';
+	line[n] = '\0';
+	/* Written by one printf: whole once its newline is there. */
+	if ((nl = strchr(line, '\n')) == NULL || (sp = strchr(line, ' ')) ==
+	    NULL || sp > nl || (size_t)(sp - line) >= sizeof(sl->step) ||
+	    sp == line)
+		return sl->step[0] != '\0';
+	memcpy(sl->step, line, (size_t)(sp - line));
+	sl->step[sp - line] = '\0';
+	/* One node (-N1); a list of several is kept as Slurm gives it. */
+	if (node != NULL && nl > sp + 1)
+		*node = node_name(s, sp + 1, (size_t)(nl - sp - 1));
+	return 1;
+}
+
+/* Forget slot's step before a job starts in it. */
+static void
+clear_slot(struct slurmexec *s, unsigned int slot)
+{
+	char	*path = record_path(s, slot);
+
+	(void)unlink(path);
+	free(path);
+	memset(&s->slots[slot - 1], 0, sizeof(s->slots[slot - 1]));
+}
+
+/* The name Slurm knows signal sig by, for scancel --signal. */
+static const char *
+signal_name(int sig, char *buf, size_t len)
+{
+	const char	*abbrev = sigabbrev_np(sig);
+
+	if (abbrev != NULL)
+		return abbrev;
+	(void)snprintf(buf, len, "%d", sig);
+	return buf;
+}
+
+/*
+ * Send sig to step (JOBID.STEPID) by scancel, without waiting for it: the
+ * runner reaps it (orphan()).
+ */
+static void
+cancel_step(struct slurmexec *s, const char *step, int sig)
+{
+	posix_spawn_file_actions_t	 fa;
+	posix_spawnattr_t		 attr;
+	char				 num[16], opt[48];
+	char				*argv[] = { "scancel", "-Q", opt,
+					    (char *)step, NULL };
+	pid_t				 pid;
+
+	(void)snprintf(opt, sizeof(opt), "--signal=%s",
+	    signal_name(sig, num, sizeof(num)));
+	posix_spawnattr_init(&attr);
+	/* Its own group: a Ctrl-C meant for forkpool is not its. */
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
+	    O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null",
+	    O_WRONLY, 0);
+	errno = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (errno != 0) {
+		warn("step %s: cannot run scancel", step);
+		return;
+	}
+	s->cancels = xreallocarray(s->cancels, s->ncancels + 1,
+	    sizeof(*s->cancels));
+	s->cancels[s->ncancels++] = pid;
+}
+
+/*
+ * Why Slurm refuses steps: srun's own message for a step of nothing,
+ * into why (empty: it gave none, or it created the step this time).
+ */
+static void
+check_refusal(const struct slurmexec *s, char *why, size_t len)
+{
+	posix_spawn_file_actions_t	 fa;
+	struct buf			 errpath = { 0 };
+	char				*argv[12], line[512];
+	size_t				 n = 0;
+	pid_t				 pid;
+	FILE				*f;
+	int				 status, i;
+
+	why[0] = '\0';
+	buf_adds(&errpath, s->dir);
+	buf_adds(&errpath, "/check");
+	argv[n++] = "srun";
+	argv[n++] = "-Q";
+	argv[n++] = "--exclusive";
+	argv[n++] = "-N1";
+	argv[n++] = "-n1";
+	if (s->cpus[0] != '\0') {
+		argv[n++] = "-c";
+		argv[n++] = (char *)s->cpus;
+	}
+	argv[n++] = "--job-name=forkpool-check";
+	argv[n++] = "--";
+	argv[n++] = "true";
+	argv[n] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
+	    O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null",
+	    O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, errpath.data,
+	    O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	errno = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (errno != 0) {
+		buf_free(&errpath);
+		return;
+	}
+	for (i = 0; i < CHECK_WAIT_MS / 10; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+		(void)nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 },
+		    NULL);
+	}
+	if (i == CHECK_WAIT_MS / 10) {
+		(void)kill(pid, SIGTERM);
+		(void)waitpid(pid, &status, 0);
+	}
+	if ((f = fopen(errpath.data, "r")) != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (strstr(line, "error") != NULL) {
+				line[strcspn(line, "\n")] = '\0';
+				strlcpy(why, line, len);
+				break;
+			}
+		(void)fclose(f);
+	}
+	(void)unlink(errpath.data);
+	buf_free(&errpath);
+}
+
+/* Start a job as a step; see exec.h. */
+static enum exec_result
+slurm_launch(void *ctx, struct job *j, int in, struct exec_proc *p)
+{
+	struct slurmexec	*s = ctx;
+	struct argv		 a = { NULL, 0 };
+	enum exec_result	 res;
+	char			 name[48], prolog[PATH_MAX + 16], **argv;
+	size_t			 i;
+
+	if (s->none_left) {
+		/* Run nowhere: the joblog's Host is empty. */
+		j->host = "";
+		job_set_spawn_failure(j, EXIT_FORKPOOL_ERROR);
+		return EXEC_FAILED;
+	}
+	clear_slot(s, j->slot);
+	(void)snprintf(name, sizeof(name), "--job-name=forkpool-%llu", j->seq);
+	(void)snprintf(prolog, sizeof(prolog), "--prolog=%s", s->prolog);
+	argv_add(&a, "srun");
+	argv_add(&a, "-QQ");
+	argv_add(&a, "--exclusive");
+	argv_add(&a, "-N1");
+	argv_add(&a, "-n1");
+	if (s->cpus[0] != '\0') {
+		argv_add(&a, "-c");
+		argv_add(&a, s->cpus);
+	}
+	argv_add(&a, name);
+	argv_add(&a, prolog);
+	argv_add(&a, "--");
+	/* A command that is not found is 127 there as here. */
+	argv_add(&a, "/bin/sh");
+	argv_add(&a, "-c");
+	argv_add(&a, "exec \"$@\"");
+	argv_add(&a, "forkpool");
+	for (i = 0; j->argv[i] != NULL; i++)
+		argv_add(&a, j->argv[i]);
+	argv = j->argv;
+	j->argv = a.v;
+	res = s->spawn->ops->launch(s->spawn->ctx, j, in, p);
+	j->argv = argv;
+	free(a.v);
+	return res;
+}
+
+/* Whether a job that ended with status was Slurm's doing; see exec.h. */
+static enum exec_ending
+slurm_ending(void *ctx, struct job *j, int status)
+{
+	struct slurmexec	*s = ctx;
+	struct slot		*sl = &s->slots[j->slot - 1];
+	const char		*node;
+	char			 why[512];
+	int			 known;
+
+	/* What srun used is not what the step did. */
+	j->utime_us = j->stime_us = -1;
+	j->maxrss_kb = -1;
+	known = read_record(s, j->slot, &node);
+	if (node != NULL)
+		j->host = node;
+	if (known) {
+		s->refused = 0;
+		/* srun died under the step, not of forkpool's signal. */
+		if (WIFSIGNALED(status) && !sl->signalled) {
+			cancel_step(s, sl->step, SIGKILL);
+			warnx("job %llu: srun died of signal %d while step %s "
+			    "ran; the job runs again", j->seq,
+			    WTERMSIG(status), sl->step);
+			return EXEC_REQUEUE;
+		}
+		return EXEC_DONE;
+	}
+	/* No step: srun succeeded without one, or forkpool stopped it. */
+	if (sl->signalled || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		return EXEC_DONE;
+	if (++s->refused < REFUSED_MAX) {
+		warnx("job %llu: Slurm did not start its step (srun: %s %d); "
+		    "the job runs again", j->seq, WIFEXITED(status) ?
+		    "exit status" : "signal", WIFEXITED(status) ?
+		    WEXITSTATUS(status) : WTERMSIG(status));
+		return EXEC_REQUEUE;
+	}
+	check_refusal(s, why, sizeof(why));
+	warnx("Slurm started no step for %u jobs in a row; no more jobs "
+	    "start%s%s", REFUSED_MAX, why[0] != '\0' ? ": " : "", why);
+	s->none_left = 1;
+	j->host = "";
+	job_set_spawn_failure(j, EXIT_FORKPOOL_ERROR);
+	return EXEC_DONE;
+}
+
+/*
+ * Send sig to the job's step, or to srun while there is none; see
+ * exec.h.  SIGCONT follows every step of --termseq: it goes only to a
+ * step that was stopped.
+ */
+static void
+slurm_signal(void *ctx, const struct job *j, pid_t pgid, int sig)
+{
+	struct slurmexec	*s = ctx;
+	struct slot		*sl = &s->slots[j->slot - 1];
+
+	if (sig == SIGCONT && !sl->stopped)
+		return;
+	sl->signalled = 1;
+	sl->stopped = sig == SIGSTOP;
+	if (read_record(s, j->slot, NULL)) {
+		cancel_step(s, sl->step, sig);
+		/* srun cancels the step too, if scancel cannot reach Slurm. */
+		if (sig == SIGKILL && pgid > 0)
+			(void)kill(-pgid, SIGTERM);
+		return;
+	}
+	if (pgid <= 0)
+		return;
+	if (sig == SIGSTOP || sig == SIGCONT)
+		(void)kill(-pgid, sig);
+	else if (sig == SIGKILL && sl->srun_termed)
+		(void)kill(-pgid, SIGKILL);
+	else {
+		/* srun gives up the step it is creating, or cancels it. */
+		sl->srun_termed = 1;
+		(void)kill(-pgid, SIGTERM);
+	}
+}
+
+/* A scancel of this executor's, reaped. */
+static int
+slurm_orphan(void *ctx, pid_t pid, int status)
+{
+	struct slurmexec	*s = ctx;
+	size_t			 i;
+
+	(void)status;
+	for (i = 0; i < s->ncancels; i++)
+		if (s->cancels[i] == pid) {
+			s->cancels[i] = s->cancels[--s->ncancels];
+			return 1;
+		}
+	return 0;
+}
+
+static unsigned int
+slurm_slots(void *ctx)
+{
+	return ((struct slurmexec *)ctx)->nslots;
+}
+
+/* The node is known once the step ran: see slurm_ending(). */
+static const char *
+slurm_host(void *ctx, unsigned int slot)
+{
+	(void)ctx;
+	(void)slot;
+	return NULL;
+}
+
+static int
+slurm_usable(void *ctx, unsigned int slot)
+{
+	(void)ctx;
+	(void)slot;
+	return 1;
+}
+
+static size_t
+slurm_line_max(void *ctx)
+{
+	struct slurmexec	*s = ctx;
+	size_t			 n = s->spawn->ops->line_max(s->spawn->ctx);
+
+	return n > 2 * SRUN_ROOM ? n - SRUN_ROOM : n / 2;
+}
+
+static size_t
+slurm_arg_room(void *ctx)
+{
+	struct slurmexec	*s = ctx;
+	size_t			 n = s->spawn->ops->arg_room(s->spawn->ctx);
+
+	return n > 2 * SRUN_ROOM ? n - SRUN_ROOM : n / 2;
+}
+
+static int
+slurm_tty(void *ctx)
+{
+	(void)ctx;
+	return -1;
+}
+
+static void
+slurm_free(void *ctx)
+{
+	struct slurmexec	*s = ctx;
+	size_t			 i;
+
+	executor_free(s->spawn);
+	remove_dir(s);
+	if (live_slurm == s)
+		live_slurm = NULL;
+	for (i = 0; i < s->nnodes; i++)
+		free(s->nodes[i]);
+	free(s->nodes);
+	free(s->cancels);
+	free(s->slots);
+	free(s->prolog);
+	free(s);
+}
+
+static const struct executor_ops	slurm_ops = {
+	.slots = slurm_slots,
+	.host = slurm_host,
+	.usable = slurm_usable,
+	.line_max = slurm_line_max,
+	.arg_room = slurm_arg_room,
+	.launch = slurm_launch,
+	.ending = slurm_ending,
+	.signal = slurm_signal,
+	.orphan = slurm_orphan,
+	.tty = slurm_tty,
+	.free = slurm_free,
+};
+
+/*
+ * A positive count from the environment variable name (its leading
+ * number: SLURM_JOB_CPUS_PER_NODE is "2(x3),4"), or 0.
+ */
+static unsigned long
+env_count(const char *name)
+{
+	const char	*v = getenv(name);
+	char		*end;
+	unsigned long	 n;
+
+	if (v == NULL || *v < '0' || *v > '9')
+		return 0;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	return errno != 0 || n > UINT_MAX ? 0 : n;
+}
+
+/*
+ * The site's SrunProlog, which --prolog replaces, into *out (NULL:
+ * none): from scontrol show config.
+ */
+static void
+site_prolog(char **out)
+{
+	FILE		*f;
+	char		 line[PATH_MAX + 64], *v;
+
+	*out = NULL;
+	if ((f = popen("scontrol show config 2>/dev/null", "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "SrunProlog ", 11) != 0 ||
+		    (v = strchr(line, '=')) == NULL)
+			continue;
+		v += 1 + strspn(v + 1, " ");
+		v[strcspn(v, "\n")] = '\0';
+		if (*v != '\0' && strcmp(v, "(null)") != 0)
+			*out = xstrdup(v);
+	}
+	(void)pclose(f);
+}
+
+/* Write the prolog that records each step; -1 after a message. */
+static int
+write_prolog(struct slurmexec *s)
+{
+	struct buf	 b = { 0 };
+	char		*site;
+	int		 fd, rc = 0;
+
+	site_prolog(&site);
+	buf_adds(&b, "#!/bin/sh\n"
+	    "# forkpool --slurm: the step of the job in slot $FORKPOOL_SLOT\n"
+	    "printf '%s.%s %s\\n' \"$SLURM_JOB_ID\" \"$SLURM_STEP_ID\" "
+	    "\"$SLURM_NODELIST\" >");
+	shell_quote(&b, s->dir, strlen(s->dir));
+	buf_adds(&b, "/s\"$FORKPOOL_SLOT\"\n");
+	if (site != NULL) {
+		buf_adds(&b, "exec ");
+		shell_quote(&b, site, strlen(site));
+		buf_adds(&b, " \"$@\"\n");
+	}
+	free(site);
+	if (asprintf(&s->prolog, "%s/prolog", s->dir) == -1)
+		err(EXIT_FORKPOOL_ERROR, "asprintf");
+	if ((fd = open(s->prolog, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0700)) == -1 || write_all(fd, b.data, b.len) == -1) {
+		warn("--slurm: %s", s->prolog);
+		rc = -1;
+	}
+	if (fd != -1)
+		(void)close(fd);
+	buf_free(&b);
+	return rc;
+}
+
+/* Whether name is a command found in PATH. */
+static int
+in_path(const char *name)
+{
+	const char	*path = getenv("PATH"), *p, *e;
+	struct buf	 b = { 0 };
+	int		 found = 0;
+
+	if (path == NULL)
+		path = "/usr/bin:/bin";
+	for (p = path; !found; p = e + 1) {
+		e = strchrnul(p, ':');
+		buf_reset(&b);
+		buf_add(&b, p, (size_t)(e - p));
+		if (b.len == 0)
+			buf_addc(&b, '.');
+		buf_addc(&b, '/');
+		buf_adds(&b, name);
+		found = access(b.data, X_OK) == 0;
+		if (*e == '\0')
+			break;
+	}
+	buf_free(&b);
+	return found;
+}
+
+/* See exec.h. */
+struct executor *
+exec_slurm_new(int capture, const struct opts *o)
+{
+	struct slurmexec	*s;
+	struct opts		 local = *o;
+	struct buf		 b = { 0 };
+	unsigned long		 n;
+
+	if (getenv("SLURM_JOB_ID") == NULL) {
+		warnx("--slurm: not in a Slurm allocation (SLURM_JOB_ID is "
+		    "not set): run forkpool under salloc or sbatch, or ask "
+		    "for one with --slurm-alloc 'SALLOC OPTIONS'");
+		return NULL;
+	}
+	if (!in_path("srun") || !in_path("scancel")) {
+		warnx("--slurm: %s: command not found", in_path("srun") ?
+		    "scancel" : "srun");
+		return NULL;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->ex.ops = &slurm_ops;
+	s->ex.ctx = s;
+	/* -j, else the allocation's tasks, else its CPUs per task. */
+	if (o->jobs_given)
+		s->nslots = o->jobs;
+	else if ((n = env_count("SLURM_NTASKS")) > 0 ||
+	    (n = env_count("SLURM_NPROCS")) > 0)
+		s->nslots = (unsigned int)n;
+	else
+		s->nslots = 1;
+	if ((n = env_count("SLURM_CPUS_PER_TASK")) > 0)
+		(void)snprintf(s->cpus, sizeof(s->cpus), "%lu", n);
+	s->slots = xcalloc(s->nslots, sizeof(*s->slots));
+	buf_adds(&b, opts_tmpdir(o));
+	buf_adds(&b, "/forkpool.slurm.XXXXXX");
+	if (mkdtemp(b.data) == NULL) {
+		warn("--slurm: cannot create a directory in %s",
+		    opts_tmpdir(o));
+		buf_free(&b);
+		free(s->slots);
+		free(s);
+		return NULL;
+	}
+	s->dir = b.data;
+	live_slurm = s;
+	{
+		static int	 registered;
+
+		if (!registered && atexit(cleanup_at_exit) == 0)
+			registered = 1;
+	}
+	local.tty = 0;
+	if (write_prolog(s) == -1 ||
+	    (s->spawn = exec_local_new(s->nslots, capture, NULL, &local)) ==
+	    NULL) {
+		slurm_free(s);
+		return NULL;
+	}
+	return &s->ex;
+}
+
+/* The variable by which salloc's forkpool knows it was asked for. */
+#define ALLOC_VAR	"FORKPOOL_SLURM_ALLOC"
+
+/* How long the display of a pending allocation waits between redraws. */
+#define PENDING_REDRAW_MS	1000
+
+/* See exec.h. */
+int
+slurm_alloc_granted(void)
+{
+	const char	*v = getenv(ALLOC_VAR);
+	char		*end;
+	long		 fd;
+
+	if (v == NULL || getenv("SLURM_JOB_ID") == NULL)
+		return 0;
+	errno = 0;
+	fd = strtol(v, &end, 10);
+	if (errno == 0 && *end == '\0' && end != v && fd > 2 &&
+	    fd < INT_MAX) {
+		(void)write((int)fd, "", 1);
+		(void)close((int)fd);
+	}
+	(void)unsetenv(ALLOC_VAR);
+	return 1;
+}
+
+/* A signal for salloc, caught while it runs. */
+static volatile sig_atomic_t	alloc_signal;
+
+static void
+on_alloc_signal(int sig)
+{
+	alloc_signal = sig;
+}
+
+/* Show on stderr for how long the allocation pends; len: what it shows. */
+static size_t
+show_pending(long long since, size_t shown)
+{
+	char	 line[128];
+	int	 n;
+
+	n = snprintf(line, sizeof(line), "\rforkpool: --slurm-alloc: "
+	    "waiting for an allocation: %llds\033[K",
+	    (loop_now_ms() - since) / 1000);
+	if (n > 0)
+		(void)write_all(STDERR_FILENO, line, (size_t)n);
+	(void)shown;
+	return n > 0 ? (size_t)n : shown;
+}
+
+/* See exec.h. */
+int
+slurm_alloc_run(const struct opts *o, int argc, char **argv)
+{
+	static const int	 sigs[] = { SIGTERM, SIGHUP };
+	struct sigaction	 sa, old[2];
+	struct argv		 a = { NULL, 0 };
+	struct pollfd		 pfd;
+	char			 self[PATH_MAX], num[16], *wordbuf, **words, c;
+	size_t			 nwords, i, shown = 0;
+	long long		 since = loop_now_ms();
+	ssize_t			 n, len;
+	pid_t			 pid;
+	int			 fd[2], status, granted = 0, show, rc;
+
+	if ((len = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0) {
+		warn("--slurm-alloc: /proc/self/exe");
+		return EXIT_FORKPOOL_ERROR;
+	}
+	self[len] = '\0';
+	if (!in_path("salloc")) {
+		warnx("--slurm-alloc: salloc: command not found");
+		return EXIT_FORKPOOL_ERROR;
+	}
+	if (pipe2(fd, O_CLOEXEC) == -1) {
+		warn("--slurm-alloc: pipe");
+		return EXIT_FORKPOOL_ERROR;
+	}
+	/* salloc passes it on to its command, the forkpool in the allocation. */
+	(void)fcntl(fd[1], F_SETFD, 0);
+	(void)snprintf(num, sizeof(num), "%d", fd[1]);
+	(void)setenv(ALLOC_VAR, num, 1);
+	words = split_words(o->slurm_alloc, &wordbuf, &nwords);
+	argv_add(&a, "salloc");
+	argv_add(&a, "--quiet");
+	for (i = 0; i < nwords; i++)
+		argv_add(&a, words[i]);
+	argv_add(&a, "--");
+	argv_add(&a, self);
+	for (i = 1; i < (size_t)argc; i++)
+		argv_add(&a, argv[i]);
+	/*
+	 * In forkpool's process group, as a command of the shell's: a
+	 * Ctrl-C reaches salloc, and forkpool waits for it, as a shell does.
+	 */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alloc_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < 2; i++)
+		(void)sigaction(sigs[i], &sa, &old[i]);
+	(void)signal(SIGINT, SIG_IGN);
+	(void)signal(SIGQUIT, SIG_IGN);
+	rc = posix_spawnp(&pid, a.v[0], NULL, NULL, a.v, environ);
+	(void)unsetenv(ALLOC_VAR);
+	(void)close(fd[1]);
+	free(a.v);
+	free(words);
+	free(wordbuf);
+	if (rc != 0) {
+		errno = rc;
+		warn("--slurm-alloc: salloc");
+		(void)close(fd[0]);
+		return EXIT_FORKPOOL_ERROR;
+	}
+	show = (o->bar || o->progress || o->eta) && isatty(STDERR_FILENO);
+	pfd.fd = fd[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		if (alloc_signal != 0) {
+			(void)kill(pid, alloc_signal);
+			alloc_signal = 0;
+		}
+		if (!granted && show)
+			shown = show_pending(since, shown);
+		if (poll(&pfd, 1, granted ? -1 : show ? PENDING_REDRAW_MS :
+		    -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd.revents == 0)
+			continue;
+		n = read(fd[0], &c, 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n != 1)
+			break;	/* salloc ended */
+		granted = 1;
+		if (shown > 0)
+			(void)write_all(STDERR_FILENO, "\r\033[K", 4);
+		shown = 0;
+	}
+	if (shown > 0)
+		(void)write_all(STDERR_FILENO, "\r\033[K", 4);
+	(void)close(fd[0]);
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR) {
+			warn("--slurm-alloc: salloc");
+			return EXIT_FORKPOOL_ERROR;
+		}
+	for (i = 0; i < 2; i++)
+		(void)sigaction(sigs[i], &old[i], NULL);
+	if (!granted) {
+		if (WIFSIGNALED(status))
+			warnx("--slurm-alloc: salloc ended by signal %d before "
+			    "the allocation was granted", WTERMSIG(status));
+		else
+			warnx("--slurm-alloc: salloc got no allocation (exit "
+			    "status %d)", WEXITSTATUS(status));
+		return EXIT_FORKPOOL_ERROR;
+	}
+	if (WIFSIGNALED(status)) {
+		(void)signal(WTERMSIG(status), SIG_DFL);
+		(void)raise(WTERMSIG(status));
+		return 128 + WTERMSIG(status);
+	}
+	return WEXITSTATUS(status);
+}
