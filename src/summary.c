@@ -33,6 +33,8 @@ struct summary {
 	unsigned long long	 unlisted;	/* failed, not in the file */
 	unsigned long long	 rejected;
 	long long		 cpu_us;
+	unsigned long long	 cpu_unknown;	/* jobs that ran, CPU time
+						   not known */
 	int			 fd;		/* the failed jobs' lines, or
 						   -1 before the first */
 	int			 no_file;	/* it cannot be made or written */
@@ -208,6 +210,8 @@ summary_printed(void *ctx, const struct job *j)
 	s->cpu_us += j->earlier_cpu_us;
 	if (j->utime_us >= 0 && j->stime_us >= 0)
 		s->cpu_us += j->utime_us + j->stime_us;
+	else if (j->started)
+		s->cpu_unknown++;	/* a Slurm step's */
 	rank_runtime(s, j);
 	if (j->maxrss_kb >= 0 && (s->peak.seq == 0 ||
 	    j->maxrss_kb > s->peak.value)) {
@@ -309,9 +313,15 @@ summary_close(void *ctx)
 		buf_adds(b, " not listed\n");
 	}
 	(void)snprintf(num, sizeof(num), "forkpool: time: %lld.%03lld s wall, "
-	    "%lld.%03lld s CPU (user+system)\n", wall / 1000, wall % 1000,
+	    "%lld.%03lld s CPU (user+system)", wall / 1000, wall % 1000,
 	    s->cpu_us / 1000000, s->cpu_us / 1000 % 1000);
 	buf_adds(b, num);
+	if (s->cpu_unknown > 0) {
+		buf_adds(b, ", not counting ");
+		add_count(b, s->cpu_unknown, "job");
+		buf_adds(b, " whose CPU time is not known");
+	}
+	buf_addc(b, '\n');
 	for (i = 0; i < s->nslowest; i++)
 		add_named(b, "slowest", &s->slowest[i], 1);
 	if (s->peak.seq != 0)
