@@ -219,10 +219,10 @@ no_steps_left() {
 		fail "stderr: $stderr"
 	[[ $stderr != *"peak RSS"* ]] || fail "a peak RSS of srun's: $stderr"
 	# --results: UserTime, SystemTime and MaxRSS empty; locally set
-	run cut -d, -f2,13-15 res.csv
+	run bash -c "cut -d, -f2,13-15 res.csv | tr -d '\\r'"
 	assert_output $'Host,UserTime,SystemTime,MaxRSS\nlocalhost,,,\nlocalhost,,,'
 	"$FP_BIN" --results local.csv true ::: 1
-	run cut -d, -f13-15 local.csv
+	run bash -c "cut -d, -f13-15 local.csv | tr -d '\\r'"
 	assert_line --index 1 --regexp '^[0-9.]+,[0-9.]+,[0-9]+$'
 }
 
