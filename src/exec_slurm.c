@@ -15,7 +15,14 @@
  *   - a signal for the job reaches the step itself (scancel --signal),
  *     not only the local srun, so that no step outlives its job;
  *   - an srun that failed with no record is a step Slurm did not create:
- *     the job runs again, as a job whose ssh connection failed does.
+ *     the job runs again, as a job whose ssh connection failed does;
+ *     three in a row, and forkpool gives up, with srun's reason.
+ *
+ * srun exits 0 also when a node failure or the end of the allocation
+ * cut its step short.  So when a job ends that forkpool did not signal,
+ * squeue tells whether the allocation still runs (some 4 ms, about a
+ * tenth of a step's cost); if it ended, the job runs again, which then
+ * fails as no more jobs start.
  *
  * Before the step exists, a signal goes to srun as SIGTERM, on which srun
  * gives up creating the step, or cancels the one it just created.  srun
@@ -53,8 +60,11 @@
 /* Steps Slurm refuses in a row before forkpool gives up. */
 #define REFUSED_MAX	3
 
-/* How long the check of why Slurm refuses steps may take. */
+/* How long a question to Slurm (squeue, scontrol, srun) may take. */
 #define CHECK_WAIT_MS	10000
+
+/* The most of scontrol show config read. */
+#define CONFIG_MAX	(256 * 1024)
 
 extern char **environ;
 
@@ -242,23 +252,78 @@ cancel_step(struct slurmexec *s, const char *step, int sig)
 }
 
 /*
+ * Run argv with stdin from /dev/null, and its stdout and stderr into out
+ * (up to len - 1 bytes, NUL-terminated; the rest is read and dropped).
+ * It may take CHECK_WAIT_MS, then it is killed.  Returns its wait
+ * status, or -1 when it could not run or was killed.
+ */
+static int
+capture_cmd(char *const argv[], char *out, size_t len)
+{
+	posix_spawn_file_actions_t	 fa;
+	struct pollfd			 pfd;
+	char				 drop[512];
+	size_t				 have = 0;
+	long long			 end = loop_now_ms() + CHECK_WAIT_MS;
+	ssize_t				 n;
+	pid_t				 pid;
+	int				 fd[2], status, rc, left;
+
+	out[0] = '\0';
+	if (pipe2(fd, O_CLOEXEC) == -1)
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
+	    O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, fd[1], STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, fd[1], STDERR_FILENO);
+	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	(void)close(fd[1]);
+	if (rc != 0) {
+		(void)close(fd[0]);
+		return -1;
+	}
+	pfd.fd = fd[0];
+	pfd.events = POLLIN;
+	while ((left = (int)(end - loop_now_ms())) > 0) {
+		if (poll(&pfd, 1, left) <= 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (have + 1 < len)
+			n = read(fd[0], out + have, len - 1 - have);
+		else
+			n = read(fd[0], drop, sizeof(drop));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (have + 1 < len)
+			have += (size_t)n;
+	}
+	out[have] = '\0';
+	(void)close(fd[0]);
+	if (left <= 0)
+		(void)kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return left <= 0 ? -1 : status;
+}
+
+/*
  * Why Slurm refuses steps: srun's own message for a step of nothing,
  * into why (empty: it gave none, or it created the step this time).
  */
 static void
 check_refusal(const struct slurmexec *s, char *why, size_t len)
 {
-	posix_spawn_file_actions_t	 fa;
-	struct buf			 errpath = { 0 };
-	char				*argv[12], line[512];
-	size_t				 n = 0;
-	pid_t				 pid;
-	FILE				*f;
-	int				 status, i;
+	char	*argv[12], out[2048], *line, *save = NULL;
+	size_t	 n = 0;
 
 	why[0] = '\0';
-	buf_adds(&errpath, s->dir);
-	buf_adds(&errpath, "/check");
 	argv[n++] = "srun";
 	argv[n++] = "-Q";
 	argv[n++] = "--exclusive";
@@ -272,40 +337,52 @@ check_refusal(const struct slurmexec *s, char *why, size_t len)
 	argv[n++] = "--";
 	argv[n++] = "true";
 	argv[n] = NULL;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
-	    O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null",
-	    O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, errpath.data,
-	    O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	errno = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (errno != 0) {
-		buf_free(&errpath);
-		return;
-	}
-	for (i = 0; i < CHECK_WAIT_MS / 10; i++) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
+	(void)capture_cmd(argv, out, sizeof(out));
+	for (line = strtok_r(out, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		if (strstr(line, "error") != NULL) {
+			strlcpy(why, line, len);
 			break;
-		(void)nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 },
-		    NULL);
-	}
-	if (i == CHECK_WAIT_MS / 10) {
-		(void)kill(pid, SIGTERM);
-		(void)waitpid(pid, &status, 0);
-	}
-	if ((f = fopen(errpath.data, "r")) != NULL) {
-		while (fgets(line, sizeof(line), f) != NULL)
-			if (strstr(line, "error") != NULL) {
-				line[strcspn(line, "\n")] = '\0';
-				strlcpy(why, line, len);
-				break;
-			}
-		(void)fclose(f);
-	}
-	(void)unlink(errpath.data);
-	buf_free(&errpath);
+		}
+}
+
+/*
+ * Whether the allocation still runs: 1 if so or if Slurm cannot say, 0
+ * if it ended (its state, or Slurm's message, into state).
+ */
+static int
+alloc_alive(char *state, size_t len)
+{
+	char	 job[32], out[512], *argv[] = { "squeue", "-h", "-j", job,
+		    "-o", "%T", NULL };
+	int	 status;
+
+	strlcpy(job, getenv("SLURM_JOB_ID"), sizeof(job));
+	status = capture_cmd(argv, out, sizeof(out));
+	out[strcspn(out, "\n")] = '\0';
+	strlcpy(state, out, len);
+	if (status == -1 || !WIFEXITED(status))
+		return 1;
+	/* squeue knows no such job once Slurm forgot it. */
+	if (WEXITSTATUS(status) != 0)
+		return strstr(out, "nvalid job") == NULL;
+	return strcmp(out, "RUNNING") == 0 || strcmp(out, "SUSPENDED") == 0 ||
+	    strcmp(out, "CONFIGURING") == 0;
+}
+
+/*
+ * The allocation ended under the run (a node failed, its time ran out):
+ * say so once; no job starts any more.
+ */
+static void
+alloc_lost(struct slurmexec *s, const char *state)
+{
+	if (s->none_left)
+		return;
+	warnx("the Slurm allocation %s ended (%s): no more jobs start",
+	    getenv("SLURM_JOB_ID"), state[0] != '\0' ? state :
+	    "squeue no longer lists it");
+	s->none_left = 1;
 }
 
 /* Start a job as a step; see exec.h. */
@@ -370,10 +447,21 @@ slurm_ending(void *ctx, struct job *j, int status)
 	known = read_record(s, j->slot, &node);
 	if (node != NULL)
 		j->host = node;
+	/* Signalled by forkpool: its result stands, as a local job's. */
+	if (sl->signalled)
+		return EXEC_DONE;
 	if (known) {
 		s->refused = 0;
+		/*
+		 * A step that a node failure or the allocation's end cut
+		 * short looks like one that ended: srun exits 0.
+		 */
+		if (!alloc_alive(why, sizeof(why))) {
+			alloc_lost(s, why);
+			return EXEC_REQUEUE;
+		}
 		/* srun died under the step, not of forkpool's signal. */
-		if (WIFSIGNALED(status) && !sl->signalled) {
+		if (WIFSIGNALED(status)) {
 			cancel_step(s, sl->step, SIGKILL);
 			warnx("job %llu: srun died of signal %d while step %s "
 			    "ran; the job runs again", j->seq,
@@ -382,9 +470,13 @@ slurm_ending(void *ctx, struct job *j, int status)
 		}
 		return EXEC_DONE;
 	}
-	/* No step: srun succeeded without one, or forkpool stopped it. */
-	if (sl->signalled || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
+	/* No step, and srun succeeded: a site whose srun has no prolog. */
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return EXEC_DONE;
+	if (!alloc_alive(why, sizeof(why))) {
+		alloc_lost(s, why);
+		return EXEC_REQUEUE;
+	}
 	if (++s->refused < REFUSED_MAX) {
 		warnx("job %llu: Slurm did not start its step (srun: %s %d); "
 		    "the job runs again", j->seq, WIFEXITED(status) ?
@@ -558,22 +650,22 @@ env_count(const char *name)
 static void
 site_prolog(char **out)
 {
-	FILE		*f;
-	char		 line[PATH_MAX + 64], *v;
+	char	*argv[] = { "scontrol", "show", "config", NULL };
+	char	*conf, *line, *v, *save = NULL;
 
 	*out = NULL;
-	if ((f = popen("scontrol show config 2>/dev/null", "r")) == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL) {
+	conf = xmalloc(CONFIG_MAX);
+	(void)capture_cmd(argv, conf, CONFIG_MAX);
+	for (line = strtok_r(conf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
 		if (strncmp(line, "SrunProlog ", 11) != 0 ||
 		    (v = strchr(line, '=')) == NULL)
 			continue;
 		v += 1 + strspn(v + 1, " ");
-		v[strcspn(v, "\n")] = '\0';
 		if (*v != '\0' && strcmp(v, "(null)") != 0)
 			*out = xstrdup(v);
 	}
-	(void)pclose(f);
+	free(conf);
 }
 
 /* Write the prolog that records each step; -1 after a message. */

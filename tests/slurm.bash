@@ -52,6 +52,7 @@ _slurm_require() {
 				return 1
 			fi
 			skip "$d is not installed"
+			return 1
 		fi
 	done
 	for d in srun salloc squeue scancel sinfo python3; do

@@ -212,6 +212,35 @@ no_steps_left() {
 	assert_output $'1 [] 255\n2 [] 255\n3 [] 255\n4 [] 255\n5 [] 255'
 }
 
+@test "--slurm: a node failure under the steps: no job taken for done, no more start" {
+	mkdir pids
+	salloc -Q -n2 -- "$FP_BIN" --slurm --joblog log \
+		'echo $$ > pids/{}; exec sleep 30' ::: a b c >out 2>err 3>&- &
+	local bg=$! i
+	for ((i = 0; i < 200; i++)); do
+		[[ -s pids/a && -s pids/b ]] && break
+		sleep 0.1
+	done
+	[[ -s pids/a && -s pids/b ]] || fail "the jobs did not start: $(cat err)"
+	# srun exits 0 when its node fails: forkpool must not believe it
+	scontrol update nodename=localhost state=down reason=fp-test
+	local status=0
+	wait "$bg" || status=$?
+	cat err
+	assert_equal "$status" 3
+	grep -q 'forkpool: the Slurm allocation [0-9]* ended (.*): no more jobs start' err ||
+		fail "not said"
+	run awk -F'\t' 'NR > 1 { print $1, "[" $2 "]", $7 }' log
+	run sort <<<"$output"
+	assert_output $'1 [] 255\n2 [] 255\n3 [] 255'
+	assert_equal "$(cat out)" ''
+	# the node comes back by itself (ReturnToService=2)
+	for ((i = 0; i < 100; i++)); do
+		[[ $(sinfo -h -o %T) == idle ]] && break
+		sleep 0.1
+	done
+}
+
 @test "--slurm: CPU time and peak RSS of a step are unknown, not srun's" {
 	run --separate-stderr inalloc 1 --summary --results res.csv true ::: 1 2
 	assert_success
