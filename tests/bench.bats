@@ -71,7 +71,7 @@ rm -f "$d/run.$2"')
 @test "BENCH_ONLY names an unknown scenario: exit 2, the list of scenarios" {
 	run env BENCH_ONLY="a zz" "$FP_ROOT/bench/run"
 	assert_failure 2
-	assert_output 'bench/run: BENCH_ONLY: no scenario zz (there are: a b c d e f g h i j k l m n o q r s)'
+	assert_output 'bench/run: BENCH_ONLY: no scenario zz (there are: a b c d e f g h i j k l m n o q r s t)'
 }
 
 @test "without sshd the remote scenarios are reported skipped, the run succeeds" {
@@ -98,4 +98,31 @@ rm -f "$d/run.$2"')
 	run grep -c '^| q\. .* | failed (sshd is not installed) | - | - |' \
 		"$BATS_TEST_TMPDIR/out.md"
 	assert_output 2
+}
+
+@test "without the Slurm daemons scenario t is reported skipped, the run succeeds" {
+	# outside CI: under CI=true missing daemons are an error (next test)
+	run --separate-stderr env -u CI BENCH_QUICK=1 BENCH_PAIRS=1 BENCH_ONLY=t \
+		FP_SLURM_SBIN=/nonexistent BENCH_OUT="$BATS_TEST_TMPDIR/out.md" \
+		"$FP_ROOT/bench/run"
+	assert_success
+	# the rows of t only, each of its 4 tools skipped
+	run grep -c '^| [a-z]\. ' "$BATS_TEST_TMPDIR/out.md"
+	assert_output 4
+	run grep -c '^| t\. .* | skipped (munged is not installed) | - | - |' \
+		"$BATS_TEST_TMPDIR/out.md"
+	assert_output 4
+	run grep -c '^- t: skipped (munged is not installed)\.$' \
+		"$BATS_TEST_TMPDIR/out.md"
+	assert_output 1
+}
+
+@test "with CI=true missing Slurm daemons fail scenario t and the run" {
+	run --separate-stderr env CI=true BENCH_QUICK=1 BENCH_PAIRS=1 BENCH_ONLY=t \
+		FP_SLURM_SBIN=/nonexistent BENCH_OUT="$BATS_TEST_TMPDIR/out.md" \
+		"$FP_ROOT/bench/run"
+	assert_failure 1
+	run grep -c '^| t\. .* | failed (munged is not installed) | - | - |' \
+		"$BATS_TEST_TMPDIR/out.md"
+	assert_output 4
 }
