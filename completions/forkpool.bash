@@ -12,6 +12,7 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --header --cs
 --pipe --spreadstdin --pipe-part --block --block-size --recend --recstart --regexp
 --rrs --remove-rec-sep --removerecsep --round-robin --round --cat --fifo
 --jobs --workers --max-tasks --sshlogin --sshloginfile --slf --ssh --no-multiplex --controlmaster --sshdelay --ssh-delay --onall --nonall
+--slurm --slurm-alloc
 --transferfile --tf --transfer --return --cleanup --trc --basefile --bf --timeout --termseq --retries --tty --open-tty --interactive
 --process-slot-var --xargs-status --delay --halt --load --memfree --joblog
 --resume --resume-failed --retry-failed --junit --group --keep-order --no-keep-order --line-buffer
@@ -40,7 +41,7 @@ _forkpool_opt_takes_arg()
         --id | --semaphore-name | --semaphorename | --semaphoretimeout | --st | \
         --semaphore-timeout | --process-slot-var | --block | --block-size | \
         --recend | --recstart | \
-        --transferfile | --tf | --return | --trc | --basefile | --bf)
+        --transferfile | --tf | --return | --trc | --basefile | --bf | --slurm-alloc)
             return 0 ;;
     esac
     return 1
@@ -111,6 +112,9 @@ _forkpool_opt_arg()
             _forkpool_compgen -e -W _ -- "$2" ;;
         --nice)
             _forkpool_compgen -W '1 5 10 19' -- "$2" ;;
+        --slurm-alloc)
+            # salloc's options, free text: nothing to offer.
+            COMPREPLY=() ;;
         --results | --res)
             # A directory, or a .csv, .tsv or .json table.
             _forkpool_files "$2" ;;

@@ -27,7 +27,7 @@ function __fish_forkpool_state
                                 --max-replace-args --max-chars --shell --exec-mode \
                                 --workdir --wd --env --nice \
                                 --jobs --max-tasks --timeout --termseq --retries --delay \
-                                --sshlogin --sshloginfile --slf --ssh \
+                                --sshlogin --sshloginfile --slf --ssh --slurm-alloc \
                                 --transferfile --tf --return --trc --basefile --bf \
                                 --halt --load --memfree --joblog --junit --tagstring --tmpdir \
                                 --partition --results --max-procs --col-sep --argfile \
@@ -187,6 +187,8 @@ complete -c forkpool -n __fish_forkpool_in_options -l sshdelay -x -d 'Start ssh 
 complete -c forkpool -n __fish_forkpool_in_options -l ssh-delay -x -d 'Same as --sshdelay'
 complete -c forkpool -n __fish_forkpool_in_options -l onall -d 'Run all the jobs on every host, one at a time on each'
 complete -c forkpool -n __fish_forkpool_in_options -l nonall -d 'Run the command once on every host, with no input'
+complete -c forkpool -n __fish_forkpool_in_options -l slurm -d 'Run each job as a job step (srun) of the Slurm allocation forkpool runs in'
+complete -c forkpool -n __fish_forkpool_in_options -l slurm-alloc -x -d 'Ask for a Slurm allocation (salloc ARGS) and run each job as a job step of it'
 
 # Job control
 complete -c forkpool -n __fish_forkpool_in_options -l timeout -x -a '10 60 5m 1h 200%' -d 'End a job running longer than a duration (90, 5m, 1h30m), or N% of the median runtime'

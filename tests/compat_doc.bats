@@ -204,3 +204,27 @@ Try 'forkpool --help' for more."
 			fail "COMPATIBILITY calls $o unsupported, but forkpool takes it: $status $stderr"
 	done
 }
+
+@test "compat.md: --slurm is refused with each option its Slurm section says it cannot be used with" {
+	local line opt args missing=()
+	line=$(awk '/^## Slurm/ { on = 1 } on && /^- `--slurm` cannot be used with/ { p = 1 }
+		p { printf "%s ", $0 } p && /\.$/ { exit }' "$COMPAT_MD")
+	[ -n "$line" ] || fail "no '--slurm cannot be used with' item in the Slurm section"
+	line=${line#*cannot be used with}
+	for opt in $(grep -oE -- '`-[-a-zA-Z]+`' <<<"$line" | tr -d '`'); do
+		case $opt in
+		-S) args=(-S :) ;;
+		--sshloginfile) args=(--sshloginfile logins) ;;
+		--onall | --nonall) args=(-S : "$opt") ;;
+		*) args=("$opt") ;;
+		esac
+		# these two take no input source
+		[[ $opt != --nonall && $opt != --semaphore ]] && args+=(true ::: a) || args+=(true)
+		run env SLURM_JOB_ID=1 "$FP_BIN" --slurm "${args[@]}"
+		# exit status 255 and one line that names --slurm and the option
+		if [[ $status -ne 255 || ${#lines[@]} -ne 1 || $output != "forkpool: --slurm"*"$opt"* ]]; then
+			missing+=("$opt: $status: $output")
+		fi
+	done
+	assert_equal "${missing[*]}" ""
+}

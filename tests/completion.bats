@@ -146,3 +146,38 @@ bash_complete() {
 	done <<<"$opts"
 	assert_equal "${missing[*]}" ""
 }
+
+@test "bash completion: --slurm-alloc takes salloc's options as its word, with nothing offered for them" {
+	cd "$BATS_TEST_TMPDIR"
+	touch nodes.txt
+	# free text: no file, no command
+	run bash_complete forkpool --slurm-alloc ''
+	assert_success
+	assert_output ''
+	# the word after it is salloc's options, so the next one is the command
+	run bash_complete forkpool --slurm-alloc "'-n 8'" ech
+	assert_success
+	assert_line echo
+	refute_line nodes.txt
+	run bash_complete forkpool --slurm -k --slurm
+	assert_success
+	run sort <<<"$output"
+	assert_output $'--slurm\n--slurm-alloc'
+}
+
+@test "fish completion: --slurm-alloc takes salloc's options, with nothing offered for them" {
+	require_cmd fish
+	cd "$BATS_TEST_TMPDIR"
+	touch nodes.txt
+	run env HOME="$BATS_TEST_TMPDIR" XDG_CONFIG_HOME="$BATS_TEST_TMPDIR/.config" \
+		XDG_DATA_HOME="$BATS_TEST_TMPDIR/.local/share" \
+		fish --no-config -c 'source $argv[1]; complete -C "forkpool --slurm-alloc "' "$FISH_COMPLETION"
+	assert_success
+	assert_output ''
+	run env HOME="$BATS_TEST_TMPDIR" XDG_CONFIG_HOME="$BATS_TEST_TMPDIR/.config" \
+		XDG_DATA_HOME="$BATS_TEST_TMPDIR/.local/share" \
+		fish --no-config -c 'source $argv[1]; complete -C "forkpool --slurm-alloc \"-n 8\" --slu"' "$FISH_COMPLETION"
+	assert_success
+	run cut -f1 <<<"$output"
+	assert_output $'--slurm\n--slurm-alloc'
+}

@@ -111,3 +111,37 @@ rendered_man() {
 	run grep -F 'what `-k` printed of the oldest job as it ran' "$FP_ROOT/README.md"
 	assert_success
 }
+
+@test "man page quotes the errors of --slurm and --slurm-alloc as forkpool prints them" {
+	require_cmd mandoc
+	local text msgs=() m missing=()
+	text=$(mandoc -Tascii "$MANPAGE" | sed 's/.\x08//g' | tr -s ' \n' '  ')
+	mkdir "$BATS_TEST_TMPDIR/nobin"
+	# outside an allocation
+	run -255 env -u SLURM_JOB_ID "$FP_BIN" --slurm true ::: a
+	assert_output "forkpool: --slurm: not in a Slurm allocation (SLURM_JOB_ID is not set): run forkpool under salloc or sbatch, or ask for one with --slurm-alloc 'SALLOC OPTIONS'"
+	msgs+=("$output")
+	# in one, without srun; and salloc missing
+	run -255 env SLURM_JOB_ID=1 PATH="$BATS_TEST_TMPDIR/nobin" "$FP_BIN" --slurm true ::: a
+	assert_output 'forkpool: --slurm: srun: command not found'
+	msgs+=("$output")
+	run -255 env PATH="$BATS_TEST_TMPDIR/nobin" "$FP_BIN" --slurm-alloc '-n 1' true ::: a
+	assert_output 'forkpool: --slurm-alloc: salloc: command not found'
+	msgs+=("$output")
+	for m in "${msgs[@]}"; do
+		grep -qF -- "$m" <<<"$text" || missing+=("$m")
+	done
+	assert_equal "${missing[*]}" ""
+}
+
+@test "man page's ENVIRONMENT names the Slurm variables forkpool reads and its steps get" {
+	require_cmd mandoc
+	local text w missing=()
+	# the ENVIRONMENT section alone, from its heading to the next one
+	text=$(rendered_man | sed -n '/^ENVIRONMENT$/,/^EXIT STATUS$/p')
+	[ -n "$text" ] || fail "no ENVIRONMENT section"
+	for w in SLURM_JOB_ID SLURM_NTASKS SLURM_NPROCS SLURM_CPUS_PER_TASK SLURMD_NODENAME; do
+		grep -Eq -- "(^|[^[:alnum:]_])$w([^[:alnum:]_]|\$)" <<<"$text" || missing+=("$w")
+	done
+	assert_equal "${missing[*]}" ""
+}
