@@ -83,6 +83,7 @@ struct slurmexec {
 	char		*dir;		/* owned: the private directory */
 	char		*prolog;	/* owned: its prolog's path */
 	char		 cpus[24];	/* srun's -c value, or "" */
+	char		 job[32];	/* the allocation: $SLURM_JOB_ID */
 	char		**nodes;	/* owned: the nodes named so far */
 	size_t		 nnodes;
 	pid_t		*cancels;	/* scancel processes not reaped yet */
@@ -351,13 +352,12 @@ check_refusal(const struct slurmexec *s, char *why, size_t len)
  * if it ended (its state, or Slurm's message, into state).
  */
 static int
-alloc_alive(char *state, size_t len)
+alloc_alive(struct slurmexec *s, char *state, size_t len)
 {
-	char	 job[32], out[512], *argv[] = { "squeue", "-h", "-j", job,
-		    "-o", "%T", NULL };
+	char	 out[512], *argv[] = { "squeue", "-h", "-j", s->job, "-o",
+		    "%T", NULL };
 	int	 status;
 
-	strlcpy(job, getenv("SLURM_JOB_ID"), sizeof(job));
 	status = capture_cmd(argv, out, sizeof(out));
 	out[strcspn(out, "\n")] = '\0';
 	strlcpy(state, out, len);
@@ -380,7 +380,7 @@ alloc_lost(struct slurmexec *s, const char *state)
 	if (s->none_left)
 		return;
 	warnx("the Slurm allocation %s ended (%s): no more jobs start",
-	    getenv("SLURM_JOB_ID"), state[0] != '\0' ? state :
+	    s->job, state[0] != '\0' ? state :
 	    "squeue no longer lists it");
 	s->none_left = 1;
 }
@@ -456,7 +456,7 @@ slurm_ending(void *ctx, struct job *j, int status)
 		 * A step that a node failure or the allocation's end cut
 		 * short looks like one that ended: srun exits 0.
 		 */
-		if (!alloc_alive(why, sizeof(why))) {
+		if (!alloc_alive(s, why, sizeof(why))) {
 			alloc_lost(s, why);
 			return EXEC_REQUEUE;
 		}
@@ -473,7 +473,7 @@ slurm_ending(void *ctx, struct job *j, int status)
 	/* No step, and srun succeeded: a site whose srun has no prolog. */
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return EXEC_DONE;
-	if (!alloc_alive(why, sizeof(why))) {
+	if (!alloc_alive(s, why, sizeof(why))) {
 		alloc_lost(s, why);
 		return EXEC_REQUEUE;
 	}
@@ -736,8 +736,9 @@ exec_slurm_new(int capture, const struct opts *o)
 	struct opts		 local = *o;
 	struct buf		 b = { 0 };
 	unsigned long		 n;
+	const char		*job = getenv("SLURM_JOB_ID");
 
-	if (getenv("SLURM_JOB_ID") == NULL) {
+	if (job == NULL || *job == '\0') {
 		warnx("--slurm: not in a Slurm allocation (SLURM_JOB_ID is "
 		    "not set): run forkpool under salloc or sbatch, or ask "
 		    "for one with --slurm-alloc 'SALLOC OPTIONS'");
@@ -751,6 +752,7 @@ exec_slurm_new(int capture, const struct opts *o)
 	s = xcalloc(1, sizeof(*s));
 	s->ex.ops = &slurm_ops;
 	s->ex.ctx = s;
+	strlcpy(s->job, job, sizeof(s->job));
 	/* -j, else the allocation's tasks, else its CPUs per task. */
 	if (o->jobs_given)
 		s->nslots = o->jobs;
