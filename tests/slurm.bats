@@ -8,6 +8,9 @@ load helper
 load slurm
 
 setup_file() {
+	# One at a time: the tests share the node, and a test's teardown
+	# cancels every allocation, another's too.
+	export BATS_NO_PARALLELIZE_WITHIN_FILE=true
 	slurm_start
 }
 
