@@ -240,5 +240,52 @@ vg workers-crash 1 --workers -k -j2 sh -c 'while read -r l; do [ "$l" = 2 ] && e
 vg usage-error 255 --jobs nope echo
 vg help 0 --help
 
+# Slurm job steps, on a one-node cluster of the run's own (tests/slurm.bash):
+# without the daemons these runs are left out, and fail under CI=true.
+slurm_skipped=
+fail() { echo "# $*"; return 1; }
+skip() { slurm_skipped=$*; return 1; }
+require_cmd() {
+	command -v "$1" >/dev/null && return 0
+	if [[ ${CI:-} == true ]]; then
+		fail "required command not found: $1"
+	else
+		skip "$1 is not installed"
+	fi
+}
+# shellcheck source=tests/slurm.bash
+source "$root/tests/slurm.bash"
+trap 'slurm_stop; rm -rf "$work"' EXIT
+
+# vgs NAME WANT N ARGS...: as vg, with --slurm, in an allocation of N tasks.
+vgs() {
+	local name=$1 want=$2 n=$3 rc
+	shift 3
+	salloc -Q -n "$n" -- "${VALGRIND[@]}" --log-file="logs/$name.log" \
+	    "$FP_BIN" --slurm "$@" >"$name.out" 2>"$name.err"
+	rc=$?
+	check "$name" "$want" "$rc"
+}
+
+if slurm_start; then
+	vgs slurm-k 0 2 -k echo ::: a b c
+	same slurm-k $'a\nb\nc'
+	vgs slurm-failed 2 2 --joblog slurm.log 'exit {}' ::: 0 1 2
+	vgs slurm-timeout 1 1 --timeout 1 'sleep 30' ::: 1
+	# every step refused: three requeued, then all fail
+	salloc -Q -n1 -- env SLURM_CPUS_PER_TASK=64 "${VALGRIND[@]}" \
+	    --log-file=logs/slurm-refused.log "$FP_BIN" --slurm true ::: 1 2 3 4 \
+	    >slurm-refused.out 2>slurm-refused.err
+	check slurm-refused 4 $?
+	vg slurm-alloc 0 --slurm-alloc -n1 -k echo ::: x y
+	same slurm-alloc $'x\ny'
+	vg slurm-outside 255 --slurm true ::: 1
+elif [[ -n $slurm_skipped ]]; then
+	echo "# the Slurm runs are skipped: $slurm_skipped"
+else
+	runs=$((runs + 1)) failed=$((failed + 1))
+	echo "not ok $runs slurm: the cluster did not start"
+fi
+
 echo "$((runs - failed)) passed, $failed failed"
 [[ $failed == 0 ]]
