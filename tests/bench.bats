@@ -106,12 +106,12 @@ rm -f "$d/run.$2"')
 		FP_SLURM_SBIN=/nonexistent BENCH_OUT="$BATS_TEST_TMPDIR/out.md" \
 		"$FP_ROOT/bench/run"
 	assert_success
-	# the rows of t only, each of its 4 tools skipped
+	# the rows of t only, each of its 5 tools skipped
 	run grep -c '^| [a-z]\. ' "$BATS_TEST_TMPDIR/out.md"
-	assert_output 4
+	assert_output 5
 	run grep -c '^| t\. .* | skipped (munged is not installed) | - | - |' \
 		"$BATS_TEST_TMPDIR/out.md"
-	assert_output 4
+	assert_output 5
 	run grep -c '^- t: skipped (munged is not installed)\.$' \
 		"$BATS_TEST_TMPDIR/out.md"
 	assert_output 1
@@ -124,5 +124,5 @@ rm -f "$d/run.$2"')
 	assert_failure 1
 	run grep -c '^| t\. .* | failed (munged is not installed) | - | - |' \
 		"$BATS_TEST_TMPDIR/out.md"
-	assert_output 4
+	assert_output 5
 }
