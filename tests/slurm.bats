@@ -174,6 +174,36 @@ no_steps_left() {
 	no_steps_left
 }
 
+@test "--slurm: Ctrl-Z (SIGTSTP) stops the steps, SIGCONT continues them" {
+	salloc -Q -n1 -- sh -c 'echo $$ > fp.pid; exec "$0" --slurm ": {}; while :; do echo t >> ticks; sleep 0.1; done" ::: 1' \
+		"$FP_BIN" >out 2>err 3>&- &
+	local bg=$! i a b c
+	for ((i = 0; i < 200; i++)); do
+		[[ -s ticks ]] && break
+		sleep 0.1
+	done
+	[[ -s ticks ]] || fail "the job did not start: $(cat err)"
+	kill -TSTP "$(cat fp.pid)"
+	# stopped: no tick for a second (the job ticks every 0.1 s)
+	for ((i = 0; i < 20; i++)); do
+		a=$(wc -l <ticks)
+		sleep 1
+		b=$(wc -l <ticks)
+		[[ $a == "$b" ]] && break
+	done
+	assert_equal "$b" "$a"
+	kill -CONT "$(cat fp.pid)"
+	for ((i = 0; i < 100; i++)); do
+		c=$(wc -l <ticks)
+		((c > b)) && break
+		sleep 0.1
+	done
+	((c > b)) || fail "not continued: $b then $c ticks"
+	kill -TERM "$(cat fp.pid)"
+	wait "$bg" || :
+	no_steps_left
+}
+
 @test "--slurm: a step Slurm did not create runs again, once, with a warning" {
 	# an srun that fails the first time for each job, before the step
 	mkdir bin
