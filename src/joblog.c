@@ -26,7 +26,8 @@ static const char header[] =
 #define NUM_SPACES	0x1	/* leading blanks, as printf's %10.3f pads */
 #define NUM_MINUS	0x2	/* a leading minus */
 #define NUM_FRACTION	0x4	/* a fraction after a dot */
-#define NUM_ANY		0x8	/* not a number: any non-empty text */
+#define NUM_ANY		0x8	/* not a number: any text, empty too (the
+				   Host of a job that ran nowhere) */
 
 #define COL_SEQ		0
 #define COL_EXITVAL	6
@@ -353,7 +354,7 @@ number_ok(const char *s, size_t len, int flags, int partial)
 	size_t	 i = 0, digits;
 
 	if (flags & NUM_ANY)
-		return memchr(s, '\0', len) == NULL && (len > 0 || partial);
+		return memchr(s, '\0', len) == NULL;
 	if (flags & NUM_SPACES)
 		while (i < len && s[i] == ' ')
 			i++;

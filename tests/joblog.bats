@@ -463,10 +463,27 @@ echo plain"
 	assert_equal "$(ran)" '1 3'
 }
 
+@test "--resume, --resume-failed: a row with an empty Host (a job that ran nowhere) is read" {
+	{
+		printf '%s\n' "$HEADER"
+		printf '1\t\t1.000\t     0.000\t0\t0\t255\t0\t%s\n' "$EX 0"
+		printf '2\t:\t1.000\t     0.100\t0\t0\t0\t0\t%s\n' "$EX 0"
+	} >jl
+	run --separate-stderr fp -j1 --joblog jl --resume "$EX" 0 ::: a b c
+	assert_success
+	assert_equal "$stderr" ''
+	assert_equal "$(ran)" '3'
+	rm -f ran.*
+	run --separate-stderr fp -j1 --joblog jl --resume-failed "$EX" 0 ::: a b c
+	assert_success
+	assert_equal "$stderr" ''
+	assert_equal "$(ran)" '1'
+}
+
 @test "--resume: a bad row is an error naming the file, the line and the column: exit 255" {
 	local -a bad=(
 		$'1x\t:\t1.000\t     0.100\t0\t0\t0\t0\tx' 'Seq "1x" is invalid'
-		$'7\t\t\t\t\t\t\t\t' 'Host "" is invalid'
+		$'7\t\t\t\t\t\t\t\t' 'Starttime "" is invalid'
 		$'0\t:\t1.000\t     0.100\t0\t0\t0\t0\tx' 'Seq "0" is too small'
 		$'9223372036854775808\t:\t1.000\t     0.100\t0\t0\t0\t0\tx' 'Seq "9223372036854775808" is too large'
 		$' 5\t:\t1.000\t     0.100\t0\t0\t0\t0\tx' 'Seq " 5" is invalid'
@@ -479,7 +496,7 @@ echo plain"
 		$'5\t:\t1.000\t     0.100\t0\t0\t0x\t0\tx' 'Exitval "0x" is invalid'
 		$'5\t:\t1.000\t     0.100\t0\t0\t0\t9x\tx' 'Signal "9x" is invalid'
 		$'5\t:\t1.000\t     0.100\t0\t0\t0\t-9\tx' 'Signal "-9" is invalid'
-		$'5\t\t1.0' 'Host "" is invalid'
+		$'5\t\t1.0x' 'Starttime "1.0x" is invalid'
 		$'5x\t:\t1.0' 'Seq "5x" is invalid'
 		'garbage' 'Seq "garbage" is invalid'
 	)
