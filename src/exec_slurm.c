@@ -57,6 +57,10 @@
 /* Room a job's line leaves for srun's own words. */
 #define SRUN_ROOM	1024
 
+/* srun's exit status when Slurm refuses it (SLURM_EXIT_ERROR). */
+#define REFUSAL_STATUS		254
+#define REFUSAL_STATUS_STR	"254"
+
 /* Steps Slurm refuses in a row before forkpool gives up. */
 #define REFUSED_MAX	3
 
@@ -69,10 +73,22 @@
 extern char **environ;
 
 struct slot {
-	char	 step[64];	/* "JOBID.STEPID", or "" before the prolog */
-	int	 signalled;	/* forkpool sent the job a signal */
-	int	 stopped;	/* ... and SIGSTOP last */
-	int	 srun_termed;	/* srun got SIGTERM (the step unknown) */
+	char		 step[64];	/* "JOBID.STEPID", or "" before the
+					   prolog */
+	unsigned int	 gen;		/* counts the jobs of the slot */
+	pid_t		 srun;		/* its srun's process group */
+	int		 signalled;	/* the last signal forkpool sent
+					   the job, or 0 */
+	int		 stopped;	/* ... and SIGSTOP last */
+	int		 srun_termed;	/* srun got SIGTERM */
+};
+
+/* A scancel not reaped yet. */
+struct cancel {
+	pid_t		 pid;
+	unsigned int	 slot;
+	unsigned int	 gen;		/* of the slot's job it is for */
+	int		 sig;
 };
 
 struct slurmexec {
@@ -86,8 +102,10 @@ struct slurmexec {
 	char		 job[32];	/* the allocation: $SLURM_JOB_ID */
 	char		**nodes;	/* owned: the nodes named so far */
 	size_t		 nnodes;
-	pid_t		*cancels;	/* scancel processes not reaped yet */
+	struct cancel	*cancels;
 	size_t		 ncancels;
+	int		 refusal;	/* srun's exit status when Slurm
+					   refuses it: $SLURM_EXIT_ERROR */
 	unsigned int	 refused;	/* steps not created, in a row */
 	int		 none_left;	/* gave up: no job starts */
 };
@@ -196,11 +214,13 @@ read_record(struct slurmexec *s, unsigned int slot, const char **node)
 static void
 clear_slot(struct slurmexec *s, unsigned int slot)
 {
-	char	*path = record_path(s, slot);
+	char		*path = record_path(s, slot);
+	unsigned int	 gen = s->slots[slot - 1].gen + 1;
 
 	(void)unlink(path);
 	free(path);
 	memset(&s->slots[slot - 1], 0, sizeof(s->slots[slot - 1]));
+	s->slots[slot - 1].gen = gen;
 }
 
 /* The name Slurm knows signal sig by, for scancel --signal. */
@@ -216,12 +236,13 @@ signal_name(int sig, char *buf, size_t len)
 }
 
 /*
- * Send sig to step (JOBID.STEPID) by scancel, without waiting for it: the
- * runner reaps it (orphan()).
+ * Send sig to the step of slot (JOBID.STEPID) by scancel, without waiting
+ * for it: the runner reaps it (orphan()).
  */
 static void
-cancel_step(struct slurmexec *s, const char *step, int sig)
+cancel_step(struct slurmexec *s, unsigned int slot, int sig)
 {
+	const char			*step = s->slots[slot - 1].step;
 	posix_spawn_file_actions_t	 fa;
 	posix_spawnattr_t		 attr;
 	char				 num[16], opt[48];
@@ -249,7 +270,10 @@ cancel_step(struct slurmexec *s, const char *step, int sig)
 	}
 	s->cancels = xreallocarray(s->cancels, s->ncancels + 1,
 	    sizeof(*s->cancels));
-	s->cancels[s->ncancels++] = pid;
+	s->cancels[s->ncancels].pid = pid;
+	s->cancels[s->ncancels].slot = slot;
+	s->cancels[s->ncancels].gen = s->slots[slot - 1].gen;
+	s->cancels[s->ncancels++].sig = sig;
 }
 
 /*
@@ -447,9 +471,14 @@ slurm_ending(void *ctx, struct job *j, int status)
 	known = read_record(s, j->slot, &node);
 	if (node != NULL)
 		j->host = node;
-	/* Signalled by forkpool: its result stands, as a local job's. */
-	if (sl->signalled)
+	else if (!known)
+		j->host = "";	/* no step: it ran nowhere */
+	if (sl->signalled) {
+		/* Stopped by forkpool before it had a step: by the signal. */
+		if (!known && sl->signalled != SIGSTOP)
+			job_set_status(j, sl->signalled);
 		return EXEC_DONE;
+	}
 	if (known) {
 		s->refused = 0;
 		/*
@@ -462,7 +491,7 @@ slurm_ending(void *ctx, struct job *j, int status)
 		}
 		/* srun died under the step, not of forkpool's signal. */
 		if (WIFSIGNALED(status)) {
-			cancel_step(s, sl->step, SIGKILL);
+			cancel_step(s, j->slot, SIGKILL);
 			warnx("job %llu: srun died of signal %d while step %s "
 			    "ran; the job runs again", j->seq,
 			    WTERMSIG(status), sl->step);
@@ -470,18 +499,19 @@ slurm_ending(void *ctx, struct job *j, int status)
 		}
 		return EXEC_DONE;
 	}
-	/* No step, and srun succeeded: a site whose srun has no prolog. */
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	/*
+	 * No record, and not Slurm's error status: the prolog failed to
+	 * write one (srun runs the step all the same), the result stands.
+	 */
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != s->refusal)
 		return EXEC_DONE;
 	if (!alloc_alive(s, why, sizeof(why))) {
 		alloc_lost(s, why);
 		return EXEC_REQUEUE;
 	}
 	if (++s->refused < REFUSED_MAX) {
-		warnx("job %llu: Slurm did not start its step (srun: %s %d); "
-		    "the job runs again", j->seq, WIFEXITED(status) ?
-		    "exit status" : "signal", WIFEXITED(status) ?
-		    WEXITSTATUS(status) : WTERMSIG(status));
+		warnx("job %llu: Slurm did not start its step (srun: exit "
+		    "status %d); the job runs again", j->seq, s->refusal);
 		return EXEC_REQUEUE;
 	}
 	check_refusal(s, why, sizeof(why));
@@ -506,13 +536,12 @@ slurm_signal(void *ctx, const struct job *j, pid_t pgid, int sig)
 
 	if (sig == SIGCONT && !sl->stopped)
 		return;
-	sl->signalled = 1;
+	if (sig != SIGCONT)
+		sl->signalled = sig;
 	sl->stopped = sig == SIGSTOP;
+	sl->srun = pgid;
 	if (read_record(s, j->slot, NULL)) {
-		cancel_step(s, sl->step, sig);
-		/* srun cancels the step too, if scancel cannot reach Slurm. */
-		if (sig == SIGKILL && pgid > 0)
-			(void)kill(-pgid, SIGTERM);
+		cancel_step(s, j->slot, sig);
 		return;
 	}
 	if (pgid <= 0)
@@ -528,20 +557,32 @@ slurm_signal(void *ctx, const struct job *j, pid_t pgid, int sig)
 	}
 }
 
-/* A scancel of this executor's, reaped. */
+/*
+ * A scancel of this executor's, reaped.  One that could not kill a step
+ * (Slurm did not answer) leaves it to srun, which cancels its step on
+ * SIGTERM: otherwise the job could not end.
+ */
 static int
 slurm_orphan(void *ctx, pid_t pid, int status)
 {
 	struct slurmexec	*s = ctx;
+	struct cancel		 c;
+	struct slot		*sl;
 	size_t			 i;
 
-	(void)status;
-	for (i = 0; i < s->ncancels; i++)
-		if (s->cancels[i] == pid) {
-			s->cancels[i] = s->cancels[--s->ncancels];
-			return 1;
-		}
-	return 0;
+	for (i = 0; i < s->ncancels && s->cancels[i].pid != pid; i++)
+		;
+	if (i == s->ncancels)
+		return 0;
+	c = s->cancels[i];
+	s->cancels[i] = s->cancels[--s->ncancels];
+	sl = &s->slots[c.slot - 1];
+	if (c.sig == SIGKILL && sl->gen == c.gen && sl->srun > 0 &&
+	    !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+		sl->srun_termed = 1;
+		(void)kill(-sl->srun, SIGTERM);
+	}
+	return 1;
 }
 
 static unsigned int
@@ -698,6 +739,13 @@ write_prolog(struct slurmexec *s)
 	}
 	if (fd != -1)
 		(void)close(fd);
+	/* A file system mounted noexec, as /tmp may be. */
+	if (rc == 0 && access(s->prolog, X_OK) == -1) {
+		warn("--slurm: %s: srun could not run it; set TMPDIR or "
+		    "--tmpdir to a directory where programs may run",
+		    s->prolog);
+		rc = -1;
+	}
 	buf_free(&b);
 	return rc;
 }
@@ -735,6 +783,7 @@ exec_slurm_new(int capture, const struct opts *o)
 	struct slurmexec	*s;
 	struct opts		 local = *o;
 	struct buf		 b = { 0 };
+	static const char *const needed[] = { "srun", "scancel", "squeue" };
 	unsigned long		 n;
 	const char		*job = getenv("SLURM_JOB_ID");
 
@@ -744,11 +793,11 @@ exec_slurm_new(int capture, const struct opts *o)
 		    "for one with --slurm-alloc 'SALLOC OPTIONS'");
 		return NULL;
 	}
-	if (!in_path("srun") || !in_path("scancel")) {
-		warnx("--slurm: %s: command not found", in_path("srun") ?
-		    "scancel" : "srun");
-		return NULL;
-	}
+	for (n = 0; n < sizeof(needed) / sizeof(needed[0]); n++)
+		if (!in_path(needed[n])) {
+			warnx("--slurm: %s: command not found", needed[n]);
+			return NULL;
+		}
 	s = xcalloc(1, sizeof(*s));
 	s->ex.ops = &slurm_ops;
 	s->ex.ctx = s;
@@ -761,6 +810,16 @@ exec_slurm_new(int capture, const struct opts *o)
 		s->nslots = (unsigned int)n;
 	else
 		s->nslots = 1;
+	/*
+	 * srun's exit status when Slurm refuses a step (1 by default, as a
+	 * job's may be): one jobs seldom use.  The steps get it too.
+	 */
+	if ((n = env_count("SLURM_EXIT_ERROR")) > 0 && n < 256)
+		s->refusal = (int)n;
+	else {
+		s->refusal = REFUSAL_STATUS;
+		(void)setenv("SLURM_EXIT_ERROR", REFUSAL_STATUS_STR, 1);
+	}
 	if ((n = env_count("SLURM_CPUS_PER_TASK")) > 0)
 		(void)snprintf(s->cpus, sizeof(s->cpus), "%lu", n);
 	s->slots = xcalloc(s->nslots, sizeof(*s->slots));
@@ -803,8 +862,9 @@ int
 slurm_alloc_granted(void)
 {
 	const char	*v = getenv(ALLOC_VAR);
-	char		*end;
+	char		*end, pid[24];
 	long		 fd;
+	int		 n;
 
 	if (v == NULL || getenv("SLURM_JOB_ID") == NULL)
 		return 0;
@@ -812,14 +872,16 @@ slurm_alloc_granted(void)
 	fd = strtol(v, &end, 10);
 	if (errno == 0 && *end == '\0' && end != v && fd > 2 &&
 	    fd < INT_MAX) {
-		(void)write((int)fd, "", 1);
+		/* The outer forkpool passes its signals on to this one. */
+		n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+		(void)write_all((int)fd, pid, (size_t)n);
 		(void)close((int)fd);
 	}
 	(void)unsetenv(ALLOC_VAR);
 	return 1;
 }
 
-/* A signal for salloc, caught while it runs. */
+/* A signal for salloc or the forkpool in the allocation, caught. */
 static volatile sig_atomic_t	alloc_signal;
 
 static void
@@ -828,9 +890,9 @@ on_alloc_signal(int sig)
 	alloc_signal = sig;
 }
 
-/* Show on stderr for how long the allocation pends; len: what it shows. */
-static size_t
-show_pending(long long since, size_t shown)
+/* Show on stderr for how long the allocation has been pending. */
+static void
+show_pending(long long since)
 {
 	char	 line[128];
 	int	 n;
@@ -840,43 +902,45 @@ show_pending(long long since, size_t shown)
 	    (loop_now_ms() - since) / 1000);
 	if (n > 0)
 		(void)write_all(STDERR_FILENO, line, (size_t)n);
-	(void)shown;
-	return n > 0 ? (size_t)n : shown;
 }
 
-/* See exec.h. */
-int
-slurm_alloc_run(const struct opts *o, int argc, char **argv)
+/*
+ * Start salloc ARGS -- forkpool ARGV... with fd (the pipe on which the
+ * inner forkpool tells its pid) named in ALLOC_VAR.  In forkpool's
+ * process group when stdin is a terminal, which salloc then gives to its
+ * command; else in one of its own, so that a Ctrl-C meant for forkpool
+ * reaches forkpool, not salloc, which would end the allocation under the
+ * jobs.  -1 after a message.
+ */
+static pid_t
+start_salloc(const struct opts *o, int argc, char **argv, int fd)
 {
-	static const int	 sigs[] = { SIGTERM, SIGHUP };
-	struct sigaction	 sa, old[2];
+	posix_spawnattr_t	 attr;
 	struct argv		 a = { NULL, 0 };
-	struct pollfd		 pfd;
-	char			 self[PATH_MAX], num[16], *wordbuf, **words, c;
-	size_t			 nwords, i, shown = 0;
-	long long		 since = loop_now_ms();
-	ssize_t			 n, len;
-	pid_t			 pid;
-	int			 fd[2], status, granted = 0, show, rc;
+	char			 self[PATH_MAX], num[16], *wordbuf, **words;
+	size_t			 nwords, i;
+	ssize_t			 len;
+	pid_t			 pid = -1;
+	int			 rc;
 
 	if ((len = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0) {
 		warn("--slurm-alloc: /proc/self/exe");
-		return EXIT_FORKPOOL_ERROR;
+		return -1;
 	}
 	self[len] = '\0';
+	words = split_words(o->slurm_alloc, &wordbuf, &nwords);
+	for (i = 0; i < nwords; i++)
+		if (strcmp(words[i], "--") == 0) {
+			warnx("--slurm-alloc: %s: salloc's options only: the "
+			    "command salloc runs is forkpool", o->slurm_alloc);
+			goto out;
+		}
 	if (!in_path("salloc")) {
 		warnx("--slurm-alloc: salloc: command not found");
-		return EXIT_FORKPOOL_ERROR;
+		goto out;
 	}
-	if (pipe2(fd, O_CLOEXEC) == -1) {
-		warn("--slurm-alloc: pipe");
-		return EXIT_FORKPOOL_ERROR;
-	}
-	/* salloc passes it on to its command, the forkpool in the allocation. */
-	(void)fcntl(fd[1], F_SETFD, 0);
-	(void)snprintf(num, sizeof(num), "%d", fd[1]);
+	(void)snprintf(num, sizeof(num), "%d", fd);
 	(void)setenv(ALLOC_VAR, num, 1);
-	words = split_words(o->slurm_alloc, &wordbuf, &nwords);
 	argv_add(&a, "salloc");
 	argv_add(&a, "--quiet");
 	for (i = 0; i < nwords; i++)
@@ -885,26 +949,59 @@ slurm_alloc_run(const struct opts *o, int argc, char **argv)
 	argv_add(&a, self);
 	for (i = 1; i < (size_t)argc; i++)
 		argv_add(&a, argv[i]);
+	posix_spawnattr_init(&attr);
+	if (!isatty(STDIN_FILENO)) {
+		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+		posix_spawnattr_setpgroup(&attr, 0);
+	}
+	rc = posix_spawnp(&pid, a.v[0], NULL, &attr, a.v, environ);
+	posix_spawnattr_destroy(&attr);
+	(void)unsetenv(ALLOC_VAR);
+	if (rc != 0) {
+		errno = rc;
+		warn("--slurm-alloc: salloc");
+		pid = -1;
+	}
+out:
+	free(a.v);
+	free(words);
+	free(wordbuf);
+	return pid;
+}
+
+/* See exec.h. */
+int
+slurm_alloc_run(const struct opts *o, int argc, char **argv)
+{
+	static const int	 sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction	 sa, old[3];
+	struct pollfd		 pfd;
+	char			 got[24];
+	size_t			 have = 0, i;
+	long long		 since = loop_now_ms();
+	ssize_t			 n;
+	pid_t			 pid, inner = 0;
+	int			 fd[2], status, show, shown = 0, sent = 0;
+
+	if (pipe2(fd, O_CLOEXEC) == -1) {
+		warn("--slurm-alloc: pipe");
+		return EXIT_FORKPOOL_ERROR;
+	}
+	/* salloc passes it on to its command, the forkpool in the allocation. */
+	(void)fcntl(fd[1], F_SETFD, 0);
 	/*
-	 * In forkpool's process group, as a command of the shell's: a
-	 * Ctrl-C reaches salloc, and forkpool waits for it, as a shell does.
+	 * Caught before salloc starts, passed on: to salloc while the
+	 * request pends (it withdraws it), then to the forkpool inside.
 	 */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_alloc_signal;
 	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 3; i++)
 		(void)sigaction(sigs[i], &sa, &old[i]);
-	(void)signal(SIGINT, SIG_IGN);
 	(void)signal(SIGQUIT, SIG_IGN);
-	rc = posix_spawnp(&pid, a.v[0], NULL, NULL, a.v, environ);
-	(void)unsetenv(ALLOC_VAR);
+	pid = start_salloc(o, argc, argv, fd[1]);
 	(void)close(fd[1]);
-	free(a.v);
-	free(words);
-	free(wordbuf);
-	if (rc != 0) {
-		errno = rc;
-		warn("--slurm-alloc: salloc");
+	if (pid == -1) {
 		(void)close(fd[0]);
 		return EXIT_FORKPOOL_ERROR;
 	}
@@ -913,12 +1010,15 @@ slurm_alloc_run(const struct opts *o, int argc, char **argv)
 	pfd.events = POLLIN;
 	for (;;) {
 		if (alloc_signal != 0) {
-			(void)kill(pid, alloc_signal);
+			sent = alloc_signal;
 			alloc_signal = 0;
+			(void)kill(inner > 0 ? inner : pid, sent);
 		}
-		if (!granted && show)
-			shown = show_pending(since, shown);
-		if (poll(&pfd, 1, granted ? -1 : show ? PENDING_REDRAW_MS :
+		if (inner == 0 && show) {
+			show_pending(since);
+			shown = 1;
+		}
+		if (poll(&pfd, 1, inner == 0 && show ? PENDING_REDRAW_MS :
 		    -1) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -926,35 +1026,53 @@ slurm_alloc_run(const struct opts *o, int argc, char **argv)
 		}
 		if (pfd.revents == 0)
 			continue;
-		n = read(fd[0], &c, 1);
+		n = read(fd[0], got + have, sizeof(got) - 1 - have);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n != 1)
+		if (n <= 0)
 			break;	/* salloc ended */
-		granted = 1;
-		if (shown > 0)
-			(void)write_all(STDERR_FILENO, "\r\033[K", 4);
-		shown = 0;
+		have += (size_t)n;
+		got[have] = '\0';
+		if (inner == 0 && strchr(got, '\n') != NULL) {
+			inner = (pid_t)strtol(got, NULL, 10);
+			if (inner <= 0)
+				inner = -1;	/* granted, pid unknown */
+			if (shown)
+				(void)write_all(STDERR_FILENO, "\r\033[K", 4);
+			shown = 0;
+		}
+		if (have == sizeof(got) - 1)
+			have = 0;
 	}
-	if (shown > 0)
+	if (shown)
 		(void)write_all(STDERR_FILENO, "\r\033[K", 4);
 	(void)close(fd[0]);
-	while (waitpid(pid, &status, 0) == -1)
+	while (waitpid(pid, &status, 0) == -1) {
 		if (errno != EINTR) {
 			warn("--slurm-alloc: salloc");
 			return EXIT_FORKPOOL_ERROR;
 		}
-	for (i = 0; i < 2; i++)
+		if (alloc_signal != 0) {
+			sent = alloc_signal;
+			alloc_signal = 0;
+			(void)kill(inner > 0 ? inner : pid, sent);
+		}
+	}
+	for (i = 0; i < 3; i++)
 		(void)sigaction(sigs[i], &old[i], NULL);
-	if (!granted) {
+	if (inner == 0) {
 		if (WIFSIGNALED(status))
 			warnx("--slurm-alloc: salloc ended by signal %d before "
-			    "the allocation was granted", WTERMSIG(status));
+			    "forkpool ran in an allocation", WTERMSIG(status));
 		else
-			warnx("--slurm-alloc: salloc got no allocation (exit "
-			    "status %d)", WEXITSTATUS(status));
+			warnx("--slurm-alloc: salloc ended (exit status %d) "
+			    "before forkpool ran in an allocation",
+			    WEXITSTATUS(status));
 		return EXIT_FORKPOOL_ERROR;
 	}
+	/* The forkpool inside died of the signal passed on: so does this. */
+	if (WIFEXITED(status) && sent != 0 && WEXITSTATUS(status) == 128 + sent)
+		status = sent;
 	if (WIFSIGNALED(status)) {
 		(void)signal(WTERMSIG(status), SIG_DFL);
 		(void)raise(WTERMSIG(status));

@@ -1744,7 +1744,7 @@ static const struct optdef optdefs[] = {
 	FLAG("onall",			0, onall),
 	FLAG("nonall",			0, nonall),
 	FLAG("slurm",			0, slurm),
-	STRING("slurm-alloc",		0, slurm_alloc, "the salloc options"),
+	STRING("slurm-alloc",		0, slurm_alloc, "the list of salloc options"),
 	/* GNU parallel's other names for the options above. */
 	ARG("max-procs",		'P', on_jobs),
 	FLAG("spreadstdin",		0, pipe),

@@ -26,6 +26,7 @@ setup() {
 # Every test leaves the cluster with no allocation and no step.
 teardown() {
 	scancel --quiet -u "$(id -un)" 2>/dev/null || :
+	! mountpoint -q "$BATS_TEST_TMPDIR/nx" || umount "$BATS_TEST_TMPDIR/nx"
 }
 
 # inalloc N ARGS...: forkpool --slurm ARGS in an allocation of N tasks.
@@ -212,7 +213,7 @@ no_steps_left() {
 	if [ ! -e "$BATS_TEST_TMPDIR/failed.\$FORKPOOL_SEQ" ]; then
 		: >"$BATS_TEST_TMPDIR/failed.\$FORKPOOL_SEQ"
 		echo "srun: error: refused" >&2
-		exit 1
+		exit "\${SLURM_EXIT_ERROR:-1}"
 	fi
 	exec $(command -v srun) "\$@"
 	EOF
@@ -224,7 +225,7 @@ no_steps_left() {
 	assert_output $'a\nb'
 	# srun's message of the failed attempt is dropped with its output
 	[[ $stderr != *refused* ]] || fail "the failed attempt's output was kept"
-	assert_equal "$(grep -c 'Slurm did not start its step (srun: exit status 1); the job runs again' <<<"$stderr")" 2
+	assert_equal "$(grep -c 'Slurm did not start its step (srun: exit status 254); the job runs again' <<<"$stderr")" 2
 	run awk -F'\t' 'NR > 1 { print $1, $2, $7 }' log
 	run sort <<<"$output"
 	assert_output $'1 localhost 0\n2 localhost 0'
@@ -272,6 +273,58 @@ no_steps_left() {
 		[[ $(sinfo -h -o %T) == idle ]] && break
 		sleep 0.1
 	done
+}
+
+@test "--slurm: a step whose prolog cannot record it still counts as run, once" {
+	# the record is missing (as when the disk is full): srun runs the
+	# step anyway, so the job's exit status is its own, not a refusal
+	mkdir bin
+	cat >bin/srun <<-EOF
+	#!/bin/sh
+	for a; do
+		case \$a in --prolog=*) ;; *) set -- "\$@" "\$a" ;; esac
+		shift
+	done
+	exec $(command -v srun) --prolog=/bin/true "\$@"
+	EOF
+	chmod +x bin/srun
+	run --separate-stderr env PATH="$PWD/bin:$PATH" salloc -Q -n1 -- \
+		"$FP_BIN" --slurm --joblog log 'echo run {} >> ran; exit 3' ::: a b
+	echo "$stderr"
+	assert_failure 2
+	assert_equal "$(cat ran)" $'run a\nrun b'
+	[[ $stderr != *"runs again"* ]] || fail "run again"
+	run awk -F'\t' 'NR > 1 { print $1, "[" $2 "]", $7 }' log
+	assert_output $'1 [] 3\n2 [] 3'
+}
+
+@test "--slurm: a TMPDIR where programs may not run is refused at the start" {
+	mkdir nx
+	mount -t tmpfs -o noexec tmpfs nx 2>/dev/null ||
+		skip "cannot mount a noexec file system here"
+	run --separate-stderr env TMPDIR="$PWD/nx" salloc -Q -n1 -- \
+		"$FP_BIN" --slurm touch ran ::: 1
+	echo "$stderr"
+	assert_failure 255
+	[[ $stderr =~ ^forkpool:\ --slurm:\ $PWD/nx/forkpool\.slurm\.[^/]*/prolog:\ srun\ could\ not\ run\ it\;\ set\ TMPDIR\ or\ --tmpdir\ to\ a\ directory\ where\ programs\ may\ run:\ Permission\ denied$ ]] ||
+		fail "stderr: $stderr"
+	# nothing of the run is left there
+	run ls -A nx
+	umount nx
+	assert_output ''
+	[[ ! -e ran ]] || fail "a job ran"
+}
+
+@test "--slurm: a job stopped before it had a step ran nowhere: empty Host, by the signal" {
+	# 3 slots for 2 tasks: the third srun waits for a CPU
+	run --separate-stderr inalloc 2 -j3 --timeout 3 --joblog log sleep 30 ::: 1 2 3
+	echo "$stderr"
+	assert_failure 3
+	# two ran on the node, one nowhere, ended by --timeout's SIGTERM
+	run awk -F'\t' 'NR > 1 { print "[" $2 "]", $7, $8 }' log
+	run sort <<<"$output"
+	assert_output $'[] -1 15\n[localhost] -1 0\n[localhost] -1 0'
+	no_steps_left
 }
 
 @test "--slurm: CPU time and peak RSS of a step are unknown, not srun's" {
@@ -348,12 +401,64 @@ no_steps_left() {
 	run --separate-stderr "$FP_BIN" --slurm-alloc '-n 99 --immediate=1' touch ran ::: 1
 	echo "$stderr"
 	assert_failure 255
-	[[ $stderr == *"forkpool: --slurm-alloc: salloc got no allocation (exit status 1)"* ]] ||
+	[[ $stderr == *"forkpool: --slurm-alloc: salloc ended (exit status 1) before forkpool ran in an allocation"* ]] ||
 		fail "stderr: $stderr"
 	[[ ! -e ran ]] || fail "a job ran"
 	run --separate-stderr "$FP_BIN" --slurm-alloc '--no-such-salloc-option' touch ran ::: 1
 	assert_failure 255
-	[[ $stderr == *"salloc got no allocation"* ]] || fail "stderr: $stderr"
+	[[ $stderr == *"before forkpool ran in an allocation"* ]] || fail "stderr: $stderr"
+}
+
+@test "--slurm-alloc: ARGS with -- are refused: salloc runs forkpool" {
+	run --separate-stderr "$FP_BIN" --slurm-alloc '-n 1 -- touch ran' echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: --slurm-alloc: -n 1 -- touch ran: salloc's options only: the command salloc runs is forkpool"
+	[[ ! -e ran ]] || fail "salloc ran the command"
+	run --separate-stderr "$FP_BIN" --slurm-alloc '' echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: --slurm-alloc: the list of salloc options is empty"
+}
+
+# alloc_run SIG: forkpool --slurm-alloc in a process group of its own with
+# stdin not a terminal, 2 sleeping steps, then SIG to the whole group, as a
+# terminal's Ctrl-C does; sets status.
+alloc_signal_group() {
+	mkdir -p pids
+	setsid -w "$FP_BIN" --slurm-alloc '-n 2' --joblog log \
+		'echo $$ > pids/{}; exec sleep 60' ::: a b c </dev/null >out 2>err 3>&- &
+	local bg=$! i
+	for ((i = 0; i < 200; i++)); do
+		[[ -s pids/a && -s pids/b ]] && break
+		sleep 0.1
+	done
+	[[ -s pids/a && -s pids/b ]] || fail "the jobs did not start: $(cat err)"
+	if [[ $2 == group ]]; then
+		kill "-$1" -- "-$(ps -o pgid= -p "$(pgrep -P "$bg" -x forkpool || echo "$bg")" | tr -d ' ')"
+	else
+		kill "-$1" "$(pgrep -P "$bg" -x forkpool || echo "$bg")"
+	fi
+	status=0
+	wait "$bg" || status=$?
+	cat err
+}
+
+@test "--slurm-alloc: Ctrl-C with stdin not a terminal ends the jobs, not the allocation under them" {
+	alloc_signal_group INT group
+	assert_equal "$status" 130
+	grep -q 'allocation .* ended' err && fail "taken for a lost allocation"
+	# no row of a job that ran nowhere
+	run awk -F'\t' 'NR > 1 && $2 == "" { print }' log
+	assert_output ''
+	no_steps_left
+}
+
+@test "--slurm-alloc: SIGTERM while the jobs run ends them, and forkpool dies of it" {
+	alloc_signal_group TERM one
+	assert_equal "$status" 143
+	grep -q 'allocation .* ended' err && fail "taken for a lost allocation"
+	run awk -F'\t' 'NR > 1 && $2 == "" { print }' log
+	assert_output ''
+	no_steps_left
 }
 
 @test "--slurm-alloc: SIGTERM while pending cancels the request" {
