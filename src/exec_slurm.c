@@ -113,6 +113,21 @@ struct slurmexec {
 /* For the exit(3) after a fatal error: the directory goes. */
 static struct slurmexec	*live_slurm;
 
+/*
+ * For a signal that ends forkpool before the runner watches signals (as
+ * scontrol runs at the start, or input is read ahead): the private
+ * directory, open, its path and its slots, and the handlers put back.
+ */
+static int			 live_dirfd = -1;
+static const char		*live_dir;
+static unsigned int		 live_nslots;
+static const int		 end_sigs[] = { SIGINT, SIGTERM, SIGHUP };
+#define NEND_SIGS	(sizeof(end_sigs) / sizeof(end_sigs[0]))
+static struct sigaction		 old_end[NEND_SIGS];
+static int			 caught;
+
+static void	catch_end(int);
+
 /* The record of slot's step: DIR/sSLOT. */
 static char *
 record_path(const struct slurmexec *s, unsigned int slot)
@@ -133,6 +148,12 @@ remove_dir(struct slurmexec *s)
 
 	if (s->dir == NULL)
 		return;
+	if (s == live_slurm) {
+		catch_end(0);
+		if (live_dirfd != -1)
+			(void)close(live_dirfd);
+		live_dirfd = -1;
+	}
 	for (i = 1; i <= s->nslots; i++) {
 		path = record_path(s, i);
 		(void)unlink(path);
@@ -151,6 +172,59 @@ cleanup_at_exit(void)
 {
 	if (live_slurm != NULL)
 		remove_dir(live_slurm);
+}
+
+/*
+ * A signal ends forkpool: remove the directory with only what is safe in
+ * a handler, then end as the signal would have.
+ */
+static void
+on_end_signal(int sig)
+{
+	char		 name[16];
+	unsigned int	 i, n;
+	size_t		 len, k;
+	int		 saved = errno;
+
+	if (live_dirfd != -1) {
+		(void)unlinkat(live_dirfd, "prolog", 0);
+		for (i = 1; i <= live_nslots; i++) {
+			/* "s" and the number, as record_path() names them. */
+			for (n = i, len = 1; n >= 10; n /= 10)
+				len++;
+			name[0] = 's';
+			for (n = i, k = len; k > 0; k--, n /= 10)
+				name[k] = (char)('0' + n % 10);
+			name[len + 1] = '\0';
+			(void)unlinkat(live_dirfd, name, 0);
+		}
+		(void)rmdir(live_dir);
+	}
+	(void)signal(sig, SIG_DFL);
+	(void)raise(sig);
+	errno = saved;
+}
+
+/* Catch the signals that end forkpool (unless ignored); on 0, put back. */
+static void
+catch_end(int on)
+{
+	struct sigaction	 sa;
+	size_t			 i;
+
+	if (on == caught)
+		return;
+	caught = on;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_end_signal;
+	(void)sigemptyset(&sa.sa_mask);
+	for (i = 0; i < NEND_SIGS; i++) {
+		if (!on)
+			(void)sigaction(end_sigs[i], &old_end[i], NULL);
+		else if (sigaction(end_sigs[i], NULL, &old_end[i]) == 0 &&
+		    old_end[i].sa_handler != SIG_IGN)
+			(void)sigaction(end_sigs[i], &sa, NULL);
+	}
 }
 
 /* A node's name, kept for the joblog as long as the executor lives. */
@@ -260,6 +334,9 @@ cancel_step(struct slurmexec *s, unsigned int slot, int sig)
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
 	    O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null",
+	    O_WRONLY, 0);
+	/* "Invalid job id" for a step that ended meanwhile: no news. */
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null",
 	    O_WRONLY, 0);
 	errno = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
@@ -474,8 +551,14 @@ slurm_ending(void *ctx, struct job *j, int status)
 	else if (!known)
 		j->host = "";	/* no step: it ran nowhere */
 	if (sl->signalled) {
-		/* Stopped by forkpool before it had a step: by the signal. */
-		if (!known && sl->signalled != SIGSTOP)
+		/*
+		 * Stopped by forkpool before it had a step, or its step
+		 * killed by the signal (srun says 128 + N): as a local job
+		 * killed by it, the signal.
+		 */
+		if (sl->signalled != SIGSTOP && (!known ||
+		    (WIFEXITED(status) && WEXITSTATUS(status) ==
+		    128 + sl->signalled)))
 			job_set_status(j, sl->signalled);
 		return EXEC_DONE;
 	}
@@ -505,6 +588,12 @@ slurm_ending(void *ctx, struct job *j, int status)
 	 */
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != s->refusal)
 		return EXEC_DONE;
+	/* Given up already: the job is one of those that fail. */
+	if (s->none_left) {
+		j->host = "";
+		job_set_spawn_failure(j, EXIT_FORKPOOL_ERROR);
+		return EXEC_DONE;
+	}
 	if (!alloc_alive(s, why, sizeof(why))) {
 		alloc_lost(s, why);
 		return EXEC_REQUEUE;
@@ -835,6 +924,10 @@ exec_slurm_new(int capture, const struct opts *o)
 	}
 	s->dir = b.data;
 	live_slurm = s;
+	live_dir = s->dir;
+	live_nslots = s->nslots;
+	live_dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	catch_end(1);
 	{
 		static int	 registered;
 
@@ -857,6 +950,22 @@ exec_slurm_new(int capture, const struct opts *o)
 /* How long the display of a pending allocation waits between redraws. */
 #define PENDING_REDRAW_MS	1000
 
+/* The outer forkpool's pipe, in the one inside the allocation. */
+static int	alloc_fd = -1;
+
+/* Tell the outer forkpool how this one exits (salloc does not). */
+static void
+tell_exit(int status, void *arg)
+{
+	char	 line[32];
+	int	 n;
+
+	(void)arg;
+	n = snprintf(line, sizeof(line), "exit %d\n", status & 0xff);
+	if (alloc_fd != -1 && n > 0)
+		(void)write_all(alloc_fd, line, (size_t)n);
+}
+
 /* See exec.h. */
 int
 slurm_alloc_granted(void)
@@ -871,11 +980,16 @@ slurm_alloc_granted(void)
 	errno = 0;
 	fd = strtol(v, &end, 10);
 	if (errno == 0 && *end == '\0' && end != v && fd > 2 &&
-	    fd < INT_MAX) {
-		/* The outer forkpool passes its signals on to this one. */
+	    fd < INT_MAX && fcntl((int)fd, F_SETFD, FD_CLOEXEC) == 0) {
+		/*
+		 * The outer forkpool passes its signals on to this one, and
+		 * learns its exit status: salloc exits 0 when its command
+		 * dies of a signal.
+		 */
+		alloc_fd = (int)fd;
 		n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-		(void)write_all((int)fd, pid, (size_t)n);
-		(void)close((int)fd);
+		(void)write_all(alloc_fd, pid, (size_t)n);
+		(void)on_exit(tell_exit, NULL);
 	}
 	(void)unsetenv(ALLOC_VAR);
 	return 1;
@@ -906,15 +1020,18 @@ show_pending(long long since)
 
 /*
  * Start salloc ARGS -- forkpool ARGV... with fd (the pipe on which the
- * inner forkpool tells its pid) named in ALLOC_VAR.  In forkpool's
- * process group when stdin is a terminal, which salloc then gives to its
- * command; else in one of its own, so that a Ctrl-C meant for forkpool
- * reaches forkpool, not salloc, which would end the allocation under the
- * jobs.  -1 after a message.
+ * inner forkpool tells its pid and its exit status) named in ALLOC_VAR.
+ * In forkpool's process group when stdin is a terminal, which salloc
+ * then gives to its command; else in one of its own, given the terminal
+ * tty (-1: none, or forkpool runs in the background) until the forkpool
+ * inside takes it: a Ctrl-C then reaches salloc while the request pends,
+ * the forkpool inside after, never salloc then, which would end the
+ * allocation under the jobs.  -1 after a message.
  */
 static pid_t
-start_salloc(const struct opts *o, int argc, char **argv, int fd)
+start_salloc(const struct opts *o, int argc, char **argv, int fd, int tty)
 {
+	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t	 attr;
 	struct argv		 a = { NULL, 0 };
 	char			 self[PATH_MAX], num[16], *wordbuf, **words;
@@ -930,9 +1047,12 @@ start_salloc(const struct opts *o, int argc, char **argv, int fd)
 	self[len] = '\0';
 	words = split_words(o->slurm_alloc, &wordbuf, &nwords);
 	for (i = 0; i < nwords; i++)
-		if (strcmp(words[i], "--") == 0) {
-			warnx("--slurm-alloc: %s: salloc's options only: the "
-			    "command salloc runs is forkpool", o->slurm_alloc);
+		if (strcmp(words[i], "--") == 0 ||
+		    strncmp(words[i], "--no-shell", 10) == 0) {
+			warnx("--slurm-alloc: %s: %s", o->slurm_alloc,
+			    words[i][2] == '\0' ? "salloc's options only: the "
+			    "command salloc runs is forkpool" : "--no-shell "
+			    "would leave the allocation with no forkpool in it");
 			goto out;
 		}
 	if (!in_path("salloc")) {
@@ -950,11 +1070,16 @@ start_salloc(const struct opts *o, int argc, char **argv, int fd)
 	for (i = 1; i < (size_t)argc; i++)
 		argv_add(&a, argv[i]);
 	posix_spawnattr_init(&attr);
+	posix_spawn_file_actions_init(&fa);
 	if (!isatty(STDIN_FILENO)) {
 		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
 		posix_spawnattr_setpgroup(&attr, 0);
+		/* The terminal's foreground, as a shell gives a command. */
+		if (tty != -1)
+			posix_spawn_file_actions_addtcsetpgrp_np(&fa, tty);
 	}
-	rc = posix_spawnp(&pid, a.v[0], NULL, &attr, a.v, environ);
+	rc = posix_spawnp(&pid, a.v[0], &fa, &attr, a.v, environ);
+	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	(void)unsetenv(ALLOC_VAR);
 	if (rc != 0) {
@@ -969,6 +1094,31 @@ out:
 	return pid;
 }
 
+/* Give the terminal tty to process group pgrp, from the background too. */
+static void
+give_terminal(int tty, pid_t pgrp)
+{
+	if (tty != -1 && pgrp > 0)
+		(void)tcsetpgrp(tty, pgrp);
+}
+
+/*
+ * What the forkpool inside said on the pipe, in buf (len bytes so far):
+ * its pid on the first line, its exit status ("exit N") on the next.
+ */
+static void
+read_inner(const char *buf, pid_t *inner, int *exited)
+{
+	const char	*nl = strchr(buf, '\n');
+
+	if (nl == NULL)
+		return;
+	if (*inner == 0 && (*inner = (pid_t)strtol(buf, NULL, 10)) <= 0)
+		*inner = -1;	/* granted, pid unknown */
+	if (strncmp(nl + 1, "exit ", 5) == 0 && strchr(nl + 1, '\n') != NULL)
+		*exited = (int)strtol(nl + 6, NULL, 10);
+}
+
 /* See exec.h. */
 int
 slurm_alloc_run(const struct opts *o, int argc, char **argv)
@@ -976,12 +1126,13 @@ slurm_alloc_run(const struct opts *o, int argc, char **argv)
 	static const int	 sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	struct sigaction	 sa, old[3];
 	struct pollfd		 pfd;
-	char			 got[24];
+	char			 got[64];
 	size_t			 have = 0, i;
 	long long		 since = loop_now_ms();
 	ssize_t			 n;
-	pid_t			 pid, inner = 0;
+	pid_t			 pid, inner = 0, ipgrp;
 	int			 fd[2], status, show, shown = 0, sent = 0;
+	int			 exited = -1, tty = -1;
 
 	if (pipe2(fd, O_CLOEXEC) == -1) {
 		warn("--slurm-alloc: pipe");
@@ -989,9 +1140,18 @@ slurm_alloc_run(const struct opts *o, int argc, char **argv)
 	}
 	/* salloc passes it on to its command, the forkpool in the allocation. */
 	(void)fcntl(fd[1], F_SETFD, 0);
+	/* The terminal, when forkpool has its foreground and stdin is none. */
+	if (!isatty(STDIN_FILENO) &&
+	    (tty = open("/dev/tty", O_RDWR | O_CLOEXEC)) != -1 &&
+	    tcgetpgrp(tty) != getpgrp()) {
+		(void)close(tty);
+		tty = -1;
+	}
 	/*
 	 * Caught before salloc starts, passed on: to salloc while the
 	 * request pends (it withdraws it), then to the forkpool inside.
+	 * SIGTTOU ignored: from the background, forkpool takes the terminal
+	 * back and shows the wait.
 	 */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_alloc_signal;
@@ -999,10 +1159,13 @@ slurm_alloc_run(const struct opts *o, int argc, char **argv)
 	for (i = 0; i < 3; i++)
 		(void)sigaction(sigs[i], &sa, &old[i]);
 	(void)signal(SIGQUIT, SIG_IGN);
-	pid = start_salloc(o, argc, argv, fd[1]);
+	(void)signal(SIGTTOU, SIG_IGN);
+	pid = start_salloc(o, argc, argv, fd[1], tty);
 	(void)close(fd[1]);
 	if (pid == -1) {
 		(void)close(fd[0]);
+		if (tty != -1)
+			(void)close(tty);
 		return EXIT_FORKPOOL_ERROR;
 	}
 	show = (o->bar || o->progress || o->eta) && isatty(STDERR_FILENO);
@@ -1030,17 +1193,21 @@ slurm_alloc_run(const struct opts *o, int argc, char **argv)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			break;	/* salloc ended */
+			break;	/* salloc and the forkpool inside ended */
 		have += (size_t)n;
 		got[have] = '\0';
-		if (inner == 0 && strchr(got, '\n') != NULL) {
-			inner = (pid_t)strtol(got, NULL, 10);
-			if (inner <= 0)
-				inner = -1;	/* granted, pid unknown */
+		if (inner == 0) {
+			read_inner(got, &inner, &exited);
+			if (inner == 0)
+				continue;
 			if (shown)
 				(void)write_all(STDERR_FILENO, "\r\033[K", 4);
 			shown = 0;
-		}
+			/* The forkpool inside gets the terminal's signals. */
+			if (inner > 0 && (ipgrp = getpgid(inner)) > 0)
+				give_terminal(tty, ipgrp);
+		} else
+			read_inner(got, &inner, &exited);
 		if (have == sizeof(got) - 1)
 			have = 0;
 	}
@@ -1055,9 +1222,12 @@ slurm_alloc_run(const struct opts *o, int argc, char **argv)
 		if (alloc_signal != 0) {
 			sent = alloc_signal;
 			alloc_signal = 0;
-			(void)kill(inner > 0 ? inner : pid, sent);
+			(void)kill(pid, sent);
 		}
 	}
+	give_terminal(tty, getpgrp());
+	if (tty != -1)
+		(void)close(tty);
 	for (i = 0; i < 3; i++)
 		(void)sigaction(sigs[i], &old[i], NULL);
 	if (inner == 0) {
@@ -1070,13 +1240,21 @@ slurm_alloc_run(const struct opts *o, int argc, char **argv)
 			    WEXITSTATUS(status));
 		return EXIT_FORKPOOL_ERROR;
 	}
-	/* The forkpool inside died of the signal passed on: so does this. */
-	if (WIFEXITED(status) && sent != 0 && WEXITSTATUS(status) == 128 + sent)
-		status = sent;
-	if (WIFSIGNALED(status)) {
-		(void)signal(WTERMSIG(status), SIG_DFL);
-		(void)raise(WTERMSIG(status));
-		return 128 + WTERMSIG(status);
+	if (exited == -1) {
+		/* It died: of the signal passed on, as this one does now. */
+		if (sent != 0) {
+			(void)signal(sent, SIG_DFL);
+			(void)raise(sent);
+			return 128 + sent;
+		}
+		warnx("--slurm-alloc: the forkpool in the allocation ended "
+		    "without an exit status (killed by a signal?)");
+		return EXIT_FORKPOOL_ERROR;
 	}
-	return WEXITSTATUS(status);
+	/* It ended on the signal passed on: so does this one. */
+	if (sent != 0 && exited == 128 + sent) {
+		(void)signal(sent, SIG_DFL);
+		(void)raise(sent);
+	}
+	return exited;
 }

@@ -300,8 +300,10 @@ no_steps_left() {
 
 @test "--slurm: a TMPDIR where programs may not run is refused at the start" {
 	mkdir nx
-	mount -t tmpfs -o noexec tmpfs nx 2>/dev/null ||
+	if ! mount -t tmpfs -o noexec tmpfs nx 2>/dev/null; then
+		[[ ${CI:-} != true ]] || fail "cannot mount a noexec file system"
 		skip "cannot mount a noexec file system here"
+	fi
 	run --separate-stderr env TMPDIR="$PWD/nx" salloc -Q -n1 -- \
 		"$FP_BIN" --slurm touch ran ::: 1
 	echo "$stderr"
@@ -320,11 +322,40 @@ no_steps_left() {
 	run --separate-stderr inalloc 2 -j3 --timeout 3 --joblog log sleep 30 ::: 1 2 3
 	echo "$stderr"
 	assert_failure 3
-	# two ran on the node, one nowhere, ended by --timeout's SIGTERM
+	# two ran on the node, one nowhere, all ended by --timeout's SIGTERM,
+	# as locally: Signal 15
 	run awk -F'\t' 'NR > 1 { print "[" $2 "]", $7, $8 }' log
 	run sort <<<"$output"
-	assert_output $'[] -1 15\n[localhost] -1 0\n[localhost] -1 0'
+	assert_output $'[] -1 15\n[localhost] -1 15\n[localhost] -1 15'
 	no_steps_left
+}
+
+@test "--slurm: giving up on refused steps is said once, with every slot running" {
+	run --separate-stderr env SLURM_CPUS_PER_TASK=64 salloc -Q -n2 -- \
+		"$FP_BIN" --slurm -j4 echo ::: 1 2 3 4 5 6 7 8
+	echo "$stderr"
+	assert_failure 8
+	assert_equal "$(grep -c 'Slurm started no step' <<<"$stderr")" 1
+}
+
+@test "--slurm: a signal while forkpool starts leaves nothing in TMPDIR" {
+	# a slow scontrol holds the start (the site's SrunProlog is asked)
+	mkdir bin tmp
+	printf '#!/bin/sh\nsleep 30\n' >bin/scontrol
+	chmod +x bin/scontrol
+	salloc -Q -n1 -- env PATH="$PWD/bin:$PATH" TMPDIR="$PWD/tmp" \
+		sh -c 'echo $$ > fp.pid; exec "$0" --slurm true ::: 1' "$FP_BIN" \
+		>out 2>err 3>&- &
+	local bg=$! i
+	for ((i = 0; i < 100; i++)); do
+		[[ -s fp.pid && -n $(ls tmp) ]] && break
+		sleep 0.1
+	done
+	[[ -n $(ls tmp) ]] || fail "forkpool did not start: $(cat err)"
+	kill -TERM "$(cat fp.pid)"
+	wait "$bg" || :
+	run ls -A tmp
+	assert_output ''
 }
 
 @test "--slurm: CPU time and peak RSS of a step are unknown, not srun's" {
@@ -458,6 +489,63 @@ alloc_signal_group() {
 	grep -q 'allocation .* ended' err && fail "taken for a lost allocation"
 	run awk -F'\t' 'NR > 1 && $2 == "" { print }' log
 	assert_output ''
+	no_steps_left
+}
+
+@test "--slurm-alloc: --no-shell is refused: the allocation would hold no forkpool" {
+	run --separate-stderr "$FP_BIN" --slurm-alloc '-n 1 --no-shell' echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: --slurm-alloc: -n 1 --no-shell: --no-shell would leave the allocation with no forkpool in it"
+	run slurm_jobs
+	assert_output ''
+}
+
+@test "--slurm-alloc: the forkpool inside killed: a message and 255, not salloc's 0" {
+	mkdir pids
+	"$FP_BIN" --slurm-alloc '-n 1' 'echo $PPID > pids/{}; sleep 30' ::: x \
+		</dev/null >out 2>err 3>&- &
+	local bg=$! i
+	for ((i = 0; i < 200; i++)); do
+		[[ -s pids/x ]] && break
+		sleep 0.1
+	done
+	[[ -s pids/x ]] || fail "the job did not start: $(cat err)"
+	# the forkpool inside: salloc's child
+	local salloc inner
+	salloc=$(cat "/proc/$bg/task/$bg/children")
+	inner=$(cat "/proc/${salloc%% *}/task/${salloc%% *}/children")
+	[[ $(cat "/proc/${inner%% *}/comm") == forkpool ]] ||
+		fail "no forkpool inside: $inner"
+	inner=${inner%% *}
+	kill -KILL "$inner"
+	local status=0
+	wait "$bg" || status=$?
+	cat err
+	assert_equal "$status" 255
+	grep -q 'forkpool: --slurm-alloc: the forkpool in the allocation ended without an exit status' err ||
+		fail "not said"
+}
+
+@test "--slurm-alloc: a Ctrl-C at a terminal with stdin a pipe and tostop set ends the run" {
+	require_cmd script
+	# the forkpool inside writes to the terminal: it must have its
+	# foreground (tostop), and then the Ctrl-C is its own
+	timeout 60 script -qfec "stty tostop; seq 2 | sh -c 'echo \$\$ > outer.pid; exec \"\$0\" --slurm-alloc \"-n 2\" -k \"echo out {}; echo \\\$\\\$ > pids{}; exec sleep 60\"' '$FP_BIN'; echo rc=\$?" \
+		typescript </dev/null >/dev/null 2>&1 3>&- &
+	local bg=$! i
+	for ((i = 0; i < 200; i++)); do
+		[[ -s pids1 && -s pids2 ]] && break
+		sleep 0.1
+	done
+	[[ -s pids1 && -s pids2 ]] || fail "the jobs did not start: $(cat -v typescript)"
+	# the terminal's foreground process group gets the Ctrl-C
+	local fg
+	fg=$(ps -o tpgid= -p "$(cat outer.pid)" | tr -d ' ')
+	[[ $fg -gt 0 && $fg != "$(ps -o pgid= -p "$(cat outer.pid)" | tr -d ' ')" ]] ||
+		fail "the forkpool inside does not have the terminal: $fg"
+	kill -INT -- "-$fg"
+	wait "$bg" || fail "the run did not end: $(cat -v typescript)"
+	grep -a -q 'rc=130' typescript || fail "$(cat -v typescript)"
 	no_steps_left
 }
 
