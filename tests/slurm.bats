@@ -36,6 +36,22 @@ inalloc() {
 	salloc -Q -n "$n" -- "$FP_BIN" --slurm "$@"
 }
 
+# started FILE...: wait (20 s) until every FILE is there and not empty (a
+# job wrote it), or fail the test with the run's stderr (file err, or the
+# typescript).
+started() {
+	local i f missing
+	for ((i = 0; i < 200; i++)); do
+		missing=
+		for f; do
+			[[ -s $f ]] || missing=$f
+		done
+		[[ -z $missing ]] && return 0
+		sleep 0.1
+	done
+	fail "the jobs did not start ($missing): $(cat -v err typescript 2>/dev/null)"
+}
+
 # no_steps_left: no step of the cluster runs (a few seconds for Slurm to
 # see the ends), and no process whose pid a job wrote in pids/ lives.
 no_steps_left() {
@@ -162,11 +178,7 @@ no_steps_left() {
 	salloc -Q -n2 -- sh -c 'echo $$ > fp.pid; exec "$0" --slurm "echo \$\$ > pids/{}; exec sleep 60" ::: a b' \
 		"$FP_BIN" >out 2>err 3>&- &
 	local bg=$! i
-	for ((i = 0; i < 200; i++)); do
-		[[ -s pids/a && -s pids/b && -n $(slurm_steps) ]] && break
-		sleep 0.1
-	done
-	[[ -s pids/a && -s pids/b ]] || fail "the jobs did not start: $(cat err)"
+	started pids/a pids/b
 	kill -INT "$(cat fp.pid)"
 	local status=0
 	wait "$bg" || status=$?
@@ -179,11 +191,7 @@ no_steps_left() {
 	salloc -Q -n1 -- sh -c 'echo $$ > fp.pid; exec "$0" --slurm ": {}; while :; do echo t >> ticks; sleep 0.1; done" ::: 1' \
 		"$FP_BIN" >out 2>err 3>&- &
 	local bg=$! i a b c
-	for ((i = 0; i < 200; i++)); do
-		[[ -s ticks ]] && break
-		sleep 0.1
-	done
-	[[ -s ticks ]] || fail "the job did not start: $(cat err)"
+	started ticks
 	kill -TSTP "$(cat fp.pid)"
 	# stopped: no tick for a second (the job ticks every 0.1 s)
 	for ((i = 0; i < 20; i++)); do
@@ -251,11 +259,7 @@ no_steps_left() {
 	salloc -Q -n2 -- "$FP_BIN" --slurm --joblog log \
 		'echo $$ > pids/{}; exec sleep 30' ::: a b c >out 2>err 3>&- &
 	local bg=$! i
-	for ((i = 0; i < 200; i++)); do
-		[[ -s pids/a && -s pids/b ]] && break
-		sleep 0.1
-	done
-	[[ -s pids/a && -s pids/b ]] || fail "the jobs did not start: $(cat err)"
+	started pids/a pids/b
 	# srun exits 0 when its node fails: forkpool must not believe it
 	scontrol update nodename=localhost state=down reason=fp-test
 	local status=0
@@ -458,11 +462,7 @@ alloc_signal_group() {
 	setsid -w "$FP_BIN" --slurm-alloc '-n 2' --joblog log \
 		'echo $$ > pids/{}; exec sleep 60' ::: a b c </dev/null >out 2>err 3>&- &
 	local bg=$! i
-	for ((i = 0; i < 200; i++)); do
-		[[ -s pids/a && -s pids/b ]] && break
-		sleep 0.1
-	done
-	[[ -s pids/a && -s pids/b ]] || fail "the jobs did not start: $(cat err)"
+	started pids/a pids/b
 	if [[ $2 == group ]]; then
 		kill "-$1" -- "-$(ps -o pgid= -p "$(pgrep -P "$bg" -x forkpool || echo "$bg")" | tr -d ' ')"
 	else
@@ -505,11 +505,7 @@ alloc_signal_group() {
 	"$FP_BIN" --slurm-alloc '-n 1' 'echo $PPID > pids/{}; sleep 30' ::: x \
 		</dev/null >out 2>err 3>&- &
 	local bg=$! i
-	for ((i = 0; i < 200; i++)); do
-		[[ -s pids/x ]] && break
-		sleep 0.1
-	done
-	[[ -s pids/x ]] || fail "the job did not start: $(cat err)"
+	started pids/x
 	# the forkpool inside: salloc's child
 	local salloc inner
 	salloc=$(cat "/proc/$bg/task/$bg/children")
@@ -533,11 +529,7 @@ alloc_signal_group() {
 	timeout 60 script -qfec "stty tostop; seq 2 | sh -c 'echo \$\$ > outer.pid; exec \"\$0\" --slurm-alloc \"-n 2\" -k \"echo out {}; echo \\\$\\\$ > pids{}; exec sleep 60\"' '$FP_BIN'; echo rc=\$?" \
 		typescript </dev/null >/dev/null 2>&1 3>&- &
 	local bg=$! i
-	for ((i = 0; i < 200; i++)); do
-		[[ -s pids1 && -s pids2 ]] && break
-		sleep 0.1
-	done
-	[[ -s pids1 && -s pids2 ]] || fail "the jobs did not start: $(cat -v typescript)"
+	started pids1 pids2
 	# the terminal's foreground process group gets the Ctrl-C
 	local fg
 	fg=$(ps -o tpgid= -p "$(cat outer.pid)" | tr -d ' ')
