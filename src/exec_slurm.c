@@ -843,25 +843,10 @@ write_prolog(struct slurmexec *s)
 static int
 in_path(const char *name)
 {
-	const char	*path = getenv("PATH"), *p, *e;
-	struct buf	 b = { 0 };
-	int		 found = 0;
+	char	*path = find_program(name);
+	int	 found = access(path, X_OK) == 0;
 
-	if (path == NULL)
-		path = "/usr/bin:/bin";
-	for (p = path; !found; p = e + 1) {
-		e = strchrnul(p, ':');
-		buf_reset(&b);
-		buf_add(&b, p, (size_t)(e - p));
-		if (b.len == 0)
-			buf_addc(&b, '.');
-		buf_addc(&b, '/');
-		buf_adds(&b, name);
-		found = access(b.data, X_OK) == 0;
-		if (*e == '\0')
-			break;
-	}
-	buf_free(&b);
+	free(path);
 	return found;
 }
 

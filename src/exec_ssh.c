@@ -738,32 +738,6 @@ ssh_argv(const struct sshexec *s, const struct host *h, int how,
 	argv_add(a, h->dest);
 }
 
-/* The program file would run, searched in PATH as execvp(3) does. */
-static char *
-find_program(const char *name)
-{
-	struct buf	 b = { 0 };
-	const char	*path = getenv("PATH"), *p, *e;
-
-	if (strchr(name, '/') != NULL || path == NULL)
-		return xstrdup(name);
-	for (p = path; ; p = e + 1) {
-		e = strchr(p, ':');
-		buf_reset(&b);
-		if (e == NULL)
-			e = p + strlen(p);
-		if (e > p)
-			buf_add(&b, p, (size_t)(e - p));
-		else
-			buf_addc(&b, '.');
-		buf_addc(&b, '/');
-		buf_adds(&b, name);
-		if (access(b.data, X_OK) == 0 || *e == '\0')
-			break;
-	}
-	return b.data;
-}
-
 /*
  * Whether the ssh program name can be run: 0, or why not (an errno).
  * access(2) finds a directory executable, execve(2) does not.

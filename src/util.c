@@ -300,3 +300,29 @@ split_words(const char *s, char **bufp, size_t *np)
 	*np = n;
 	return v;
 }
+
+/* The program file would run, searched in PATH as execvp(3) does. */
+char *
+find_program(const char *name)
+{
+	struct buf	 b = { 0 };
+	const char	*path = getenv("PATH"), *p, *e;
+
+	if (strchr(name, '/') != NULL || path == NULL)
+		return xstrdup(name);
+	for (p = path; ; p = e + 1) {
+		e = strchr(p, ':');
+		buf_reset(&b);
+		if (e == NULL)
+			e = p + strlen(p);
+		if (e > p)
+			buf_add(&b, p, (size_t)(e - p));
+		else
+			buf_addc(&b, '.');
+		buf_addc(&b, '/');
+		buf_adds(&b, name);
+		if (access(b.data, X_OK) == 0 || *e == '\0')
+			break;
+	}
+	return b.data;
+}

@@ -43,6 +43,12 @@ struct argv {
 /* Append s (borrowed) to the argv. */
 void	 argv_add(struct argv *, const char *);
 
+/*
+ * The file that running program name would run, searched in PATH as
+ * execvp(3) does (name itself when it has a slash); owned by the caller.
+ */
+char	*find_program(const char *);
+
 /* Split s into words at blanks: *bufp owns their bytes; *np counts them. */
 char	**split_words(const char *, char **, size_t *);
 
