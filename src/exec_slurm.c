@@ -98,6 +98,7 @@ struct slurmexec {
 	struct slot	*slots;
 	char		*dir;		/* owned: the private directory */
 	char		*prolog;	/* owned: its prolog's path */
+	char		*prolog_opt;	/* owned: --prolog=PATH */
 	char		 cpus[24];	/* srun's -c value, or "" */
 	char		 job[32];	/* the allocation: $SLURM_JOB_ID */
 	char		**nodes;	/* owned: the nodes named so far */
@@ -116,11 +117,10 @@ static struct slurmexec	*live_slurm;
 /*
  * For a signal that ends forkpool before the runner watches signals (as
  * scontrol runs at the start, or input is read ahead): the private
- * directory, open, its path and its slots, and the handlers put back.
+ * directory, open (live_slurm has its path and slots), and the handlers
+ * put back.
  */
 static int			 live_dirfd = -1;
-static const char		*live_dir;
-static unsigned int		 live_nslots;
 static const int		 end_sigs[] = { SIGINT, SIGTERM, SIGHUP };
 #define NEND_SIGS	(sizeof(end_sigs) / sizeof(end_sigs[0]))
 static struct sigaction		 old_end[NEND_SIGS];
@@ -188,7 +188,7 @@ on_end_signal(int sig)
 
 	if (live_dirfd != -1) {
 		(void)unlinkat(live_dirfd, "prolog", 0);
-		for (i = 1; i <= live_nslots; i++) {
+		for (i = 1; i <= live_slurm->nslots; i++) {
 			/* "s" and the number, as record_path() names them. */
 			for (n = i, len = 1; n >= 10; n /= 10)
 				len++;
@@ -198,7 +198,7 @@ on_end_signal(int sig)
 			name[len + 1] = '\0';
 			(void)unlinkat(live_dirfd, name, 0);
 		}
-		(void)rmdir(live_dir);
+		(void)rmdir(live_slurm->dir);
 	}
 	(void)signal(sig, SIG_DFL);
 	(void)raise(sig);
@@ -416,30 +416,40 @@ capture_cmd(char *const argv[], char *out, size_t len)
 }
 
 /*
+ * srun's words for a step of one task on one node, up to the job name:
+ * quiet, -Q (its errors) or -QQ (nothing of its own).
+ */
+static void
+srun_words(const struct slurmexec *s, struct argv *a, const char *quiet)
+{
+	argv_add(a, "srun");
+	argv_add(a, quiet);
+	argv_add(a, "--exclusive");
+	argv_add(a, "-N1");
+	argv_add(a, "-n1");
+	if (s->cpus[0] != '\0') {
+		argv_add(a, "-c");
+		argv_add(a, s->cpus);
+	}
+}
+
+/*
  * Why Slurm refuses steps: srun's own message for a step of nothing,
  * into why (empty: it gave none, or it created the step this time).
  */
 static void
 check_refusal(const struct slurmexec *s, char *why, size_t len)
 {
-	char	*argv[12], out[2048], *line, *save = NULL;
-	size_t	 n = 0;
+	struct argv	 a = { NULL, 0 };
+	char		 out[2048], *line, *save = NULL;
 
 	why[0] = '\0';
-	argv[n++] = "srun";
-	argv[n++] = "-Q";
-	argv[n++] = "--exclusive";
-	argv[n++] = "-N1";
-	argv[n++] = "-n1";
-	if (s->cpus[0] != '\0') {
-		argv[n++] = "-c";
-		argv[n++] = (char *)s->cpus;
-	}
-	argv[n++] = "--job-name=forkpool-check";
-	argv[n++] = "--";
-	argv[n++] = "true";
-	argv[n] = NULL;
-	(void)capture_cmd(argv, out, sizeof(out));
+	srun_words(s, &a, "-Q");
+	argv_add(&a, "--job-name=forkpool-check");
+	argv_add(&a, "--");
+	argv_add(&a, "true");
+	(void)capture_cmd(a.v, out, sizeof(out));
+	free(a.v);
 	for (line = strtok_r(out, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save))
 		if (strstr(line, "error") != NULL) {
@@ -493,7 +503,7 @@ slurm_launch(void *ctx, struct job *j, int in, struct exec_proc *p)
 	struct slurmexec	*s = ctx;
 	struct argv		 a = { NULL, 0 };
 	enum exec_result	 res;
-	char			 name[48], prolog[PATH_MAX + 16], **argv;
+	char			 name[48], **argv;
 	size_t			 i;
 
 	if (s->none_left) {
@@ -504,18 +514,9 @@ slurm_launch(void *ctx, struct job *j, int in, struct exec_proc *p)
 	}
 	clear_slot(s, j->slot);
 	(void)snprintf(name, sizeof(name), "--job-name=forkpool-%llu", j->seq);
-	(void)snprintf(prolog, sizeof(prolog), "--prolog=%s", s->prolog);
-	argv_add(&a, "srun");
-	argv_add(&a, "-QQ");
-	argv_add(&a, "--exclusive");
-	argv_add(&a, "-N1");
-	argv_add(&a, "-n1");
-	if (s->cpus[0] != '\0') {
-		argv_add(&a, "-c");
-		argv_add(&a, s->cpus);
-	}
+	srun_words(s, &a, "-QQ");
 	argv_add(&a, name);
-	argv_add(&a, prolog);
+	argv_add(&a, s->prolog_opt);
 	argv_add(&a, "--");
 	/* A command that is not found is 127 there as here. */
 	argv_add(&a, "/bin/sh");
@@ -738,6 +739,7 @@ slurm_free(void *ctx)
 	free(s->cancels);
 	free(s->slots);
 	free(s->prolog);
+	free(s->prolog_opt);
 	free(s);
 }
 
@@ -819,7 +821,8 @@ write_prolog(struct slurmexec *s)
 		buf_adds(&b, " \"$@\"\n");
 	}
 	free(site);
-	if (asprintf(&s->prolog, "%s/prolog", s->dir) == -1)
+	if (asprintf(&s->prolog, "%s/prolog", s->dir) == -1 ||
+	    asprintf(&s->prolog_opt, "--prolog=%s", s->prolog) == -1)
 		err(EXIT_FORKPOOL_ERROR, "asprintf");
 	if ((fd = open(s->prolog, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 	    0700)) == -1 || write_all(fd, b.data, b.len) == -1) {
@@ -909,8 +912,6 @@ exec_slurm_new(int capture, const struct opts *o)
 	}
 	s->dir = b.data;
 	live_slurm = s;
-	live_dir = s->dir;
-	live_nslots = s->nslots;
 	live_dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	catch_end(1);
 	{

@@ -454,9 +454,10 @@ no_steps_left() {
 	assert_equal "$stderr" "forkpool: --slurm-alloc: the list of salloc options is empty"
 }
 
-# alloc_run SIG: forkpool --slurm-alloc in a process group of its own with
-# stdin not a terminal, 2 sleeping steps, then SIG to the whole group, as a
-# terminal's Ctrl-C does; sets status.
+# alloc_signal_group SIG group|one: forkpool --slurm-alloc in a process
+# group of its own with stdin not a terminal, 2 sleeping steps, then SIG to
+# the whole group (as a terminal's Ctrl-C does) or to the outer forkpool
+# alone; sets status.
 alloc_signal_group() {
 	mkdir -p pids
 	setsid -w "$FP_BIN" --slurm-alloc '-n 2' --joblog log \
