@@ -18,7 +18,7 @@ _forkpool_long_opts='--arg-file --null --delimiter --colsep --trim --header --cs
 --resume --resume-failed --retry-failed --junit --group --keep-order --no-keep-order --line-buffer
 --ungroup --output-on-failure --tag --tagstring --color --tmpdir --files --results --summary --dry-run --verbose --bar --progress --eta
 --max-procs --col-sep --argfile --xapply --linebuffer --lb --line-buffered
---keeporder --dryrun --halt-on-error --res
+--keeporder --dryrun --halt-on-error --res --jl --output-as-files
 --semaphore --id --bg --fg --wait --semaphoretimeout --st --semaphore-name
 --semaphorename --semaphore-timeout
 --will-cite --no-notice --gnu --citation --bibtex
@@ -37,7 +37,7 @@ _forkpool_opt_takes_arg()
         --workdir | --wd | --env | --nice | \
         -j | --jobs | --max-tasks | -S | --sshlogin | --sshloginfile | --slf | --ssh | --sshdelay | --ssh-delay | --timeout | --termseq | --retries | --delay | --halt | \
         --load | --memfree | --joblog | --junit | --tagstring | --tmpdir | --partition | --results | \
-        -P | --max-procs | -C | --col-sep | --argfile | --halt-on-error | --res | \
+        -P | --max-procs | -C | --col-sep | --argfile | --halt-on-error | --res | --jl | \
         --id | --semaphore-name | --semaphorename | --semaphoretimeout | --st | \
         --semaphore-timeout | --process-slot-var | --block | --block-size | \
         --recend | --recstart | \

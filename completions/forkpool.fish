@@ -256,6 +256,8 @@ complete -c forkpool -n __fish_forkpool_in_options -l keeporder -d 'Same as --ke
 complete -c forkpool -n __fish_forkpool_in_options -l dryrun -d 'Same as --dry-run'
 complete -c forkpool -n __fish_forkpool_in_options -l halt-on-error -x -d 'Same as --halt'
 complete -c forkpool -n __fish_forkpool_in_options -l res -r -F -d 'Same as --results'
+complete -c forkpool -n __fish_forkpool_in_options -l jl -r -F -d 'Same as --joblog'
+complete -c forkpool -n __fish_forkpool_in_options -l output-as-files -d 'Same as --files'
 complete -c forkpool -n __fish_forkpool_in_options -l will-cite -d 'Accepted and ignored, for GNU parallel\'s scripts'
 complete -c forkpool -n __fish_forkpool_in_options -l no-notice -d 'Accepted and ignored, for GNU parallel\'s scripts'
 complete -c forkpool -n __fish_forkpool_in_options -l gnu -d 'Accepted and ignored, for GNU parallel\'s scripts'

@@ -85,9 +85,6 @@ static const struct refusal refusals[] = {
 	{ "--hostgroups",
 	    "this part of remote execution is not built yet; instead: run "
 	    "forkpool once per group of hosts" },
-	{ "--jl",
-	    "not one of forkpool's spellings; instead: --joblog FILE, the "
-	    "same option" },
 	{ "--latest-line",
 	    "forkpool does not redraw lines on the terminal; instead: "
 	    "--line-buffer --tag" },
@@ -105,12 +102,6 @@ static const struct refusal refusals[] = {
 	    "forkpool --version" },
 	{ "--noswap",
 	    "swapping is not watched; instead: --memfree SIZE" },
-	{ "--output-as-files",
-	    "not one of forkpool's spellings; instead: --files, the same "
-	    "option" },
-	{ "--outputasfiles",
-	    "not one of forkpool's spellings; instead: --files, the same "
-	    "option" },
 	{ "--parens",
 	    "Perl expressions are not supported; instead: the --plus "
 	    "replacement strings, or shell code in the command" },
@@ -183,9 +174,6 @@ static const struct refusal refusals[] = {
 	{ "--template",
 	    "forkpool does not fill in files; instead: sed on the template "
 	    "file in the command" },
-	{ "--term-seq",
-	    "not one of forkpool's spellings; instead: --termseq SEQ, the "
-	    "same option" },
 	{ "--tmpl",
 	    "forkpool does not fill in files; instead: sed on the template "
 	    "file in the command" },
@@ -261,4 +249,56 @@ compat_refused_prefix(const char *prefix, size_t len, size_t n,
 			*option = refusals[i].option;
 	}
 	return found;
+}
+
+/*
+ * The letters of the len bytes of s that tell a spelling apart: no
+ * hyphens, and "colour" as "color"; into key (size n), NUL-terminated.
+ * 0 when it does not fit.
+ */
+static int
+spelling_key(const char *s, size_t len, char *key, size_t n)
+{
+	size_t	 i, k = 0;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '-')
+			continue;
+		if (k + 1 >= n)
+			return 0;
+		key[k++] = s[i];
+		if (len - i >= 6 && strncmp(s + i, "colour", 6) == 0) {
+			if (k + 4 >= n)
+				return 0;
+			memcpy(key + k, "olor", 4);
+			k += 4;
+			i += 5;
+		}
+	}
+	key[k] = '\0';
+	return 1;
+}
+
+/* See compat.h. */
+int
+compat_same_spelling(const char *given, size_t len, const char *name)
+{
+	char	 a[64], b[64];
+
+	return spelling_key(given, len, a, sizeof(a)) &&
+	    spelling_key(name, strlen(name), b, sizeof(b)) &&
+	    strcmp(a, b) == 0;
+}
+
+/* See compat.h. */
+const char *
+compat_refused_spelling(const char *given, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < NREFUSALS; i++)
+		if (strncmp(refusals[i].option, "--", 2) == 0 &&
+		    compat_same_spelling(given, len, refusals[i].option + 2))
+			return refusals[i].option;
+	return NULL;
 }

@@ -25,4 +25,19 @@ const char	*compat_refusal(const char *option);
 size_t		 compat_refused_prefix(const char *prefix, size_t len,
 		    size_t n, const char **option);
 
+/*
+ * Whether the len bytes of given spell the long option name (both without
+ * their "--") as GNU parallel also takes it: without its hyphens
+ * (--pipepart, --numberofcores), with hyphens elsewhere (--tag-string),
+ * or with colour for color.
+ */
+int		 compat_same_spelling(const char *given, size_t len,
+		    const char *name);
+
+/*
+ * The refused long option, "--name", that the len bytes of given spell
+ * as compat_same_spelling() reads them, or NULL.
+ */
+const char	*compat_refused_spelling(const char *given, size_t len);
+
 #endif

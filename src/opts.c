@@ -217,6 +217,10 @@ static const char help_text[] =
 "      --halt-on-error WHEN   --halt WHEN\n"
 "      --res NAME             --results NAME\n"
 "      --wd DIR               --workdir DIR\n"
+"      --jl FILE              --joblog FILE\n"
+"      --output-as-files      --files\n"
+"  A long name written without its hyphens, or with colour for color, is\n"
+"  that option too (as in GNU parallel).\n"
 "\n"
 "Other:\n"
 "      --will-cite, --no-notice, --gnu\n"
@@ -1762,6 +1766,8 @@ static const struct optdef optdefs[] = {
 	FLAG("dryrun",			0, dry_run),
 	ARG("halt-on-error",		0, on_halt),
 	STRING("res",			0, results, "the name"),
+	ARG("jl",			0, on_joblog),
+	FLAG("output-as-files",		0, files),
 	ARGV("slf",			0, on_sshlogin, 1),
 	NOARG("will-cite",		0, on_notice, 0),
 	NOARG("no-notice",		0, on_notice, 0),
@@ -2126,6 +2132,46 @@ forget_setting(struct parse_state *st, const struct optdef *d)
 		memcpy(field, &no_count, sizeof(no_count));
 }
 
+/*
+ * Put in argv[i], a long option that is none of forkpool's names, the
+ * name it spells as GNU parallel reads spellings (--pipepart is
+ * --pipe-part; see compat_same_spelling()), forkpool's or one that it
+ * refuses, with its value if one came after '='.  1 if it did, 0 if
+ * the word spells no single option.
+ */
+static int
+respell(struct parse_state *st, char **argv, int i)
+{
+	struct opts	*o = st->o;
+	const char	*name = argv[i] + 2, *to = NULL;
+	size_t		 k, len = strcspn(name, "=");
+	int		 val = 0;
+	char		*word;
+
+	if (strncmp(argv[i], "--", 2) != 0 || compat_refusal(argv[i]) != NULL)
+		return 0;
+	for (k = 0; k < NOPTDEFS && long_options[k].name != NULL; k++) {
+		if (!compat_same_spelling(name, len, long_options[k].name))
+			continue;
+		/* The names of one option share its value. */
+		if (to != NULL && long_options[k].val != val)
+			return 0;
+		to = long_options[k].name;
+		val = long_options[k].val;
+	}
+	if (to == NULL && (to = compat_refused_spelling(name, len)) != NULL)
+		to += 2;
+	if (to == NULL)
+		return 0;
+	if (asprintf(&word, "--%s%s", to, name + len) == -1)
+		err(1, NULL);
+	o->respelled = xreallocarray(o->respelled, o->nrespelled + 1,
+	    sizeof(*o->respelled));
+	o->respelled[o->nrespelled++] = word;
+	argv[i] = word;
+	return 1;
+}
+
 /* Read the options up to the command; OPTS_RUN to go on. */
 static enum opts_result
 parse_options(struct parse_state *st, int argc, char **argv)
@@ -2157,6 +2203,12 @@ parse_options(struct parse_state *st, int argc, char **argv)
 			return OPTS_ERROR;
 		}
 		if ((d = find_option(ch, longindex)) == NULL) {
+			/* Read the word again in the spelling it stands for. */
+			if (optind != before && optopt == 0 &&
+			    respell(st, argv, optind - 1)) {
+				optind--;
+				continue;
+			}
 			if (unknown_option(optind == before ? argv[optind] :
 			    argv[optind - 1]) == 0)
 				usage();
@@ -2956,6 +3008,10 @@ opts_free(struct opts *o)
 	o->colsep_re = NULL;
 	free(o->env_argv);
 	o->env_argv = NULL;
+	while (o->nrespelled > 0)
+		free(o->respelled[--o->nrespelled]);
+	free(o->respelled);
+	o->respelled = NULL;
 	free(o->env_words);
 	o->env_words = NULL;
 	pcre2_code_free(o->header_re);

@@ -237,6 +237,9 @@ struct opts {
 	char			*env_words;	/* $FORKPOOL's words, owned; the
 						   options' arguments point in */
 	char			**env_argv;	/* owned, into env_words */
+	char			**respelled;	/* owned: option words given in
+						   another spelling, as read */
+	size_t			 nrespelled;
 };
 
 /* What opts_parse() found. */

@@ -73,6 +73,30 @@ same_as() {
 	assert_equal "$(cat rdir/1/a/stdout)" a
 }
 
+@test "GNU parallel's spellings without hyphens, and colour for color, are the options they spell" {
+	printf 'x\ny\n' >file
+	same_as --pipepart -a file -k wc -l -- --pipe-part -a file -k wc -l
+	same_as --numberofcores -- --number-of-cores
+	same_as --maxargs 2 -k echo ::: a b c -- --max-args 2 -k echo ::: a b c
+	same_as --maxargs=2 -k echo ::: a b c -- --max-args 2 -k echo ::: a b c
+	same_as --tag-string x -k echo ::: a -- --tagstring x -k echo ::: a
+	same_as --colour=always --tag echo ::: a -- --color=always --tag echo ::: a
+	run -0 fp --roundrobin --pipe -k wc -l <file
+	assert_output 2
+	same_as --nokeeporder echo ::: a -- --no-keep-order echo ::: a
+	# A refused option is refused in any of its spellings, with its note.
+	run --separate-stderr fp --colorfailed echo ::: a
+	assert_failure 255
+	assert_equal "$stderr" "forkpool: --color-failed: not supported: failed jobs are not coloured apart; instead: --output-on-failure, or --joblog to find the failed jobs"
+	# Not a spelling of anything: unknown, as before.
+	run --separate-stderr fp --pipeparts echo ::: a
+	assert_failure 255
+	assert_equal "${stderr%%$'\n'*}" "forkpool: --pipeparts: unknown option"
+	# An option's argument is never respelled.
+	run -0 fp --tagstring --pipepart -k echo ::: a
+	assert_output $'--pipepart\ta'
+}
+
 @test "--compress, --compress-program and --decompress-program are refused at start with one line naming the option, exit 255" {
 	local msg='forkpool keeps held output on disk only beyond 4 MiB and frees it as it is printed; instead: give --tmpdir a directory with room'
 	run --separate-stderr fp --compress touch ran ::: x

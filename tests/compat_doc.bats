@@ -100,6 +100,22 @@ check_options() {
 			bad+=("$cell: status '$status' is not supported, differs or unsupported")
 			;;
 		esac
+		# GNU parallel's spelling without hyphens is the same option.
+		local joined=--${opt:2}
+		joined=${joined//-/}
+		joined=--$joined
+		if [[ $opt == --*-* ]]; then
+			WORDS=("${WORDS[@]/#"$opt"/"$joined"}")
+			rc=0
+			out=$(timeout 20 "$FP_BIN" "${WORDS[@]}" 2>&1 </dev/null) || rc=$?
+			if [[ $status == unsupported ]]; then
+				[[ $rc == 255 && ($out == "forkpool: $opt: not supported: $note" ||
+					$out == "forkpool: $joined: not supported: $note") ]] ||
+					bad+=("$joined for $cell (unsupported): exit $rc: $out")
+			elif [[ $rc == 255 && $out == *"$joined"* ]] || [[ $rc == 124 ]]; then
+				bad+=("$joined for $cell ($status): exit $rc: ${out%%$'\n'*}")
+			fi
+		fi
 	done < <(rows "$1")
 	((n > 10)) || fail "only $n rows in section $1 of docs/compat.md"
 	printf '%s\n' "${bad[@]}"
