@@ -85,6 +85,8 @@ struct pipe_src {
 	size_t			 endlen;
 	char			*start;		/* --recstart */
 	size_t			 startlen;
+	int			 anywhere;	/* both empty: a record is a byte,
+						   and a block ends anywhere */
 	pcre2_code		*re;		/* --regexp: END(?=(START)) */
 	pcre2_code		*lead;		/* --regexp: START */
 	pcre2_code		*tail;		/* --regexp --rrs: END\z */
@@ -179,19 +181,14 @@ separators(struct pipe_src *s, const struct opts *o)
 	const char	*start = o->recstart != NULL ? o->recstart : "";
 	struct buf	 pat = { 0 };
 
-	if (*end == '\0' && *start == '\0') {
-		warnx("--recend and --recstart are both empty: a record would "
-		    "have no end");
-		return -1;
-	}
-	if (!o->regexp) {
-		s->end = unescape(end, &s->endlen);
-		s->start = unescape(start, &s->startlen);
-		if (s->endlen == 0 && s->startlen == 0) {
-			warnx("--recend and --recstart are both empty: a "
-			    "record would have no end");
-			return -1;
-		}
+	/*
+	 * Both empty: every byte ends a record, as in GNU parallel, so a
+	 * block is --block bytes (-N: N bytes); a pattern needs no engine.
+	 */
+	if (!o->regexp || (*end == '\0' && *start == '\0')) {
+		s->end = unescape(o->regexp ? "" : end, &s->endlen);
+		s->start = unescape(o->regexp ? "" : start, &s->startlen);
+		s->anywhere = s->endlen == 0 && s->startlen == 0;
 		return 0;
 	}
 	buf_adds(&pat, "(?:");
@@ -355,6 +352,8 @@ last_end(const struct pipe_src *s, const char *b, size_t len, int eof,
 
 	if (eof && limit >= len)
 		return (ssize_t)len;
+	if (s->anywhere)
+		return (ssize_t)(limit < len ? limit : len);
 	if (s->re != NULL) {
 		while ((p = next_end(s, b, len, eof, (size_t)last,
 		    scan)) > 0 &&
@@ -483,6 +482,8 @@ strip(const struct pipe_src *s, char *b, size_t len, int eof, size_t p)
 	pcre2_match_data	*md;
 	size_t			 sep[3], r = 0, w = 0, from = 0;
 
+	if (s->anywhere)
+		return p;
 	/* A --recstart at the very start. */
 	if (s->lead != NULL) {
 		md = pcre2_match_data_create(1, NULL);
@@ -1184,8 +1185,9 @@ pipe_new(const struct opts *o, const struct template *cmd,
 	s->tag = tag;
 	s->fd = -1;
 	s->block = o->block != 0 ? (size_t)o->block : BLOCK_DEFAULT;
+	/* -n is -N here, as in GNU parallel: a block has no values. */
 	s->records = o->max_replace_args != 0 ? o->max_replace_args :
-	    o->max_lines;
+	    o->max_args != 0 ? o->max_args : o->max_lines;
 	/* Grown as the input comes (fill()), never to --block ahead. */
 	s->cap = CUT_SLACK;
 	s->buf = xmalloc(s->cap);

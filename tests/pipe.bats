@@ -93,6 +93,36 @@ records() {
 	assert_output "$(printf '30000\n30000\n30000\n10000\n')"
 }
 
+@test "--pipe -n N is -N N, as in GNU parallel" {
+	run -0 fp --pipe -k -n2 sh -c 'cat; echo --' < <(seq 5)
+	assert_output "$(printf '1\n2\n--\n3\n4\n--\n5\n--\n')"
+	seq 5 >five
+	run -0 fp --pipe-part -a five -k -n2 sh -c 'cat; echo --'
+	assert_output "$(printf '1\n2\n--\n3\n4\n--\n5\n--\n')"
+}
+
+@test "--pipe --recend '': with no --recstart a block may end anywhere, so blocks are --block bytes" {
+	# 10 bytes in blocks of 3, as GNU parallel cuts them.
+	run -0 fp --pipe -k --recend '' --block 3 sh -c 'cat; echo' < <(seq 5)
+	assert_output "$(printf '1\n2\n\n3\n\n4\n5\n\n')"
+	run -0 fp --pipe -k --recend '' --recstart '' --regexp --block 3 \
+		sh -c 'cat; echo' < <(seq 5)
+	assert_output "$(printf '1\n2\n\n3\n\n4\n5\n\n')"
+	seq 5 >five
+	run -0 fp --pipe-part -a five -k --recend '' --block 3 \
+		sh -c 'cat; echo'
+	assert_output "$(printf '1\n2\n\n3\n\n4\n5\n\n')"
+	# -N counts bytes then.
+	run -0 fp --pipe -k --recend '' -N4 sh -c 'cat; echo' < <(seq 5)
+	assert_output "$(printf '1\n2\n\n3\n4\n\n5\n\n')"
+	# A big input is cut at every --block bytes, nothing lost.
+	head -c 1000000 /dev/urandom >rand
+	run -0 fp --pipe -k --recend '' --block 100000 wc -c <rand
+	assert_output "$(for i in $(seq 10); do echo 100000; done)"
+	fp --pipe -k --recend '' --block 100000 cat <rand >back
+	cmp rand back
+}
+
 @test "--pipe -L: exactly N lines per block, whatever --block says" {
 	run -0 fp --pipe -k -L3 --block 1 sh -c 'cat; echo --' < <(seq 5)
 	assert_output "$(printf '1\n2\n3\n--\n4\n5\n--\n')"
