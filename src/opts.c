@@ -776,6 +776,12 @@ parse_operands(struct opts *o, int argc, char **argv)
 		;
 	o->cmd = argv;
 	o->ncmd = (size_t)i;
+	/*
+	 * A lone ::: or :::: with nothing after it names no source: the
+	 * input is stdin (or -a's), as in GNU parallel.
+	 */
+	if (i == argc - 1 && separator_kind(o, argv[i]) < 10)
+		return 0;
 	while (i < argc) {
 		kind = separator_kind(o, argv[i++]);
 		if (kind % 10 == 3) {

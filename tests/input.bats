@@ -362,6 +362,30 @@ setup() {
 	done
 }
 
+@test "a lone ::: or :::: with nothing after it is no source: the input is stdin, as in GNU parallel" {
+	run --separate-stderr fp -k echo x ::: < <(printf 'a\nb\n')
+	assert_success
+	assert_output $'x a\nx b'
+	assert_equal "$stderr" ''
+	run --separate-stderr fp -k echo x :::: < <(printf 'a\nb\n')
+	assert_success
+	assert_output $'x a\nx b'
+	# With -a, the file is the source, as without the separator.
+	printf 'f\n' >file
+	run --separate-stderr fp -k -a file echo x ::: < <(printf 'a\n')
+	assert_success
+	assert_output 'x f'
+	assert_equal "$stderr" ''
+	# Two empty ones are still two empty sources.
+	run --separate-stderr fp echo ::: ::: < <(printf 'a\n')
+	assert_success
+	assert_output ''
+	# A :::: followed by a ::: still wants its file.
+	run --separate-stderr fp echo :::: ::: a
+	assert_failure 255
+	assert_equal "$stderr" 'forkpool: ::::: expects at least one file'
+}
+
 @test "an empty ::: or :::: source beside others is reported: no job runs, and the warning names it" {
 	run --separate-stderr fp echo ::: a b :::
 	assert_success
