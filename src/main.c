@@ -84,6 +84,7 @@ build_source(struct parts *p, const struct opts *o, struct source **src)
 {
 	char			*tagwords[1] = { (char *)o->tagstring };
 	struct column_names	 names = { NULL, 0 };
+	struct opts		 here;
 
 	/* The header names the columns the templates may use. */
 	if (o->header != NULL && o->resume != RETRY_FAILED && !o->pipe) {
@@ -106,7 +107,13 @@ build_source(struct parts *p, const struct opts *o, struct source **src)
 		p->ex = exec_ssh_new(o->out_mode != OUT_UNGROUP, o);
 	else if (o->slurm && !o->dry_run)
 		p->ex = exec_slurm_new(o->out_mode != OUT_UNGROUP, o);
-	else
+	else if (o->nlogins > 0) {
+		/* A dry run of remote jobs: --workdir is the hosts'. */
+		here = *o;
+		here.workdir = NULL;
+		p->ex = exec_local_new(o->jobs, o->out_mode != OUT_UNGROUP,
+		    NULL, &here);
+	} else
 		p->ex = exec_local_new(o->jobs, o->out_mode != OUT_UNGROUP,
 		    o->tty && !o->dry_run ? o->tty_name : NULL, o);
 	if (p->ex == NULL)

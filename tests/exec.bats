@@ -694,6 +694,18 @@ it's
 	assert_equal "$stderr" 'forkpool: --workdir f1: Not a directory'
 }
 
+@test "--dry-run with -S: --workdir is the hosts' directory, not looked for or made here" {
+	mkdir t
+	run -0 --separate-stderr fp --dry-run -k -S nohost.invalid --workdir /no/such/dir \
+		--tmpdir t echo ::: 1 2
+	assert_output $'echo 1\necho 2'
+	assert_equal "$stderr" ''
+	run -0 --separate-stderr fp --dry-run -S nohost.invalid --workdir ... --tmpdir t echo ::: 1
+	assert_output 'echo 1'
+	run ls -A t
+	assert_output ''
+}
+
 @test "--workdir ...: one private directory under --tmpdir for all jobs, removed at the end" {
 	mkdir "$BATS_TEST_TMPDIR/t"
 	run fp -j1 --tmpdir "$BATS_TEST_TMPDIR/t" --wd ... sh -c \
