@@ -646,6 +646,9 @@ dry_print(struct run *run, struct job *j)
 
 	j->slot = 1;
 	run->src->ops->render(run->src->ctx, j);
+	/* The tag the job's output would have, as GNU parallel shows it. */
+	if (j->tag != NULL)
+		buf_adds(&line, j->tag);
 	job_display(j, &line);
 	buf_addc(&line, '\n');
 	(void)fwrite(line.data, 1, line.len, stdout);

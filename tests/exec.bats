@@ -445,6 +445,15 @@ echo '*'"
 	assert_output "echo 'a b' | tr a-z A-Z"
 }
 
+@test "--dry-run with --tag or --tagstring shows each command after its tag, as GNU parallel" {
+	run -0 fp --dry-run -k --tag echo ::: a 'b c'
+	assert_output $'a\techo a\nb c\techo \'b c\''
+	run -0 fp --dry-run -k --tagstring '{}-x' echo ::: a
+	assert_output $'a-x\techo a'
+	run -0 fp --dry-run --pipe --tagstring 'blk{#}' cat < <(echo x)
+	assert_output $'blk1\tcat'
+}
+
 @test "--dry-run runs nothing" {
 	run fp -k --dry-run touch {} ::: made1 made2
 	assert_success
