@@ -931,6 +931,7 @@ on_replstr(struct parse_state *st, const char *arg)
 		return OPTS_ERROR;
 	}
 	st->o->replstr = arg;
+	st->o->replstr_given = 1;
 	return OPTS_RUN;
 }
 
@@ -965,6 +966,7 @@ on_replace(struct parse_state *st, const char *arg)
 		optind++;
 	if (arg == NULL) {
 		st->o->replstr = "{}";
+		st->o->replstr_given = 1;
 		return OPTS_RUN;
 	}
 	return on_replstr(st, arg);

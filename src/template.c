@@ -2255,7 +2255,8 @@ template_argv(struct template *t, char **words, size_t nwords,
 	t->argv = 1;
 	join_words(&b, words, nwords);
 	t->joined = b.data;
-	if (!parse_argv(t, words, nwords, script, o->replstr)) {
+	if (!parse_argv(t, words, nwords, script, o->replstr) &&
+	    !o->replstr_given) {
 		free(t->segs);
 		free(t->words);
 		t->segs = NULL;
@@ -2448,8 +2449,12 @@ template_new_named(char **words, size_t nwords, enum template_kind kind,
 	}
 	t->joined = b.data;
 	textlen = b.len;
+	/*
+	 * -I STR that the command does not use gives it no value, as in
+	 * xargs (seq 10 | xargs -I{} -P4 curl URL runs curl URL 10 times).
+	 */
 	if (!parse(t, o->replstr, textlen, &meta) &&
-	    kind == TEMPLATE_COMMAND) {
+	    kind == TEMPLATE_COMMAND && !o->replstr_given) {
 		/* No replacement string: the values go last. */
 		free(t->segs);
 		free(t->words);

@@ -327,5 +327,7 @@ verdict() {
 	IN=$'a\nb\nc\n' dx '-s -x' -P1 -s 20 echo -- -k -j1 -m -s 20 echo
 	IN=$'x y\n' dx 'sh -c with {}' -P1 -I{} sh -c 'echo {}' -- -k sh -c 'echo {}'
 	IN=$'a b\nc\n' dx 'bash -c, values appended' -P1 -d '\n' -n1 bash -c 'echo "$#:$1"' _ -- -k bash -c 'echo "$#:$1"' _
-	verdict 14
+	IN=$'a\nb\nc\n' dx '-I{} unused: no value' -P2 -I{} echo x -- -k -I{} echo x
+	IN=$'a\nb\n' dx '-i unused: no value' -P1 -i sh -c 'echo "$#"' -- -k -i sh -c 'echo "$#"'
+	verdict 16
 }

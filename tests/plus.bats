@@ -332,7 +332,8 @@ gnu() {
 	run fp --dry-run --plus echo 'x{%.' ::: a.b
 	assert_success
 	assert_output 'echo x{%. a.b'
+	# -I's string is not in the command: no value, as in xargs.
 	run fp --dry-run --plus -I '{/.}:{#}' echo 'x{/%3' ::: a.b
 	assert_success
-	assert_output 'echo x{/%3 a.b'
+	assert_output 'echo x{/%3'
 }

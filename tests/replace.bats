@@ -186,9 +186,11 @@ setup() {
 		assert_equal "$stderr" \
 			"forkpool: -I '$s': the replacement string begins with a blank"
 	done
+	# A trailing blank is allowed; a command without the string gets no
+	# value, as in xargs.
 	run fp -k -I 'X ' "$SHOWARGS" ::: a b
 	assert_success
-	assert_output $'1:<a>\n1:<b>'
+	assert_output $'0:\n0:'
 }
 
 @test "no replacement string: the record is appended as the last argument" {

@@ -140,6 +140,22 @@ while { [ ! -e go.1 ] || [ ! -e go.2 ]; } && [ $i -lt 250 ]; do sleep 0.02; i=$(
 echo "$1 $S $FORKPOOL_SLOT"' >/dev/null
 }
 
+@test "-I STR, -i or --replace that the command does not use: each record runs the command with no value, as xargs" {
+	run -0 fp -k -I{} echo x < <(printf 'a\nb\n')
+	assert_output $'x\nx'
+	run -0 fp -k -I@ echo x {} ::: a b
+	assert_output $'x {}\nx {}'
+	run -0 fp -k -i echo x < <(printf 'a\nb\n')
+	assert_output $'x\nx'
+	run -0 fp -k --replace=@@ -q printf '[%s]' y < <(printf 'a\n')
+	assert_output '[y]'
+	run -0 fp -k -I{} echo {#} < <(printf 'a\nb\n')
+	assert_output $'1\n2'
+	# Without -I the values are still appended, as in GNU parallel.
+	run -0 fp -k echo x ::: a
+	assert_output 'x a'
+}
+
 @test "--process-slot-var NAME: each job's slot from 0, as xargs, beside FORKPOOL_SLOT from 1" {
 	mkslotjob
 	run --separate-stderr fp -k -j2 --process-slot-var S slotjob ::: 1 2
