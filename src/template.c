@@ -2981,8 +2981,10 @@ put_single(const struct template *t, struct buf *b, const struct segment *seg,
 	i = seg->pos > 0 ? seg->pos - 1 : (long)a->n + seg->pos;
 	if (i >= 0 && (size_t)i < a->n)
 		put_value(b, seg, a->v[i], a->len[i], (size_t)i, fail);
-	else
+	else if (!t->use_shell || t->kind != TEMPLATE_COMMAND ||
+	    seg->ctx != CTX_BARE || seg->kind == REPL_DEFAULT)
 		put_value(b, seg, "", 0, a->n, fail);
+	/* Else a value the job lacks is no word of the line, as in GNU's. */
 }
 
 /* Whether a segment stands for every value. */
@@ -3041,6 +3043,38 @@ expand_word(const struct template *t, const struct word *w,
 	}
 }
 
+/*
+ * Whether word w of a command run without a shell is only replacements
+ * of values the job does not have (-N's last job, a record short of
+ * --colsep's columns): it vanishes then, as in GNU parallel, rather than
+ * being an empty argument.  In a shell line, put_single() leaves such a
+ * value out.
+ */
+static int
+only_missing(const struct template *t, const struct word *w,
+    const struct template_args *a)
+{
+	const struct segment	*seg;
+	size_t			 i;
+	long			 k;
+
+	if (t->use_shell || w->litlen > 0 || w->prefixlen > 0 || w->multi ||
+	    w->script || w->piece || w->nseg == 0 ||
+	    t->kind != TEMPLATE_COMMAND)
+		return 0;
+	for (i = 0; i < w->nseg; i++) {
+		seg = &t->segs[w->seg + i];
+		if (!seg->is_repl || seg->pos == 0 || seg->ctx != CTX_BARE ||
+		    is_number(seg->kind) || seg->kind == REPL_HOST ||
+		    seg->kind == REPL_DEFAULT)
+			return 0;
+		k = seg->pos > 0 ? seg->pos - 1 : (long)a->n + seg->pos;
+		if (k >= 0 && (size_t)k < a->n)
+			return 0;
+	}
+	return 1;
+}
+
 /* Expand for one job; see template.h. */
 size_t
 template_expand(const struct template *t, const struct template_args *a,
@@ -3069,6 +3103,8 @@ template_expand(const struct template *t, const struct template_args *a,
 		/* A piece of SCRIPT: its copies are words of its line. */
 		piece = direct && w->piece;
 		ends = !direct || i + 1 == t->nwords || !t->words[i + 1].cont;
+		if (only_missing(t, w, a))
+			continue;
 		if (!direct)
 			buf_add(b, w->sep, w->seplen);
 		if (t->xargs && w->multi && !w->script) {

@@ -45,10 +45,10 @@ ten_byte_records() {
 	assert_output $'2:<2><1>\n2:<4><3>'
 }
 
-@test "-N: the last job may have fewer records; the missing ones are empty" {
+@test "-N: the last job may have fewer records; a word of a missing one is left out, as in GNU parallel" {
 	run fpin $'1\n2\n3\n4\n5\n' -k -N 2 "$SHOWARGS" {1} {2}
 	assert_success
-	assert_output $'2:<1><2>\n2:<3><4>\n2:<5><>'
+	assert_output $'2:<1><2>\n2:<3><4>\n1:<5>'
 }
 
 @test "--max-replace-args is the long form of -N" {
@@ -616,5 +616,5 @@ ten_byte_records() {
 	assert_output ''
 	run --separate-stderr fp -j1 -N2 -s 40 -x echo {1} {2} ::: aaaaaaaaaa bbbbbbbbbb cccc
 	assert_success
-	assert_output $'aaaaaaaaaa bbbbbbbbbb\ncccc '
+	assert_output $'aaaaaaaaaa bbbbbbbbbb\ncccc'
 }

@@ -207,7 +207,12 @@ verdict() {
 	d '-n2 two sources' -k -n2 echo ::: a b ::: 1 2
 	d '-X {#}' -k -j1 -X echo {#} ::: a b c
 	d '-N2 {#}' -k -N2 echo {#} ::: a b c d
-	verdict 20
+	d '-N2: a word of a missing value vanishes' -k -N2 printf '[%s]\n' {1} {2} ::: a b c
+	d '-N2: a missing value inside a word' -k -N2 printf '[%s]\n' x{2}y ::: a b c
+	d '-N2: a missing value in a shell line' -k -N2 'printf "[%s]" {1} {2}; echo' ::: a b c
+	d '-N2: a missing value in quotes' -k -N2 'printf "[%s]" "{2}"; echo' ::: a b c
+	d '--colsep: a missing column' -k --colsep , printf '[%s]\n' {1} {2} ::: a 'b,' c,d
+	verdict 25
 }
 
 @test "differential: linking --link, :::+ and ::::+" {

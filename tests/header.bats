@@ -191,10 +191,12 @@ setup() {
 # --- --csv --------------------------------------------------------------------
 
 @test "--csv: quoted fields hold the separator, doubled quotes and newlines" {
-	run --separate-stderr fpin $'"1 big, 2 small","2""x4"" plank",12.34\n"a\nb",c\n' -k --csv "$SHOWARGS" {1} {2} {3}
+	run --separate-stderr fpin $'"1 big, 2 small","2""x4"" plank",12.34\n"a\nb",c,\nx,y\n' -k --csv "$SHOWARGS" {1} {2} {3}
 	assert_success
+	# An empty last field is an empty argument; a missing one is none.
 	assert_output "$(showargs_expect '1 big, 2 small' '2"x4" plank' 12.34)
-$(showargs_expect $'a\nb' c '')"
+$(showargs_expect $'a\nb' c '')
+$(showargs_expect x y)"
 	assert_equal "$stderr" ""
 }
 

@@ -325,10 +325,10 @@ setup() {
 	assert_output '3:<x><y><z>'
 }
 
-@test "--colsep: negative column counts from the end, out of range is empty" {
+@test "--colsep: negative column counts from the end, out of range is left out" {
 	run fpin $'a b c\n' --colsep ' ' "$SHOWARGS" {-1} {-3} {4} {-4}
 	assert_success
-	assert_output '4:<c><a><><>'
+	assert_output '2:<c><a>'
 }
 
 @test "--colsep columns accept the path modifiers" {

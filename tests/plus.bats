@@ -57,7 +57,7 @@ gnu() {
 	run fp -k -N2 --plus "$SHOWARGS" {##} {1..} {2+.} ::: a.b.c d.e.f g.h
 	assert_success
 	assert_output "$(showargs_expect 2 a f
-		showargs_expect 2 g.h '')"
+		showargs_expect 2 g.h)"
 	run fp -k -n3 --plus echo {##} {} ::: 1 2 3 4 5 6 7
 	assert_success
 	assert_output $'3 1 2 3\n3 4 5 6\n3 7'

@@ -119,16 +119,20 @@ setup() {
 	assert_output '5:<x/y/z.tar><z.tar.gz><x/y><z.tar><q.r>'
 }
 
-@test "out-of-range {n} is empty" {
+@test "out-of-range {n} expands to nothing: a word of only that is left out, as in GNU parallel" {
 	run fp "$SHOWARGS" {3} a{-3}b {5/} ::: x ::: y
 	assert_success
-	assert_output '3:<><ab><>'
+	assert_output '1:<ab>'
+	# In a shell line too; in quotes it is an empty argument.
+	run fp "$SHOWARGS {3} a{-3}b {5/} \"{3}\" | cat" ::: x ::: y
+	assert_success
+	assert_output '2:<ab><>'
 }
 
 @test "a position beyond 1000000000, or a --plus count beyond 999999999, is refused, not text; exit 255" {
 	run fp "$SHOWARGS" {1000000000} {-1000000000.} ::: x
 	assert_success
-	assert_output '2:<><>'
+	assert_output '0:'
 	run --separate-stderr fp echo {2147483647} ::: x
 	assert_failure 255
 	assert_output ''
