@@ -94,25 +94,26 @@ extern char **environ;
  * The remote wrapper, run by /bin/sh as "sh -c WRAPPER forkpool MODE
  * ARGV...".  sshd makes the remote command the leader of a session and
  * process group of its own, and the wrapper is exec'd in its place, so
- * that "kill 0" ends the job's whole tree.  The job runs in the
- * background while a watcher waits for the connection to go: with MODE
- * i, the job's stdin is /dev/null and the wrapper's stdin is a pipe
- * forkpool holds open while the job runs, so its end of file means that
- * ssh or forkpool is gone; with MODE p, stdin is the job's (pipe mode),
- * and the watcher looks every second whether sshd, the wrapper's
- * parent, is still there.  The watcher ignores the TERM it sends.
+ * that "kill 0" ends the job's whole tree.  A watcher runs in the
+ * background and waits for the connection to go: with MODE i, the
+ * job's stdin is /dev/null and the watcher alone holds the wrapper's
+ * stdin, a pipe forkpool holds open while the job runs, so its end of
+ * file means that ssh or forkpool is gone; with MODE p, stdin is the
+ * job's (pipe mode), and the watcher looks every second whether sshd,
+ * the wrapper's parent, is still there.  The watcher ignores the TERM it
+ * sends.  The job runs in the foreground, in a subshell so that a
+ * builtin cannot change the wrapper: POSIX sh starts a background
+ * command with SIGINT and SIGQUIT ignored, which the job would keep.
  */
 static const char wrapper[] =
     "m=$1; shift; p=$PPID; exec 3<&0 </dev/null; "
-    "if [ \"$m\" = p ]; then \"$@\" <&3 3<&- & else \"$@\" 3<&- & fi; "
-    "j=$!; "
     "{ trap '' TERM; "
     "if [ \"$m\" = p ]; then exec 3<&-; while kill -0 \"$p\" 2>/dev/null; "
     "do sleep 1; done; "
     "else while read -r _; do :; done <&3; fi; "
     "kill -TERM 0; sleep 2; kill -KILL 0; } </dev/null >/dev/null 2>&1 & "
-    "w=$!; exec 3<&-; wait \"$j\"; s=$?; kill -KILL \"$w\" 2>/dev/null; "
-    "exit \"$s\"";
+    "w=$!; if [ \"$m\" = p ]; then exec <&3; fi; exec 3<&-; "
+    "(\"$@\"); s=$?; kill -KILL \"$w\" 2>/dev/null; exit \"$s\"";
 
 /* One login: a host, or ":" for this machine. */
 struct host {

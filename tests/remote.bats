@@ -298,6 +298,22 @@ b 2 1 fp-host3 fp-host3 $port"
 	done
 }
 
+@test "a remote job gets SIGINT and SIGQUIT at their defaults, as a local one" {
+	local mux
+	for mux in '' --no-multiplex; do
+		run --separate-stderr fp $mux --ssh "$FP_SSH" -S fp-host1 \
+			'grep SigIgn /proc/self/status; : {}' ::: 1
+		assert_success
+		assert_output $'SigIgn:\t0000000000000000'
+		# ended by its own SIGINT, it says nothing more
+		run --separate-stderr fp $mux --ssh "$FP_SSH" -S fp-host1 \
+			sh -c 'kill -INT $$; echo survived {}' ::: 1
+		assert_failure 1
+		assert_output ''
+		assert_equal "$stderr" ''
+	done
+}
+
 @test "a --tmpdir or \$TMPDIR with a blank, a quote or a % still reaches the hosts" {
 	local d
 	for d in 'a b' 'q"z' '50%off'; do
