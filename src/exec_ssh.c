@@ -30,7 +30,8 @@
  * command's, and what went wrong is left in a file of the private
  * directory that ending() reads.  --basefile is sent once per host at
  * the start, and removed (with --cleanup), like --workdir ..., when the
- * executor is released or a signal ends the start.
+ * executor is released or a signal ends the start, on the hosts a job
+ * or a copy reached, waiting a bounded time for each.
  * --sshdelay spaces every start of ssh, masters, CPU counts and jobs:
  * at the start by waiting, in the run by a remote slot that is not
  * usable until the delay has passed.
@@ -134,6 +135,9 @@ struct host {
 	unsigned int	 fails;		/* failures in a row */
 	pid_t		 master;	/* the master connection, or -1 */
 	int		 closing;	/* its end was asked for */
+	int		 touched;	/* a job or a --basefile copy was
+					   started there: the run's files
+					   may be there */
 	char		*sock;		/* owned: its socket's path */
 	char		*wd;		/* owned: the jobs' directory there
 					   (--workdir), or NULL: the login's */
@@ -1851,8 +1855,8 @@ ssh_launch(void *ctx, struct job *j, int in, struct exec_proc *p)
 	if (res == EXEC_OK) {
 		s->alive[j->slot - 1] = alive[1];
 		s->last_ssh_ms = loop_now_ms();
-	}
-	else if (alive[1] != -1)
+		h->touched = 1;
+	} else if (alive[1] != -1)
 		(void)close(alive[1]);
 	free(a.v);
 	buf_free(&opts);
@@ -2294,6 +2298,7 @@ send_basefiles(struct sshexec *s, const struct opts *o)
 		buf_addc(&cmd, '\0');
 		pids[i] = spawn_line(cmd.data, errs);
 		codes[i] = pids[i] == -1 ? 0 : -1;
+		h->touched = 1;
 		free(log);
 		free(errs);
 	}
@@ -2339,8 +2344,63 @@ send_basefiles(struct sshexec *s, const struct opts *o)
 }
 
 /*
- * At the end of the run, on every host left: the basefiles go with
- * --cleanup, and the working directory of --workdir ... with all in it.
+ * Wait for the cleanups of finish_hosts(), n pids (-1: none), at most
+ * CONNECT_WAIT_MS, as a connection at the start, and STOP_WAIT_MS once a
+ * signal came: a host that hangs must not keep forkpool from ending.
+ * Those not done by then are killed.  The signals that end forkpool are
+ * caught meanwhile, into start_signal.
+ */
+static void
+wait_cleanups(pid_t *pids, int *codes, size_t n)
+{
+	struct sigaction	 old[NSTART_SIGS];
+	long long		 end, now;
+	size_t			 i, left;
+	pid_t			 r;
+	int			 status, signalled;
+
+	catch_at_start(1, old);
+	signalled = start_signal;
+	end = loop_now_ms() + (signalled ? STOP_WAIT_MS : CONNECT_WAIT_MS);
+	for (;;) {
+		for (i = left = 0; i < n; i++) {
+			if (pids[i] == -1)
+				continue;
+			r = waitpid(pids[i], &status, WNOHANG);
+			if (r == 0 || (r == -1 && errno == EINTR)) {
+				left++;
+				continue;
+			}
+			codes[i] = r == pids[i] && WIFEXITED(status) ?
+			    WEXITSTATUS(status) : -1;
+			pids[i] = -1;
+		}
+		now = loop_now_ms();
+		if (start_signal && !signalled) {
+			signalled = 1;
+			if (now + STOP_WAIT_MS < end)
+				end = now + STOP_WAIT_MS;
+		}
+		if (left == 0 || now >= end)
+			break;
+		nap(20);
+	}
+	for (i = 0; i < n; i++) {
+		if (pids[i] == -1)
+			continue;
+		(void)kill(-pids[i], SIGKILL);
+		(void)wait_exit(pids[i]);
+		pids[i] = -1;
+		codes[i] = -1;
+	}
+	catch_at_start(0, old);
+}
+
+/*
+ * At the end of the run, on every host left where the run may have left
+ * files: the basefiles go with --cleanup, and the working directory of
+ * --workdir ... with all in it.  A host no job nor copy reached has
+ * none, and may be one that never answered.
  */
 static void
 finish_hosts(struct sshexec *s)
@@ -2349,16 +2409,18 @@ finish_hosts(struct sshexec *s)
 	struct argv	 a;
 	struct buf	 opts = { 0 }, cmd = { 0 }, line = { 0 };
 	pid_t		*pids;
+	int		*codes;
 	char		*log;
 	size_t		 i, k;
 
 	if (!s->ready || ((!s->cleanup || s->nbase == 0) && !s->wd_private))
 		return;
 	pids = xcalloc(s->nhosts, sizeof(*pids));
+	codes = xcalloc(s->nhosts, sizeof(*codes));
 	for (i = 0; i < s->nhosts; i++) {
 		h = &s->hosts[i];
 		pids[i] = -1;
-		if (h->local || h->dropped)
+		if (h->local || h->dropped || !h->touched)
 			continue;
 		buf_reset(&cmd);
 		if (s->cleanup && s->nbase > 0)
@@ -2389,14 +2451,17 @@ finish_hosts(struct sshexec *s)
 		}
 		buf_addc(&line, '\0');
 		pids[i] = spawn_line(line.data, "/dev/null");
+		codes[i] = pids[i] == -1 ? -1 : 0;
 		free(a.v);
 		free(log);
 	}
+	wait_cleanups(pids, codes, s->nhosts);
 	for (i = 0; i < s->nhosts; i++)
-		if (pids[i] != -1 && wait_exit(pids[i]) != 0)
+		if (codes[i] != 0)
 			warnx("%s: the files of the run could not be removed "
 			    "there", s->hosts[i].name);
 	free(pids);
+	free(codes);
 	buf_free(&opts);
 	buf_free(&cmd);
 	buf_free(&line);
@@ -2485,14 +2550,20 @@ ssh_tty(void *ctx)
 	return -1;
 }
 
-/* Release the executor: masters closed, directory removed. */
+/*
+ * Release the executor: masters closed, directory removed.  A signal
+ * that came while the hosts were cleaned up then ends forkpool, as it
+ * would have had it not been caught.
+ */
 static void
 ssh_free(void *ctx)
 {
 	struct sshexec	*s = ctx;
 	size_t		 i;
+	int		 sig;
 
 	finish_hosts(s);
+	sig = start_signal;
 	stop_masters(s->hosts, s->nhosts);
 	remove_dir(s);
 	for (i = 0; i < s->nfiles; i++)
@@ -2527,6 +2598,10 @@ ssh_free(void *ctx)
 	if (live_ssh == s)
 		live_ssh = NULL;
 	free(s);
+	if (sig != 0) {
+		(void)signal(sig, SIG_DFL);
+		(void)raise(sig);
+	}
 }
 
 static const struct executor_ops	ssh_ops = {

@@ -368,6 +368,38 @@ private_wd() {
 	assert_output ''
 }
 
+@test "SIGTERM while a host hangs at the start: no cleanup where nothing was made, 143 at once" {
+	own_servers 2
+	printf 'base\n' >b
+	local opts
+	for opts in '--workdir ...' '--workdir remote --bf b --cleanup'; do
+		rm -rf ../tmp
+		mkdir ../tmp
+		# host 2 takes connections and never answers
+		FP_STOPPED=$(_sshd_listener 2)
+		kill -STOP "$FP_STOPPED"
+		# shellcheck disable=SC2086
+		start_fp --tmpdir ../tmp $opts --ssh "$FP_SSH" \
+			-S fp-host1,fp-host2 'echo {}' ::: 1 2 3
+		# host 1's master is up, host 2's is waiting
+		local i
+		for ((i = 0; i < 200; i++)); do
+			compgen -G '../tmp/forkpool.ssh.*/s0' >/dev/null && break
+			sleep 0.05
+		done
+		compgen -G '../tmp/forkpool.ssh.*/s0' >/dev/null
+		kill -TERM "$FP_PID"
+		finish_fp 8
+		assert_equal "$FP_STATUS" 143
+		assert_equal "$(cat err)" ''
+		assert_equal "$(cat out)" ''
+		run ls -A ../tmp
+		assert_output ''
+		kill -CONT "$FP_STOPPED"
+		FP_STOPPED=
+	done
+}
+
 @test "Ctrl-C while --basefile is sent: 130, no dropped host, --cleanup removes the basefiles" {
 	slow_rsync
 	printf 'small\n' >small
