@@ -898,3 +898,27 @@ end b"
 	run ls -A tmp
 	assert_output ''
 }
+
+@test "--onall: forkpool killed with SIGKILL, every host's run ends its remote job and starts no other" {
+	start_fp --onall --ssh "$FP_SSH" -S fp-host1,fp-host2,fp-host3 --tmpdir tmp \
+		"cd $PWD; "'echo $$ >>pids; sleep 30; : {}' ::: 1 2
+	wait_files 1 pids 10
+	local i p runs
+	for ((i = 0; i < 200; i++)); do
+		[[ $(wc -l <pids) == 3 ]] && break
+		sleep 0.05
+	done
+	assert_equal "$(wc -l <pids)" 3
+	runs=$(ps -o pid= --ppid "$FP_PID")
+	assert_equal "$(wc -w <<<"$runs")" 3
+	kill -KILL "$FP_PID"
+	wait "$FP_PID" || true
+	for p in $runs; do
+		wait_gone "$p" 10 || fail "the run $p outlived forkpool"
+	done
+	for p in $(cat pids); do
+		wait_gone "$p" 10 || fail "remote job $p outlived forkpool"
+	done
+	# no second job started
+	assert_equal "$(wc -l <pids)" 3
+}
