@@ -2007,15 +2007,35 @@ transport_failed(struct sshexec *s, const struct host *h, unsigned int slot,
 /*
  * What the script of a job that moved files left (see xfer_script()):
  * the file that could not be sent (-1: none), the command's status was
- * written, the returns that failed (a bit each, the first 64), cleanup
- * failed.
+ * written, the returns that failed, cleanup failed.
  */
 struct xfer_status {
 	long		 send_failed;
 	int		 ran;
-	unsigned long long returns_failed;
+	size_t		*returns_failed;	/* owned: their numbers, in
+						   the order the script wrote
+						   them, rising */
+	size_t		 nreturns_failed;
 	int		 cleanup_failed;
 };
+
+/* Whether the k-th return failed; the script wrote them in order. */
+static int
+return_failed(const struct xfer_status *st, size_t k)
+{
+	size_t	 lo = 0, hi = st->nreturns_failed, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (st->returns_failed[mid] == k)
+			return 1;
+		if (st->returns_failed[mid] < k)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
 
 /* Read the status file of slot's job into st. */
 static void
@@ -2045,10 +2065,14 @@ xfer_read_status(const struct sshexec *s, unsigned int slot,
 			k = strtonum(line + 2, 0, LONG_MAX, &errstr);
 			if (errstr != NULL)
 				continue;
-			if (line[0] == 'i')
+			if (line[0] == 'i') {
 				st->send_failed = (long)k;
-			else if (k < 64)
-				st->returns_failed |= 1ULL << k;
+				continue;
+			}
+			st->returns_failed = xreallocarray(st->returns_failed,
+			    st->nreturns_failed + 1,
+			    sizeof(*st->returns_failed));
+			st->returns_failed[st->nreturns_failed++] = (size_t)k;
 		}
 	}
 	(void)fclose(f);
@@ -2086,9 +2110,13 @@ xfer_lost(struct sshexec *s, const struct host *h, unsigned int slot,
 	return 1;
 }
 
-/* The bytes of the local files named (NUL-terminated, n of them). */
+/*
+ * The bytes of the local files named (NUL-terminated, n of them) that
+ * came back: those whose return did not fail (xs).
+ */
 static unsigned long long
-local_bytes(const char *cwd, const char *names, size_t n)
+local_bytes(const char *cwd, const char *names, size_t n,
+    const struct xfer_status *xs)
 {
 	struct buf		 src = { 0 }, remote = { 0 }, dir = { 0 };
 	struct stat		 st;
@@ -2097,6 +2125,8 @@ local_bytes(const char *cwd, const char *names, size_t n)
 	size_t			 i;
 
 	for (i = 0; i < n; i++, names += strlen(names) + 1) {
+		if (return_failed(xs, i))
+			continue;
 		/* A returned file's directory here, then its path there. */
 		xfer_paths(cwd, names, &src, &dest, &remote, &dir);
 		buf_reset(&src);
@@ -2120,7 +2150,7 @@ local_bytes(const char *cwd, const char *names, size_t n)
 static void
 cleanup_warn(const struct sshexec *s, const struct host *h,
     const struct job *j, const struct buf *sends, size_t nsend,
-    const struct buf *rets, size_t nret, unsigned long long failed)
+    const struct buf *rets, size_t nret, const struct xfer_status *st)
 {
 	struct buf	 list = { 0 };
 	char		*path = dir_file(s, 'k', j->slot), why[256];
@@ -2129,8 +2159,7 @@ cleanup_warn(const struct sshexec *s, const struct host *h,
 	(void)read_log(path, why, sizeof(why));
 	free(path);
 	for (i = 0; i < nsend + nret; i++) {
-		if (i >= nsend && i - nsend < 64 &&
-		    (failed & (1ULL << (i - nsend))))
+		if (i >= nsend && st != NULL && return_failed(st, i - nsend))
 			continue;
 		if (list.len > 0)
 			buf_adds(&list, ", ");
@@ -2173,7 +2202,7 @@ xfer_ending(struct sshexec *s, struct host *h, struct job *j,
 			    h->name, why);
 		if (st->cleanup_failed && (size_t)st->send_failed <= n)
 			cleanup_warn(s, h, j, &names, (size_t)st->send_failed,
-			    &sends, 0, 0);
+			    &sends, 0, NULL);
 		free(from);
 		buf_free(&names);
 		return EXEC_DONE;
@@ -2181,11 +2210,11 @@ xfer_ending(struct sshexec *s, struct host *h, struct job *j,
 	if (!after)
 		return -1;
 	n = xfer_names(s, j, s->ret, s->nret, &names, NULL);
-	if (st->returns_failed != 0) {
+	if (st->nreturns_failed > 0) {
 		if (xfer_lost(s, h, j->slot, why, sizeof(why)))
 			host_failed(s, h, why);
-		for (i = 0; i < n && i < 64; i++) {
-			if (!(st->returns_failed & (1ULL << i)))
+		for (i = 0; i < n; i++) {
+			if (!return_failed(st, i))
 				continue;
 			if (asprintf(&said, "%s/r%u.%zu", s->dir, j->slot,
 			    i) == -1)
@@ -2201,11 +2230,10 @@ xfer_ending(struct sshexec *s, struct host *h, struct job *j,
 	}
 	if (st->cleanup_failed) {
 		m = xfer_names(s, j, s->tf, s->ntf, &sends, NULL);
-		cleanup_warn(s, h, j, &sends, m, &names, n,
-		    st->returns_failed);
+		cleanup_warn(s, h, j, &sends, m, &names, n, st);
 		buf_free(&sends);
 	}
-	j->received = local_bytes(s->cwd, names.data, n);
+	j->received = local_bytes(s->cwd, names.data, n, st);
 	buf_free(&names);
 	return res;
 }
@@ -2473,9 +2501,9 @@ ssh_ending(void *ctx, struct job *j, int status)
 {
 	struct sshexec		*s = ctx;
 	struct host		*h = slot_host(s, j->slot);
-	struct xfer_status	 st;
+	struct xfer_status	 st = { 0 };
 	char			 why[256];
-	int			 moved, r;
+	int			 moved, r = -1;
 
 	if (h->local)
 		return s->here->ops->ending(s->here->ctx, j, status);
@@ -2490,18 +2518,18 @@ ssh_ending(void *ctx, struct job *j, int status)
 		return EXEC_DONE;
 	if (moved) {
 		xfer_read_status(s, j->slot, &st);
-		if ((r = xfer_ending(s, h, j, &st, 0)) != -1)
-			return (enum exec_ending)r;
+		r = xfer_ending(s, h, j, &st, 0);
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 255 &&
+	if (r == -1 && WIFEXITED(status) && WEXITSTATUS(status) == 255 &&
 	    transport_failed(s, h, j->slot, why, sizeof(why))) {
 		host_failed(s, h, why);
-		return EXEC_REQUEUE;
+		r = EXEC_REQUEUE;
+	} else if (r == -1) {
+		h->fails = 0;
+		r = moved && st.ran ? xfer_ending(s, h, j, &st, 1) : EXEC_DONE;
 	}
-	h->fails = 0;
-	if (moved && st.ran)
-		return (enum exec_ending)xfer_ending(s, h, j, &st, 1);
-	return EXEC_DONE;
+	free(st.returns_failed);
+	return (enum exec_ending)r;
 }
 
 /* Signal the job: the local ssh's group; the wrapper ends the rest. */

@@ -449,6 +449,34 @@ private_wd() {
 	assert_equal "$(cut -f1,2,7 ../jl | tail -n 1)" $'1\tfp-host1\t0'
 }
 
+@test "every failed --return of a job is named, the 65th and later too" {
+	run --separate-stderr fp -X -j1 --joblog ../jl --ssh "$FP_SSH" -S fp-host1 \
+		--tmpdir ../tmp --workdir "$R" --return '{}.out' \
+		'for f in {}; do [ $f -le 64 ] && echo $f >$f.out; done; true' ::: $(seq 70)
+	assert_failure 1
+	assert_output ''
+	local i
+	assert_equal "${#stderr_lines[@]}" 6
+	for i in 0 1 2 3 4 5; do
+		assert_regex "${stderr_lines[i]}" "^forkpool: job 1: --return $((65 + i)).out: cannot be copied back from fp-host1: "
+	done
+	assert_equal "$(cut -f7 ../jl | tail -n +2)" 255
+	assert_equal "$(cat 64.out)" 64
+	assert_not_exist 65.out
+}
+
+@test "the joblog's Receive counts only the files that came back" {
+	echo keep >existing.out
+	run --separate-stderr fp -j1 -k --joblog ../jl --ssh "$FP_SSH" -S fp-host1 \
+		--tmpdir ../tmp --workdir "$R" --return '{}.out' \
+		'[ {} = back ] && echo 1234 >{}.out; echo {}' ::: existing back
+	assert_failure 1
+	assert_output $'existing\nback'
+	assert_regex "$stderr" '^forkpool: job 1: --return existing.out: cannot be copied back from fp-host1: '
+	assert_equal "$(cat existing.out)" keep
+	assert_equal "$(cut -f1,6,7 ../jl | tail -n +2)" $'1\t0\t255\n2\t5\t0'
+}
+
 @test "a return cut by a lost connection fails the job, which does not run again elsewhere" {
 	own_servers 2
 	# the return from fp-host1 kills that host, with its connections
