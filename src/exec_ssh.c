@@ -88,6 +88,12 @@ extern char **environ;
  */
 #define SOCKET_PATH_MAX	(108 - 1 - 17)
 
+/*
+ * The longest remote command line: it is one argument of ssh, and of
+ * the remote shell, which Linux holds to 32 pages (MAX_ARG_STRLEN).
+ */
+#define REMOTE_LINE_MAX	(128 * 1024)
+
 /* What the remote side runs to count its CPUs. */
 #define CPU_QUERY	"nproc 2>/dev/null || getconf _NPROCESSORS_ONLN"
 
@@ -267,6 +273,28 @@ env_words(struct sshexec *s, const struct opts *o)
 		buf_addc(&s->envs, ' ');
 		shell_quote(&s->envs, *e, strlen(*e));
 	}
+}
+
+/*
+ * Refuse --env values that leave no room on the remote command line
+ * beside the wrapper, which every job's holds; else every job would fail
+ * for its length.  -1 after a message.
+ */
+static int
+check_env_room(const struct sshexec *s)
+{
+	struct buf	 w = { 0 };
+	size_t		 room;
+
+	shell_quote(&w, wrapper, sizeof(wrapper) - 1);
+	room = REMOTE_LINE_MAX - 1 - w.len;
+	buf_free(&w);
+	if (s->envs.len <= room)
+		return 0;
+	warnx("--env: the variables take %zu bytes of the remote command "
+	    "line, which has room for %zu of its %d", s->envs.len, room,
+	    REMOTE_LINE_MAX);
+	return -1;
 }
 
 /* For the exit(3) after a fatal error: masters and directory go. */
@@ -3045,6 +3073,7 @@ exec_ssh_new(int capture, const struct opts *o)
 	for (i = 0; i < s->nhosts; i++)
 		remote |= !s->hosts[i].local;
 	if (check_options(o, remote) == -1 ||
+	    (remote && check_env_room(s) == -1) ||
 	    setup_xfer(s, o, remote) == -1 || check_ssh_programs(s, o) == -1)
 		goto fail;
 	live_ssh = s;

@@ -335,6 +335,24 @@ b 2 1 fp-host3 fp-host3 $port"
 	assert_output $'se cret\'"$x|unset|a|b'
 }
 
+@test "--env values too long together for one remote command line: one error before anything runs" {
+	local b
+	b=$(head -c 70000 /dev/zero | tr '\0' x)
+	B1=$b B3=$b run --separate-stderr fp --env B1 --env B3 --ssh "$FP_SSH" \
+		-S fp-host1 --tmpdir tmp 'echo {}' ::: 1
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: --env: the variables take 140012 bytes of the remote command line, which has room for 130703 of its 131072'
+	run ls -A tmp
+	assert_output ''
+	# one long variable that fits still goes
+	b=$(head -c 130000 /dev/zero | tr '\0' x)
+	B1=$b run --separate-stderr fp --env B1 --ssh "$FP_SSH" -S fp-host1 \
+		'echo ${#B1} {}' ::: 1
+	assert_success
+	assert_output '130000 1'
+}
+
 @test "a job that exits 255 by itself fails once, on a live host" {
 	run --separate-stderr fp -j1 --joblog jl --ssh "$FP_SSH" -S fp-host1 \
 		"cd $PWD; "': {}; echo ran >>runs; exit 255' ::: a
