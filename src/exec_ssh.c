@@ -172,10 +172,11 @@ struct sshexec {
 						   or -1 */
 	int			*direct;	/* owned: slot - 1 -> its job
 						   runs without a master */
-	int			*ended;		/* owned: slot - 1 -> forkpool
-						   sent its job a signal that
-						   ends it (timeout, halt,
-						   a signal of its own) */
+	int			*ended;		/* owned: slot - 1 -> the last
+						   signal that ends it
+						   (timeout, halt, a signal
+						   of its own) forkpool sent
+						   its job, or 0 */
 	char			*dir;		/* owned: the private directory,
 						   or NULL */
 	int			 mux;		/* masters, not --no-multiplex */
@@ -2531,7 +2532,7 @@ ssh_ending(void *ctx, struct job *j, int status)
 	struct host		*h = slot_host(s, j->slot);
 	struct xfer_status	 st = { 0 };
 	char			 why[256];
-	int			 moved, r = -1;
+	int			 moved, r = -1, sig;
 
 	if (h->local)
 		return s->here->ops->ending(s->here->ctx, j, status);
@@ -2541,9 +2542,17 @@ ssh_ending(void *ctx, struct job *j, int status)
 	}
 	moved = s->moves[j->slot - 1];
 	s->moves[j->slot - 1] = 0;
-	/* Ended by forkpool: its own result (a timeout), not a failure. */
-	if (s->ended[j->slot - 1])
+	/*
+	 * Ended by forkpool: its own result (a timeout), not a failure.
+	 * ssh ends on the signal with 255, or with the remote job's 128 + N:
+	 * as a local job killed by it, the signal.
+	 */
+	if ((sig = s->ended[j->slot - 1]) != 0) {
+		if (WIFEXITED(status) && (WEXITSTATUS(status) == 255 ||
+		    WEXITSTATUS(status) == 128 + sig))
+			job_set_status(j, sig);
 		return EXEC_DONE;
+	}
 	if (moved) {
 		xfer_read_status(s, j->slot, &st);
 		r = xfer_ending(s, h, j, &st, 0);
@@ -2569,7 +2578,7 @@ ssh_signal(void *ctx, const struct job *j, pid_t pgid, int sig)
 	if (sig != SIGSTOP && sig != SIGTSTP && sig != SIGCONT &&
 	    sig != SIGTTIN && sig != SIGTTOU && sig != SIGUSR1 &&
 	    j->slot >= 1 && j->slot <= s->nslots)
-		s->ended[j->slot - 1] = 1;
+		s->ended[j->slot - 1] = sig;
 	if (j->slot >= 1 && j->slot <= s->nslots &&
 	    slot_host(s, j->slot)->local)
 		s->here->ops->signal(s->here->ctx, j, pgid, sig);

@@ -272,6 +272,20 @@ b 2 1 fp-host3 fp-host3 $port"
 	done
 }
 
+@test "a remote job ended by --timeout: the joblog's Signal is the one sent, as for a local job" {
+	local mux
+	run --separate-stderr fp --timeout 1 --joblog jl 'sleep 5; : {}' ::: 1
+	assert_failure 1
+	assert_equal "$(cut -f7,8 jl | tail -n +2)" $'-1\t15'
+	for mux in '' --no-multiplex; do
+		run --separate-stderr fp $mux --timeout 1 --joblog jl --ssh "$FP_SSH" \
+			-S fp-host1 'sleep 5; : {}' ::: 1
+		assert_failure 1
+		assert_equal "$stderr" ''
+		assert_equal "$(cut -f7,8 jl | tail -n +2)" $'-1\t15'
+	done
+}
+
 @test "a remote job ended by --timeout runs once, times out, and drops no host" {
 	local mux
 	for mux in '' --no-multiplex; do
