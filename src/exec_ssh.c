@@ -30,7 +30,8 @@
  * command's, and what went wrong is left in a file of the private
  * directory that ending() reads.  --basefile is sent once per host at
  * the start, and removed (with --cleanup), like --workdir ..., when the
- * executor is released or a signal ends the start.
+ * executor is released or a signal ends the start, on the hosts a job
+ * or a copy reached, waiting a bounded time for each.
  * --sshdelay spaces every start of ssh, masters, CPU counts and jobs:
  * at the start by waiting, in the run by a remote slot that is not
  * usable until the delay has passed.
@@ -87,6 +88,12 @@ extern char **environ;
  */
 #define SOCKET_PATH_MAX	(108 - 1 - 17)
 
+/*
+ * The longest remote command line: it is one argument of ssh, and of
+ * the remote shell, which Linux holds to 32 pages (MAX_ARG_STRLEN).
+ */
+#define REMOTE_LINE_MAX	(128 * 1024)
+
 /* What the remote side runs to count its CPUs. */
 #define CPU_QUERY	"nproc 2>/dev/null || getconf _NPROCESSORS_ONLN"
 
@@ -94,25 +101,26 @@ extern char **environ;
  * The remote wrapper, run by /bin/sh as "sh -c WRAPPER forkpool MODE
  * ARGV...".  sshd makes the remote command the leader of a session and
  * process group of its own, and the wrapper is exec'd in its place, so
- * that "kill 0" ends the job's whole tree.  The job runs in the
- * background while a watcher waits for the connection to go: with MODE
- * i, the job's stdin is /dev/null and the wrapper's stdin is a pipe
- * forkpool holds open while the job runs, so its end of file means that
- * ssh or forkpool is gone; with MODE p, stdin is the job's (pipe mode),
- * and the watcher looks every second whether sshd, the wrapper's
- * parent, is still there.  The watcher ignores the TERM it sends.
+ * that "kill 0" ends the job's whole tree.  A watcher runs in the
+ * background and waits for the connection to go: with MODE i, the
+ * job's stdin is /dev/null and the watcher alone holds the wrapper's
+ * stdin, a pipe forkpool holds open while the job runs, so its end of
+ * file means that ssh or forkpool is gone; with MODE p, stdin is the
+ * job's (pipe mode), and the watcher looks every second whether sshd,
+ * the wrapper's parent, is still there.  The watcher ignores the TERM it
+ * sends.  The job runs in the foreground, in a subshell so that a
+ * builtin cannot change the wrapper: POSIX sh starts a background
+ * command with SIGINT and SIGQUIT ignored, which the job would keep.
  */
 static const char wrapper[] =
     "m=$1; shift; p=$PPID; exec 3<&0 </dev/null; "
-    "if [ \"$m\" = p ]; then \"$@\" <&3 3<&- & else \"$@\" 3<&- & fi; "
-    "j=$!; "
     "{ trap '' TERM; "
     "if [ \"$m\" = p ]; then exec 3<&-; while kill -0 \"$p\" 2>/dev/null; "
     "do sleep 1; done; "
     "else while read -r _; do :; done <&3; fi; "
     "kill -TERM 0; sleep 2; kill -KILL 0; } </dev/null >/dev/null 2>&1 & "
-    "w=$!; exec 3<&-; wait \"$j\"; s=$?; kill -KILL \"$w\" 2>/dev/null; "
-    "exit \"$s\"";
+    "w=$!; if [ \"$m\" = p ]; then exec <&3; fi; exec 3<&-; "
+    "(\"$@\"); s=$?; kill -KILL \"$w\" 2>/dev/null; exit \"$s\"";
 
 /* One login: a host, or ":" for this machine. */
 struct host {
@@ -133,6 +141,9 @@ struct host {
 	unsigned int	 fails;		/* failures in a row */
 	pid_t		 master;	/* the master connection, or -1 */
 	int		 closing;	/* its end was asked for */
+	int		 touched;	/* a job or a --basefile copy was
+					   started there: the run's files
+					   may be there */
 	char		*sock;		/* owned: its socket's path */
 	char		*wd;		/* owned: the jobs' directory there
 					   (--workdir), or NULL: the login's */
@@ -161,10 +172,11 @@ struct sshexec {
 						   or -1 */
 	int			*direct;	/* owned: slot - 1 -> its job
 						   runs without a master */
-	int			*ended;		/* owned: slot - 1 -> forkpool
-						   sent its job a signal that
-						   ends it (timeout, halt,
-						   a signal of its own) */
+	int			*ended;		/* owned: slot - 1 -> the last
+						   signal that ends it
+						   (timeout, halt, a signal
+						   of its own) forkpool sent
+						   its job, or 0 */
 	char			*dir;		/* owned: the private directory,
 						   or NULL */
 	int			 mux;		/* masters, not --no-multiplex */
@@ -262,6 +274,28 @@ env_words(struct sshexec *s, const struct opts *o)
 		buf_addc(&s->envs, ' ');
 		shell_quote(&s->envs, *e, strlen(*e));
 	}
+}
+
+/*
+ * Refuse --env values that leave no room on the remote command line
+ * beside the wrapper, which every job's holds; else every job would fail
+ * for its length.  -1 after a message.
+ */
+static int
+check_env_room(const struct sshexec *s)
+{
+	struct buf	 w = { 0 };
+	size_t		 room;
+
+	shell_quote(&w, wrapper, sizeof(wrapper) - 1);
+	room = REMOTE_LINE_MAX - 1 - w.len;
+	buf_free(&w);
+	if (s->envs.len <= room)
+		return 0;
+	warnx("--env: the variables take %zu bytes of the remote command "
+	    "line, which has room for %zu of its %d", s->envs.len, room,
+	    REMOTE_LINE_MAX);
+	return -1;
 }
 
 /* For the exit(3) after a fatal error: masters and directory go. */
@@ -1850,8 +1884,8 @@ ssh_launch(void *ctx, struct job *j, int in, struct exec_proc *p)
 	if (res == EXEC_OK) {
 		s->alive[j->slot - 1] = alive[1];
 		s->last_ssh_ms = loop_now_ms();
-	}
-	else if (alive[1] != -1)
+		h->touched = 1;
+	} else if (alive[1] != -1)
 		(void)close(alive[1]);
 	free(a.v);
 	buf_free(&opts);
@@ -2002,15 +2036,35 @@ transport_failed(struct sshexec *s, const struct host *h, unsigned int slot,
 /*
  * What the script of a job that moved files left (see xfer_script()):
  * the file that could not be sent (-1: none), the command's status was
- * written, the returns that failed (a bit each, the first 64), cleanup
- * failed.
+ * written, the returns that failed, cleanup failed.
  */
 struct xfer_status {
 	long		 send_failed;
 	int		 ran;
-	unsigned long long returns_failed;
+	size_t		*returns_failed;	/* owned: their numbers, in
+						   the order the script wrote
+						   them, rising */
+	size_t		 nreturns_failed;
 	int		 cleanup_failed;
 };
+
+/* Whether the k-th return failed; the script wrote them in order. */
+static int
+return_failed(const struct xfer_status *st, size_t k)
+{
+	size_t	 lo = 0, hi = st->nreturns_failed, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (st->returns_failed[mid] == k)
+			return 1;
+		if (st->returns_failed[mid] < k)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
 
 /* Read the status file of slot's job into st. */
 static void
@@ -2040,10 +2094,14 @@ xfer_read_status(const struct sshexec *s, unsigned int slot,
 			k = strtonum(line + 2, 0, LONG_MAX, &errstr);
 			if (errstr != NULL)
 				continue;
-			if (line[0] == 'i')
+			if (line[0] == 'i') {
 				st->send_failed = (long)k;
-			else if (k < 64)
-				st->returns_failed |= 1ULL << k;
+				continue;
+			}
+			st->returns_failed = xreallocarray(st->returns_failed,
+			    st->nreturns_failed + 1,
+			    sizeof(*st->returns_failed));
+			st->returns_failed[st->nreturns_failed++] = (size_t)k;
 		}
 	}
 	(void)fclose(f);
@@ -2081,9 +2139,13 @@ xfer_lost(struct sshexec *s, const struct host *h, unsigned int slot,
 	return 1;
 }
 
-/* The bytes of the local files named (NUL-terminated, n of them). */
+/*
+ * The bytes of the local files named (NUL-terminated, n of them) that
+ * came back: those whose return did not fail (xs).
+ */
 static unsigned long long
-local_bytes(const char *cwd, const char *names, size_t n)
+local_bytes(const char *cwd, const char *names, size_t n,
+    const struct xfer_status *xs)
 {
 	struct buf		 src = { 0 }, remote = { 0 }, dir = { 0 };
 	struct stat		 st;
@@ -2092,6 +2154,8 @@ local_bytes(const char *cwd, const char *names, size_t n)
 	size_t			 i;
 
 	for (i = 0; i < n; i++, names += strlen(names) + 1) {
+		if (return_failed(xs, i))
+			continue;
 		/* A returned file's directory here, then its path there. */
 		xfer_paths(cwd, names, &src, &dest, &remote, &dir);
 		buf_reset(&src);
@@ -2115,7 +2179,7 @@ local_bytes(const char *cwd, const char *names, size_t n)
 static void
 cleanup_warn(const struct sshexec *s, const struct host *h,
     const struct job *j, const struct buf *sends, size_t nsend,
-    const struct buf *rets, size_t nret, unsigned long long failed)
+    const struct buf *rets, size_t nret, const struct xfer_status *st)
 {
 	struct buf	 list = { 0 };
 	char		*path = dir_file(s, 'k', j->slot), why[256];
@@ -2124,8 +2188,7 @@ cleanup_warn(const struct sshexec *s, const struct host *h,
 	(void)read_log(path, why, sizeof(why));
 	free(path);
 	for (i = 0; i < nsend + nret; i++) {
-		if (i >= nsend && i - nsend < 64 &&
-		    (failed & (1ULL << (i - nsend))))
+		if (i >= nsend && st != NULL && return_failed(st, i - nsend))
 			continue;
 		if (list.len > 0)
 			buf_adds(&list, ", ");
@@ -2168,7 +2231,7 @@ xfer_ending(struct sshexec *s, struct host *h, struct job *j,
 			    h->name, why);
 		if (st->cleanup_failed && (size_t)st->send_failed <= n)
 			cleanup_warn(s, h, j, &names, (size_t)st->send_failed,
-			    &sends, 0, 0);
+			    &sends, 0, NULL);
 		free(from);
 		buf_free(&names);
 		return EXEC_DONE;
@@ -2176,11 +2239,11 @@ xfer_ending(struct sshexec *s, struct host *h, struct job *j,
 	if (!after)
 		return -1;
 	n = xfer_names(s, j, s->ret, s->nret, &names, NULL);
-	if (st->returns_failed != 0) {
+	if (st->nreturns_failed > 0) {
 		if (xfer_lost(s, h, j->slot, why, sizeof(why)))
 			host_failed(s, h, why);
-		for (i = 0; i < n && i < 64; i++) {
-			if (!(st->returns_failed & (1ULL << i)))
+		for (i = 0; i < n; i++) {
+			if (!return_failed(st, i))
 				continue;
 			if (asprintf(&said, "%s/r%u.%zu", s->dir, j->slot,
 			    i) == -1)
@@ -2196,11 +2259,10 @@ xfer_ending(struct sshexec *s, struct host *h, struct job *j,
 	}
 	if (st->cleanup_failed) {
 		m = xfer_names(s, j, s->tf, s->ntf, &sends, NULL);
-		cleanup_warn(s, h, j, &sends, m, &names, n,
-		    st->returns_failed);
+		cleanup_warn(s, h, j, &sends, m, &names, n, st);
 		buf_free(&sends);
 	}
-	j->received = local_bytes(s->cwd, names.data, n);
+	j->received = local_bytes(s->cwd, names.data, n, st);
 	buf_free(&names);
 	return res;
 }
@@ -2293,6 +2355,7 @@ send_basefiles(struct sshexec *s, const struct opts *o)
 		buf_addc(&cmd, '\0');
 		pids[i] = spawn_line(cmd.data, errs);
 		codes[i] = pids[i] == -1 ? 0 : -1;
+		h->touched = 1;
 		free(log);
 		free(errs);
 	}
@@ -2338,8 +2401,63 @@ send_basefiles(struct sshexec *s, const struct opts *o)
 }
 
 /*
- * At the end of the run, on every host left: the basefiles go with
- * --cleanup, and the working directory of --workdir ... with all in it.
+ * Wait for the cleanups of finish_hosts(), n pids (-1: none), at most
+ * CONNECT_WAIT_MS, as a connection at the start, and STOP_WAIT_MS once a
+ * signal came: a host that hangs must not keep forkpool from ending.
+ * Those not done by then are killed.  The signals that end forkpool are
+ * caught meanwhile, into start_signal.
+ */
+static void
+wait_cleanups(pid_t *pids, int *codes, size_t n)
+{
+	struct sigaction	 old[NSTART_SIGS];
+	long long		 end, now;
+	size_t			 i, left;
+	pid_t			 r;
+	int			 status, signalled;
+
+	catch_at_start(1, old);
+	signalled = start_signal;
+	end = loop_now_ms() + (signalled ? STOP_WAIT_MS : CONNECT_WAIT_MS);
+	for (;;) {
+		for (i = left = 0; i < n; i++) {
+			if (pids[i] == -1)
+				continue;
+			r = waitpid(pids[i], &status, WNOHANG);
+			if (r == 0 || (r == -1 && errno == EINTR)) {
+				left++;
+				continue;
+			}
+			codes[i] = r == pids[i] && WIFEXITED(status) ?
+			    WEXITSTATUS(status) : -1;
+			pids[i] = -1;
+		}
+		now = loop_now_ms();
+		if (start_signal && !signalled) {
+			signalled = 1;
+			if (now + STOP_WAIT_MS < end)
+				end = now + STOP_WAIT_MS;
+		}
+		if (left == 0 || now >= end)
+			break;
+		nap(20);
+	}
+	for (i = 0; i < n; i++) {
+		if (pids[i] == -1)
+			continue;
+		(void)kill(-pids[i], SIGKILL);
+		(void)wait_exit(pids[i]);
+		pids[i] = -1;
+		codes[i] = -1;
+	}
+	catch_at_start(0, old);
+}
+
+/*
+ * At the end of the run, on every host left where the run may have left
+ * files: the basefiles go with --cleanup, and the working directory of
+ * --workdir ... with all in it.  A host no job nor copy reached has
+ * none, and may be one that never answered.
  */
 static void
 finish_hosts(struct sshexec *s)
@@ -2348,16 +2466,18 @@ finish_hosts(struct sshexec *s)
 	struct argv	 a;
 	struct buf	 opts = { 0 }, cmd = { 0 }, line = { 0 };
 	pid_t		*pids;
+	int		*codes;
 	char		*log;
 	size_t		 i, k;
 
 	if (!s->ready || ((!s->cleanup || s->nbase == 0) && !s->wd_private))
 		return;
 	pids = xcalloc(s->nhosts, sizeof(*pids));
+	codes = xcalloc(s->nhosts, sizeof(*codes));
 	for (i = 0; i < s->nhosts; i++) {
 		h = &s->hosts[i];
 		pids[i] = -1;
-		if (h->local || h->dropped)
+		if (h->local || h->dropped || !h->touched)
 			continue;
 		buf_reset(&cmd);
 		if (s->cleanup && s->nbase > 0)
@@ -2388,14 +2508,17 @@ finish_hosts(struct sshexec *s)
 		}
 		buf_addc(&line, '\0');
 		pids[i] = spawn_line(line.data, "/dev/null");
+		codes[i] = pids[i] == -1 ? -1 : 0;
 		free(a.v);
 		free(log);
 	}
+	wait_cleanups(pids, codes, s->nhosts);
 	for (i = 0; i < s->nhosts; i++)
-		if (pids[i] != -1 && wait_exit(pids[i]) != 0)
+		if (codes[i] != 0)
 			warnx("%s: the files of the run could not be removed "
 			    "there", s->hosts[i].name);
 	free(pids);
+	free(codes);
 	buf_free(&opts);
 	buf_free(&cmd);
 	buf_free(&line);
@@ -2407,9 +2530,9 @@ ssh_ending(void *ctx, struct job *j, int status)
 {
 	struct sshexec		*s = ctx;
 	struct host		*h = slot_host(s, j->slot);
-	struct xfer_status	 st;
+	struct xfer_status	 st = { 0 };
 	char			 why[256];
-	int			 moved, r;
+	int			 moved, r = -1, sig;
 
 	if (h->local)
 		return s->here->ops->ending(s->here->ctx, j, status);
@@ -2419,23 +2542,31 @@ ssh_ending(void *ctx, struct job *j, int status)
 	}
 	moved = s->moves[j->slot - 1];
 	s->moves[j->slot - 1] = 0;
-	/* Ended by forkpool: its own result (a timeout), not a failure. */
-	if (s->ended[j->slot - 1])
+	/*
+	 * Ended by forkpool: its own result (a timeout), not a failure.
+	 * ssh ends on the signal with 255, or with the remote job's 128 + N:
+	 * as a local job killed by it, the signal.
+	 */
+	if ((sig = s->ended[j->slot - 1]) != 0) {
+		if (WIFEXITED(status) && (WEXITSTATUS(status) == 255 ||
+		    WEXITSTATUS(status) == 128 + sig))
+			job_set_status(j, sig);
 		return EXEC_DONE;
+	}
 	if (moved) {
 		xfer_read_status(s, j->slot, &st);
-		if ((r = xfer_ending(s, h, j, &st, 0)) != -1)
-			return (enum exec_ending)r;
+		r = xfer_ending(s, h, j, &st, 0);
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 255 &&
+	if (r == -1 && WIFEXITED(status) && WEXITSTATUS(status) == 255 &&
 	    transport_failed(s, h, j->slot, why, sizeof(why))) {
 		host_failed(s, h, why);
-		return EXEC_REQUEUE;
+		r = EXEC_REQUEUE;
+	} else if (r == -1) {
+		h->fails = 0;
+		r = moved && st.ran ? xfer_ending(s, h, j, &st, 1) : EXEC_DONE;
 	}
-	h->fails = 0;
-	if (moved && st.ran)
-		return (enum exec_ending)xfer_ending(s, h, j, &st, 1);
-	return EXEC_DONE;
+	free(st.returns_failed);
+	return (enum exec_ending)r;
 }
 
 /* Signal the job: the local ssh's group; the wrapper ends the rest. */
@@ -2447,7 +2578,7 @@ ssh_signal(void *ctx, const struct job *j, pid_t pgid, int sig)
 	if (sig != SIGSTOP && sig != SIGTSTP && sig != SIGCONT &&
 	    sig != SIGTTIN && sig != SIGTTOU && sig != SIGUSR1 &&
 	    j->slot >= 1 && j->slot <= s->nslots)
-		s->ended[j->slot - 1] = 1;
+		s->ended[j->slot - 1] = sig;
 	if (j->slot >= 1 && j->slot <= s->nslots &&
 	    slot_host(s, j->slot)->local)
 		s->here->ops->signal(s->here->ctx, j, pgid, sig);
@@ -2484,14 +2615,20 @@ ssh_tty(void *ctx)
 	return -1;
 }
 
-/* Release the executor: masters closed, directory removed. */
+/*
+ * Release the executor: masters closed, directory removed.  A signal
+ * that came while the hosts were cleaned up then ends forkpool, as it
+ * would have had it not been caught.
+ */
 static void
 ssh_free(void *ctx)
 {
 	struct sshexec	*s = ctx;
 	size_t		 i;
+	int		 sig;
 
 	finish_hosts(s);
+	sig = start_signal;
 	stop_masters(s->hosts, s->nhosts);
 	remove_dir(s);
 	for (i = 0; i < s->nfiles; i++)
@@ -2526,6 +2663,10 @@ ssh_free(void *ctx)
 	if (live_ssh == s)
 		live_ssh = NULL;
 	free(s);
+	if (sig != 0) {
+		(void)signal(sig, SIG_DFL);
+		(void)raise(sig);
+	}
 }
 
 static const struct executor_ops	ssh_ops = {
@@ -2941,6 +3082,7 @@ exec_ssh_new(int capture, const struct opts *o)
 	for (i = 0; i < s->nhosts; i++)
 		remote |= !s->hosts[i].local;
 	if (check_options(o, remote) == -1 ||
+	    (remote && check_env_room(s) == -1) ||
 	    setup_xfer(s, o, remote) == -1 || check_ssh_programs(s, o) == -1)
 		goto fail;
 	live_ssh = s;

@@ -22,8 +22,11 @@
  *
  * The children are in process groups of their own, so that a signal
  * reaches each once: SIGINT, SIGTERM and SIGHUP are passed on, and each
- * run ends its jobs as it does alone.
+ * run ends its jobs as it does alone.  A child gets SIGTERM when
+ * forkpool dies (PR_SET_PDEATHSIG), even of SIGKILL, so that no run goes
+ * on alone.
  */
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -311,12 +314,12 @@ onall_free(struct onall *a)
 }
 
 /*
- * The child of host h: its stdin, stdout and stderr set, it runs the
- * jobs and exits with the run's status.  Never returns.
+ * The child of host h, forked by parent: its stdin, stdout and stderr
+ * set, it runs the jobs and exits with the run's status.  Never returns.
  */
 static void
 run_host(struct onall *a, struct host_run *h, const sigset_t *mask,
-    int (*run)(const struct opts *))
+    pid_t parent, int (*run)(const struct opts *))
 {
 	struct login_arg	*logins;
 	struct source_spec	*sources;
@@ -324,6 +327,10 @@ run_host(struct onall *a, struct host_run *h, const sigset_t *mask,
 	char			 path[32];
 	int			 fd = -1, status;
 
+	/* forkpool may have died before the signal was asked for. */
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(EXIT_FORKPOOL_ERROR);
 	(void)signal(SIGINT, SIG_DFL);
 	(void)signal(SIGTERM, SIG_DFL);
 	(void)signal(SIGHUP, SIG_DFL);
@@ -360,7 +367,7 @@ start_host(struct onall *a, struct host_run *h, const sigset_t *mask,
     int (*run)(const struct opts *))
 {
 	const char	*dir = opts_tmpdir(a->o);
-	pid_t		 pid;
+	pid_t		 parent = getpid(), pid;
 
 	if (a->grouped && ((h->out = temp_file(dir, NULL)) == -1 ||
 	    (h->err = temp_file(dir, NULL)) == -1)) {
@@ -378,7 +385,7 @@ start_host(struct onall *a, struct host_run *h, const sigset_t *mask,
 		return -1;
 	}
 	if (pid == 0)
-		run_host(a, h, mask, run);
+		run_host(a, h, mask, parent, run);
 	/* Both sides, so that a signal sent at once finds the group. */
 	(void)setpgid(pid, pid);
 	h->pid = pid;

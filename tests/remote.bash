@@ -22,8 +22,12 @@ teardown_file() {
 	sshd_stop
 }
 
-# Stop the test's own servers, if it started any, and what it left running.
+# Stop the test's own servers, if it started any, and what it left running;
+# continue a listener the test stopped (FP_STOPPED, its pid).
 teardown() {
+	if [[ -n ${FP_STOPPED:-} ]]; then
+		kill -CONT "$FP_STOPPED" 2>/dev/null || true
+	fi
 	if [[ ${FP_SSH_DIR:-} != "${FP_SHARED_SSH_DIR:-}" ]]; then
 		sshd_stop
 	fi

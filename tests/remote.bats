@@ -272,6 +272,20 @@ b 2 1 fp-host3 fp-host3 $port"
 	done
 }
 
+@test "a remote job ended by --timeout: the joblog's Signal is the one sent, as for a local job" {
+	local mux
+	run --separate-stderr fp --timeout 1 --joblog jl 'sleep 5; : {}' ::: 1
+	assert_failure 1
+	assert_equal "$(cut -f7,8 jl | tail -n +2)" $'-1\t15'
+	for mux in '' --no-multiplex; do
+		run --separate-stderr fp $mux --timeout 1 --joblog jl --ssh "$FP_SSH" \
+			-S fp-host1 'sleep 5; : {}' ::: 1
+		assert_failure 1
+		assert_equal "$stderr" ''
+		assert_equal "$(cut -f7,8 jl | tail -n +2)" $'-1\t15'
+	done
+}
+
 @test "a remote job ended by --timeout runs once, times out, and drops no host" {
 	local mux
 	for mux in '' --no-multiplex; do
@@ -298,6 +312,22 @@ b 2 1 fp-host3 fp-host3 $port"
 	done
 }
 
+@test "a remote job gets SIGINT and SIGQUIT at their defaults, as a local one" {
+	local mux
+	for mux in '' --no-multiplex; do
+		run --separate-stderr fp $mux --ssh "$FP_SSH" -S fp-host1 \
+			'grep SigIgn /proc/self/status; : {}' ::: 1
+		assert_success
+		assert_output $'SigIgn:\t0000000000000000'
+		# ended by its own SIGINT, it says nothing more
+		run --separate-stderr fp $mux --ssh "$FP_SSH" -S fp-host1 \
+			sh -c 'kill -INT $$; echo survived {}' ::: 1
+		assert_failure 1
+		assert_output ''
+		assert_equal "$stderr" ''
+	done
+}
+
 @test "a --tmpdir or \$TMPDIR with a blank, a quote or a % still reaches the hosts" {
 	local d
 	for d in 'a b' 'q"z' '50%off'; do
@@ -317,6 +347,24 @@ b 2 1 fp-host3 fp-host3 $port"
 		'printf "%s|%s|%s|%s\n" "$MYVAR" "${OTHER-unset}" "$FP_A1" "$FP_B2"; :' ::: a
 	assert_success
 	assert_output $'se cret\'"$x|unset|a|b'
+}
+
+@test "--env values too long together for one remote command line: one error before anything runs" {
+	local b
+	b=$(head -c 70000 /dev/zero | tr '\0' x)
+	B1=$b B3=$b run --separate-stderr fp --env B1 --env B3 --ssh "$FP_SSH" \
+		-S fp-host1 --tmpdir tmp 'echo {}' ::: 1
+	assert_failure 255
+	assert_output ''
+	assert_equal "$stderr" 'forkpool: --env: the variables take 140012 bytes of the remote command line, which has room for 130703 of its 131072'
+	run ls -A tmp
+	assert_output ''
+	# one long variable that fits still goes
+	b=$(head -c 130000 /dev/zero | tr '\0' x)
+	B1=$b run --separate-stderr fp --env B1 --ssh "$FP_SSH" -S fp-host1 \
+		'echo ${#B1} {}' ::: 1
+	assert_success
+	assert_output '130000 1'
 }
 
 @test "a job that exits 255 by itself fails once, on a live host" {
@@ -881,4 +929,28 @@ end b"
 	assert_equal "$(cat out)" ''
 	run ls -A tmp
 	assert_output ''
+}
+
+@test "--onall: forkpool killed with SIGKILL, every host's run ends its remote job and starts no other" {
+	start_fp --onall --ssh "$FP_SSH" -S fp-host1,fp-host2,fp-host3 --tmpdir tmp \
+		"cd $PWD; "'echo $$ >>pids; sleep 30; : {}' ::: 1 2
+	wait_files 1 pids 10
+	local i p runs
+	for ((i = 0; i < 200; i++)); do
+		[[ $(wc -l <pids) == 3 ]] && break
+		sleep 0.05
+	done
+	assert_equal "$(wc -l <pids)" 3
+	runs=$(ps -o pid= --ppid "$FP_PID")
+	assert_equal "$(wc -w <<<"$runs")" 3
+	kill -KILL "$FP_PID"
+	wait "$FP_PID" || true
+	for p in $runs; do
+		wait_gone "$p" 10 || fail "the run $p outlived forkpool"
+	done
+	for p in $(cat pids); do
+		wait_gone "$p" 10 || fail "remote job $p outlived forkpool"
+	done
+	# no second job started
+	assert_equal "$(wc -l <pids)" 3
 }

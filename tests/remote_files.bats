@@ -368,6 +368,38 @@ private_wd() {
 	assert_output ''
 }
 
+@test "SIGTERM while a host hangs at the start: no cleanup where nothing was made, 143 at once" {
+	own_servers 2
+	printf 'base\n' >b
+	local opts
+	for opts in '--workdir ...' '--workdir remote --bf b --cleanup'; do
+		rm -rf ../tmp
+		mkdir ../tmp
+		# host 2 takes connections and never answers
+		FP_STOPPED=$(_sshd_listener 2)
+		kill -STOP "$FP_STOPPED"
+		# shellcheck disable=SC2086
+		start_fp --tmpdir ../tmp $opts --ssh "$FP_SSH" \
+			-S fp-host1,fp-host2 'echo {}' ::: 1 2 3
+		# host 1's master is up, host 2's is waiting
+		local i
+		for ((i = 0; i < 200; i++)); do
+			compgen -G '../tmp/forkpool.ssh.*/s0' >/dev/null && break
+			sleep 0.05
+		done
+		compgen -G '../tmp/forkpool.ssh.*/s0' >/dev/null
+		kill -TERM "$FP_PID"
+		finish_fp 8
+		assert_equal "$FP_STATUS" 143
+		assert_equal "$(cat err)" ''
+		assert_equal "$(cat out)" ''
+		run ls -A ../tmp
+		assert_output ''
+		kill -CONT "$FP_STOPPED"
+		FP_STOPPED=
+	done
+}
+
 @test "Ctrl-C while --basefile is sent: 130, no dropped host, --cleanup removes the basefiles" {
 	slow_rsync
 	printf 'small\n' >small
@@ -415,6 +447,34 @@ private_wd() {
 	assert_output 'run a'
 	assert_equal "$(cat a.out)" 'run a'
 	assert_equal "$(cut -f1,2,7 ../jl | tail -n 1)" $'1\tfp-host1\t0'
+}
+
+@test "every failed --return of a job is named, the 65th and later too" {
+	run --separate-stderr fp -X -j1 --joblog ../jl --ssh "$FP_SSH" -S fp-host1 \
+		--tmpdir ../tmp --workdir "$R" --return '{}.out' \
+		'for f in {}; do [ $f -le 64 ] && echo $f >$f.out; done; true' ::: $(seq 70)
+	assert_failure 1
+	assert_output ''
+	local i
+	assert_equal "${#stderr_lines[@]}" 6
+	for i in 0 1 2 3 4 5; do
+		assert_regex "${stderr_lines[i]}" "^forkpool: job 1: --return $((65 + i)).out: cannot be copied back from fp-host1: "
+	done
+	assert_equal "$(cut -f7 ../jl | tail -n +2)" 255
+	assert_equal "$(cat 64.out)" 64
+	assert_not_exist 65.out
+}
+
+@test "the joblog's Receive counts only the files that came back" {
+	echo keep >existing.out
+	run --separate-stderr fp -j1 -k --joblog ../jl --ssh "$FP_SSH" -S fp-host1 \
+		--tmpdir ../tmp --workdir "$R" --return '{}.out' \
+		'[ {} = back ] && echo 1234 >{}.out; echo {}' ::: existing back
+	assert_failure 1
+	assert_output $'existing\nback'
+	assert_regex "$stderr" '^forkpool: job 1: --return existing.out: cannot be copied back from fp-host1: '
+	assert_equal "$(cat existing.out)" keep
+	assert_equal "$(cut -f1,6,7 ../jl | tail -n +2)" $'1\t0\t255\n2\t5\t0'
 }
 
 @test "a return cut by a lost connection fails the job, which does not run again elsewhere" {
