@@ -113,9 +113,9 @@ struct opts {
 	unsigned long long	 part_k;	/* --partition K/N: run share K */
 	unsigned long long	 part_n;	/* of N; 0: every record */
 	int			 part_rr;	/* ,rr: by record number */
-	const char		*replstr;	/* "{}" or -I STR */
 	int			 replstr_given;	/* -I, -i, --replace: a command
 						   without it gets no value */
+	const char		*replstr;	/* "{}" or -I STR */
 	const char		*eof_str;	/* -E: input ends there, or NULL */
 	int			 plus;		/* --plus replacement strings */
 	size_t			 max_args;	/* -n, 0 if not given */
