@@ -15,8 +15,9 @@
  * transport failed when ssh logged an error of its own (-E, LogLevel
  * ERROR), when its log (-v) holds no exit status from the remote side and
  * the job ran without a master, or, through a master, when the master has
- * gone or no longer answers on its socket (a remote command killed by a
- * signal also leaves no exit status, but its master still answers).
+ * gone, no longer answers on its socket, or no session opens through it
+ * (a remote command killed by a signal also leaves no exit status, but
+ * its master still answers and serves).
  * Such a job runs again elsewhere; a host that fails three times in a
  * row is dropped.
  *
@@ -1992,6 +1993,49 @@ master_answers(const struct host *h)
 	return answered;
 }
 
+/*
+ * Whether h's connection still carries sessions: a command run through
+ * its master ends well within ANSWER_WAIT_MS.  A master answers an alive
+ * check by itself, before it may have read that its server is gone; a
+ * new session needs the server.  Asked only after a client's 255 that
+ * left no exit status, so its cost (one session) is rare.
+ */
+static int
+connection_serves(const struct sshexec *s, const struct host *h)
+{
+	posix_spawn_file_actions_t	 fa;
+	struct argv			 a = { 0 };
+	struct buf			 opts = { 0 };
+	long long			 end = loop_now_ms() + ANSWER_WAIT_MS;
+	pid_t				 pid, r;
+	int				 status, rc;
+
+	ssh_argv(s, h, 'c', "/dev/null", &a, &opts);
+	argv_add(&a, "exit 0");
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
+	    O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null",
+	    O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null",
+	    O_WRONLY, 0);
+	rc = posix_spawnp(&pid, a.v[0], &fa, NULL, a.v, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	free(a.v);
+	buf_free(&opts);
+	if (rc != 0)
+		return 1;	/* no way to ask: trust the master */
+	while ((r = waitpid(pid, &status, WNOHANG)) == 0 &&
+	    loop_now_ms() < end)
+		nap(5);
+	if (r == 0) {
+		(void)kill(pid, SIGKILL);
+		(void)waitpid(pid, &status, 0);
+		return 0;
+	}
+	return r == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 /* Whether h's master has exited, without reaping it (orphan() will). */
 static int
 master_exited(const struct host *h)
@@ -2026,7 +2070,7 @@ transport_failed(struct sshexec *s, const struct host *h, unsigned int slot,
 	 */
 	if (!s->direct[slot - 1] && why[0] == '\0' && h->master != -1 &&
 	    access(h->sock, F_OK) == 0 && !master_exited(h) &&
-	    master_answers(h))
+	    master_answers(h) && connection_serves(s, h))
 		return 0;
 	if (why[0] == '\0')
 		strlcpy(why, "the connection was lost", whylen);
@@ -2132,7 +2176,7 @@ xfer_lost(struct sshexec *s, const struct host *h, unsigned int slot,
 		return 0;
 	if (!s->direct[slot - 1] && h->master != -1 &&
 	    access(h->sock, F_OK) == 0 && !master_exited(h) &&
-	    master_answers(h))
+	    master_answers(h) && connection_serves(s, h))
 		return 0;
 	if (why[0] == '\0')
 		strlcpy(why, "the connection was lost", whylen);

@@ -434,6 +434,45 @@ b 2 1 fp-host3 fp-host3 $port"
 	assert_equal "$(cat runs)" $'a\nb'
 }
 
+@test "a client's 255 while its master still answers but the server does not serve: the job runs again" {
+	own_servers 2
+	# The master answers an alive check by itself: it may not have read
+	# yet that its server is gone.  This ssh stops host 1's server side
+	# of the connection on the first job run through a master, for 15 s
+	# (longer than forkpool waits for a session to open), and exits 255
+	# without a word; the master lives and answers.
+	cat >fakessh <<-EOF
+		#!/bin/sh
+		case " \$* " in
+		*" ControlMaster=no "*" ControlPath=none "*) ;;
+		*" ControlMaster=no "*" fp-host1 "*)
+			if [ -e "$PWD/trigger" ]; then
+				rm -f "$PWD/trigger"
+				read -r l _ <"$FP_SSH_DIR/host1/listener"
+				kids() { for c in \$(ps -o pid= --ppid "\$1"); do kids "\$c"; echo "\$c"; done; }
+				k=\$(kids "\$l")
+				echo \$k >"$PWD/stopped"
+				kill -STOP \$k
+				setsid -f sh -c "sleep 15; kill -CONT \$k" </dev/null >/dev/null 2>&1
+				exit 255
+			fi ;;
+		esac
+		exec ssh -F "$FP_SSH_CONFIG" "\$@"
+	EOF
+	chmod +x fakessh
+	touch trigger
+	run --separate-stderr fp -j1 --joblog jl --ssh "$PWD/fakessh" \
+		-S fp-host1 "cd $PWD; "'echo {} >>runs; echo {}' ::: a
+	kill -CONT $(cat stopped) 2>/dev/null || true
+	printf 'stderr: %s\n' "$stderr"
+	[[ ! -e trigger ]]
+	assert_success
+	assert_output 'a'
+	# the command ran once: the first attempt never reached it
+	assert_equal "$(cat runs)" a
+	assert_equal "$(tail -n +2 jl | cut -f2,7)" $'fp-host1\t0'
+}
+
 @test "a job waiting to run again when forkpool is stopped is reported, and forkpool exits" {
 	own_servers 2
 	start_fp --ssh "$FP_SSH" -S 1/fp-host1,1/fp-host2 \

@@ -310,6 +310,8 @@ b 1'
 	run --separate-stderr env PATH="$BATS_TEST_TMPDIR/bin:$PATH" "$FP_BIN" \
 		-j1 --ssh "$FP_SSH" -S fp-host1,fp-host2 --tmpdir ../tmp \
 		--workdir "$R" --joblog ../jl --transfer --plus 'cat {}; echo {host}' ::: f
+	printf 'stderr: %s\n' "$stderr"
+	cat ../jl
 	assert_success
 	assert_output 'one
 fp-host2'
