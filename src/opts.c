@@ -843,6 +843,10 @@ struct parse_state {
 						   --semaphore has no use for */
 	unsigned char		*origin;	/* per setting_of(): where it was
 						   last given, an enum origin */
+	int			*moved;		/* owned: the words respell()
+						   replaced in argv, */
+	char			**moved_from;	/* owned: and what they were */
+	size_t			 nmoved;
 };
 
 /* Where a setting was given. */
@@ -2176,13 +2180,42 @@ respell(struct parse_state *st, char **argv, int i)
 	o->respelled = xreallocarray(o->respelled, o->nrespelled + 1,
 	    sizeof(*o->respelled));
 	o->respelled[o->nrespelled++] = word;
+	st->moved = xreallocarray(st->moved, st->nmoved + 1,
+	    sizeof(*st->moved));
+	st->moved_from = xreallocarray(st->moved_from, st->nmoved + 1,
+	    sizeof(*st->moved_from));
+	st->moved[st->nmoved] = i;
+	st->moved_from[st->nmoved++] = argv[i];
 	argv[i] = word;
 	return 1;
 }
 
-/* Read the options up to the command; OPTS_RUN to go on. */
+static enum opts_result	read_options(struct parse_state *, int, char **);
+
+/*
+ * Read the options up to the command; OPTS_RUN to go on.  The caller's
+ * argv is left as it was: words read in another spelling are put back.
+ */
 static enum opts_result
 parse_options(struct parse_state *st, int argc, char **argv)
+{
+	enum opts_result	 r;
+
+	r = read_options(st, argc, argv);
+	while (st->nmoved > 0) {
+		st->nmoved--;
+		argv[st->moved[st->nmoved]] = st->moved_from[st->nmoved];
+	}
+	free(st->moved);
+	free(st->moved_from);
+	st->moved = NULL;
+	st->moved_from = NULL;
+	return r;
+}
+
+/* parse_options()'s reading. */
+static enum opts_result
+read_options(struct parse_state *st, int argc, char **argv)
 {
 	const struct optdef	*d;
 	enum opts_result	 r;
