@@ -2363,6 +2363,33 @@ wait_exit(pid_t pid)
 }
 
 /*
+ * Reap those of the n pids (-1: none) that have ended, setting each one's
+ * code to its exit status (-1: a signal) and its pid to -1; how many are
+ * still running.
+ */
+static size_t
+reap_ended(pid_t *pids, int *codes, size_t n)
+{
+	size_t	 i, left = 0;
+	pid_t	 r;
+	int	 status;
+
+	for (i = 0; i < n; i++) {
+		if (pids[i] == -1)
+			continue;
+		r = waitpid(pids[i], &status, WNOHANG);
+		if (r == 0 || (r == -1 && errno == EINTR)) {
+			left++;
+			continue;
+		}
+		codes[i] = r == pids[i] && WIFEXITED(status) ?
+		    WEXITSTATUS(status) : -1;
+		pids[i] = -1;
+	}
+	return left;
+}
+
+/*
  * --basefile: each file to every host that is left, all hosts at once
  * and a host's files one after another; a host a file cannot be copied
  * to is dropped, with what rsync said.  A signal that ends the start
@@ -2373,10 +2400,10 @@ send_basefiles(struct sshexec *s, const struct opts *o)
 {
 	struct host	*h;
 	struct buf	 cmd = { 0 };
-	pid_t		*pids, r;
+	pid_t		*pids;
 	char		*log, *errs, why[256];
-	int		*codes, status;
-	size_t		 i, k, left;
+	int		*codes;
+	size_t		 i, k;
 
 	if (o->nbasefiles == 0)
 		return;
@@ -2404,23 +2431,8 @@ send_basefiles(struct sshexec *s, const struct opts *o)
 		free(errs);
 	}
 	/* Polled, not waited for: nap() ends early on a signal. */
-	for (;;) {
-		for (i = left = 0; i < s->nhosts; i++) {
-			if (pids[i] == -1)
-				continue;
-			r = waitpid(pids[i], &status, WNOHANG);
-			if (r == 0 || (r == -1 && errno == EINTR)) {
-				left++;
-				continue;
-			}
-			codes[i] = r == pids[i] && WIFEXITED(status) ?
-			    WEXITSTATUS(status) : -1;
-			pids[i] = -1;
-		}
-		if (left == 0 || start_signal)
-			break;
+	while (reap_ended(pids, codes, s->nhosts) > 0 && !start_signal)
 		nap(20);
-	}
 	for (i = 0; i < s->nhosts; i++) {
 		h = &s->hosts[i];
 		if (pids[i] != -1) {
@@ -2457,25 +2469,13 @@ wait_cleanups(pid_t *pids, int *codes, size_t n)
 	struct sigaction	 old[NSTART_SIGS];
 	long long		 end, now;
 	size_t			 i, left;
-	pid_t			 r;
-	int			 status, signalled;
+	int			 signalled;
 
 	catch_at_start(1, old);
 	signalled = start_signal;
 	end = loop_now_ms() + (signalled ? STOP_WAIT_MS : CONNECT_WAIT_MS);
 	for (;;) {
-		for (i = left = 0; i < n; i++) {
-			if (pids[i] == -1)
-				continue;
-			r = waitpid(pids[i], &status, WNOHANG);
-			if (r == 0 || (r == -1 && errno == EINTR)) {
-				left++;
-				continue;
-			}
-			codes[i] = r == pids[i] && WIFEXITED(status) ?
-			    WEXITSTATUS(status) : -1;
-			pids[i] = -1;
-		}
+		left = reap_ended(pids, codes, n);
 		now = loop_now_ms();
 		if (start_signal && !signalled) {
 			signalled = 1;
