@@ -317,8 +317,6 @@ static void
 cancel_step(struct slurmexec *s, unsigned int slot, int sig)
 {
 	const char			*step = s->slots[slot - 1].step;
-	posix_spawn_file_actions_t	 fa;
-	posix_spawnattr_t		 attr;
 	char				 num[16], opt[48];
 	char				*argv[] = { "scancel", "-Q", opt,
 					    (char *)step, NULL };
@@ -326,22 +324,11 @@ cancel_step(struct slurmexec *s, unsigned int slot, int sig)
 
 	(void)snprintf(opt, sizeof(opt), "--signal=%s",
 	    signal_name(sig, num, sizeof(num)));
-	posix_spawnattr_init(&attr);
-	/* Its own group: a Ctrl-C meant for forkpool is not its. */
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
-	    O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null",
-	    O_WRONLY, 0);
-	/* "Invalid job id" for a step that ended meanwhile: no news. */
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null",
-	    O_WRONLY, 0);
-	errno = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (errno != 0) {
+	/*
+	 * Its own group: a Ctrl-C meant for forkpool is not its.  Its
+	 * "Invalid job id" for a step that ended meanwhile is no news.
+	 */
+	if ((errno = spawn_quiet(argv, 1, &pid)) != 0) {
 		warn("step %s: cannot run scancel", step);
 		return;
 	}

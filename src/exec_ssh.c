@@ -2003,24 +2003,15 @@ master_answers(const struct host *h)
 static int
 connection_serves(const struct sshexec *s, const struct host *h)
 {
-	posix_spawn_file_actions_t	 fa;
-	struct argv			 a = { 0 };
-	struct buf			 opts = { 0 };
-	long long			 end = loop_now_ms() + ANSWER_WAIT_MS;
-	pid_t				 pid, r;
-	int				 status, rc;
+	struct argv	 a = { 0 };
+	struct buf	 opts = { 0 };
+	long long	 end = loop_now_ms() + ANSWER_WAIT_MS;
+	pid_t		 pid, r;
+	int		 status, rc;
 
 	ssh_argv(s, h, 'c', "/dev/null", &a, &opts);
 	argv_add(&a, "exit 0");
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
-	    O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null",
-	    O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null",
-	    O_WRONLY, 0);
-	rc = posix_spawnp(&pid, a.v[0], &fa, NULL, a.v, environ);
-	posix_spawn_file_actions_destroy(&fa);
+	rc = spawn_quiet(a.v, 0, &pid);
 	free(a.v);
 	buf_free(&opts);
 	if (rc != 0)

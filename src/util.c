@@ -1,5 +1,7 @@
 #include <sys/stat.h>
 
+#include <spawn.h>
+
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -325,4 +327,31 @@ find_program(const char *name)
 			break;
 	}
 	return b.data;
+}
+
+/* See util.h. */
+int
+spawn_quiet(char *const argv[], int own_group, pid_t *pid)
+{
+	extern char			**environ;
+	posix_spawn_file_actions_t	 fa;
+	posix_spawnattr_t		 attr;
+	int				 rc;
+
+	posix_spawnattr_init(&attr);
+	if (own_group) {
+		(void)posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+		(void)posix_spawnattr_setpgroup(&attr, 0);
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
+	    O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null",
+	    O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null",
+	    O_WRONLY, 0);
+	rc = posix_spawnp(pid, argv[0], &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	return rc;
 }

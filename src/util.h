@@ -49,6 +49,13 @@ void	 argv_add(struct argv *, const char *);
  */
 char	*find_program(const char *);
 
+/*
+ * Start argv, looked for in PATH, with stdin, stdout and stderr on
+ * /dev/null, and in a process group of its own if own_group; 0 with
+ * *pid set, or an errno.
+ */
+int	 spawn_quiet(char *const [], int, pid_t *);
+
 /* Split s into words at blanks: *bufp owns their bytes; *np counts them. */
 char	**split_words(const char *, char **, size_t *);
 
